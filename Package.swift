@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// Swift 6 language mode (the tools version's default) with complete strict concurrency.
+import PackageDescription
+
+let package = Package(
+    name: "drctl",
+    products: [
+        .executable(name: "drctl", targets: ["drctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries: the reference C clients, already installed with PostgreSQL.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Functional core: values and pure decisions, no I/O.
+        .target(name: "DRCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+
+        // Imperative shells.
+        .target(name: "DRPostgres", dependencies: ["DRCore", "CLibPQ"]),
+        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres"]),
+
+        .executableTarget(
+            name: "drctl",
+            dependencies: [
+                "DRCore", "DRPostgres", "DRLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab"]),
+    ]
+)

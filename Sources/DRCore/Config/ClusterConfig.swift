@@ -1,0 +1,224 @@
+/// drctl's configuration, as validated by `ConfigLoader`: one cluster, its regions and
+/// nodes, the objectives it must meet and the services drctl drives for it.
+///
+/// Every value here has already passed validation, so consumers never re-check shapes.
+public struct ClusterConfig: Sendable, Equatable {
+    public var cluster: String
+    public var objectives: Objectives
+    public var coordination: CoordinationConfig
+    public var regions: [RegionConfig]
+    public var health: HealthConfig
+    public var failover: FailoverConfig
+    public var dns: DNSConfig
+    public var backup: BackupConfig?
+
+    public init(
+        cluster: String, objectives: Objectives, coordination: CoordinationConfig,
+        regions: [RegionConfig], health: HealthConfig, failover: FailoverConfig,
+        dns: DNSConfig, backup: BackupConfig?
+    ) {
+        self.cluster = cluster
+        self.objectives = objectives
+        self.coordination = coordination
+        self.regions = regions
+        self.health = health
+        self.failover = failover
+        self.dns = dns
+        self.backup = backup
+    }
+
+    /// Every node of every region, in configuration order, with its region.
+    public var nodes: [(region: RegionConfig, node: NodeConfig)] {
+        regions.flatMap { region in region.nodes.map { (region, $0) } }
+    }
+
+    public func node(named name: String) -> (region: RegionConfig, node: NodeConfig)? {
+        nodes.first { $0.node.name == name }
+    }
+}
+
+/// Recovery objectives: the most downtime (RTO) and data loss, as a window of time (RPO),
+/// that the cluster may suffer in a failover.
+public struct Objectives: Sendable, Equatable {
+    public var rto: Duration
+    public var rpo: Duration
+    public init(rto: Duration, rpo: Duration) { self.rto = rto; self.rpo = rpo }
+}
+
+/// How the agents reach the consensus store (etcd v3).
+public struct CoordinationConfig: Sendable, Equatable {
+    /// Client URLs of the etcd members; the agents move to the next one on failure.
+    public var endpoints: [String]
+    /// TTL of the leader lease: how long a lost primary keeps the leader key.
+    public var leaseTTL: Duration
+    /// Key prefix under which this cluster's keys live.
+    public var prefix: String
+    public var tls: TLSConfig?
+    public var auth: EtcdAuth?
+
+    public init(endpoints: [String], leaseTTL: Duration, prefix: String, tls: TLSConfig? = nil, auth: EtcdAuth? = nil) {
+        self.endpoints = endpoints
+        self.leaseTTL = leaseTTL
+        self.prefix = prefix
+        self.tls = tls
+        self.auth = auth
+    }
+}
+
+/// Client TLS material for etcd: file paths only, never inline keys.
+public struct TLSConfig: Sendable, Equatable {
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+}
+
+/// etcd user/password authentication; the password comes from the environment or a file.
+public struct EtcdAuth: Sendable, Equatable {
+    public var username: String
+    public var password: SecretSource
+}
+
+/// Where a secret is read from at run time. The config itself never holds secrets.
+public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
+    case environment(String)
+    case file(String)
+
+    public var description: String {
+        switch self {
+        case .environment(let name): "$\(name)"
+        case .file(let path): "file \(path)"
+        }
+    }
+}
+
+/// The part a region plays in disaster recovery.
+public enum RegionRole: String, Sendable, Equatable, CaseIterable {
+    /// Runs the primary in normal operation.
+    case primary
+    /// Runs streaming replicas that may be promoted automatically.
+    case hotStandby = "hot-standby"
+    /// Holds backups only; activated from the latest backup within the RTO.
+    case cold
+}
+
+public struct RegionConfig: Sendable, Equatable {
+    public var name: String
+    public var role: RegionRole
+    /// Higher wins among equally caught-up candidates.
+    public var priority: Int
+    public var nodes: [NodeConfig]
+}
+
+/// Tags that change how drctl treats a node.
+public enum NodeTag: String, Sendable, Equatable, CaseIterable {
+    /// Never promote this node automatically.
+    case nofailover
+    /// Never take backups from this node.
+    case nobackup
+    /// Keep this node out of the load balancers' replica pool.
+    case noloadbalance
+}
+
+public struct NodeConfig: Sendable, Equatable {
+    public var name: String
+    /// libpq connection string (key=value or URI), without a password.
+    public var conninfo: String
+    /// The parsed form of `conninfo`, for display and for addressing the node.
+    public var connection: Conninfo
+    public var dataDir: String?
+    /// The address DNS records point at when this node serves.
+    public var address: String?
+    public var tags: Set<NodeTag>
+}
+
+/// How a node's health is judged and how quickly a failure is declared.
+public struct HealthConfig: Sendable, Equatable {
+    public var interval: Duration
+    /// Consecutive failed checks before the node is declared failed.
+    public var failures: Int
+    public var timeout: Duration
+    public var checks: [HealthCheck]
+}
+
+public enum HealthCheck: Sendable, Equatable {
+    /// Connect with the node's conninfo and run a query.
+    case postgres
+    /// Open a TCP connection to `host:port`; `{address}` is replaced by the node's address.
+    case tcp(target: String)
+    /// `GET` the URL and expect 2xx; `{address}` is replaced by the node's address.
+    case http(url: String)
+}
+
+/// Limits and estimates that bound an automatic failover.
+public struct FailoverConfig: Sendable, Equatable {
+    /// How long promotion may take before it is treated as failed; counts in the RTO budget.
+    public var promotionTimeout: Duration
+    /// How long a DNS update plus verification may take; counts in the RTO budget.
+    public var dnsUpdateTimeout: Duration
+    /// Minimum time between automatic failovers, against ping-pong.
+    public var cooldown: Duration
+    /// Rejoin a returning old primary as a standby without an operator.
+    public var autoRejoin: Bool
+}
+
+public enum DNSProviderKind: String, Sendable, Equatable, CaseIterable {
+    case powerdns, cloudflare, route53
+}
+
+public struct DNSProviderConfig: Sendable, Equatable {
+    public var name: String
+    public var kind: DNSProviderKind
+    /// API base URL; each kind has the provider's public default.
+    public var url: String
+    /// PowerDNS: zone name; Cloudflare: zone name (its id is looked up); Route 53: unused.
+    public var zone: String?
+    /// PowerDNS server id (default `localhost`).
+    public var serverID: String?
+    /// Route 53 hosted zone id.
+    public var hostedZoneID: String?
+    /// Named credentials (e.g. `api_key`, `access_key_id`) and where each is read from.
+    public var credentials: [String: SecretSource]
+}
+
+/// What a managed record points to.
+public enum RecordTarget: Sendable, Equatable, CustomStringConvertible {
+    /// The address of whichever node is the primary.
+    case primary
+    /// The best healthy node of a region (application endpoints).
+    case region(String)
+
+    public var description: String {
+        switch self {
+        case .primary: "primary"
+        case .region(let name): "region:\(name)"
+        }
+    }
+}
+
+public enum DNSRecordType: String, Sendable, Equatable, CaseIterable {
+    case a = "A", aaaa = "AAAA", cname = "CNAME"
+}
+
+public struct DNSRecordConfig: Sendable, Equatable {
+    /// Fully qualified record name, with the trailing dot.
+    public var name: String
+    public var type: DNSRecordType
+    public var ttl: Duration
+    public var provider: String
+    public var target: RecordTarget
+}
+
+public struct DNSConfig: Sendable, Equatable {
+    public var providers: [DNSProviderConfig]
+    public var records: [DNSRecordConfig]
+    public static let none = DNSConfig(providers: [], records: [])
+}
+
+public struct BackupConfig: Sendable, Equatable {
+    /// Directory of the backup repository (local disk or a mounted volume).
+    public var repository: String
+    /// The region where that directory physically lives.
+    public var repositoryRegion: String
+    /// Data residency: the regions where this cluster's backups may be stored.
+    public var allowedRegions: [String]
+}

@@ -1,0 +1,269 @@
+import Yams
+
+/// Turns YAML text into a validated `ClusterConfig`, or a `ConfigError` listing every
+/// problem with its file, line, key path and what was expected.
+///
+/// Pure: the caller reads the file; this only parses, so it is tested without a disk.
+public enum ConfigLoader {
+    static let topKeys: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup"]
+
+    public static func load(yaml: String, file: String) throws(ConfigError) -> ClusterConfig {
+        let log = DiagnosticLog(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError(diagnostics: [syntaxDiagnostic(error, file: file)])
+        } catch {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(file: file, path: "", message: "cannot parse YAML: \(error)")])
+        }
+        let document = YAMLField(node: root, path: "", mark: root?.mark, log: log)
+        guard document.isPresent else {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(file: file, line: nil, column: nil, path: "", message: "the file is empty; expected a mapping with keys \(topKeys.sorted().joined(separator: ", "))")])
+        }
+        let config = parse(document)
+        if let config { ConfigRules.check(config, document: document) }
+        guard log.diagnostics.isEmpty, let config else {
+            throw ConfigError(diagnostics: log.diagnostics)
+        }
+        return config
+    }
+
+    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> ConfigDiagnostic {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let what = [context?.text, problem].compactMap { $0 }.joined(separator: " ")
+            return ConfigDiagnostic(file: file, line: mark.line, column: mark.column, path: "", message: "YAML syntax error: \(what)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            return ConfigDiagnostic(file: file, line: context.mark.line, column: context.mark.column, path: "",
+                                    message: "duplicate key \(keys) in this mapping: the later value would silently replace the earlier")
+        default:
+            return ConfigDiagnostic(file: file, path: "", message: "YAML error: \(error)")
+        }
+    }
+
+    private static func parse(_ document: YAMLField) -> ClusterConfig? {
+        guard let top = document.object(keys: topKeys) else { return nil }
+        let cluster = top["cluster"].string(expected: "the cluster's name")
+        if let cluster, !Naming.isValid(cluster) { top["cluster"].report(Naming.rule) }
+        let objectives = parseObjectives(top["objectives"])
+        let coordination = parseCoordination(top["coordination"], cluster: cluster ?? "")
+        let regions = parseRegions(top["regions"])
+        let health = parseHealth(top["health"])
+        let failover = parseFailover(top["failover"])
+        let dns = DNSConfigLoader.parse(top["dns"])
+        let backup = parseBackup(top["backup"])
+        guard let cluster, let objectives, let coordination, let regions, let health,
+              let failover, let dns, let backup
+        else { return nil }
+        return ClusterConfig(
+            cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
+            health: health, failover: failover, dns: dns, backup: backup)
+    }
+
+    private static func parseObjectives(_ field: YAMLField) -> Objectives? {
+        guard let object = field.object(keys: ["rto", "rpo"]) else { return nil }
+        let rto = object["rto"].duration(default: nil, in: .seconds(1)...(.seconds(86400)))
+        let rpo = object["rpo"].duration(default: nil, in: .zero...(.seconds(86400)))
+        guard let rto, let rpo else { return nil }
+        return Objectives(rto: rto, rpo: rpo)
+    }
+
+    private static func parseCoordination(_ field: YAMLField, cluster: String) -> CoordinationConfig? {
+        guard let object = field.object(keys: ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]) else { return nil }
+        let endpointsField = object["endpoints"]
+        var endpoints = endpointsField.strings()
+        if let list = endpoints {
+            if list.isEmpty { endpointsField.report("is required (a list of etcd client URLs like http://10.0.0.1:2379)") ; endpoints = nil }
+            for (index, url) in list.enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                endpointsField.items()?[index].report("expected an etcd client URL starting with http:// or https://, found \"\(url)\"")
+                endpoints = nil
+            }
+        }
+        let ttl = object["lease_ttl"].duration(default: .seconds(10), in: .seconds(2)...(.seconds(3600)))
+        if let ttl, ttl.milliseconds % 1000 != 0 {
+            object["lease_ttl"].report("etcd lease TTLs are whole seconds, found \(DurationText.format(ttl))")
+        }
+        let prefix = object["prefix"].string(required: false) ?? "/drctl/\(cluster)/"
+        if !prefix.hasPrefix("/") { object["prefix"].report("expected a key prefix starting with /, found \"\(prefix)\"") }
+        let tls = parseTLS(object["tls"])
+        let auth = parseEtcdAuth(object)
+        guard let endpoints, let ttl, let tls, let auth else { return nil }
+        return CoordinationConfig(endpoints: endpoints, leaseTTL: ttl, prefix: prefix.hasSuffix("/") ? prefix : prefix + "/", tls: tls, auth: auth)
+    }
+
+    private static func parseTLS(_ field: YAMLField) -> Optional<TLSConfig?> {
+        guard field.isPresent else { return .some(nil) }
+        guard let object = field.object(keys: ["ca_file", "cert_file", "key_file"]) else { return nil }
+        let tls = TLSConfig(caFile: object["ca_file"].string(required: false), certFile: object["cert_file"].string(required: false), keyFile: object["key_file"].string(required: false))
+        if (tls.certFile == nil) != (tls.keyFile == nil) {
+            field.report("cert_file and key_file go together: give both or neither")
+        }
+        return .some(tls)
+    }
+
+    private static func parseEtcdAuth(_ object: YAMLObject) -> Optional<EtcdAuth?> {
+        let username = object["username"].string(required: false)
+        SecretFields.refuseInline(object, name: "password")
+        let secret = SecretFields.read(object, name: "password", required: username != nil)
+        if username == nil, object.has("password_env") || object.has("password_file") {
+            object["username"].report("is required when a password is given")
+            return nil
+        }
+        guard let username else { return .some(nil) }
+        guard let secret else { return nil }
+        return .some(EtcdAuth(username: username, password: secret))
+    }
+
+    private static func parseRegions(_ field: YAMLField) -> [RegionConfig]? {
+        guard field.isPresent else { field.report("is required (a list of regions, each with name, role and nodes)"); return nil }
+        guard let items = field.items() else { return nil }
+        let regions = items.compactMap { item -> RegionConfig? in
+            guard let object = item.object(keys: ["name", "role", "priority", "nodes"]) else { return nil }
+            let name = object["name"].string(expected: "the region's name")
+            if let name, !Naming.isValid(name) { object["name"].report(Naming.rule) }
+            let role = object["role"].choice(RegionRole.self)
+            let priority = object["priority"].int(in: 0...1000, default: 100)
+            let nodes = object["nodes"].items()?.compactMap(parseNode)
+            guard let name, let role, let priority, let nodes,
+                  nodes.count == object["nodes"].items()?.count else { return nil }
+            return RegionConfig(name: name, role: role, priority: priority, nodes: nodes)
+        }
+        return regions.count == items.count ? regions : nil
+    }
+
+    private static func parseNode(_ field: YAMLField) -> NodeConfig? {
+        guard let object = field.object(keys: ["name", "conninfo", "data_dir", "address", "tags"]) else { return nil }
+        let name = object["name"].string(expected: "the node's name")
+        if let name, !Naming.isValid(name) { object["name"].report(Naming.rule) }
+        let conninfo = object["conninfo"].string(expected: "a libpq connection string like \"host=10.0.0.1 port=5432 user=drctl dbname=postgres\"")
+        var connection: Conninfo?
+        if let conninfo {
+            do {
+                let parsed = try Conninfo.parse(conninfo)
+                if parsed.hasPassword {
+                    object["conninfo"].report("must not contain a password: put it in a .pgpass file (passfile=PATH) or PGPASSWORD, never in the config")
+                } else {
+                    connection = parsed
+                }
+            } catch {
+                object["conninfo"].report("is not a valid libpq connection string: \(error)")
+            }
+        }
+        let dataDir = object["data_dir"].string(required: false)
+        if let dataDir, !dataDir.hasPrefix("/") { object["data_dir"].report("expected an absolute path, found \"\(dataDir)\"") }
+        let address = object["address"].string(required: false)
+        var tags = Set<NodeTag>()
+        for tag in object["tags"].items() ?? [] {
+            if let value = tag.choice(NodeTag.self) { tags.insert(value) }
+        }
+        guard let name, let conninfo, let connection else { return nil }
+        return NodeConfig(name: name, conninfo: conninfo, connection: connection, dataDir: dataDir, address: address, tags: tags)
+    }
+
+    private static func parseHealth(_ field: YAMLField) -> HealthConfig? {
+        let defaults = HealthConfig(interval: .seconds(1), failures: 3, timeout: .seconds(1), checks: [.postgres])
+        guard field.isPresent else { return defaults }
+        guard let object = field.object(keys: ["interval", "failures", "timeout", "checks"]) else { return nil }
+        let interval = object["interval"].duration(default: defaults.interval, in: .milliseconds(100)...(.seconds(600)))
+        let failures = object["failures"].int(in: 1...100, default: defaults.failures)
+        let timeout = object["timeout"].duration(default: defaults.timeout, in: .milliseconds(50)...(.seconds(600)))
+        var checks: [HealthCheck]? = defaults.checks
+        if object.has("checks"), let items = object["checks"].items() {
+            let parsed = items.compactMap(parseCheck)
+            checks = parsed.count == items.count ? parsed : nil
+        }
+        guard let interval, let failures, let timeout, let checks else { return nil }
+        if timeout > interval {
+            object["timeout"].report("\(DurationText.format(timeout)) is longer than the interval \(DurationText.format(interval)): a check must finish before the next one starts")
+        }
+        return HealthConfig(interval: interval, failures: failures, timeout: timeout, checks: checks)
+    }
+
+    private enum CheckKind: String, CaseIterable { case postgres, tcp, http }
+
+    private static func parseCheck(_ field: YAMLField) -> HealthCheck? {
+        guard let object = field.object(keys: ["type", "target", "url"]) else { return nil }
+        switch object["type"].choice(CheckKind.self) {
+        case .postgres:
+            for key in ["target", "url"] where object.has(key) { object[key].report("does not apply to a postgres check (it uses the node's conninfo)") }
+            return .postgres
+        case .tcp:
+            guard let target = object["target"].string(expected: "host:port, e.g. \"{address}:5432\"") else { return nil }
+            guard let colon = target.lastIndex(of: ":"), Int(target[target.index(after: colon)...]) != nil else {
+                object["target"].report("expected host:port, found \"\(target)\"")
+                return nil
+            }
+            return .tcp(target: target)
+        case .http:
+            guard let url = object["url"].string(expected: "an http:// or https:// URL") else { return nil }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                object["url"].report("expected an http:// or https:// URL, found \"\(url)\"")
+                return nil
+            }
+            return .http(url: url)
+        case nil:
+            return nil
+        }
+    }
+
+    private static func parseFailover(_ field: YAMLField) -> FailoverConfig? {
+        let defaults = FailoverConfig(promotionTimeout: .seconds(10), dnsUpdateTimeout: .seconds(10), cooldown: .seconds(300), autoRejoin: false)
+        guard field.isPresent else { return defaults }
+        guard let object = field.object(keys: ["promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin"]) else { return nil }
+        let promotion = object["promotion_timeout"].duration(default: defaults.promotionTimeout, in: .seconds(1)...(.seconds(3600)))
+        let dns = object["dns_update_timeout"].duration(default: defaults.dnsUpdateTimeout, in: .seconds(1)...(.seconds(3600)))
+        let cooldown = object["cooldown"].duration(default: defaults.cooldown, in: .zero...(.seconds(86400)))
+        let rejoin = object["auto_rejoin"].bool(default: defaults.autoRejoin)
+        guard let promotion, let dns, let cooldown, let rejoin else { return nil }
+        return FailoverConfig(promotionTimeout: promotion, dnsUpdateTimeout: dns, cooldown: cooldown, autoRejoin: rejoin)
+    }
+
+    private static func parseBackup(_ field: YAMLField) -> Optional<BackupConfig?> {
+        guard field.isPresent else { return .some(nil) }
+        guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions"]) else { return nil }
+        let repository = object["repository"].string(expected: "an absolute directory path")
+        if let repository, !repository.hasPrefix("/") { object["repository"].report("expected an absolute directory path, found \"\(repository)\"") }
+        let region = object["repository_region"].string(expected: "the region where the repository is stored")
+        let allowed = object["allowed_regions"].strings()
+        if allowed?.isEmpty == true { object["allowed_regions"].report("is required (the regions where backups may be stored)") }
+        guard let repository, let region, let allowed, !allowed.isEmpty else { return nil }
+        return .some(BackupConfig(repository: repository, repositoryRegion: region, allowedRegions: allowed))
+    }
+}
+
+/// Names of clusters, regions and nodes: they become etcd keys, file names and DNS labels.
+enum Naming {
+    static let rule = "expected a name of lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters"
+
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.first, first.isLetter || first.isNumber, name.count <= 63 else { return false }
+        return name.allSatisfy { ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" || $0 == "_" } && name.allSatisfy(\.isASCII)
+    }
+}
+
+/// Reads a secret's location: `NAME_env` or `NAME_file`, never `NAME` itself.
+enum SecretFields {
+    /// Reports a secret written in the config body; its value is never echoed back.
+    static func refuseInline(_ object: YAMLObject, name: String) {
+        if object.has(name) {
+            object[name].report("secrets are never read from the config (it is copied, logged and committed): use \(name)_env or \(name)_file")
+        }
+    }
+
+    static func read(_ object: YAMLObject, name: String, required: Bool) -> SecretSource? {
+        let env = object["\(name)_env"].string(required: false)
+        let file = object["\(name)_file"].string(required: false)
+        switch (env, file) {
+        case let (env?, nil): return .environment(env)
+        case let (nil, file?): return .file(file)
+        case (.some, .some):
+            object["\(name)_file"].report("give \(name)_env or \(name)_file, not both")
+            return nil
+        case (nil, nil):
+            if required { object.field.report("needs \(name)_env (an environment variable's name) or \(name)_file (a file's path); secrets are never written in the config") }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,104 @@
+/// Judges a cluster from one round of probes: a pure function from configuration and
+/// observations to the `StatusReport` that `drctl status` prints.
+public enum ClusterStatus {
+    public static func evaluate(config: ClusterConfig, observations: [NodeObservation]) -> StatusReport {
+        let byName = Dictionary(observations.map { ($0.node, $0.result) }, uniquingKeysWith: { first, _ in first })
+        let primaries = config.nodes.compactMap { entry -> (String, PrimaryState)? in
+            if case .primary(let state)? = byName[entry.node.name] { return (entry.node.name, state) }
+            return nil
+        }
+        let primary = primaries.count == 1 ? primaries[0].1 : nil
+        var problems: [String] = []
+
+        let rows = config.nodes.map { region, node in
+            row(for: node, in: region, result: byName[node.name], primary: primary, rpo: config.objectives.rpo, problems: &problems)
+        }
+
+        let verdict: ClusterVerdict
+        switch primaries.count {
+        case 0:
+            verdict = .noPrimary
+            problems.insert("no reachable node accepts writes", at: 0)
+        case 1:
+            verdict = problems.isEmpty ? .healthy : .degraded
+        default:
+            verdict = .splitBrain
+            problems.insert("\(primaries.count) nodes accept writes: \(primaries.map(\.0).joined(separator: ", ")); fence all but one now", at: 0)
+        }
+        return StatusReport(cluster: config.cluster, verdict: verdict, problems: problems, leader: nil, term: nil, nodes: rows)
+    }
+
+    private static func row(for node: NodeConfig, in region: RegionConfig, result: ProbeResult?, primary: PrimaryState?,
+                            rpo: Duration, problems: inout [String]) -> StatusReport.NodeStatus {
+        var row = StatusReport.NodeStatus(
+            name: node.name, region: region.name, role: .unknown, reachable: false,
+            host: node.connection.host, port: node.connection.port)
+        switch result {
+        case nil:
+            row.error = "not probed"
+            problems.append("\(node.name) was not probed")
+        case .unreachable(let reason):
+            row.role = .down
+            row.error = reason
+            problems.append("\(node.name) is unreachable: \(reason)")
+        case .failed(let reason):
+            row.reachable = true
+            row.error = reason
+            problems.append("\(node.name) answered but its probe failed: \(reason)")
+        case .primary(let state):
+            row.role = .primary
+            row.reachable = true
+            row.timeline = state.timeline
+            row.lsn = state.currentLSN
+            row.serverVersion = state.serverVersion
+            row.lagBytes = 0
+            row.lagSeconds = 0
+        case .standby(let state):
+            row.role = .standby
+            row.reachable = true
+            row.timeline = state.timeline
+            row.lsn = state.replayLSN
+            row.receiveLSN = state.receiveLSN
+            row.replayLSN = state.replayLSN
+            row.serverVersion = state.serverVersion
+            row.replication = state.walReceiverStatus
+            describeStandby(node: node, state: state, primary: primary, rpo: rpo, row: &row, problems: &problems)
+        }
+        return row
+    }
+
+    private static func describeStandby(node: NodeConfig, state: StandbyState, primary: PrimaryState?, rpo: Duration,
+                                        row: inout StatusReport.NodeStatus, problems: inout [String]) {
+        let connection = primary?.replication.first { $0.applicationName == node.name }
+        row.syncState = connection?.syncState
+        if state.walReceiverStatus != "streaming" {
+            problems.append("\(node.name) is not streaming (WAL receiver: \(state.walReceiverStatus ?? "none"))")
+        }
+        if state.replayPaused {
+            problems.append("\(node.name) has WAL replay paused")
+        }
+        guard let primary else { return }
+        if let timeline = state.timeline, timeline != primary.timeline {
+            problems.append("\(node.name) is on timeline \(timeline), the primary on \(primary.timeline)")
+        }
+        guard let replayed = state.replayLSN else { return }
+        let bytes = primary.currentLSN.bytesAhead(of: replayed)
+        row.lagBytes = bytes
+        row.lagSeconds = lagSeconds(bytes: bytes, connection: connection, state: state)
+        if let seconds = row.lagSeconds, seconds > rpo.seconds {
+            problems.append("\(node.name) is \(formatSeconds(seconds)) behind, beyond the RPO \(DurationText.format(rpo))")
+        }
+    }
+
+    /// Replication lag in seconds. Caught up is zero. Otherwise the primary's `replay_lag`
+    /// (measured by PostgreSQL from WAL send to replay), and when that is NULL — as it is
+    /// once a standby goes idle — the standby's own time since its last replayed commit.
+    static func lagSeconds(bytes: UInt64, connection: ReplicationConnection?, state: StandbyState) -> Double? {
+        if bytes == 0 { return 0 }
+        return connection?.replayLag ?? state.secondsSinceLastReplay
+    }
+
+    private static func formatSeconds(_ seconds: Double) -> String {
+        DurationText.format(.milliseconds(Int64((seconds * 1000).rounded())))
+    }
+}

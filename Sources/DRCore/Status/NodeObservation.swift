@@ -1,0 +1,131 @@
+/// What one probe of one node saw, as plain values: the input of every status and failover
+/// decision. Probes (in DRPostgres) produce these; DRCore never talks to a database.
+public struct NodeObservation: Sendable, Equatable {
+    public var node: String
+    public var result: ProbeResult
+
+    public init(node: String, result: ProbeResult) {
+        self.node = node
+        self.result = result
+    }
+}
+
+public enum ProbeResult: Sendable, Equatable {
+    /// No connection could be made (refused, timed out, authentication failed).
+    case unreachable(reason: String)
+    /// Connected, but the probe's queries failed, so the role is unknown.
+    case failed(reason: String)
+    case primary(PrimaryState)
+    case standby(StandbyState)
+}
+
+/// A node that is not in recovery: it accepts writes.
+public struct PrimaryState: Sendable, Equatable {
+    public var serverVersion: Int
+    public var timeline: Int
+    public var currentLSN: LSN
+    public var replication: [ReplicationConnection]
+    public var slots: [ReplicationSlot]
+
+    public init(serverVersion: Int, timeline: Int, currentLSN: LSN, replication: [ReplicationConnection], slots: [ReplicationSlot]) {
+        self.serverVersion = serverVersion
+        self.timeline = timeline
+        self.currentLSN = currentLSN
+        self.replication = replication
+        self.slots = slots
+    }
+}
+
+/// A node in recovery, with its own view of replication.
+public struct StandbyState: Sendable, Equatable {
+    public var serverVersion: Int
+    public var timeline: Int?
+    /// Last WAL position received and flushed by the WAL receiver; nil before any arrived.
+    public var receiveLSN: LSN?
+    public var replayLSN: LSN?
+    /// Seconds since the last replayed transaction's commit, on the standby's clock
+    /// (`now() - pg_last_xact_replay_timestamp()`), nil before any was replayed.
+    public var secondsSinceLastReplay: Double?
+    /// `pg_stat_wal_receiver.status` (`streaming`, `catchup`, …), nil without a receiver.
+    public var walReceiverStatus: String?
+    public var upstreamHost: String?
+    public var upstreamPort: Int?
+    public var replayPaused: Bool
+    public var slots: [ReplicationSlot]
+
+    public init(serverVersion: Int, timeline: Int?, receiveLSN: LSN?, replayLSN: LSN?, secondsSinceLastReplay: Double?,
+                walReceiverStatus: String?, upstreamHost: String?, upstreamPort: Int?, replayPaused: Bool, slots: [ReplicationSlot]) {
+        self.serverVersion = serverVersion
+        self.timeline = timeline
+        self.receiveLSN = receiveLSN
+        self.replayLSN = replayLSN
+        self.secondsSinceLastReplay = secondsSinceLastReplay
+        self.walReceiverStatus = walReceiverStatus
+        self.upstreamHost = upstreamHost
+        self.upstreamPort = upstreamPort
+        self.replayPaused = replayPaused
+        self.slots = slots
+    }
+
+    /// The furthest WAL position this standby holds, received or replayed.
+    public var bestLSN: LSN? { [receiveLSN, replayLSN].compactMap { $0 }.max() }
+}
+
+/// One row of `pg_stat_replication` on a primary: a connected standby as the primary sees it.
+public struct ReplicationConnection: Sendable, Equatable, Codable {
+    public var applicationName: String
+    public var clientAddress: String?
+    public var state: String
+    public var syncState: String
+    public var sentLSN: LSN?
+    public var writeLSN: LSN?
+    public var flushLSN: LSN?
+    public var replayLSN: LSN?
+    /// Seconds; PostgreSQL reports NULL when the standby has been idle and caught up.
+    public var writeLag: Double?
+    public var flushLag: Double?
+    public var replayLag: Double?
+
+    public init(applicationName: String, clientAddress: String?, state: String, syncState: String, sentLSN: LSN?, writeLSN: LSN?,
+                flushLSN: LSN?, replayLSN: LSN?, writeLag: Double?, flushLag: Double?, replayLag: Double?) {
+        self.applicationName = applicationName
+        self.clientAddress = clientAddress
+        self.state = state
+        self.syncState = syncState
+        self.sentLSN = sentLSN
+        self.writeLSN = writeLSN
+        self.flushLSN = flushLSN
+        self.replayLSN = replayLSN
+        self.writeLag = writeLag
+        self.flushLag = flushLag
+        self.replayLag = replayLag
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case applicationName = "application_name", clientAddress = "client_address", state, syncState = "sync_state"
+        case sentLSN = "sent_lsn", writeLSN = "write_lsn", flushLSN = "flush_lsn", replayLSN = "replay_lsn"
+        case writeLag = "write_lag", flushLag = "flush_lag", replayLag = "replay_lag"
+    }
+}
+
+/// One row of `pg_replication_slots`.
+public struct ReplicationSlot: Sendable, Equatable, Codable {
+    public var name: String
+    public var type: String
+    public var active: Bool
+    public var restartLSN: LSN?
+    /// `reserved`, `extended`, `unreserved` or `lost` (PostgreSQL 13+).
+    public var walStatus: String?
+
+    public init(name: String, type: String, active: Bool, restartLSN: LSN?, walStatus: String?) {
+        self.name = name
+        self.type = type
+        self.active = active
+        self.restartLSN = restartLSN
+        self.walStatus = walStatus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, active, restartLSN = "restart_lsn", walStatus = "wal_status"
+    }
+}

@@ -1,0 +1,113 @@
+import DRCore
+import Testing
+
+@Suite struct ClusterStatusTests {
+    static let config: ClusterConfig = {
+        do {
+            return try ConfigLoader.load(yaml: """
+                cluster: t
+                objectives: {rto: 30s, rpo: 5s}
+                coordination: {endpoints: ["http://127.0.0.1:2379"]}
+                regions:
+                  - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.1.1 port=5432"}]}
+                  - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.2.1 port=5433"}]}
+                  - {name: r3, role: cold, nodes: []}
+                """, file: "t.yaml")
+        } catch {
+            preconditionFailure("fixture config must load: \(error)")
+        }
+    }()
+
+    static func primary(lsn: UInt64 = 1000, timeline: Int = 1, replayLag: Double? = nil) -> ProbeResult {
+        .primary(PrimaryState(
+            serverVersion: 150000, timeline: timeline, currentLSN: LSN(lsn),
+            replication: [ReplicationConnection(applicationName: "b", clientAddress: "127.0.2.1", state: "streaming", syncState: "async",
+                                                sentLSN: LSN(lsn), writeLSN: LSN(lsn), flushLSN: LSN(lsn), replayLSN: nil,
+                                                writeLag: nil, flushLag: nil, replayLag: replayLag)],
+            slots: []))
+    }
+
+    static func standby(replay: UInt64 = 1000, receiver: String? = "streaming", timeline: Int = 1, sinceReplay: Double? = 0.5, paused: Bool = false) -> ProbeResult {
+        .standby(StandbyState(serverVersion: 150000, timeline: timeline, receiveLSN: LSN(replay), replayLSN: LSN(replay),
+                              secondsSinceLastReplay: sinceReplay, walReceiverStatus: receiver, upstreamHost: "127.0.1.1",
+                              upstreamPort: 5432, replayPaused: paused, slots: []))
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var a: ProbeResult?
+        var b: ProbeResult?
+        var verdict: ClusterVerdict
+        var problem: String?
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        .init(name: "primary and caught-up standby", a: primary(), b: standby(), verdict: .healthy),
+        .init(name: "standby down", a: primary(), b: .unreachable(reason: "refused"), verdict: .degraded, problem: "b is unreachable: refused"),
+        .init(name: "standby probe failed", a: primary(), b: .failed(reason: "permission denied"), verdict: .degraded, problem: "b answered but its probe failed"),
+        .init(name: "standby not streaming", a: primary(), b: standby(receiver: nil), verdict: .degraded, problem: "b is not streaming (WAL receiver: none)"),
+        .init(name: "replay paused", a: primary(), b: standby(paused: true), verdict: .degraded, problem: "b has WAL replay paused"),
+        .init(name: "lag beyond RPO", a: primary(lsn: 5000, replayLag: 7.5), b: standby(replay: 1000), verdict: .degraded, problem: "b is 7.5s behind, beyond the RPO 5s"),
+        .init(name: "lag within RPO", a: primary(lsn: 5000, replayLag: 0.2), b: standby(replay: 1000), verdict: .healthy),
+        .init(name: "standby on another timeline", a: primary(timeline: 2), b: standby(timeline: 1), verdict: .degraded, problem: "b is on timeline 1, the primary on 2"),
+        .init(name: "primary down, standby up", a: .unreachable(reason: "timeout"), b: standby(receiver: nil), verdict: .noPrimary, problem: "no reachable node accepts writes"),
+        .init(name: "everything down", a: .unreachable(reason: "refused"), b: .unreachable(reason: "refused"), verdict: .noPrimary),
+        .init(name: "two primaries", a: primary(), b: primary(), verdict: .splitBrain, problem: "2 nodes accept writes: a, b"),
+        .init(name: "node not probed", a: primary(), b: nil, verdict: .degraded, problem: "b was not probed"),
+    ]
+
+    @Test(arguments: cases)
+    func verdict(_ c: Case) {
+        let observations = [("a", c.a), ("b", c.b)].compactMap { name, result in result.map { NodeObservation(node: name, result: $0) } }
+        let report = ClusterStatus.evaluate(config: Self.config, observations: observations)
+        #expect(report.verdict == c.verdict)
+        #expect(report.isHealthy == (c.verdict == .healthy))
+        #expect(report.nodes.map(\.name) == ["a", "b"], "one row per configured node, in config order")
+        if let problem = c.problem {
+            #expect(report.problems.contains { $0.contains(problem) }, "\(report.problems)")
+        }
+        if c.verdict == .healthy { #expect(report.problems.isEmpty) }
+    }
+
+    @Test func lagInBytesAndSeconds() {
+        let report = ClusterStatus.evaluate(config: Self.config, observations: [
+            NodeObservation(node: "a", result: Self.primary(lsn: 100 * 1024 * 1024 + 1000, replayLag: nil)),
+            NodeObservation(node: "b", result: Self.standby(replay: 1000, sinceReplay: 3.25)),
+        ])
+        let b = report.nodes[1]
+        #expect(b.role == .standby)
+        #expect(b.lagBytes == 100 * 1024 * 1024)
+        #expect(b.lagSeconds == 3.25, "falls back to the standby's time since last replay when replay_lag is NULL")
+        #expect(b.syncState == "async")
+        #expect(b.host == "127.0.2.1" && b.port == 5433)
+    }
+
+    @Test func caughtUpIsZeroSecondsEvenWhenIdle() {
+        let report = ClusterStatus.evaluate(config: Self.config, observations: [
+            NodeObservation(node: "a", result: Self.primary(lsn: 1000)),
+            NodeObservation(node: "b", result: Self.standby(replay: 1000, sinceReplay: 3600)),
+        ])
+        #expect(report.nodes[1].lagBytes == 0)
+        #expect(report.nodes[1].lagSeconds == 0)
+    }
+
+    @Test func aStandbyAheadOfAnEarlierPrimaryProbeIsNotBehind() {
+        let report = ClusterStatus.evaluate(config: Self.config, observations: [
+            NodeObservation(node: "a", result: Self.primary(lsn: 1000)),
+            NodeObservation(node: "b", result: Self.standby(replay: 1200)),
+        ])
+        #expect(report.nodes[1].lagBytes == 0)
+    }
+
+    @Test func downNodesAreUnreachableWithTheReason() {
+        let report = ClusterStatus.evaluate(config: Self.config, observations: [
+            NodeObservation(node: "a", result: Self.primary()),
+            NodeObservation(node: "b", result: .unreachable(reason: "Connection refused")),
+        ])
+        #expect(report.nodes[1].role == .down)
+        #expect(report.nodes[1].reachable == false)
+        #expect(report.nodes[1].error == "Connection refused")
+        #expect(report.nodes[1].lagBytes == nil)
+    }
+}
