@@ -1,0 +1,125 @@
+import DRCore
+
+/// Reads a node's role and replication state with a handful of catalog queries and returns
+/// it as a `NodeObservation` for DRCore to judge.
+///
+/// Works with any role that can read `pg_stat_replication` fully (superuser or
+/// `pg_monitor`); without it PostgreSQL hides the LSN columns and they come back NULL.
+public struct NodeProbe: Sendable {
+    public var connectTimeout: Duration
+    public var statementTimeout: Duration
+
+    public init(connectTimeout: Duration = .seconds(2), statementTimeout: Duration = .seconds(2)) {
+        self.connectTimeout = connectTimeout
+        self.statementTimeout = statementTimeout
+    }
+
+    /// Probes one node; never throws: failures become `.unreachable` or `.failed`.
+    public func observe(node: String, conninfo: String) async -> NodeObservation {
+        let connection: PGConnection
+        do {
+            connection = try await PGConnection.connect(
+                node: node, conninfo: conninfo, connectTimeout: connectTimeout,
+                statementTimeout: statementTimeout, applicationName: "drctl-probe")
+        } catch let error as PGError {
+            return NodeObservation(node: node, result: .unreachable(reason: error.message))
+        } catch {
+            return NodeObservation(node: node, result: .unreachable(reason: "\(error)"))
+        }
+        defer { Task { await connection.close() } }
+        do {
+            return NodeObservation(node: node, result: try await probe(connection))
+        } catch let error as PGError {
+            return NodeObservation(node: node, result: .failed(reason: error.description))
+        } catch {
+            return NodeObservation(node: node, result: .failed(reason: "\(error)"))
+        }
+    }
+
+    /// Probes every node of the configuration at once; the slowest node bounds the time.
+    public func observeAll(_ config: ClusterConfig) async -> [NodeObservation] {
+        await withTaskGroup(of: NodeObservation.self) { group in
+            for (_, node) in config.nodes {
+                group.addTask { await observe(node: node.name, conninfo: node.conninfo) }
+            }
+            var results: [NodeObservation] = []
+            for await observation in group { results.append(observation) }
+            return results
+        }
+    }
+
+    func probe(_ connection: PGConnection) async throws -> ProbeResult {
+        let basics = try await connection.query(
+            "SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version").single()
+        let version = try basics.int("version")
+        let slots = try await readSlots(connection)
+        if try basics.bool("in_recovery") {
+            return .standby(try await readStandby(connection, version: version, slots: slots))
+        }
+        return .primary(try await readPrimary(connection, version: version, slots: slots))
+    }
+
+    private func readPrimary(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> PrimaryState {
+        // The timeline of the WAL being written is the first 8 hex digits of its file name;
+        // pg_control_checkpoint() would lag behind a promotion until the next checkpoint.
+        let position = try await connection.query("""
+            SELECT pg_current_wal_lsn()::text AS lsn,
+                   ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline
+            """).single()
+        let replication = try await connection.query("""
+            SELECT application_name, client_addr::text AS client_addr, state, sync_state,
+                   sent_lsn::text AS sent_lsn, write_lsn::text AS write_lsn,
+                   flush_lsn::text AS flush_lsn, replay_lsn::text AS replay_lsn,
+                   extract(epoch FROM write_lag)::float8 AS write_lag,
+                   extract(epoch FROM flush_lag)::float8 AS flush_lag,
+                   extract(epoch FROM replay_lag)::float8 AS replay_lag
+            FROM pg_stat_replication ORDER BY application_name
+            """)
+        return PrimaryState(
+            serverVersion: version, timeline: try position.int("timeline"), currentLSN: try position.lsn("lsn"),
+            replication: try replication.rows.map { row throws(PGError) in
+                ReplicationConnection(
+                    applicationName: try row.optionalString("application_name") ?? "",
+                    clientAddress: try row.optionalString("client_addr"),
+                    state: try row.optionalString("state") ?? "unknown",
+                    syncState: try row.optionalString("sync_state") ?? "unknown",
+                    sentLSN: try row.optionalLSN("sent_lsn"), writeLSN: try row.optionalLSN("write_lsn"),
+                    flushLSN: try row.optionalLSN("flush_lsn"), replayLSN: try row.optionalLSN("replay_lsn"),
+                    writeLag: try row.optionalDouble("write_lag"), flushLag: try row.optionalDouble("flush_lag"),
+                    replayLag: try row.optionalDouble("replay_lag"))
+            },
+            slots: slots)
+    }
+
+    private func readStandby(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> StandbyState {
+        let row = try await connection.query("""
+            SELECT pg_last_wal_receive_lsn()::text AS receive_lsn,
+                   pg_last_wal_replay_lsn()::text AS replay_lsn,
+                   extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS since_replay,
+                   pg_is_wal_replay_paused() AS paused,
+                   coalesce(r.received_tli, (pg_control_checkpoint()).timeline_id)::int AS timeline,
+                   r.status, r.sender_host, r.sender_port
+            FROM (SELECT 1) AS one
+            LEFT JOIN pg_stat_wal_receiver AS r ON true
+            """).single()
+        return StandbyState(
+            serverVersion: version, timeline: try row.optionalInt("timeline"),
+            receiveLSN: try row.optionalLSN("receive_lsn"), replayLSN: try row.optionalLSN("replay_lsn"),
+            secondsSinceLastReplay: try row.optionalDouble("since_replay"),
+            walReceiverStatus: try row.optionalString("status"),
+            upstreamHost: try row.optionalString("sender_host"), upstreamPort: try row.optionalInt("sender_port"),
+            replayPaused: try row.bool("paused"), slots: slots)
+    }
+
+    private func readSlots(_ connection: PGConnection) async throws -> [ReplicationSlot] {
+        let result = try await connection.query("""
+            SELECT slot_name, slot_type, active, restart_lsn::text AS restart_lsn, wal_status
+            FROM pg_replication_slots ORDER BY slot_name
+            """)
+        return try result.rows.map { row throws(PGError) in
+            ReplicationSlot(
+                name: try row.string("slot_name"), type: try row.string("slot_type"), active: try row.bool("active"),
+                restartLSN: try row.optionalLSN("restart_lsn"), walStatus: try row.optionalString("wal_status"))
+        }
+    }
+}

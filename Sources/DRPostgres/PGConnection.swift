@@ -1,0 +1,139 @@
+import CLibPQ
+import DRCore
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq session with a node.
+///
+/// libpq calls block, so every call runs on this connection's own serial dispatch queue and
+/// is bridged to async with a continuation: Swift's cooperative pool never waits on the
+/// network. The queue also confines the non-Sendable `PGconn` pointer, which is why the class
+/// can honestly be `@unchecked Sendable`.
+public final class PGConnection: @unchecked Sendable {
+    public let node: String
+    private let queue: DispatchQueue
+    private var handle: OpaquePointer?
+
+    private init(node: String, handle: OpaquePointer, queue: DispatchQueue) {
+        self.node = node
+        self.handle = handle
+        self.queue = queue
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Connects with `conninfo` (libpq key=value or URI; `.pgpass`, service files and sslmode
+    /// behave as usual) and bounds both the connection and every statement.
+    ///
+    /// - Parameters:
+    ///   - connectTimeout: per-host connection limit; libpq rounds it up to 2 s at least.
+    ///   - statementTimeout: server-side limit on each statement, so a stuck node cannot
+    ///     hold a probe forever.
+    public static func connect(
+        node: String, conninfo: String, connectTimeout: Duration = .seconds(2),
+        statementTimeout: Duration = .seconds(5), applicationName: String = "drctl"
+    ) async throws -> PGConnection {
+        let queue = DispatchQueue(label: "drctl.pg.\(node)")
+        let timeoutSeconds = max(1, Int((connectTimeout.seconds).rounded(.up)))
+        let handle: OpaquePointer = try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                // dbname is expanded as a full conninfo; the keywords after it add our limits
+                // without touching anything the operator set (fallback_application_name only
+                // applies when the conninfo names none).
+                let keys = ["dbname", "connect_timeout", "fallback_application_name"]
+                let values = [conninfo, String(timeoutSeconds), applicationName]
+                let conn = withCStringArray(keys) { k in withCStringArray(values) { v in PQconnectdbParams(k, v, 1) } }
+                guard let conn else {
+                    continuation.resume(throwing: PGError(kind: .connection, node: node, message: "libpq could not allocate a connection"))
+                    return
+                }
+                guard PQstatus(conn) == CONNECTION_OK else {
+                    let message = lastError(conn)
+                    PQfinish(conn)
+                    continuation.resume(throwing: PGError(kind: .connection, node: node, message: message))
+                    return
+                }
+                continuation.resume(returning: conn)
+            }
+        }
+        let connection = PGConnection(node: node, handle: handle, queue: queue)
+        _ = try await connection.query("SELECT set_config('statement_timeout', $1, false)", [String(statementTimeout.milliseconds)])
+        return connection
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, …; nil is SQL NULL) and returns
+    /// its rows. Parameters are never interpolated into the SQL text.
+    public func query(_ sql: String, _ parameters: [String?] = []) async throws -> PGResultSet {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { () throws(PGError) in try self.runOnQueue(sql, parameters) })
+            }
+        }
+    }
+
+    /// Closes the session now instead of when the last reference goes away.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                if let handle = self.handle { PQfinish(handle) }
+                self.handle = nil
+                continuation.resume()
+            }
+        }
+    }
+
+    private func runOnQueue(_ sql: String, _ parameters: [String?]) throws(PGError) -> PGResultSet {
+        guard let handle else { throw PGError(kind: .closed, node: node, message: "closed") }
+        let result = withOptionalCStringArray(parameters) { params in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+        }
+        guard let result else {
+            throw PGError(kind: .query, node: node, message: lastError(handle))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+            break
+        default:
+            let sqlstate = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
+            throw PGError(kind: .query, node: node, sqlstate: sqlstate, message: message.trimmingTrailingNewlines())
+        }
+        let columnCount = PQnfields(result), rowCount = PQntuples(result)
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let values = (0..<rowCount).map { row in
+            (0..<columnCount).map { column -> String? in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
+        return PGResultSet(node: node, columns: columns, values: values)
+    }
+}
+
+private func lastError(_ conn: OpaquePointer) -> String {
+    PQerrorMessage(conn).map { String(cString: $0) }?.trimmingTrailingNewlines() ?? "unknown libpq error"
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var text = self
+        while text.last?.isNewline == true || text.last == " " { text.removeLast() }
+        return text
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStringArray(strings.map(Optional.some)) { body($0) }
+}
+
+func withOptionalCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicated: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { duplicated.forEach { free($0) } }
+    let pointers = duplicated.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
