@@ -1,0 +1,150 @@
+import DRCore
+import Foundation
+
+/// The local three-region sandbox of DESIGN.md: region 1 primary, region 2 streaming hot
+/// standby, region 3 cold (backups only), one etcd member and one PowerDNS server, all on
+/// loopback, region k on 127.0.k.1. Tests use exactly this code.
+public enum Lab {
+    public static let defaultDir = ".lab"
+    static let zone = "lab.drctl.test."
+
+    /// Builds and starts the lab in `dir`. Refuses, changing nothing, when `dir` already
+    /// holds a lab. On failure, stops whatever it started and removes `dir`.
+    ///
+    /// - Parameter progress: called with one line per step, for the CLI to print.
+    @discardableResult
+    public static func up(dir rawDir: String, progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
+        let dir = absolute(rawDir)
+        if FileManager.default.fileExists(atPath: LabState.file(in: dir)) {
+            let state = try LabState.load(dir: dir)
+            let pids = try state.livePIDs()
+            throw pids.isEmpty ? LabError.staleLab(dir: dir) : LabError.alreadyRunning(dir: dir, pids: pids)
+        }
+        for program in ["etcd", "etcdctl", "pdns_server", "pdnsutil", "sqlite3", "dig"] { _ = try CommandRunner.resolve(program) }
+        _ = try PostgresBinaries.directory()
+
+        let state = try plan(dir: dir)
+        do {
+            try await build(state, progress: progress)
+            return state
+        } catch {
+            progress("failed: \(error); cleaning up")
+            try? await down(dir: dir)
+            throw error
+        }
+    }
+
+    /// Chooses addresses, free ports and paths. Region k listens on 127.0.k.1 so that a
+    /// DNS answer shows which region serves.
+    static func plan(dir: String) throws -> LabState {
+        var taken = Set<Int>()
+        func port(_ host: String) throws -> Int {
+            let chosen = try PortAllocator.freePort(on: host, avoiding: taken)
+            taken.insert(chosen)
+            return chosen
+        }
+        let nodes = try [("pg1", "region1", "127.0.1.1"), ("pg2", "region2", "127.0.2.1")].map { name, region, host in
+            LabState.Node(name: name, region: region, host: host, port: try port(host),
+                          dataDir: "\(dir)/\(region)/\(name)/data", logFile: "\(dir)/\(region)/\(name)/postgres.log")
+        }
+        let etcd = LabState.Etcd(host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
+                                 dataDir: "\(dir)/etcd/data", logFile: "\(dir)/etcd/etcd.log", pidFile: "\(dir)/etcd/etcd.pid")
+        let dns = LabState.DNS(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
+                               record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
+                               pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
+        return LabState(dir: dir, cluster: "lab", configFile: "\(dir)/drctl.yaml", backupDir: "\(dir)/region3/backups",
+                        nodes: nodes, etcd: etcd, dns: dns)
+    }
+
+    private static func build(_ state: LabState, progress: @Sendable (String) -> Void) async throws {
+        let fm = FileManager.default
+        for sub in ["region1/pg1", "region2/pg2", "region3/backups", "etcd", "dns", "secrets"] {
+            try fm.createDirectory(atPath: "\(state.dir)/\(sub)", withIntermediateDirectories: true)
+        }
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: "\(state.dir)/secrets")
+        // lab.json first: from here on, `lab down` can clean up whatever gets started.
+        try state.save()
+        try await handOverToPostgresUser(state)
+
+        guard let primaryNode = state.nodes.first, let standbyNode = state.nodes.last else { return }
+        let primary = try state.server(primaryNode), standby = try state.server(standbyNode)
+        progress("region1: initdb and start primary \(primary.name) on \(primary.host):\(primary.port)")
+        try await primary.initialize()
+        try await primary.start()
+        let session = try await primary.connect()
+        _ = try await session.query("SELECT pg_create_physical_replication_slot($1)", [standby.name])
+        await session.close()
+
+        progress("region2: clone hot standby \(standby.name) with pg_basebackup -R and start it on \(standby.host):\(standby.port)")
+        try await standby.cloneStandby(from: primary)
+        try await standby.start()
+        try await waitForStreaming(primary: primary, standby: standby.name, log: standby.logFile)
+
+        progress("region3: cold region, backup repository \(state.backupDir)")
+        progress("etcd: starting on \(state.etcdServer.endpoint)")
+        try await state.etcdServer.start()
+
+        progress("dns: starting PowerDNS on \(state.dns.host):\(state.dns.port), zone \(state.dns.zone), API \(state.dnsServer.apiURL)")
+        let record = String(state.dns.record.dropLast(state.dns.zone.count + 1))
+        try await state.dnsServer.start(records: [(record, primary.host, 5)])
+
+        try LabConfigFile.render(state).write(toFile: state.configFile, atomically: true, encoding: .utf8)
+        progress("config: \(state.configFile)")
+    }
+
+    /// PostgreSQL runs as `postgres` when we are root: give it the node directories, and
+    /// fail early with advice when it cannot reach them (e.g. a lab under /root).
+    private static func handOverToPostgresUser(_ state: LabState) async throws {
+        guard ServerUser.forPostgres == .postgres else { return }
+        for node in state.nodes {
+            let nodeDir = (node.dataDir as NSString).deletingLastPathComponent
+            try await CommandRunner.run(["chown", "-R", "postgres:postgres", nodeDir])
+            let probe = try await CommandRunner.run(["test", "-w", nodeDir], as: .postgres, check: false)
+            if probe.status != 0 { throw LabError.inaccessible(dir: state.dir, user: "postgres") }
+        }
+    }
+
+    private static func waitForStreaming(primary: PostgresServer, standby: String, log: String) async throws {
+        try await Readiness.wait(for: "standby \(standby) streaming from \(primary.name)", log: log, pid: nil) {
+            let session = try await primary.connect()
+            defer { Task { await session.close() } }
+            let rows = try await session.query("SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [standby])
+            return !rows.rows.isEmpty
+        }
+    }
+
+    /// Stops every lab process by PID and removes `dir`. Safe to run on a half-built or
+    /// already stopped lab; refuses a directory that is not a lab.
+    public static func down(dir rawDir: String, progress: @Sendable (String) -> Void = { _ in }) async throws {
+        let dir = absolute(rawDir)
+        let state = try LabState.load(dir: dir)
+        var failures: [String] = []
+        for node in state.nodes.reversed() {
+            do { try await state.server(node).stop() } catch { failures.append("\(error)") }
+            progress("stopped \(node.name)")
+        }
+        do { try await state.etcdServer.stop() } catch { failures.append("\(error)") }
+        progress("stopped etcd")
+        do { try await state.dnsServer.stop() } catch { failures.append("\(error)") }
+        progress("stopped PowerDNS")
+        // Anything else still running from the lab directory (a backend orphaned by a
+        // killed postmaster, a restored scratch instance) goes too: `down` leaves nothing.
+        for pid in ProcessControl.processes(mentioning: dir + "/") {
+            do { try await ProcessControl.stop(pid, grace: .seconds(5), name: "lab process") } catch { failures.append("\(error)") }
+        }
+        guard failures.isEmpty else {
+            throw LabError.io("lab down could not stop everything, so \(dir) was kept:\n" + failures.joined(separator: "\n"))
+        }
+        try FileManager.default.removeItem(atPath: dir)
+        progress("removed \(dir)")
+    }
+
+    public static func status(dir: String) throws -> LabStatus {
+        try LabStatus(LabState.load(dir: absolute(dir)))
+    }
+
+    static func absolute(_ path: String) -> String {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
+        return url.standardizedFileURL.path
+    }
+}

@@ -1,0 +1,66 @@
+/// The `drctl.yaml` that `lab up` writes: a real configuration, read by every other
+/// command, with objectives tight enough that lab drills finish in seconds.
+enum LabConfigFile {
+    static func render(_ state: LabState) -> String {
+        func node(_ node: LabState.Node) -> String {
+            """
+                  - name: \(node.name)
+                    conninfo: "host=\(node.host) port=\(node.port) user=postgres dbname=postgres"
+                    data_dir: \(node.dataDir)
+                    address: \(node.host)
+            """
+        }
+        let byRegion = { (region: String) in state.nodes.filter { $0.region == region }.map(node).joined(separator: "\n") }
+        return """
+            # Written by `drctl lab up`; every drctl command run with --config \(state.configFile) reads it.
+            cluster: \(state.cluster)
+            objectives:
+              rto: 30s
+              rpo: 5s
+            coordination:
+              endpoints: [\(state.etcdServer.endpoint)]
+              lease_ttl: 5s
+            health:
+              interval: 1s
+              failures: 3
+              timeout: 900ms
+            failover:
+              promotion_timeout: 10s
+              dns_update_timeout: 5s
+              cooldown: 1m
+            regions:
+              - name: region1
+                role: primary
+                priority: 100
+                nodes:
+            \(byRegion("region1"))
+              - name: region2
+                role: hot-standby
+                priority: 90
+                nodes:
+            \(byRegion("region2"))
+              - name: region3
+                role: cold
+                priority: 10
+                nodes: []
+            dns:
+              providers:
+                - name: lab-pdns
+                  type: powerdns
+                  url: \(state.dnsServer.apiURL)
+                  zone: \(state.dns.zone)
+                  api_key_file: \(state.dns.apiKeyFile)
+              records:
+                - name: \(state.dns.record)
+                  type: A
+                  ttl: 5s
+                  provider: lab-pdns
+                  points_to: primary
+            backup:
+              repository: \(state.backupDir)
+              repository_region: region3
+              allowed_regions: [region2, region3]
+
+            """
+    }
+}

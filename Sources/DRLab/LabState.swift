@@ -1,0 +1,150 @@
+import Foundation
+
+/// What `lab up` built, saved as `DIR/lab.json` so that later commands (`status`, `down`,
+/// faults) find every server without guessing. PIDs are not saved: they are read live
+/// from each server's PID file, so a crashed server shows as not running.
+public struct LabState: Codable, Sendable, Equatable {
+    public struct Node: Codable, Sendable, Equatable {
+        public var name: String
+        public var region: String
+        public var host: String
+        public var port: Int
+        public var dataDir: String
+        public var logFile: String
+    }
+
+    public struct Etcd: Codable, Sendable, Equatable {
+        public var host: String
+        public var clientPort: Int
+        public var peerPort: Int
+        public var dataDir: String
+        public var logFile: String
+        public var pidFile: String
+    }
+
+    public struct DNS: Codable, Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var apiPort: Int
+        public var zone: String
+        public var record: String
+        public var configDir: String
+        public var logFile: String
+        public var pidFile: String
+        public var apiKeyFile: String
+    }
+
+    public var dir: String
+    public var cluster: String
+    public var configFile: String
+    public var backupDir: String
+    public var nodes: [Node]
+    public var etcd: Etcd
+    public var dns: DNS
+
+    static func file(in dir: String) -> String { "\(dir)/lab.json" }
+
+    public static func load(dir: String) throws -> LabState {
+        let path = file(in: dir)
+        guard let data = FileManager.default.contents(atPath: path) else { throw LabError.notALab(dir: dir) }
+        do {
+            return try JSONDecoder().decode(LabState.self, from: data)
+        } catch {
+            throw LabError.io("\(path) is corrupt (\(error)); remove the lab's processes by hand and delete \(dir)")
+        }
+    }
+
+    func save() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.file(in: dir)), options: .atomic)
+    }
+
+    public func server(_ node: Node) throws -> PostgresServer {
+        try PostgresServer(name: node.name, host: node.host, port: node.port, dataDir: node.dataDir, logFile: node.logFile)
+    }
+
+    public var etcdServer: EtcdServer {
+        EtcdServer(host: etcd.host, clientPort: etcd.clientPort, peerPort: etcd.peerPort, dataDir: etcd.dataDir, logFile: etcd.logFile, pidFile: etcd.pidFile)
+    }
+
+    public var dnsServer: PowerDNSServer {
+        PowerDNSServer(host: dns.host, port: dns.port, apiPort: dns.apiPort, zone: dns.zone, configDir: dns.configDir,
+                       logFile: dns.logFile, pidFile: dns.pidFile, apiKeyFile: dns.apiKeyFile)
+    }
+
+    /// PIDs of every lab server that is running now.
+    public func livePIDs() throws -> [Int32] {
+        try nodes.compactMap { try server($0).pid } + [etcdServer.pid, dnsServer.pid].compactMap { $0 }
+    }
+}
+
+/// `drctl lab status --json`: the shape DESIGN.md promises to tests and scripts.
+public struct LabStatus: Codable, Sendable {
+    public struct Node: Codable, Sendable {
+        public var name: String, region: String, host: String, port: Int
+        public var dataDir: String
+        public var pid: Int32?
+        enum CodingKeys: String, CodingKey { case name, region, host, port, dataDir = "data_dir", pid }
+    }
+    public struct Agent: Codable, Sendable { public var region: String, pid: Int32?, api: String }
+    public struct Etcd: Codable, Sendable { public var endpoint: String, pid: Int32? }
+    public struct DNS: Codable, Sendable { public var host: String, port: Int, zone: String, api: String, pid: Int32? }
+
+    public var dir: String
+    public var config: String
+    public var nodes: [Node]
+    /// Agents arrive with automatic failover; until then the lab runs none.
+    public var agents: [Agent]
+    public var etcd: Etcd
+    public var dns: DNS
+
+    public init(_ state: LabState) throws {
+        dir = state.dir
+        config = state.configFile
+        nodes = try state.nodes.map { node in
+            Node(name: node.name, region: node.region, host: node.host, port: node.port, dataDir: node.dataDir, pid: try state.server(node).pid)
+        }
+        agents = []
+        etcd = Etcd(endpoint: state.etcdServer.endpoint, pid: state.etcdServer.pid)
+        dns = DNS(host: state.dns.host, port: state.dns.port, zone: state.dns.zone, api: state.dnsServer.apiURL, pid: state.dnsServer.pid)
+    }
+
+    // Explicit nulls: a test reads `pid: null` as "not running", not as a missing field.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dir, forKey: .dir)
+        try c.encode(config, forKey: .config)
+        try c.encode(nodes, forKey: .nodes)
+        try c.encode(agents, forKey: .agents)
+        try c.encode(etcd, forKey: .etcd)
+        try c.encode(dns, forKey: .dns)
+    }
+    enum CodingKeys: String, CodingKey { case dir, config, nodes, agents, etcd, dns }
+}
+
+extension LabStatus.Node {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name); try c.encode(region, forKey: .region)
+        try c.encode(host, forKey: .host); try c.encode(port, forKey: .port)
+        try c.encode(dataDir, forKey: .dataDir); try c.encode(pid, forKey: .pid)
+    }
+}
+
+extension LabStatus.Etcd {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(endpoint, forKey: .endpoint); try c.encode(pid, forKey: .pid)
+    }
+    enum CodingKeys: String, CodingKey { case endpoint, pid }
+}
+
+extension LabStatus.DNS {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(host, forKey: .host); try c.encode(port, forKey: .port); try c.encode(zone, forKey: .zone)
+        try c.encode(api, forKey: .api); try c.encode(pid, forKey: .pid)
+    }
+    enum CodingKeys: String, CodingKey { case host, port, zone, api, pid }
+}

@@ -1,0 +1,121 @@
+import DRPostgres
+import Foundation
+
+/// Where PostgreSQL's server programs live: `$DRCTL_PG_BIN`, else Debian's versioned
+/// directory (newest first), else PATH.
+public enum PostgresBinaries {
+    public static func directory() throws -> String {
+        if let dir = ProcessInfo.processInfo.environment["DRCTL_PG_BIN"] { return dir }
+        for version in [17, 16, 15] {
+            let dir = "/usr/lib/postgresql/\(version)/bin"
+            if FileManager.default.isExecutableFile(atPath: "\(dir)/initdb") { return dir }
+        }
+        let initdb = try CommandRunner.resolve("initdb")
+        return (initdb as NSString).deletingLastPathComponent
+    }
+}
+
+/// One lab PostgreSQL server: its data directory, address and log, and the pg_ctl-level
+/// operations the lab performs on it. Runs as `ServerUser.forPostgres`.
+public struct PostgresServer: Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var dataDir: String
+    public var logFile: String
+    let bin: String
+    let user: ServerUser
+
+    public init(name: String, host: String, port: Int, dataDir: String, logFile: String) throws {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.dataDir = dataDir
+        self.logFile = logFile
+        self.bin = try PostgresBinaries.directory()
+        self.user = .forPostgres
+    }
+
+    /// The libpq connection string drctl and tests use to reach this server.
+    public var conninfo: String { "host=\(host) port=\(port) user=postgres dbname=postgres" }
+
+    /// The postmaster's PID from `postmaster.pid`, when that process is alive.
+    public var pid: Int32? {
+        guard let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8),
+              let first = text.split(separator: "\n").first, let pid = Int32(first),
+              ProcessControl.isAlive(pid) else { return nil }
+        return pid
+    }
+
+    /// Creates a primary's data directory with checksums (which `pg_rewind` needs later).
+    func initialize() async throws {
+        try await CommandRunner.run(["\(bin)/initdb", "-D", dataDir, "-U", "postgres", "--data-checksums",
+                                     "--auth-local=trust", "--auth-host=trust", "--no-instructions"], as: user)
+        try appendSettings(Self.primarySettings + serverSettings)
+        // The lab is loopback-only and throwaway; trust keeps it free of secrets to manage.
+        try append("\(dataDir)/pg_hba.conf", """
+
+            # drctl lab: loopback only
+            host all all 127.0.0.0/8 trust
+            host replication all 127.0.0.0/8 trust
+
+            """)
+    }
+
+    /// Clones `primary` with `pg_basebackup -R` into a streaming standby that uses the
+    /// replication slot named after this node and reports itself as `application_name`.
+    func cloneStandby(from primary: PostgresServer) async throws {
+        let source = "host=\(primary.host) port=\(primary.port) user=postgres application_name=\(name)"
+        try await CommandRunner.run(["\(bin)/pg_basebackup", "-d", source, "-D", dataDir, "-R", "-S", name,
+                                     "-X", "stream", "-c", "fast", "--no-password"], as: user)
+        try appendSettings(serverSettings)
+    }
+
+    static let primarySettings = [
+        "wal_level = replica",
+        "max_wal_senders = 10",
+        "max_replication_slots = 10",
+        "wal_keep_size = '256MB'",
+        "hot_standby = on",
+        "hot_standby_feedback = on",
+        "wal_log_hints = on",
+        "wal_receiver_status_interval = '1s'",
+        "shared_buffers = '32MB'",
+        "max_wal_size = '512MB'",
+        // Unix sockets are off: long lab paths exceed the socket path limit, and every
+        // client of the lab connects over TCP to the region's own address anyway.
+        "unix_socket_directories = ''",
+        "logging_collector = off",
+    ]
+
+    private var serverSettings: [String] {
+        ["listen_addresses = '\(host)'", "port = \(port)", "cluster_name = 'drctl-\(name)'"]
+    }
+
+    private func appendSettings(_ lines: [String]) throws {
+        try append("\(dataDir)/postgresql.conf", "\n# drctl lab\n" + lines.joined(separator: "\n") + "\n")
+    }
+
+    private func append(_ path: String, _ text: String) throws {
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw LabError.io("cannot open \(path) for writing") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    public func start() async throws {
+        try await CommandRunner.run(["\(bin)/pg_ctl", "-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"], as: user)
+    }
+
+    /// Fast shutdown (SIGINT: roll back sessions, checkpoint), escalating to SIGKILL.
+    public func stop() async throws {
+        guard let pid else { return }
+        try await ProcessControl.stop(pid, signal: SIGINT, grace: .seconds(20), name: "PostgreSQL \(name)")
+    }
+
+    /// Opens a superuser session to this server.
+    public func connect() async throws -> PGConnection {
+        try await PGConnection.connect(node: name, conninfo: conninfo, connectTimeout: .seconds(2), statementTimeout: .seconds(60))
+    }
+}
