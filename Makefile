@@ -1,0 +1,55 @@
+# drctl — the two commands a newcomer needs are `make demo` and `make test`.
+SWIFT ?= swift
+LAB_DIR ?= .lab
+DRCTL = .build/debug/drctl
+PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
+
+.PHONY: setup build test unit demo bench lab-up lab-down clean
+
+# Installs the missing Debian packages only; silent when everything is present.
+# Works as root or through sudo.
+setup:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "installing:$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+# Unit tests (no servers, seconds) and integration tests (real PostgreSQL, etcd, PowerDNS
+# started through the lab code in unique /tmp directories).
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+unit:
+	$(SWIFT) test --filter DRCoreTests
+
+demo: build
+	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi
+	$(DRCTL) lab up --dir $(LAB_DIR)
+	@echo
+	$(DRCTL) config check --config $(LAB_DIR)/drctl.yaml
+	@echo
+	$(DRCTL) status --config $(LAB_DIR)/drctl.yaml
+	@echo
+	@echo "The lab keeps running: explore it with the commands above, then 'make lab-down'."
+
+bench: build
+	bash bench/run.sh
+
+lab-up: build
+	$(DRCTL) lab up --dir $(LAB_DIR)
+
+lab-down:
+	$(DRCTL) lab down --dir $(LAB_DIR)
+
+clean:
+	@if [ -f $(LAB_DIR)/lab.json ] && [ -x $(DRCTL) ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi
+	rm -rf .build

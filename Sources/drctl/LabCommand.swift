@@ -1,0 +1,30 @@
+import ArgumentParser
+import DRLab
+import Foundation
+
+struct LabCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "The local three-region sandbox on loopback.",
+        subcommands: [LabUp.self, LabDown.self, LabStatusCommand.self])
+}
+
+/// `--dir`, shared by the lab subcommands.
+struct LabDirOption: ParsableArguments {
+    @Option(name: .long, help: "Lab directory.")
+    var dir: String = Lab.defaultDir
+}
+
+/// Runs a lab operation, turning its errors into exit 1 with the error's advice.
+func labOperation<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as LabError {
+        throw CLIExit.failed(error.description)
+    }
+}
+
+let printProgress: @Sendable (String) -> Void = { line in
+    print(line)
+    fflush(nil)  // flush all streams: progress must show before slow steps finish
+}

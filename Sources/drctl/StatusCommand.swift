@@ -1,0 +1,72 @@
+import ArgumentParser
+import DRCore
+import DRPostgres
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "One row per node and the cluster verdict; exit 1 unless healthy.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "Per-node connect timeout (libpq rounds it up to 2s).")
+    var connectTimeout: String = "2s"
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        guard let timeout = DurationText.parse(connectTimeout) else {
+            throw CLIExit.badInput("--connect-timeout: expected a duration like 2s, found \"\(connectTimeout)\"")
+        }
+        let probe = NodeProbe(connectTimeout: timeout, statementTimeout: max(timeout, .seconds(2)))
+        let report = ClusterStatus.evaluate(config: config, observations: await probe.observeAll(config))
+        if options.json {
+            try JSONOutput.print(report)
+        } else {
+            print(StatusTable.render(report))
+        }
+        if !report.isHealthy { throw CLIExit.unhealthy }
+    }
+}
+
+/// The human form of `drctl status`.
+enum StatusTable {
+    static func render(_ report: StatusReport) -> String {
+        let rows = report.nodes.map { node -> [String] in
+            [node.region, node.name, node.role.rawValue, node.reachable ? "yes" : "no",
+             "\(node.host):\(node.port)", node.timeline.map(String.init) ?? "-",
+             node.lsn?.description ?? "-", node.receiveLSN?.description ?? "-",
+             node.lagBytes.map(bytes) ?? "-", node.lagSeconds.map(seconds) ?? "-",
+             state(node)]
+        }
+        var text = "cluster \(report.cluster): \(report.verdict.rawValue)"
+        if let leader = report.leader { text += "  leader \(leader)" }
+        if let term = report.term { text += "  term \(term)" }
+        text += "\n\n" + TextTable.render(
+            ["REGION", "NODE", "ROLE", "REACHABLE", "ADDRESS", "TL", "LSN", "RECEIVED", "LAG", "LAG(S)", "STATE"], rows)
+        if !report.problems.isEmpty {
+            text += "\n\n" + report.problems.map { "! " + $0 }.joined(separator: "\n")
+        }
+        return text
+    }
+
+    private static func state(_ node: StatusReport.NodeStatus) -> String {
+        if let error = node.error { return error.split(separator: "\n").first.map(String.init) ?? error }
+        switch (node.replication, node.syncState) {
+        case let (replication?, sync?): return "\(replication) (\(sync))"
+        case let (replication?, nil): return replication
+        default: return node.role == .primary ? "accepting writes" : "-"
+        }
+    }
+
+    static func bytes(_ value: UInt64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var amount = Double(value), unit = 0
+        while amount >= 1024, unit < units.count - 1 { amount /= 1024; unit += 1 }
+        return unit == 0 ? "\(value) B" : String(format: "%.1f %@", amount, units[unit])
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == 0 ? "0" : String(format: "%.3f", value)
+    }
+}
