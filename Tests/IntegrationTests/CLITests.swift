@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// The `drctl` binary's contract: exit codes and messages, run as an operator would.
+@Suite struct CLITests {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func drctl(_ arguments: [String]) throws -> Result {
+        // The test bundle sits next to the products `swift build --build-tests` made.
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [bundleDir.appendingPathComponent("drctl").path,
+                          bundleDir.deletingLastPathComponent().appendingPathComponent("drctl").path]
+        let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
+                                  "drctl is not built: run `swift build --build-tests` (make test does)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func writeConfig(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "drctl-cli-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func configCheckExplainsEveryProblemAndExitsTwo() throws {
+        let path = try Self.writeConfig("""
+            cluster: Bad Name
+            objectives: {rto: 30, rpo: 5s}
+            coordination: {endpoints: ["127.0.0.1:2379"]}
+            regions:
+              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1 password=hunter2"}]}
+              - {name: r2, role: warm, nodes: []}
+            typo_key: 1
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Self.drctl(["config", "check", "--config", path])
+        #expect(result.status == 2)
+        for expected in ["\(path):1:10: cluster: expected a name", "\(path):2:19: objectives.rto: expected a duration",
+                         "coordination.endpoints[0]: expected an etcd client URL", "regions[0].nodes[0].conninfo: must not contain a password",
+                         "regions[1].role: expected one of primary, hot-standby, cold", "\(path):7:1: typo_key: unknown key"] {
+            #expect(result.stderr.contains(expected), "missing \(expected) in:\n\(result.stderr)")
+        }
+        #expect(!result.stderr.contains("hunter2") && !result.stdout.contains("hunter2"))
+    }
+
+    @Test func configCheckPrintsTheBudgetOfAValidConfig() throws {
+        let path = try Self.writeConfig("""
+            cluster: ok
+            objectives: {rto: 10s, rpo: 5s}
+            coordination: {endpoints: ["http://127.0.0.1:2379"], lease_ttl: 5s}
+            failover: {promotion_timeout: 10s}
+            regions:
+              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1"}]}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Self.drctl(["config", "check", "--config", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("total      15s  objective 10s: DOES NOT FIT"), "\(result.stdout)")
+        #expect(result.stdout.contains("the RTO budget 15s exceeds the RTO objective 10s"))
+        let json = try Self.drctl(["config", "check", "--config", path, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["rto_budget_total_seconds"] as? Double == 15)
+        #expect(object["rto_budget_fits"] as? Bool == false)
+    }
+
+    @Test func statusOfAnUnreachableClusterExitsOneWithDownNodes() throws {
+        // Ports on 127.0.0.1 that nothing listens on: connection refused at once.
+        let path = try Self.writeConfig("""
+            cluster: gone
+            objectives: {rto: 30s, rpo: 5s}
+            coordination: {endpoints: ["http://127.0.0.1:9"]}
+            regions:
+              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres"}]}
+              - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres"}]}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Self.drctl(["status", "--config", path, "--json"])
+        #expect(result.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["verdict"] as? String == "no-primary")
+        #expect(object.keys.contains("leader") && object.keys.contains("term"))
+        let nodes = try #require(object["nodes"] as? [[String: Any]])
+        #expect(nodes.map { $0["role"] as? String } == ["down", "down"])
+        #expect(nodes.allSatisfy { $0["reachable"] as? Bool == false && $0["lag_bytes"] is NSNull })
+        for key in ["name", "region", "role", "reachable", "host", "port", "timeline", "lsn", "lag_bytes", "lag_seconds"] {
+            #expect(nodes[0].keys.contains(key), "status --json lacks \(key)")
+        }
+    }
+
+    @Test func aNodeThatNeverAnswersIsShownDownAfterTheConnectTimeout() throws {
+        let silent = try SilentServer()
+        let path = try Self.writeConfig("""
+            cluster: hung
+            objectives: {rto: 30s, rpo: 5s}
+            coordination: {endpoints: ["http://127.0.0.1:9"]}
+            regions:
+              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=\(silent.port) user=postgres"}]}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Self.drctl(["status", "--config", path, "--connect-timeout", "2s"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("down"), "\(result.stdout)")
+        #expect(result.stdout.lowercased().contains("timeout"), "\(result.stdout)")
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        #expect(try Self.drctl(["status", "--no-such-flag"]).status == 2)
+        #expect(try Self.drctl(["status", "--config", "/nonexistent/drctl.yaml"]).status == 2)
+        #expect(try Self.drctl(["lab", "status", "--dir", "/nonexistent-lab"]).status == 1)
+    }
+}

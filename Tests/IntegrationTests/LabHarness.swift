@@ -1,0 +1,47 @@
+import DRCore
+import DRLab
+import DRPostgres
+import Foundation
+import Testing
+
+/// Runs `body` against a fresh lab in its own directory and ports, and takes the lab down
+/// afterwards whether `body` passed, failed or threw.
+func withLab(_ body: (LabState) async throws -> Void) async throws {
+    let dir = "/tmp/drctl-it-\(UUID().uuidString.prefix(8).lowercased())"
+    let state = try await Lab.up(dir: dir)
+    do {
+        try await body(state)
+    } catch {
+        try? await Lab.down(dir: dir)
+        throw error
+    }
+    try await Lab.down(dir: dir)
+}
+
+/// Polls `condition` until it holds or `limit` passes; returns whether it held. A deadline
+/// keeps a broken lab from hanging the suite; it asserts nothing about speed.
+func eventually(within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + limit
+    while clock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    return try await condition()
+}
+
+extension LabState {
+    func config() throws -> ClusterConfig {
+        let text = try String(contentsOfFile: configFile, encoding: .utf8)
+        return try ConfigLoader.load(yaml: text, file: configFile)
+    }
+
+    func status() async throws -> StatusReport {
+        let config = try config()
+        return ClusterStatus.evaluate(config: config, observations: await NodeProbe().observeAll(config))
+    }
+
+    func node(_ name: String) throws -> PostgresServer {
+        try server(try #require(nodes.first { $0.name == name }))
+    }
+}
