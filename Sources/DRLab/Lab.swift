@@ -107,9 +107,9 @@ public enum Lab {
     private static func waitForStreaming(primary: PostgresServer, standby: String, log: String) async throws {
         try await Readiness.wait(for: "standby \(standby) streaming from \(primary.name)", log: log, pid: nil) {
             let session = try await primary.connect()
-            defer { Task { await session.close() } }
-            let rows = try await session.query("SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [standby])
-            return !rows.rows.isEmpty
+            let rows = try? await session.query("SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [standby])
+            await session.close()
+            return rows.map { !$0.rows.isEmpty } ?? false
         }
     }
 

@@ -26,14 +26,16 @@ public struct NodeProbe: Sendable {
         } catch {
             return NodeObservation(node: node, result: .unreachable(reason: "\(error)"))
         }
-        defer { Task { await connection.close() } }
+        let result: ProbeResult
         do {
-            return NodeObservation(node: node, result: try await probe(connection))
+            result = try await probe(connection)
         } catch let error as PGError {
-            return NodeObservation(node: node, result: .failed(reason: error.description))
+            result = .failed(reason: error.description)
         } catch {
-            return NodeObservation(node: node, result: .failed(reason: "\(error)"))
+            result = .failed(reason: "\(error)")
         }
+        await connection.close()
+        return NodeObservation(node: node, result: result)
     }
 
     /// Probes every node of the configuration at once; the slowest node bounds the time.
