@@ -22,6 +22,8 @@ let package = Package(
 
         // Imperative shells.
         .target(name: "DRPostgres", dependencies: ["DRCore", "CLibPQ"]),
+        .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
+        .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres"]),
 
         .executableTarget(
@@ -33,6 +35,6 @@ let package = Package(
         ),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRHTTP", "DRCoordination"]),
     ]
 )

@@ -9,11 +9,28 @@ public struct EtcdServer: Sendable {
     public var logFile: String
     public var pidFile: String
 
+    public init(host: String, clientPort: Int, peerPort: Int, dataDir: String, logFile: String, pidFile: String) {
+        self.host = host
+        self.clientPort = clientPort
+        self.peerPort = peerPort
+        self.dataDir = dataDir
+        self.logFile = logFile
+        self.pidFile = pidFile
+    }
+
+    /// A single member in `dir` on free loopback ports, for tests and tools.
+    public static func scratch(in dir: String) throws -> EtcdServer {
+        let client = try PortAllocator.freePort()
+        let peer = try PortAllocator.freePort(avoiding: [client])
+        return EtcdServer(host: "127.0.0.1", clientPort: client, peerPort: peer, dataDir: "\(dir)/data",
+                          logFile: "\(dir)/etcd.log", pidFile: "\(dir)/etcd.pid")
+    }
+
     public var endpoint: String { "http://\(host):\(clientPort)" }
 
     public var pid: Int32? { PIDFile.read(pidFile) }
 
-    func start() async throws {
+    public func start() async throws {
         let peer = "http://\(host):\(peerPort)"
         let pid = try ProcessControl.spawnDaemon([
             "etcd", "--name", "lab", "--data-dir", dataDir,
@@ -31,7 +48,7 @@ public struct EtcdServer: Sendable {
         }
     }
 
-    func stop() async throws {
+    public func stop() async throws {
         guard let pid else { return }
         try await ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(10), name: "etcd")
     }

@@ -1,0 +1,116 @@
+import DRCore
+import Foundation
+
+/// drctl's keys in etcd, under the cluster's prefix:
+/// `leader` (the node name, bound to the leader's lease; its create revision is the term)
+/// and `members/NAME` (each agent's `MemberRecord`, bound to that agent's lease).
+public struct EtcdCoordinator: Coordinator {
+    let gateway: EtcdGateway
+    let prefix: String
+
+    public init(gateway: EtcdGateway, prefix: String) {
+        self.gateway = gateway
+        self.prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
+    }
+
+    var leaderKey: String { prefix + "leader" }
+    var membersPrefix: String { prefix + "members/" }
+
+    public func grantLease(ttl: Duration) async throws -> Int64 {
+        let seconds = max(1, Int(ttl.seconds.rounded(.up)))
+        let response = try await gateway.call("/v3/lease/grant", ["TTL": seconds])
+        guard let id = EtcdJSON.int64(response["ID"]) else {
+            throw CoordinationError.malformed(endpoint: "", path: "/v3/lease/grant", detail: "no lease ID")
+        }
+        return id
+    }
+
+    public func keepAlive(lease: Int64) async throws -> Duration {
+        let response = try await gateway.call("/v3/lease/keepalive", ["ID": String(lease)])
+        // An expired lease comes back with no TTL (zero is omitted from etcd's JSON).
+        let result = response["result"] as? [String: Any]
+        guard let ttl = EtcdJSON.int64(result?["TTL"]), ttl > 0 else { throw CoordinationError.leaseExpired(lease) }
+        return .seconds(ttl)
+    }
+
+    public func revoke(lease: Int64) async throws {
+        do {
+            _ = try await gateway.call("/v3/lease/revoke", ["ID": String(lease)])
+        } catch CoordinationError.server(_, _, _, let message) where message.contains("lease not found") {
+            // Already gone: revoking is idempotent.
+        }
+    }
+
+    public func acquireLeadership(node: String, lease: Int64) async throws -> LeadershipClaim {
+        let key = EtcdJSON.base64(leaderKey)
+        let response = try await gateway.call("/v3/kv/txn", [
+            "compare": [["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": "0"]],
+            "success": [["request_put": ["key": key, "value": EtcdJSON.base64(node), "lease": String(lease)]]],
+            "failure": [["request_range": ["key": key]]],
+        ])
+        // etcd omits `succeeded` when it is false.
+        if response["succeeded"] as? Bool == true {
+            let header = response["header"] as? [String: Any]
+            guard let revision = EtcdJSON.int64(header?["revision"]) else {
+                throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/txn", detail: "no header revision")
+            }
+            // The put created the key at the transaction's revision: that is the term.
+            return .acquired(LeaderRecord(node: node, term: revision, lease: lease))
+        }
+        let responses = response["responses"] as? [[String: Any]]
+        let range = responses?.first?["response_range"] as? [String: Any]
+        if let kv = (range?["kvs"] as? [[String: Any]])?.first, let holder = Self.leaderRecord(kv) {
+            return .heldBy(holder)
+        }
+        // The holder's lease expired between compare and read: the caller retries next loop.
+        throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/txn", detail: "leader key vanished during the transaction")
+    }
+
+    public func leader() async throws -> LeaderRecord? {
+        let response = try await gateway.call("/v3/kv/range", ["key": EtcdJSON.base64(leaderKey)])
+        guard let kv = (response["kvs"] as? [[String: Any]])?.first else { return nil }
+        return Self.leaderRecord(kv)
+    }
+
+    public func releaseLeadership(node: String, term: Int64) async throws -> Bool {
+        let key = EtcdJSON.base64(leaderKey)
+        let response = try await gateway.call("/v3/kv/txn", [
+            "compare": [
+                ["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
+                ["key": key, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(node)],
+            ],
+            "success": [["request_delete_range": ["key": key]]],
+        ])
+        return response["succeeded"] as? Bool == true
+    }
+
+    public func publish(_ member: MemberRecord, lease: Int64) async throws {
+        let value = try JSONEncoder().encode(member)
+        _ = try await gateway.call("/v3/kv/put", [
+            "key": EtcdJSON.base64(membersPrefix + member.name), "value": value.base64EncodedString(), "lease": String(lease),
+        ])
+    }
+
+    public func members() async throws -> [MemberRecord] {
+        let response = try await gateway.call("/v3/kv/range", [
+            "key": EtcdJSON.base64(membersPrefix), "range_end": EtcdJSON.prefixEnd(membersPrefix),
+        ])
+        let kvs = response["kvs"] as? [[String: Any]] ?? []
+        return try kvs.map { kv in
+            guard let text = kv["value"] as? String, let data = Data(base64Encoded: text) else {
+                throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/range", detail: "member value is not base64")
+            }
+            do {
+                return try JSONDecoder().decode(MemberRecord.self, from: data)
+            } catch {
+                let key = EtcdJSON.decode(kv["key"]) ?? "?"
+                throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/range", detail: "member record \(key) is not valid: \(error)")
+            }
+        }
+    }
+
+    static func leaderRecord(_ kv: [String: Any]) -> LeaderRecord? {
+        guard let node = EtcdJSON.decode(kv["value"]), let term = EtcdJSON.int64(kv["create_revision"]) else { return nil }
+        return LeaderRecord(node: node, term: term, lease: EtcdJSON.int64(kv["lease"]) ?? 0)
+    }
+}

@@ -1,0 +1,118 @@
+import DRHTTP
+import Synchronization
+import Foundation
+
+/// etcd v3's JSON gateway (`POST /v3/...`): endpoint failover, TLS, and user/password
+/// authentication. Knows nothing about drctl's keys; `EtcdCoordinator` does.
+public final class EtcdGateway: Sendable {
+    public struct Credentials: Sendable {
+        public var username: String
+        public var password: String
+        public init(username: String, password: String) { self.username = username; self.password = password }
+    }
+
+    let endpoints: [String]
+    let tls: HTTPTLSFiles?
+    let credentials: Credentials?
+    let timeout: Duration
+    private let http = HTTPClient()
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Index of the endpoint that answered last: tried first next time.
+        var preferred = 0
+        var token: String?
+    }
+
+    public init(endpoints: [String], tls: HTTPTLSFiles? = nil, credentials: Credentials? = nil, timeout: Duration = .seconds(2)) {
+        self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.tls = tls
+        self.credentials = credentials
+        self.timeout = timeout
+    }
+
+    /// POSTs `body` to `path` (e.g. `/v3/kv/range`) on the first endpoint that answers,
+    /// starting with the one that answered last. Connection failures and time-outs move on
+    /// to the next endpoint; an answer from etcd, even an error, does not.
+    func call(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
+        let payload = try JSONSerialization.data(withJSONObject: body)
+        var failures: [String] = []
+        let start = state.withLock { $0.preferred }
+        for offset in 0..<endpoints.count {
+            let index = (start + offset) % endpoints.count
+            let endpoint = endpoints[index]
+            do {
+                let result = try await callOnce(endpoint, path, payload, retryAuth: true)
+                state.withLock { $0.preferred = index }
+                return result
+            } catch let error as HTTPError {
+                failures.append("\(endpoint): \(error.message)")
+            }
+        }
+        throw CoordinationError.unavailable(failures)
+    }
+
+    private func callOnce(_ endpoint: String, _ path: String, _ payload: Data, retryAuth: Bool) async throws -> [String: Any] {
+        var headers = [(name: "Content-Type", value: "application/json")]
+        if credentials != nil {
+            headers.append((name: "Authorization", value: try await token(endpoint)))
+        }
+        let response = try await http.send(HTTPRequest(
+            method: "POST", url: endpoint + path, headers: headers, body: Array(payload),
+            connectTimeout: timeout, timeout: timeout * 2, tls: tls))
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        guard response.status == 200 else {
+            let message = object?["message"] as? String ?? object?["error"] as? String ?? response.text
+            if retryAuth, credentials != nil, message.contains("invalid auth token") {
+                state.withLock { $0.token = nil }
+                return try await callOnce(endpoint, path, payload, retryAuth: false)
+            }
+            throw CoordinationError.server(endpoint: endpoint, path: path, status: response.status, message: message)
+        }
+        guard let object else {
+            throw CoordinationError.malformed(endpoint: endpoint, path: path, detail: "not a JSON object: \(response.text.prefix(200))")
+        }
+        return object
+    }
+
+    private func token(_ endpoint: String) async throws -> String {
+        if let token = state.withLock({ $0.token }) { return token }
+        guard let credentials else { return "" }
+        let body = try JSONSerialization.data(withJSONObject: ["name": credentials.username, "password": credentials.password])
+        let response = try await http.send(HTTPRequest(
+            method: "POST", url: endpoint + "/v3/auth/authenticate", headers: [(name: "Content-Type", value: "application/json")],
+            body: Array(body), connectTimeout: timeout, timeout: timeout * 2, tls: tls))
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        guard response.status == 200, let token = object?["token"] as? String else {
+            throw CoordinationError.authentication(object?["message"] as? String ?? "HTTP \(response.status)")
+        }
+        state.withLock { $0.token = token }
+        return token
+    }
+}
+
+/// etcd's JSON encodings: keys and values are base64, int64 fields are decimal strings.
+enum EtcdJSON {
+    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+    static func decode(_ base64: Any?) -> String? {
+        guard let text = base64 as? String, let data = Data(base64Encoded: text) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func int64(_ value: Any?) -> Int64? {
+        if let text = value as? String { return Int64(text) }
+        if let number = value as? NSNumber { return number.int64Value }
+        return nil
+    }
+
+    /// The range end that selects every key starting with `prefix`.
+    static func prefixEnd(_ prefix: String) -> String {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last {
+            if last < 0xFF { bytes[bytes.count - 1] = last + 1; return Data(bytes).base64EncodedString() }
+            bytes.removeLast()
+        }
+        return Data([0]).base64EncodedString()
+    }
+}

@@ -1,0 +1,53 @@
+/// What an agent publishes about its node every loop, under the member's own lease so a
+/// dead agent's record disappears on its own.
+public struct MemberRecord: Sendable, Equatable, Codable {
+    public var name: String
+    public var region: String
+    public var role: NodeRole
+    public var timeline: Int?
+    /// Primary: current WAL position. Standby: last received position.
+    public var lsn: LSN?
+    public var replayLSN: LSN?
+    public var lagBytes: UInt64?
+    public var healthy: Bool
+    /// Consecutive failed health checks of this node's database, as its agent counted them.
+    public var failedChecks: Int
+    /// Milliseconds since the epoch on the publishing agent's clock: for display only,
+    /// never compared across machines.
+    public var publishedAtMillis: Int64
+
+    public init(name: String, region: String, role: NodeRole, timeline: Int?, lsn: LSN?, replayLSN: LSN?,
+                lagBytes: UInt64?, healthy: Bool, failedChecks: Int, publishedAtMillis: Int64) {
+        self.name = name
+        self.region = region
+        self.role = role
+        self.timeline = timeline
+        self.lsn = lsn
+        self.replayLSN = replayLSN
+        self.lagBytes = lagBytes
+        self.healthy = healthy
+        self.failedChecks = failedChecks
+        self.publishedAtMillis = publishedAtMillis
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, region, role, timeline, lsn, healthy
+        case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", publishedAtMillis = "published_at_ms"
+    }
+}
+
+/// Who holds the leader key, and under which term.
+public struct LeaderRecord: Sendable, Equatable {
+    public var node: String
+    /// The leader key's create revision in etcd: it changes with every new holder and
+    /// never goes back, so it is the fencing token every action carries.
+    public var term: Int64
+    /// The lease the key is bound to; the key vanishes when the lease expires.
+    public var lease: Int64
+
+    public init(node: String, term: Int64, lease: Int64) {
+        self.node = node
+        self.term = term
+        self.lease = lease
+    }
+}

@@ -1,0 +1,115 @@
+import CCurl
+import DRCore
+import Dispatch
+
+/// HTTP over libcurl's easy interface.
+///
+/// `curl_easy_perform` blocks, so each request runs on a Dispatch queue and is bridged
+/// to async with a continuation: Swift's cooperative pool never waits on the network.
+/// One easy handle per request keeps handles unshared between threads.
+public struct HTTPClient: Sendable {
+    private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    private let queue = DispatchQueue(label: "drctl.http", attributes: .concurrent)
+
+    public init() {}
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = Self.initialized
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { () throws(HTTPError) in try Self.perform(request) })
+            }
+        }
+    }
+
+    private static func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        guard let handle = curl_easy_init() else {
+            throw HTTPError(kind: .transport, method: request.method, url: request.url, code: -1, message: "curl_easy_init failed")
+        }
+        defer { curl_easy_cleanup(handle) }
+        let sink = ResponseSink()
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        drctl_curl_setopt_string(handle, CURLOPT_URL, request.url)
+        drctl_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        drctl_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
+        drctl_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
+        drctl_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        drctl_curl_setopt_write_callback(handle, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        })
+        drctl_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        drctl_curl_setopt_header_callback(handle, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+            Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().header(line)
+            return size * count
+        })
+        drctl_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+
+        if let body = request.body {
+            drctl_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            body.withUnsafeBufferPointer { buffer in
+                _ = drctl_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+            }
+        }
+        if request.method == "HEAD" {
+            drctl_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        } else if request.method != (request.body == nil ? "GET" : "POST") {
+            drctl_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        // An empty Expect: stops libcurl waiting for "100 Continue" before sending a body.
+        for (name, value) in request.headers + [("Expect", "")] {
+            headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
+        }
+        drctl_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        if let tls = request.tls {
+            if let ca = tls.caFile { drctl_curl_setopt_string(handle, CURLOPT_CAINFO, ca) }
+            if let cert = tls.certFile { drctl_curl_setopt_string(handle, CURLOPT_SSLCERT, cert) }
+            if let key = tls.keyFile { drctl_curl_setopt_string(handle, CURLOPT_SSLKEY, key) }
+        }
+        if let interface = request.sourceInterface { drctl_curl_setopt_string(handle, CURLOPT_INTERFACE, interface) }
+
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            let kind: HTTPError.Kind = switch code {
+            case CURLE_OPERATION_TIMEDOUT: .timeout
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connection
+            default: .transport
+            }
+            throw HTTPError(kind: kind, method: request.method, url: request.url, code: Int(code.rawValue),
+                            message: String(cString: curl_easy_strerror(code)))
+        }
+        var status = 0
+        drctl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+}
+
+/// Collects one response on the request's thread; never shared across threads.
+private final class ResponseSink {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+
+    func header(_ line: String) {
+        // A new status line (after a redirect or 100 Continue) starts a new header block.
+        if line.hasPrefix("HTTP/") { headers = [:]; return }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t\r\n")
+        headers[name] = value
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in characters: String) -> String {
+        var text = Substring(self)
+        while let first = text.first, characters.contains(first) { text.removeFirst() }
+        while let last = text.last, characters.contains(last) { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,154 @@
+import DRCore
+import DRCoordination
+import DRHTTP
+import DRLab
+import Foundation
+import Testing
+
+/// Runs `body` against a fresh single-member etcd in its own directory and ports.
+func withEtcd(_ body: (EtcdServer) async throws -> Void) async throws {
+    let dir = "/tmp/drctl-etcd-\(UUID().uuidString.prefix(8).lowercased())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let etcd = try EtcdServer.scratch(in: dir)
+    do {
+        try await etcd.start()
+        try await body(etcd)
+    } catch {
+        try? await etcd.stop()
+        throw error
+    }
+    try await etcd.stop()
+}
+
+func member(_ name: String, role: NodeRole = .standby, lsn: UInt64 = 100) -> MemberRecord {
+    MemberRecord(name: name, region: "r-\(name)", role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn),
+                 lagBytes: 0, healthy: true, failedChecks: 0, publishedAtMillis: 1_700_000_000_000)
+}
+
+@Suite("etcd coordination against a real etcd")
+struct EtcdCoordinatorTests {
+    @Test func leaderKeyIsExclusiveAndTermsGrow() async throws {
+        try await withEtcd { etcd in
+            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/t/")
+            let leaseA = try await coordinator.grantLease(ttl: .seconds(10))
+            let leaseB = try await coordinator.grantLease(ttl: .seconds(10))
+            #expect(try await coordinator.keepAlive(lease: leaseA) == .seconds(10))
+
+            guard case .acquired(let first) = try await coordinator.acquireLeadership(node: "a", lease: leaseA) else {
+                Issue.record("a must acquire a free leader key"); return
+            }
+            #expect(first.node == "a" && first.lease == leaseA)
+            #expect(try await coordinator.acquireLeadership(node: "b", lease: leaseB) == .heldBy(first))
+            #expect(try await coordinator.leader() == first)
+
+            // Only the holder, under its own term, can release.
+            #expect(try await coordinator.releaseLeadership(node: "b", term: first.term) == false)
+            #expect(try await coordinator.releaseLeadership(node: "a", term: first.term + 1) == false)
+
+            // The lease going away takes the key with it; the next holder gets a higher term.
+            try await coordinator.revoke(lease: leaseA)
+            try await coordinator.revoke(lease: leaseA)  // idempotent
+            #expect(try await coordinator.leader() == nil)
+            await #expect(throws: CoordinationError.self) { try await coordinator.keepAlive(lease: leaseA) }
+            guard case .acquired(let second) = try await coordinator.acquireLeadership(node: "b", lease: leaseB) else {
+                Issue.record("b must acquire after a's lease is revoked"); return
+            }
+            #expect(second.term > first.term)
+            #expect(try await coordinator.releaseLeadership(node: "b", term: second.term))
+            #expect(try await coordinator.leader() == nil)
+        }
+    }
+
+    @Test func memberRecordsLiveAsLongAsTheirLease() async throws {
+        try await withEtcd { etcd in
+            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/m/")
+            let other = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/other/")
+            let short = try await coordinator.grantLease(ttl: .seconds(2))
+            let long = try await coordinator.grantLease(ttl: .seconds(60))
+            try await coordinator.publish(member("a", role: .primary, lsn: 500), lease: long)
+            try await coordinator.publish(member("b"), lease: short)
+            try await other.publish(member("x"), lease: long)
+            #expect(try await coordinator.members().map(\.name) == ["a", "b"], "a prefix sees only its cluster")
+            #expect(try await coordinator.members().first == member("a", role: .primary, lsn: 500))
+            let expired = try await eventually(within: .seconds(15)) { try await coordinator.members().map(\.name) == ["a"] }
+            #expect(expired, "b's record must vanish with its lease")
+        }
+    }
+
+    @Test func movesToTheNextEndpointWhenOneIsDown() async throws {
+        try await withEtcd { etcd in
+            let dead = "http://127.0.0.1:\(try PortAllocator.freePort())"
+            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [dead, etcd.endpoint]), prefix: "/drctl/f/")
+            let lease = try await coordinator.grantLease(ttl: .seconds(5))
+            #expect(lease > 0)
+        }
+        let nowhere = EtcdCoordinator(gateway: EtcdGateway(endpoints: ["http://127.0.0.1:9", "http://127.0.0.1:1"]), prefix: "/x/")
+        do {
+            _ = try await nowhere.leader()
+            Issue.record("expected unavailable")
+        } catch CoordinationError.unavailable(let failures) {
+            #expect(failures.count == 2)
+            #expect(failures[0].hasPrefix("http://127.0.0.1:9"))
+        }
+    }
+
+    @Test func authenticatesWithUserAndPassword() async throws {
+        try await withEtcd { etcd in
+            let env = ["ETCDCTL_API": "3"]
+            try await CommandRunner.run(["etcdctl", "--endpoints", etcd.endpoint, "user", "add", "root:rootpw"], environment: env)
+            try await CommandRunner.run(["etcdctl", "--endpoints", etcd.endpoint, "auth", "enable"], environment: env)
+            let good = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], credentials: .init(username: "root", password: "rootpw")), prefix: "/drctl/a/")
+            let lease = try await good.grantLease(ttl: .seconds(5))
+            guard case .acquired = try await good.acquireLeadership(node: "a", lease: lease) else {
+                Issue.record("an authenticated client must take the free leader key"); return
+            }
+            let anonymous = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/a/")
+            await #expect(throws: CoordinationError.self) { try await anonymous.leader() }
+            let wrong = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], credentials: .init(username: "root", password: "nope")), prefix: "/drctl/a/")
+            do {
+                _ = try await wrong.leader()
+                Issue.record("expected an authentication error")
+            } catch CoordinationError.authentication(let message) {
+                #expect(!message.contains("nope"), "the password is never echoed")
+            }
+        }
+    }
+}
+
+@Suite("HTTP over libcurl")
+struct HTTPClientTests {
+    @Test func refusedAndSilentServersFailWithTheirKind() async throws {
+        let client = HTTPClient()
+        let port = try PortAllocator.freePort()
+        do {
+            _ = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
+            Issue.record("expected a connection error")
+        } catch let error as HTTPError {
+            #expect(error.kind == .connection)
+        }
+        let silent = try SilentServer()
+        do {
+            _ = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(silent.port)/", connectTimeout: .milliseconds(300), timeout: .milliseconds(500)))
+            Issue.record("expected a time-out")
+        } catch let error as HTTPError {
+            #expect(error.kind == .timeout)
+            #expect(error.description.contains("127.0.0.1:\(silent.port)"))
+        }
+    }
+
+    @Test func postsJSONAndReadsStatusHeadersAndBody() async throws {
+        try await withEtcd { etcd in
+            let client = HTTPClient()
+            let ok = try await client.send(HTTPRequest(method: "POST", url: etcd.endpoint + "/v3/kv/range",
+                                                       headers: [("Content-Type", "application/json")], body: Array(#"{"key":"YQ=="}"#.utf8)))
+            #expect(ok.status == 200)
+            #expect(ok.headers["content-type"]?.contains("application/json") == true)
+            #expect(ok.text.contains("\"header\""))
+            let missing = try await client.send(HTTPRequest(url: etcd.endpoint + "/no/such/path"))
+            #expect(missing.status == 404)
+            let health = try await client.send(HTTPRequest(url: etcd.endpoint + "/health"))
+            #expect(health.status == 200 && health.text.contains("true"))
+        }
+    }
+}
