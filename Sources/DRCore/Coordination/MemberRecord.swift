@@ -12,12 +12,16 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     public var healthy: Bool
     /// Consecutive failed health checks of this node's database, as its agent counted them.
     public var failedChecks: Int
+    /// Tagged `nofailover`: never promoted automatically.
+    public var nofailover: Bool
+    /// The region's priority: breaks ties between equally caught-up candidates.
+    public var priority: Int
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
     /// never compared across machines.
     public var publishedAtMillis: Int64
 
     public init(name: String, region: String, role: NodeRole, timeline: Int?, lsn: LSN?, replayLSN: LSN?,
-                lagBytes: UInt64?, healthy: Bool, failedChecks: Int, publishedAtMillis: Int64) {
+                lagBytes: UInt64?, healthy: Bool, failedChecks: Int, nofailover: Bool = false, priority: Int = 100, publishedAtMillis: Int64) {
         self.name = name
         self.region = region
         self.role = role
@@ -27,12 +31,14 @@ public struct MemberRecord: Sendable, Equatable, Codable {
         self.lagBytes = lagBytes
         self.healthy = healthy
         self.failedChecks = failedChecks
+        self.nofailover = nofailover
+        self.priority = priority
         self.publishedAtMillis = publishedAtMillis
     }
 
     enum CodingKeys: String, CodingKey {
         case name, region, role, timeline, lsn, healthy
-        case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", publishedAtMillis = "published_at_ms"
+        case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", nofailover, priority, publishedAtMillis = "published_at_ms"
     }
 }
 
@@ -50,4 +56,24 @@ public struct LeaderRecord: Sendable, Equatable {
         self.term = term
         self.lease = lease
     }
+}
+
+/// What the primary's agent last published about its progress, kept in etcd *without* a
+/// lease so that it outlives the primary: the reference for estimating data loss.
+public struct PrimaryProgress: Sendable, Equatable, Codable {
+    public var node: String
+    public var timeline: Int
+    public var lsn: LSN
+    /// Per standby, its replication delay in seconds as the primary measured it
+    /// (`pg_stat_replication.flush_lag`, zero when caught up): one clock, no skew.
+    public var standbyLagSeconds: [String: Double]
+
+    public init(node: String, timeline: Int, lsn: LSN, standbyLagSeconds: [String: Double]) {
+        self.node = node
+        self.timeline = timeline
+        self.lsn = lsn
+        self.standbyLagSeconds = standbyLagSeconds
+    }
+
+    enum CodingKeys: String, CodingKey { case node, timeline, lsn, standbyLagSeconds = "standby_lag_seconds" }
 }

@@ -1,0 +1,35 @@
+/// What `decide` asks the agent to do. Values, not prose: tests compare them, and each
+/// one that touches the cluster carries the leader term it was decided under, so its
+/// executor can refuse it once that term is stale.
+public enum Action: Sendable, Equatable {
+    /// Renew the leader lease (this agent is the primary's agent).
+    case renewLease(term: Int64)
+    /// Try to take the free leader key; a later tick promotes if it was won.
+    case acquireLeadership(reason: String)
+    /// Give up the leader key so a standby can take over at once.
+    case releaseLeadership(term: Int64, reason: String)
+    /// `pg_promote()` this node; only while it holds the leader key under `term`.
+    case promote(node: String, term: Int64)
+    /// Stop this node's database so that it cannot accept writes. `term` is nil when the
+    /// agent has lost (or never had) leadership: fencing is always allowed.
+    case fence(node: String, reason: String)
+    /// Point this standby at the leader.
+    case follow(node: String, leader: String, term: Int64)
+    /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
+    case rejoin(node: String, leader: String, term: Int64)
+    /// No automatic action is safe: wait for an operator, and say why with the numbers.
+    case holdForOperator(reason: String)
+    /// Tell a human (log, metric, alert) without acting.
+    case alert(message: String)
+
+    /// The term an executor must check, nil for actions that are safe in any term.
+    public var term: Int64? {
+        switch self {
+        case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term),
+             .follow(_, _, let term), .rejoin(_, _, let term):
+            term
+        case .acquireLeadership, .fence, .holdForOperator, .alert:
+            nil
+        }
+    }
+}

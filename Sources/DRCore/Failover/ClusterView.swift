@@ -1,0 +1,138 @@
+/// Everything one agent knows at one tick, gathered before deciding: its own database,
+/// what etcd said (or that etcd did not answer), and its own bookkeeping. Immutable: the
+/// agent builds a new one every loop and hands it to `decide`.
+public struct ClusterView: Sendable, Equatable {
+    /// The node this agent runs beside.
+    public var me: String
+    public var local: LocalDatabase
+    /// False when no etcd endpoint answered this tick; then `leader` and `members` are the
+    /// last values seen and must not be trusted for promotion.
+    public var etcdReachable: Bool
+    public var leader: LeaderRecord?
+    /// Records published by live agents (each bound to its agent's lease).
+    public var members: [MemberRecord]
+    /// The primary's last published progress (it survives the primary).
+    public var lastPrimary: PrimaryProgress?
+    /// This agent's leadership bookkeeping, when it holds or held the leader key.
+    public var lease: LeaseBookkeeping?
+    public var paused: Bool
+    /// An operator's `drctl failover` intent, if any.
+    public var failoverIntent: FailoverIntent?
+    /// When this agent last saw the cluster fail over (a new leader term): cooldown.
+    public var lastFailoverSeen: AgentInstant?
+    /// When this agent first saw the leader key missing, for the bounded wait on a
+    /// better candidate; nil while a leader exists.
+    public var leaderMissingSince: AgentInstant?
+
+    public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
+                lastPrimary: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
+                lastFailoverSeen: AgentInstant? = nil, leaderMissingSince: AgentInstant? = nil) {
+        self.me = me
+        self.local = local
+        self.etcdReachable = etcdReachable
+        self.leader = leader
+        self.members = members
+        self.lastPrimary = lastPrimary
+        self.lease = lease
+        self.paused = paused
+        self.failoverIntent = failoverIntent
+        self.lastFailoverSeen = lastFailoverSeen
+        self.leaderMissingSince = leaderMissingSince
+    }
+
+    /// True when the leader key names this agent's node.
+    public var iAmLeader: Bool { leader?.node == me }
+}
+
+/// This agent's own database as its probe and health checks saw it.
+public struct LocalDatabase: Sendable, Equatable {
+    public enum State: String, Sendable, Equatable {
+        /// Accepting writes.
+        case primary
+        /// In recovery, streaming or trying to.
+        case standby
+        /// Stopped by this agent so that it cannot accept writes.
+        case fenced
+        /// Not answering (crashed, stopped by someone else).
+        case down
+    }
+
+    public var state: State
+    /// Consecutive failed health checks; zero after any success.
+    public var failedChecks: Int
+    public var timeline: Int?
+    /// Primary: current LSN. Standby: last received LSN.
+    public var lsn: LSN?
+    /// Standby: the node it streams from (by name), nil when not streaming.
+    public var streamingFrom: String?
+    /// Standby: time since its WAL receiver last heard from the primary, on its own clock.
+    public var sinceLastPrimaryContact: Duration?
+    public var tags: Set<NodeTag>
+    public var priority: Int
+
+    public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
+                sinceLastPrimaryContact: Duration? = nil, tags: Set<NodeTag> = [], priority: Int = 100) {
+        self.state = state
+        self.failedChecks = failedChecks
+        self.timeline = timeline
+        self.lsn = lsn
+        self.streamingFrom = streamingFrom
+        self.sinceLastPrimaryContact = sinceLastPrimaryContact
+        self.tags = tags
+        self.priority = priority
+    }
+}
+
+/// When this agent last *sent* a lease renewal that etcd then confirmed. Measured at
+/// send time, so the local deadline is never later than etcd's own expiry.
+public struct LeaseBookkeeping: Sendable, Equatable {
+    public var term: Int64
+    public var ttl: Duration
+    public var lastConfirmedRenewalSentAt: AgentInstant
+
+    public init(term: Int64, ttl: Duration, lastConfirmedRenewalSentAt: AgentInstant) {
+        self.term = term
+        self.ttl = ttl
+        self.lastConfirmedRenewalSentAt = lastConfirmedRenewalSentAt
+    }
+}
+
+public struct FailoverIntent: Sendable, Equatable {
+    /// The node to promote; nil lets drctl choose the best candidate.
+    public var to: String?
+    /// Promote even beyond the RPO: the operator accepted the data loss.
+    public var acceptDataLoss: Bool
+
+    public init(to: String?, acceptDataLoss: Bool) {
+        self.to = to
+        self.acceptDataLoss = acceptDataLoss
+    }
+}
+
+/// The knobs of `decide`, from the configuration.
+public struct FailoverPolicy: Sendable, Equatable {
+    public var failuresInARow: Int
+    public var rpo: Duration
+    public var cooldown: Duration
+    /// Fence this long before the lease could expire in etcd, to cover clock drift and
+    /// the time fencing itself takes.
+    public var fencingMargin: Duration
+    /// How long a candidate waits for a better-placed one before going itself.
+    public var betterCandidateWait: Duration
+    public var autoRejoin: Bool
+
+    public init(failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
+                betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false) {
+        self.failuresInARow = failuresInARow
+        self.rpo = rpo
+        self.cooldown = cooldown
+        self.fencingMargin = fencingMargin
+        self.betterCandidateWait = betterCandidateWait
+        self.autoRejoin = autoRejoin
+    }
+
+    public init(_ config: ClusterConfig) {
+        self.init(failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
+                  fencingMargin: max(config.health.interval, .seconds(1)), autoRejoin: config.failover.autoRejoin)
+    }
+}

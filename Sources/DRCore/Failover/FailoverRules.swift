@@ -1,0 +1,117 @@
+/// One row of the failover table: when it applies and what it asks for. `decide` takes
+/// the first row that applies, so the order is part of the rules.
+public struct FailoverRule: Sendable {
+    public var id: String
+    /// One sentence an operator can read in `drctl debug rules` and in logs.
+    public var summary: String
+    /// The actions when the rule applies; nil when it does not.
+    let evaluate: @Sendable (RuleInput) -> [Action]?
+}
+
+/// What a rule sees: the view, the policy and the time, with a few derived facts.
+public struct RuleInput: Sendable {
+    public var view: ClusterView
+    public var policy: FailoverPolicy
+    public var now: AgentInstant
+
+    var me: String { view.me }
+    var local: LocalDatabase { view.local }
+    var leaderTerm: Int64? { view.leader?.term }
+    var failed: Bool { local.failedChecks >= policy.failuresInARow }
+    var anotherPrimary: MemberRecord? { view.members.first { $0.name != me && $0.role == .primary } }
+}
+
+extension FailoverRule {
+    /// The table. Read it top to bottom: the first row that applies decides.
+    public static let table: [FailoverRule] = [
+        FailoverRule(id: "paused", summary: "Maintenance: no automatic action; the leader only keeps its lease.") { input in
+            guard input.view.paused else { return nil }
+            if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
+            return []
+        },
+        FailoverRule(id: "fence-on-lease-deadline", summary: "A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.") { input in
+            guard input.local.state == .primary,
+                  SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin) else { return nil }
+            return [.fence(node: input.me, reason: "leader lease not renewed in time; another node may be promoted"),
+                    .alert(message: "\(input.me) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)")]
+        },
+        FailoverRule(id: "etcd-unreachable", summary: "Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.") { input in
+            input.view.etcdReachable ? nil : []
+        },
+        FailoverRule(id: "fenced-stays-fenced", summary: "A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).") { input in
+            guard input.local.state == .fenced else { return nil }
+            if let leader = input.view.leader, leader.node != input.me {
+                if input.policy.autoRejoin { return [.rejoin(node: input.me, leader: leader.node, term: leader.term)] }
+                return [.holdForOperator(reason: "\(input.me) is fenced; bring it back with `drctl rejoin \(input.me)`")]
+            }
+            return []
+        },
+        FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row: fence it, then release the key at once (the fast path).") { input in
+            guard input.view.iAmLeader, input.failed, let term = input.leaderTerm else { return nil }
+            return [.fence(node: input.me, reason: "database failed \(input.local.failedChecks) health checks in a row"),
+                    .releaseLeadership(term: term, reason: "database failed \(input.local.failedChecks) health checks in a row")]
+        },
+        FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key promotes itself under that term.") { input in
+            guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
+            return [.promote(node: input.me, term: term)]
+        },
+        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold.") { input in
+            guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
+            return [.renewLease(term: term)]
+        },
+        FailoverRule(id: "foreign-primary-fences", summary: "A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.") { input in
+            guard input.local.state == .primary else { return nil }
+            if let leader = input.view.leader, leader.node != input.me {
+                return [.fence(node: input.me, reason: "\(leader.node) holds leadership (term \(leader.term))")]
+            }
+            if let other = input.anotherPrimary {
+                return [.fence(node: input.me, reason: "\(other.name) also reports itself primary")]
+            }
+            return nil
+        },
+        FailoverRule(id: "primary-claims-free-key", summary: "The only writable database takes the free leader key (start-up, or after a release without a failover).") { input in
+            guard input.local.state == .primary, input.view.leader == nil, !input.failed else { return nil }
+            return [.acquireLeadership(reason: "\(input.me) is the only primary and the leader key is free")]
+        },
+        FailoverRule(id: "standby-follows-leader", summary: "While a leader exists, a standby streams from it and does nothing else.") { input in
+            guard let leader = input.view.leader else { return nil }
+            if input.local.state == .standby, input.local.streamingFrom != leader.node {
+                return [.follow(node: input.me, leader: leader.node, term: leader.term)]
+            }
+            return []
+        },
+        FailoverRule(id: "not-a-candidate", summary: "With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.") { input in
+            let intent = input.view.failoverIntent
+            if input.local.state != .standby || input.local.failedChecks > 0 { return [] }
+            if let target = intent?.to, target != input.me { return [] }
+            if input.local.tags.contains(.nofailover), intent?.to != input.me { return [] }
+            return nil
+        },
+        FailoverRule(id: "cooldown", summary: "No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.") { input in
+            guard input.view.failoverIntent == nil, let last = input.view.lastFailoverSeen,
+                  input.now - last < input.policy.cooldown else { return nil }
+            let left = input.policy.cooldown - (input.now - last)
+            return [.holdForOperator(reason: "primary lost, but the last failover was \(DurationText.format(input.now - last)) ago (cooldown \(DurationText.format(input.policy.cooldown)), \(DurationText.format(left)) left); `drctl failover` overrides")]
+        },
+        FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one waits for it, for a bounded time.") { input in
+            guard input.view.failoverIntent?.to != input.me else { return nil }
+            let ranked = SafetyChecks.rankCandidates(input.view.members, timeline: input.view.lastPrimary?.timeline)
+            guard let best = ranked.first, best.name != input.me else { return nil }
+            let missingFor = input.view.leaderMissingSince.map { input.now - $0 } ?? .zero
+            return missingFor < input.policy.betterCandidateWait ? [] : nil
+        },
+        FailoverRule(id: "rpo-gate", summary: "Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.") { input in
+            if input.view.failoverIntent?.acceptDataLoss == true { return nil }
+            if let timeline = input.view.lastPrimary?.timeline, input.local.timeline != timeline {
+                return [.holdForOperator(reason: "\(input.me) is on timeline \(input.local.timeline.map(String.init) ?? "?"), the lost primary was on \(timeline)")]
+            }
+            let verdict = SafetyChecks.rpoGate(candidate: input.me, candidateLSN: input.local.lsn, lastPrimary: input.view.lastPrimary, rpo: input.policy.rpo)
+            guard case .beyond(let bytes, let seconds) = verdict else { return nil }
+            let loss = "estimated loss \(bytes.map { "\($0) bytes" } ?? "unknown bytes"), \(seconds.map { "\($0)s" } ?? "unknown time")"
+            return [.holdForOperator(reason: "manual intervention required: promoting \(input.me) would exceed the RPO \(DurationText.format(input.policy.rpo)) (\(loss)); `drctl failover --to \(input.me) --accept-data-loss` promotes anyway")]
+        },
+        FailoverRule(id: "take-over", summary: "The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).") { input in
+            [.acquireLeadership(reason: "leader key free; \(input.me) is the best candidate within the RPO")]
+        },
+    ]
+}

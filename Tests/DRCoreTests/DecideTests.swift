@@ -1,0 +1,124 @@
+import DRCore
+import Testing
+
+/// Table-driven tests of `decide`: each row is one agent's snapshot at one instant.
+@Suite struct DecideTests {
+    static let policy = FailoverPolicy(failuresInARow: 3, rpo: .seconds(5), cooldown: .seconds(300), fencingMargin: .seconds(1),
+                                       betterCandidateWait: .seconds(3), autoRejoin: false)
+    static let progress = PrimaryProgress(node: "a", timeline: 1, lsn: LSN(1000), standbyLagSeconds: ["b": 0.2, "c": 9])
+
+    static func member(_ name: String, _ role: NodeRole = .standby, lsn: UInt64 = 1000, healthy: Bool = true,
+                       nofailover: Bool = false, priority: Int = 100) -> MemberRecord {
+        MemberRecord(name: name, region: name, role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn), lagBytes: 0,
+                     healthy: healthy, failedChecks: 0, nofailover: nofailover, priority: priority, publishedAtMillis: 0)
+    }
+
+    static func primaryView(failed: Int = 0, renewedAt: Double = 9, etcd: Bool = true, leader: String? = "a", paused: Bool = false,
+                            state: LocalDatabase.State = .primary, members: [MemberRecord] = [member("a", .primary), member("b")]) -> ClusterView {
+        ClusterView(me: "a", local: LocalDatabase(state: state, failedChecks: failed, lsn: LSN(1000)), etcdReachable: etcd,
+                    leader: leader.map { LeaderRecord(node: $0, term: 7, lease: 1) }, members: members, lastPrimary: progress,
+                    lease: LeaseBookkeeping(term: 7, ttl: .seconds(5), lastConfirmedRenewalSentAt: .seconds(renewedAt)), paused: paused)
+    }
+
+    static func standbyView(_ me: String = "b", lsn: UInt64 = 1000, leader: String? = nil, term: Int64 = 7, streamingFrom: String? = "a",
+                            state: LocalDatabase.State = .standby, failed: Int = 0, etcd: Bool = true, tags: Set<NodeTag> = [],
+                            members: [MemberRecord] = [member("b"), member("c", lsn: 900)], missingSince: Double? = 10,
+                            lastFailover: Double? = nil, intent: FailoverIntent? = nil, timeline: Int = 1, paused: Bool = false) -> ClusterView {
+        ClusterView(me: me, local: LocalDatabase(state: state, failedChecks: failed, timeline: timeline, lsn: LSN(lsn), streamingFrom: streamingFrom, tags: tags),
+                    etcdReachable: etcd, leader: leader.map { LeaderRecord(node: $0, term: term, lease: 2) }, members: members,
+                    lastPrimary: progress, paused: paused, failoverIntent: intent,
+                    lastFailoverSeen: lastFailover.map { .seconds($0) }, leaderMissingSince: missingSince.map { .seconds($0) })
+    }
+
+    struct Row: CustomTestStringConvertible, Sendable {
+        var name: String
+        var view: ClusterView
+        var now: Double
+        var rule: String
+        var actions: [Action]?
+        var testDescription: String { name }
+    }
+
+    static let rows: [Row] = [
+        // The primary's agent.
+        .init(name: "healthy leader renews", view: primaryView(), now: 10, rule: "leader-renews", actions: [.renewLease(term: 7)]),
+        .init(name: "flapping check below threshold keeps the lease", view: primaryView(failed: 2), now: 10, rule: "leader-renews", actions: [.renewLease(term: 7)]),
+        .init(name: "database crash with agent alive: fence, then release", view: primaryView(failed: 3, state: .down), now: 10, rule: "leader-database-failed",
+              actions: [.fence(node: "a", reason: "database failed 3 health checks in a row"), .releaseLeadership(term: 7, reason: "database failed 3 health checks in a row")]),
+        .init(name: "renewal overdue: fence before etcd expires the lease", view: primaryView(renewedAt: 6, etcd: false), now: 10, rule: "fence-on-lease-deadline", actions: nil),
+        .init(name: "etcd unreachable, deadline not reached: keep running", view: primaryView(renewedAt: 8, etcd: false), now: 10, rule: "etcd-unreachable", actions: []),
+        .init(name: "woken after a freeze past the deadline: fence first", view: primaryView(renewedAt: 1), now: 30, rule: "fence-on-lease-deadline", actions: nil),
+        .init(name: "another node holds the key: a writable old primary fences", view: primaryView(leader: "b"), now: 10, rule: "foreign-primary-fences", actions: nil),
+        .init(name: "start-up primary claims the free key", view: primaryView(leader: nil), now: 10, rule: "primary-claims-free-key", actions: nil),
+        .init(name: "free key but another member reports primary: fence", view: primaryView(leader: nil, members: [member("a", .primary), member("b", .primary)]),
+              now: 10, rule: "foreign-primary-fences", actions: nil),
+        .init(name: "paused leader only renews", view: primaryView(failed: 5, paused: true), now: 10, rule: "paused", actions: [.renewLease(term: 7)]),
+        // A standby's agent.
+        .init(name: "standby with a leader does nothing", view: standbyView(leader: "a"), now: 10, rule: "standby-follows-leader", actions: []),
+        .init(name: "standby re-points at a new leader", view: standbyView(leader: "c", term: 9), now: 10, rule: "standby-follows-leader",
+              actions: [.follow(node: "b", leader: "c", term: 9)]),
+        .init(name: "whole primary lost: best candidate takes the key", view: standbyView(), now: 11, rule: "take-over", actions: nil),
+        .init(name: "holder of the key promotes under its term", view: standbyView(leader: "b", term: 8), now: 11, rule: "leader-promotes",
+              actions: [.promote(node: "b", term: 8)]),
+        .init(name: "etcd unavailable to everyone: a standby never promotes", view: standbyView(etcd: false), now: 11, rule: "etcd-unreachable", actions: []),
+        .init(name: "unhealthy standby is no candidate", view: standbyView(failed: 1), now: 11, rule: "not-a-candidate", actions: []),
+        .init(name: "down standby is no candidate", view: standbyView(state: .down), now: 11, rule: "not-a-candidate", actions: []),
+        .init(name: "nofailover standby stays put", view: standbyView(tags: [.nofailover]), now: 11, rule: "not-a-candidate", actions: []),
+        .init(name: "paused cluster: no promotion", view: standbyView(paused: true), now: 11, rule: "paused", actions: []),
+        .init(name: "cooldown after a recent failover", view: standbyView(lastFailover: 0), now: 60, rule: "cooldown", actions: nil),
+        .init(name: "cooldown over", view: standbyView(lastFailover: 0), now: 400, rule: "take-over", actions: nil),
+        .init(name: "a better candidate exists: wait for it", view: standbyView("c", lsn: 900), now: 11, rule: "wait-for-better-candidate", actions: []),
+        .init(name: "the better candidate never came: go after the bound (RPO permitting)",
+              view: standbyView("c", lsn: 900, members: [member("b"), member("c", lsn: 900)]), now: 14, rule: "rpo-gate", actions: nil),
+        .init(name: "two candidates racing: equal LSN, the higher priority wins",
+              view: standbyView("c", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "take-over", actions: nil),
+        .init(name: "two candidates racing: the other waits",
+              view: standbyView("b", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "wait-for-better-candidate", actions: []),
+        .init(name: "lag beyond the RPO: manual intervention", view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)]), now: 11, rule: "rpo-gate", actions: nil),
+        .init(name: "accepted data loss promotes beyond the RPO",
+              view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)], intent: FailoverIntent(to: "c", acceptDataLoss: true)), now: 11, rule: "take-over", actions: nil),
+        .init(name: "operator chose another node", view: standbyView(intent: FailoverIntent(to: "c", acceptDataLoss: false)), now: 11, rule: "not-a-candidate", actions: []),
+        .init(name: "operator intent overrides cooldown", view: standbyView(lastFailover: 0, intent: FailoverIntent(to: "b", acceptDataLoss: false)), now: 60, rule: "take-over", actions: nil),
+        .init(name: "standby on another timeline is not promoted", view: standbyView(timeline: 2), now: 11, rule: "rpo-gate", actions: nil),
+        // A fenced old primary.
+        .init(name: "fenced node stays fenced", view: standbyView("a", leader: "b", term: 8, state: .fenced), now: 11, rule: "fenced-stays-fenced", actions: nil),
+    ]
+
+    @Test(arguments: rows)
+    func decides(_ row: Row) {
+        let decision = decide(row.view, policy: Self.policy, now: .seconds(row.now))
+        #expect(decision.rule == row.rule, "actions: \(decision.actions)")
+        if let actions = row.actions { #expect(decision.actions == actions) }
+    }
+
+    @Test func takeOverAcquiresAndTheRPOGateExplainsItsNumbers() {
+        let go = decide(Self.standbyView(), policy: Self.policy, now: .seconds(11))
+        guard case .acquireLeadership? = go.actions.first else { Issue.record("\(go)"); return }
+        let hold = decide(Self.standbyView("c", lsn: 900, members: [Self.member("c", lsn: 900)]), policy: Self.policy, now: .seconds(11))
+        guard case .holdForOperator(let reason)? = hold.actions.first else { Issue.record("\(hold)"); return }
+        #expect(reason.contains("manual intervention required"))
+        #expect(reason.contains("100 bytes") && reason.contains("9.0s") && reason.contains("RPO 5s"))
+        #expect(reason.contains("drctl failover --to c --accept-data-loss"))
+        let fence = decide(Self.primaryView(renewedAt: 6, etcd: false), policy: Self.policy, now: .seconds(10))
+        guard case .fence(let node, _)? = fence.actions.first else { Issue.record("\(fence)"); return }
+        #expect(node == "a")
+    }
+
+    @Test func everyActionThatTouchesTheClusterCarriesATerm() {
+        for row in Self.rows {
+            for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
+                switch action {
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin: #expect(action.term != nil)
+                case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
+                }
+            }
+        }
+    }
+
+    @Test func autoRejoinRejoinsAFencedOldPrimary() {
+        var policy = Self.policy
+        policy.autoRejoin = true
+        let decision = decide(Self.standbyView("a", leader: "b", term: 8, state: .fenced), policy: policy, now: .seconds(11))
+        #expect(decision.actions == [.rejoin(node: "a", leader: "b", term: 8)])
+    }
+}

@@ -1,0 +1,36 @@
+import DRCore
+import Testing
+
+/// The rule table, dumped: any change to a rule's order, id or wording shows here as a
+/// reviewable diff (as pg_auto_failover's fsm.sql does for its state machine).
+@Suite struct FailoverRulesGoldenTests {
+    static let golden = """
+        paused: Maintenance: no automatic action; the leader only keeps its lease.
+        fence-on-lease-deadline: A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.
+        etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
+        fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).
+        leader-database-failed: The leader's own database failed N checks in a row: fence it, then release the key at once (the fast path).
+        leader-promotes: A standby that won the leader key promotes itself under that term.
+        leader-renews: The leader keeps its lease while its database is up or failing below the threshold.
+        foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
+        primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
+        standby-follows-leader: While a leader exists, a standby streams from it and does nothing else.
+        not-a-candidate: With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.
+        cooldown: No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.
+        wait-for-better-candidate: A candidate that knows a better-placed one waits for it, for a bounded time.
+        rpo-gate: Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.
+        take-over: The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).
+        """
+
+    @Test func tableMatchesTheGoldenDump() {
+        #expect(FailoverRule.table.map { "\($0.id): \($0.summary)" }.joined(separator: "\n") == Self.golden)
+    }
+
+    @Test func tableIsWellFormed() {
+        let ids = FailoverRule.table.map(\.id)
+        #expect(Set(ids).count == ids.count, "rule ids are unique")
+        #expect(ids.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLowercase || $0 == "-" } })
+        #expect(FailoverRule.table.allSatisfy { $0.summary.hasSuffix(".") || $0.summary.hasSuffix(")") })
+        #expect(ids.first == "paused" && ids.last == "take-over", "maintenance first; the catch-all last")
+    }
+}
