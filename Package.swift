@@ -24,17 +24,18 @@ let package = Package(
         .target(name: "DRPostgres", dependencies: ["DRCore", "CLibPQ"]),
         .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
         .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
-        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres"]),
+        .target(name: "DRSystem"),
+        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem"]),
 
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRHTTP", "DRCoordination"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination"]),
     ]
 )

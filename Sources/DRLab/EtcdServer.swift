@@ -1,3 +1,4 @@
+import DRSystem
 import Foundation
 
 /// The lab's single etcd member: production runs 3 or 5 across regions, the lab one.
@@ -83,6 +84,6 @@ enum Readiness {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw LabError.timeout(what: what, after: limit, log: log)
+        throw SystemError.timeout(what: what, after: limit, log: log)
     }
 }

@@ -1,4 +1,5 @@
 import DRCore
+import DRSystem
 import Foundation
 
 /// The local three-region sandbox of DESIGN.md: region 1 primary, region 2 streaming hot

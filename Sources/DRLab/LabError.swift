@@ -1,20 +1,13 @@
 /// Why a lab operation failed, phrased so the reader knows what to do next.
 public enum LabError: Error, CustomStringConvertible, Sendable {
-    case missingProgram(String)
-    case commandFailed(command: String, status: Int32, output: String)
     case alreadyRunning(dir: String, pids: [Int32])
     case staleLab(dir: String)
     case notALab(dir: String)
     case inaccessible(dir: String, user: String)
-    case timeout(what: String, after: Duration, log: String?)
     case io(String)
 
     public var description: String {
         switch self {
-        case .missingProgram(let name):
-            return "\(name) is not installed: run `make setup` (it installs PostgreSQL 15, etcd-server, pdns-server, pdns-backend-sqlite3, bind9-dnsutils and sqlite3)"
-        case let .commandFailed(command, status, output):
-            return "`\(command)` failed (exit \(status)):\n\(output)"
         case let .alreadyRunning(dir, pids):
             return "a lab is already running in \(dir) (pids \(pids.map(String.init).joined(separator: ", "))): nothing was changed; use `drctl lab status` to see it or `drctl lab down` to remove it"
         case .staleLab(let dir):
@@ -23,8 +16,6 @@ public enum LabError: Error, CustomStringConvertible, Sendable {
             return "\(dir) is not a drctl lab (no lab.json): refusing to touch it"
         case let .inaccessible(dir, user):
             return "the \(user) user cannot write \(dir) (PostgreSQL refuses to run as root and runs as \(user)): choose a --dir whose parents are world-searchable, e.g. under /tmp or /srv"
-        case let .timeout(what, after, log):
-            return "\(what) did not happen within \(after)" + (log.map { "; see \($0)" } ?? "")
         case .io(let message):
             return message
         }

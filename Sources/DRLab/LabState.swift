@@ -1,3 +1,4 @@
+import DRSystem
 import Foundation
 
 /// What `lab up` built, saved as `DIR/lab.json` so that later commands (`status`, `down`,

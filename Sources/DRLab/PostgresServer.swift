@@ -1,4 +1,5 @@
 import DRPostgres
+import DRSystem
 import Foundation
 
 /// Where PostgreSQL's server programs live: `$DRCTL_PG_BIN`, else Debian's versioned

@@ -1,3 +1,4 @@
+import DRSystem
 import Foundation
 
 /// The lab's authoritative DNS server: PowerDNS with the sqlite3 backend and its HTTP API
@@ -21,7 +22,7 @@ public struct PowerDNSServer: Sendable {
     /// Creates the database, the zone with `records` (`name` relative to the zone, address),
     /// the config and the API key, then starts the server and waits until it answers.
     func start(records: [(name: String, address: String, ttl: Int)]) async throws {
-        guard FileManager.default.fileExists(atPath: Self.schema) else { throw LabError.missingProgram("pdns-backend-sqlite3 (\(Self.schema))") }
+        guard FileManager.default.fileExists(atPath: Self.schema) else { throw SystemError.missingProgram("pdns-backend-sqlite3 (\(Self.schema))") }
         try await CommandRunner.run(["sqlite3", database, ".read \(Self.schema)"])
         let apiKey = try SecretFile.createRandom(at: apiKeyFile)
         let conf = """

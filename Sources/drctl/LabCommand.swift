@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRLab
+import DRSystem
 import Foundation
 
 struct LabCommand: AsyncParsableCommand {
@@ -20,6 +21,8 @@ func labOperation<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as LabError {
+        throw CLIExit.failed(error.description)
+    } catch let error as SystemError {
         throw CLIExit.failed(error.description)
     }
 }

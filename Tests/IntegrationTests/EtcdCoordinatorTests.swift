@@ -2,6 +2,7 @@ import DRCore
 import DRCoordination
 import DRHTTP
 import DRLab
+import DRSystem
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import DRCore
 import DRLab
+import DRSystem
 import DRPostgres
 import Foundation
 import Testing

@@ -45,7 +45,7 @@ public enum ProcessControl {
         defer { argv.forEach { free($0) } }
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard status == 0 else {
-            throw LabError.io("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(status)))")
+            throw SystemError.io("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(status)))")
         }
         return pid
     }
@@ -86,7 +86,7 @@ public enum ProcessControl {
         if await waitForExit(pid, within: grace) { return }
         kill(pid, SIGKILL)
         if await waitForExit(pid, within: .seconds(5)) { return }
-        throw LabError.timeout(what: "\(name) (pid \(pid)) exiting after SIGKILL", after: .seconds(5), log: nil)
+        throw SystemError.timeout(what: "\(name) (pid \(pid)) exiting after SIGKILL", after: .seconds(5), log: nil)
     }
 
     public static func waitForExit(_ pid: Int32, within limit: Duration) async -> Bool {
@@ -120,21 +120,21 @@ public enum PortAllocator {
             let port = try kernelChosenPort(on: address)
             if !taken.contains(port) { return port }
         }
-        throw LabError.io("no free TCP port found on \(address)")
+        throw SystemError.io("no free TCP port found on \(address)")
     }
 
     private static func kernelChosenPort(on address: String) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LabError.io("socket(): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SystemError.io("socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
-        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else { throw LabError.io("not an IPv4 address: \(address)") }
+        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else { throw SystemError.io("not an IPv4 address: \(address)") }
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw LabError.io("cannot bind \(address): \(String(cString: strerror(errno)))") }
+        guard bound == 0 else { throw SystemError.io("cannot bind \(address): \(String(cString: strerror(errno)))") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }

@@ -10,7 +10,7 @@ public enum CommandRunner {
     }
 
     /// Runs `arguments` (the first is the executable: absolute, or looked up in PATH), as
-    /// `user` when given and we are root. Throws `LabError.commandFailed` on a non-zero exit
+    /// `user` when given and we are root. Throws `SystemError.commandFailed` on a non-zero exit
     /// unless `check` is false.
     @discardableResult
     public static func run(_ arguments: [String], as user: ServerUser = .current, check: Bool = true,
@@ -27,13 +27,13 @@ public enum CommandRunner {
         do {
             pid = try ProcessControl.spawn(argv, stdout: outPath, stderr: errPath, append: false, newSession: false)
         } catch {
-            throw LabError.commandFailed(command: arguments.joined(separator: " "), status: -1, output: "\(error)")
+            throw SystemError.commandFailed(command: arguments.joined(separator: " "), status: -1, output: "\(error)")
         }
         let status = await ProcessControl.waitForChild(pid)
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
         let output = Output(status: status, stdout: read(outPath), stderr: read(errPath))
         if check, output.status != 0 {
-            throw LabError.commandFailed(command: arguments.joined(separator: " "), status: output.status,
+            throw SystemError.commandFailed(command: arguments.joined(separator: " "), status: output.status,
                                          output: (output.stderr + output.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return output
@@ -47,7 +47,7 @@ public enum CommandRunner {
             let candidate = "\(dir)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw LabError.missingProgram(name)
+        throw SystemError.missingProgram(name)
     }
 }
 

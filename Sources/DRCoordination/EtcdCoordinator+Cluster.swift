@@ -1,0 +1,115 @@
+import DRCore
+import DRHTTP
+import Foundation
+
+/// Cluster-wide keys without a lease, so they outlive any agent: the primary's last
+/// progress, the operator's intents (pause, failover) and the failover history.
+extension EtcdCoordinator {
+    var progressKey: String { prefix + "primary" }
+    var pauseKey: String { prefix + "intents/pause" }
+    var failoverKey: String { prefix + "intents/failover" }
+    var historyPrefix: String { prefix + "history/" }
+
+    public func publishProgress(_ progress: PrimaryProgress) async throws {
+        try await put(progressKey, try JSONEncoder().encode(progress))
+    }
+
+    public func progress() async throws -> PrimaryProgress? {
+        try await get(progressKey).map { try decode(PrimaryProgress.self, $0, key: progressKey) }
+    }
+
+    public func setPaused(_ paused: Bool) async throws {
+        if paused { try await put(pauseKey, Data("paused".utf8)) } else { try await delete(pauseKey) }
+    }
+
+    public func isPaused() async throws -> Bool { try await get(pauseKey) != nil }
+
+    public func setFailoverIntent(_ intent: FailoverIntent?) async throws {
+        guard let intent else { return try await delete(failoverKey) }
+        var object: [String: Any] = ["accept_data_loss": intent.acceptDataLoss]
+        if let to = intent.to { object["to"] = to }
+        try await put(failoverKey, try JSONSerialization.data(withJSONObject: object))
+    }
+
+    public func failoverIntent() async throws -> FailoverIntent? {
+        guard let data = try await get(failoverKey),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return FailoverIntent(to: object["to"] as? String, acceptDataLoss: object["accept_data_loss"] as? Bool ?? false)
+    }
+
+    /// Records a failover under its term (zero-padded so keys sort by term).
+    public func appendHistory(_ evidence: FailoverEvidence) async throws {
+        let key = historyPrefix + String(format: "%020lld", evidence.term)
+        try await put(key, try JSONEncoder().encode(evidence))
+    }
+
+    public func history() async throws -> [FailoverEvidence] {
+        let response = try await gateway.call("/v3/kv/range", [
+            "key": EtcdJSON.base64(historyPrefix), "range_end": EtcdJSON.prefixEnd(historyPrefix), "sort_order": "ASCEND", "sort_target": "KEY",
+        ])
+        return try (response["kvs"] as? [[String: Any]] ?? []).map { kv in
+            let key = EtcdJSON.decode(kv["key"]) ?? historyPrefix
+            guard let text = kv["value"] as? String, let data = Data(base64Encoded: text) else {
+                throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/range", detail: "\(key) is not base64")
+            }
+            return try decode(FailoverEvidence.self, data, key: key)
+        }
+    }
+
+    func put(_ key: String, _ value: Data) async throws {
+        _ = try await gateway.call("/v3/kv/put", ["key": EtcdJSON.base64(key), "value": value.base64EncodedString()])
+    }
+
+    func get(_ key: String) async throws -> Data? {
+        let response = try await gateway.call("/v3/kv/range", ["key": EtcdJSON.base64(key)])
+        guard let kv = (response["kvs"] as? [[String: Any]])?.first, let text = kv["value"] as? String else { return nil }
+        return Data(base64Encoded: text)
+    }
+
+    func delete(_ key: String) async throws {
+        _ = try await gateway.call("/v3/kv/deleterange", ["key": EtcdJSON.base64(key)])
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data, key: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw CoordinationError.malformed(endpoint: "", path: key, detail: "not a valid \(type): \(error)")
+        }
+    }
+}
+
+extension EtcdCoordinator {
+    /// A coordinator for `config`'s etcd, with the password read from its secret source.
+    public static func forConfig(_ config: ClusterConfig) throws -> EtcdCoordinator {
+        let c = config.coordination
+        var credentials: EtcdGateway.Credentials?
+        if let auth = c.auth {
+            credentials = .init(username: auth.username, password: try SecretReader.read(auth.password, what: "coordination password"))
+        }
+        let tls = c.tls.map { HTTPTLSFiles(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile) }
+        return EtcdCoordinator(gateway: EtcdGateway(endpoints: c.endpoints, tls: tls, credentials: credentials), prefix: c.prefix)
+    }
+}
+
+/// Reads secrets from their configured source; the error names the source, never a value.
+public enum SecretReader {
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func read(_ source: SecretSource, what: String) throws -> String {
+        switch source {
+        case .environment(let name):
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw Missing(description: "\(what): environment variable \(name) is not set")
+            }
+            return value
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw Missing(description: "\(what): cannot read \(path)")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
