@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries: the reference C clients, already installed with PostgreSQL.
@@ -25,13 +26,17 @@ let package = Package(
         .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
         .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
         .target(name: "DRSystem"),
-        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem"]),
+        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
+        .target(name: "DRAgent", dependencies: [
+            "DRCore", "DRPostgres", "DRCoordination", "DRSystem", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

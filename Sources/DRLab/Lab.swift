@@ -14,7 +14,9 @@ public enum Lab {
     ///
     /// - Parameter progress: called with one line per step, for the CLI to print.
     @discardableResult
-    public static func up(dir rawDir: String, progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
+    /// - Parameter agentBinary: the `drctl` executable whose `agent` command runs each
+    ///   region's agent; nil builds the lab without agents (nothing then fails over).
+    public static func up(dir rawDir: String, agentBinary: String?, progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
         let dir = absolute(rawDir)
         if FileManager.default.fileExists(atPath: LabState.file(in: dir)) {
             let state = try LabState.load(dir: dir)
@@ -24,9 +26,10 @@ public enum Lab {
         for program in ["etcd", "etcdctl", "pdns_server", "pdnsutil", "sqlite3", "dig"] { _ = try CommandRunner.resolve(program) }
         _ = try PostgresBinaries.directory()
 
-        let state = try plan(dir: dir)
+        let state = try plan(dir: dir, withAgents: agentBinary != nil)
         do {
             try await build(state, progress: progress)
+            if let agentBinary { try await LabAgents.start(state, binary: agentBinary, progress: progress) }
             return state
         } catch {
             progress("failed: \(error); cleaning up")
@@ -37,7 +40,7 @@ public enum Lab {
 
     /// Chooses addresses, free ports and paths. Region k listens on 127.0.k.1 so that a
     /// DNS answer shows which region serves.
-    static func plan(dir: String) throws -> LabState {
+    static func plan(dir: String, withAgents: Bool) throws -> LabState {
         var taken = Set<Int>()
         func port(_ host: String) throws -> Int {
             let chosen = try PortAllocator.freePort(on: host, avoiding: taken)
@@ -53,8 +56,12 @@ public enum Lab {
         let dns = LabState.DNS(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
                                record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
                                pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
+        let agents = withAgents ? ["region1", "region2"].map { region in
+            LabState.Agent(region: region, stateDir: "\(dir)/agents/\(region)", logFile: "\(dir)/agents/\(region)/agent.log",
+                           pidFile: "\(dir)/agents/\(region)/agent.pid")
+        } : []
         return LabState(dir: dir, cluster: "lab", configFile: "\(dir)/drctl.yaml", backupDir: "\(dir)/region3/backups",
-                        nodes: nodes, etcd: etcd, dns: dns)
+                        nodes: nodes, etcd: etcd, dns: dns, agents: agents)
     }
 
     private static func build(_ state: LabState, progress: @Sendable (String) -> Void) async throws {
@@ -120,6 +127,14 @@ public enum Lab {
         let dir = absolute(rawDir)
         let state = try LabState.load(dir: dir)
         var failures: [String] = []
+        // Agents first, standbys' before the primary's: the primary's agent fences its
+        // database on the way out, and no standby agent is left to react to that.
+        for agent in state.agents.reversed() {
+            if let pid = agent.pid {
+                do { try await ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(15), name: "agent \(agent.region)") } catch { failures.append("\(error)") }
+            }
+            progress("stopped agent \(agent.region)")
+        }
         for node in state.nodes.reversed() {
             do { try await state.server(node).stop() } catch { failures.append("\(error)") }
             progress("stopped \(node.name)")

@@ -35,6 +35,14 @@ public struct LabState: Codable, Sendable, Equatable {
         public var apiKeyFile: String
     }
 
+    public struct Agent: Codable, Sendable, Equatable {
+        public var region: String
+        public var stateDir: String
+        public var logFile: String
+        public var pidFile: String
+        public var pid: Int32? { PIDFile.read(pidFile) }
+    }
+
     public var dir: String
     public var cluster: String
     public var configFile: String
@@ -42,6 +50,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var nodes: [Node]
     public var etcd: Etcd
     public var dns: DNS
+    /// Agents of the regions that have nodes (empty when the lab was built without them).
+    public var agents: [Agent]
 
     static func file(in dir: String) -> String { "\(dir)/lab.json" }
 
@@ -76,7 +86,7 @@ public struct LabState: Codable, Sendable, Equatable {
 
     /// PIDs of every lab server that is running now.
     public func livePIDs() throws -> [Int32] {
-        try nodes.compactMap { try server($0).pid } + [etcdServer.pid, dnsServer.pid].compactMap { $0 }
+        try nodes.compactMap { try server($0).pid } + agents.compactMap(\.pid) + [etcdServer.pid, dnsServer.pid].compactMap { $0 }
     }
 }
 
@@ -88,14 +98,22 @@ public struct LabStatus: Codable, Sendable {
         public var pid: Int32?
         enum CodingKeys: String, CodingKey { case name, region, host, port, dataDir = "data_dir", pid }
     }
-    public struct Agent: Codable, Sendable { public var region: String, pid: Int32?, api: String }
+    public struct Agent: Codable, Sendable {
+        public var region: String, pid: Int32?
+        /// The agent's HTTP API arrives with the operator-commands issue; null until then.
+        public var api: String?
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(region, forKey: .region); try c.encode(pid, forKey: .pid); try c.encode(api, forKey: .api)
+        }
+        enum CodingKeys: String, CodingKey { case region, pid, api }
+    }
     public struct Etcd: Codable, Sendable { public var endpoint: String, pid: Int32? }
     public struct DNS: Codable, Sendable { public var host: String, port: Int, zone: String, api: String, pid: Int32? }
 
     public var dir: String
     public var config: String
     public var nodes: [Node]
-    /// Agents arrive with automatic failover; until then the lab runs none.
     public var agents: [Agent]
     public var etcd: Etcd
     public var dns: DNS
@@ -106,7 +124,7 @@ public struct LabStatus: Codable, Sendable {
         nodes = try state.nodes.map { node in
             Node(name: node.name, region: node.region, host: node.host, port: node.port, dataDir: node.dataDir, pid: try state.server(node).pid)
         }
-        agents = []
+        agents = state.agents.map { Agent(region: $0.region, pid: $0.pid, api: nil) }
         etcd = Etcd(endpoint: state.etcdServer.endpoint, pid: state.etcdServer.pid)
         dns = DNS(host: state.dns.host, port: state.dns.port, zone: state.dns.zone, api: state.dnsServer.apiURL, pid: state.dnsServer.pid)
     }

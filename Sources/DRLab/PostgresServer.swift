@@ -2,20 +2,6 @@ import DRPostgres
 import DRSystem
 import Foundation
 
-/// Where PostgreSQL's server programs live: `$DRCTL_PG_BIN`, else Debian's versioned
-/// directory (newest first), else PATH.
-public enum PostgresBinaries {
-    public static func directory() throws -> String {
-        if let dir = ProcessInfo.processInfo.environment["DRCTL_PG_BIN"] { return dir }
-        for version in [17, 16, 15] {
-            let dir = "/usr/lib/postgresql/\(version)/bin"
-            if FileManager.default.isExecutableFile(atPath: "\(dir)/initdb") { return dir }
-        }
-        let initdb = try CommandRunner.resolve("initdb")
-        return (initdb as NSString).deletingLastPathComponent
-    }
-}
-
 /// One lab PostgreSQL server: its data directory, address and log, and the pg_ctl-level
 /// operations the lab performs on it. Runs as `ServerUser.forPostgres`.
 public struct PostgresServer: Sendable {

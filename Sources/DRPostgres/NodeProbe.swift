@@ -100,17 +100,20 @@ public struct NodeProbe: Sendable {
                    extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS since_replay,
                    pg_is_wal_replay_paused() AS paused,
                    coalesce(r.received_tli, (pg_control_checkpoint()).timeline_id)::int AS timeline,
-                   r.status, r.sender_host, r.sender_port
+                   r.status, r.sender_host, r.sender_port,
+                   current_setting('primary_conninfo', true) AS primary_conninfo
             FROM (SELECT 1) AS one
             LEFT JOIN pg_stat_wal_receiver AS r ON true
             """).single()
-        return StandbyState(
+        var state = StandbyState(
             serverVersion: version, timeline: try row.optionalInt("timeline"),
             receiveLSN: try row.optionalLSN("receive_lsn"), replayLSN: try row.optionalLSN("replay_lsn"),
             secondsSinceLastReplay: try row.optionalDouble("since_replay"),
             walReceiverStatus: try row.optionalString("status"),
             upstreamHost: try row.optionalString("sender_host"), upstreamPort: try row.optionalInt("sender_port"),
             replayPaused: try row.bool("paused"), slots: slots)
+        state.primaryConninfo = try row.optionalString("primary_conninfo")
+        return state
     }
 
     private func readSlots(_ connection: PGConnection) async throws -> [ReplicationSlot] {

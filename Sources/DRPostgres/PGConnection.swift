@@ -65,6 +65,22 @@ public final class PGConnection: @unchecked Sendable {
         return connection
     }
 
+    /// Opens a session, runs `body` with it and closes it, also when `body` throws.
+    public static func withSession<T: Sendable>(
+        node: String, conninfo: String, connectTimeout: Duration = .seconds(2), statementTimeout: Duration = .seconds(5),
+        _ body: (PGConnection) async throws -> T
+    ) async throws -> T {
+        let session = try await connect(node: node, conninfo: conninfo, connectTimeout: connectTimeout, statementTimeout: statementTimeout)
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
     /// Runs one statement with text parameters (`$1`, `$2`, …; nil is SQL NULL) and returns
     /// its rows. Parameters are never interpolated into the SQL text.
     public func query(_ sql: String, _ parameters: [String?] = []) async throws -> PGResultSet {

@@ -17,12 +17,14 @@ struct LabStatusCommand: AsyncParsableCommand {
         } else {
             let pid = { (pid: Int32?) in pid.map { "running (pid \($0))" } ?? "NOT RUNNING" }
             var rows = status.nodes.map { [$0.region, "postgres \($0.name)", "\($0.host):\($0.port)", pid($0.pid)] }
+            rows += status.agents.map { [$0.region, "agent", "-", pid($0.pid)] }
             rows.append(["-", "etcd", status.etcd.endpoint, pid(status.etcd.pid)])
             rows.append(["-", "powerdns \(status.dns.zone)", "\(status.dns.host):\(status.dns.port), api \(status.dns.api)", pid(status.dns.pid)])
             print("lab \(status.dir)  config \(status.config)\n")
             print(TextTable.render(["REGION", "SERVER", "LISTENS", "PROCESS"], rows))
         }
-        let allRunning = status.nodes.allSatisfy { $0.pid != nil } && status.etcd.pid != nil && status.dns.pid != nil
+        let allRunning = status.nodes.allSatisfy { $0.pid != nil } && status.agents.allSatisfy { $0.pid != nil }
+            && status.etcd.pid != nil && status.dns.pid != nil
         if !allRunning { throw CLIExit.unhealthy }
     }
 }

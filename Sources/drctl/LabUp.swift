@@ -1,15 +1,18 @@
 import ArgumentParser
 import DRLab
+import Foundation
 
 struct LabUp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start a primary, a streaming hot standby, a cold region, etcd and PowerDNS; write DIR/drctl.yaml.")
+        abstract: "Start a primary, a streaming hot standby, a cold region, etcd, PowerDNS and the agents; write DIR/drctl.yaml.")
 
     @OptionGroup var lab: LabDirOption
 
     func run() async throws {
-        let state = try await labOperation { try await Lab.up(dir: lab.dir, progress: printProgress) }
+        // The agents run this very executable's `agent` command.
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, progress: printProgress) }
         print("""
 
             lab is up in \(state.dir)

@@ -6,12 +6,7 @@ import Testing
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
     static func drctl(_ arguments: [String]) throws -> Result {
-        // The test bundle sits next to the products `swift build --build-tests` made.
-        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [bundleDir.appendingPathComponent("drctl").path,
-                          bundleDir.deletingLastPathComponent().appendingPathComponent("drctl").path]
-        let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
-                                  "drctl is not built: run `swift build --build-tests` (make test does)")
+        let binary = try DrctlBinary.path()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments

@@ -6,9 +6,9 @@ import Testing
 
 /// Runs `body` against a fresh lab in its own directory and ports, and takes the lab down
 /// afterwards whether `body` passed, failed or threw.
-func withLab(_ body: (LabState) async throws -> Void) async throws {
+func withLab(agents: Bool = true, _ body: (LabState) async throws -> Void) async throws {
     let dir = "/tmp/drctl-it-\(UUID().uuidString.prefix(8).lowercased())"
-    let state = try await Lab.up(dir: dir)
+    let state = try await Lab.up(dir: dir, agentBinary: agents ? try DrctlBinary.path() : nil)
     do {
         try await body(state)
     } catch {
@@ -43,5 +43,16 @@ extension LabState {
 
     func node(_ name: String) throws -> PostgresServer {
         try server(try #require(nodes.first { $0.name == name }))
+    }
+}
+
+/// The `drctl` executable that `swift build --build-tests` put beside the test bundle.
+enum DrctlBinary {
+    static func path() throws -> String {
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [bundleDir.appendingPathComponent("drctl").path,
+                          bundleDir.deletingLastPathComponent().appendingPathComponent("drctl").path]
+        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
+                            "drctl is not built: run `swift build --build-tests` (make test does)")
     }
 }

@@ -39,7 +39,7 @@ struct LabIntegrationTests {
 
             // A second `lab up` on a live lab refuses and changes nothing.
             let before = try String(contentsOfFile: "\(lab.dir)/lab.json", encoding: .utf8)
-            await #expect(throws: LabError.self) { try await Lab.up(dir: lab.dir) }
+            await #expect(throws: LabError.self) { try await Lab.up(dir: lab.dir, agentBinary: nil) }
             #expect(try String(contentsOfFile: "\(lab.dir)/lab.json", encoding: .utf8) == before)
             #expect(try Lab.status(dir: lab.dir).nodes.map(\.pid) == status.nodes.map(\.pid))
 

@@ -16,6 +16,8 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     public var nofailover: Bool
     /// The region's priority: breaks ties between equally caught-up candidates.
     public var priority: Int
+    /// Why this node's agent is waiting for an operator (e.g. beyond the RPO), if it is.
+    public var hold: String? = nil
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
     /// never compared across machines.
     public var publishedAtMillis: Int64
@@ -38,7 +40,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, region, role, timeline, lsn, healthy
-        case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", nofailover, priority, publishedAtMillis = "published_at_ms"
+        case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
     }
 }
 

@@ -63,7 +63,8 @@ public struct LocalDatabase: Sendable, Equatable {
     public var timeline: Int?
     /// Primary: current LSN. Standby: last received LSN.
     public var lsn: LSN?
-    /// Standby: the node it streams from (by name), nil when not streaming.
+    /// Standby: the node its `primary_conninfo` points at (by name), whether or not it is
+    /// connected right now; nil when it points at no configured node.
     public var streamingFrom: String?
     /// Standby: time since its WAL receiver last heard from the primary, on its own clock.
     public var sinceLastPrimaryContact: Duration?

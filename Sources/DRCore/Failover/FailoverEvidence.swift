@@ -5,6 +5,11 @@ public struct FailoverEvidence: Sendable, Equatable, Codable {
         public var name: String
         /// Seconds after the failure was declared (the leader key seen missing).
         public var at: Double
+
+        public init(name: String, at: Double) {
+            self.name = name
+            self.at = at
+        }
     }
 
     public var cluster: String

@@ -50,6 +50,9 @@ public struct StandbyState: Sendable, Equatable {
     public var walReceiverStatus: String?
     public var upstreamHost: String?
     public var upstreamPort: Int?
+    /// The configured `primary_conninfo`: where the standby streams from, or tries to,
+    /// even while disconnected.
+    public var primaryConninfo: String? = nil
     public var replayPaused: Bool
     public var slots: [ReplicationSlot]
 

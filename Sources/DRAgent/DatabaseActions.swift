@@ -1,0 +1,73 @@
+import DRCore
+import DRPostgres
+import DRSystem
+import Foundation
+
+/// The database side of the agent's actions, for the one node the agent runs beside.
+struct DatabaseActions: Sendable {
+    let node: NodeConfig
+    let promotionTimeout: Duration
+
+    /// `pg_promote(wait => true)`, then proof that the node accepts writes.
+    func promote() async throws {
+        let seconds = max(1, Int(promotionTimeout.seconds.rounded(.up)))
+        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo, statementTimeout: promotionTimeout + .seconds(5)) { session in
+            let promoted = try await session.query("SELECT pg_promote(true, $1) AS done", [String(seconds)]).single()
+            guard try promoted.bool("done") else {
+                throw AgentError.promotionFailed(node: node.name, detail: "pg_promote did not finish within \(seconds)s")
+            }
+            let recovery = try await session.query("SELECT pg_is_in_recovery() AS r").single()
+            if try recovery.bool("r") {
+                throw AgentError.promotionFailed(node: node.name, detail: "still in recovery after pg_promote")
+            }
+        }
+    }
+
+    /// Stops the database so it cannot accept writes: a fast shutdown, and an immediate
+    /// one if that does not finish in time. Needs `data_dir`.
+    func fence() async throws {
+        guard let dataDir = node.dataDir else {
+            throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
+        }
+        let pgctl = try PostgresBinaries.binary("pg_ctl")
+        let fast = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
+        if fast.status == 0 || fast.stderr.contains("is the server running") { return }
+        let immediate = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "immediate", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
+        if immediate.status == 0 || immediate.stderr.contains("is the server running") { return }
+        throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
+    }
+
+    /// Points this standby's WAL receiver at `leader` through a replication slot named
+    /// after this node, created on the leader if missing, so the leader keeps the WAL this
+    /// standby still needs. PostgreSQL 13+ applies both settings on reload.
+    func follow(_ leader: NodeConfig) async throws {
+        let slot = node.name.replacing("-", with: "_")
+        try await PGConnection.withSession(node: leader.name, conninfo: leader.conninfo) { session in
+            _ = try await session.query("""
+                SELECT pg_create_physical_replication_slot($1)
+                WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
+                """, [slot])
+        }
+        let upstream = "host=\(leader.connection.host) port=\(leader.connection.port) user=\(leader.connection.parameters["user"] ?? "postgres") application_name=\(node.name)"
+        // ALTER SYSTEM takes no parameters: quote the value as a SQL literal.
+        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
+            _ = try await session.query("ALTER SYSTEM SET primary_conninfo = '\(upstream.replacing("'", with: "''"))'")
+            _ = try await session.query("ALTER SYSTEM SET primary_slot_name = '\(slot)'")
+            _ = try await session.query("SELECT pg_reload_conf()")
+        }
+    }
+}
+
+public enum AgentError: Error, CustomStringConvertible, Sendable {
+    case promotionFailed(node: String, detail: String)
+    case cannotFence(node: String, detail: String)
+    case noNodes(region: String)
+
+    public var description: String {
+        switch self {
+        case let .promotionFailed(node, detail): "promoting \(node) failed: \(detail)"
+        case let .cannotFence(node, detail): "fencing \(node) failed: \(detail); stop its database by hand NOW"
+        case .noNodes(let region): "region \(region) has no database nodes: nothing for an agent to watch yet"
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import DRCore
+import Foundation
+
+/// Collects the timestamps of one failover on the promoting agent's monotonic clock.
+struct EvidenceRecorder {
+    let declaredAt: AgentInstant
+    let previousPrimary: String?
+    private(set) var events: [FailoverEvidence.Event] = []
+
+    init(declaredAt: AgentInstant, previousPrimary: String?) {
+        self.declaredAt = declaredAt
+        self.previousPrimary = previousPrimary
+        events = [FailoverEvidence.Event(name: "declared failed", at: 0)]
+    }
+
+    mutating func mark(_ name: String, at instant: AgentInstant) {
+        events.append(FailoverEvidence.Event(name: name, at: (instant - declaredAt).seconds))
+    }
+
+    func evidence(cluster: String, term: Int64, promoted: String, lostBytes: UInt64?, lostSeconds: Double?, reason: String) -> FailoverEvidence {
+        FailoverEvidence(
+            cluster: cluster, term: term, promoted: promoted, previousPrimary: previousPrimary,
+            finishedAt: ISO8601DateFormatter().string(from: Date()), events: events,
+            rtoSeconds: events.last?.at ?? 0, dataLostBytes: lostBytes, dataLostSeconds: lostSeconds, reason: reason)
+    }
+}

@@ -1,0 +1,316 @@
+import DRCoordination
+import DRCore
+import DRPostgres
+import Foundation
+import Logging
+
+/// The loop for one node: observe, decide, act, publish — once per health interval.
+///
+/// Everything about *what* to do is in DRCore's `decide`; this actor only gathers the
+/// view, carries out the actions (refusing any whose term is stale) and keeps the
+/// bookkeeping the view needs (lease renewals, when the leader went missing, evidence).
+public actor NodeAgent {
+    let config: ClusterConfig
+    let region: RegionConfig
+    let node: NodeConfig
+    let coordinator: EtcdCoordinator
+    let policy: FailoverPolicy
+    let stateDir: String
+    let log: Logger
+    let database: DatabaseActions
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
+
+    // Bookkeeping carried from tick to tick.
+    private var failedChecks = 0
+    private var leaderLease: Int64?
+    private var leaseBook: LeaseBookkeeping?
+    private var memberLease: Int64?
+    private var leader: LeaderRecord?
+    private var members: [MemberRecord] = []
+    private var lastPrimary: PrimaryProgress?
+    private var leaderMissingSince: AgentInstant?
+    private var lastTermSeen: Int64?
+    private var lastFailoverSeen: AgentInstant?
+    private var lastHold: String?
+    private var evidence: EvidenceRecorder?
+
+    public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger) {
+        self.config = config
+        self.region = region
+        self.node = node
+        self.coordinator = coordinator
+        self.policy = FailoverPolicy(config)
+        self.stateDir = stateDir
+        self.log = log
+        self.database = DatabaseActions(node: node, promotionTimeout: config.failover.promotionTimeout)
+        self.started = ContinuousClock().now
+    }
+
+    private var now: AgentInstant { AgentInstant(clock.now - started) }
+    private var fenceMarker: String { "\(stateDir)/\(node.name).fenced" }
+
+    /// Runs until the task is cancelled, then shuts down safely.
+    public func run() async {
+        log.info("agent started", metadata: ["node": "\(node.name)", "region": "\(region.name)"])
+        while !Task.isCancelled {
+            let tickStarted = clock.now
+            await tick()
+            let elapsed = clock.now - tickStarted
+            if elapsed < config.health.interval {
+                try? await Task.sleep(for: config.health.interval - elapsed)
+            }
+        }
+        await shutdown()
+    }
+
+    func tick() async {
+        let local = await observeLocal()
+        let etcdReachable = await readCluster()
+        var decisions = 0
+        while decisions < 3 {
+            decisions += 1
+            let view = ClusterView(
+                me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
+                lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
+                lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
+            let decision = decide(view, policy: policy, now: now)
+            let wonLeadership = await execute(decision, local: local)
+            if !wonLeadership { break }
+        }
+        if etcdReachable { await publish(local) }
+    }
+
+    // MARK: observing
+
+    private var probeResult: ProbeResult?
+    private var paused = false
+    private var intent: FailoverIntent?
+
+    private func observeLocal() async -> LocalDatabase {
+        let probe = NodeProbe(connectTimeout: config.health.timeout, statementTimeout: max(config.health.timeout, .seconds(1)))
+        let result = await probe.observe(node: node.name, conninfo: node.conninfo).result
+        probeResult = result
+        var local = LocalDatabase(state: .down, failedChecks: 0, timeline: nil, lsn: nil, tags: node.tags, priority: region.priority)
+        switch result {
+        case .primary(let state):
+            local.state = .primary
+            local.timeline = state.timeline
+            local.lsn = state.currentLSN
+        case .standby(let state):
+            local.state = .standby
+            local.timeline = state.timeline
+            local.lsn = state.bestLSN
+            local.streamingFrom = upstreamName(state)
+        case .unreachable, .failed:
+            local.state = FileManager.default.fileExists(atPath: fenceMarker) ? .fenced : .down
+        }
+        let healthy = local.state == .primary || local.state == .standby
+        failedChecks = healthy ? 0 : failedChecks + 1
+        local.failedChecks = failedChecks
+        if healthy, local.state == .standby, FileManager.default.fileExists(atPath: fenceMarker) {
+            // Rejoined as a standby by an operator: the fence has served its purpose.
+            try? FileManager.default.removeItem(atPath: fenceMarker)
+        }
+        return local
+    }
+
+    /// The configured node that `primary_conninfo` points at.
+    private func upstreamName(_ state: StandbyState) -> String? {
+        guard let text = state.primaryConninfo, let upstream = try? Conninfo.parse(text) else { return nil }
+        return config.nodes.first { $0.node.connection.host == upstream.host && $0.node.connection.port == upstream.port }?.node.name
+    }
+
+    /// Reads the cluster from etcd; false (keeping the last values) when etcd is unreachable.
+    private func readCluster() async -> Bool {
+        do {
+            async let leaderRead = coordinator.leader()
+            async let membersRead = coordinator.members()
+            async let progressRead = coordinator.progress()
+            async let pausedRead = coordinator.isPaused()
+            async let intentRead = coordinator.failoverIntent()
+            let (newLeader, newMembers, progress, isPaused, newIntent) = try await (leaderRead, membersRead, progressRead, pausedRead, intentRead)
+            leader = newLeader
+            members = newMembers
+            lastPrimary = progress
+            paused = isPaused
+            intent = newIntent
+        } catch {
+            log.warning("etcd unreachable", metadata: ["error": "\(error)"])
+            return false
+        }
+        if let leader {
+            leaderMissingSince = nil
+            if let seen = lastTermSeen, seen != leader.term { lastFailoverSeen = now }
+            lastTermSeen = leader.term
+        } else if leaderMissingSince == nil {
+            leaderMissingSince = now
+            if let term = lastTermSeen {
+                log.warning("leader key missing: primary declared failed", metadata: ["last_term": "\(term)"])
+            } else {
+                log.info("no leader yet")
+            }
+        }
+        if leader?.node != node.name { leaseBook = nil }
+        return true
+    }
+
+    // MARK: acting
+
+    /// Carries out one decision. Returns true when this agent just won the leader key, so
+    /// the caller decides again at once instead of a loop later.
+    private func execute(_ decision: Decision, local: LocalDatabase) async -> Bool {
+        for action in decision.actions {
+            guard SafetyChecks.permits(action, leader: leader, me: node.name) else {
+                log.warning("refused an action under a stale term", metadata: ["action": "\(action)", "rule": "\(decision.rule)"])
+                continue
+            }
+            do {
+                if try await perform(action, local: local) { return true }
+            } catch {
+                log.error("action failed", metadata: ["action": "\(action)", "rule": "\(decision.rule)", "error": "\(error)"])
+            }
+        }
+        return false
+    }
+
+    private func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
+        switch action {
+        case .renewLease(let term):
+            guard let lease = leaderLease else {
+                // Leadership found at start-up without our lease id (agent restarted):
+                // let it lapse; the rules will fence or re-acquire.
+                log.warning("holding the leader key without its lease id; not renewing", metadata: ["term": "\(term)"])
+                return false
+            }
+            let sentAt = now
+            let ttl = try await coordinator.keepAlive(lease: lease)
+            leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
+        case .acquireLeadership(let reason):
+            let sentAt = now
+            let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
+            switch try await coordinator.acquireLeadership(node: node.name, lease: lease) {
+            case .acquired(let record):
+                leaderLease = lease
+                leader = record
+                leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
+                lastTermSeen = record.term
+                log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
+                if local.state == .standby {
+                    evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, previousPrimary: lastPrimary?.node)
+                    evidence?.mark("lock acquired", at: now)
+                }
+                return true
+            case .heldBy(let holder):
+                try? await coordinator.revoke(lease: lease)
+                leader = holder
+            }
+        case .releaseLeadership(let term, let reason):
+            _ = try await coordinator.releaseLeadership(node: node.name, term: term)
+            if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
+            leaderLease = nil
+            leaseBook = nil
+            log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
+        case .promote(_, let term):
+            evidence?.mark("promote issued", at: now)
+            try await database.promote()
+            evidence?.mark("writable", at: now)
+            log.notice("promoted", metadata: ["term": "\(term)"])
+            try await recordEvidence(term: term, local: local)
+        case .fence(_, let reason):
+            FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
+            log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
+            try await database.fence()
+            leaseBook = nil
+        case .follow(_, let leaderName, _):
+            guard let target = config.node(named: leaderName)?.node else { return false }
+            try await database.follow(target)
+            log.notice("following the new leader", metadata: ["leader": "\(leaderName)"])
+        case .rejoin(_, let leaderName, _):
+            hold("automatic rejoin is not available yet: run `drctl rejoin \(node.name)` to make it a standby of \(leaderName)")
+        case .holdForOperator(let reason):
+            hold(reason)
+        case .alert(let message):
+            log.critical("\(message)")
+        }
+        return false
+    }
+
+    private func hold(_ reason: String) {
+        if reason != lastHold { log.critical("waiting for an operator", metadata: ["reason": "\(reason)"]) }
+        lastHold = reason
+    }
+
+    private func recordEvidence(term: Int64, local: LocalDatabase) async throws {
+        guard let recorder = evidence else { return }
+        evidence = nil
+        let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, lastPrimary: lastPrimary, rpo: config.objectives.rpo)
+        let (bytes, seconds): (UInt64?, Double?) = switch loss {
+        case let .within(b, s): (b, s)
+        case let .beyond(b, s): (b, s)
+        }
+        let record = recorder.evidence(cluster: config.cluster, term: term, promoted: node.name, lostBytes: bytes, lostSeconds: seconds,
+                                       reason: "primary lost; \(node.name) promoted automatically")
+        let data = try JSONEncoder.pretty.encode(record)
+        try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
+        try await coordinator.appendHistory(record)
+        log.notice("failover evidence recorded", metadata: ["rto_seconds": "\(record.rtoSeconds)", "data_lost_bytes": "\(bytes.map(String.init) ?? "unknown")"])
+    }
+
+    // MARK: publishing
+
+    private func publish(_ local: LocalDatabase) async {
+        do {
+            if let lease = memberLease {
+                do { _ = try await coordinator.keepAlive(lease: lease) } catch CoordinationError.leaseExpired { memberLease = nil }
+            }
+            if memberLease == nil { memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL) }
+            guard let lease = memberLease else { return }
+            let role: NodeRole = switch local.state {
+            case .primary: .primary
+            case .standby: .standby
+            case .fenced: .fenced
+            case .down: .down
+            }
+            var record = MemberRecord(
+                name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: nil,
+                lagBytes: nil, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
+                nofailover: node.tags.contains(.nofailover), priority: region.priority,
+                publishedAtMillis: Int64(Date().timeIntervalSince1970 * 1000))
+            record.hold = leader == nil ? lastHold : nil
+            try await coordinator.publish(record, lease: lease)
+            if leader?.node == node.name, case .primary(let state)? = probeResult {
+                let lag = Dictionary(state.replication.map { ($0.applicationName, $0.flushLag ?? 0) }, uniquingKeysWith: max)
+                try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
+            }
+        } catch {
+            log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: stopping
+
+    /// A primary's agent never leaves a writable database without a lease behind it: it
+    /// fences first, then releases the key. In maintenance (paused) it leaves both alone.
+    private func shutdown() async {
+        if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
+        guard !paused, leader?.node == node.name, let term = leader?.term else { return }
+        do {
+            FileManager.default.createFile(atPath: fenceMarker, contents: Data("agent shut down while primary".utf8))
+            try await database.fence()
+            _ = try await coordinator.releaseLeadership(node: node.name, term: term)
+            if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
+            log.notice("shut down: database fenced and leader key released", metadata: ["term": "\(term)"])
+        } catch {
+            log.critical("shut down without fencing: the leader key stays until its lease expires", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,72 @@
+import DRCoordination
+import DRCore
+import DRSystem
+import Foundation
+
+/// The lab's agents: one `drctl agent` per region with nodes, as background processes.
+enum LabAgents {
+    /// Starts region 1's agent and waits until it holds the leader key, then the others:
+    /// a standby agent started first would only wait, but the lab is "up" when a leader is.
+    static func start(_ state: LabState, binary: String, progress: @Sendable (String) -> Void) async throws {
+        let text = try String(contentsOfFile: state.configFile, encoding: .utf8)
+        let config = try ConfigLoader.load(yaml: text, file: state.configFile)
+        let coordinator = try EtcdCoordinator.forConfig(config)
+        for (index, agent) in state.agents.enumerated() {
+            try FileManager.default.createDirectory(atPath: agent.stateDir, withIntermediateDirectories: true)
+            let pid = try ProcessControl.spawnDaemon(
+                [binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir],
+                logFile: agent.logFile)
+            try PIDFile.write(pid, to: agent.pidFile)
+            progress("\(agent.region): agent started (pid \(pid), log \(agent.logFile))")
+            if index == 0 {
+                let primary = state.nodes.first { $0.region == agent.region }?.name
+                try await Readiness.wait(for: "agent \(agent.region) taking the leader key", log: agent.logFile, pid: pid) {
+                    (try? await coordinator.leader())??.node == primary
+                }
+            }
+        }
+    }
+
+    /// SIGKILLs a node's postmaster and its region's agent: the whole node is lost.
+    static func kill(_ state: LabState, node name: String) async throws -> [Int32] {
+        let node = try node(named: name, in: state)
+        var killed: [Int32] = []
+        if let agent = state.agents.first(where: { $0.region == node.region }), let pid = agent.pid {
+            Glibc.kill(pid, SIGKILL)
+            killed.append(pid)
+        }
+        if let pid = try state.server(node).pid {
+            Glibc.kill(pid, SIGKILL)
+            killed.append(pid)
+        }
+        for pid in killed { _ = await ProcessControl.waitForExit(pid, within: .seconds(5)) }
+        return killed
+    }
+
+    /// SIGSTOP (`freeze: true`) or SIGCONT the node's region agent: a stalled agent.
+    static func freeze(_ state: LabState, node name: String, _ freeze: Bool) throws -> Int32 {
+        let node = try node(named: name, in: state)
+        guard let agent = state.agents.first(where: { $0.region == node.region }), let pid = agent.pid else {
+            throw LabError.io("no running agent in \(node.region)")
+        }
+        Glibc.kill(pid, freeze ? SIGSTOP : SIGCONT)
+        return pid
+    }
+
+    private static func node(named name: String, in state: LabState) throws -> LabState.Node {
+        guard let node = state.nodes.first(where: { $0.name == name }) else {
+            throw LabError.io("no lab node named \(name) (nodes: \(state.nodes.map(\.name).joined(separator: ", ")))")
+        }
+        return node
+    }
+}
+
+extension Lab {
+    public static func kill(dir: String, node: String) async throws -> [Int32] {
+        try await LabAgents.kill(LabState.load(dir: absolute(dir)), node: node)
+    }
+
+    public static func freeze(dir: String, node: String, _ freeze: Bool) throws -> Int32 {
+        try LabAgents.freeze(LabState.load(dir: absolute(dir)), node: node, freeze)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import DRLab
+
+/// Fault injection in the lab: one subcommand per fault, all by node name.
+struct LabKill: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kill", abstract: "SIGKILL a node's postmaster and its region's agent: whole-node loss.")
+
+    @OptionGroup var lab: LabDirOption
+    @Argument(help: "The node, e.g. pg1.") var node: String
+
+    func run() async throws {
+        let pids = try await labOperation { try await Lab.kill(dir: lab.dir, node: node) }
+        print("killed \(node): pids \(pids.map(String.init).joined(separator: ", "))")
+    }
+}
+
+struct LabFreeze: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freeze", abstract: "SIGSTOP the agent of a node's region (a stalled agent); the database keeps running.")
+
+    @OptionGroup var lab: LabDirOption
+    @Argument(help: "The node, e.g. pg1.") var node: String
+
+    func run() async throws {
+        let pid = try await labOperation { try Lab.freeze(dir: lab.dir, node: node, true) }
+        print("froze the agent of \(node) (pid \(pid))")
+    }
+}
+
+struct LabThaw: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thaw", abstract: "SIGCONT a frozen agent.")
+
+    @OptionGroup var lab: LabDirOption
+    @Argument(help: "The node, e.g. pg1.") var node: String
+
+    func run() async throws {
+        let pid = try await labOperation { try Lab.freeze(dir: lab.dir, node: node, false) }
+        print("thawed the agent of \(node) (pid \(pid))")
+    }
+}
