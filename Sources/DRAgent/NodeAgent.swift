@@ -34,6 +34,9 @@ public actor NodeAgent {
     private var lastFailoverSeen: AgentInstant?
     private var lastHold: String?
     private var evidence: EvidenceRecorder?
+    private var lastLocal: LocalDatabase?
+    /// Fires at the lease deadline unless a renewal re-arms it first (see `armWatchdog`).
+    private var watchdog: Task<Void, Never>?
 
     public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger) {
         self.config = config
@@ -66,6 +69,7 @@ public actor NodeAgent {
 
     func tick() async {
         let local = await observeLocal()
+        lastLocal = local
         let etcdReachable = await readCluster()
         var decisions = 0
         while decisions < 3 {
@@ -186,6 +190,7 @@ public actor NodeAgent {
             let sentAt = now
             let ttl = try await coordinator.keepAlive(lease: lease)
             leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
+            armWatchdog()
         case .acquireLeadership(let reason):
             let sentAt = now
             let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
@@ -194,6 +199,7 @@ public actor NodeAgent {
                 leaderLease = lease
                 leader = record
                 leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
+                armWatchdog()
                 lastTermSeen = record.term
                 log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
                 if local.state == .standby {
@@ -210,6 +216,7 @@ public actor NodeAgent {
             if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
             leaderLease = nil
             leaseBook = nil
+            watchdog?.cancel()
             log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
         case .promote(_, let term):
             evidence?.mark("promote issued", at: now)
@@ -217,11 +224,13 @@ public actor NodeAgent {
             evidence?.mark("writable", at: now)
             log.notice("promoted", metadata: ["term": "\(term)"])
             try await recordEvidence(term: term, local: local)
+            if intent != nil { try? await coordinator.setFailoverIntent(nil) }
         case .fence(_, let reason):
             FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
-            try await database.fence()
             leaseBook = nil
+            watchdog?.cancel()
+            try await database.fence()
         case .follow(_, let leaderName, _):
             guard let target = config.node(named: leaderName)?.node else { return false }
             try await database.follow(target)
@@ -234,6 +243,31 @@ public actor NodeAgent {
             log.critical("\(message)")
         }
         return false
+    }
+
+    /// The lease deadline must be met to the moment, not at the next tick: a tick can be
+    /// late by a slow etcd call, and by then the lease may have expired in etcd and a
+    /// standby been promoted. So a timer fires at the deadline and asks `decide` — with
+    /// what is known, and etcd counted unreachable — whether to fence.
+    private func armWatchdog() {
+        watchdog?.cancel()
+        guard let book = leaseBook else { return }
+        let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
+        watchdog = Task { [weak self] in
+            try? await Task.sleep(for: max(wait, .zero))
+            guard !Task.isCancelled else { return }
+            await self?.deadlineReached(book)
+        }
+    }
+
+    private func deadlineReached(_ book: LeaseBookkeeping) async {
+        guard leaseBook == book, let local = lastLocal else { return }  // renewed meanwhile
+        let view = ClusterView(
+            me: node.name, local: local, etcdReachable: false, leader: leader, members: members, lastPrimary: lastPrimary,
+            lease: leaseBook, paused: paused, failoverIntent: intent, lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
+        let decision = decide(view, policy: policy, now: now)
+        log.warning("lease deadline reached without a renewal", metadata: ["rule": "\(decision.rule)"])
+        _ = await execute(decision, local: local)
     }
 
     private func hold(_ reason: String) {
@@ -250,7 +284,7 @@ public actor NodeAgent {
         case let .beyond(b, s): (b, s)
         }
         let record = recorder.evidence(cluster: config.cluster, term: term, promoted: node.name, lostBytes: bytes, lostSeconds: seconds,
-                                       reason: "primary lost; \(node.name) promoted automatically")
+                                       reason: intent.map { "operator failover\($0.acceptDataLoss ? ", data loss accepted" : "")" } ?? "primary lost; \(node.name) promoted automatically")
         let data = try JSONEncoder.pretty.encode(record)
         try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
         try await coordinator.appendHistory(record)
@@ -293,6 +327,7 @@ public actor NodeAgent {
     /// A primary's agent never leaves a writable database without a lease behind it: it
     /// fences first, then releases the key. In maintenance (paused) it leaves both alone.
     private func shutdown() async {
+        watchdog?.cancel()
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
         guard !paused, leader?.node == node.name, let term = leader?.term else { return }
         do {

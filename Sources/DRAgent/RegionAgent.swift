@@ -7,13 +7,13 @@ import Logging
 /// `drctl agent --region R`: one `NodeAgent` loop per node of the region, until SIGTERM
 /// or SIGINT, after which each loop shuts down safely (see `NodeAgent.shutdown`).
 public enum RegionAgent {
-    public static func run(config: ClusterConfig, region name: String, stateDir: String) async throws {
+    public static func run(config: ClusterConfig, region name: String, stateDir: String, sourceAddress: String? = nil) async throws {
         guard let region = config.regions.first(where: { $0.name == name }) else {
             throw AgentError.noNodes(region: name)
         }
         guard !region.nodes.isEmpty else { throw AgentError.noNodes(region: name) }
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-        let coordinator = try EtcdCoordinator.forConfig(config)
+        let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
         let agents = region.nodes.map { node in
             var log = Logger(label: "drctl.agent")
             log[metadataKey: "node"] = "\(node.name)"

@@ -81,14 +81,17 @@ extension EtcdCoordinator {
 
 extension EtcdCoordinator {
     /// A coordinator for `config`'s etcd, with the password read from its secret source.
-    public static func forConfig(_ config: ClusterConfig) throws -> EtcdCoordinator {
+    public static func forConfig(_ config: ClusterConfig, sourceAddress: String? = nil) throws -> EtcdCoordinator {
         let c = config.coordination
         var credentials: EtcdGateway.Credentials?
         if let auth = c.auth {
             credentials = .init(username: auth.username, password: try SecretReader.read(auth.password, what: "coordination password"))
         }
         let tls = c.tls.map { HTTPTLSFiles(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile) }
-        return EtcdCoordinator(gateway: EtcdGateway(endpoints: c.endpoints, tls: tls, credentials: credentials), prefix: c.prefix)
+        // The lease must be renewable well within its TTL: one attempt may take a third of it.
+        let timeout = min(.seconds(2), c.leaseTTL / 6)
+        return EtcdCoordinator(gateway: EtcdGateway(endpoints: c.endpoints, tls: tls, credentials: credentials, timeout: timeout,
+                                                    sourceAddress: sourceAddress), prefix: c.prefix)
     }
 }
 

@@ -15,6 +15,9 @@ public final class EtcdGateway: Sendable {
     let tls: HTTPTLSFiles?
     let credentials: Credentials?
     let timeout: Duration
+    /// Local address to send from, so a region's etcd traffic can be told apart (and cut,
+    /// in the lab) from everything else on a shared host.
+    let sourceAddress: String?
     private let http = HTTPClient()
     private let state = Mutex(State())
 
@@ -24,7 +27,9 @@ public final class EtcdGateway: Sendable {
         var token: String?
     }
 
-    public init(endpoints: [String], tls: HTTPTLSFiles? = nil, credentials: Credentials? = nil, timeout: Duration = .seconds(2)) {
+    public init(endpoints: [String], tls: HTTPTLSFiles? = nil, credentials: Credentials? = nil, timeout: Duration = .seconds(2),
+                sourceAddress: String? = nil) {
+        self.sourceAddress = sourceAddress
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.tls = tls
         self.credentials = credentials
@@ -59,7 +64,7 @@ public final class EtcdGateway: Sendable {
         }
         let response = try await http.send(HTTPRequest(
             method: "POST", url: endpoint + path, headers: headers, body: Array(payload),
-            connectTimeout: timeout, timeout: timeout * 2, tls: tls))
+            connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200 else {
             let message = object?["message"] as? String ?? object?["error"] as? String ?? response.text
@@ -81,7 +86,7 @@ public final class EtcdGateway: Sendable {
         let body = try JSONSerialization.data(withJSONObject: ["name": credentials.username, "password": credentials.password])
         let response = try await http.send(HTTPRequest(
             method: "POST", url: endpoint + "/v3/auth/authenticate", headers: [(name: "Content-Type", value: "application/json")],
-            body: Array(body), connectTimeout: timeout, timeout: timeout * 2, tls: tls))
+            body: Array(body), connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200, let token = object?["token"] as? String else {
             throw CoordinationError.authentication(object?["message"] as? String ?? "HTTP \(response.status)")

@@ -126,6 +126,7 @@ public enum Lab {
     public static func down(dir rawDir: String, progress: @Sendable (String) -> Void = { _ in }) async throws {
         let dir = absolute(rawDir)
         let state = try LabState.load(dir: dir)
+        await LabNetwork.healAll(state)
         var failures: [String] = []
         // Agents first, standbys' before the primary's: the primary's agent fences its
         // database on the way out, and no standby agent is left to react to that.

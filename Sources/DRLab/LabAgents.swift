@@ -14,7 +14,8 @@ enum LabAgents {
         for (index, agent) in state.agents.enumerated() {
             try FileManager.default.createDirectory(atPath: agent.stateDir, withIntermediateDirectories: true)
             let pid = try ProcessControl.spawnDaemon(
-                [binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir],
+                [binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir,
+                 "--source-address", regionAddress(agent.region, state)],
                 logFile: agent.logFile)
             try PIDFile.write(pid, to: agent.pidFile)
             progress("\(agent.region): agent started (pid \(pid), log \(agent.logFile))")
@@ -25,6 +26,10 @@ enum LabAgents {
                 }
             }
         }
+    }
+
+    static func regionAddress(_ region: String, _ state: LabState) -> String {
+        state.nodes.first { $0.region == region }?.host ?? "127.0.0.1"
     }
 
     /// SIGKILLs a node's postmaster and its region's agent: the whole node is lost.

@@ -15,6 +15,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory for the agent's state and failover evidence.")
     var stateDir: String = "/var/lib/drctl"
 
+    @Option(name: .long, help: "Local address to send etcd traffic from (the lab uses the region's address).")
+    var sourceAddress: String?
+
     func run() async throws {
         let (_, config) = try options.loadConfig()
         guard config.regions.contains(where: { $0.name == region }) else {
@@ -22,7 +25,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         do {
-            try await RegionAgent.run(config: config, region: region, stateDir: stateDir)
+            try await RegionAgent.run(config: config, region: region, stateDir: stateDir, sourceAddress: sourceAddress)
         } catch {
             throw CLIExit.failed("\(error)")
         }

@@ -40,3 +40,29 @@ struct LabThaw: AsyncParsableCommand {
         print("thawed the agent of \(node) (pid \(pid))")
     }
 }
+
+struct LabIsolate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "isolate",
+        abstract: "Partition a region: its agent loses etcd and its database loses replication; host clients still reach it (root, nftables).")
+
+    @OptionGroup var lab: LabDirOption
+    @Argument(help: "The region, e.g. region1.") var region: String
+
+    func run() async throws {
+        try await labOperation { try await Lab.isolate(dir: lab.dir, region: region) }
+        print("isolated \(region); undo with `drctl lab heal \(region)`")
+    }
+}
+
+struct LabHeal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "heal", abstract: "End a region's partition.")
+
+    @OptionGroup var lab: LabDirOption
+    @Argument(help: "The region, e.g. region1.") var region: String
+
+    func run() async throws {
+        try await labOperation { try await Lab.heal(dir: lab.dir, region: region) }
+        print("healed \(region)")
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCoordination
 import DRCore
 import DRPostgres
 import Foundation
@@ -19,13 +20,27 @@ struct StatusCommand: AsyncParsableCommand {
             throw CLIExit.badInput("--connect-timeout: expected a duration like 2s, found \"\(connectTimeout)\"")
         }
         let probe = NodeProbe(connectTimeout: timeout, statementTimeout: max(timeout, .seconds(2)))
-        let report = ClusterStatus.evaluate(config: config, observations: await probe.observeAll(config))
+        async let observations = probe.observeAll(config)
+        async let coordination = Self.readCoordination(config)
+        let report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination)
         if options.json {
             try JSONOutput.print(report)
         } else {
             print(StatusTable.render(report))
         }
         if !report.isHealthy { throw CLIExit.unhealthy }
+    }
+
+    static func readCoordination(_ config: ClusterConfig) async -> ClusterStatus.Coordination {
+        do {
+            let etcd = try EtcdCoordinator.forConfig(config)
+            async let leader = etcd.leader()
+            async let members = etcd.members()
+            async let paused = etcd.isPaused()
+            return try await .known(leader: leader, members: members, paused: paused)
+        } catch {
+            return .unreachable("\(error)")
+        }
     }
 }
 
@@ -42,6 +57,7 @@ enum StatusTable {
         var text = "cluster \(report.cluster): \(report.verdict.rawValue)"
         if let leader = report.leader { text += "  leader \(leader)" }
         if let term = report.term { text += "  term \(term)" }
+        if report.paused { text += "  PAUSED (maintenance: no automatic failover)" }
         text += "\n\n" + TextTable.render(
             ["REGION", "NODE", "ROLE", "REACHABLE", "ADDRESS", "TL", "LSN", "RECEIVED", "LAG", "LAG(S)", "STATE"], rows)
         if !report.problems.isEmpty {

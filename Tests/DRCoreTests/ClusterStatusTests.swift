@@ -111,3 +111,45 @@ import Testing
         #expect(report.nodes[1].lagBytes == nil)
     }
 }
+
+@Suite struct ClusterStatusCoordinationTests {
+    static func member(_ name: String, _ role: NodeRole, hold: String? = nil) -> MemberRecord {
+        var record = MemberRecord(name: name, region: "r", role: role, timeline: 1, lsn: nil, replayLSN: nil, lagBytes: nil,
+                                  healthy: role != .fenced, failedChecks: 0, publishedAtMillis: 0)
+        record.hold = hold
+        return record
+    }
+
+    @Test func reportsLeaderAndTerm() {
+        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
+            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+        ], coordination: .known(leader: LeaderRecord(node: "a", term: 42, lease: 1), members: [], paused: true))
+        #expect(report.verdict == .healthy)
+        #expect(report.leader == "a" && report.term == 42 && report.paused)
+    }
+
+    @Test func aHeldCandidateMakesTheVerdictManualIntervention() {
+        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
+            NodeObservation(node: "a", result: .unreachable(reason: "refused")), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+        ], coordination: .known(leader: nil, members: [Self.member("a", .fenced), Self.member("b", .standby, hold: "manual intervention required: beyond the RPO")], paused: false))
+        #expect(report.verdict == .manualIntervention)
+        #expect(report.problems.first == "manual intervention required: beyond the RPO")
+        #expect(report.nodes[0].role == .fenced, "a down node its agent fenced shows as fenced")
+    }
+
+    @Test func aWritableNodeWithoutTheKeyIsAProblem() {
+        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
+            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+        ], coordination: .known(leader: LeaderRecord(node: "b", term: 3, lease: 1), members: [], paused: false))
+        #expect(report.verdict == .degraded)
+        #expect(report.problems.contains { $0.contains("a accepts writes but b holds the leader key") })
+    }
+
+    @Test func unreachableEtcdDegradesAHealthyCluster() {
+        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
+            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+        ], coordination: .unreachable("connection refused"))
+        #expect(report.verdict == .degraded)
+        #expect(report.leader == nil)
+    }
+}

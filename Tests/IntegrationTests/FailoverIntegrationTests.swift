@@ -74,3 +74,65 @@ struct FailoverIntegrationTests {
         }
     }
 }
+
+/// Writes to one node every 50 ms and remembers when each write was acknowledged.
+actor AckRecorder {
+    private(set) var acks: [ContinuousClock.Instant] = []
+    func record(_ instant: ContinuousClock.Instant) { acks.append(instant) }
+
+    /// Runs until `until`, reconnecting after errors; only acknowledged commits count.
+    static func run(conninfo: String, table: String, until deadline: ContinuousClock.Instant) async -> [ContinuousClock.Instant] {
+        let recorder = AckRecorder()
+        let clock = ContinuousClock()
+        var id = 0
+        while clock.now < deadline {
+            _ = try? await PGConnection.withSession(node: table, conninfo: conninfo, connectTimeout: .seconds(1), statementTimeout: .seconds(1)) { session in
+                while clock.now < deadline {
+                    id += 1
+                    _ = try await session.query("INSERT INTO \(table) VALUES ($1)", [String(id)])
+                    await recorder.record(clock.now)
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return await recorder.acks
+    }
+}
+
+@Suite("region partition in the lab")
+struct PartitionIntegrationTests {
+    @Test func anIsolatedPrimaryStopsAcknowledgingBeforeTheNewOneStartsAndStaysFenced() async throws {
+        try await withLab { lab in
+            let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+            for node in [pg1] {
+                try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
+                    _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
+                }
+            }
+            _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+            let deadline = ContinuousClock().now + .seconds(20)
+            // Clients on the host keep reaching pg1 during the partition, as clients inside
+            // region 1 would; pg2 only accepts writes once promoted.
+            async let oldAcks = AckRecorder.run(conninfo: pg1.conninfo, table: "w1", until: deadline)
+            async let newAcks = AckRecorder.run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
+            try await Task.sleep(for: .seconds(2))
+            try await Lab.isolate(dir: lab.dir, region: "region1")
+            let (old, new) = await (oldAcks, newAcks)
+
+            let lastOld = try #require(old.last, "pg1 acknowledged writes before the partition")
+            let firstNew = try #require(new.first, "pg2 must be promoted and acknowledge writes")
+            #expect(lastOld < firstNew, "the old primary stopped acknowledging before the new one started")
+
+            try await Lab.heal(dir: lab.dir, region: "region1")
+            try await Task.sleep(for: .seconds(3))
+            let report = try await lab.status()
+            #expect(report.nodes.first { $0.name == "pg1" }?.role != .primary, "after heal the old primary stays fenced")
+            #expect(report.nodes.first { $0.name == "pg2" }?.role == .primary)
+            #expect(report.leader == nil || report.leader == "pg2")
+            #expect(try await EtcdCoordinator.forConfig(try lab.config()).leader()?.node == "pg2")
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import DRCore
 import DRLab
 import DRPostgres
+import DRCoordination
 import Foundation
 import Testing
 

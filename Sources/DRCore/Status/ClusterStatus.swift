@@ -1,7 +1,13 @@
 /// Judges a cluster from one round of probes: a pure function from configuration and
 /// observations to the `StatusReport` that `drctl status` prints.
 public enum ClusterStatus {
-    public static func evaluate(config: ClusterConfig, observations: [NodeObservation]) -> StatusReport {
+    /// What etcd said when `status` asked, or that it did not answer.
+    public enum Coordination: Sendable, Equatable {
+        case unreachable(String)
+        case known(leader: LeaderRecord?, members: [MemberRecord], paused: Bool)
+    }
+
+    public static func evaluate(config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil) -> StatusReport {
         let byName = Dictionary(observations.map { ($0.node, $0.result) }, uniquingKeysWith: { first, _ in first })
         let primaries = config.nodes.compactMap { entry -> (String, PrimaryState)? in
             if case .primary(let state)? = byName[entry.node.name] { return (entry.node.name, state) }
@@ -10,12 +16,32 @@ public enum ClusterStatus {
         let primary = primaries.count == 1 ? primaries[0].1 : nil
         var problems: [String] = []
 
-        let rows = config.nodes.map { region, node in
+        var rows = config.nodes.map { region, node in
             row(for: node, in: region, result: byName[node.name], primary: primary, rpo: config.objectives.rpo, problems: &problems)
+        }
+        var leader: LeaderRecord?, paused = false, hold: String?
+        switch coordination {
+        case .unreachable(let reason):
+            problems.append("etcd is unreachable (\(reason)): no automatic failover can happen")
+        case let .known(current, members, isPaused):
+            leader = current
+            paused = isPaused
+            hold = members.compactMap(\.hold).first
+            for index in rows.indices where rows[index].role == .down && members.contains(where: { $0.name == rows[index].name && $0.role == .fenced }) {
+                rows[index].role = .fenced
+            }
+            if let current, primaries.count == 1, primaries[0].0 != current.node {
+                problems.append("\(primaries[0].0) accepts writes but \(current.node) holds the leader key (term \(current.term))")
+            }
+        case nil:
+            break
         }
 
         let verdict: ClusterVerdict
         switch primaries.count {
+        case 0 where hold != nil:
+            verdict = .manualIntervention
+            problems.insert(hold ?? "", at: 0)
         case 0:
             verdict = .noPrimary
             problems.insert("no reachable node accepts writes", at: 0)
@@ -25,7 +51,8 @@ public enum ClusterStatus {
             verdict = .splitBrain
             problems.insert("\(primaries.count) nodes accept writes: \(primaries.map(\.0).joined(separator: ", ")); fence all but one now", at: 0)
         }
-        return StatusReport(cluster: config.cluster, verdict: verdict, problems: problems, leader: nil, term: nil, nodes: rows)
+        return StatusReport(cluster: config.cluster, verdict: verdict, problems: problems, leader: leader?.node,
+                            term: leader.map { Int($0.term) }, paused: paused, nodes: rows)
     }
 
     private static func row(for node: NodeConfig, in region: RegionConfig, result: ProbeResult?, primary: PrimaryState?,

@@ -21,6 +21,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var problems: [String]
     public var leader: String?
     public var term: Int?
+    /// Maintenance mode: the agents take no automatic action.
+    public var paused: Bool = false
     public var nodes: [NodeStatus]
 
     public struct NodeStatus: Sendable, Equatable, Codable {
@@ -62,10 +64,11 @@ public struct StatusReport: Sendable, Equatable, Codable {
         try c.encode(problems, forKey: .problems)
         try c.encode(leader, forKey: .leader)
         try c.encode(term, forKey: .term)
+        try c.encode(paused, forKey: .paused)
         try c.encode(nodes, forKey: .nodes)
     }
 
-    enum CodingKeys: String, CodingKey { case cluster, verdict, problems, leader, term, nodes }
+    enum CodingKeys: String, CodingKey { case cluster, verdict, problems, leader, term, paused, nodes }
 }
 
 extension StatusReport.NodeStatus {
