@@ -314,7 +314,8 @@ public actor NodeAgent {
             record.hold = leader == nil ? lastHold : nil
             try await coordinator.publish(record, lease: lease)
             if leader?.node == node.name, case .primary(let state)? = probeResult {
-                let lag = Dictionary(state.replication.map { ($0.applicationName, $0.flushLag ?? 0) }, uniquingKeysWith: max)
+                // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
+                let lag = Dictionary(state.replication.compactMap { c in c.secondsBehind.map { (c.applicationName, $0) } }, uniquingKeysWith: max)
                 try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
             }
         } catch {

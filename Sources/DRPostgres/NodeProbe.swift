@@ -74,13 +74,15 @@ public struct NodeProbe: Sendable {
                    flush_lsn::text AS flush_lsn, replay_lsn::text AS replay_lsn,
                    extract(epoch FROM write_lag)::float8 AS write_lag,
                    extract(epoch FROM flush_lag)::float8 AS flush_lag,
-                   extract(epoch FROM replay_lag)::float8 AS replay_lag
+                   extract(epoch FROM replay_lag)::float8 AS replay_lag,
+                   CASE WHEN flush_lsn >= pg_current_wal_lsn() THEN 0
+                        ELSE extract(epoch FROM greatest(flush_lag, now() - reply_time))::float8 END AS seconds_behind
             FROM pg_stat_replication ORDER BY application_name
             """)
         return PrimaryState(
             serverVersion: version, timeline: try position.int("timeline"), currentLSN: try position.lsn("lsn"),
             replication: try replication.rows.map { row throws(PGError) in
-                ReplicationConnection(
+                var connection = ReplicationConnection(
                     applicationName: try row.optionalString("application_name") ?? "",
                     clientAddress: try row.optionalString("client_addr"),
                     state: try row.optionalString("state") ?? "unknown",
@@ -89,6 +91,8 @@ public struct NodeProbe: Sendable {
                     flushLSN: try row.optionalLSN("flush_lsn"), replayLSN: try row.optionalLSN("replay_lsn"),
                     writeLag: try row.optionalDouble("write_lag"), flushLag: try row.optionalDouble("flush_lag"),
                     replayLag: try row.optionalDouble("replay_lag"))
+                connection.secondsBehind = try row.optionalDouble("seconds_behind")
+                return connection
             },
             slots: slots)
     }

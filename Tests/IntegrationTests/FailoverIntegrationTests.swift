@@ -136,3 +136,45 @@ struct PartitionIntegrationTests {
         }
     }
 }
+
+@Suite("RPO gate in the lab")
+struct RPOGateIntegrationTests {
+    @Test func aStandbyBehindTheRPOWaitsForAnOperatorWhoCanAcceptTheLoss() async throws {
+        try await withLab { lab in
+            let pg1 = try lab.node("pg1")
+            try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                _ = try await session.query("CREATE TABLE t (id int)")
+            }
+            _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+            // Cut region 2 off: it stops receiving WAL while pg1 keeps committing.
+            try await Lab.isolate(dir: lab.dir, region: "region2")
+            try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                for id in 1...50 { _ = try await session.query("INSERT INTO t VALUES ($1)", [String(id)]) }
+            }
+            try await Task.sleep(for: .seconds(7))  // pg1 publishes progress the standby lacks, for longer than the RPO
+            _ = try await Lab.kill(dir: lab.dir, node: "pg1")
+            try await Lab.heal(dir: lab.dir, region: "region2")
+
+            let etcd = try EtcdCoordinator.forConfig(try lab.config())
+            let held = try await eventually(within: .seconds(30)) {
+                try await etcd.members().first { $0.name == "pg2" }?.hold?.contains("manual intervention required") == true
+            }
+            #expect(held, "beyond the RPO the standby must not be promoted automatically")
+            let status = try CLITests.drctl(["status", "--config", lab.configFile, "--json"])
+            #expect(status.status == 1)
+            #expect(status.stdout.contains("\"verdict\" : \"manual-intervention\""), "\(status.stdout)")
+            #expect(try await etcd.leader() == nil)
+
+            let failover = try CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
+            #expect(failover.status == 0, "\(failover.stderr)")
+            let promoted = try await eventually(within: .seconds(30)) { try await etcd.leader()?.node == "pg2" }
+            #expect(promoted)
+            _ = try await eventually(within: .seconds(10)) { try await !etcd.history().isEmpty }
+            let evidence = try #require(try await etcd.history().last)
+            #expect(evidence.promoted == "pg2")
+            #expect((evidence.dataLostBytes ?? 0) > 0, "the accepted loss is recorded")
+            #expect(evidence.reason.contains("data loss accepted"))
+            #expect(try await etcd.failoverIntent() == nil, "the intent is consumed")
+        }
+    }
+}

@@ -88,6 +88,10 @@ public struct ReplicationConnection: Sendable, Equatable, Codable {
     public var writeLag: Double?
     public var flushLag: Double?
     public var replayLag: Double?
+    /// How long ago, on the primary's clock, this standby last had everything flushed:
+    /// zero when caught up, else the larger of `flush_lag` and the time since its last
+    /// reply (a stalled standby stops replying). The loss window if it were promoted.
+    public var secondsBehind: Double? = nil
 
     public init(applicationName: String, clientAddress: String?, state: String, syncState: String, sentLSN: LSN?, writeLSN: LSN?,
                 flushLSN: LSN?, replayLSN: LSN?, writeLag: Double?, flushLag: Double?, replayLag: Double?) {
@@ -107,7 +111,7 @@ public struct ReplicationConnection: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case applicationName = "application_name", clientAddress = "client_address", state, syncState = "sync_state"
         case sentLSN = "sent_lsn", writeLSN = "write_lsn", flushLSN = "flush_lsn", replayLSN = "replay_lsn"
-        case writeLag = "write_lag", flushLag = "flush_lag", replayLag = "replay_lag"
+        case writeLag = "write_lag", flushLag = "flush_lag", replayLag = "replay_lag", secondsBehind = "seconds_behind"
     }
 }
 
