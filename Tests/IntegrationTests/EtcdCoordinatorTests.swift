@@ -27,91 +27,94 @@ func member(_ name: String, role: NodeRole = .standby, lsn: UInt64 = 100) -> Mem
                  lagBytes: 0, healthy: true, failedChecks: 0, publishedAtMillis: 1_700_000_000_000)
 }
 
-@Suite("etcd coordination against a real etcd")
-struct EtcdCoordinatorTests {
-    @Test func leaderKeyIsExclusiveAndTermsGrow() async throws {
-        try await withEtcd { etcd in
-            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/t/")
-            let leaseA = try await coordinator.grantLease(ttl: .seconds(10))
-            let leaseB = try await coordinator.grantLease(ttl: .seconds(10))
-            #expect(try await coordinator.keepAlive(lease: leaseA) == .seconds(10))
+extension RealServers {
+    @Suite("etcd coordination against a real etcd")
+    struct EtcdCoordinatorTests {
+        @Test func leaderKeyIsExclusiveAndTermsGrow() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/t/")
+                let leaseA = try await coordinator.grantLease(ttl: .seconds(10))
+                let leaseB = try await coordinator.grantLease(ttl: .seconds(10))
+                #expect(try await coordinator.keepAlive(lease: leaseA) == .seconds(10))
 
-            guard case .acquired(let first) = try await coordinator.acquireLeadership(node: "a", lease: leaseA) else {
-                Issue.record("a must acquire a free leader key"); return
+                guard case .acquired(let first) = try await coordinator.acquireLeadership(node: "a", lease: leaseA) else {
+                    Issue.record("a must acquire a free leader key"); return
+                }
+                #expect(first.node == "a" && first.lease == leaseA)
+                #expect(try await coordinator.acquireLeadership(node: "b", lease: leaseB) == .heldBy(first))
+                #expect(try await coordinator.leader() == first)
+
+                // Only the holder, under its own term, can release.
+                #expect(try await coordinator.releaseLeadership(node: "b", term: first.term) == false)
+                #expect(try await coordinator.releaseLeadership(node: "a", term: first.term + 1) == false)
+
+                // The lease going away takes the key with it; the next holder gets a higher term.
+                try await coordinator.revoke(lease: leaseA)
+                try await coordinator.revoke(lease: leaseA)  // idempotent
+                #expect(try await coordinator.leader() == nil)
+                await #expect(throws: CoordinationError.self) { try await coordinator.keepAlive(lease: leaseA) }
+                guard case .acquired(let second) = try await coordinator.acquireLeadership(node: "b", lease: leaseB) else {
+                    Issue.record("b must acquire after a's lease is revoked"); return
+                }
+                #expect(second.term > first.term)
+                #expect(try await coordinator.releaseLeadership(node: "b", term: second.term))
+                #expect(try await coordinator.leader() == nil)
             }
-            #expect(first.node == "a" && first.lease == leaseA)
-            #expect(try await coordinator.acquireLeadership(node: "b", lease: leaseB) == .heldBy(first))
-            #expect(try await coordinator.leader() == first)
+        }
 
-            // Only the holder, under its own term, can release.
-            #expect(try await coordinator.releaseLeadership(node: "b", term: first.term) == false)
-            #expect(try await coordinator.releaseLeadership(node: "a", term: first.term + 1) == false)
-
-            // The lease going away takes the key with it; the next holder gets a higher term.
-            try await coordinator.revoke(lease: leaseA)
-            try await coordinator.revoke(lease: leaseA)  // idempotent
-            #expect(try await coordinator.leader() == nil)
-            await #expect(throws: CoordinationError.self) { try await coordinator.keepAlive(lease: leaseA) }
-            guard case .acquired(let second) = try await coordinator.acquireLeadership(node: "b", lease: leaseB) else {
-                Issue.record("b must acquire after a's lease is revoked"); return
+        @Test func memberRecordsLiveAsLongAsTheirLease() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/m/")
+                let other = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/other/")
+                let short = try await coordinator.grantLease(ttl: .seconds(3))
+                try await coordinator.publish(member("b"), lease: short)
+                let long = try await coordinator.grantLease(ttl: .seconds(60))
+                try await coordinator.publish(member("a", role: .primary, lsn: 500), lease: long)
+                try await other.publish(member("x"), lease: long)
+                let both = try await coordinator.members()
+                #expect(Set(both.map(\.name)).isSubset(of: ["a", "b"]), "a prefix sees only its cluster")
+                #expect(both.first == member("a", role: .primary, lsn: 500))
+                let expired = try await eventually(within: .seconds(15)) { try await coordinator.members().map(\.name) == ["a"] }
+                #expect(expired, "b's record must vanish with its lease")
             }
-            #expect(second.term > first.term)
-            #expect(try await coordinator.releaseLeadership(node: "b", term: second.term))
-            #expect(try await coordinator.leader() == nil)
         }
-    }
 
-    @Test func memberRecordsLiveAsLongAsTheirLease() async throws {
-        try await withEtcd { etcd in
-            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/m/")
-            let other = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/other/")
-            let short = try await coordinator.grantLease(ttl: .seconds(2))
-            let long = try await coordinator.grantLease(ttl: .seconds(60))
-            try await coordinator.publish(member("a", role: .primary, lsn: 500), lease: long)
-            try await coordinator.publish(member("b"), lease: short)
-            try await other.publish(member("x"), lease: long)
-            #expect(try await coordinator.members().map(\.name) == ["a", "b"], "a prefix sees only its cluster")
-            #expect(try await coordinator.members().first == member("a", role: .primary, lsn: 500))
-            let expired = try await eventually(within: .seconds(15)) { try await coordinator.members().map(\.name) == ["a"] }
-            #expect(expired, "b's record must vanish with its lease")
-        }
-    }
-
-    @Test func movesToTheNextEndpointWhenOneIsDown() async throws {
-        try await withEtcd { etcd in
-            let dead = "http://127.0.0.1:\(try PortAllocator.freePort())"
-            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [dead, etcd.endpoint]), prefix: "/drctl/f/")
-            let lease = try await coordinator.grantLease(ttl: .seconds(5))
-            #expect(lease > 0)
-        }
-        let nowhere = EtcdCoordinator(gateway: EtcdGateway(endpoints: ["http://127.0.0.1:9", "http://127.0.0.1:1"]), prefix: "/x/")
-        do {
-            _ = try await nowhere.leader()
-            Issue.record("expected unavailable")
-        } catch CoordinationError.unavailable(let failures) {
-            #expect(failures.count == 2)
-            #expect(failures[0].hasPrefix("http://127.0.0.1:9"))
-        }
-    }
-
-    @Test func authenticatesWithUserAndPassword() async throws {
-        try await withEtcd { etcd in
-            let env = ["ETCDCTL_API": "3"]
-            try await CommandRunner.run(["etcdctl", "--endpoints", etcd.endpoint, "user", "add", "root:rootpw"], environment: env)
-            try await CommandRunner.run(["etcdctl", "--endpoints", etcd.endpoint, "auth", "enable"], environment: env)
-            let good = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], credentials: .init(username: "root", password: "rootpw")), prefix: "/drctl/a/")
-            let lease = try await good.grantLease(ttl: .seconds(5))
-            guard case .acquired = try await good.acquireLeadership(node: "a", lease: lease) else {
-                Issue.record("an authenticated client must take the free leader key"); return
+        @Test func movesToTheNextEndpointWhenOneIsDown() async throws {
+            try await withEtcd { etcd in
+                let dead = "http://127.0.0.1:\(try PortAllocator.freePort())"
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [dead, etcd.endpoint]), prefix: "/drctl/f/")
+                let lease = try await coordinator.grantLease(ttl: .seconds(5))
+                #expect(lease > 0)
             }
-            let anonymous = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/a/")
-            await #expect(throws: CoordinationError.self) { try await anonymous.leader() }
-            let wrong = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], credentials: .init(username: "root", password: "nope")), prefix: "/drctl/a/")
+            let nowhere = EtcdCoordinator(gateway: EtcdGateway(endpoints: ["http://127.0.0.1:9", "http://127.0.0.1:1"]), prefix: "/x/")
             do {
-                _ = try await wrong.leader()
-                Issue.record("expected an authentication error")
-            } catch CoordinationError.authentication(let message) {
-                #expect(!message.contains("nope"), "the password is never echoed")
+                _ = try await nowhere.leader()
+                Issue.record("expected unavailable")
+            } catch CoordinationError.unavailable(let failures) {
+                #expect(failures.count == 2)
+                #expect(failures[0].hasPrefix("http://127.0.0.1:9"))
+            }
+        }
+
+        @Test func authenticatesWithUserAndPassword() async throws {
+            try await withEtcd { etcd in
+                let env = ["ETCDCTL_API": "3"]
+                try await CommandRunner.run(["etcdctl", "--endpoints", etcd.endpoint, "user", "add", "root:rootpw"], environment: env)
+                try await CommandRunner.run(["etcdctl", "--endpoints", etcd.endpoint, "auth", "enable"], environment: env)
+                let good = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], credentials: .init(username: "root", password: "rootpw")), prefix: "/drctl/a/")
+                let lease = try await good.grantLease(ttl: .seconds(5))
+                guard case .acquired = try await good.acquireLeadership(node: "a", lease: lease) else {
+                    Issue.record("an authenticated client must take the free leader key"); return
+                }
+                let anonymous = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/a/")
+                await #expect(throws: CoordinationError.self) { try await anonymous.leader() }
+                let wrong = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], credentials: .init(username: "root", password: "nope")), prefix: "/drctl/a/")
+                do {
+                    _ = try await wrong.leader()
+                    Issue.record("expected an authentication error")
+                } catch CoordinationError.authentication(let message) {
+                    #expect(!message.contains("nope"), "the password is never echoed")
+                }
             }
         }
     }

@@ -5,72 +5,74 @@ import DRPostgres
 import Foundation
 import Testing
 
-@Suite("automatic failover in the lab")
-struct FailoverIntegrationTests {
-    @Test func killingThePrimaryPromotesTheStandbyWithoutLosingAcknowledgedWrites() async throws {
-        try await withLab { lab in
-            let config = try lab.config()
-            let coordinator = try EtcdCoordinator.forConfig(config)
-            #expect(try await coordinator.leader()?.node == "pg1")
-            let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
-            // A client that, like an application, finds whichever node accepts writes.
-            let writer = "host=\(pg1.host),\(pg2.host) port=\(pg1.port),\(pg2.port) user=postgres dbname=postgres target_session_attrs=read-write"
+extension RealServers {
+    @Suite("automatic failover in the lab")
+    struct FailoverIntegrationTests {
+        @Test func killingThePrimaryPromotesTheStandbyWithoutLosingAcknowledgedWrites() async throws {
+            try await withLab { lab in
+                let config = try lab.config()
+                let coordinator = try EtcdCoordinator.forConfig(config)
+                #expect(try await coordinator.leader()?.node == "pg1")
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                // A client that, like an application, finds whichever node accepts writes.
+                let writer = "host=\(pg1.host),\(pg2.host) port=\(pg1.port),\(pg2.port) user=postgres dbname=postgres target_session_attrs=read-write"
 
-            try await PGConnection.withSession(node: "writer", conninfo: writer) { session in
-                _ = try await session.query("CREATE TABLE acked (id int PRIMARY KEY)")
-                for id in 1...200 { _ = try await session.query("INSERT INTO acked VALUES ($1)", [String(id)]) }
+                try await PGConnection.withSession(node: "writer", conninfo: writer) { session in
+                    _ = try await session.query("CREATE TABLE acked (id int PRIMARY KEY)")
+                    for id in 1...200 { _ = try await session.query("INSERT INTO acked VALUES ($1)", [String(id)]) }
+                }
+                // The primary publishes its progress every loop; wait until the standby has it all.
+                let caughtUp = try await eventually {
+                    try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0
+                }
+                #expect(caughtUp)
+
+                let killed = try await Lab.kill(dir: lab.dir, node: "pg1")
+                #expect(killed.count == 2, "the postmaster and the region's agent")
+
+                var firstWrite = false
+                let promoted = try await eventually(within: .seconds(60)) {
+                    firstWrite = (try? await PGConnection.withSession(node: "writer", conninfo: writer, connectTimeout: .seconds(1)) { session in
+                        _ = try await session.query("INSERT INTO acked VALUES (201)")
+                        return true
+                    }) ?? false
+                    return firstWrite
+                }
+                #expect(promoted, "the standby must be promoted and take writes")
+
+                let report = try await lab.status()
+                #expect(report.nodes.first { $0.name == "pg2" }?.role == .primary)
+                #expect(report.nodes.first { $0.name == "pg1" }?.role == .down)
+                let count = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    try await session.query("SELECT count(*) AS n FROM acked").single().int("n")
+                }
+                #expect(count == 201, "every acknowledged write survived")
+
+                #expect(try await coordinator.leader()?.node == "pg2")
+                // The agent records the evidence right after the promotion it measures.
+                _ = try await eventually(within: .seconds(10)) { try await !coordinator.history().isEmpty }
+                let history = try await coordinator.history()
+                let evidence = try #require(history.last)
+                #expect(evidence.promoted == "pg2" && evidence.previousPrimary == "pg1")
+                #expect(evidence.dataLostBytes == 0)
+                #expect(evidence.events.map(\.name) == ["declared failed", "lock acquired", "promote issued", "writable"])
+                let stateFile = "\(lab.dir)/agents/region2/failover-\(evidence.term).json"
+                #expect(FileManager.default.fileExists(atPath: stateFile), "evidence is also kept as JSON by the agent")
             }
-            // The primary publishes its progress every loop; wait until the standby has it all.
-            let caughtUp = try await eventually {
-                try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0
-            }
-            #expect(caughtUp)
-
-            let killed = try await Lab.kill(dir: lab.dir, node: "pg1")
-            #expect(killed.count == 2, "the postmaster and the region's agent")
-
-            var firstWrite = false
-            let promoted = try await eventually(within: .seconds(60)) {
-                firstWrite = (try? await PGConnection.withSession(node: "writer", conninfo: writer, connectTimeout: .seconds(1)) { session in
-                    _ = try await session.query("INSERT INTO acked VALUES (201)")
-                    return true
-                }) ?? false
-                return firstWrite
-            }
-            #expect(promoted, "the standby must be promoted and take writes")
-
-            let report = try await lab.status()
-            #expect(report.nodes.first { $0.name == "pg2" }?.role == .primary)
-            #expect(report.nodes.first { $0.name == "pg1" }?.role == .down)
-            let count = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
-                try await session.query("SELECT count(*) AS n FROM acked").single().int("n")
-            }
-            #expect(count == 201, "every acknowledged write survived")
-
-            #expect(try await coordinator.leader()?.node == "pg2")
-            // The agent records the evidence right after the promotion it measures.
-            _ = try await eventually(within: .seconds(10)) { try await !coordinator.history().isEmpty }
-            let history = try await coordinator.history()
-            let evidence = try #require(history.last)
-            #expect(evidence.promoted == "pg2" && evidence.previousPrimary == "pg1")
-            #expect(evidence.dataLostBytes == 0)
-            #expect(evidence.events.map(\.name) == ["declared failed", "lock acquired", "promote issued", "writable"])
-            let stateFile = "\(lab.dir)/agents/region2/failover-\(evidence.term).json"
-            #expect(FileManager.default.fileExists(atPath: stateFile), "evidence is also kept as JSON by the agent")
         }
-    }
 
-    @Test func aStandbyNeverPromotesWhileThePrimaryHoldsTheLease() async throws {
-        try await withLab { lab in
-            // Stopping the standby's own database changes nothing for the leader.
-            try await lab.node("pg2").stop()
-            try await Task.sleep(for: .seconds(3))
-            let coordinator = try EtcdCoordinator.forConfig(try lab.config())
-            #expect(try await coordinator.leader()?.node == "pg1")
-            #expect(try await coordinator.history().isEmpty)
-            let members = try await coordinator.members()
-            #expect(members.first { $0.name == "pg2" }?.role == .down)
-            #expect(members.first { $0.name == "pg1" }?.role == .primary)
+        @Test func aStandbyNeverPromotesWhileThePrimaryHoldsTheLease() async throws {
+            try await withLab { lab in
+                // Stopping the standby's own database changes nothing for the leader.
+                try await lab.node("pg2").stop()
+                try await Task.sleep(for: .seconds(3))
+                let coordinator = try EtcdCoordinator.forConfig(try lab.config())
+                #expect(try await coordinator.leader()?.node == "pg1")
+                #expect(try await coordinator.history().isEmpty)
+                let members = try await coordinator.members()
+                #expect(members.first { $0.name == "pg2" }?.role == .down)
+                #expect(members.first { $0.name == "pg1" }?.role == .primary)
+            }
         }
     }
 }
@@ -101,80 +103,84 @@ actor AckRecorder {
     }
 }
 
-@Suite("region partition in the lab")
-struct PartitionIntegrationTests {
-    @Test func anIsolatedPrimaryStopsAcknowledgingBeforeTheNewOneStartsAndStaysFenced() async throws {
-        try await withLab { lab in
-            let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
-            for node in [pg1] {
-                try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
-                    _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
-                    _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
+extension RealServers {
+    @Suite("region partition in the lab")
+    struct PartitionIntegrationTests {
+        @Test func anIsolatedPrimaryStopsAcknowledgingBeforeTheNewOneStartsAndStaysFenced() async throws {
+            try await withLab { lab in
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                for node in [pg1] {
+                    try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
+                        _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
+                        _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
+                    }
                 }
+                _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+                let deadline = ContinuousClock().now + .seconds(20)
+                // Clients on the host keep reaching pg1 during the partition, as clients inside
+                // region 1 would; pg2 only accepts writes once promoted.
+                async let oldAcks = AckRecorder.run(conninfo: pg1.conninfo, table: "w1", until: deadline)
+                async let newAcks = AckRecorder.run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
+                try await Task.sleep(for: .seconds(2))
+                try await Lab.isolate(dir: lab.dir, region: "region1")
+                let (old, new) = await (oldAcks, newAcks)
+
+                let lastOld = try #require(old.last, "pg1 acknowledged writes before the partition")
+                let firstNew = try #require(new.first, "pg2 must be promoted and acknowledge writes")
+                #expect(lastOld < firstNew, "the old primary stopped acknowledging before the new one started")
+
+                try await Lab.heal(dir: lab.dir, region: "region1")
+                try await Task.sleep(for: .seconds(3))
+                let report = try await lab.status()
+                #expect(report.nodes.first { $0.name == "pg1" }?.role != .primary, "after heal the old primary stays fenced")
+                #expect(report.nodes.first { $0.name == "pg2" }?.role == .primary)
+                #expect(report.leader == nil || report.leader == "pg2")
+                #expect(try await EtcdCoordinator.forConfig(try lab.config()).leader()?.node == "pg2")
             }
-            _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
-            let deadline = ContinuousClock().now + .seconds(20)
-            // Clients on the host keep reaching pg1 during the partition, as clients inside
-            // region 1 would; pg2 only accepts writes once promoted.
-            async let oldAcks = AckRecorder.run(conninfo: pg1.conninfo, table: "w1", until: deadline)
-            async let newAcks = AckRecorder.run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
-            try await Task.sleep(for: .seconds(2))
-            try await Lab.isolate(dir: lab.dir, region: "region1")
-            let (old, new) = await (oldAcks, newAcks)
-
-            let lastOld = try #require(old.last, "pg1 acknowledged writes before the partition")
-            let firstNew = try #require(new.first, "pg2 must be promoted and acknowledge writes")
-            #expect(lastOld < firstNew, "the old primary stopped acknowledging before the new one started")
-
-            try await Lab.heal(dir: lab.dir, region: "region1")
-            try await Task.sleep(for: .seconds(3))
-            let report = try await lab.status()
-            #expect(report.nodes.first { $0.name == "pg1" }?.role != .primary, "after heal the old primary stays fenced")
-            #expect(report.nodes.first { $0.name == "pg2" }?.role == .primary)
-            #expect(report.leader == nil || report.leader == "pg2")
-            #expect(try await EtcdCoordinator.forConfig(try lab.config()).leader()?.node == "pg2")
         }
     }
 }
 
-@Suite("RPO gate in the lab")
-struct RPOGateIntegrationTests {
-    @Test func aStandbyBehindTheRPOWaitsForAnOperatorWhoCanAcceptTheLoss() async throws {
-        try await withLab { lab in
-            let pg1 = try lab.node("pg1")
-            try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
-                _ = try await session.query("CREATE TABLE t (id int)")
-            }
-            _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
-            // Cut region 2 off: it stops receiving WAL while pg1 keeps committing.
-            try await Lab.isolate(dir: lab.dir, region: "region2")
-            try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
-                for id in 1...50 { _ = try await session.query("INSERT INTO t VALUES ($1)", [String(id)]) }
-            }
-            try await Task.sleep(for: .seconds(7))  // pg1 publishes progress the standby lacks, for longer than the RPO
-            _ = try await Lab.kill(dir: lab.dir, node: "pg1")
-            try await Lab.heal(dir: lab.dir, region: "region2")
+extension RealServers {
+    @Suite("RPO gate in the lab")
+    struct RPOGateIntegrationTests {
+        @Test func aStandbyBehindTheRPOWaitsForAnOperatorWhoCanAcceptTheLoss() async throws {
+            try await withLab { lab in
+                let pg1 = try lab.node("pg1")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE t (id int)")
+                }
+                _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+                // Cut region 2 off: it stops receiving WAL while pg1 keeps committing.
+                try await Lab.isolate(dir: lab.dir, region: "region2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    for id in 1...50 { _ = try await session.query("INSERT INTO t VALUES ($1)", [String(id)]) }
+                }
+                try await Task.sleep(for: .seconds(7))  // pg1 publishes progress the standby lacks, for longer than the RPO
+                _ = try await Lab.kill(dir: lab.dir, node: "pg1")
+                try await Lab.heal(dir: lab.dir, region: "region2")
 
-            let etcd = try EtcdCoordinator.forConfig(try lab.config())
-            let held = try await eventually(within: .seconds(30)) {
-                try await etcd.members().first { $0.name == "pg2" }?.hold?.contains("manual intervention required") == true
-            }
-            #expect(held, "beyond the RPO the standby must not be promoted automatically")
-            let status = try CLITests.drctl(["status", "--config", lab.configFile, "--json"])
-            #expect(status.status == 1)
-            #expect(status.stdout.contains("\"verdict\" : \"manual-intervention\""), "\(status.stdout)")
-            #expect(try await etcd.leader() == nil)
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let held = try await eventually(within: .seconds(30)) {
+                    try await etcd.members().first { $0.name == "pg2" }?.hold?.contains("manual intervention required") == true
+                }
+                #expect(held, "beyond the RPO the standby must not be promoted automatically")
+                let status = try CLITests.drctl(["status", "--config", lab.configFile, "--json"])
+                #expect(status.status == 1)
+                #expect(status.stdout.contains("\"verdict\" : \"manual-intervention\""), "\(status.stdout)")
+                #expect(try await etcd.leader() == nil)
 
-            let failover = try CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
-            #expect(failover.status == 0, "\(failover.stderr)")
-            let promoted = try await eventually(within: .seconds(30)) { try await etcd.leader()?.node == "pg2" }
-            #expect(promoted)
-            _ = try await eventually(within: .seconds(10)) { try await !etcd.history().isEmpty }
-            let evidence = try #require(try await etcd.history().last)
-            #expect(evidence.promoted == "pg2")
-            #expect((evidence.dataLostBytes ?? 0) > 0, "the accepted loss is recorded")
-            #expect(evidence.reason.contains("data loss accepted"))
-            #expect(try await etcd.failoverIntent() == nil, "the intent is consumed")
+                let failover = try CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
+                #expect(failover.status == 0, "\(failover.stderr)")
+                let promoted = try await eventually(within: .seconds(30)) { try await etcd.leader()?.node == "pg2" }
+                #expect(promoted)
+                _ = try await eventually(within: .seconds(10)) { try await !etcd.history().isEmpty }
+                let evidence = try #require(try await etcd.history().last)
+                #expect(evidence.promoted == "pg2")
+                #expect((evidence.dataLostBytes ?? 0) > 0, "the accepted loss is recorded")
+                #expect(evidence.reason.contains("data loss accepted"))
+                #expect(try await etcd.failoverIntent() == nil, "the intent is consumed")
+            }
         }
     }
 }

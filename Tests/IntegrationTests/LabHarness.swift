@@ -57,3 +57,7 @@ enum DrctlBinary {
                             "drctl is not built: run `swift build --build-tests` (make test does)")
     }
 }
+
+/// Every suite that starts real servers nests here and runs one test at a time: two
+/// cores running several labs at once make lease and failover timing flaky.
+@Suite(.serialized) enum RealServers {}
