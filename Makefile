@@ -43,6 +43,7 @@ demo: build
 
 bench: build
 	bash bench/run.sh
+	bash bench/failover.sh
 
 lab-up: build
 	$(DRCTL) lab up --dir $(LAB_DIR)

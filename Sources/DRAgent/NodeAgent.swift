@@ -203,7 +203,7 @@ public actor NodeAgent {
                 lastTermSeen = record.term
                 log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
                 if local.state == .standby {
-                    evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, previousPrimary: lastPrimary?.node)
+                    evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, now: now, previousPrimary: lastPrimary?.node)
                     evidence?.mark("lock acquired", at: now)
                 }
                 return true

@@ -19,11 +19,11 @@ enum LabConfigFile {
               rpo: 5s
             coordination:
               endpoints: [\(state.etcdServer.endpoint)]
-              lease_ttl: 5s
+              lease_ttl: 2s
             health:
-              interval: 1s
+              interval: 500ms
               failures: 3
-              timeout: 900ms
+              timeout: 400ms
             failover:
               promotion_timeout: 10s
               dns_update_timeout: 5s

@@ -134,6 +134,6 @@ public struct FailoverPolicy: Sendable, Equatable {
 
     public init(_ config: ClusterConfig) {
         self.init(failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
-                  fencingMargin: max(config.health.interval, .seconds(1)), autoRejoin: config.failover.autoRejoin)
+                  fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
     }
 }

@@ -18,6 +18,9 @@ public struct FailoverEvidence: Sendable, Equatable, Codable {
     public var previousPrimary: String?
     /// Wall-clock time of the promotion on the promoting agent (ISO 8601), for people.
     public var finishedAt: String
+    /// Wall-clock milliseconds since the epoch when the failure was declared, on the
+    /// promoting agent's host. Only comparable with clocks of the same host (the lab bench).
+    public var declaredAtMillis: Int64? = nil
     public var events: [Event]
     /// From the failure being declared to the new primary accepting writes.
     public var rtoSeconds: Double
@@ -41,7 +44,7 @@ public struct FailoverEvidence: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case cluster, term, promoted, events, reason
-        case previousPrimary = "previous_primary", finishedAt = "finished_at", rtoSeconds = "rto_seconds"
+        case previousPrimary = "previous_primary", finishedAt = "finished_at", rtoSeconds = "rto_seconds", declaredAtMillis = "declared_at_ms"
         case dataLostBytes = "data_lost_bytes", dataLostSeconds = "data_lost_seconds"
     }
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make bench (failover part): N trials of each fault on a fresh lab, under a write load
+# that records every acknowledged commit. Prints min/median/p90/max and the settings.
+#   kill:  SIGKILL the primary's postmaster and its agent (whole-node loss)
+#   crash: SIGKILL the primary's postmaster only (database crash, agent alive)
+set -euo pipefail
+[ -n "${BENCH_DEBUG:-}" ] && set -x
+cd "$(dirname "$0")/.."
+DRCTL=${DRCTL:-.build/debug/drctl}
+TRIALS=${TRIALS:-10}
+export PGCONNECT_TIMEOUT=1
+
+now_ms() { date +%s%3N; }
+stats() { # name unit values...
+  local name=$1 unit=$2; shift 2
+  printf '%s\n' "$@" | sort -n | awk -v name="$name" -v unit="$unit" '
+    { v[NR] = $1 }
+    END {
+      p90 = int(NR * 0.9 + 0.999); if (p90 > NR) p90 = NR
+      printf "  %-34s min %7s  median %7s  p90 %7s  max %7s %s\n", name, v[1], v[int((NR + 1) / 2)], v[p90], v[NR], unit
+    }'
+}
+
+trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
+  local fault=$1 dir
+  dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
+  "$DRCTL" lab up --dir "$dir" >/dev/null
+  cp "$dir/drctl.yaml" "$SETTINGS"
+  local p1 p2 conn acks
+  p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
+  p2=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][1]['port'])")
+  conn="host=127.0.1.1,127.0.2.1 port=$p1,$p2 user=postgres dbname=postgres target_session_attrs=read-write"
+  psql "$conn" -qc "CREATE TABLE bench (id int PRIMARY KEY, at bigint)" >/dev/null
+  acks="$dir/acks"
+  : >"$acks"
+  ( id=0; while [ ! -f "$dir/stop" ]; do id=$((id + 1))
+      # RETURNING the server's address tells which node acknowledged the commit.
+      if addr=$(psql "$conn" -qtAc "INSERT INTO bench VALUES ($id, 0) RETURNING host(inet_server_addr())" 2>/dev/null); then
+        echo "$id $(now_ms) $addr" >>"$acks"; fi
+      sleep 0.02; done ) &
+  local writer=$!
+  sleep 3
+  local t0; t0=$(now_ms)
+  if [ "$fault" = kill ]; then "$DRCTL" lab kill pg1 --dir "$dir" >/dev/null
+  else kill -9 "$(head -1 "$dir/region1/pg1/data/postmaster.pid")"; fi
+  local first=""
+  for _ in $(seq 600); do
+    first=$(awk -v t0="$t0" '$2 > t0 && $3 == "127.0.2.1" { print $2; exit }' "$acks")
+    [ -n "$first" ] && break
+    sleep 0.05
+  done
+  touch "$dir/stop"; wait "$writer" 2>/dev/null || true
+  local history declared writable lost
+  # The agent records its evidence just after the promotion it measures.
+  for _ in $(seq 50); do
+    history=$("$DRCTL" history --config "$dir/drctl.yaml" --json)
+    [ "$history" != "[" ] && [ "$(echo "$history" | tr -d ' \n')" != "[]" ] && break
+    sleep 0.1
+  done
+  declared=$(python3 -c "import json,sys; h=json.loads(sys.argv[1]); print(h[-1]['declared_at_ms'] if h else '')" "$history")
+  writable=$(python3 -c "import json,sys; h=json.loads(sys.argv[1]); print(int(1000*h[-1]['rto_seconds']) if h else '')" "$history")
+  lost=$(psql "host=127.0.2.1 port=$p2 user=postgres dbname=postgres" -qtAc "SELECT count(*) FROM bench" 2>/dev/null || echo 0)
+  lost=$(( $(wc -l <"$acks") - lost ))
+  "$DRCTL" lab down --dir "$dir" >/dev/null
+  if [ -z "$first" ] || [ -z "$declared" ]; then echo "FAILED"; return; fi
+  echo "$((first - t0)) $((declared - t0)) $writable $lost"
+}
+
+SETTINGS=$(mktemp)
+trap 'rm -f "$SETTINGS"' EXIT
+echo "failover trials: $TRIALS per fault, each on a fresh lab (settings below)"
+echo "writer: psql INSERT every ~20ms through libpq multi-host target_session_attrs=read-write, connect_timeout=1"
+for fault in kill crash; do
+  totals=() detections=() promotions=() losses=() failed=0
+  for _ in $(seq "$TRIALS"); do
+    read -r total detection promotion lost <<<"$(trial "$fault")"
+    if [ "$total" = FAILED ]; then failed=$((failed + 1)); continue; fi
+    totals+=("$total"); detections+=("$detection"); promotions+=("$promotion"); losses+=("$lost")
+  done
+  echo
+  [ "$fault" = kill ] && echo "kill -9 of the primary's postmaster and agent (whole node lost):" || echo "kill -9 of the primary's postmaster, agent alive (database crash):"
+  [ ${#totals[@]} -gt 0 ] || { echo "  every trial failed"; exit 1; }
+  stats "detection (fault -> declared failed)" ms "${detections[@]}"
+  stats "promotion (declared -> writable)" ms "${promotions[@]}"
+  stats "total (fault -> first acked write)" ms "${totals[@]}"
+  stats "acknowledged writes lost" "" "${losses[@]}"
+  [ "$failed" -eq 0 ] || echo "  $failed trial(s) did not fail over within 30 s"
+done
+echo
+echo "settings (from the lab's drctl.yaml; fencing margin = health interval):"
+grep -E '^\s+(rto|rpo|lease_ttl|interval|failures|timeout|promotion_timeout):' "$SETTINGS" | sed 's/^ */  /'
