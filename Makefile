@@ -39,7 +39,15 @@ demo: build
 	@echo
 	$(DRCTL) status --config $(LAB_DIR)/drctl.yaml
 	@echo
-	@echo "The lab keeps running: explore it with the commands above, then 'make lab-down'."
+	@echo "== whole-node loss: kill -9 the primary pg1 and its agent"
+	$(DRCTL) lab kill pg1 --dir $(LAB_DIR)
+	@for i in $$(seq 60); do sleep 0.5; \
+	  if $(DRCTL) status --config $(LAB_DIR)/drctl.yaml --json | grep -q '"leader" : "pg2"'; then break; fi; done
+	@$(DRCTL) status --config $(LAB_DIR)/drctl.yaml || true  # degraded: pg1 is gone
+	@echo
+	$(DRCTL) history --config $(LAB_DIR)/drctl.yaml
+	@echo
+	@echo "The lab keeps running (pg2 is the primary now): explore it, then 'make lab-down'."
 
 bench: build
 	bash bench/run.sh
