@@ -2,7 +2,7 @@ import DRSystem
 import Foundation
 
 /// The lab's single etcd member: production runs 3 or 5 across regions, the lab one.
-public struct EtcdServer: Sendable {
+public struct EtcdServer: Sendable, Codable, Equatable {
     public var host: String
     public var clientPort: Int
     public var peerPort: Int

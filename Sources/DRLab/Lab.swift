@@ -51,10 +51,10 @@ public enum Lab {
             LabState.Node(name: name, region: region, host: host, port: try port(host),
                           dataDir: "\(dir)/\(region)/\(name)/data", logFile: "\(dir)/\(region)/\(name)/postgres.log")
         }
-        let etcd = LabState.Etcd(host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
+        let etcd = EtcdServer(host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
                                  dataDir: "\(dir)/etcd/data", logFile: "\(dir)/etcd/etcd.log", pidFile: "\(dir)/etcd/etcd.pid")
-        let dns = LabState.DNS(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
-                               record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
+        let dns = PowerDNSServer(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
+                                 record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
                                pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
         let agents = withAgents ? ["region1", "region2"].map { region in
             LabState.Agent(region: region, stateDir: "\(dir)/agents/\(region)", logFile: "\(dir)/agents/\(region)/agent.log",
@@ -89,12 +89,12 @@ public enum Lab {
         try await waitForStreaming(primary: primary, standby: standby.name, log: standby.logFile)
 
         progress("region3: cold region, backup repository \(state.backupDir)")
-        progress("etcd: starting on \(state.etcdServer.endpoint)")
-        try await state.etcdServer.start()
+        progress("etcd: starting on \(state.etcd.endpoint)")
+        try await state.etcd.start()
 
-        progress("dns: starting PowerDNS on \(state.dns.host):\(state.dns.port), zone \(state.dns.zone), API \(state.dnsServer.apiURL)")
+        progress("dns: starting PowerDNS on \(state.dns.host):\(state.dns.port), zone \(state.dns.zone), API \(state.dns.apiURL)")
         let record = String(state.dns.record.dropLast(state.dns.zone.count + 1))
-        try await state.dnsServer.start(records: [(record, primary.host, 5)])
+        try await state.dns.start(records: [(record, primary.host, 5)])
 
         try LabConfigFile.render(state).write(toFile: state.configFile, atomically: true, encoding: .utf8)
         progress("config: \(state.configFile)")
@@ -140,9 +140,9 @@ public enum Lab {
             do { try await state.server(node).stop() } catch { failures.append("\(error)") }
             progress("stopped \(node.name)")
         }
-        do { try await state.etcdServer.stop() } catch { failures.append("\(error)") }
+        do { try await state.etcd.stop() } catch { failures.append("\(error)") }
         progress("stopped etcd")
-        do { try await state.dnsServer.stop() } catch { failures.append("\(error)") }
+        do { try await state.dns.stop() } catch { failures.append("\(error)") }
         progress("stopped PowerDNS")
         // Anything else still running from the lab directory (a backend orphaned by a
         // killed postmaster, a restored scratch instance) goes too: `down` leaves nothing.

@@ -18,7 +18,7 @@ enum LabConfigFile {
               rto: 30s
               rpo: 5s
             coordination:
-              endpoints: [\(state.etcdServer.endpoint)]
+              endpoints: [\(state.etcd.endpoint)]
               lease_ttl: 2s
             health:
               interval: 500ms
@@ -47,7 +47,7 @@ enum LabConfigFile {
               providers:
                 - name: lab-pdns
                   type: powerdns
-                  url: \(state.dnsServer.apiURL)
+                  url: \(state.dns.apiURL)
                   zone: \(state.dns.zone)
                   api_key_file: \(state.dns.apiKeyFile)
               records:

@@ -14,27 +14,6 @@ public struct LabState: Codable, Sendable, Equatable {
         public var logFile: String
     }
 
-    public struct Etcd: Codable, Sendable, Equatable {
-        public var host: String
-        public var clientPort: Int
-        public var peerPort: Int
-        public var dataDir: String
-        public var logFile: String
-        public var pidFile: String
-    }
-
-    public struct DNS: Codable, Sendable, Equatable {
-        public var host: String
-        public var port: Int
-        public var apiPort: Int
-        public var zone: String
-        public var record: String
-        public var configDir: String
-        public var logFile: String
-        public var pidFile: String
-        public var apiKeyFile: String
-    }
-
     public struct Agent: Codable, Sendable, Equatable {
         public var region: String
         public var stateDir: String
@@ -48,8 +27,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var configFile: String
     public var backupDir: String
     public var nodes: [Node]
-    public var etcd: Etcd
-    public var dns: DNS
+    public var etcd: EtcdServer
+    public var dns: PowerDNSServer
     /// Agents of the regions that have nodes (empty when the lab was built without them).
     public var agents: [Agent]
 
@@ -75,18 +54,9 @@ public struct LabState: Codable, Sendable, Equatable {
         try PostgresServer(name: node.name, host: node.host, port: node.port, dataDir: node.dataDir, logFile: node.logFile)
     }
 
-    public var etcdServer: EtcdServer {
-        EtcdServer(host: etcd.host, clientPort: etcd.clientPort, peerPort: etcd.peerPort, dataDir: etcd.dataDir, logFile: etcd.logFile, pidFile: etcd.pidFile)
-    }
-
-    public var dnsServer: PowerDNSServer {
-        PowerDNSServer(host: dns.host, port: dns.port, apiPort: dns.apiPort, zone: dns.zone, configDir: dns.configDir,
-                       logFile: dns.logFile, pidFile: dns.pidFile, apiKeyFile: dns.apiKeyFile)
-    }
-
     /// PIDs of every lab server that is running now.
     public func livePIDs() throws -> [Int32] {
-        try nodes.compactMap { try server($0).pid } + agents.compactMap(\.pid) + [etcdServer.pid, dnsServer.pid].compactMap { $0 }
+        try nodes.compactMap { try server($0).pid } + agents.compactMap(\.pid) + [etcd.pid, dns.pid].compactMap { $0 }
     }
 }
 
@@ -125,8 +95,8 @@ public struct LabStatus: Codable, Sendable {
             Node(name: node.name, region: node.region, host: node.host, port: node.port, dataDir: node.dataDir, pid: try state.server(node).pid)
         }
         agents = state.agents.map { Agent(region: $0.region, pid: $0.pid, api: nil) }
-        etcd = Etcd(endpoint: state.etcdServer.endpoint, pid: state.etcdServer.pid)
-        dns = DNS(host: state.dns.host, port: state.dns.port, zone: state.dns.zone, api: state.dnsServer.apiURL, pid: state.dnsServer.pid)
+        etcd = Etcd(endpoint: state.etcd.endpoint, pid: state.etcd.pid)
+        dns = DNS(host: state.dns.host, port: state.dns.port, zone: state.dns.zone, api: state.dns.apiURL, pid: state.dns.pid)
     }
 
     // Explicit nulls: a test reads `pid: null` as "not running", not as a missing field.

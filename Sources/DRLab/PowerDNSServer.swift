@@ -3,11 +3,13 @@ import Foundation
 
 /// The lab's authoritative DNS server: PowerDNS with the sqlite3 backend and its HTTP API
 /// on, serving one zone whose database record points at the primary.
-public struct PowerDNSServer: Sendable {
+public struct PowerDNSServer: Sendable, Codable, Equatable {
     public var host: String
     public var port: Int
     public var apiPort: Int
     public var zone: String
+    /// The database record (fully qualified) that points at the primary.
+    public var record: String
     public var configDir: String
     public var logFile: String
     public var pidFile: String

@@ -36,7 +36,7 @@ extension RealServers {
                 let status = try Lab.status(dir: lab.dir)
                 #expect(status.nodes.allSatisfy { $0.pid != nil })
                 #expect(status.etcd.pid != nil && status.dns.pid != nil)
-                #expect(try await lab.dnsServer.lookup(lab.dns.record) == ["127.0.1.1"])
+                #expect(try await lab.dns.lookup(lab.dns.record) == ["127.0.1.1"])
 
                 // A second `lab up` on a live lab refuses and changes nothing.
                 let before = try String(contentsOfFile: "\(lab.dir)/lab.json", encoding: .utf8)
