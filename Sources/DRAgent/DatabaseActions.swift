@@ -30,10 +30,15 @@ struct DatabaseActions: Sendable {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
         let pgctl = try PostgresBinaries.binary("pg_ctl")
-        let fast = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
-        if fast.status == 0 || fast.stderr.contains("is the server running") { return }
+        // `pg_ctl status` exits 3 when no server runs: already fenced (or crashed) is fine.
+        func stopped() async throws -> Bool {
+            try await CommandRunner.run([pgctl, "-D", dataDir, "status"], as: .forPostgres, check: false).status == 3
+        }
+        if try await stopped() { return }
+        _ = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
+        if try await stopped() { return }
         let immediate = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "immediate", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
-        if immediate.status == 0 || immediate.stderr.contains("is the server running") { return }
+        if try await stopped() { return }
         throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
     }
 

@@ -52,6 +52,7 @@ public actor NodeAgent {
 
     private var now: AgentInstant { AgentInstant(clock.now - started) }
     private var fenceMarker: String { "\(stateDir)/\(node.name).fenced" }
+    private var deadlineFile: String { FencingWatchdog.deadlineFile(stateDir: stateDir, node: node.name) }
 
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
@@ -155,7 +156,10 @@ public actor NodeAgent {
                 log.info("no leader yet")
             }
         }
-        if leader?.node != node.name { leaseBook = nil }
+        if leader?.node != node.name, leaseBook != nil {
+            leaseBook = nil
+            armWatchdog()
+        }
         return true
     }
 
@@ -216,7 +220,7 @@ public actor NodeAgent {
             if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
             leaderLease = nil
             leaseBook = nil
-            watchdog?.cancel()
+            armWatchdog()
             log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
         case .promote(_, let term):
             evidence?.mark("promote issued", at: now)
@@ -229,7 +233,7 @@ public actor NodeAgent {
             FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
             leaseBook = nil
-            watchdog?.cancel()
+            armWatchdog()
             try await database.fence()
         case .follow(_, let leaderName, _):
             guard let target = config.node(named: leaderName)?.node else { return false }
@@ -251,8 +255,11 @@ public actor NodeAgent {
     /// what is known, and etcd counted unreachable — whether to fence.
     private func armWatchdog() {
         watchdog?.cancel()
-        guard let book = leaseBook else { return }
+        // In maintenance nothing is promoted automatically, so there is nothing to guard.
+        guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: deadlineFile) }
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
+        // The same deadline for the watchdog process, which fences if this actor cannot.
+        FencingWatchdog.publish(FencingWatchdog.monotonicNanoseconds() + wait.nanoseconds, to: deadlineFile)
         watchdog = Task { [weak self] in
             try? await Task.sleep(for: max(wait, .zero))
             guard !Task.isCancelled else { return }
@@ -329,6 +336,7 @@ public actor NodeAgent {
     /// fences first, then releases the key. In maintenance (paused) it leaves both alone.
     private func shutdown() async {
         watchdog?.cancel()
+        if paused { FencingWatchdog.publish(nil, to: deadlineFile) }
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
         guard !paused, leader?.node == node.name, let term = leader?.term else { return }
         do {
@@ -336,6 +344,8 @@ public actor NodeAgent {
             try await database.fence()
             _ = try await coordinator.releaseLeadership(node: node.name, term: term)
             if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
+            leaseBook = nil
+            armWatchdog()
             log.notice("shut down: database fenced and leader key released", metadata: ["term": "\(term)"])
         } catch {
             log.critical("shut down without fencing: the leader key stays until its lease expires", metadata: ["error": "\(error)"])

@@ -1,13 +1,17 @@
 import DRCoordination
 import DRCore
 import Dispatch
+import DRSystem
 import Foundation
 import Logging
 
 /// `drctl agent --region R`: one `NodeAgent` loop per node of the region, until SIGTERM
 /// or SIGINT, after which each loop shuts down safely (see `NodeAgent.shutdown`).
 public enum RegionAgent {
-    public static func run(config: ClusterConfig, region name: String, stateDir: String, sourceAddress: String? = nil) async throws {
+    /// - Parameter watchdogCommand: how to start `drctl watchdog` (the executable and its
+    ///   arguments up to the node), one per node; nil runs without the watchdog process.
+    public static func run(config: ClusterConfig, region name: String, stateDir: String, sourceAddress: String? = nil,
+                           watchdogCommand: [String]? = nil) async throws {
         guard let region = config.regions.first(where: { $0.name == name }) else {
             throw AgentError.noNodes(region: name)
         }
@@ -18,6 +22,14 @@ public enum RegionAgent {
             var log = Logger(label: "drctl.agent")
             log[metadataKey: "node"] = "\(node.name)"
             return NodeAgent(config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: log)
+        }
+        if let watchdogCommand {
+            for node in region.nodes {
+                let pid = try ProcessControl.spawnDaemon(
+                    watchdogCommand + ["--node", node.name, "--state-dir", stateDir, "--agent-pid", String(getpid())],
+                    logFile: "\(stateDir)/watchdog-\(node.name).log")
+                try "\(pid)\n".write(toFile: "\(stateDir)/watchdog-\(node.name).pid", atomically: true, encoding: .utf8)
+            }
         }
         let loops = Task {
             await withTaskGroup(of: Void.self) { group in

@@ -54,6 +54,12 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
+    /// Whole nanoseconds, truncated.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// Seconds as a floating-point number, for JSON and arithmetic on budgets.
     public var seconds: Double {
         let (seconds, attoseconds) = components

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRAgent
+import Foundation
 import Logging
 
 struct AgentCommand: AsyncParsableCommand {
@@ -24,10 +25,32 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIExit.badInput("--region: no region named \"\(region)\" in the configuration (regions: \(config.regions.map(\.name).joined(separator: ", ")))")
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let configPath = try options.configPath()
         do {
-            try await RegionAgent.run(config: config, region: region, stateDir: stateDir, sourceAddress: sourceAddress)
+            try await RegionAgent.run(config: config, region: region, stateDir: stateDir, sourceAddress: sourceAddress,
+                                      watchdogCommand: [executable, "watchdog", "--config", configPath])
         } catch {
             throw CLIExit.failed("\(error)")
         }
+    }
+}
+
+/// Started by `drctl agent`, one per node: fences the database if the agent misses its
+/// lease deadline (frozen, stalled, killed). Not meant to be run by hand.
+struct WatchdogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watchdog", abstract: "Fence a node's database when its agent misses the lease deadline.", shouldDisplay: false)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .long) var node: String
+    @Option(name: .long) var stateDir: String
+    @Option(name: .long) var agentPid: Int32
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        guard let entry = config.node(named: node) else { throw CLIExit.badInput("--node: no node named \"\(node)\"") }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        await FencingWatchdog.run(config: config, node: entry.node, stateDir: stateDir, agentPID: agentPid, log: Logger(label: "drctl.watchdog"))
     }
 }

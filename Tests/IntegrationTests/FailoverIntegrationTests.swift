@@ -184,3 +184,33 @@ extension RealServers {
         }
     }
 }
+
+extension RealServers {
+    @Suite("stalled agent in the lab")
+    struct StalledAgentIntegrationTests {
+        @Test func aFrozenPrimaryAgentIsFencedByItsWatchdogBeforeTheStandbyStarts() async throws {
+            try await withLab { lab in
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
+                    _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
+                }
+                _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+                let deadline = ContinuousClock().now + .seconds(12)
+                async let oldAcks = AckRecorder.run(conninfo: pg1.conninfo, table: "w1", until: deadline)
+                async let newAcks = AckRecorder.run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
+                try await Task.sleep(for: .seconds(2))
+                // SIGSTOP the agent: its own timers stop too; only the watchdog process can fence.
+                _ = try Lab.freeze(dir: lab.dir, node: "pg1", true)
+                let (old, new) = await (oldAcks, newAcks)
+                _ = try Lab.freeze(dir: lab.dir, node: "pg1", false)
+
+                let lastOld = try #require(old.last)
+                let firstNew = try #require(new.first, "pg2 must be promoted once pg1's lease expires")
+                #expect(lastOld < firstNew, "the frozen agent's database stopped before the new primary started")
+                let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/watchdog-pg1.log", encoding: .utf8)
+                #expect(log.contains("agent missed its lease deadline"))
+            }
+        }
+    }
+}
