@@ -1,8 +1,12 @@
 import DRSystem
 import Foundation
 
-/// The lab's single etcd member: production runs 3 or 5 across regions, the lab one.
+/// One etcd member. The lab runs one by default, or a cluster of 3 or 5 (as production
+/// does across regions) with `lab up --etcd-members N`.
 public struct EtcdServer: Sendable, Codable, Equatable {
+    public var name: String = "lab"
+    /// `--initial-cluster`: every member's `name=peerURL`; just this one when alone.
+    public var initialCluster: String? = nil
     public var host: String
     public var clientPort: Int
     public var peerPort: Int
@@ -28,19 +32,45 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     }
 
     public var endpoint: String { "http://\(host):\(clientPort)" }
+    public var peerURL: String { "http://\(host):\(peerPort)" }
+
+    /// Members that form one cluster, named e1…eN, with their `initialCluster` set.
+    public static func cluster(_ members: [EtcdServer]) -> [EtcdServer] {
+        let named = members.enumerated().map { index, member in
+            var copy = member
+            copy.name = "e\(index + 1)"
+            return copy
+        }
+        let initial = named.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        return named.map { member in
+            var copy = member
+            copy.initialCluster = initial
+            return copy
+        }
+    }
 
     public var pid: Int32? { PIDFile.read(pidFile) }
 
     public func start() async throws {
-        let peer = "http://\(host):\(peerPort)"
+        try launch()
+        try await waitUntilHealthy()
+    }
+
+    /// Starts the process without waiting: members of a cluster only become healthy once
+    /// a quorum of them runs, so all are launched before any is waited for.
+    func launch() throws {
         let pid = try ProcessControl.spawnDaemon([
-            "etcd", "--name", "lab", "--data-dir", dataDir,
+            "etcd", "--name", name, "--data-dir", dataDir,
             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", "lab=\(peer)", "--initial-cluster-state", "new",
-            "--initial-cluster-token", "drctl-lab-\(clientPort)",
+            "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+            "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)", "--initial-cluster-state", "new",
+            // Every member must present the same token; peer ports make it unique per lab.
+            "--initial-cluster-token", "drctl-lab-" + String((initialCluster ?? peerURL).utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }, radix: 16),
         ], logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
+    }
+
+    func waitUntilHealthy() async throws {
         try await Readiness.wait(for: "etcd on \(endpoint)", log: logFile, pid: pid) {
             guard PortAllocator.isListening(host, clientPort) else { return false }
             let health = try await CommandRunner.run(["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s", "endpoint", "health"],

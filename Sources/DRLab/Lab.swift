@@ -16,7 +16,10 @@ public enum Lab {
     @discardableResult
     /// - Parameter agentBinary: the `drctl` executable whose `agent` command runs each
     ///   region's agent; nil builds the lab without agents (nothing then fails over).
-    public static func up(dir rawDir: String, agentBinary: String?, progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
+    /// - Parameter etcdMembers: 1, 3 or 5 etcd members on loopback.
+    public static func up(dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1,
+                          progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
+        guard [1, 3, 5].contains(etcdMembers) else { throw LabError.io("--etcd-members must be 1, 3 or 5, found \(etcdMembers)") }
         let dir = absolute(rawDir)
         if FileManager.default.fileExists(atPath: LabState.file(in: dir)) {
             let state = try LabState.load(dir: dir)
@@ -26,7 +29,7 @@ public enum Lab {
         for program in ["etcd", "etcdctl", "pdns_server", "pdnsutil", "sqlite3", "dig"] { _ = try CommandRunner.resolve(program) }
         _ = try PostgresBinaries.directory()
 
-        let state = try plan(dir: dir, withAgents: agentBinary != nil)
+        let state = try plan(dir: dir, withAgents: agentBinary != nil, etcdMembers: etcdMembers)
         do {
             try await build(state, progress: progress)
             if let agentBinary { try await LabAgents.start(state, binary: agentBinary, progress: progress) }
@@ -40,7 +43,7 @@ public enum Lab {
 
     /// Chooses addresses, free ports and paths. Region k listens on 127.0.k.1 so that a
     /// DNS answer shows which region serves.
-    static func plan(dir: String, withAgents: Bool) throws -> LabState {
+    static func plan(dir: String, withAgents: Bool, etcdMembers: Int = 1) throws -> LabState {
         var taken = Set<Int>()
         func port(_ host: String) throws -> Int {
             let chosen = try PortAllocator.freePort(on: host, avoiding: taken)
@@ -51,8 +54,12 @@ public enum Lab {
             LabState.Node(name: name, region: region, host: host, port: try port(host),
                           dataDir: "\(dir)/\(region)/\(name)/data", logFile: "\(dir)/\(region)/\(name)/postgres.log")
         }
-        let etcd = EtcdServer(host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
-                                 dataDir: "\(dir)/etcd/data", logFile: "\(dir)/etcd/etcd.log", pidFile: "\(dir)/etcd/etcd.pid")
+        let members = try (1...etcdMembers).map { index in
+            let sub = etcdMembers == 1 ? "etcd" : "etcd/e\(index)"
+            return EtcdServer(host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
+                              dataDir: "\(dir)/\(sub)/data", logFile: "\(dir)/\(sub)/etcd.log", pidFile: "\(dir)/\(sub)/etcd.pid")
+        }
+        let etcd = etcdMembers == 1 ? members : EtcdServer.cluster(members)
         let dns = PowerDNSServer(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
                                  record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
                                pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
@@ -66,8 +73,11 @@ public enum Lab {
 
     private static func build(_ state: LabState, progress: @Sendable (String) -> Void) async throws {
         let fm = FileManager.default
-        for sub in ["region1/pg1", "region2/pg2", "region3/backups", "etcd", "dns", "secrets"] {
+        for sub in ["region1/pg1", "region2/pg2", "region3/backups", "dns", "secrets"] {
             try fm.createDirectory(atPath: "\(state.dir)/\(sub)", withIntermediateDirectories: true)
+        }
+        for member in state.etcd {
+            try fm.createDirectory(atPath: (member.logFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         }
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: "\(state.dir)/secrets")
         // lab.json first: from here on, `lab down` can clean up whatever gets started.
@@ -89,8 +99,9 @@ public enum Lab {
         try await waitForStreaming(primary: primary, standby: standby.name, log: standby.logFile)
 
         progress("region3: cold region, backup repository \(state.backupDir)")
-        progress("etcd: starting on \(state.etcd.endpoint)")
-        try await state.etcd.start()
+        progress("etcd: starting \(state.etcd.count) member(s) on \(state.etcd.map(\.endpoint).joined(separator: ", "))")
+        for member in state.etcd { try member.launch() }
+        for member in state.etcd { try await member.waitUntilHealthy() }
 
         progress("dns: starting PowerDNS on \(state.dns.host):\(state.dns.port), zone \(state.dns.zone), API \(state.dns.apiURL)")
         let record = String(state.dns.record.dropLast(state.dns.zone.count + 1))
@@ -140,7 +151,9 @@ public enum Lab {
             do { try await state.server(node).stop() } catch { failures.append("\(error)") }
             progress("stopped \(node.name)")
         }
-        do { try await state.etcd.stop() } catch { failures.append("\(error)") }
+        for member in state.etcd {
+            do { try await member.stop() } catch { failures.append("\(error)") }
+        }
         progress("stopped etcd")
         do { try await state.dns.stop() } catch { failures.append("\(error)") }
         progress("stopped PowerDNS")

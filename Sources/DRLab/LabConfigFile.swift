@@ -18,7 +18,7 @@ enum LabConfigFile {
               rto: 30s
               rpo: 5s
             coordination:
-              endpoints: [\(state.etcd.endpoint)]
+              endpoints: [\(state.etcd.map(\.endpoint).joined(separator: ", "))]
               lease_ttl: 2s
             health:
               interval: 500ms

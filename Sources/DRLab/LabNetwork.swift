@@ -24,11 +24,12 @@ enum LabNetwork {
         }
         let table = tableName(state, region)
         let databases = state.nodes.map { "\($0.host) . \($0.port)" }.joined(separator: ", ")
+        let etcd = state.etcd.flatMap { ["\($0.host) . \($0.clientPort)", "\($0.host) . \($0.peerPort)"] }.joined(separator: ", ")
         let rules = """
             table inet \(table) {
               chain out {
                 type filter hook output priority 0; policy accept;
-                ip saddr \(address) ip daddr \(state.etcd.host) tcp dport { \(state.etcd.clientPort), \(state.etcd.peerPort) } drop
+                ip saddr \(address) ip daddr . tcp dport { \(etcd) } drop
                 meta skuid "postgres" ip daddr . tcp dport { \(databases) } ct mark set 0x2a
                 ct mark 0x2a drop
               }

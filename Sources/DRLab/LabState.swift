@@ -27,7 +27,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var configFile: String
     public var backupDir: String
     public var nodes: [Node]
-    public var etcd: EtcdServer
+    /// The etcd members (one, or a cluster of 3 or 5).
+    public var etcd: [EtcdServer]
     public var dns: PowerDNSServer
     /// Agents of the regions that have nodes (empty when the lab was built without them).
     public var agents: [Agent]
@@ -56,7 +57,7 @@ public struct LabState: Codable, Sendable, Equatable {
 
     /// PIDs of every lab server that is running now.
     public func livePIDs() throws -> [Int32] {
-        try nodes.compactMap { try server($0).pid } + agents.compactMap(\.pid) + [etcd.pid, dns.pid].compactMap { $0 }
+        try nodes.compactMap { try server($0).pid } + agents.compactMap(\.pid) + etcd.compactMap(\.pid) + [dns.pid].compactMap { $0 }
     }
 }
 
@@ -85,7 +86,9 @@ public struct LabStatus: Codable, Sendable {
     public var config: String
     public var nodes: [Node]
     public var agents: [Agent]
+    /// The first member, in the shape DESIGN.md gives; all of them in `etcdMembers`.
     public var etcd: Etcd
+    public var etcdMembers: [Etcd]
     public var dns: DNS
 
     public init(_ state: LabState) throws {
@@ -95,7 +98,8 @@ public struct LabStatus: Codable, Sendable {
             Node(name: node.name, region: node.region, host: node.host, port: node.port, dataDir: node.dataDir, pid: try state.server(node).pid)
         }
         agents = state.agents.map { Agent(region: $0.region, pid: $0.pid, api: nil) }
-        etcd = Etcd(endpoint: state.etcd.endpoint, pid: state.etcd.pid)
+        etcdMembers = state.etcd.map { Etcd(endpoint: $0.endpoint, pid: $0.pid) }
+        etcd = etcdMembers[0]
         dns = DNS(host: state.dns.host, port: state.dns.port, zone: state.dns.zone, api: state.dns.apiURL, pid: state.dns.pid)
     }
 
@@ -107,9 +111,10 @@ public struct LabStatus: Codable, Sendable {
         try c.encode(nodes, forKey: .nodes)
         try c.encode(agents, forKey: .agents)
         try c.encode(etcd, forKey: .etcd)
+        try c.encode(etcdMembers, forKey: .etcdMembers)
         try c.encode(dns, forKey: .dns)
     }
-    enum CodingKeys: String, CodingKey { case dir, config, nodes, agents, etcd, dns }
+    enum CodingKeys: String, CodingKey { case dir, config, nodes, agents, etcd, etcdMembers = "etcd_members", dns }
 }
 
 extension LabStatus.Node {

@@ -18,13 +18,13 @@ struct LabStatusCommand: AsyncParsableCommand {
             let pid = { (pid: Int32?) in pid.map { "running (pid \($0))" } ?? "NOT RUNNING" }
             var rows = status.nodes.map { [$0.region, "postgres \($0.name)", "\($0.host):\($0.port)", pid($0.pid)] }
             rows += status.agents.map { [$0.region, "agent", "-", pid($0.pid)] }
-            rows.append(["-", "etcd", status.etcd.endpoint, pid(status.etcd.pid)])
+            rows += status.etcdMembers.map { ["-", "etcd", $0.endpoint, pid($0.pid)] }
             rows.append(["-", "powerdns \(status.dns.zone)", "\(status.dns.host):\(status.dns.port), api \(status.dns.api)", pid(status.dns.pid)])
             print("lab \(status.dir)  config \(status.config)\n")
             print(TextTable.render(["REGION", "SERVER", "LISTENS", "PROCESS"], rows))
         }
         let allRunning = status.nodes.allSatisfy { $0.pid != nil } && status.agents.allSatisfy { $0.pid != nil }
-            && status.etcd.pid != nil && status.dns.pid != nil
+            && status.etcdMembers.allSatisfy { $0.pid != nil } && status.dns.pid != nil
         if !allRunning { throw CLIExit.unhealthy }
     }
 }

@@ -9,10 +9,13 @@ struct LabUp: AsyncParsableCommand {
 
     @OptionGroup var lab: LabDirOption
 
+    @Option(name: .long, help: "etcd members: 1, or a cluster of 3 or 5 (as production runs across regions).")
+    var etcdMembers: Int = 1
+
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, progress: printProgress) }
+        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers, progress: printProgress) }
         print("""
 
             lab is up in \(state.dir)

@@ -2,6 +2,7 @@ import DRCoordination
 import DRCore
 import DRLab
 import DRPostgres
+import DRSystem
 import Foundation
 import Testing
 
@@ -210,6 +211,36 @@ extension RealServers {
                 #expect(lastOld < firstNew, "the frozen agent's database stopped before the new primary started")
                 let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/watchdog-pg1.log", encoding: .utf8)
                 #expect(log.contains("agent missed its lease deadline"))
+            }
+        }
+    }
+}
+
+extension RealServers {
+    @Suite("three-member etcd in the lab")
+    struct EtcdClusterIntegrationTests {
+        @Test func losingAnEtcdMemberCausesNoFailover() async throws {
+            try await withLab(etcdMembers: 3) { lab in
+                #expect(lab.etcd.count == 3)
+                let config = try lab.config()
+                #expect(config.coordination.endpoints.count == 3)
+                let etcd = try EtcdCoordinator.forConfig(config)
+                let before = try #require(try await etcd.leader())
+                #expect(before.node == "pg1")
+
+                // The first endpoint is the one every agent tries first.
+                let victim = try #require(lab.etcd[0].pid)
+                kill(victim, SIGKILL)
+                #expect(await ProcessControl.waitForExit(victim, within: .seconds(5)))
+                try await Task.sleep(for: .seconds(6))  // three lease TTLs
+
+                #expect(try await etcd.leader() == before, "same leader, same term: no failover")
+                #expect(try await etcd.history().isEmpty)
+                let report = try await lab.status()
+                #expect(report.nodes.first { $0.name == "pg1" }?.role == .primary)
+                #expect(report.nodes.first { $0.name == "pg2" }?.role == .standby)
+                let status = try Lab.status(dir: lab.dir)
+                #expect(status.etcdMembers.map { $0.pid == nil } == [true, false, false])
             }
         }
     }
