@@ -185,14 +185,15 @@ public actor NodeAgent {
     private func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
         switch action {
         case .renewLease(let term):
-            guard let lease = leaderLease else {
-                // Leadership found at start-up without our lease id (agent restarted):
-                // let it lapse; the rules will fence or re-acquire.
-                log.warning("holding the leader key without its lease id; not renewing", metadata: ["term": "\(term)"])
+            // After an agent restart the key still names this node: adopt its lease (etcd
+            // leases are renewable by id from any client) instead of letting it lapse.
+            guard let lease = leaderLease ?? leader?.lease, lease != 0 else {
+                log.warning("holding the leader key without a lease to renew", metadata: ["term": "\(term)"])
                 return false
             }
             let sentAt = now
             let ttl = try await coordinator.keepAlive(lease: lease)
+            leaderLease = lease
             leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
             armWatchdog()
         case .acquireLeadership(let reason):

@@ -12,12 +12,7 @@ enum LabAgents {
         let config = try ConfigLoader.load(yaml: text, file: state.configFile)
         let coordinator = try EtcdCoordinator.forConfig(config)
         for (index, agent) in state.agents.enumerated() {
-            try FileManager.default.createDirectory(atPath: agent.stateDir, withIntermediateDirectories: true)
-            let pid = try ProcessControl.spawnDaemon(
-                [binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir,
-                 "--source-address", regionAddress(agent.region, state)],
-                logFile: agent.logFile)
-            try PIDFile.write(pid, to: agent.pidFile)
+            let pid = try launch(agent, state, binary: binary)
             progress("\(agent.region): agent started (pid \(pid), log \(agent.logFile))")
             if index == 0 {
                 let primary = state.nodes.first { $0.region == agent.region }?.name
@@ -26,6 +21,16 @@ enum LabAgents {
                 }
             }
         }
+    }
+
+    static func launch(_ agent: LabState.Agent, _ state: LabState, binary: String) throws -> Int32 {
+        try FileManager.default.createDirectory(atPath: agent.stateDir, withIntermediateDirectories: true)
+        let pid = try ProcessControl.spawnDaemon(
+            [binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir,
+             "--source-address", regionAddress(agent.region, state)],
+            logFile: agent.logFile)
+        try PIDFile.write(pid, to: agent.pidFile)
+        return pid
     }
 
     static func regionAddress(_ region: String, _ state: LabState) -> String {
@@ -67,6 +72,14 @@ enum LabAgents {
 }
 
 extension Lab {
+    /// Starts a region's agent again (after `lab kill` or a crash); refuses while it runs.
+    public static func startAgent(dir: String, region: String, binary: String) throws -> Int32 {
+        let state = try LabState.load(dir: absolute(dir))
+        guard let agent = state.agents.first(where: { $0.region == region }) else { throw LabError.io("no agent for region \(region)") }
+        if let pid = agent.pid { throw LabError.io("the agent of \(region) is running (pid \(pid))") }
+        return try LabAgents.launch(agent, state, binary: binary)
+    }
+
     public static func kill(dir: String, node: String) async throws -> [Int32] {
         try await LabAgents.kill(LabState.load(dir: absolute(dir)), node: node)
     }

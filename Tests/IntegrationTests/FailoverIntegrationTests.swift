@@ -245,3 +245,23 @@ extension RealServers {
         }
     }
 }
+
+extension RealServers {
+    @Suite("agent restart in the lab")
+    struct AgentRestartIntegrationTests {
+        @Test func aRestartedPrimaryAgentAdoptsItsLeaseWithoutAFailover() async throws {
+            try await withLab { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let before = try #require(try await etcd.leader())
+                let agent = try #require(lab.agents.first { $0.region == "region1" }?.pid)
+                kill(agent, SIGKILL)
+                #expect(await ProcessControl.waitForExit(agent, within: .seconds(5)))
+                _ = try Lab.startAgent(dir: lab.dir, region: "region1", binary: try DrctlBinary.path())
+                try await Task.sleep(for: .seconds(6))  // three lease TTLs
+                #expect(try await etcd.leader() == before, "same holder, same term")
+                #expect(try await etcd.history().isEmpty)
+                #expect(try await lab.status().nodes.first { $0.name == "pg1" }?.role == .primary)
+            }
+        }
+    }
+}
