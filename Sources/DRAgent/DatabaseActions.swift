@@ -42,6 +42,16 @@ struct DatabaseActions: Sendable {
         throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
     }
 
+    /// Commits wait for any one of `standbys`; none makes the primary asynchronous, so a
+    /// lost standby never blocks writes for longer than one agent loop.
+    func setSynchronousStandbys(_ standbys: [String]) async throws {
+        let value = SynchronousStandbyNames.format(standbys)
+        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
+            _ = try await session.query("ALTER SYSTEM SET synchronous_standby_names = '\(value.replacing("'", with: "''"))'")
+            _ = try await session.query("SELECT pg_reload_conf()")
+        }
+    }
+
     /// Points this standby's WAL receiver at `leader` through a replication slot named
     /// after this node, created on the leader if missing, so the leader keeps the WAL this
     /// standby still needs. PostgreSQL 13+ applies both settings on reload.

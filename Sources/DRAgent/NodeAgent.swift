@@ -102,6 +102,7 @@ public actor NodeAgent {
             local.state = .primary
             local.timeline = state.timeline
             local.lsn = state.currentLSN
+            local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
         case .standby(let state):
             local.state = .standby
             local.timeline = state.timeline
@@ -236,6 +237,9 @@ public actor NodeAgent {
             leaseBook = nil
             armWatchdog()
             try await database.fence()
+        case .setSynchronousStandbys(let standbys, _):
+            try await database.setSynchronousStandbys(standbys)
+            log.notice("synchronous standbys set", metadata: ["standbys": "\(standbys)"])
         case .follow(_, let leaderName, _):
             guard let target = config.node(named: leaderName)?.node else { return false }
             try await database.follow(target)

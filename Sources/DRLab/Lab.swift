@@ -17,7 +17,8 @@ public enum Lab {
     /// - Parameter agentBinary: the `drctl` executable whose `agent` command runs each
     ///   region's agent; nil builds the lab without agents (nothing then fails over).
     /// - Parameter etcdMembers: 1, 3 or 5 etcd members on loopback.
-    public static func up(dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1,
+    /// - Parameter synchronous: the config's `failover.synchronous` (commits wait for a standby).
+    public static func up(dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1, synchronous: Bool = false,
                           progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
         guard [1, 3, 5].contains(etcdMembers) else { throw LabError.io("--etcd-members must be 1, 3 or 5, found \(etcdMembers)") }
         let dir = absolute(rawDir)
@@ -29,7 +30,8 @@ public enum Lab {
         for program in ["etcd", "etcdctl", "pdns_server", "pdnsutil", "sqlite3", "dig"] { _ = try CommandRunner.resolve(program) }
         _ = try PostgresBinaries.directory()
 
-        let state = try plan(dir: dir, withAgents: agentBinary != nil, etcdMembers: etcdMembers)
+        var state = try plan(dir: dir, withAgents: agentBinary != nil, etcdMembers: etcdMembers)
+        state.synchronous = synchronous
         do {
             try await build(state, progress: progress)
             if let agentBinary { try await LabAgents.start(state, binary: agentBinary, progress: progress) }

@@ -28,6 +28,7 @@ enum LabConfigFile {
               promotion_timeout: 10s
               dns_update_timeout: 5s
               cooldown: 1m
+              synchronous: \(state.synchronous)
             regions:
               - name: region1
                 role: primary

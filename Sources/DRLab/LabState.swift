@@ -32,6 +32,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var dns: PowerDNSServer
     /// Agents of the regions that have nodes (empty when the lab was built without them).
     public var agents: [Agent]
+    /// Whether the config asks the leader to manage synchronous replication.
+    public var synchronous: Bool = false
 
     static func file(in dir: String) -> String { "\(dir)/lab.json" }
 

@@ -66,7 +66,8 @@ public struct NodeProbe: Sendable {
         // pg_control_checkpoint() would lag behind a promotion until the next checkpoint.
         let position = try await connection.query("""
             SELECT pg_current_wal_lsn()::text AS lsn,
-                   ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline
+                   ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline,
+                   current_setting('synchronous_standby_names') AS sync_names
             """).single()
         let replication = try await connection.query("""
             SELECT application_name, client_addr::text AS client_addr, state, sync_state,
@@ -79,7 +80,7 @@ public struct NodeProbe: Sendable {
                         ELSE extract(epoch FROM greatest(flush_lag, now() - reply_time))::float8 END AS seconds_behind
             FROM pg_stat_replication ORDER BY application_name
             """)
-        return PrimaryState(
+        var state = PrimaryState(
             serverVersion: version, timeline: try position.int("timeline"), currentLSN: try position.lsn("lsn"),
             replication: try replication.rows.map { row throws(PGError) in
                 var connection = ReplicationConnection(
@@ -95,6 +96,8 @@ public struct NodeProbe: Sendable {
                 return connection
             },
             slots: slots)
+        state.synchronousStandbyNames = try position.string("sync_names")
+        return state
     }
 
     private func readStandby(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> StandbyState {

@@ -12,10 +12,13 @@ struct LabUp: AsyncParsableCommand {
     @Option(name: .long, help: "etcd members: 1, or a cluster of 3 or 5 (as production runs across regions).")
     var etcdMembers: Int = 1
 
+    @Flag(name: .long, help: "Synchronous replication managed by the leader: a failover loses no acknowledged commit.")
+    var synchronous = false
+
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers, progress: printProgress) }
+        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers, synchronous: synchronous, progress: printProgress) }
         print("""
 
             lab is up in \(state.dir)

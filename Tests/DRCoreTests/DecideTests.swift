@@ -108,11 +108,34 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin: #expect(action.term != nil)
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys: #expect(action.term != nil)
                 case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
         }
+    }
+
+    @Test func synchronousLeaderKeepsItsHealthyStandbysSynchronous() {
+        var policy = Self.policy
+        policy.synchronous = true
+        let healthy = decide(Self.primaryView(), policy: policy, now: .seconds(10))
+        #expect(healthy.actions == [.renewLease(term: 7), .setSynchronousStandbys(["b"], term: 7)])
+        var settled = Self.primaryView()
+        settled.local.synchronousStandbys = ["b"]
+        #expect(decide(settled, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "already set: nothing to change")
+        settled.members = [Self.member("a", .primary), Self.member("b", healthy: false)]
+        #expect(decide(settled, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7), .setSynchronousStandbys([], term: 7)],
+                "a lost standby is dropped so writes do not block")
+        #expect(decide(Self.primaryView(), policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "asynchronous: untouched")
+    }
+
+    @Test func synchronousStandbyNamesRoundTrip() {
+        #expect(SynchronousStandbyNames.format([]) == "")
+        #expect(SynchronousStandbyNames.format(["pg2", "pg3"]) == "ANY 1 (\"pg2\", \"pg3\")")
+        #expect(SynchronousStandbyNames.parse(SynchronousStandbyNames.format(["b", "a"])) == ["a", "b"])
+        #expect(SynchronousStandbyNames.parse("FIRST 2 (s1, s2)") == ["s1", "s2"])
+        #expect(SynchronousStandbyNames.parse("s2, s1") == ["s1", "s2"])
+        #expect(SynchronousStandbyNames.parse("") == [])
     }
 
     @Test func autoRejoinRejoinsAFencedOldPrimary() {

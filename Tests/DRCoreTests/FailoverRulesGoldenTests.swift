@@ -11,7 +11,7 @@ import Testing
         fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).
         leader-database-failed: The leader's own database failed N checks in a row: fence it, then release the key at once (the fast path).
         leader-promotes: A standby that won the leader key promotes itself under that term.
-        leader-renews: The leader keeps its lease while its database is up or failing below the threshold.
+        leader-renews: The leader keeps its lease while its database is up or failing below the threshold, and with synchronous on keeps its healthy standbys synchronous.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
         standby-follows-leader: While a leader exists, a standby streams from it and does nothing else.

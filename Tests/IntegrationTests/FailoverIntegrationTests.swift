@@ -265,3 +265,55 @@ extension RealServers {
         }
     }
 }
+
+extension RealServers {
+    @Suite("synchronous replication in the lab")
+    struct SynchronousIntegrationTests {
+        @Test func withASynchronousStandbyAFailoverUnderLoadLosesNoAcknowledgedCommit() async throws {
+            try await withLab(synchronous: true) { lab in
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE acked (id int PRIMARY KEY)")
+                }
+                let synchronous = try await eventually(within: .seconds(15)) {
+                    try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                        try await session.query("SELECT 1 FROM pg_stat_replication WHERE application_name = 'pg2' AND sync_state = 'quorum'").rows.count == 1
+                    }
+                }
+                #expect(synchronous, "the leader makes its healthy standby synchronous")
+
+                // Writes through a multi-host client, as an application would, recording each acknowledged id.
+                let writer = "host=\(pg1.host),\(pg2.host) port=\(pg1.port),\(pg2.port) user=postgres dbname=postgres target_session_attrs=read-write"
+                let clock = ContinuousClock()
+                let end = clock.now + .seconds(12)
+                async let acknowledged: [Int] = {
+                    var ids: [Int] = [], next = 0
+                    while clock.now < end {
+                        _ = try? await PGConnection.withSession(node: "writer", conninfo: writer, connectTimeout: .seconds(1), statementTimeout: .seconds(2)) { session in
+                            while clock.now < end {
+                                next += 1
+                                _ = try await session.query("INSERT INTO acked VALUES ($1)", [String(next)])
+                                ids.append(next)
+                            }
+                            return true
+                        }
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                    return ids
+                }()
+                try await Task.sleep(for: .seconds(2))
+                _ = try await Lab.kill(dir: lab.dir, node: "pg1")
+                let ids = await acknowledged
+
+                let afterKill = ids.count
+                #expect(afterKill > 0)
+                let present = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    Set(try await session.query("SELECT id FROM acked").rows.map { try $0.int("id") })
+                }
+                let lost = ids.filter { !present.contains($0) }
+                #expect(lost.isEmpty, "acknowledged but lost: \(lost.prefix(10))")
+                #expect(try await lab.status().nodes.first { $0.name == "pg2" }?.role == .primary)
+            }
+        }
+    }
+}

@@ -159,6 +159,9 @@ public struct FailoverConfig: Sendable, Equatable {
     public var cooldown: Duration
     /// Rejoin a returning old primary as a standby without an operator.
     public var autoRejoin: Bool
+    /// Synchronous replication managed by the leader: commits wait for one healthy
+    /// standby, and a lost standby is dropped from the set so writes never block on it.
+    public var synchronous: Bool = false
 }
 
 public enum DNSProviderKind: String, Sendable, Equatable, CaseIterable {

@@ -211,13 +211,16 @@ public enum ConfigLoader {
     private static func parseFailover(_ field: YAMLField) -> FailoverConfig? {
         let defaults = FailoverConfig(promotionTimeout: .seconds(10), dnsUpdateTimeout: .seconds(10), cooldown: .seconds(300), autoRejoin: false)
         guard field.isPresent else { return defaults }
-        guard let object = field.object(keys: ["promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin"]) else { return nil }
+        guard let object = field.object(keys: ["promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous"]) else { return nil }
         let promotion = object["promotion_timeout"].duration(default: defaults.promotionTimeout, in: .seconds(1)...(.seconds(3600)))
         let dns = object["dns_update_timeout"].duration(default: defaults.dnsUpdateTimeout, in: .seconds(1)...(.seconds(3600)))
         let cooldown = object["cooldown"].duration(default: defaults.cooldown, in: .zero...(.seconds(86400)))
         let rejoin = object["auto_rejoin"].bool(default: defaults.autoRejoin)
-        guard let promotion, let dns, let cooldown, let rejoin else { return nil }
-        return FailoverConfig(promotionTimeout: promotion, dnsUpdateTimeout: dns, cooldown: cooldown, autoRejoin: rejoin)
+        let synchronous = object["synchronous"].bool(default: false)
+        guard let promotion, let dns, let cooldown, let rejoin, let synchronous else { return nil }
+        var failover = FailoverConfig(promotionTimeout: promotion, dnsUpdateTimeout: dns, cooldown: cooldown, autoRejoin: rejoin)
+        failover.synchronous = synchronous
+        return failover
     }
 
     private static func parseBackup(_ field: YAMLField) -> Optional<BackupConfig?> {

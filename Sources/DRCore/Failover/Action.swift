@@ -13,6 +13,8 @@ public enum Action: Sendable, Equatable {
     /// Stop this node's database so that it cannot accept writes. `term` is nil when the
     /// agent has lost (or never had) leadership: fencing is always allowed.
     case fence(node: String, reason: String)
+    /// Make commits on this primary wait for one of `standbys` (none: asynchronous).
+    case setSynchronousStandbys(_ standbys: [String], term: Int64)
     /// Point this standby at the leader.
     case follow(node: String, leader: String, term: Int64)
     /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
@@ -25,7 +27,7 @@ public enum Action: Sendable, Equatable {
     /// The term an executor must check, nil for actions that are safe in any term.
     public var term: Int64? {
         switch self {
-        case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term),
+        case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term),
              .follow(_, _, let term), .rejoin(_, _, let term):
             term
         case .acquireLeadership, .fence, .holdForOperator, .alert:

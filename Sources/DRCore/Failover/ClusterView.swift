@@ -70,6 +70,8 @@ public struct LocalDatabase: Sendable, Equatable {
     public var sinceLastPrimaryContact: Duration?
     public var tags: Set<NodeTag>
     public var priority: Int
+    /// Primary: the standbys named in `synchronous_standby_names`, sorted.
+    public var synchronousStandbys: [String] = []
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 sinceLastPrimaryContact: Duration? = nil, tags: Set<NodeTag> = [], priority: Int = 100) {
@@ -121,6 +123,8 @@ public struct FailoverPolicy: Sendable, Equatable {
     /// How long a candidate waits for a better-placed one before going itself.
     public var betterCandidateWait: Duration
     public var autoRejoin: Bool
+    /// The leader keeps `synchronous_standby_names` to its healthy standbys.
+    public var synchronous: Bool = false
 
     public init(failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
                 betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false) {
@@ -135,5 +139,6 @@ public struct FailoverPolicy: Sendable, Equatable {
     public init(_ config: ClusterConfig) {
         self.init(failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
                   fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
+        synchronous = config.failover.synchronous
     }
 }

@@ -55,9 +55,14 @@ extension FailoverRule {
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
             return [.promote(node: input.me, term: term)]
         },
-        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold.") { input in
+        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, and with synchronous on keeps its healthy standbys synchronous.") { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
-            return [.renewLease(term: term)]
+            var actions: [Action] = [.renewLease(term: term)]
+            if input.policy.synchronous, input.local.state == .primary {
+                let healthy = input.view.members.filter { $0.name != input.me && $0.role == .standby && $0.healthy }.map(\.name).sorted()
+                if healthy != input.local.synchronousStandbys { actions.append(.setSynchronousStandbys(healthy, term: term)) }
+            }
+            return actions
         },
         FailoverRule(id: "foreign-primary-fences", summary: "A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.") { input in
             guard input.local.state == .primary else { return nil }

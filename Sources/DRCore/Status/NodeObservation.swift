@@ -26,6 +26,8 @@ public struct PrimaryState: Sendable, Equatable {
     public var currentLSN: LSN
     public var replication: [ReplicationConnection]
     public var slots: [ReplicationSlot]
+    /// `synchronous_standby_names` as set.
+    public var synchronousStandbyNames: String = ""
 
     public init(serverVersion: Int, timeline: Int, currentLSN: LSN, replication: [ReplicationConnection], slots: [ReplicationSlot]) {
         self.serverVersion = serverVersion
