@@ -4,7 +4,7 @@ LAB_DIR ?= .lab
 DRCTL = .build/debug/drctl
 PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
 
-.PHONY: setup build test unit demo bench lab-up lab-down clean
+.PHONY: setup build test unit demo bench soak lab-up lab-down clean
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -52,6 +52,10 @@ demo: build
 bench: build
 	bash bench/run.sh
 	bash bench/failover.sh
+
+# Ten minutes of etcd stalls and health-check flaps that must cause no failover.
+soak: build
+	bash bench/soak.sh
 
 lab-up: build
 	$(DRCTL) lab up --dir $(LAB_DIR)
