@@ -35,8 +35,8 @@ public actor NodeAgent {
     private var lastHold: String?
     private var evidence: EvidenceRecorder?
     private var lastLocal: LocalDatabase?
-    /// Fires at the lease deadline unless a renewal re-arms it first (see `armWatchdog`).
-    private var watchdog: Task<Void, Never>?
+    /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
+    private var deadlineTimer: Task<Void, Never>?
 
     public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger) {
         self.config = config
@@ -80,6 +80,7 @@ public actor NodeAgent {
                 lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
                 lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
             let decision = decide(view, policy: policy, now: now)
+            if !decision.actions.contains(where: { if case .holdForOperator = $0 { true } else { false } }) { lastHold = nil }
             let wonLeadership = await execute(decision, local: local)
             if !wonLeadership { break }
         }
@@ -159,7 +160,7 @@ public actor NodeAgent {
         }
         if leader?.node != node.name, leaseBook != nil {
             leaseBook = nil
-            armWatchdog()
+            armLeaseDeadline()
         }
         return true
     }
@@ -196,7 +197,7 @@ public actor NodeAgent {
             let ttl = try await coordinator.keepAlive(lease: lease)
             leaderLease = lease
             leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
-            armWatchdog()
+            armLeaseDeadline()
         case .acquireLeadership(let reason):
             let sentAt = now
             let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
@@ -205,7 +206,7 @@ public actor NodeAgent {
                 leaderLease = lease
                 leader = record
                 leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
-                armWatchdog()
+                armLeaseDeadline()
                 lastTermSeen = record.term
                 log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
                 if local.state == .standby {
@@ -222,7 +223,7 @@ public actor NodeAgent {
             if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
             leaderLease = nil
             leaseBook = nil
-            armWatchdog()
+            armLeaseDeadline()
             log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
         case .promote(_, let term):
             evidence?.mark("promote issued", at: now)
@@ -235,7 +236,7 @@ public actor NodeAgent {
             FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
             leaseBook = nil
-            armWatchdog()
+            armLeaseDeadline()
             try await database.fence()
         case .setSynchronousStandbys(let standbys, _):
             try await database.setSynchronousStandbys(standbys)
@@ -258,14 +259,14 @@ public actor NodeAgent {
     /// late by a slow etcd call, and by then the lease may have expired in etcd and a
     /// standby been promoted. So a timer fires at the deadline and asks `decide` — with
     /// what is known, and etcd counted unreachable — whether to fence.
-    private func armWatchdog() {
-        watchdog?.cancel()
+    private func armLeaseDeadline() {
+        deadlineTimer?.cancel()
         // In maintenance nothing is promoted automatically, so there is nothing to guard.
         guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: deadlineFile) }
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
         // The same deadline for the watchdog process, which fences if this actor cannot.
         FencingWatchdog.publish(FencingWatchdog.monotonicNanoseconds() + wait.nanoseconds, to: deadlineFile)
-        watchdog = Task { [weak self] in
+        deadlineTimer = Task { [weak self] in
             try? await Task.sleep(for: max(wait, .zero))
             guard !Task.isCancelled else { return }
             await self?.deadlineReached(book)
@@ -340,7 +341,7 @@ public actor NodeAgent {
     /// A primary's agent never leaves a writable database without a lease behind it: it
     /// fences first, then releases the key. In maintenance (paused) it leaves both alone.
     private func shutdown() async {
-        watchdog?.cancel()
+        deadlineTimer?.cancel()
         if paused { FencingWatchdog.publish(nil, to: deadlineFile) }
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
         guard !paused, leader?.node == node.name, let term = leader?.term else { return }
@@ -350,7 +351,7 @@ public actor NodeAgent {
             _ = try await coordinator.releaseLeadership(node: node.name, term: term)
             if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
             leaseBook = nil
-            armWatchdog()
+            armLeaseDeadline()
             log.notice("shut down: database fenced and leader key released", metadata: ["term": "\(term)"])
         } catch {
             log.critical("shut down without fencing: the leader key stays until its lease expires", metadata: ["error": "\(error)"])
