@@ -52,6 +52,30 @@ struct DatabaseActions: Sendable {
         }
     }
 
+    /// Starts the database without waiting (`pg_ctl start -W`): the agent's loop must keep
+    /// renewing the lease meanwhile, and the next health checks judge the outcome. The
+    /// server's output goes to `drctl-restart.log` in the data directory.
+    func restart() async throws {
+        guard let dataDir = node.dataDir else {
+            throw AgentError.cannotRestart(node: node.name, detail: "no data_dir configured for \(node.name)")
+        }
+        // PostgreSQL refuses to start while the PID in postmaster.pid exists at all. A
+        // postmaster still exiting is waited for (not counted as an attempt: the next failed
+        // check tries again). One that is only a zombie is dead but may stay unreaped for a
+        // while (PID 1 in some containers reaps late), so its stale lock file is removed;
+        // PostgreSQL's shared-memory interlock still refuses if old backends linger.
+        let lockFile = "\(dataDir)/postmaster.pid"
+        if let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
+           let old = text.split(separator: "\n").first.flatMap({ Int32($0) }), kill(old, 0) == 0 || errno == EPERM {
+            guard !ProcessControl.isAlive(old) else {
+                throw AgentError.cannotRestart(node: node.name, detail: "the crashed postmaster (pid \(old)) is still exiting")
+            }
+            try FileManager.default.removeItem(atPath: lockFile)
+        }
+        let pgctl = try PostgresBinaries.binary("pg_ctl")
+        try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/drctl-restart.log", "-W", "start"], as: .forPostgres)
+    }
+
     /// Points this standby's WAL receiver at `leader` through a replication slot named
     /// after this node, created on the leader if missing, so the leader keeps the WAL this
     /// standby still needs. PostgreSQL 13+ applies both settings on reload.
@@ -76,12 +100,14 @@ struct DatabaseActions: Sendable {
 public enum AgentError: Error, CustomStringConvertible, Sendable {
     case promotionFailed(node: String, detail: String)
     case cannotFence(node: String, detail: String)
+    case cannotRestart(node: String, detail: String)
     case noNodes(region: String)
 
     public var description: String {
         switch self {
         case let .promotionFailed(node, detail): "promoting \(node) failed: \(detail)"
         case let .cannotFence(node, detail): "fencing \(node) failed: \(detail); stop its database by hand NOW"
+        case let .cannotRestart(node, detail): "restarting \(node) failed: \(detail); the failure threshold decides the failover"
         case .noNodes(let region): "region \(region) has no database nodes: nothing for an agent to watch yet"
         }
     }

@@ -23,6 +23,7 @@ public actor NodeAgent {
 
     // Bookkeeping carried from tick to tick.
     private var failedChecks = 0
+    private var restartsTried = 0
     private var leaderLease: Int64?
     private var leaseBook: LeaseBookkeeping?
     private var memberLease: Int64?
@@ -114,7 +115,9 @@ public actor NodeAgent {
         }
         let healthy = local.state == .primary || local.state == .standby
         failedChecks = healthy ? 0 : failedChecks + 1
+        if healthy { restartsTried = 0 }
         local.failedChecks = failedChecks
+        local.restartsTried = restartsTried
         if healthy, local.state == .standby, FileManager.default.fileExists(atPath: fenceMarker) {
             // Rejoined as a standby by an operator: the fence has served its purpose.
             try? FileManager.default.removeItem(atPath: fenceMarker)
@@ -238,6 +241,10 @@ public actor NodeAgent {
             leaseBook = nil
             armLeaseDeadline()
             try await database.fence()
+        case .restartDatabase:
+            log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
+            try await database.restart()
+            restartsTried += 1
         case .setSynchronousStandbys(let standbys, _):
             try await database.setSynchronousStandbys(standbys)
             log.notice("synchronous standbys set", metadata: ["standbys": "\(standbys)"])

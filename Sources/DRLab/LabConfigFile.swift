@@ -29,6 +29,7 @@ enum LabConfigFile {
               dns_update_timeout: 5s
               cooldown: 1m
               synchronous: \(state.synchronous)
+              restart_attempts: \(state.restartAttempts)
             regions:
               - name: region1
                 role: primary

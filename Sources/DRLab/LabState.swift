@@ -34,6 +34,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var agents: [Agent]
     /// Whether the config asks the leader to manage synchronous replication.
     public var synchronous: Bool = false
+    /// The config's `failover.restart_attempts`.
+    public var restartAttempts: Int = 0
 
     static func file(in dir: String) -> String { "\(dir)/lab.json" }
 

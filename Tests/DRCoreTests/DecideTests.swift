@@ -108,7 +108,7 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys: #expect(action.term != nil)
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .restartDatabase: #expect(action.term != nil)
                 case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
@@ -127,6 +127,19 @@ import Testing
         #expect(decide(settled, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7), .setSynchronousStandbys([], term: 7)],
                 "a lost standby is dropped so writes do not block")
         #expect(decide(Self.primaryView(), policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "asynchronous: untouched")
+    }
+
+    @Test func restartsACrashedLeaderDatabaseOnlyIfConfiguredAndBelowTheThreshold() {
+        var policy = Self.policy
+        #expect(decide(Self.primaryView(failed: 1, state: .down), policy: policy, now: .seconds(10)).rule == "leader-renews", "not configured: no restart")
+        policy.restartAttempts = 1
+        let restart = decide(Self.primaryView(failed: 1, state: .down), policy: policy, now: .seconds(10))
+        #expect(restart.actions == [.renewLease(term: 7), .restartDatabase(node: "a", term: 7)])
+        var tried = Self.primaryView(failed: 2, state: .down)
+        tried.local.restartsTried = 1
+        #expect(decide(tried, policy: policy, now: .seconds(10)).rule == "leader-renews", "attempts used up: wait for the threshold")
+        #expect(decide(Self.primaryView(failed: 3, state: .down), policy: policy, now: .seconds(10)).rule == "leader-database-failed",
+                "at the threshold the fast path wins over a restart")
     }
 
     @Test func synchronousStandbyNamesRoundTrip() {

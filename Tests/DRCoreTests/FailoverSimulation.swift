@@ -159,7 +159,7 @@ struct FailoverSimulation {
                 fencedAt = fencedAt ?? now
             case .holdForOperator(let reason):
                 holds.append(reason)
-            case .follow, .rejoin, .alert, .setSynchronousStandbys:
+            case .follow, .rejoin, .alert, .setSynchronousStandbys, .restartDatabase:
                 break
             }
         }

@@ -317,3 +317,28 @@ extension RealServers {
         }
     }
 }
+
+extension RealServers {
+    @Suite("database restart in the lab")
+    struct RestartIntegrationTests {
+        @Test func aConfiguredRestartBringsACrashedPrimaryBackWithoutAFailover() async throws {
+            try await withLab(restartAttempts: 1) { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let before = try #require(try await etcd.leader())
+                let postmaster = try #require(try lab.node("pg1").pid)
+                kill(postmaster, SIGKILL)
+                let back = try await eventually(within: .seconds(20)) {
+                    try await lab.status().nodes.first { $0.name == "pg1" }?.role == .primary
+                }
+                let restartLog = (try? String(contentsOfFile: "\(try lab.node("pg1").dataDir)/drctl-restart.log", encoding: .utf8)) ?? "none"
+                let agentLog = (try? String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)) ?? "none"
+                #expect(back, "the agent restarts its crashed database; restart log:\n\(restartLog.suffix(1500))\nagent log:\n\(agentLog.suffix(2500))")
+                try await Task.sleep(for: .seconds(3))
+                #expect(try await etcd.leader() == before, "same holder, same term: no failover")
+                #expect(try await etcd.history().isEmpty)
+                let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)
+                #expect(log.contains("restarting the crashed database"), "\(log.suffix(3000))")
+            }
+        }
+    }
+}

@@ -162,6 +162,9 @@ public struct FailoverConfig: Sendable, Equatable {
     /// Synchronous replication managed by the leader: commits wait for one healthy
     /// standby, and a lost standby is dropped from the set so writes never block on it.
     public var synchronous: Bool = false
+    /// How many times the leader's agent may restart its crashed database, within the
+    /// failure threshold, before failing over (0: never restart).
+    public var restartAttempts: Int = 0
 }
 
 public enum DNSProviderKind: String, Sendable, Equatable, CaseIterable {

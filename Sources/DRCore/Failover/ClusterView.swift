@@ -72,6 +72,8 @@ public struct LocalDatabase: Sendable, Equatable {
     public var priority: Int
     /// Primary: the standbys named in `synchronous_standby_names`, sorted.
     public var synchronousStandbys: [String] = []
+    /// Restarts the agent already tried since the database last passed a check.
+    public var restartsTried: Int = 0
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 sinceLastPrimaryContact: Duration? = nil, tags: Set<NodeTag> = [], priority: Int = 100) {
@@ -125,6 +127,8 @@ public struct FailoverPolicy: Sendable, Equatable {
     public var autoRejoin: Bool
     /// The leader keeps `synchronous_standby_names` to its healthy standbys.
     public var synchronous: Bool = false
+    /// Restarts of a crashed leader database allowed before the failure threshold.
+    public var restartAttempts: Int = 0
 
     public init(failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
                 betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false) {
@@ -140,5 +144,6 @@ public struct FailoverPolicy: Sendable, Equatable {
         self.init(failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
                   fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
         synchronous = config.failover.synchronous
+        restartAttempts = config.failover.restartAttempts
     }
 }

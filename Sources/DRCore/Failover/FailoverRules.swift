@@ -51,6 +51,11 @@ extension FailoverRule {
             return [.fence(node: input.me, reason: "database failed \(input.local.failedChecks) health checks in a row"),
                     .releaseLeadership(term: term, reason: "database failed \(input.local.failedChecks) health checks in a row")]
         },
+        FailoverRule(id: "leader-restarts-database", summary: "Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.") { input in
+            guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state == .down, input.local.failedChecks > 0,
+                  input.local.restartsTried < input.policy.restartAttempts else { return nil }
+            return [.renewLease(term: term), .restartDatabase(node: input.me, term: term)]
+        },
         FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key promotes itself under that term.") { input in
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
             return [.promote(node: input.me, term: term)]
