@@ -102,6 +102,25 @@ actor AckRecorder {
         }
         return await recorder.acks
     }
+
+    /// Writes to pg1 directly (as clients inside region 1 would, even when it is cut off)
+    /// and to pg2 once it accepts writes, injects `fault` two seconds in, and returns when
+    /// each write was acknowledged, for `duration`.
+    static func acrossHandover(_ lab: LabState, for duration: Duration, fault: () async throws -> Void)
+        async throws -> (old: [ContinuousClock.Instant], new: [ContinuousClock.Instant]) {
+        let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+        try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+            _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
+            _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
+        }
+        _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+        let deadline = ContinuousClock().now + duration
+        async let oldAcks = run(conninfo: pg1.conninfo, table: "w1", until: deadline)
+        async let newAcks = run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
+        try await Task.sleep(for: .seconds(2))
+        try await fault()
+        return await (oldAcks, newAcks)
+    }
 }
 
 extension RealServers {
@@ -109,22 +128,9 @@ extension RealServers {
     struct PartitionIntegrationTests {
         @Test func anIsolatedPrimaryStopsAcknowledgingBeforeTheNewOneStartsAndStaysFenced() async throws {
             try await withLab { lab in
-                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
-                for node in [pg1] {
-                    try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
-                        _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
-                        _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
-                    }
+                let (old, new) = try await AckRecorder.acrossHandover(lab, for: .seconds(20)) {
+                    try await Lab.isolate(dir: lab.dir, region: "region1")
                 }
-                _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
-                let deadline = ContinuousClock().now + .seconds(20)
-                // Clients on the host keep reaching pg1 during the partition, as clients inside
-                // region 1 would; pg2 only accepts writes once promoted.
-                async let oldAcks = AckRecorder.run(conninfo: pg1.conninfo, table: "w1", until: deadline)
-                async let newAcks = AckRecorder.run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
-                try await Task.sleep(for: .seconds(2))
-                try await Lab.isolate(dir: lab.dir, region: "region1")
-                let (old, new) = await (oldAcks, newAcks)
 
                 let lastOld = try #require(old.last, "pg1 acknowledged writes before the partition")
                 let firstNew = try #require(new.first, "pg2 must be promoted and acknowledge writes")
@@ -191,19 +197,10 @@ extension RealServers {
     struct StalledAgentIntegrationTests {
         @Test func aFrozenPrimaryAgentIsFencedByItsWatchdogBeforeTheStandbyStarts() async throws {
             try await withLab { lab in
-                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
-                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
-                    _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")
-                    _ = try await session.query("CREATE TABLE w2 (id int PRIMARY KEY)")
+                let (old, new) = try await AckRecorder.acrossHandover(lab, for: .seconds(12)) {
+                    // SIGSTOP the agent: its own timers stop too; only the watchdog process can fence.
+                    _ = try Lab.freeze(dir: lab.dir, node: "pg1", true)
                 }
-                _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
-                let deadline = ContinuousClock().now + .seconds(12)
-                async let oldAcks = AckRecorder.run(conninfo: pg1.conninfo, table: "w1", until: deadline)
-                async let newAcks = AckRecorder.run(conninfo: pg2.conninfo + " target_session_attrs=read-write", table: "w2", until: deadline)
-                try await Task.sleep(for: .seconds(2))
-                // SIGSTOP the agent: its own timers stop too; only the watchdog process can fence.
-                _ = try Lab.freeze(dir: lab.dir, node: "pg1", true)
-                let (old, new) = await (oldAcks, newAcks)
                 _ = try Lab.freeze(dir: lab.dir, node: "pg1", false)
 
                 let lastOld = try #require(old.last)
