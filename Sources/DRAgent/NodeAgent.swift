@@ -53,7 +53,7 @@ public actor NodeAgent {
 
     private var now: AgentInstant { AgentInstant(clock.now - started) }
     private var fenceMarker: String { "\(stateDir)/\(node.name).fenced" }
-    private var deadlineFile: String { FencingWatchdog.deadlineFile(stateDir: stateDir, node: node.name) }
+    private var leaseFile: String { FencingWatchdog.leaseFile(stateDir: stateDir, node: node.name) }
 
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
@@ -76,16 +76,20 @@ public actor NodeAgent {
         var decisions = 0
         while decisions < 3 {
             decisions += 1
-            let view = ClusterView(
-                me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
-                lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
-                lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
-            let decision = decide(view, policy: policy, now: now)
+            let decision = decide(view(local, etcdReachable: etcdReachable), policy: policy, now: now)
             if !decision.actions.contains(where: { if case .holdForOperator = $0 { true } else { false } }) { lastHold = nil }
             let wonLeadership = await execute(decision, local: local)
             if !wonLeadership { break }
         }
         if etcdReachable { await publish(local) }
+    }
+
+    /// The snapshot `decide` sees: the local database and what this agent last knew.
+    private func view(_ local: LocalDatabase, etcdReachable: Bool) -> ClusterView {
+        ClusterView(
+            me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
+            lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
+            lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
     }
 
     // MARK: observing
@@ -98,7 +102,7 @@ public actor NodeAgent {
         let probe = NodeProbe(connectTimeout: config.health.timeout, statementTimeout: max(config.health.timeout, .seconds(1)))
         let result = await probe.observe(node: node.name, conninfo: node.conninfo).result
         probeResult = result
-        var local = LocalDatabase(state: .down, failedChecks: 0, timeline: nil, lsn: nil, tags: node.tags, priority: region.priority)
+        var local = LocalDatabase(state: .down, failedChecks: 0, timeline: nil, lsn: nil, tags: node.tags)
         switch result {
         case .primary(let state):
             local.state = .primary
@@ -269,10 +273,13 @@ public actor NodeAgent {
     private func armLeaseDeadline() {
         deadlineTimer?.cancel()
         // In maintenance nothing is promoted automatically, so there is nothing to guard.
-        guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: deadlineFile) }
+        guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: leaseFile) }
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
-        // The same deadline for the watchdog process, which fences if this actor cannot.
-        FencingWatchdog.publish(FencingWatchdog.monotonicNanoseconds() + wait.nanoseconds, to: deadlineFile)
+        // The same lease for the watchdog process, on the host's monotonic clock: it fences
+        // if this actor cannot.
+        var shared = book
+        shared.lastConfirmedRenewalSentAt = FencingWatchdog.monotonicNow() - (now - book.lastConfirmedRenewalSentAt)
+        FencingWatchdog.publish(shared, to: leaseFile)
         deadlineTimer = Task { [weak self] in
             try? await Task.sleep(for: max(wait, .zero))
             guard !Task.isCancelled else { return }
@@ -282,10 +289,7 @@ public actor NodeAgent {
 
     private func deadlineReached(_ book: LeaseBookkeeping) async {
         guard leaseBook == book, let local = lastLocal else { return }  // renewed meanwhile
-        let view = ClusterView(
-            me: node.name, local: local, etcdReachable: false, leader: leader, members: members, lastPrimary: lastPrimary,
-            lease: leaseBook, paused: paused, failoverIntent: intent, lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
-        let decision = decide(view, policy: policy, now: now)
+        let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
         log.warning("lease deadline reached without a renewal", metadata: ["rule": "\(decision.rule)"])
         _ = await execute(decision, local: local)
     }
@@ -326,9 +330,15 @@ public actor NodeAgent {
             case .fenced: .fenced
             case .down: .down
             }
+            var replayed: LSN?
+            if case .standby(let state)? = probeResult { replayed = state.replayLSN }
+            var behind: UInt64?
+            if role == .standby, let primaryLSN = lastPrimary?.lsn, let received = local.lsn {
+                behind = primaryLSN.bytesAhead(of: received)
+            }
             var record = MemberRecord(
-                name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: nil,
-                lagBytes: nil, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
+                name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
+                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
                 publishedAtMillis: Int64(Date().timeIntervalSince1970 * 1000))
             record.hold = leader == nil ? lastHold : nil
@@ -345,24 +355,17 @@ public actor NodeAgent {
 
     // MARK: stopping
 
-    /// A primary's agent never leaves a writable database without a lease behind it: it
-    /// fences first, then releases the key. In maintenance (paused) it leaves both alone.
+    /// The last decision, made by `decide` like every other (rule `agent-stopping`).
     private func shutdown() async {
         deadlineTimer?.cancel()
-        if paused { FencingWatchdog.publish(nil, to: deadlineFile) }
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
-        guard !paused, leader?.node == node.name, let term = leader?.term else { return }
-        do {
-            FileManager.default.createFile(atPath: fenceMarker, contents: Data("agent shut down while primary".utf8))
-            try await database.fence()
-            _ = try await coordinator.releaseLeadership(node: node.name, term: term)
-            if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
-            leaseBook = nil
-            armLeaseDeadline()
-            log.notice("shut down: database fenced and leader key released", metadata: ["term": "\(term)"])
-        } catch {
-            log.critical("shut down without fencing: the leader key stays until its lease expires", metadata: ["error": "\(error)"])
-        }
+        let local = lastLocal ?? LocalDatabase(state: .down, lsn: nil)
+        var last = view(local, etcdReachable: true)
+        last.shuttingDown = true
+        let decision = decide(last, policy: policy, now: now)
+        _ = await execute(decision, local: local)
+        if paused { FencingWatchdog.publish(nil, to: leaseFile) }
+        log.notice("agent stopped", metadata: ["rule": "\(decision.rule)", "actions": "\(decision.actions.count)"])
     }
 }
 
@@ -373,3 +376,4 @@ extension JSONEncoder {
         return encoder
     }
 }
+

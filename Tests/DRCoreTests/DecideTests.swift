@@ -151,6 +151,18 @@ import Testing
         #expect(SynchronousStandbyNames.parse("") == [])
     }
 
+    @Test func aStoppingAgentFencesAndReleasesOnlyAsLeaderOutsideMaintenance() {
+        var leader = Self.primaryView()
+        leader.shuttingDown = true
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
+            .fence(node: "a", reason: "agent stopping while it holds the leader key"), .releaseLeadership(term: 7, reason: "agent stopping")])
+        leader.paused = true
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [], "maintenance: the database stays up")
+        var standby = Self.standbyView(leader: "a")
+        standby.shuttingDown = true
+        #expect(decide(standby, policy: Self.policy, now: .seconds(10)).actions == [])
+    }
+
     @Test func autoRejoinRejoinsAFencedOldPrimary() {
         var policy = Self.policy
         policy.autoRejoin = true

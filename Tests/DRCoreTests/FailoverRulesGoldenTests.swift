@@ -5,6 +5,7 @@ import Testing
 /// reviewable diff (as pg_auto_failover's fsm.sql does for its state machine).
 @Suite struct FailoverRulesGoldenTests {
     static let golden = """
+        agent-stopping: A stopping leader agent never leaves a writable database without a lease behind it: it fences, then releases the key (in maintenance it leaves both).
         paused: Maintenance: no automatic action; the leader only keeps its lease.
         fence-on-lease-deadline: A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
@@ -32,6 +33,6 @@ import Testing
         #expect(Set(ids).count == ids.count, "rule ids are unique")
         #expect(ids.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLowercase || $0 == "-" } })
         #expect(FailoverRule.table.allSatisfy { $0.summary.hasSuffix(".") || $0.summary.hasSuffix(")") })
-        #expect(ids.first == "paused" && ids.last == "take-over", "maintenance first; the catch-all last")
+        #expect(ids.first == "agent-stopping" && ids.last == "take-over", "the last decision first; the catch-all last")
     }
 }

@@ -23,6 +23,8 @@ public struct ClusterView: Sendable, Equatable {
     /// When this agent first saw the leader key missing, for the bounded wait on a
     /// better candidate; nil while a leader exists.
     public var leaderMissingSince: AgentInstant?
+    /// The agent is stopping (SIGTERM): this is its last decision.
+    public var shuttingDown = false
 
     public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
                 lastPrimary: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
@@ -66,25 +68,20 @@ public struct LocalDatabase: Sendable, Equatable {
     /// Standby: the node its `primary_conninfo` points at (by name), whether or not it is
     /// connected right now; nil when it points at no configured node.
     public var streamingFrom: String?
-    /// Standby: time since its WAL receiver last heard from the primary, on its own clock.
-    public var sinceLastPrimaryContact: Duration?
     public var tags: Set<NodeTag>
-    public var priority: Int
     /// Primary: the standbys named in `synchronous_standby_names`, sorted.
     public var synchronousStandbys: [String] = []
     /// Restarts the agent already tried since the database last passed a check.
     public var restartsTried: Int = 0
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
-                sinceLastPrimaryContact: Duration? = nil, tags: Set<NodeTag> = [], priority: Int = 100) {
+                tags: Set<NodeTag> = []) {
         self.state = state
         self.failedChecks = failedChecks
         self.timeline = timeline
         self.lsn = lsn
         self.streamingFrom = streamingFrom
-        self.sinceLastPrimaryContact = sinceLastPrimaryContact
         self.tags = tags
-        self.priority = priority
     }
 }
 

@@ -24,6 +24,12 @@ public struct RuleInput: Sendable {
 extension FailoverRule {
     /// The table. Read it top to bottom: the first row that applies decides.
     public static let table: [FailoverRule] = [
+        FailoverRule(id: "agent-stopping", summary: "A stopping leader agent never leaves a writable database without a lease behind it: it fences, then releases the key (in maintenance it leaves both).") { input in
+            guard input.view.shuttingDown else { return nil }
+            guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
+            return [.fence(node: input.me, reason: "agent stopping while it holds the leader key"),
+                    .releaseLeadership(term: term, reason: "agent stopping")]
+        },
         FailoverRule(id: "paused", summary: "Maintenance: no automatic action; the leader only keeps its lease.") { input in
             guard input.view.paused else { return nil }
             if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
