@@ -8,7 +8,7 @@ public enum DurationText {
 
     /// Parses a duration; nil when the text is not of the form above or is negative.
     public static func parse(_ text: String) -> Duration? {
-        var rest = Substring(text.trimmingSpaces())
+        var rest = Substring(text.trimming(" \t\n\r"))
         guard !rest.isEmpty else { return nil }
         var total = 0.0
         while !rest.isEmpty {
@@ -64,14 +64,5 @@ extension Duration {
     public var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while text.first?.isWhitespace == true { text.removeFirst() }
-        while text.last?.isWhitespace == true { text.removeLast() }
-        return String(text)
     }
 }

@@ -65,7 +65,7 @@ public struct EtcdServer: Sendable, Codable, Equatable {
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
             "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)", "--initial-cluster-state", "new",
             // Every member must present the same token; peer ports make it unique per lab.
-            "--initial-cluster-token", "drctl-lab-" + String((initialCluster ?? peerURL).utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }, radix: 16),
+            "--initial-cluster-token", "drctl-lab-" + StableHash.hex(initialCluster ?? peerURL),
         ], logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
     }
@@ -82,6 +82,14 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     public func stop() async throws {
         guard let pid else { return }
         try await ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(10), name: "etcd")
+    }
+}
+
+/// A short name derived from text that is the same in every process and run (Swift's
+/// `hashValue` is randomized per process): FNV-1a, 32 bits, in hex.
+enum StableHash {
+    static func hex(_ text: String) -> String {
+        String(text.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }, radix: 16)
     }
 }
 

@@ -12,9 +12,7 @@ import Foundation
 /// exactly the isolated region's replication.
 enum LabNetwork {
     static func tableName(_ state: LabState, _ region: String) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in state.dir.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return "drctl_\(String(hash, radix: 16))_\(region.replacing("-", with: "_"))"
+        "drctl_\(StableHash.hex(state.dir))_\(region.replacing("-", with: "_"))"
     }
 
     static func isolate(_ state: LabState, region: String) async throws {

@@ -51,7 +51,7 @@ struct YAMLField {
             return nil
         }
         guard let text = scalarText(expected: expected) else { return nil }
-        if text.trimmingSpaces().isEmpty {
+        if text.trimming(" \t\n\r").isEmpty {
             report("must not be empty (\(expected))")
             return nil
         }

@@ -14,17 +14,8 @@ public enum SynchronousStandbyNames {
             list = list[list.index(after: open)..<close]
         }
         return list.split(separator: ",")
-            .map { $0.trimmingCharacters(in: " \"") }
+            .map { $0.trimming(" \"") }
             .filter { !$0.isEmpty }
             .sorted()
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
     }
 }
