@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench (failover part): N trials of each fault on a fresh lab, under a write load
 # that records every acknowledged commit. Prints min/median/p90/max and the settings.
+# TRIALS=N (default 10), FAULTS="kill crash" (either or both).
 #   kill:  SIGKILL the primary's postmaster and its agent (whole-node loss)
 #   crash: SIGKILL the primary's postmaster only (database crash, agent alive)
 set -euo pipefail
@@ -70,7 +71,7 @@ SETTINGS=$(mktemp)
 trap 'rm -f "$SETTINGS"' EXIT
 echo "failover trials: $TRIALS per fault, each on a fresh lab (settings below)"
 echo "writer: psql INSERT every ~20ms through libpq multi-host target_session_attrs=read-write, connect_timeout=1"
-for fault in kill crash; do
+for fault in ${FAULTS:-kill crash}; do
   totals=() detections=() promotions=() losses=() failed=0
   for _ in $(seq "$TRIALS"); do
     read -r total detection promotion lost <<<"$(trial "$fault")"

@@ -23,12 +23,25 @@ struct DatabaseActions: Sendable {
         }
     }
 
+    /// Whether a postmaster process runs for this data directory: false only when that is
+    /// certain (no lock file, or its PID is dead or a zombie); nil without a usable
+    /// `data_dir`, where nothing can be known this way.
+    func postmasterRunning() -> Bool? {
+        guard let dataDir = node.dataDir, FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION") else { return nil }
+        guard let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8) else { return false }
+        guard let pid = text.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) else { return nil }
+        return ProcessControl.isAlive(pid)
+    }
+
     /// Stops the database so it cannot accept writes: a fast shutdown, and an immediate
     /// one if that does not finish in time. Needs `data_dir`.
     func fence() async throws {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
+        // A crashed postmaster has nothing left to stop; asking pg_ctl would wait for its
+        // zombie (which kill(0) still finds) to be reaped, delaying the release of the key.
+        if postmasterRunning() == false { return }
         let pgctl = try PostgresBinaries.binary("pg_ctl")
         // `pg_ctl status` exits 3 when no server runs: already fenced (or crashed) is fine.
         func stopped() async throws -> Bool {

@@ -116,6 +116,7 @@ public actor NodeAgent {
             local.streamingFrom = upstreamName(state)
         case .unreachable, .failed:
             local.state = FileManager.default.fileExists(atPath: fenceMarker) ? .fenced : .down
+            local.postmasterGone = database.postmasterRunning() == false
         }
         let healthy = local.state == .primary || local.state == .standby
         failedChecks = healthy ? 0 : failedChecks + 1

@@ -142,6 +142,23 @@ import Testing
                 "at the threshold the fast path wins over a restart")
     }
 
+    @Test func aGonePostmasterIsCertainAfterOneCheckUnlessARestartIsLeft() {
+        var crashed = Self.primaryView(failed: 1, state: .down)
+        crashed.local.postmasterGone = true
+        let decision = decide(crashed, policy: Self.policy, now: .seconds(10))
+        #expect(decision.rule == "leader-database-failed")
+        #expect(decision.actions == [.fence(node: "a", reason: "postmaster process gone (database crashed)"),
+                                     .releaseLeadership(term: 7, reason: "postmaster process gone (database crashed)")])
+        var policy = Self.policy
+        policy.restartAttempts = 1
+        #expect(decide(crashed, policy: policy, now: .seconds(10)).rule == "leader-restarts-database", "a restart is tried first when configured")
+        crashed.local.restartsTried = 1
+        #expect(decide(crashed, policy: policy, now: .seconds(10)).rule == "leader-database-failed", "restart used up: fail fast")
+        var refusing = Self.primaryView(failed: 1, state: .down)
+        refusing.local.postmasterGone = false
+        #expect(decide(refusing, policy: Self.policy, now: .seconds(10)).rule == "leader-renews", "a live postmaster that refuses is a flap until N")
+    }
+
     @Test func synchronousStandbyNamesRoundTrip() {
         #expect(SynchronousStandbyNames.format([]) == "")
         #expect(SynchronousStandbyNames.format(["pg2", "pg3"]) == "ANY 1 (\"pg2\", \"pg3\")")

@@ -10,7 +10,7 @@ import Testing
         fence-on-lease-deadline: A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
         fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).
-        leader-database-failed: The leader's own database failed N checks in a row: fence it, then release the key at once (the fast path).
+        leader-database-failed: The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path).
         leader-restarts-database: Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.
         leader-promotes: A standby that won the leader key promotes itself under that term.
         leader-renews: The leader keeps its lease while its database is up or failing below the threshold, and with synchronous on keeps its healthy standbys synchronous.

@@ -73,6 +73,9 @@ public struct LocalDatabase: Sendable, Equatable {
     public var synchronousStandbys: [String] = []
     /// Restarts the agent already tried since the database last passed a check.
     public var restartsTried: Int = 0
+    /// The failed check found no postmaster process at all (crashed or killed), not merely
+    /// a slow or refusing server: certain, so it needs no repeated checks to be believed.
+    public var postmasterGone: Bool = false
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 tags: Set<NodeTag> = []) {

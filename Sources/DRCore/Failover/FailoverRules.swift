@@ -17,7 +17,12 @@ public struct RuleInput: Sendable {
     var me: String { view.me }
     var local: LocalDatabase { view.local }
     var leaderTerm: Int64? { view.leader?.term }
-    var failed: Bool { local.failedChecks >= policy.failuresInARow }
+    /// N checks failed in a row; or one did and the postmaster process is gone (a crash is
+    /// certain, not a flap) and no restart is left to try.
+    var failed: Bool {
+        local.failedChecks >= policy.failuresInARow
+            || (local.postmasterGone && local.failedChecks > 0 && local.restartsTried >= policy.restartAttempts)
+    }
     var anotherPrimary: MemberRecord? { view.members.first { $0.name != me && $0.role == .primary } }
 }
 
@@ -52,10 +57,12 @@ extension FailoverRule {
             }
             return []
         },
-        FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row: fence it, then release the key at once (the fast path).") { input in
+        FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path).") { input in
             guard input.view.iAmLeader, input.failed, let term = input.leaderTerm else { return nil }
-            return [.fence(node: input.me, reason: "database failed \(input.local.failedChecks) health checks in a row"),
-                    .releaseLeadership(term: term, reason: "database failed \(input.local.failedChecks) health checks in a row")]
+            let why = input.local.postmasterGone
+                ? "postmaster process gone (database crashed)"
+                : "database failed \(input.local.failedChecks) health checks in a row"
+            return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)]
         },
         FailoverRule(id: "leader-restarts-database", summary: "Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.") { input in
             guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state == .down, input.local.failedChecks > 0,
