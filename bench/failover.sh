@@ -59,7 +59,9 @@ trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
     sleep 0.1
   done
   declared=$(python3 -c "import json,sys; h=json.loads(sys.argv[1]); print(h[-1]['declared_at_ms'] if h else '')" "$history")
-  writable=$(python3 -c "import json,sys; h=json.loads(sys.argv[1]); print(int(1000*h[-1]['rto_seconds']) if h else '')" "$history")
+  writable=$(python3 -c "
+import json,sys; h=json.loads(sys.argv[1]); at={e['name']: e['at'] for e in h[-1]['events']} if h else {}
+print(int(1000*(at['writable']-at['declared failed'])) if at else '')" "$history")
   lost=$(psql "host=127.0.2.1 port=$p2 user=postgres dbname=postgres" -qtAc "SELECT count(*) FROM bench" 2>/dev/null || echo 0)
   lost=$(( $(wc -l <"$acks") - lost ))
   "$DRCTL" lab down --dir "$dir" >/dev/null

@@ -72,35 +72,51 @@ struct DatabaseActions: Sendable {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotRestart(node: node.name, detail: "no data_dir configured for \(node.name)")
         }
-        // PostgreSQL refuses to start while the PID in postmaster.pid exists at all. A
-        // postmaster still exiting is waited for (not counted as an attempt: the next failed
-        // check tries again). One that is only a zombie is dead but may stay unreaped for a
-        // while (PID 1 in some containers reaps late), so its stale lock file is removed;
-        // PostgreSQL's shared-memory interlock still refuses if old backends linger.
-        let lockFile = "\(dataDir)/postmaster.pid"
-        if let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
-           let old = text.split(separator: "\n").first.flatMap({ Int32($0) }), kill(old, 0) == 0 || errno == EPERM {
-            guard !ProcessControl.isAlive(old) else {
-                throw AgentError.cannotRestart(node: node.name, detail: "the crashed postmaster (pid \(old)) is still exiting")
-            }
-            try FileManager.default.removeItem(atPath: lockFile)
-        }
+        try removeStaleLockFile(dataDir: dataDir)
         let pgctl = try PostgresBinaries.binary("pg_ctl")
         try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/drctl-restart.log", "-W", "start"], as: .forPostgres)
+    }
+
+    /// PostgreSQL refuses to start while the PID in postmaster.pid exists at all. A
+    /// postmaster still exiting is waited for (the caller tries again later). One that is
+    /// only a zombie is dead but may stay unreaped for a while (PID 1 in some containers
+    /// reaps late), so its stale lock file is removed; PostgreSQL's shared-memory interlock
+    /// still refuses if old backends linger.
+    func removeStaleLockFile(dataDir: String) throws {
+        let lockFile = "\(dataDir)/postmaster.pid"
+        guard let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
+              let old = text.split(separator: "\n").first.flatMap({ Int32($0) }), kill(old, 0) == 0 || errno == EPERM else { return }
+        guard !ProcessControl.isAlive(old) else {
+            throw AgentError.cannotRestart(node: node.name, detail: "the crashed postmaster (pid \(old)) is still exiting")
+        }
+        try FileManager.default.removeItem(atPath: lockFile)
+    }
+
+    /// The replication slot on the leader that keeps the WAL this node still needs.
+    var slotName: String { node.name.replacing("-", with: "_") }
+
+    func createSlot(on leader: NodeConfig) async throws {
+        try await PGConnection.withSession(node: leader.name, conninfo: leader.conninfo) { session in
+            _ = try await session.query("""
+                SELECT pg_create_physical_replication_slot($1)
+                WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
+                """, [slotName])
+        }
+    }
+
+    /// `primary_conninfo` towards `leader`, naming this node as `application_name` (which
+    /// `synchronous_standby_names` and pg_stat_replication use).
+    func upstreamConninfo(_ leader: NodeConfig) -> String {
+        "host=\(leader.connection.host) port=\(leader.connection.port) user=\(leader.connection.parameters["user"] ?? "postgres") application_name=\(node.name)"
     }
 
     /// Points this standby's WAL receiver at `leader` through a replication slot named
     /// after this node, created on the leader if missing, so the leader keeps the WAL this
     /// standby still needs. PostgreSQL 13+ applies both settings on reload.
     func follow(_ leader: NodeConfig) async throws {
-        let slot = node.name.replacing("-", with: "_")
-        try await PGConnection.withSession(node: leader.name, conninfo: leader.conninfo) { session in
-            _ = try await session.query("""
-                SELECT pg_create_physical_replication_slot($1)
-                WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
-                """, [slot])
-        }
-        let upstream = "host=\(leader.connection.host) port=\(leader.connection.port) user=\(leader.connection.parameters["user"] ?? "postgres") application_name=\(node.name)"
+        try await createSlot(on: leader)
+        let upstream = upstreamConninfo(leader)
+        let slot = slotName
         // ALTER SYSTEM takes no parameters: quote the value as a SQL literal.
         try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
             _ = try await session.query("ALTER SYSTEM SET primary_conninfo = '\(upstream.replacing("'", with: "''"))'")
@@ -114,6 +130,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case promotionFailed(node: String, detail: String)
     case cannotFence(node: String, detail: String)
     case cannotRestart(node: String, detail: String)
+    case cannotRejoin(node: String, detail: String)
     case noNodes(region: String)
 
     public var description: String {
@@ -121,6 +138,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case let .promotionFailed(node, detail): "promoting \(node) failed: \(detail)"
         case let .cannotFence(node, detail): "fencing \(node) failed: \(detail); stop its database by hand NOW"
         case let .cannotRestart(node, detail): "restarting \(node) failed: \(detail); the failure threshold decides the failover"
+        case let .cannotRejoin(node, detail): "rejoining \(node) as a standby failed: \(detail); it stays stopped"
         case .noNodes(let region): "region \(region) has no database nodes: nothing for an agent to watch yet"
         }
     }

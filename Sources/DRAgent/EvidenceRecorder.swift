@@ -1,24 +1,30 @@
 import DRCore
 import Foundation
 
-/// Collects the timestamps of one failover on the promoting agent's monotonic clock.
+/// Collects the timestamps of one failover on the promoting agent's monotonic clock,
+/// counted from the first sign of failure this agent knows of.
 struct EvidenceRecorder {
     let declaredAt: AgentInstant
+    /// The earliest failed check known: the old primary's own (from its member record) or
+    /// this standby's WAL receiver losing its upstream; the origin of every event.
+    let origin: AgentInstant
     let previousPrimary: String?
     private(set) var events: [FailoverEvidence.Event] = []
 
     /// Wall clock at the declaration, for same-host comparisons only.
     let declaredAtMillis: Int64
 
-    init(declaredAt: AgentInstant, now: AgentInstant, previousPrimary: String?) {
+    init(declaredAt: AgentInstant, firstFailedAt: AgentInstant?, now: AgentInstant, previousPrimary: String?) {
         self.declaredAt = declaredAt
+        origin = min(firstFailedAt ?? declaredAt, declaredAt)
         declaredAtMillis = Int64(Date().timeIntervalSince1970 * 1000) - (now - declaredAt).milliseconds
         self.previousPrimary = previousPrimary
-        events = [FailoverEvidence.Event(name: "declared failed", at: 0)]
+        if origin < declaredAt { events.append(FailoverEvidence.Event(name: "first failed check", at: 0)) }
+        mark("declared failed", at: declaredAt)
     }
 
     mutating func mark(_ name: String, at instant: AgentInstant) {
-        events.append(FailoverEvidence.Event(name: name, at: (instant - declaredAt).seconds))
+        events.append(FailoverEvidence.Event(name: name, at: (instant - origin).seconds))
     }
 
     func evidence(cluster: String, term: Int64, promoted: String, lostBytes: UInt64?, lostSeconds: Double?, reason: String) -> FailoverEvidence {

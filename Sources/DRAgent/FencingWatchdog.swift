@@ -54,7 +54,7 @@ public enum FencingWatchdog {
                     fencedFor = lease
                     log.critical("agent missed its lease deadline: fencing the database",
                                  metadata: ["node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)"])
-                    FileManager.default.createFile(atPath: "\(stateDir)/\(node.name).fenced", contents: Data("watchdog: \(reason)".utf8))
+                    _ = FileManager.default.createFile(atPath: "\(stateDir)/\(node.name).fenced", contents: Data("watchdog: \(reason)".utf8))
                     do { try await database.fence() } catch { log.critical("watchdog could not fence", metadata: ["error": "\(error)"]) }
                 }
             }

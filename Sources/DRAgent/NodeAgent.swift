@@ -18,26 +18,35 @@ public actor NodeAgent {
     let stateDir: String
     let log: Logger
     let database: DatabaseActions
-    private let clock = ContinuousClock()
-    private let started: ContinuousClock.Instant
+    let clock = ContinuousClock()
+    let started: ContinuousClock.Instant
 
     // Bookkeeping carried from tick to tick.
-    private var failedChecks = 0
-    private var restartsTried = 0
-    private var leaderLease: Int64?
-    private var leaseBook: LeaseBookkeeping?
-    private var memberLease: Int64?
-    private var leader: LeaderRecord?
-    private var members: [MemberRecord] = []
-    private var lastPrimary: PrimaryProgress?
-    private var leaderMissingSince: AgentInstant?
-    private var lastTermSeen: Int64?
-    private var lastFailoverSeen: AgentInstant?
-    private var lastHold: String?
-    private var evidence: EvidenceRecorder?
-    private var lastLocal: LocalDatabase?
+    var failedChecks = 0
+    var restartsTried = 0
+    var leaderLease: Int64?
+    var leaseBook: LeaseBookkeeping?
+    var memberLease: Int64?
+    var leader: LeaderRecord?
+    var members: [MemberRecord] = []
+    var lastPrimary: PrimaryProgress?
+    var leaderMissingSince: AgentInstant?
+    var lastTermSeen: Int64?
+    var lastFailoverSeen: AgentInstant?
+    var lastHold: String?
+    var evidence: EvidenceRecorder?
+    var lastLocal: LocalDatabase?
+    var rejoinFailed: RejoinFailure?
+    /// The first failed check of the current streak: on this clock, and as wall-clock
+    /// milliseconds for the member record.
+    var failingSince: (at: AgentInstant, millis: Int64)?
+    /// A standby: when its WAL receiver was first seen not streaming.
+    var upstreamLostSince: AgentInstant?
+    /// The leader's member record as last seen while it lived: its failure streak starts
+    /// the evidence of the failover that replaces it.
+    var lastLeaderMember: MemberRecord?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
-    private var deadlineTimer: Task<Void, Never>?
+    var deadlineTimer: Task<Void, Never>?
 
     public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger) {
         self.config = config
@@ -51,9 +60,9 @@ public actor NodeAgent {
         self.started = ContinuousClock().now
     }
 
-    private var now: AgentInstant { AgentInstant(clock.now - started) }
-    private var fenceMarker: String { "\(stateDir)/\(node.name).fenced" }
-    private var leaseFile: String { FencingWatchdog.leaseFile(stateDir: stateDir, node: node.name) }
+    var now: AgentInstant { AgentInstant(clock.now - started) }
+    var fenceMarker: String { "\(stateDir)/\(node.name).fenced" }
+    var leaseFile: String { FencingWatchdog.leaseFile(stateDir: stateDir, node: node.name) }
 
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
@@ -85,7 +94,7 @@ public actor NodeAgent {
     }
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
-    private func view(_ local: LocalDatabase, etcdReachable: Bool) -> ClusterView {
+    func view(_ local: LocalDatabase, etcdReachable: Bool) -> ClusterView {
         ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
             lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
@@ -94,11 +103,11 @@ public actor NodeAgent {
 
     // MARK: observing
 
-    private var probeResult: ProbeResult?
-    private var paused = false
-    private var intent: FailoverIntent?
+    var probeResult: ProbeResult?
+    var paused = false
+    var intent: FailoverIntent?
 
-    private func observeLocal() async -> LocalDatabase {
+    func observeLocal() async -> LocalDatabase {
         let probe = NodeProbe(connectTimeout: config.health.timeout, statementTimeout: max(config.health.timeout, .seconds(1)))
         let result = await probe.observe(node: node.name, conninfo: node.conninfo).result
         probeResult = result
@@ -120,9 +129,16 @@ public actor NodeAgent {
         }
         let healthy = local.state == .primary || local.state == .standby
         failedChecks = healthy ? 0 : failedChecks + 1
+        if healthy { failingSince = nil } else if failingSince == nil { failingSince = (now, Self.wallClockMillis()) }
+        if case .standby(let state) = result, state.walReceiverStatus != "streaming" {
+            if upstreamLostSince == nil { upstreamLostSince = now }
+        } else {
+            upstreamLostSince = nil
+        }
         if healthy { restartsTried = 0 }
         local.failedChecks = failedChecks
         local.restartsTried = restartsTried
+        local.rejoinFailed = rejoinFailed
         if healthy, local.state == .standby, FileManager.default.fileExists(atPath: fenceMarker) {
             // Rejoined as a standby by an operator: the fence has served its purpose.
             try? FileManager.default.removeItem(atPath: fenceMarker)
@@ -131,13 +147,13 @@ public actor NodeAgent {
     }
 
     /// The configured node that `primary_conninfo` points at.
-    private func upstreamName(_ state: StandbyState) -> String? {
+    func upstreamName(_ state: StandbyState) -> String? {
         guard let text = state.primaryConninfo, let upstream = try? Conninfo.parse(text) else { return nil }
         return config.nodes.first { $0.node.connection.host == upstream.host && $0.node.connection.port == upstream.port }?.node.name
     }
 
     /// Reads the cluster from etcd; false (keeping the last values) when etcd is unreachable.
-    private func readCluster() async -> Bool {
+    func readCluster() async -> Bool {
         do {
             async let leaderRead = coordinator.leader()
             async let membersRead = coordinator.members()
@@ -153,6 +169,10 @@ public actor NodeAgent {
         } catch {
             log.warning("etcd unreachable", metadata: ["error": "\(error)"])
             return false
+        }
+        // Kept after the key goes: the old leader's agent may publish its failure just after.
+        if let name = leader?.node ?? lastLeaderMember?.name {
+            lastLeaderMember = members.first { $0.name == name } ?? (lastLeaderMember?.name == name ? lastLeaderMember : nil)
         }
         if let leader {
             leaderMissingSince = nil
@@ -177,7 +197,7 @@ public actor NodeAgent {
 
     /// Carries out one decision. Returns true when this agent just won the leader key, so
     /// the caller decides again at once instead of a loop later.
-    private func execute(_ decision: Decision, local: LocalDatabase) async -> Bool {
+    func execute(_ decision: Decision, local: LocalDatabase) async -> Bool {
         for action in decision.actions {
             guard SafetyChecks.permits(action, leader: leader, me: node.name) else {
                 log.warning("refused an action under a stale term", metadata: ["action": "\(action)", "rule": "\(decision.rule)"])
@@ -192,86 +212,11 @@ public actor NodeAgent {
         return false
     }
 
-    private func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
-        switch action {
-        case .renewLease(let term):
-            // After an agent restart the key still names this node: adopt its lease (etcd
-            // leases are renewable by id from any client) instead of letting it lapse.
-            guard let lease = leaderLease ?? leader?.lease, lease != 0 else {
-                log.warning("holding the leader key without a lease to renew", metadata: ["term": "\(term)"])
-                return false
-            }
-            let sentAt = now
-            let ttl = try await coordinator.keepAlive(lease: lease)
-            leaderLease = lease
-            leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
-            armLeaseDeadline()
-        case .acquireLeadership(let reason):
-            let sentAt = now
-            let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
-            switch try await coordinator.acquireLeadership(node: node.name, lease: lease) {
-            case .acquired(let record):
-                leaderLease = lease
-                leader = record
-                leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
-                armLeaseDeadline()
-                lastTermSeen = record.term
-                log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
-                if local.state == .standby {
-                    evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, now: now, previousPrimary: lastPrimary?.node)
-                    evidence?.mark("lock acquired", at: now)
-                }
-                return true
-            case .heldBy(let holder):
-                try? await coordinator.revoke(lease: lease)
-                leader = holder
-            }
-        case .releaseLeadership(let term, let reason):
-            _ = try await coordinator.releaseLeadership(node: node.name, term: term)
-            if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
-            leaderLease = nil
-            leaseBook = nil
-            armLeaseDeadline()
-            log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
-        case .promote(_, let term):
-            evidence?.mark("promote issued", at: now)
-            try await database.promote()
-            evidence?.mark("writable", at: now)
-            log.notice("promoted", metadata: ["term": "\(term)"])
-            try await recordEvidence(term: term, local: local)
-            if intent != nil { try? await coordinator.setFailoverIntent(nil) }
-        case .fence(_, let reason):
-            FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
-            log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
-            leaseBook = nil
-            armLeaseDeadline()
-            try await database.fence()
-        case .restartDatabase:
-            log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
-            try await database.restart()
-            restartsTried += 1
-        case .setSynchronousStandbys(let standbys, _):
-            try await database.setSynchronousStandbys(standbys)
-            log.notice("synchronous standbys set", metadata: ["standbys": "\(standbys)"])
-        case .follow(_, let leaderName, _):
-            guard let target = config.node(named: leaderName)?.node else { return false }
-            try await database.follow(target)
-            log.notice("following the new leader", metadata: ["leader": "\(leaderName)"])
-        case .rejoin(_, let leaderName, _):
-            hold("automatic rejoin is not available yet: run `drctl rejoin \(node.name)` to make it a standby of \(leaderName)")
-        case .holdForOperator(let reason):
-            hold(reason)
-        case .alert(let message):
-            log.critical("\(message)")
-        }
-        return false
-    }
-
     /// The lease deadline must be met to the moment, not at the next tick: a tick can be
     /// late by a slow etcd call, and by then the lease may have expired in etcd and a
     /// standby been promoted. So a timer fires at the deadline and asks `decide` — with
     /// what is known, and etcd counted unreachable — whether to fence.
-    private func armLeaseDeadline() {
+    func armLeaseDeadline() {
         deadlineTimer?.cancel()
         // In maintenance nothing is promoted automatically, so there is nothing to guard.
         guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: leaseFile) }
@@ -288,19 +233,31 @@ public actor NodeAgent {
         }
     }
 
-    private func deadlineReached(_ book: LeaseBookkeeping) async {
+    func deadlineReached(_ book: LeaseBookkeeping) async {
         guard leaseBook == book, let local = lastLocal else { return }  // renewed meanwhile
         let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
         log.warning("lease deadline reached without a renewal", metadata: ["rule": "\(decision.rule)"])
         _ = await execute(decision, local: local)
     }
 
-    private func hold(_ reason: String) {
+    /// The earliest failed check known here: this standby losing its upstream, or the old
+    /// primary's own first failed check (its wall clock, so exact only on one host).
+    func firstFailedCheck() -> AgentInstant? {
+        var candidates = [upstreamLostSince].compactMap { $0 }
+        if let millis = lastLeaderMember?.failingSinceMillis {
+            candidates.append(now - .milliseconds(max(0, Self.wallClockMillis() - millis)))
+        }
+        return candidates.min()
+    }
+
+    static func wallClockMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    func hold(_ reason: String) {
         if reason != lastHold { log.critical("waiting for an operator", metadata: ["reason": "\(reason)"]) }
         lastHold = reason
     }
 
-    private func recordEvidence(term: Int64, local: LocalDatabase) async throws {
+    func recordEvidence(term: Int64, local: LocalDatabase) async throws {
         guard let recorder = evidence else { return }
         evidence = nil
         let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, lastPrimary: lastPrimary, rpo: config.objectives.rpo)
@@ -318,7 +275,7 @@ public actor NodeAgent {
 
     // MARK: publishing
 
-    private func publish(_ local: LocalDatabase) async {
+    func publish(_ local: LocalDatabase) async {
         do {
             if let lease = memberLease {
                 do { _ = try await coordinator.keepAlive(lease: lease) } catch CoordinationError.leaseExpired { memberLease = nil }
@@ -341,8 +298,9 @@ public actor NodeAgent {
                 name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
                 lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
-                publishedAtMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                publishedAtMillis: Self.wallClockMillis())
             record.hold = leader == nil ? lastHold : nil
+            record.failingSinceMillis = failingSince?.millis
             try await coordinator.publish(record, lease: lease)
             if leader?.node == node.name, case .primary(let state)? = probeResult {
                 // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
@@ -357,7 +315,7 @@ public actor NodeAgent {
     // MARK: stopping
 
     /// The last decision, made by `decide` like every other (rule `agent-stopping`).
-    private func shutdown() async {
+    func shutdown() async {
         deadlineTimer?.cancel()
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
         let local = lastLocal ?? LocalDatabase(state: .down, lsn: nil)

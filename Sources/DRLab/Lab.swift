@@ -17,10 +17,9 @@ public enum Lab {
     /// - Parameter agentBinary: the `drctl` executable whose `agent` command runs each
     ///   region's agent; nil builds the lab without agents (nothing then fails over).
     /// - Parameter etcdMembers: 1, 3 or 5 etcd members on loopback.
-    /// - Parameter synchronous: the config's `failover.synchronous` (commits wait for a standby).
-    /// - Parameter restartAttempts: the config's `failover.restart_attempts`.
-    public static func up(dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1, synchronous: Bool = false,
-                          restartAttempts: Int = 0, progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
+    /// - Parameter failover: the config's `failover:` settings that tests and drills vary.
+    public static func up(dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1, failover: LabFailoverSettings = LabFailoverSettings(),
+                          progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
         guard [1, 3, 5].contains(etcdMembers) else { throw LabError.io("--etcd-members must be 1, 3 or 5, found \(etcdMembers)") }
         let dir = absolute(rawDir)
         if FileManager.default.fileExists(atPath: LabState.file(in: dir)) {
@@ -32,8 +31,7 @@ public enum Lab {
         _ = try PostgresBinaries.directory()
 
         var state = try plan(dir: dir, withAgents: agentBinary != nil, etcdMembers: etcdMembers)
-        state.synchronous = synchronous
-        state.restartAttempts = restartAttempts
+        state.failover = failover
         do {
             try await build(state, progress: progress)
             if let agentBinary { try await LabAgents.start(state, binary: agentBinary, progress: progress) }

@@ -28,8 +28,9 @@ enum LabConfigFile {
               promotion_timeout: 10s
               dns_update_timeout: 5s
               cooldown: 1m
-              synchronous: \(state.synchronous)
-              restart_attempts: \(state.restartAttempts)
+              synchronous: \(state.failover.synchronous)
+              restart_attempts: \(state.failover.restartAttempts)
+              auto_rejoin: \(state.failover.autoRejoin)
             regions:
               - name: region1
                 role: primary

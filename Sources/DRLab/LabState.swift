@@ -32,10 +32,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var dns: PowerDNSServer
     /// Agents of the regions that have nodes (empty when the lab was built without them).
     public var agents: [Agent]
-    /// Whether the config asks the leader to manage synchronous replication.
-    public var synchronous: Bool = false
-    /// The config's `failover.restart_attempts`.
-    public var restartAttempts: Int = 0
+    /// The failover settings the lab's config was written with.
+    public var failover = LabFailoverSettings()
 
     static func file(in dir: String) -> String { "\(dir)/lab.json" }
 
@@ -145,4 +143,20 @@ extension LabStatus.DNS {
         try c.encode(api, forKey: .api); try c.encode(pid, forKey: .pid)
     }
     enum CodingKeys: String, CodingKey { case host, port, zone, api, pid }
+}
+
+/// The `failover:` settings a lab can be built with (the rest are the lab's fixed values).
+public struct LabFailoverSettings: Codable, Sendable, Equatable {
+    /// `failover.synchronous`: commits wait for a standby.
+    public var synchronous = false
+    /// `failover.restart_attempts`.
+    public var restartAttempts = 0
+    /// `failover.auto_rejoin`: a fenced old primary comes back as a standby on its own.
+    public var autoRejoin = false
+
+    public init(synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false) {
+        self.synchronous = synchronous
+        self.restartAttempts = restartAttempts
+        self.autoRejoin = autoRejoin
+    }
 }

@@ -15,10 +15,15 @@ struct LabUp: AsyncParsableCommand {
     @Flag(name: .long, help: "Synchronous replication managed by the leader: a failover loses no acknowledged commit.")
     var synchronous = false
 
+    @Flag(name: .long, help: "failover.auto_rejoin: a fenced old primary rejoins as a standby of the new one by itself (pg_rewind).")
+    var autoRejoin = false
+
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers, synchronous: synchronous, progress: printProgress) }
+        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
+                                                                 failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin),
+                                                                 progress: printProgress) }
         print("""
 
             lab is up in \(state.dir)

@@ -183,7 +183,15 @@ import Testing
     @Test func autoRejoinRejoinsAFencedOldPrimary() {
         var policy = Self.policy
         policy.autoRejoin = true
-        let decision = decide(Self.standbyView("a", leader: "b", term: 8, state: .fenced), policy: policy, now: .seconds(11))
-        #expect(decision.actions == [.rejoin(node: "a", leader: "b", term: 8)])
+        let promoting = Self.standbyView("a", leader: "b", term: 8, state: .fenced)
+        #expect(decide(promoting, policy: policy, now: .seconds(11)).actions == [], "the new leader is not writable yet: nothing to rewind from")
+        let promoted = Self.standbyView("a", leader: "b", term: 8, state: .fenced, members: [Self.member("b", .primary)])
+        #expect(decide(promoted, policy: policy, now: .seconds(11)).actions == [.rejoin(node: "a", leader: "b", term: 8)])
+        var failed = promoted
+        failed.local.rejoinFailed = RejoinFailure(term: 8, message: "pg_rewind exited 1")
+        #expect(decide(failed, policy: policy, now: .seconds(12)).actions == [
+            .holdForOperator(reason: "automatic rejoin of a failed: pg_rewind exited 1; fix it, then `drctl rejoin a`")], "not retried under the same term")
+        failed.leader?.term = 9
+        #expect(decide(failed, policy: policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 9)], "a new leader: try again")
     }
 }

@@ -56,7 +56,11 @@ extension RealServers {
                 let evidence = try #require(history.last)
                 #expect(evidence.promoted == "pg2" && evidence.previousPrimary == "pg1")
                 #expect(evidence.dataLostBytes == 0)
-                #expect(evidence.events.map(\.name) == ["declared failed", "lock acquired", "promote issued", "writable"])
+                // Whole-node loss: the first failed check is the standby's WAL receiver losing
+                // its upstream, before the leader lease expired.
+                #expect(evidence.events.map(\.name) == ["first failed check", "declared failed", "lock acquired", "promote issued", "writable"])
+                #expect(evidence.events.map(\.at) == evidence.events.map(\.at).sorted(), "a timeline in order")
+                #expect(evidence.rtoSeconds == evidence.events.last?.at, "the RTO runs from the first failed check to writable")
                 let stateFile = "\(lab.dir)/agents/region2/failover-\(evidence.term).json"
                 #expect(FileManager.default.fileExists(atPath: stateFile), "evidence is also kept as JSON by the agent")
             }
@@ -267,7 +271,7 @@ extension RealServers {
     @Suite("synchronous replication in the lab")
     struct SynchronousIntegrationTests {
         @Test func withASynchronousStandbyAFailoverUnderLoadLosesNoAcknowledgedCommit() async throws {
-            try await withLab(synchronous: true) { lab in
+            try await withLab(failover: LabFailoverSettings(synchronous: true)) { lab in
                 let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
                 try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
                     _ = try await session.query("CREATE TABLE acked (id int PRIMARY KEY)")
@@ -319,7 +323,7 @@ extension RealServers {
     @Suite("database restart in the lab")
     struct RestartIntegrationTests {
         @Test func aConfiguredRestartBringsACrashedPrimaryBackWithoutAFailover() async throws {
-            try await withLab(restartAttempts: 1) { lab in
+            try await withLab(failover: LabFailoverSettings(restartAttempts: 1)) { lab in
                 let etcd = try EtcdCoordinator.forConfig(try lab.config())
                 let before = try #require(try await etcd.leader())
                 let postmaster = try #require(try lab.node("pg1").pid)

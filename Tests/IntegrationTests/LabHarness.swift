@@ -7,10 +7,10 @@ import Testing
 
 /// Runs `body` against a fresh lab in its own directory and ports, and takes the lab down
 /// afterwards whether `body` passed, failed or threw.
-func withLab(agents: Bool = true, etcdMembers: Int = 1, synchronous: Bool = false, restartAttempts: Int = 0,
+func withLab(agents: Bool = true, etcdMembers: Int = 1, failover: LabFailoverSettings = LabFailoverSettings(),
              _ body: (LabState) async throws -> Void) async throws {
     let dir = "/tmp/drctl-it-\(UUID().uuidString.prefix(8).lowercased())"
-    let state = try await Lab.up(dir: dir, agentBinary: agents ? try DrctlBinary.path() : nil, etcdMembers: etcdMembers, synchronous: synchronous, restartAttempts: restartAttempts)
+    let state = try await Lab.up(dir: dir, agentBinary: agents ? try DrctlBinary.path() : nil, etcdMembers: etcdMembers, failover: failover)
     do {
         try await body(state)
     } catch {

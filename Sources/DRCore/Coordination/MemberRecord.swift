@@ -21,6 +21,10 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
     /// never compared across machines.
     public var publishedAtMillis: Int64
+    /// Wall-clock milliseconds of the first failed check of the current failure streak,
+    /// nil while the checks pass: the start of a failover's evidence (for people; never
+    /// used to decide anything).
+    public var failingSinceMillis: Int64? = nil
 
     public init(name: String, region: String, role: NodeRole, timeline: Int?, lsn: LSN?, replayLSN: LSN?,
                 lagBytes: UInt64?, healthy: Bool, failedChecks: Int, nofailover: Bool = false, priority: Int = 100, publishedAtMillis: Int64) {
@@ -41,6 +45,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, region, role, timeline, lsn, healthy
         case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
+        case failingSinceMillis = "failing_since_ms"
     }
 }
 

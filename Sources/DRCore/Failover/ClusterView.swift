@@ -76,6 +76,8 @@ public struct LocalDatabase: Sendable, Equatable {
     /// The failed check found no postmaster process at all (crashed or killed), not merely
     /// a slow or refusing server: certain, so it needs no repeated checks to be believed.
     public var postmasterGone: Bool = false
+    /// The last automatic rejoin failed under this leader term (not retried under it).
+    public var rejoinFailed: RejoinFailure? = nil
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 tags: Set<NodeTag> = []) {
@@ -85,6 +87,18 @@ public struct LocalDatabase: Sendable, Equatable {
         self.lsn = lsn
         self.streamingFrom = streamingFrom
         self.tags = tags
+    }
+}
+
+/// Why an automatic rejoin failed, and under which leader term: a rejoin rewrites the data
+/// directory, so a failure waits for an operator (or a new leader) instead of looping.
+public struct RejoinFailure: Sendable, Equatable {
+    public var term: Int64
+    public var message: String
+
+    public init(term: Int64, message: String) {
+        self.term = term
+        self.message = message
     }
 }
 

@@ -1,9 +1,10 @@
 /// What one failover leaves behind, measured by the agent that promoted: its timeline on
-/// its own monotonic clock (seconds from "declared failed") and the data lost.
+/// its own monotonic clock (seconds from the first failed check it knows of, else from
+/// "declared failed") and the data lost.
 public struct FailoverEvidence: Sendable, Equatable, Codable {
     public struct Event: Sendable, Equatable, Codable {
         public var name: String
-        /// Seconds after the failure was declared (the leader key seen missing).
+        /// Seconds after the first event (the first failed check when known).
         public var at: Double
 
         public init(name: String, at: Double) {
@@ -22,7 +23,8 @@ public struct FailoverEvidence: Sendable, Equatable, Codable {
     /// promoting agent's host. Only comparable with clocks of the same host (the lab bench).
     public var declaredAtMillis: Int64? = nil
     public var events: [Event]
-    /// From the failure being declared to the new primary accepting writes.
+    /// From the first failed check (else the failure being declared) to the new primary
+    /// accepting writes.
     public var rtoSeconds: Double
     public var dataLostBytes: UInt64?
     public var dataLostSeconds: Double?

@@ -52,7 +52,13 @@ extension FailoverRule {
         FailoverRule(id: "fenced-stays-fenced", summary: "A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).") { input in
             guard input.local.state == .fenced else { return nil }
             if let leader = input.view.leader, leader.node != input.me {
-                if input.policy.autoRejoin { return [.rejoin(node: input.me, leader: leader.node, term: leader.term)] }
+                if let failure = input.local.rejoinFailed, failure.term == leader.term {
+                    return [.holdForOperator(reason: "automatic rejoin of \(input.me) failed: \(failure.message); fix it, then `drctl rejoin \(input.me)`")]
+                }
+                // Rewinding from a leader still in recovery would find nothing to rewind, and
+                // the old primary's extra WAL would then block it from following the new timeline.
+                let leaderIsPrimary = input.view.members.contains { $0.name == leader.node && $0.role == .primary }
+                if input.policy.autoRejoin { return leaderIsPrimary ? [.rejoin(node: input.me, leader: leader.node, term: leader.term)] : [] }
                 return [.holdForOperator(reason: "\(input.me) is fenced; bring it back with `drctl rejoin \(input.me)`")]
             }
             return []

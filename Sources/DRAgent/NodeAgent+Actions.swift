@@ -1,0 +1,93 @@
+import DRCore
+import Foundation
+
+/// How the agent carries out each action `decide` returned (after the stale-term check).
+extension NodeAgent {
+    /// Carries out one action; true when it won the leader key.
+    func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
+        switch action {
+        case .renewLease(let term):
+            // After an agent restart the key still names this node: adopt its lease (etcd
+            // leases are renewable by id from any client) instead of letting it lapse.
+            guard let lease = leaderLease ?? leader?.lease, lease != 0 else {
+                log.warning("holding the leader key without a lease to renew", metadata: ["term": "\(term)"])
+                return false
+            }
+            let sentAt = now
+            let ttl = try await coordinator.keepAlive(lease: lease)
+            leaderLease = lease
+            leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
+            armLeaseDeadline()
+        case .acquireLeadership(let reason):
+            let sentAt = now
+            let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
+            switch try await coordinator.acquireLeadership(node: node.name, lease: lease) {
+            case .acquired(let record):
+                leaderLease = lease
+                leader = record
+                leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
+                armLeaseDeadline()
+                lastTermSeen = record.term
+                log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
+                if local.state == .standby {
+                    evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, firstFailedAt: firstFailedCheck(),
+                                                now: now, previousPrimary: lastPrimary?.node)
+                    evidence?.mark("lock acquired", at: now)
+                }
+                return true
+            case .heldBy(let holder):
+                try? await coordinator.revoke(lease: lease)
+                leader = holder
+            }
+        case .releaseLeadership(let term, let reason):
+            _ = try await coordinator.releaseLeadership(node: node.name, term: term)
+            if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
+            leaderLease = nil
+            leaseBook = nil
+            armLeaseDeadline()
+            log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
+        case .promote(_, let term):
+            evidence?.mark("promote issued", at: now)
+            try await database.promote()
+            evidence?.mark("writable", at: now)
+            log.notice("promoted", metadata: ["term": "\(term)"])
+            try await recordEvidence(term: term, local: local)
+            if intent != nil { try? await coordinator.setFailoverIntent(nil) }
+        case .fence(_, let reason):
+            FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
+            log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
+            leaseBook = nil
+            armLeaseDeadline()
+            try await database.fence()
+        case .restartDatabase:
+            log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
+            try await database.restart()
+            restartsTried += 1
+        case .setSynchronousStandbys(let standbys, _):
+            try await database.setSynchronousStandbys(standbys)
+            log.notice("synchronous standbys set", metadata: ["standbys": "\(standbys)"])
+        case .follow(_, let leaderName, _):
+            guard let target = config.node(named: leaderName)?.node else { return false }
+            try await database.follow(target)
+            log.notice("following the new leader", metadata: ["leader": "\(leaderName)"])
+        case .rejoin(_, let leaderName, let term):
+            guard let target = config.node(named: leaderName)?.node else { return false }
+            log.notice("rejoining as a standby", metadata: ["leader": "\(leaderName)", "term": "\(term)"])
+            do {
+                try await database.rejoin(target)
+            } catch {
+                rejoinFailed = RejoinFailure(term: term, message: "\(error)")
+                throw error
+            }
+            // Started with standby.signal: it can no longer come up writable.
+            try? FileManager.default.removeItem(atPath: fenceMarker)
+            rejoinFailed = nil
+            log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
+        case .holdForOperator(let reason):
+            hold(reason)
+        case .alert(let message):
+            log.critical("\(message)")
+        }
+        return false
+    }
+}
