@@ -13,6 +13,21 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     public var dataDir: String
     public var logFile: String
     public var pidFile: String
+    /// Serve clients over TLS, demanding a client certificate signed by the same CA.
+    public var tls: TLSFiles? = nil
+
+    /// PEM files for a TLS member: its certificate and key, and the CA that signs clients.
+    public struct TLSFiles: Sendable, Codable, Equatable {
+        public var caFile: String
+        public var certFile: String
+        public var keyFile: String
+
+        public init(caFile: String, certFile: String, keyFile: String) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+        }
+    }
 
     public init(host: String, clientPort: Int, peerPort: Int, dataDir: String, logFile: String, pidFile: String) {
         self.host = host
@@ -31,7 +46,7 @@ public struct EtcdServer: Sendable, Codable, Equatable {
                           logFile: "\(dir)/etcd.log", pidFile: "\(dir)/etcd.pid")
     }
 
-    public var endpoint: String { "http://\(host):\(clientPort)" }
+    public var endpoint: String { "\(tls == nil ? "http" : "https")://\(host):\(clientPort)" }
     public var peerURL: String { "http://\(host):\(peerPort)" }
 
     /// Members that form one cluster, named e1…eN, with their `initialCluster` set.
@@ -66,14 +81,21 @@ public struct EtcdServer: Sendable, Codable, Equatable {
             "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)", "--initial-cluster-state", "new",
             // Every member must present the same token; peer ports make it unique per lab.
             "--initial-cluster-token", "drctl-lab-" + StableHash.hex(initialCluster ?? peerURL),
-        ], logFile: logFile)
+        ] + tlsArguments, logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
+    }
+
+    private var tlsArguments: [String] {
+        guard let tls else { return [] }
+        return ["--cert-file", tls.certFile, "--key-file", tls.keyFile, "--trusted-ca-file", tls.caFile, "--client-cert-auth"]
     }
 
     func waitUntilHealthy() async throws {
         try await Readiness.wait(for: "etcd on \(endpoint)", log: logFile, pid: pid) {
             guard PortAllocator.isListening(host, clientPort) else { return false }
-            let health = try await CommandRunner.run(["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s", "endpoint", "health"],
+            // A TLS member demands a client certificate: its own serves (same CA).
+            let credentials = tls.map { ["--cacert", $0.caFile, "--cert", $0.certFile, "--key", $0.keyFile] } ?? []
+            let health = try await CommandRunner.run(["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s"] + credentials + ["endpoint", "health"],
                                                      check: false, environment: ["ETCDCTL_API": "3"])
             return health.status == 0
         }
