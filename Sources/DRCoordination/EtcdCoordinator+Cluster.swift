@@ -24,11 +24,15 @@ extension EtcdCoordinator {
 
     public func isPaused() async throws -> Bool { try await get(pauseKey) != nil }
 
-    public func setFailoverIntent(_ intent: FailoverIntent?) async throws {
+    /// Writes (or, with nil, withdraws) the operator's failover intent. It lives `expiry`
+    /// at most, bound to its own lease: an intent nobody could carry out (its target died)
+    /// must not linger and override the cooldown at some later, unrelated failover.
+    public func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration = .seconds(600)) async throws {
         guard let intent else { return try await delete(failoverKey) }
         var object: [String: Any] = ["accept_data_loss": intent.acceptDataLoss]
         if let to = intent.to { object["to"] = to }
-        try await put(failoverKey, try JSONSerialization.data(withJSONObject: object))
+        let lease = try await grantLease(ttl: expiry)
+        try await put(failoverKey, try JSONSerialization.data(withJSONObject: object), lease: lease)
     }
 
     public func failoverIntent() async throws -> FailoverIntent? {
@@ -56,8 +60,10 @@ extension EtcdCoordinator {
         }
     }
 
-    func put(_ key: String, _ value: Data) async throws {
-        _ = try await gateway.call("/v3/kv/put", ["key": EtcdJSON.base64(key), "value": value.base64EncodedString()])
+    func put(_ key: String, _ value: Data, lease: Int64? = nil) async throws {
+        var body = ["key": EtcdJSON.base64(key), "value": value.base64EncodedString()]
+        if let lease { body["lease"] = String(lease) }
+        _ = try await gateway.call("/v3/kv/put", body)
     }
 
     func get(_ key: String) async throws -> Data? {

@@ -83,6 +83,6 @@ struct FailoverCommand: AsyncParsableCommand {
         } catch {
             throw CLIExit.failed("\(error)")
         }
-        print("failover requested (\(target)); follow it with `drctl status` and `drctl history`")
+        print("failover requested (\(target)); it expires in 10 minutes if no agent can carry it out; follow it with `drctl status` and `drctl history`")
     }
 }

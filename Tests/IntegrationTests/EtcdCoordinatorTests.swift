@@ -30,6 +30,15 @@ func member(_ name: String, role: NodeRole = .standby, lsn: UInt64 = 100) -> Mem
 extension RealServers {
     @Suite("etcd coordination against a real etcd")
     struct EtcdCoordinatorTests {
+        @Test func anUnconsumedFailoverIntentExpires() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/i/")
+                try await coordinator.setFailoverIntent(FailoverIntent(to: "b", acceptDataLoss: true), expiry: .seconds(2))
+                #expect(try await coordinator.failoverIntent() == FailoverIntent(to: "b", acceptDataLoss: true))
+                #expect(try await eventually(within: .seconds(10)) { try await coordinator.failoverIntent() == nil })
+            }
+        }
+
         @Test func leaderKeyIsExclusiveAndTermsGrow() async throws {
             try await withEtcd { etcd in
                 let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/t/")
