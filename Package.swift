@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
         .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
         .target(name: "DRSystem"),
+        .target(name: "DRCrypto", dependencies: ["CCrypto"]),
+        .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
         .target(name: "DRAgent", dependencies: [
             "DRCore", "DRPostgres", "DRCoordination", "DRSystem", .product(name: "Logging", package: "swift-log"),
@@ -41,6 +43,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
+        .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination"]),
     ]
 )
