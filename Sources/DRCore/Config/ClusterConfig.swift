@@ -182,6 +182,9 @@ public struct DNSProviderConfig: Sendable, Equatable {
     public var serverID: String?
     /// Route 53 hosted zone id.
     public var hostedZoneID: String?
+    /// Authoritative name servers (`host` or `host:port`) queried to verify a change is
+    /// served; none: verified by reading it back through the API.
+    public var nameservers: [String] = []
     /// Named credentials (e.g. `api_key`, `access_key_id`) and where each is read from.
     public var credentials: [String: SecretSource]
 }

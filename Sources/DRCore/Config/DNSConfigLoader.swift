@@ -29,7 +29,7 @@ enum DNSConfigLoader {
     }
 
     private static func parseProvider(_ field: YAMLField) -> DNSProviderConfig? {
-        var keys: Set<String> = ["name", "type", "url", "zone", "server_id", "hosted_zone_id"]
+        var keys: Set<String> = ["name", "type", "url", "zone", "server_id", "hosted_zone_id", "nameservers"]
         for kind in DNSProviderKind.allCases {
             for credential in credentialNames(for: kind) {
                 keys.formUnion([credential, "\(credential)_env", "\(credential)_file"])
@@ -69,10 +69,21 @@ enum DNSConfigLoader {
             let applies = (key == "zone" && kind != .route53) || (key == "server_id" && kind == .powerdns) || (key == "hosted_zone_id" && kind == .route53)
             if !applies { object[key].report("does not apply to a \(kind.rawValue) provider") }
         }
+        var nameservers: [String] = []
+        if object.has("nameservers") {
+            guard let items = object["nameservers"].items() else { return nil }
+            for item in items {
+                guard let server = item.string(expected: "an authoritative server as host or host:port, e.g. 127.0.0.1:5300") else { return nil }
+                if server.isEmpty || server.contains(" ") { item.report("expected host or host:port, found \"\(server)\"") }
+                nameservers.append(server)
+            }
+        }
         guard let name, let url, credentials.count == needed.count else { return nil }
         if kind != .route53, zone == nil { return nil }
         if kind == .route53, hostedZoneID == nil { return nil }
-        return DNSProviderConfig(name: name, kind: kind, url: url, zone: zone, serverID: serverID, hostedZoneID: hostedZoneID, credentials: credentials)
+        var provider = DNSProviderConfig(name: name, kind: kind, url: url, zone: zone, serverID: serverID, hostedZoneID: hostedZoneID, credentials: credentials)
+        provider.nameservers = nameservers
+        return provider
     }
 
     private static func parseRecord(_ field: YAMLField) -> DNSRecordConfig? {

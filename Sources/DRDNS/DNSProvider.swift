@@ -1,0 +1,61 @@
+import DRCore
+
+/// A DNS provider's API as drctl uses it: read one record set, and replace record sets.
+/// Implementations never log or print their credentials, and their errors never carry them.
+public protocol DNSProvider: Sendable {
+    /// The provider's name in the configuration.
+    var name: String { get }
+
+    /// The record set of `name`/`type` as the provider holds it; nil when there is none.
+    func read(name: String, type: DNSRecordType, deadline: ContinuousClock.Instant) async throws -> DNSRecordSet?
+
+    /// Creates or replaces every set in `sets`, in one API call where the API allows it.
+    /// Returns once the provider has accepted (and, where it reports it, applied) them.
+    func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant) async throws
+}
+
+/// Why a provider call failed, with what the operator needs: which provider and call,
+/// what the provider said, and whether waiting could have helped.
+public struct DNSProviderError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The provider refused the request (4xx other than 429): fix the request or the
+        /// credentials; retrying cannot help.
+        case rejected(status: Int)
+        /// Still failing (429, 5xx, time-outs, refused connections) when the deadline came.
+        case unavailable
+        /// An answer drctl cannot read (not the JSON/XML the API documents).
+        case malformed
+        /// Missing credentials or an impossible request, found before any call.
+        case configuration
+    }
+
+    public var kind: Kind
+    public var provider: String
+    /// The call, e.g. `PATCH /api/v1/servers/localhost/zones/lab.drctl.test.`.
+    public var operation: String
+    public var message: String
+
+    public init(_ kind: Kind, provider: String, operation: String, message: String) {
+        self.kind = kind
+        self.provider = provider
+        self.operation = operation
+        self.message = message
+    }
+
+    public var description: String {
+        let what = switch kind {
+        case .rejected(let status): "refused (HTTP \(status))"
+        case .unavailable: "unavailable until the deadline"
+        case .malformed: "answered with something unreadable"
+        case .configuration: "cannot be called"
+        }
+        let next = switch kind {
+        case .rejected(let status) where status == 401 || status == 403: "check the provider's credentials and their permissions"
+        case .rejected: "check the record and zone settings in the config"
+        case .unavailable: "the provider may be down; `drctl dns switch` retries by hand"
+        case .malformed: "check the provider's url in the config"
+        case .configuration: "fix the config"
+        }
+        return "DNS provider \(provider): \(operation) \(what): \(message); \(next)"
+    }
+}
