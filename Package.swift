@@ -30,13 +30,13 @@ let package = Package(
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
         .target(name: "DRAgent", dependencies: [
-            "DRCore", "DRPostgres", "DRCoordination", "DRSystem", .product(name: "Logging", package: "swift-log"),
+            "DRCore", "DRPostgres", "DRCoordination", "DRSystem", "DRDNS", .product(name: "Logging", package: "swift-log"),
         ]),
 
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

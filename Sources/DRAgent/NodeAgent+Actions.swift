@@ -51,7 +51,9 @@ extension NodeAgent {
             try await database.promote()
             evidence?.mark("writable", at: now)
             log.notice("promoted", metadata: ["term": "\(term)"])
-            try await recordEvidence(term: term, local: local)
+            // Recorded once the DNS switch decided with the promotion is done (or at once
+            // when there is none), so the evidence carries its timestamps.
+            evidenceAwaiting = (term, local)
             if intent != nil { try? await coordinator.setFailoverIntent(nil) }
         case .fence(_, let reason):
             FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
@@ -83,6 +85,9 @@ extension NodeAgent {
             try? FileManager.default.removeItem(atPath: fenceMarker)
             rejoinFailed = nil
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
+        case .switchDNS(let record, let target, let term):
+            dnsState[record] = DNSRecordState(node: target, term: term, phase: .inFlight)
+            dnsBatch.append((record, target, term))
         case .holdForOperator(let reason):
             hold(reason)
         case .alert(let message):

@@ -1,5 +1,6 @@
 import DRCoordination
 import DRCore
+import DRDNS
 import DRPostgres
 import Foundation
 import Logging
@@ -35,6 +36,13 @@ public actor NodeAgent {
     var lastFailoverSeen: AgentInstant?
     var lastHold: String?
     var evidence: EvidenceRecorder?
+    /// The promotion whose evidence waits for its DNS switch.
+    var evidenceAwaiting: (term: Int64, local: LocalDatabase)?
+    /// Provider clients, or why they could not be built (a missing credential).
+    let dns: Result<DNSSwitcher, any Error>
+    var dnsState: [String: DNSRecordState] = [:]
+    /// The DNS switches of the decision being executed, launched together after it.
+    var dnsBatch: [(record: String, node: String, term: Int64)] = []
     var lastLocal: LocalDatabase?
     var rejoinFailed: RejoinFailure?
     /// The first failed check of the current streak: on this clock, and as wall-clock
@@ -58,6 +66,7 @@ public actor NodeAgent {
         self.log = log
         self.database = DatabaseActions(node: node, promotionTimeout: config.failover.promotionTimeout)
         self.started = ContinuousClock().now
+        self.dns = Result { try DNSSwitcher(config: config) }
     }
 
     var now: AgentInstant { AgentInstant(clock.now - started) }
@@ -98,7 +107,7 @@ public actor NodeAgent {
         ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
             lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
-            lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince)
+            lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
     }
 
     // MARK: observing
@@ -198,7 +207,12 @@ public actor NodeAgent {
     /// Carries out one decision. Returns true when this agent just won the leader key, so
     /// the caller decides again at once instead of a loop later.
     func execute(_ decision: Decision, local: LocalDatabase) async -> Bool {
+        defer { finishDecision() }
+        var failed = false
         for action in decision.actions {
+            // After a failed step only messages go out: a fence that failed must not be
+            // followed by a release, nor a failed promotion by a DNS switch.
+            if failed, action.term != nil || { if case .fence = action { true } else { false } }() { continue }
             guard SafetyChecks.permits(action, leader: leader, me: node.name) else {
                 log.warning("refused an action under a stale term", metadata: ["action": "\(action)", "rule": "\(decision.rule)"])
                 continue
@@ -206,6 +220,7 @@ public actor NodeAgent {
             do {
                 if try await perform(action, local: local) { return true }
             } catch {
+                failed = true
                 log.error("action failed", metadata: ["action": "\(action)", "rule": "\(decision.rule)", "error": "\(error)"])
             }
         }

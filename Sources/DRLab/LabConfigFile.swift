@@ -53,6 +53,7 @@ enum LabConfigFile {
                   url: \(state.dns.apiURL)
                   zone: \(state.dns.zone)
                   api_key_file: \(state.dns.apiKeyFile)
+                  nameservers: ["\(state.dns.host):\(state.dns.port)"]
               records:
                 - name: \(state.dns.record)
                   type: A

@@ -108,7 +108,7 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .restartDatabase: #expect(action.term != nil)
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .restartDatabase, .switchDNS: #expect(action.term != nil)
                 case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
@@ -157,6 +157,42 @@ import Testing
         var refusing = Self.primaryView(failed: 1, state: .down)
         refusing.local.postmasterGone = false
         #expect(decide(refusing, policy: Self.policy, now: .seconds(10)).rule == "leader-renews", "a live postmaster that refuses is a flap until N")
+    }
+
+    @Test func theLeaderSwitchesDNSWithThePromotionAndKeepsItPointed() {
+        var policy = Self.policy
+        policy.dnsRecords = [DNSBinding(record: "db.example.com.", target: .primary),
+                             DNSBinding(record: "ro-c.example.com.", target: .region("c"))]
+        let members = [Self.member("b"), Self.member("c", lsn: 900)]
+        // The standby that won the key: promote, then point both records (region c's record
+        // at c's healthy standby).
+        let winner = Self.standbyView(leader: "b", term: 8, members: members)
+        #expect(decide(winner, policy: policy, now: .seconds(11)).actions == [
+            .promote(node: "b", term: 8), .switchDNS(record: "db.example.com.", to: "b", term: 8), .switchDNS(record: "ro-c.example.com.", to: "c", term: 8)])
+
+        var leader = Self.primaryView(members: [Self.member("a", .primary), Self.member("c", healthy: false)])
+        #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [
+            .renewLease(term: 7), .switchDNS(record: "db.example.com.", to: "a", term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7)],
+                "a new term re-asserts every record; region c has no healthy node, so its record follows the primary")
+        leader.dns = ["db.example.com.": DNSRecordState(node: "a", term: 7, phase: .synced),
+                      "ro-c.example.com.": DNSRecordState(node: "a", term: 7, phase: .inFlight)]
+        #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "synced or in flight: nothing to do")
+        policy.dnsRetry = .seconds(3)
+        leader.dns["ro-c.example.com."]?.phase = .failed(at: .seconds(8))
+        #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "failed 2s ago: wait for the retry interval")
+        leader.dns["ro-c.example.com."]?.phase = .failed(at: .seconds(6))
+        #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7)])
+        leader.dns["db.example.com."] = DNSRecordState(node: "a", term: 6, phase: .synced)
+        #expect(decide(leader, policy: policy, now: .seconds(12)).actions.contains(.switchDNS(record: "db.example.com.", to: "a", term: 7)),
+                "synced under an older term: checked again under this one")
+    }
+
+    @Test func aDeposedLeadersDNSSwitchIsRefused() {
+        let action = Action.switchDNS(record: "db.example.com.", to: "a", term: 7)
+        #expect(SafetyChecks.permits(action, leader: LeaderRecord(node: "a", term: 7, lease: 1), me: "a"))
+        #expect(!SafetyChecks.permits(action, leader: LeaderRecord(node: "b", term: 8, lease: 2), me: "a"), "another leader, newer term")
+        #expect(!SafetyChecks.permits(action, leader: LeaderRecord(node: "a", term: 9, lease: 3), me: "a"), "same node, newer term")
+        #expect(!SafetyChecks.permits(action, leader: nil, me: "a"))
     }
 
     @Test func synchronousStandbyNamesRoundTrip() {

@@ -12,8 +12,8 @@ import Testing
         fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).
         leader-database-failed: The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path).
         leader-restarts-database: Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.
-        leader-promotes: A standby that won the leader key promotes itself under that term.
-        leader-renews: The leader keeps its lease while its database is up or failing below the threshold, and with synchronous on keeps its healthy standbys synchronous.
+        leader-promotes: A standby that won the leader key promotes itself under that term, then points the managed DNS records at itself.
+        leader-renews: The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
         standby-follows-leader: While a leader exists, a standby streams from it and does nothing else.

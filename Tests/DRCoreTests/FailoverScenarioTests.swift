@@ -5,8 +5,12 @@ import Testing
 /// documents' objectives are the ceiling; the lab settings (1 s checks, 3 failures,
 /// 5 s lease) must do far better, and no step may ever have two writable primaries.
 @Suite struct FailoverScenarioTests {
-    static let policy = FailoverPolicy(failuresInARow: 3, rpo: .seconds(5), cooldown: .seconds(300), fencingMargin: .seconds(1),
-                                       betterCandidateWait: .seconds(3))
+    static let policy: FailoverPolicy = {
+        var policy = FailoverPolicy(failuresInARow: 3, rpo: .seconds(5), cooldown: .seconds(300), fencingMargin: .seconds(1),
+                                    betterCandidateWait: .seconds(3))
+        policy.dnsRecords = [DNSBinding(record: "db.example.com.", target: .primary)]
+        return policy
+    }()
 
     @Test func bootstrapsWithThePrimaryHoldingTheKey() {
         let simulation = FailoverSimulation.started(policy: Self.policy)
@@ -20,6 +24,7 @@ import Testing
         let promoted = try #require(simulation.promotedAt)
         #expect(promoted - .seconds(20) <= .seconds(7), "lease TTL plus one standby tick; the documents allow 7 min")
         #expect(simulation.leader?.node == "b")
+        #expect(simulation.dnsRecord == "b" && simulation.dnsWrites.last?.at == promoted, "DNS switched in the promoting decision")
         #expect(simulation.nodes[1].lsn >= simulation.lastPrimary.map { $0.lsn.value } ?? .max, "nothing the primary published is lost")
         #expect(simulation.maxWritable == 1)
     }
@@ -42,6 +47,8 @@ import Testing
         #expect(promoted - .seconds(20) <= .seconds(8), "the documents allow 35 min")
         #expect(simulation.nodes[0].db == .fenced)
         #expect(simulation.maxWritable == 1)
+        #expect(simulation.dnsRecord == "b", "DNS follows the new primary")
+        #expect(!simulation.dnsWrites.contains { $0.by == "a" && $0.at > .seconds(20) }, "the partitioned old primary never writes DNS")
     }
 
     @Test func completeDisasterPromotesNothing() {

@@ -22,6 +22,7 @@ struct FailoverSimulation {
         var lastTermSeen: Int64?
         var lastFailoverSeen: AgentInstant?
         var tickOffset: Duration
+        var dns: [String: DNSRecordState] = [:]
     }
 
     struct Leader { var node: String; var term: Int64; var lease: Int64; var expiresAt: Duration }
@@ -39,6 +40,9 @@ struct FailoverSimulation {
     var promotedAt: Duration?
     var fencedAt: Duration?
     var maxWritable = 0
+    /// The managed record as the DNS provider holds it, and every write: when, by whom, under which term.
+    var dnsRecord: String? = "a"
+    var dnsWrites: [(at: Duration, by: String, to: String, term: Int64)] = []
 
     init(policy: FailoverPolicy, ttl: Duration = .seconds(5)) {
         self.policy = policy
@@ -125,7 +129,7 @@ struct FailoverSimulation {
                                  streamingFrom: node.db == .standby && node.streaming ? leader?.node : nil),
             etcdReachable: reachable, leader: leader.map { LeaderRecord(node: $0.node, term: $0.term, lease: $0.lease) },
             members: members, lastPrimary: lastPrimary, lease: node.lease,
-            lastFailoverSeen: node.lastFailoverSeen, leaderMissingSince: node.leaderMissingSince)
+            lastFailoverSeen: node.lastFailoverSeen, leaderMissingSince: node.leaderMissingSince, dns: node.dns)
     }
 
     /// Carries out actions like the agent's executor, refusing stale terms. Returns true
@@ -159,6 +163,12 @@ struct FailoverSimulation {
                 fencedAt = fencedAt ?? now
             case .holdForOperator(let reason):
                 holds.append(reason)
+            case .switchDNS(let record, let target, let term):
+                // The shell re-reads the leader in etcd right before writing.
+                guard reachable, leader?.node == me, leader?.term == term else { continue }
+                dnsRecord = target
+                dnsWrites.append((now, me, target, term))
+                nodes[i].dns[record] = DNSRecordState(node: target, term: term, phase: .synced)
             case .follow, .rejoin, .alert, .setSynchronousStandbys, .restartDatabase:
                 break
             }

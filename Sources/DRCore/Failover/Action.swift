@@ -22,6 +22,9 @@ public enum Action: Sendable, Equatable {
     case follow(node: String, leader: String, term: Int64)
     /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
     case rejoin(node: String, leader: String, term: Int64)
+    /// Point the managed DNS `record` at `node` (the leader's address, or a region's best
+    /// node); only the leader, only under `term`, so a deposed agent never flips DNS back.
+    case switchDNS(record: String, to: String, term: Int64)
     /// No automatic action is safe: wait for an operator, and say why with the numbers.
     case holdForOperator(reason: String)
     /// Tell a human (log, metric, alert) without acting.
@@ -31,7 +34,7 @@ public enum Action: Sendable, Equatable {
     public var term: Int64? {
         switch self {
         case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term), .restartDatabase(_, let term),
-             .follow(_, _, let term), .rejoin(_, _, let term):
+             .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term):
             term
         case .acquireLeadership, .fence, .holdForOperator, .alert:
             nil

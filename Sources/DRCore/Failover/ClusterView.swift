@@ -25,10 +25,12 @@ public struct ClusterView: Sendable, Equatable {
     public var leaderMissingSince: AgentInstant?
     /// The agent is stopping (SIGTERM): this is its last decision.
     public var shuttingDown = false
+    /// The leader's own record of each managed DNS record it pointed somewhere, by name.
+    public var dns: [String: DNSRecordState] = [:]
 
     public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
                 lastPrimary: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
-                lastFailoverSeen: AgentInstant? = nil, leaderMissingSince: AgentInstant? = nil) {
+                lastFailoverSeen: AgentInstant? = nil, leaderMissingSince: AgentInstant? = nil, dns: [String: DNSRecordState] = [:]) {
         self.me = me
         self.local = local
         self.etcdReachable = etcdReachable
@@ -40,10 +42,33 @@ public struct ClusterView: Sendable, Equatable {
         self.failoverIntent = failoverIntent
         self.lastFailoverSeen = lastFailoverSeen
         self.leaderMissingSince = leaderMissingSince
+        self.dns = dns
     }
 
     /// True when the leader key names this agent's node.
     public var iAmLeader: Bool { leader?.node == me }
+}
+
+/// What the leader's agent last did with one managed DNS record.
+public struct DNSRecordState: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable {
+        /// A switch is running (provider calls and verification take seconds).
+        case inFlight
+        /// The provider serves the record pointing at `node`, verified.
+        case synced
+        /// The last switch failed at this instant; retried after `FailoverPolicy.dnsRetry`.
+        case failed(at: AgentInstant)
+    }
+
+    public var node: String
+    public var term: Int64
+    public var phase: Phase
+
+    public init(node: String, term: Int64, phase: Phase) {
+        self.node = node
+        self.term = term
+        self.phase = phase
+    }
 }
 
 /// This agent's own database as its probe and health checks saw it.
@@ -143,6 +168,10 @@ public struct FailoverPolicy: Sendable, Equatable {
     public var synchronous: Bool = false
     /// Restarts of a crashed leader database allowed before the failure threshold.
     public var restartAttempts: Int = 0
+    /// The managed DNS records (name and what each points to), switched by the leader.
+    public var dnsRecords: [DNSBinding] = []
+    /// How long after a failed DNS switch the leader tries again.
+    public var dnsRetry: Duration = .seconds(30)
 
     public init(failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
                 betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false) {
@@ -159,5 +188,17 @@ public struct FailoverPolicy: Sendable, Equatable {
                   fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
         synchronous = config.failover.synchronous
         restartAttempts = config.failover.restartAttempts
+        dnsRecords = config.dns.records.map { DNSBinding(record: $0.name, target: $0.target) }
+    }
+}
+
+/// A managed DNS record as `decide` sees it: its name and what it points to.
+public struct DNSBinding: Sendable, Equatable {
+    public var record: String
+    public var target: RecordTarget
+
+    public init(record: String, target: RecordTarget) {
+        self.record = record
+        self.target = target
     }
 }

@@ -24,6 +24,30 @@ public struct RuleInput: Sendable {
             || (local.postmasterGone && local.failedChecks > 0 && local.restartsTried >= policy.restartAttempts)
     }
     var anotherPrimary: MemberRecord? { view.members.first { $0.name != me && $0.role == .primary } }
+
+    /// The leader's DNS switches: each managed record not yet pointed at its target under
+    /// this term, unless a switch is running or failed less than `dnsRetry` ago.
+    func dnsSwitches(term: Int64) -> [Action] {
+        policy.dnsRecords.compactMap { binding in
+            // This agent is the leader: as primary, whatever its member record still says.
+            var members = view.members.filter { $0.name != me }
+            if let mine = view.members.first(where: { $0.name == me }) {
+                var promoted = mine
+                promoted.role = .primary
+                promoted.healthy = true
+                members.append(promoted)
+            }
+            guard let node = DNSTargets.node(for: binding.target, leader: me, members: members) else { return nil }
+            if let state = view.dns[binding.record], state.node == node, state.term == term {
+                switch state.phase {
+                case .inFlight, .synced: return nil
+                case .failed(let at) where now - at < policy.dnsRetry: return nil
+                case .failed: break
+                }
+            }
+            return .switchDNS(record: binding.record, to: node, term: term)
+        }
+    }
 }
 
 extension FailoverRule {
@@ -75,17 +99,18 @@ extension FailoverRule {
                   input.local.restartsTried < input.policy.restartAttempts else { return nil }
             return [.renewLease(term: term), .restartDatabase(node: input.me, term: term)]
         },
-        FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key promotes itself under that term.") { input in
+        FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key promotes itself under that term, then points the managed DNS records at itself.") { input in
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
-            return [.promote(node: input.me, term: term)]
+            return [.promote(node: input.me, term: term)] + input.dnsSwitches(term: term)
         },
-        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, and with synchronous on keeps its healthy standbys synchronous.") { input in
+        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.") { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
             var actions: [Action] = [.renewLease(term: term)]
             if input.policy.synchronous, input.local.state == .primary {
                 let healthy = input.view.members.filter { $0.name != input.me && $0.role == .standby && $0.healthy }.map(\.name).sorted()
                 if healthy != input.local.synchronousStandbys { actions.append(.setSynchronousStandbys(healthy, term: term)) }
             }
+            if input.local.state == .primary { actions += input.dnsSwitches(term: term) }
             return actions
         },
         FailoverRule(id: "foreign-primary-fences", summary: "A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.") { input in

@@ -1,0 +1,78 @@
+import DRCore
+import DRDNS
+import Foundation
+
+/// The leader's DNS switches: run beside the loop (provider calls and verification take
+/// seconds, and the lease must keep being renewed meanwhile), each write preceded by a
+/// fresh check in etcd that this agent still leads under the action's term.
+extension NodeAgent {
+    /// Launches the DNS switches the decision asked for, all in one batch, and records
+    /// evidence that no longer waits for anything.
+    func finishDecision() {
+        let batch = dnsBatch
+        dnsBatch = []
+        if !batch.isEmpty { launchDNS(batch) }
+        if batch.isEmpty, let awaiting = evidenceAwaiting, !dnsState.values.contains(where: { $0.term == awaiting.term && $0.phase == .inFlight }) {
+            evidenceAwaiting = nil
+            Task { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
+        }
+    }
+
+    private func launchDNS(_ batch: [(record: String, node: String, term: Int64)]) {
+        let switcher: DNSSwitcher
+        switch dns {
+        case .success(let built): switcher = built
+        case .failure(let error):
+            return dnsFinished(batch.map { ($0.record, $0.node, $0.term, nil, nil, "DNS providers unavailable: \(error)") })
+        }
+        var sets: [(provider: String, set: DNSRecordSet)] = []
+        var unbuildable: [(String, String, Int64, ContinuousClock.Instant?, ContinuousClock.Instant?, String?)] = []
+        for item in batch {
+            guard let record = config.dns.records.first(where: { $0.name == item.record }), let target = config.node(named: item.node)?.node else {
+                unbuildable.append((item.record, item.node, item.term, nil, nil, "no such record or node in the config"))
+                continue
+            }
+            switch DNSTargets.recordSet(record, pointingAt: target) {
+            case .success(let set): sets.append((record.provider, set))
+            case .failure(let error): unbuildable.append((item.record, item.node, item.term, nil, nil, error.message))
+            }
+        }
+        if !unbuildable.isEmpty { dnsFinished(unbuildable) }
+        guard !sets.isEmpty, let term = batch.first?.term else { return }
+        let coordinator = coordinator, me = node.name, deadline = clock.now + config.failover.dnsUpdateTimeout
+        let targets = Dictionary(batch.map { ($0.record, $0.node) }, uniquingKeysWith: { $1 })
+        log.notice("switching DNS", metadata: ["records": "\(sets.map { $0.set.description })", "term": "\(term)"])
+        Task {
+            let outcomes = await switcher.apply(sets, comment: "drctl: \(me) leads under term \(term)", deadline: deadline) {
+                do {
+                    let leader = try await coordinator.leader()
+                    return leader?.node == me && leader?.term == term ? nil : "refused: term \(term) is stale (etcd names \(leader.map { "\($0.node), term \($0.term)" } ?? "no leader"))"
+                } catch {
+                    return "refused: cannot confirm term \(term) in etcd (\(error))"
+                }
+            }
+            await self.dnsFinished(outcomes.map { ($0.record, targets[$0.record] ?? "?", term, $0.switchedAt, $0.verifiedAt, $0.error) })
+        }
+    }
+
+    func dnsFinished(_ results: [(record: String, node: String, term: Int64, switchedAt: ContinuousClock.Instant?, verifiedAt: ContinuousClock.Instant?, error: String?)]) {
+        for result in results {
+            if let error = result.error {
+                dnsState[result.record] = DNSRecordState(node: result.node, term: result.term, phase: .failed(at: now))
+                log.error("DNS switch failed", metadata: ["record": "\(result.record)", "to": "\(result.node)", "error": "\(error)"])
+            } else {
+                dnsState[result.record] = DNSRecordState(node: result.node, term: result.term, phase: .synced)
+                log.notice(result.switchedAt == nil ? "DNS already pointed at its target" : "DNS switched and verified",
+                           metadata: ["record": "\(result.record)", "to": "\(result.node)"])
+            }
+        }
+        guard let awaiting = evidenceAwaiting, let term = results.first?.term, awaiting.term == term else { return }
+        if let switched = results.compactMap(\.switchedAt).min() { evidence?.mark("DNS switched", at: AgentInstant(switched - started)) }
+        if results.allSatisfy({ $0.verifiedAt != nil }), let verified = results.compactMap(\.verifiedAt).max() {
+            evidence?.mark("DNS verified", at: AgentInstant(verified - started))
+        }
+        guard !dnsState.values.contains(where: { $0.term == term && $0.phase == .inFlight }) else { return }
+        evidenceAwaiting = nil
+        Task { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
+    }
+}
