@@ -59,14 +59,15 @@ trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
     sleep 0.1
   done
   declared=$(python3 -c "import json,sys; h=json.loads(sys.argv[1]); print(h[-1]['declared_at_ms'] if h else '')" "$history")
-  writable=$(python3 -c "
+  # promotion: declared failed -> writable; dns: writable -> DNS verified (the lab's PowerDNS).
+  read -r writable dns <<<"$(python3 -c "
 import json,sys; h=json.loads(sys.argv[1]); at={e['name']: e['at'] for e in h[-1]['events']} if h else {}
-print(int(1000*(at['writable']-at['declared failed'])) if at else '')" "$history")
+print(int(1000*(at['writable']-at['declared failed'])) if at else '', int(1000*(at['DNS verified']-at['writable'])) if 'DNS verified' in at else -1)" "$history")"
   lost=$(psql "host=127.0.2.1 port=$p2 user=postgres dbname=postgres" -qtAc "SELECT count(*) FROM bench" 2>/dev/null || echo 0)
   lost=$(( $(wc -l <"$acks") - lost ))
   "$DRCTL" lab down --dir "$dir" >/dev/null
   if [ -z "$first" ] || [ -z "$declared" ]; then echo "FAILED"; return; fi
-  echo "$((first - t0)) $((declared - t0)) $writable $lost"
+  echo "$((first - t0)) $((declared - t0)) $writable $lost $dns"
 }
 
 SETTINGS=$(mktemp)
@@ -74,11 +75,12 @@ trap 'rm -f "$SETTINGS"' EXIT
 echo "failover trials: $TRIALS per fault, each on a fresh lab (settings below)"
 echo "writer: psql INSERT every ~20ms through libpq multi-host target_session_attrs=read-write, connect_timeout=1"
 for fault in ${FAULTS:-kill crash}; do
-  totals=() detections=() promotions=() losses=() failed=0
+  totals=() detections=() promotions=() losses=() dnss=() failed=0
   for _ in $(seq "$TRIALS"); do
-    read -r total detection promotion lost <<<"$(trial "$fault")"
+    read -r total detection promotion lost dns <<<"$(trial "$fault")"
     if [ "$total" = FAILED ]; then failed=$((failed + 1)); continue; fi
     totals+=("$total"); detections+=("$detection"); promotions+=("$promotion"); losses+=("$lost")
+    [ "$dns" -ge 0 ] && dnss+=("$dns")
   done
   echo
   [ "$fault" = kill ] && echo "kill -9 of the primary's postmaster and agent (whole node lost):" || echo "kill -9 of the primary's postmaster, agent alive (database crash):"
@@ -86,9 +88,10 @@ for fault in ${FAULTS:-kill crash}; do
   stats "detection (fault -> declared failed)" ms "${detections[@]}"
   stats "promotion (declared -> writable)" ms "${promotions[@]}"
   stats "total (fault -> first acked write)" ms "${totals[@]}"
+  [ ${#dnss[@]} -gt 0 ] && stats "DNS (writable -> DNS verified)" ms "${dnss[@]}"
   stats "acknowledged writes lost" "" "${losses[@]}"
   [ "$failed" -eq 0 ] || echo "  $failed trial(s) did not fail over within 30 s"
 done
 echo
 echo "settings (from the lab's drctl.yaml; fencing margin = health interval):"
-grep -E '^\s+(rto|rpo|lease_ttl|interval|failures|timeout|promotion_timeout):' "$SETTINGS" | sed 's/^ */  /'
+grep -E '^\s+(rto|rpo|lease_ttl|interval|failures|timeout|promotion_timeout|dns_update_timeout|ttl):' "$SETTINGS" | sed 's/^ */  /'
