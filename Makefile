@@ -45,6 +45,9 @@ demo: build
 	  if $(DRCTL) status --config $(LAB_DIR)/drctl.yaml --json | grep -q '"leader" : "pg2"'; then break; fi; done
 	@$(DRCTL) status --config $(LAB_DIR)/drctl.yaml || true  # degraded: pg1 is gone
 	@echo
+	@for i in $$(seq 20); do if $(DRCTL) dns status --config $(LAB_DIR)/drctl.yaml >/dev/null 2>&1; then break; fi; sleep 0.5; done
+	$(DRCTL) dns status --config $(LAB_DIR)/drctl.yaml
+	@echo
 	$(DRCTL) history --config $(LAB_DIR)/drctl.yaml
 	@echo
 	@echo "The lab keeps running (pg2 is the primary now): explore it, then 'make lab-down'."
