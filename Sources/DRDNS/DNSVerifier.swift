@@ -20,7 +20,8 @@ public struct DNSVerifier: Sendable {
             }
             let parts = text.split(separator: ":")
             if parts.count == 2, let port = Int(parts[1]) { return Server(host: String(parts[0]), port: port) }
-            return parts.count == 1 ? Server(host: text, port: 53) : Server(host: text, port: 53)
+            // A bare name, IPv4 address, or an IPv6 address without brackets: port 53.
+            return Server(host: text, port: 53)
         }
     }
 
