@@ -81,6 +81,10 @@ public struct EtcdServer: Sendable, Codable, Equatable {
             "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)", "--initial-cluster-state", "new",
             // Every member must present the same token; peer ports make it unique per lab.
             "--initial-cluster-token", "drctl-lab-" + StableHash.hex(initialCluster ?? peerURL),
+            // Loopback round trips are microseconds: a 500 ms election timeout (etcd's default
+            // is 1 s, sized for real networks) lets a member's loss be absorbed well within the
+            // lab's 2 s lease, as production sizes the lease to cover its own elections.
+            "--heartbeat-interval", "50", "--election-timeout", "500",
         ] + tlsArguments, logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
     }

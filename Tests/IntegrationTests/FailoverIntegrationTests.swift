@@ -58,7 +58,7 @@ extension RealServers {
                 #expect(evidence.dataLostBytes == 0)
                 // Whole-node loss: the first failed check is the standby's WAL receiver losing
                 // its upstream, before the leader lease expired.
-                #expect(evidence.events.map(\.name) == ["first failed check", "declared failed", "lock acquired", "promote issued", "writable"])
+                #expect(evidence.events.map(\.name) == ["first failed check", "declared failed", "lock acquired", "promote issued", "writable", "DNS switched", "DNS verified"])
                 #expect(evidence.events.map(\.at) == evidence.events.map(\.at).sorted(), "a timeline in order")
                 #expect(evidence.rtoSeconds == evidence.events.last?.at, "the RTO runs from the first failed check to writable")
                 let stateFile = "\(lab.dir)/agents/region2/failover-\(evidence.term).json"
