@@ -23,18 +23,18 @@ extension NodeAgent {
         switch dns {
         case .success(let built): switcher = built
         case .failure(let error):
-            return dnsFinished(batch.map { ($0.record, $0.node, $0.term, nil, nil, "DNS providers unavailable: \(error)") })
+            return dnsFinished(batch.map { DNSSwitchResult(record: $0.record, node: $0.node, term: $0.term, error: "DNS providers unavailable: \(error)") })
         }
         var sets: [(provider: String, set: DNSRecordSet)] = []
-        var unbuildable: [(String, String, Int64, ContinuousClock.Instant?, ContinuousClock.Instant?, String?)] = []
+        var unbuildable: [DNSSwitchResult] = []
         for item in batch {
             guard let record = config.dns.records.first(where: { $0.name == item.record }), let target = config.node(named: item.node)?.node else {
-                unbuildable.append((item.record, item.node, item.term, nil, nil, "no such record or node in the config"))
+                unbuildable.append(DNSSwitchResult(record: item.record, node: item.node, term: item.term, error: "no such record or node in the config"))
                 continue
             }
             switch DNSTargets.recordSet(record, pointingAt: target) {
             case .success(let set): sets.append((record.provider, set))
-            case .failure(let error): unbuildable.append((item.record, item.node, item.term, nil, nil, error.message))
+            case .failure(let error): unbuildable.append(DNSSwitchResult(record: item.record, node: item.node, term: item.term, error: error.message))
             }
         }
         if !unbuildable.isEmpty { dnsFinished(unbuildable) }
@@ -51,11 +51,13 @@ extension NodeAgent {
                     return "refused: cannot confirm term \(term) in etcd (\(error))"
                 }
             }
-            await self.dnsFinished(outcomes.map { ($0.record, targets[$0.record] ?? "?", term, $0.switchedAt, $0.verifiedAt, $0.error) })
+            self.dnsFinished(outcomes.map {
+                DNSSwitchResult(record: $0.record, node: targets[$0.record] ?? "?", term: term, switchedAt: $0.switchedAt, verifiedAt: $0.verifiedAt, error: $0.error)
+            })
         }
     }
 
-    func dnsFinished(_ results: [(record: String, node: String, term: Int64, switchedAt: ContinuousClock.Instant?, verifiedAt: ContinuousClock.Instant?, error: String?)]) {
+    func dnsFinished(_ results: [DNSSwitchResult]) {
         for result in results {
             if let error = result.error {
                 dnsState[result.record] = DNSRecordState(node: result.node, term: result.term, phase: .failed(at: now))
@@ -75,4 +77,14 @@ extension NodeAgent {
         evidenceAwaiting = nil
         Task { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
     }
+}
+
+/// How one record's switch ended, as the agent books it.
+struct DNSSwitchResult: Sendable {
+    var record: String
+    var node: String
+    var term: Int64
+    var switchedAt: ContinuousClock.Instant? = nil
+    var verifiedAt: ContinuousClock.Instant? = nil
+    var error: String?
 }
