@@ -14,13 +14,16 @@ struct EvidenceRecorder {
     /// Wall clock at the declaration, for same-host comparisons only.
     let declaredAtMillis: Int64
 
-    init(declaredAt: AgentInstant, firstFailedAt: AgentInstant?, now: AgentInstant, previousPrimary: String?) {
+    /// - Parameter start: the first event when it precedes the declaration: the first failed
+    ///   check, or in a switchover the old primary stopping.
+    init(declaredAt: AgentInstant, start: (name: String, at: AgentInstant)?, declaredName: String = "declared failed",
+         now: AgentInstant, previousPrimary: String?) {
         self.declaredAt = declaredAt
-        origin = min(firstFailedAt ?? declaredAt, declaredAt)
+        origin = min(start?.at ?? declaredAt, declaredAt)
         declaredAtMillis = Int64(Date().timeIntervalSince1970 * 1000) - (now - declaredAt).milliseconds
         self.previousPrimary = previousPrimary
-        if origin < declaredAt { events.append(FailoverEvidence.Event(name: "first failed check", at: 0)) }
-        mark("declared failed", at: declaredAt)
+        if let start, origin < declaredAt { events.append(FailoverEvidence.Event(name: start.name, at: 0)) }
+        mark(declaredName, at: declaredAt)
     }
 
     mutating func mark(_ name: String, at instant: AgentInstant) {

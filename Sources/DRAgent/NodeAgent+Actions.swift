@@ -30,8 +30,17 @@ extension NodeAgent {
                 lastTermSeen = record.term
                 log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
                 if local.state == .standby {
-                    evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, firstFailedAt: firstFailedCheck(),
-                                                now: now, previousPrimary: lastPrimary?.node)
+                    if let handover = switchover, handover.phase == .demoted, handover.to == node.name {
+                        let stopped = handover.demotedAtMillis.map { now - .milliseconds(max(0, Self.wallClockMillis() - $0)) }
+                        evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, start: stopped.map { ("old primary stopped", $0) },
+                                                    declaredName: "key seen free", now: now, previousPrimary: handover.from)
+                        evidenceReason = "switchover from \(handover.from ?? "the old primary") to \(node.name)"
+                    } else {
+                        evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, start: firstFailedCheck().map { ("first failed check", $0) },
+                                                    now: now, previousPrimary: lastPrimary?.node)
+                        evidenceReason = intent.map { "operator failover\($0.acceptDataLoss ? ", data loss accepted" : "")" }
+                            ?? "primary lost; \(node.name) promoted automatically"
+                    }
                     evidence?.mark("lock acquired", at: now)
                 }
                 return true
@@ -55,6 +64,7 @@ extension NodeAgent {
             // when there is none), so the evidence carries its timestamps.
             evidenceAwaiting = (term, local)
             if intent != nil { try? await coordinator.setFailoverIntent(nil) }
+            if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil) }
         case .fence(_, let reason):
             FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
@@ -84,7 +94,10 @@ extension NodeAgent {
             // Started with standby.signal: it can no longer come up writable.
             try? FileManager.default.removeItem(atPath: fenceMarker)
             rejoinFailed = nil
+            if rejoinRequested { try? await coordinator.setRejoinIntent(node: node.name, false) }
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
+        case .handOver(let target, let term):
+            try await handOver(to: target, term: term)
         case .switchDNS(let record, let target, let term):
             dnsState[record] = DNSRecordState(node: target, term: term, phase: .inFlight)
             dnsBatch.append((record, target, term))
@@ -94,5 +107,28 @@ extension NodeAgent {
             log.critical("\(message)")
         }
         return false
+    }
+
+    /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database
+    /// is fenced the ordinary way and the key released: the ordinary failover rules follow.
+    private func handOver(to target: String, term: Int64) async throws {
+        guard var handover = switchover else { return }
+        FileManager.default.createFile(atPath: fenceMarker, contents: Data("switchover to \(target) (term \(term))".utf8))
+        log.notice("switchover: stopping the database cleanly to hand over", metadata: ["to": "\(target)", "term": "\(term)"])
+        let end: LSN
+        do {
+            end = try await database.stopForHandover(within: .seconds(10))
+        } catch {
+            log.critical("switchover: the clean stop failed; fencing", metadata: ["error": "\(error)"])
+            try? await database.fence()
+            try await perform(.releaseLeadership(term: term, reason: "switchover failed: \(error)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
+            throw error
+        }
+        handover.phase = .demoted
+        handover.from = node.name
+        handover.endLSN = end
+        handover.demotedAtMillis = Self.wallClockMillis()
+        try await coordinator.setSwitchoverIntent(handover)
+        _ = try await perform(.releaseLeadership(term: term, reason: "switchover to \(target); WAL ends at \(end)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
     }
 }

@@ -36,6 +36,7 @@ public actor NodeAgent {
     var lastFailoverSeen: AgentInstant?
     var lastHold: String?
     var evidence: EvidenceRecorder?
+    var evidenceReason: String?
     /// The promotion whose evidence waits for its DNS switch.
     var evidenceAwaiting: (term: Int64, local: LocalDatabase)?
     /// Provider clients, or why they could not be built (a missing credential).
@@ -104,10 +105,13 @@ public actor NodeAgent {
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
     func view(_ local: LocalDatabase, etcdReachable: Bool) -> ClusterView {
-        ClusterView(
+        var view = ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
             lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
+        view.switchover = switchover
+        view.switchoverDue = switchover?.notBeforeMillis.map { Self.wallClockMillis() >= $0 } ?? true
+        return view
     }
 
     // MARK: observing
@@ -115,6 +119,11 @@ public actor NodeAgent {
     var probeResult: ProbeResult?
     var paused = false
     var intent: FailoverIntent?
+    var switchover: SwitchoverIntent?
+    var rejoinRequested = false
+    /// The last read showed a switchover handing over: the new term that follows is
+    /// planned, not a failover, and starts no cooldown.
+    var handoverUnderway = false
 
     func observeLocal() async -> LocalDatabase {
         let probe = NodeProbe(connectTimeout: config.health.timeout, statementTimeout: max(config.health.timeout, .seconds(1)))
@@ -148,6 +157,8 @@ public actor NodeAgent {
         local.failedChecks = failedChecks
         local.restartsTried = restartsTried
         local.rejoinFailed = rejoinFailed
+        local.rejoinRequested = rejoinRequested
+        local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         if healthy, local.state == .standby, FileManager.default.fileExists(atPath: fenceMarker) {
             // Rejoined as a standby by an operator: the fence has served its purpose.
             try? FileManager.default.removeItem(atPath: fenceMarker)
@@ -169,12 +180,17 @@ public actor NodeAgent {
             async let progressRead = coordinator.progress()
             async let pausedRead = coordinator.isPaused()
             async let intentRead = coordinator.failoverIntent()
+            async let switchoverRead = coordinator.switchoverIntent()
+            async let rejoinRead = coordinator.rejoinRequested(node: node.name)
             let (newLeader, newMembers, progress, isPaused, newIntent) = try await (leaderRead, membersRead, progressRead, pausedRead, intentRead)
+            let (newSwitchover, rejoin) = try await (switchoverRead, rejoinRead)
             leader = newLeader
             members = newMembers
             lastPrimary = progress
             paused = isPaused
             intent = newIntent
+            switchover = newSwitchover
+            rejoinRequested = rejoin
         } catch {
             log.warning("etcd unreachable", metadata: ["error": "\(error)"])
             return false
@@ -185,7 +201,7 @@ public actor NodeAgent {
         }
         if let leader {
             leaderMissingSince = nil
-            if let seen = lastTermSeen, seen != leader.term { lastFailoverSeen = now }
+            if let seen = lastTermSeen, seen != leader.term, !handoverUnderway, switchover?.phase != .demoted { lastFailoverSeen = now }
             lastTermSeen = leader.term
         } else if leaderMissingSince == nil {
             leaderMissingSince = now
@@ -195,6 +211,7 @@ public actor NodeAgent {
                 log.info("no leader yet")
             }
         }
+        handoverUnderway = switchover?.phase == .demoted
         if leader?.node != node.name, leaseBook != nil {
             leaseBook = nil
             armLeaseDeadline()
@@ -281,7 +298,7 @@ public actor NodeAgent {
         case let .beyond(b, s): (b, s)
         }
         let record = recorder.evidence(cluster: config.cluster, term: term, promoted: node.name, lostBytes: bytes, lostSeconds: seconds,
-                                       reason: intent.map { "operator failover\($0.acceptDataLoss ? ", data loss accepted" : "")" } ?? "primary lost; \(node.name) promoted automatically")
+                                       reason: evidenceReason ?? "primary lost; \(node.name) promoted automatically")
         let data = try JSONEncoder.pretty.encode(record)
         try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
         try await coordinator.appendHistory(record)

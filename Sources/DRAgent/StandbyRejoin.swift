@@ -73,8 +73,31 @@ extension DatabaseActions {
 
     /// `Database cluster state` from pg_controldata (`shut down`, `in production`, …).
     private func clusterState(dataDir: String) async throws -> String {
+        try await controlField("Database cluster state", dataDir: dataDir) ?? "unknown"
+    }
+
+    /// One field of pg_controldata's output.
+    func controlField(_ name: String, dataDir: String) async throws -> String? {
         let output = try await CommandRunner.run([try PostgresBinaries.binary("pg_controldata"), dataDir], as: .forPostgres).stdout
-        let line = output.split(separator: "\n").first { $0.hasPrefix("Database cluster state:") }
-        return line.map { String($0.dropFirst("Database cluster state:".count)).trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let line = output.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+        return line.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Switchover: a fast shutdown, which PostgreSQL finishes only after its WAL senders
+    /// have sent everything up to the shutdown checkpoint to the connected standbys.
+    /// Returns where that WAL ends (the shutdown checkpoint). Never an immediate stop: that
+    /// would not wait for the standbys; on failure the caller fences the ordinary way.
+    func stopForHandover(within limit: Duration) async throws -> LSN {
+        guard let dataDir = node.dataDir else {
+            throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
+        }
+        let pgctl = try PostgresBinaries.binary("pg_ctl")
+        let seconds = String(max(1, Int(limit.seconds.rounded(.up))))
+        try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", seconds, "-w", "stop"], as: .forPostgres)
+        guard try await clusterState(dataDir: dataDir) == "shut down",
+              let text = try await controlField("Latest checkpoint location", dataDir: dataDir), let lsn = LSN(text) else {
+            throw AgentError.cannotFence(node: node.name, detail: "the database did not shut down cleanly for the switchover")
+        }
+        return lsn
     }
 }

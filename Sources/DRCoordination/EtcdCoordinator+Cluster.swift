@@ -8,6 +8,8 @@ extension EtcdCoordinator {
     var progressKey: String { prefix + "primary" }
     var pauseKey: String { prefix + "intents/pause" }
     var failoverKey: String { prefix + "intents/failover" }
+    var switchoverKey: String { prefix + "intents/switchover" }
+    func rejoinKey(_ node: String) -> String { prefix + "intents/rejoin/" + node }
     var historyPrefix: String { prefix + "history/" }
 
     public func publishProgress(_ progress: PrimaryProgress) async throws {
@@ -40,6 +42,27 @@ extension EtcdCoordinator {
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         return FailoverIntent(to: object["to"] as? String, acceptDataLoss: object["accept_data_loss"] as? Bool ?? false)
     }
+
+    /// Writes (nil: withdraws) the switchover intent, bound to a lease of `expiry` like the
+    /// failover intent, so one that cannot be carried out ends by itself.
+    public func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration = .seconds(600)) async throws {
+        guard let intent else { return try await delete(switchoverKey) }
+        let lease = try await grantLease(ttl: expiry)
+        try await put(switchoverKey, try JSONEncoder().encode(intent), lease: lease)
+    }
+
+    public func switchoverIntent() async throws -> SwitchoverIntent? {
+        try await get(switchoverKey).map { try decode(SwitchoverIntent.self, $0, key: switchoverKey) }
+    }
+
+    /// `drctl rejoin NODE`: asks NODE's agent to rejoin it as a standby (expires like the others).
+    public func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration = .seconds(600)) async throws {
+        guard requested else { return try await delete(rejoinKey(node)) }
+        let lease = try await grantLease(ttl: expiry)
+        try await put(rejoinKey(node), Data("rejoin".utf8), lease: lease)
+    }
+
+    public func rejoinRequested(node: String) async throws -> Bool { try await get(rejoinKey(node)) != nil }
 
     /// Records a failover under its term (zero-padded so keys sort by term).
     public func appendHistory(_ evidence: FailoverEvidence) async throws {

@@ -108,7 +108,7 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .restartDatabase, .switchDNS: #expect(action.term != nil)
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .restartDatabase, .switchDNS, .handOver: #expect(action.term != nil)
                 case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
@@ -185,6 +185,58 @@ import Testing
         leader.dns["db.example.com."] = DNSRecordState(node: "a", term: 6, phase: .synced)
         #expect(decide(leader, policy: policy, now: .seconds(12)).actions.contains(.switchDNS(record: "db.example.com.", to: "a", term: 7)),
                 "synced under an older term: checked again under this one")
+    }
+
+    @Test func aSwitchoverHandsOverCleanlyAndOnlyTheTargetTakesOverWithAllTheWAL() {
+        let requested = SwitchoverIntent(to: "b", requestedAtMillis: 0)
+        var leader = Self.primaryView()
+        leader.switchover = requested
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7), .handOver(to: "b", term: 7)])
+        leader.switchoverDue = false
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).rule == "leader-renews", "--at not reached yet")
+        leader.switchoverDue = true
+        leader.members = [Self.member("a", .primary), Self.member("b", healthy: false)]
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
+            .renewLease(term: 7), .holdForOperator(reason: "switchover to b waits: it is not a healthy standby")])
+
+        let demoted = SwitchoverIntent(to: "b", phase: .demoted, requestedAtMillis: 0, from: "a", demotedAtMillis: 0, endLSN: LSN(1000))
+        var target = Self.standbyView(lsn: 999, lastFailover: 9)
+        target.switchover = demoted
+        #expect(decide(target, policy: Self.policy, now: .seconds(11)).actions == [], "not all of the old primary's WAL yet: wait")
+        target.local.lsn = LSN(1000)
+        let takeOver = decide(target, policy: Self.policy, now: .seconds(11))
+        #expect(takeOver.rule == "switchover-target-takes-over", "no cooldown, no RPO estimate: the LSN proves zero loss")
+        var other = Self.standbyView("c", lsn: 2000)
+        other.switchover = demoted
+        #expect(decide(other, policy: Self.policy, now: .seconds(11)).actions == [], "only the target takes over")
+        #expect(decide(other, policy: Self.policy, now: .seconds(50)).rule != "switchover-target-takes-over", "after the bounded wait the ordinary rules apply")
+
+        var old = Self.standbyView("a", leader: "b", term: 8, state: .fenced, members: [Self.member("b", .primary)])
+        old.local.fencedForSwitchover = true
+        #expect(decide(old, policy: Self.policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 8)], "the handed-over primary rejoins without auto_rejoin")
+        old.local.fencedForSwitchover = false
+        old.local.rejoinRequested = true
+        #expect(decide(old, policy: Self.policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 8)], "`drctl rejoin` asked for it")
+    }
+
+    @Test func switchoverIsRefusedWithTheReason() {
+        let members = [Self.member("a", .primary), Self.member("b"), Self.member("c", healthy: false)]
+        let leader = LeaderRecord(node: "a", term: 7, lease: 1)
+        func refusal(_ to: String, paused: Bool = false, pending: Bool = false, leader: LeaderRecord? = leader) -> String? {
+            SwitchoverCheck.refusal(to: to, leader: leader, members: members, lastPrimary: Self.progress, paused: paused, failoverPending: false,
+                                    switchoverPending: pending, lagLimit: .seconds(5))
+        }
+        #expect(refusal("b") == nil)
+        #expect(refusal("a")?.contains("already the primary") == true)
+        #expect(refusal("c")?.contains("not a healthy standby") == true)
+        #expect(refusal("b", paused: true)?.contains("paused") == true)
+        #expect(refusal("b", pending: true)?.contains("in flight") == true)
+        #expect(refusal("b", leader: nil)?.contains("drctl failover") == true)
+        #expect(refusal("d")?.contains("no live agent") == true)
+        var lagging = Self.progress
+        lagging.standbyLagSeconds["b"] = 9
+        #expect(SwitchoverCheck.refusal(to: "b", leader: leader, members: members, lastPrimary: lagging, paused: false, failoverPending: false,
+                                        switchoverPending: false, lagLimit: .seconds(5))?.contains("beyond the 5s limit") == true)
     }
 
     @Test func aDeposedLeadersDNSSwitchIsRefused() {

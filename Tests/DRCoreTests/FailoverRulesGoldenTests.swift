@@ -9,14 +9,16 @@ import Testing
         paused: Maintenance: no automatic action; the leader only keeps its lease.
         fence-on-lease-deadline: A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
-        fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).
+        fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks.
         leader-database-failed: The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path).
         leader-restarts-database: Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.
+        leader-hands-over: Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits.
         leader-promotes: A standby that won the leader key promotes itself under that term, then points the managed DNS records at itself.
         leader-renews: The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
         standby-follows-leader: While a leader exists, a standby streams from it and does nothing else.
+        switchover-target-takes-over: Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply.
         not-a-candidate: With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.
         cooldown: No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.
         wait-for-better-candidate: A candidate that knows a better-placed one waits for it, for a bounded time.

@@ -169,7 +169,7 @@ struct FailoverSimulation {
                 dnsRecord = target
                 dnsWrites.append((now, me, target, term))
                 nodes[i].dns[record] = DNSRecordState(node: target, term: term, phase: .synced)
-            case .follow, .rejoin, .alert, .setSynchronousStandbys, .restartDatabase:
+            case .follow, .rejoin, .alert, .setSynchronousStandbys, .restartDatabase, .handOver:
                 break
             }
         }

@@ -25,6 +25,9 @@ public enum Action: Sendable, Equatable {
     /// Point the managed DNS `record` at `node` (the leader's address, or a region's best
     /// node); only the leader, only under `term`, so a deposed agent never flips DNS back.
     case switchDNS(record: String, to: String, term: Int64)
+    /// Switchover, first half: stop this primary cleanly (its WAL reaches the standbys),
+    /// record where the WAL ended in the intent, then release the key for `to`.
+    case handOver(to: String, term: Int64)
     /// No automatic action is safe: wait for an operator, and say why with the numbers.
     case holdForOperator(reason: String)
     /// Tell a human (log, metric, alert) without acting.
@@ -34,7 +37,7 @@ public enum Action: Sendable, Equatable {
     public var term: Int64? {
         switch self {
         case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term), .restartDatabase(_, let term),
-             .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term):
+             .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
         case .acquireLeadership, .fence, .holdForOperator, .alert:
             nil

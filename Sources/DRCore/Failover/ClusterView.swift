@@ -27,6 +27,10 @@ public struct ClusterView: Sendable, Equatable {
     public var shuttingDown = false
     /// The leader's own record of each managed DNS record it pointed somewhere, by name.
     public var dns: [String: DNSRecordState] = [:]
+    /// An operator's planned switchover, if any.
+    public var switchover: SwitchoverIntent?
+    /// Its `--at` time has come (the agent compares wall clocks; `decide` stays pure).
+    public var switchoverDue = true
 
     public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
                 lastPrimary: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
@@ -103,6 +107,10 @@ public struct LocalDatabase: Sendable, Equatable {
     public var postmasterGone: Bool = false
     /// The last automatic rejoin failed under this leader term (not retried under it).
     public var rejoinFailed: RejoinFailure? = nil
+    /// Stopped cleanly to hand over in a switchover: it rejoins as a standby by itself.
+    public var fencedForSwitchover = false
+    /// An operator asked for this node to be rejoined (`drctl rejoin NODE`).
+    public var rejoinRequested = false
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 tags: Set<NodeTag> = []) {
@@ -172,6 +180,9 @@ public struct FailoverPolicy: Sendable, Equatable {
     public var dnsRecords: [DNSBinding] = []
     /// How long after a failed DNS switch the leader tries again.
     public var dnsRetry: Duration = .seconds(30)
+    /// How long the switchover target may take to take over before the ordinary rules
+    /// (and an ordinary failover) apply again.
+    public var switchoverTimeout: Duration = .seconds(30)
 
     public init(failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
                 betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false) {

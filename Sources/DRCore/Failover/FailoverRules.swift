@@ -73,7 +73,7 @@ extension FailoverRule {
         FailoverRule(id: "etcd-unreachable", summary: "Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.") { input in
             input.view.etcdReachable ? nil : []
         },
-        FailoverRule(id: "fenced-stays-fenced", summary: "A fenced node never accepts writes again until it is rejoined as a standby (automatically only with auto_rejoin).") { input in
+        FailoverRule(id: "fenced-stays-fenced", summary: "A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks.") { input in
             guard input.local.state == .fenced else { return nil }
             if let leader = input.view.leader, leader.node != input.me {
                 if let failure = input.local.rejoinFailed, failure.term == leader.term {
@@ -82,7 +82,9 @@ extension FailoverRule {
                 // Rewinding from a leader still in recovery would find nothing to rewind, and
                 // the old primary's extra WAL would then block it from following the new timeline.
                 let leaderIsPrimary = input.view.members.contains { $0.name == leader.node && $0.role == .primary }
-                if input.policy.autoRejoin { return leaderIsPrimary ? [.rejoin(node: input.me, leader: leader.node, term: leader.term)] : [] }
+                if input.policy.autoRejoin || input.local.fencedForSwitchover || input.local.rejoinRequested {
+                    return leaderIsPrimary ? [.rejoin(node: input.me, leader: leader.node, term: leader.term)] : []
+                }
                 return [.holdForOperator(reason: "\(input.me) is fenced; bring it back with `drctl rejoin \(input.me)`")]
             }
             return []
@@ -98,6 +100,15 @@ extension FailoverRule {
             guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state == .down, input.local.failedChecks > 0,
                   input.local.restartsTried < input.policy.restartAttempts else { return nil }
             return [.renewLease(term: term), .restartDatabase(node: input.me, term: term)]
+        },
+        FailoverRule(id: "leader-hands-over", summary: "Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits.") { input in
+            guard input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm, let intent = input.view.switchover,
+                  intent.phase == .requested, intent.to != input.me, input.view.switchoverDue else { return nil }
+            guard input.view.members.contains(where: { $0.name == intent.to && $0.role == .standby && $0.healthy }) else {
+                return [.renewLease(term: term), .holdForOperator(reason: "switchover to \(intent.to) waits: it is not a healthy standby")]
+            }
+            // Renewed first: the clean stop must finish well inside the lease.
+            return [.renewLease(term: term), .handOver(to: intent.to, term: term)]
         },
         FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key promotes itself under that term, then points the managed DNS records at itself.") { input in
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
@@ -133,6 +144,14 @@ extension FailoverRule {
                 return [.follow(node: input.me, leader: leader.node, term: leader.term)]
             }
             return []
+        },
+        FailoverRule(id: "switchover-target-takes-over", summary: "Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply.") { input in
+            guard input.view.leader == nil, let intent = input.view.switchover, intent.phase == .demoted else { return nil }
+            if let since = input.view.leaderMissingSince, input.now - since > input.policy.switchoverTimeout { return nil }
+            guard intent.to == input.me else { return [] }
+            guard input.local.state == .standby, input.local.failedChecks == 0 else { return [] }
+            guard let end = intent.endLSN, let received = input.local.lsn, received >= end else { return [] }
+            return [.acquireLeadership(reason: "switchover from \(intent.from ?? "the old primary"): \(input.me) has received its WAL up to \(end)")]
         },
         FailoverRule(id: "not-a-candidate", summary: "With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.") { input in
             let intent = input.view.failoverIntent

@@ -1,0 +1,70 @@
+import ArgumentParser
+import DRCoordination
+import DRCore
+import Foundation
+
+struct SwitchoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchover",
+        abstract: "Planned change of primary with zero data loss: the agents stop the primary cleanly, the target takes over once it has all its WAL, DNS follows.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "The standby to promote.")
+    var to: String
+
+    @Option(name: .long, help: "Not before this time (ISO 8601, e.g. 2026-11-23T03:00:00Z); default now.")
+    var at: String?
+
+    @Option(name: .long, help: "Refuse when the target's replication lag is beyond this (e.g. 5s); default the RPO.")
+    var maxLag: String?
+
+    @Flag(name: .long, help: "Show the plan and change nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Do not ask for confirmation.")
+    var yes = false
+
+    func run() async throws {
+        let (config, etcd) = try Intents.coordinator(options)
+        guard config.node(named: to) != nil else {
+            throw CLIExit.badInput("--to: no node named \"\(to)\" (nodes: \(config.nodes.map(\.node.name).joined(separator: ", ")))")
+        }
+        var notBefore: Int64?
+        if let at {
+            guard let date = ISO8601DateFormatter().date(from: at) else { throw CLIExit.badInput("--at: expected an ISO 8601 time like 2026-11-23T03:00:00Z, found \"\(at)\"") }
+            notBefore = Int64(date.timeIntervalSince1970 * 1000)
+        }
+        var lagLimit = config.objectives.rpo
+        if let maxLag {
+            guard let parsed = DurationText.parse(maxLag) else { throw CLIExit.badInput("--max-lag: expected a duration like 5s, found \"\(maxLag)\"") }
+            lagLimit = parsed
+        }
+        let leader: LeaderRecord?
+        let refusal: String?
+        do {
+            leader = try await etcd.leader()
+            refusal = SwitchoverCheck.refusal(
+                to: to, leader: leader, members: try await etcd.members(), lastPrimary: try await etcd.progress(), paused: try await etcd.isPaused(),
+                failoverPending: try await etcd.failoverIntent() != nil, switchoverPending: try await etcd.switchoverIntent() != nil, lagLimit: lagLimit)
+        } catch {
+            throw CLIExit.failed("cannot read the cluster from etcd: \(error)")
+        }
+        if let refusal { throw CLIExit.failed("switchover refused: \(refusal); nothing was changed") }
+        let from = leader?.node ?? "?"
+        print("""
+            switchover \(from) -> \(to)\(at.map { " at \($0)" } ?? " now"):
+              1. \(from)'s agent stops it cleanly (a fast shutdown sends all its WAL to the standbys) and releases the leader key
+              2. \(to)'s agent takes the key once it has received that WAL (zero data loss by LSN) and promotes
+              3. DNS records move to \(to); \(from) rejoins as a standby of \(to)
+            """)
+        if dryRun { return print("dry run: nothing changed") }
+        try Intents.confirm("Switch over from \(from) to \(to)?", cluster: config.cluster, yes: yes)
+        do {
+            try await etcd.setSwitchoverIntent(SwitchoverIntent(to: to, notBeforeMillis: notBefore, requestedAtMillis: Int64(Date().timeIntervalSince1970 * 1000)))
+        } catch {
+            throw CLIExit.failed("\(error)")
+        }
+        print("switchover requested; follow it with `drctl status` and `drctl history`")
+    }
+}
