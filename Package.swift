@@ -11,6 +11,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // The agent's daemon shape: services started and shut down gracefully together.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // The agent's small HTTP API. FlyingFox is async/await over BSD sockets, with no
+        // SwiftNIO: the whole build stays within seconds of what it was (Hummingbird, on
+        // NIO, adds minutes to every CI run for five GET endpoints).
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
     ],
     targets: [
         // System libraries: the reference C clients, already installed with PostgreSQL.
@@ -31,6 +39,10 @@ let package = Package(
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
         .target(name: "DRAgent", dependencies: [
             "DRCore", "DRPostgres", "DRCoordination", "DRSystem", "DRDNS", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
 
         .executableTarget(

@@ -41,6 +41,7 @@ extension NodeAgent {
         guard !sets.isEmpty, let term = batch.first?.term else { return }
         let coordinator = coordinator, me = node.name, deadline = clock.now + config.failover.dnsUpdateTimeout
         let targets = Dictionary(batch.map { ($0.record, $0.node) }, uniquingKeysWith: { $1 })
+        let launched = clock.now
         log.notice("switching DNS", metadata: ["records": "\(sets.map { $0.set.description })", "term": "\(term)"])
         Task {
             let outcomes = await switcher.apply(sets, comment: "drctl: \(me) leads under term \(term)", deadline: deadline) {
@@ -52,13 +53,15 @@ extension NodeAgent {
                 }
             }
             self.dnsFinished(outcomes.map {
-                DNSSwitchResult(record: $0.record, node: targets[$0.record] ?? "?", term: term, switchedAt: $0.switchedAt, verifiedAt: $0.verifiedAt, error: $0.error)
+                DNSSwitchResult(record: $0.record, node: targets[$0.record] ?? "?", term: term, switchedAt: $0.switchedAt, verifiedAt: $0.verifiedAt,
+                                error: $0.error, startedAt: launched)
             })
         }
     }
 
     func dnsFinished(_ results: [DNSSwitchResult]) {
         for result in results {
+            metrics.dnsUpdate(record: result.record, seconds: result.verifiedAt.map { ($0 - result.startedAt).seconds }, failed: result.error != nil)
             if let error = result.error {
                 dnsState[result.record] = DNSRecordState(node: result.node, term: result.term, phase: .failed(at: now))
                 log.error("DNS switch failed", metadata: ["record": "\(result.record)", "to": "\(result.node)", "error": "\(error)"])
@@ -87,4 +90,6 @@ struct DNSSwitchResult: Sendable {
     var switchedAt: ContinuousClock.Instant? = nil
     var verifiedAt: ContinuousClock.Instant? = nil
     var error: String?
+    /// When the switch was launched.
+    var startedAt = ContinuousClock().now
 }

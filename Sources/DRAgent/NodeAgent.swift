@@ -57,7 +57,15 @@ public actor NodeAgent {
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
 
-    public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger) {
+    /// Where the HTTP API reads this node's state, and the process's metrics.
+    let board: AgentStateBoard
+    let metrics: AgentMetrics
+    var lastRule = "none"
+
+    public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger,
+                board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics()) {
+        self.board = board
+        self.metrics = metrics
         self.config = config
         self.region = region
         self.node = node
@@ -96,11 +104,34 @@ public actor NodeAgent {
         while decisions < 3 {
             decisions += 1
             let decision = decide(view(local, etcdReachable: etcdReachable), policy: policy, now: now)
+            lastRule = decision.rule
             if !decision.actions.contains(where: { if case .holdForOperator = $0 { true } else { false } }) { lastHold = nil }
             let wonLeadership = await execute(decision, local: local)
             if !wonLeadership { break }
         }
         if etcdReachable { await publish(local) }
+        report(local)
+    }
+
+    /// The snapshot the HTTP API answers from, and the gauges, after each loop.
+    func report(_ local: LocalDatabase) {
+        var streaming = false
+        if case .standby(let state)? = probeResult { streaming = state.walReceiverStatus == "streaming" }
+        let isLeader = leader?.node == node.name
+        var lagBytes: UInt64?
+        if local.state == .standby, let primary = lastPrimary?.lsn, let received = local.lsn { lagBytes = primary.bytesAhead(of: received) }
+        let lagSeconds = local.state == .standby ? lastPrimary?.standbyLagSeconds[node.name] : nil
+        let holdsLease = isLeader && leaseBook.map { !SafetyChecks.mustSelfFence($0, now: now, margin: policy.fencingMargin) } == true
+        board.publish(NodeSnapshot(
+            node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
+            timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
+            noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold, rule: lastRule, tickedAt: board.now))
+        let up = local.state == .primary || local.state == .standby
+        metrics.nodeUp(node.name, up)
+        metrics.healthCheck(node.name, passed: up)
+        metrics.consecutiveFailures(node.name, local.failedChecks)
+        metrics.replication(node.name, lagBytes: lagBytes, lagSeconds: lagSeconds)
+        metrics.leader(node.name, term: leader?.term, isLeader: isLeader)
     }
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
@@ -302,6 +333,7 @@ public actor NodeAgent {
         let data = try JSONEncoder.pretty.encode(record)
         try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
         try await coordinator.appendHistory(record)
+        metrics.failover(record)
         log.notice("failover evidence recorded", metadata: ["rto_seconds": "\(record.rtoSeconds)", "data_lost_bytes": "\(bytes.map(String.init) ?? "unknown")"])
     }
 

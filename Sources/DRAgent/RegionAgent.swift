@@ -1,12 +1,14 @@
 import DRCoordination
 import DRCore
-import Dispatch
 import DRSystem
 import Foundation
 import Logging
+import ServiceLifecycle
 
-/// `drctl agent --region R`: one `NodeAgent` loop per node of the region, until SIGTERM
-/// or SIGINT, after which each loop shuts down safely (see `NodeAgent.shutdown`).
+/// `drctl agent --region R`: for each node of the region its `NodeAgent` loop and its HTTP
+/// API, as services of one ServiceGroup. SIGTERM or SIGINT shuts them down gracefully:
+/// the loops first (each shuts its node down safely, see `NodeAgent.shutdown`), while the
+/// APIs still answer load balancers with the truth (a fenced primary answers 503), then the APIs.
 public enum RegionAgent {
     /// - Parameter watchdogCommand: how to start `drctl watchdog` (the executable and its
     ///   arguments up to the node), one per node; nil runs without the watchdog process.
@@ -18,10 +20,23 @@ public enum RegionAgent {
         guard !region.nodes.isEmpty else { throw AgentError.noNodes(region: name) }
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
-        let agents = region.nodes.map { node in
-            var log = Logger(label: "drctl.agent")
-            log[metadataKey: "node"] = "\(node.name)"
-            return NodeAgent(config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: log)
+        let board = AgentStateBoard()
+        let metrics = AgentMetrics()
+        metrics.bootstrap()
+        let log = Logger(label: "drctl.agent")
+        var apis: [any Service] = []
+        var loops: [any Service] = []
+        for (index, node) in region.nodes.enumerated() {
+            var nodeLog = log
+            nodeLog[metadataKey: "node"] = "\(node.name)"
+            let agent = NodeAgent(config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
+                                  board: board, metrics: metrics)
+            loops.append(NodeAgentService(agent: agent))
+            // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
+            let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
+            apis.append(AgentAPI(node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
+                                 staleAfter: staleAfter, log: nodeLog))
+            nodeLog.info("HTTP API", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
         if let watchdogCommand {
             for node in region.nodes {
@@ -31,44 +46,18 @@ public enum RegionAgent {
                 try "\(pid)\n".write(toFile: "\(stateDir)/watchdog-\(node.name).pid", atomically: true, encoding: .utf8)
             }
         }
-        let loops = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for agent in agents { group.addTask { await agent.run() } }
-            }
-        }
-        let stop = SignalWaiter(signals: [SIGTERM, SIGINT])
-        await stop.wait()
-        loops.cancel()
-        await loops.value
+        // Services stop in reverse order: the loops (last) first, the APIs after them.
+        let group = ServiceGroup(services: apis + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        try await group.run()
     }
 }
 
-/// Waits for the first of some signals, without a handler running in signal context.
-/// The sources are only touched in `wait`, once; Dispatch sources are thread-safe.
-final class SignalWaiter: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
-    private let queue = DispatchQueue(label: "drctl.signals")
+/// A node's loop as a service: on graceful shutdown its loop ends and it shuts its node
+/// down safely before returning.
+struct NodeAgentService: Service {
+    let agent: NodeAgent
 
-    init(signals: [Int32]) {
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            return DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "drctl.signal.\(number)"))
-        }
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await agent.run() }
     }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
-            for source in sources {
-                source.setEventHandler { if once.claim() { continuation.resume() } }
-                source.resume()
-            }
-        }
-    }
-}
-
-private final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func claim() -> Bool { lock.withLock { defer { done = true }; return !done } }
 }

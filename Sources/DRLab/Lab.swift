@@ -65,9 +65,9 @@ public enum Lab {
         let dns = PowerDNSServer(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
                                  record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
                                pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
-        let agents = withAgents ? ["region1", "region2"].map { region in
+        let agents = withAgents ? try [("region1", "127.0.1.1"), ("region2", "127.0.2.1")].map { region, host in
             LabState.Agent(region: region, stateDir: "\(dir)/agents/\(region)", logFile: "\(dir)/agents/\(region)/agent.log",
-                           pidFile: "\(dir)/agents/\(region)/agent.pid")
+                           pidFile: "\(dir)/agents/\(region)/agent.pid", apiHost: host, apiPort: try port(host))
         } : []
         return LabState(dir: dir, cluster: "lab", configFile: "\(dir)/drctl.yaml", backupDir: "\(dir)/region3/backups",
                         nodes: nodes, etcd: etcd, dns: dns, agents: agents)

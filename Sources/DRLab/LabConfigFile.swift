@@ -11,6 +11,7 @@ enum LabConfigFile {
             """
         }
         let byRegion = { (region: String) in state.nodes.filter { $0.region == region }.map(node).joined(separator: "\n") }
+        let api = { (region: String) in state.agents.first { $0.region == region }.map { "\n    api: \"\($0.apiHost):\($0.apiPort)\"" } ?? "" }
         return """
             # Written by `drctl lab up`; every drctl command run with --config \(state.configFile) reads it.
             cluster: \(state.cluster)
@@ -34,12 +35,12 @@ enum LabConfigFile {
             regions:
               - name: region1
                 role: primary
-                priority: 100
+                priority: 100\(api("region1"))
                 nodes:
             \(byRegion("region1"))
               - name: region2
                 role: hot-standby
-                priority: 90
+                priority: 90\(api("region2"))
                 nodes:
             \(byRegion("region2"))
               - name: region3

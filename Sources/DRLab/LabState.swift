@@ -19,7 +19,11 @@ public struct LabState: Codable, Sendable, Equatable {
         public var stateDir: String
         public var logFile: String
         public var pidFile: String
+        /// The agent's HTTP API (the region's address, a free port).
+        public var apiHost: String
+        public var apiPort: Int
         public var pid: Int32? { PIDFile.read(pidFile) }
+        public var apiURL: String { "http://\(apiHost):\(apiPort)" }
     }
 
     public var dir: String
@@ -73,7 +77,7 @@ public struct LabStatus: Codable, Sendable {
     }
     public struct Agent: Codable, Sendable {
         public var region: String, pid: Int32?
-        /// The agent's HTTP API arrives with the operator-commands issue; null until then.
+        /// The agent's HTTP API base URL.
         public var api: String?
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -99,7 +103,7 @@ public struct LabStatus: Codable, Sendable {
         nodes = try state.nodes.map { node in
             Node(name: node.name, region: node.region, host: node.host, port: node.port, dataDir: node.dataDir, pid: try state.server(node).pid)
         }
-        agents = state.agents.map { Agent(region: $0.region, pid: $0.pid, api: nil) }
+        agents = state.agents.map { Agent(region: $0.region, pid: $0.pid, api: $0.apiURL) }
         etcdMembers = state.etcd.map { Etcd(endpoint: $0.endpoint, pid: $0.pid) }
         etcd = etcdMembers[0]
         dns = DNS(host: state.dns.host, port: state.dns.port, zone: state.dns.zone, api: state.dns.apiURL, pid: state.dns.pid)

@@ -107,6 +107,37 @@ public struct RegionConfig: Sendable, Equatable {
     /// Higher wins among equally caught-up candidates.
     public var priority: Int
     public var nodes: [NodeConfig]
+    /// Where the region's agent serves its HTTP API (node i of the region on port + i);
+    /// nil: the node's address (else its conninfo host), port 8008 + i.
+    public var api: APIEndpoint? = nil
+
+    /// The HTTP API address of the region's node at `index`.
+    public func apiEndpoint(forNodeAt index: Int) -> APIEndpoint {
+        let node = nodes[index]
+        let base = api ?? APIEndpoint(host: node.address ?? node.connection.host ?? "127.0.0.1", port: 8008)
+        return APIEndpoint(host: base.host, port: base.port + index)
+    }
+}
+
+/// A host and TCP port.
+public struct APIEndpoint: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public static func parse(_ text: String) -> APIEndpoint? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : APIEndpoint(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var url: String { "http://\(description)" }
 }
 
 /// Tags that change how drctl treats a node.

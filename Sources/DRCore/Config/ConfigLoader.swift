@@ -120,15 +120,23 @@ public enum ConfigLoader {
         guard field.isPresent else { field.report("is required (a list of regions, each with name, role and nodes)"); return nil }
         guard let items = field.items() else { return nil }
         let regions = items.compactMap { item -> RegionConfig? in
-            guard let object = item.object(keys: ["name", "role", "priority", "nodes"]) else { return nil }
+            guard let object = item.object(keys: ["name", "role", "priority", "nodes", "api"]) else { return nil }
             let name = object["name"].string(expected: "the region's name")
             if let name, !Naming.isValid(name) { object["name"].report(Naming.rule) }
             let role = object["role"].choice(RegionRole.self)
             let priority = object["priority"].int(in: 0...1000, default: 100)
             let nodes = object["nodes"].items()?.compactMap(parseNode)
+            var api: APIEndpoint?
+            if object.has("api") {
+                guard let text = object["api"].string(expected: "the agent's HTTP API as host:port, e.g. 10.1.0.5:8008") else { return nil }
+                api = APIEndpoint.parse(text)
+                if api == nil { object["api"].report("expected host:port with a port in 1...65535, e.g. 10.1.0.5:8008, found \"\(text)\"") }
+            }
             guard let name, let role, let priority, let nodes,
                   nodes.count == object["nodes"].items()?.count else { return nil }
-            return RegionConfig(name: name, role: role, priority: priority, nodes: nodes)
+            var region = RegionConfig(name: name, role: role, priority: priority, nodes: nodes)
+            region.api = api
+            return region
         }
         return regions.count == items.count ? regions : nil
     }

@@ -1,0 +1,77 @@
+import DRCore
+import FlyingFox
+import FlyingSocks
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// One node's HTTP API, for load balancers and monitoring: Patroni's health endpoints
+/// (`/primary`, `/replica`, …, see `HealthEndpoints`), `/status` (JSON) and `/metrics`
+/// (Prometheus). Read-only by design: every change goes through the CLI and etcd.
+public struct AgentAPI: Service {
+    let node: String
+    let endpoint: APIEndpoint
+    let board: AgentStateBoard
+    let metrics: AgentMetrics
+    /// A loop silent for this long is stalled: every endpoint answers 503.
+    let staleAfter: Duration
+    let defaultLagLimit: UInt64
+    let log: Logger
+
+    public init(node: String, endpoint: APIEndpoint, board: AgentStateBoard, metrics: AgentMetrics, staleAfter: Duration,
+                defaultLagLimit: UInt64 = 16 << 20, log: Logger) {
+        self.log = log
+        self.node = node
+        self.endpoint = endpoint
+        self.board = board
+        self.metrics = metrics
+        self.staleAfter = staleAfter
+        self.defaultLagLimit = defaultLagLimit
+    }
+
+    public func run() async throws {
+        let address: any SocketAddress = endpoint.host.contains(":")
+            ? try sockaddr_in6.inet6(ip6: endpoint.host, port: UInt16(endpoint.port))
+            : try sockaddr_in.inet(ip4: endpoint.host, port: UInt16(endpoint.port))
+        let server = HTTPServer(address: address, timeout: 5, logger: .disabled)
+        let handler = self
+        await server.appendRoute("*") { request in handler.answer(request) }
+        do {
+            try await withGracefulShutdownHandler {
+                try await server.run()
+            } onGracefulShutdown: {
+                Task { await server.stop(timeout: 1) }
+            }
+        } catch {
+            // Without its API the agent must still guard its node: report, and keep going.
+            log.error("the HTTP API could not run; the agent carries on without it", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            try? await gracefulShutdown()
+        }
+    }
+
+    func answer(_ request: FlyingFox.HTTPRequest) -> FlyingFox.HTTPResponse {
+        guard request.method == .GET || request.method == .HEAD else {
+            return Self.text(405, "read-only API: only GET; changes go through `drctl` and etcd\n")
+        }
+        if request.path == "/metrics" {
+            return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                          body: Data(metrics.exposition().utf8))
+        }
+        let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        let snapshot = board.snapshot(of: node)
+        guard let code = HealthEndpoints.status(path: request.path, query: query, snapshot: snapshot, now: board.now, staleAfter: staleAfter,
+                                                defaultLagLimit: defaultLagLimit) else {
+            return Self.text(404, "unknown path; endpoints: \(HealthEndpoints.paths.map(\.path).joined(separator: " ")) /metrics\n")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = snapshot.flatMap { try? encoder.encode($0) } ?? Data(#"{"state":"unknown"}"#.utf8)
+        return FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(code, phrase: code == 200 ? "OK" : "Service Unavailable"),
+                                      headers: [.contentType: "application/json"], body: body)
+    }
+
+    static func text(_ code: Int, _ text: String) -> FlyingFox.HTTPResponse {
+        FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(code, phrase: code == 404 ? "Not Found" : "Method Not Allowed"),
+                               headers: [.contentType: "text/plain"], body: Data(text.utf8))
+    }
+}

@@ -1,0 +1,64 @@
+/// One node as its agent saw it at the end of its last loop: what the HTTP API answers
+/// load balancers from, and what `GET /status` prints.
+public struct NodeSnapshot: Sendable, Equatable, Codable {
+    public var node: String
+    public var region: String
+    /// `primary`, `standby`, `fenced` or `down` (the local database's state).
+    public var state: String
+    public var leader: String?
+    public var term: Int64?
+    /// This node holds the leader key and its lease deadline has not passed.
+    public var holdsLease: Bool
+    public var timeline: Int?
+    public var lsn: LSN?
+    /// A standby's WAL receiver is streaming.
+    public var streaming: Bool
+    public var lagBytes: UInt64?
+    public var lagSeconds: Double?
+    public var noloadbalance: Bool
+    public var paused: Bool
+    /// Why the agent waits for an operator, if it does.
+    public var hold: String?
+    /// The rule `decide` applied last.
+    public var rule: String
+    /// When the loop finished, on the agent's clock (not encoded: meaningless outside it).
+    public var tickedAt: AgentInstant
+
+    public init(node: String, region: String, state: String, leader: String?, term: Int64?, holdsLease: Bool, timeline: Int?, lsn: LSN?,
+                streaming: Bool, lagBytes: UInt64?, lagSeconds: Double?, noloadbalance: Bool, paused: Bool, hold: String?, rule: String,
+                tickedAt: AgentInstant) {
+        self.node = node
+        self.region = region
+        self.state = state
+        self.leader = leader
+        self.term = term
+        self.holdsLease = holdsLease
+        self.timeline = timeline
+        self.lsn = lsn
+        self.streaming = streaming
+        self.lagBytes = lagBytes
+        self.lagSeconds = lagSeconds
+        self.noloadbalance = noloadbalance
+        self.paused = paused
+        self.hold = hold
+        self.rule = rule
+        self.tickedAt = tickedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance
+        case holdsLease = "holds_lease", lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(node: try c.decode(String.self, forKey: .node), region: try c.decode(String.self, forKey: .region),
+                  state: try c.decode(String.self, forKey: .state), leader: try c.decodeIfPresent(String.self, forKey: .leader),
+                  term: try c.decodeIfPresent(Int64.self, forKey: .term), holdsLease: try c.decode(Bool.self, forKey: .holdsLease),
+                  timeline: try c.decodeIfPresent(Int.self, forKey: .timeline), lsn: try c.decodeIfPresent(LSN.self, forKey: .lsn),
+                  streaming: try c.decode(Bool.self, forKey: .streaming), lagBytes: try c.decodeIfPresent(UInt64.self, forKey: .lagBytes),
+                  lagSeconds: try c.decodeIfPresent(Double.self, forKey: .lagSeconds), noloadbalance: try c.decode(Bool.self, forKey: .noloadbalance),
+                  paused: try c.decode(Bool.self, forKey: .paused), hold: try c.decodeIfPresent(String.self, forKey: .hold),
+                  rule: try c.decode(String.self, forKey: .rule), tickedAt: .seconds(0))
+    }
+}
