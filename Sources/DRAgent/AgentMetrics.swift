@@ -23,59 +23,72 @@ public final class AgentMetrics: Sendable {
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// Creates the counters at zero, so that rates and alerts see a series before the
+    /// first failure rather than none at all.
+    public func prepare(nodes: [String], records: [String]) {
+        for node in nodes {
+            for result in ["pass", "fail"] {
+                _ = counter("health_checks", [("node", node), ("result", result)], "Health checks of the node's database, by result")
+            }
+        }
+        for record in records {
+            _ = counter("dns_update_errors", [("record", record)], "DNS switches of the record that failed")
+        }
+        for kind in ["failover", "switchover"] {
+            _ = counter("\(kind)s", [], "\(kind == "switchover" ? "Switchovers" : "Failovers") completed by this agent's node")
+        }
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
+    /// `drctl_NAME_total`.
+    private func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "total", helpText: help), labels: labels)
+    }
+
     func nodeUp(_ node: String, _ up: Bool) {
-        registry.makeGauge(name: "drctl_node_database_up", labels: [("node", node)],
-                           help: "1 when the node's database passed its last health check, else 0").set(Double(up ? 1 : 0))
+        gauge("node_database_up", [("node", node)], "1 when the node's database passed its last health check, else 0").set(Double(up ? 1 : 0))
     }
 
     func healthCheck(_ node: String, passed: Bool) {
-        registry.makeCounter(name: "drctl_health_checks_total", labels: [("node", node), ("result", passed ? "pass" : "fail")],
-                             help: "Health checks of the node's database, by result").increment()
+        counter("health_checks", [("node", node), ("result", passed ? "pass" : "fail")], "Health checks of the node's database, by result").increment()
     }
 
     func consecutiveFailures(_ node: String, _ count: Int) {
-        registry.makeGauge(name: "drctl_health_check_consecutive_failures", labels: [("node", node)],
-                           help: "Failed health checks in a row of the node's database").set(Double(count))
+        gauge("health_check_consecutive_failures", [("node", node)], "Failed health checks in a row of the node's database").set(Double(count))
     }
 
     func replication(_ node: String, lagBytes: UInt64?, lagSeconds: Double?) {
         if let lagBytes {
-            registry.makeGauge(name: "drctl_replication_lag_bytes", labels: [("node", node)],
-                               help: "Bytes of WAL the standby has not received yet, against the primary's last published position").set(Double(lagBytes))
+            gauge("replication_lag_bytes", [("node", node)], "Bytes of WAL the standby has not received yet, against the primary's last published position").set(Double(lagBytes))
         }
         if let lagSeconds {
-            registry.makeGauge(name: "drctl_replication_lag_seconds", labels: [("node", node)],
-                               help: "Seconds of replication lag of the standby, as the primary measures it").set(lagSeconds)
+            gauge("replication_lag_seconds", [("node", node)], "Seconds of replication lag of the standby, as the primary measures it").set(lagSeconds)
         }
     }
 
     func leader(_ node: String, term: Int64?, isLeader: Bool) {
-        registry.makeGauge(name: "drctl_leader_term", labels: [("node", node)],
-                           help: "The leader term (etcd revision of the leader key) this agent last saw").set(Double(term ?? 0))
-        registry.makeGauge(name: "drctl_is_leader", labels: [("node", node)],
-                           help: "1 when this node holds the leader key").set(Double(isLeader ? 1 : 0))
+        gauge("leader_term", [("node", node)], "The leader term (etcd revision of the leader key) this agent last saw").set(Double(term ?? 0))
+        gauge("is_leader", [("node", node)], "1 when this node holds the leader key").set(Double(isLeader ? 1 : 0))
     }
 
     func failover(_ evidence: FailoverEvidence) {
         let kind = evidence.reason.hasPrefix("switchover") ? "switchover" : "failover"
-        registry.makeCounter(name: "drctl_\(kind)s_total", labels: [],
-                             help: "\(kind == "switchover" ? "Switchovers" : "Failovers") completed by this agent's node").increment()
-        registry.makeGauge(name: "drctl_last_\(kind)_rto_seconds", labels: [],
-                           help: "Measured RTO of the last \(kind): first failed check (or old primary stopped) to DNS verified").set(evidence.rtoSeconds)
+        counter("\(kind)s", [], "\(kind == "switchover" ? "Switchovers" : "Failovers") completed by this agent's node").increment()
+        gauge("last_\(kind)_rto_seconds", [], "Measured RTO of the last \(kind): first failed check (or old primary stopped) to DNS verified").set(evidence.rtoSeconds)
         if let lost = evidence.dataLostBytes {
-            registry.makeGauge(name: "drctl_last_\(kind)_data_lost_bytes", labels: [],
-                               help: "Bytes of WAL lost in the last \(kind)").set(Double(lost))
+            gauge("last_\(kind)_data_lost_bytes", [], "Bytes of WAL lost in the last \(kind)").set(Double(lost))
         }
     }
 
     func dnsUpdate(record: String, seconds: Double?, failed: Bool) {
         if let seconds {
-            registry.makeGauge(name: "drctl_dns_update_duration_seconds", labels: [("record", record)],
-                               help: "Time of the last DNS switch of the record, from the decision to verified").set(seconds)
+            gauge("dns_update_duration_seconds", [("record", record)], "Time of the last DNS switch of the record, from the decision to verified").set(seconds)
         }
         if failed {
-            registry.makeCounter(name: "drctl_dns_update_errors_total", labels: [("record", record)],
-                                 help: "DNS switches of the record that failed").increment()
+            counter("dns_update_errors", [("record", record)], "DNS switches of the record that failed").increment()
         }
     }
 }

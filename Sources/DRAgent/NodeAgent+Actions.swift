@@ -66,7 +66,7 @@ extension NodeAgent {
             if intent != nil { try? await coordinator.setFailoverIntent(nil) }
             if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil) }
         case .fence(_, let reason):
-            FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
+            _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
             leaseBook = nil
             armLeaseDeadline()
@@ -113,7 +113,7 @@ extension NodeAgent {
     /// is fenced the ordinary way and the key released: the ordinary failover rules follow.
     private func handOver(to target: String, term: Int64) async throws {
         guard var handover = switchover else { return }
-        FileManager.default.createFile(atPath: fenceMarker, contents: Data("switchover to \(target) (term \(term))".utf8))
+        _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data("switchover to \(target) (term \(term))".utf8))
         log.notice("switchover: stopping the database cleanly to hand over", metadata: ["to": "\(target)", "term": "\(term)"])
         let end: LSN
         do {
@@ -121,7 +121,7 @@ extension NodeAgent {
         } catch {
             log.critical("switchover: the clean stop failed; fencing", metadata: ["error": "\(error)"])
             try? await database.fence()
-            try await perform(.releaseLeadership(term: term, reason: "switchover failed: \(error)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
+            _ = try await perform(.releaseLeadership(term: term, reason: "switchover failed: \(error)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
             throw error
         }
         handover.phase = .demoted

@@ -23,6 +23,7 @@ public enum RegionAgent {
         let board = AgentStateBoard()
         let metrics = AgentMetrics()
         metrics.bootstrap()
+        metrics.prepare(nodes: region.nodes.map(\.name), records: config.dns.records.map(\.name))
         let log = Logger(label: "drctl.agent")
         var apis: [any Service] = []
         var loops: [any Service] = []

@@ -1,0 +1,122 @@
+import DRCoordination
+import DRCore
+import DRHTTP
+import DRLab
+import DRPostgres
+import DRSystem
+import Foundation
+import Testing
+
+extension RealServers {
+    @Suite("the agent's HTTP API, metrics and HAProxy in the lab")
+    struct AgentAPIIntegrationTests {
+        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+        func code(_ url: String) async -> Int? {
+            try? await HTTPClient().send(HTTPRequest(url: url, connectTimeout: .seconds(1), timeout: .seconds(2))).status
+        }
+
+        func codes(_ base: String) async -> [String: Int] {
+            var result: [String: Int] = [:]
+            for path in ["/primary", "/replica", "/read-only", "/health"] { result[path] = await code(base + path) ?? 0 }
+            return result
+        }
+
+        /// The address of the server behind HAProxy's `port`.
+        func server(behind port: Int, write: Bool = false) async -> String? {
+            try? await PGConnection.withSession(node: "haproxy", conninfo: "host=127.0.0.1 port=\(port) user=postgres dbname=postgres", connectTimeout: .seconds(1)) { session in
+                if write { _ = try await session.query("INSERT INTO through_haproxy DEFAULT VALUES") }
+                return try await session.query("SELECT host(inet_server_addr()) AS s").single().string("s")
+            }
+        }
+
+        @Test func endpointsAndHAProxyFollowAFailover() async throws {
+            try await withLab { lab in
+                let agents = try Lab.status(dir: lab.dir).agents
+                let api1 = try #require(agents.first { $0.region == "region1" }?.api), api2 = try #require(agents.first { $0.region == "region2" }?.api)
+                let ready = try await eventually(within: .seconds(10)) {
+                    let primary = await code(api1 + "/primary"), replica = await code(api2 + "/replica")
+                    return primary == 200 && replica == 200
+                }
+                #expect(ready)
+                #expect(await codes(api1) == ["/primary": 200, "/replica": 503, "/read-only": 200, "/health": 200])
+                #expect(await codes(api2) == ["/primary": 503, "/replica": 200, "/read-only": 200, "/health": 200])
+                #expect(await code(api2 + "/replica?lag=0") == 200, "caught up: within even a zero limit")
+                #expect(await code(api1 + "/nope") == 404)
+                let status = try await HTTPClient().send(HTTPRequest(url: api2 + "/status"))
+                let view = try JSONSerialization.jsonObject(with: Data(status.body)) as? [String: Any]
+                #expect(view?["node"] as? String == "pg2" && view?["leader"] as? String == "pg1" && view?["state"] as? String == "standby")
+
+                // The metrics text passes promtool's checks.
+                let metrics = try await HTTPClient().send(HTTPRequest(url: api1 + "/metrics"))
+                let file = "\(lab.dir)/metrics.txt"
+                try Data(metrics.body).write(to: URL(fileURLWithPath: file))
+                let lint = try await CommandRunner.run(["sh", "-c", "promtool check metrics < '\(file)'"], check: false)
+                #expect(lint.status == 0, "promtool: \(lint.stdout)\(lint.stderr)")
+                #expect(metrics.text.contains("drctl_leader_term{node=\"pg1\"}") && metrics.text.contains("drctl_health_checks_total"))
+
+                // examples/haproxy.cfg, as shipped, in front of the lab.
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                let writePort = try PortAllocator.freePort(), readPort = try PortAllocator.freePort(avoiding: [writePort])
+                func hostPort(_ url: String) -> (String, String) {
+                    let parts = url.dropFirst("http://".count).split(separator: ":")
+                    return (String(parts[0]), String(parts[1]))
+                }
+                let (h1, p1) = hostPort(api1), (h2, p2) = hostPort(api2)
+                let haproxy = try ProcessControl.spawnDaemon([
+                    "/usr/bin/env", "PG1_ADDR=\(pg1.host):\(pg1.port)", "PG1_API_HOST=\(h1)", "PG1_API_PORT=\(p1)",
+                    "PG2_ADDR=\(pg2.host):\(pg2.port)", "PG2_API_HOST=\(h2)", "PG2_API_PORT=\(p2)",
+                    "HAPROXY_BIND=127.0.0.1", "HAPROXY_PRIMARY_PORT=\(writePort)", "HAPROXY_REPLICA_PORT=\(readPort)",
+                    "haproxy", "-db", "-f", "\(Self.repository)/examples/haproxy.cfg",
+                ], logFile: "\(lab.dir)/haproxy.log")
+                do {
+                    try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { _ = try await $0.query("CREATE TABLE through_haproxy (id serial PRIMARY KEY)") }
+                    let routed = try await eventually(within: .seconds(15)) {
+                        let writer = await server(behind: writePort, write: true), reader = await server(behind: readPort)
+                        return writer == pg1.host && reader == pg2.host
+                    }
+                    let log = (try? String(contentsOfFile: "\(lab.dir)/haproxy.log", encoding: .utf8)) ?? ""
+                    #expect(routed, "writes to pg1, reads to pg2; haproxy log:\n\(log.suffix(1500))")
+
+                    _ = try await Lab.kill(dir: lab.dir, node: "pg1")
+                    let promoted = try await eventually(within: .seconds(20)) { await code(api2 + "/primary") == 200 }
+                    #expect(promoted)
+                    #expect(await code(api2 + "/replica") == 503)
+                    #expect(await code(api1 + "/primary") == nil, "the killed agent's API is gone with it")
+                    let followed = try await eventually(within: .seconds(20)) { await server(behind: writePort, write: true) == pg2.host }
+                    #expect(followed, "HAProxy sends writes to the new primary")
+
+                    // Every metric the shipped Grafana dashboard charts exists (switchovers aside: none happened).
+                    let dashboard = try String(contentsOfFile: "\(Self.repository)/examples/grafana-dashboard.json", encoding: .utf8)
+                    let charted = Set(dashboard.matches(of: /drctl_[a-z_]+/).map { String($0.output) }).filter { !$0.contains("switchover") }
+                    var missing: [String] = []
+                    let exported = try await eventually(within: .seconds(10)) {
+                        let text = try await HTTPClient().send(HTTPRequest(url: api2 + "/metrics")).text
+                        missing = charted.filter { !text.contains("\n\($0) ") && !text.contains("\n\($0){") }.sorted()
+                        return missing.isEmpty
+                    }
+                    #expect(exported, "not exported: \(missing)")
+                } catch {
+                    try? await ProcessControl.stop(haproxy, name: "haproxy")
+                    throw error
+                }
+                try await ProcessControl.stop(haproxy, name: "haproxy")
+            }
+        }
+
+        @Test func sigtermOnThePrimarysAgentFencesItAndTheStandbyTakesOver() async throws {
+            try await withLab { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let agent = try #require(Lab.status(dir: lab.dir).agents.first { $0.region == "region1" }?.pid)
+                kill(agent, SIGTERM)
+                #expect(await ProcessControl.waitForExit(agent, within: .seconds(20)), "the agent stops by itself")
+                let promoted = try await eventually(within: .seconds(20)) { try await etcd.leader()?.node == "pg2" }
+                #expect(promoted)
+                let report = try await lab.status()
+                #expect(report.nodes.first { $0.name == "pg1" }?.role == .down, "fenced before the key was released")
+                let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)
+                #expect(log.contains("agent stopped") && log.contains("fencing the local database"), "\(log.suffix(1500))")
+            }
+        }
+    }
+}
