@@ -110,6 +110,14 @@ struct DatabaseActions: Sendable {
         "host=\(leader.connection.host) port=\(leader.connection.port) user=\(leader.connection.parameters["user"] ?? "postgres") application_name=\(node.name)"
     }
 
+    /// Removes `drctl promote --force`'s marker once the node leads under a term.
+    func clearForcedPromotion() async throws {
+        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
+            let database = try await session.query("SELECT current_database() AS d").single().string("d").replacing("\"", with: "\"\"")
+            _ = try await session.query("ALTER DATABASE \"\(database)\" RESET \(PrimaryState.forcedPromotionSetting)")
+        }
+    }
+
     /// Points this standby's WAL receiver at `leader` through a replication slot named
     /// after this node, created on the leader if missing, so the leader keeps the WAL this
     /// standby still needs. PostgreSQL 13+ applies both settings on reload.

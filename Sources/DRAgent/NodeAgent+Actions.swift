@@ -18,6 +18,11 @@ extension NodeAgent {
             leaderLease = lease
             leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
             armLeaseDeadline()
+            if local.forcedPromotion {
+                // Leading now: the forced promotion is the cluster's ordinary state again.
+                try? await database.clearForcedPromotion()
+                log.notice("forced promotion absorbed: this node leads under a term again", metadata: ["term": "\(term)"])
+            }
         case .acquireLeadership(let reason):
             let sentAt = now
             let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)

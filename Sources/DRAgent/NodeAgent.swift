@@ -167,6 +167,7 @@ public actor NodeAgent {
             local.timeline = state.timeline
             local.lsn = state.currentLSN
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
+            local.forcedPromotion = state.forcedPromotion != nil
         case .standby(let state):
             local.state = .standby
             local.timeline = state.timeline

@@ -70,6 +70,11 @@ extension EtcdCoordinator {
         try await put(key, try JSONEncoder().encode(evidence))
     }
 
+    /// Records a promotion forced without coordination (no term), keyed by its time.
+    public func appendForcedHistory(_ evidence: FailoverEvidence, atMillis millis: Int64) async throws {
+        try await put(historyPrefix + "forced-" + String(format: "%020lld", millis), try JSONEncoder().encode(evidence))
+    }
+
     public func history() async throws -> [FailoverEvidence] {
         let response = try await gateway.call("/v3/kv/range", [
             "key": EtcdJSON.base64(historyPrefix), "range_end": EtcdJSON.prefixEnd(historyPrefix), "sort_order": "ASCEND", "sort_target": "KEY",

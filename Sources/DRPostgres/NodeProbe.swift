@@ -67,7 +67,8 @@ public struct NodeProbe: Sendable {
         let position = try await connection.query("""
             SELECT pg_current_wal_lsn()::text AS lsn,
                    ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline,
-                   current_setting('synchronous_standby_names') AS sync_names
+                   current_setting('synchronous_standby_names') AS sync_names,
+                   current_setting('\(PrimaryState.forcedPromotionSetting)', true) AS forced
             """).single()
         let replication = try await connection.query("""
             SELECT application_name, client_addr::text AS client_addr, state, sync_state,
@@ -97,6 +98,7 @@ public struct NodeProbe: Sendable {
             },
             slots: slots)
         state.synchronousStandbyNames = try position.string("sync_names")
+        state.forcedPromotion = try position.optionalString("forced").flatMap { $0.isEmpty ? nil : $0 }
         return state
     }
 

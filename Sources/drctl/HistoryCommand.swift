@@ -12,7 +12,9 @@ struct HistoryCommand: AsyncParsableCommand {
         let (_, config) = try options.loadConfig()
         let history: [FailoverEvidence]
         do {
-            history = try await EtcdCoordinator.forConfig(config).history()
+            let etcd = try EtcdCoordinator.forConfig(config)
+            await ForcedHistory.flush(etcd, cluster: config.cluster)
+            history = try await etcd.history()
         } catch {
             throw CLIExit.failed("cannot read the history from etcd: \(error)")
         }

@@ -239,6 +239,18 @@ import Testing
                                         switchoverPending: false, lagLimit: .seconds(5))?.contains("beyond the 5s limit") == true)
     }
 
+    @Test func aForcedPrimaryIsNotFencedForAStaleKeyButASplitBrainHolds() {
+        var forced = Self.primaryView(leader: "b", members: [Self.member("a", .primary), Self.member("b", .fenced)])
+        #expect(decide(forced, policy: Self.policy, now: .seconds(10)).rule == "foreign-primary-fences", "unmarked: fenced as ever")
+        forced.local.forcedPromotion = true
+        #expect(decide(forced, policy: Self.policy, now: .seconds(10)).actions == [], "the stale key's holder is fenced: wait for it to expire")
+        forced.members = [Self.member("a", .primary), Self.member("b", .primary)]
+        let split = decide(forced, policy: Self.policy, now: .seconds(10))
+        #expect(split.rule == "forced-primary-waits" && split.actions.count == 2 && split.actions.contains { if case .alert = $0 { true } else { false } })
+        forced.leader = nil
+        #expect(decide(forced, policy: Self.policy, now: .seconds(10)).rule == "foreign-primary-fences", "another member reports primary with no leader: the usual rule")
+    }
+
     @Test func aDeposedLeadersDNSSwitchIsRefused() {
         let action = Action.switchDNS(record: "db.example.com.", to: "a", term: 7)
         #expect(SafetyChecks.permits(action, leader: LeaderRecord(node: "a", term: 7, lease: 1), me: "a"))

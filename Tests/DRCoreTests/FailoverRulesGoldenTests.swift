@@ -15,6 +15,7 @@ import Testing
         leader-hands-over: Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits.
         leader-promotes: A standby that won the leader key promotes itself under that term, then points the managed DNS records at itself.
         leader-renews: The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.
+        forced-primary-waits: A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
         standby-follows-leader: While a leader exists, a standby streams from it and does nothing else.

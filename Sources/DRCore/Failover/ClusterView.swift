@@ -111,6 +111,8 @@ public struct LocalDatabase: Sendable, Equatable {
     public var fencedForSwitchover = false
     /// An operator asked for this node to be rejoined (`drctl rejoin NODE`).
     public var rejoinRequested = false
+    /// An operator promoted this primary with `drctl promote --force` (etcd was gone).
+    public var forcedPromotion = false
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 tags: Set<NodeTag> = []) {

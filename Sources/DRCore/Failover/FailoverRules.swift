@@ -124,6 +124,14 @@ extension FailoverRule {
             if input.local.state == .primary { actions += input.dnsSwitches(term: term) }
             return actions
         },
+        FailoverRule(id: "forced-primary-waits", summary: "A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.") { input in
+            guard input.local.state == .primary, input.local.forcedPromotion, let leader = input.view.leader, leader.node != input.me else { return nil }
+            if input.view.members.contains(where: { $0.name == leader.node && $0.role == .primary }) {
+                return [.alert(message: "split brain: \(input.me) was promoted by hand (drctl promote --force) while \(leader.node) holds the leader key and reports primary; fence one of them"),
+                        .holdForOperator(reason: "two primaries: \(input.me) (forced) and \(leader.node) (leader, term \(leader.term))")]
+            }
+            return []
+        },
         FailoverRule(id: "foreign-primary-fences", summary: "A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.") { input in
             guard input.local.state == .primary else { return nil }
             if let leader = input.view.leader, leader.node != input.me {

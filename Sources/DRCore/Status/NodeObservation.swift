@@ -28,6 +28,11 @@ public struct PrimaryState: Sendable, Equatable {
     public var slots: [ReplicationSlot]
     /// `synchronous_standby_names` as set.
     public var synchronousStandbyNames: String = ""
+    /// Set by `drctl promote --force` (who, when, why) until the node's agent leads:
+    /// the agents must not fence a primary an operator promoted while etcd was gone.
+    public var forcedPromotion: String? = nil
+    /// The custom setting (set per database, where the agent's probe connects) that carries `forcedPromotion`.
+    public static let forcedPromotionSetting = "drctl.forced_promotion"
 
     public init(serverVersion: Int, timeline: Int, currentLSN: LSN, replication: [ReplicationConnection], slots: [ReplicationSlot]) {
         self.serverVersion = serverVersion
