@@ -106,11 +106,7 @@ struct DNSSwitchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Switch even with no leader or etcd unreachable (coordination is gone).")
     var force = false
 
-    @Flag(name: .long, help: "Show the change and change nothing.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let (_, config) = try options.loadConfig()
@@ -137,12 +133,11 @@ struct DNSSwitchCommand: AsyncParsableCommand {
         }
         if leader == nil, !force { throw CLIExit.failed("no node holds the leader key: refusing to move \(name) (use --force when coordination is gone)") }
         let termText = leader.map { "term \($0.term), leader \($0.node)" } ?? "no term (--force)"
-        print("\(name) -> \(set.values.joined(separator: ",")) (node \(node.name), TTL \(set.ttlSeconds)s) via \(binding.provider), under \(termText)")
+        var plan = "\(name) -> \(set.values.joined(separator: ",")) (node \(node.name), TTL \(set.ttlSeconds)s) via \(binding.provider), under \(termText)"
         if binding.target == .primary, let leader, leader.node != node.name {
-            print("warning: \(node.name) does not hold the leader key (\(leader.node) does): clients of \(name) will reach a node that may not accept writes")
+            plan += "\nwarning: \(node.name) does not hold the leader key (\(leader.node) does): clients of \(name) will reach a node that may not accept writes"
         }
-        if dryRun { return print("dry run: nothing changed") }
-        try Intents.confirm("Switch \(name) to \(node.name)?", cluster: config.cluster, yes: yes)
+        guard try change.proceed(plan, question: "Switch \(name) to \(node.name)?", cluster: config.cluster) else { return }
 
         let switcher: DNSSwitcher
         do { switcher = try DNSSwitcher(config: config) } catch { throw CLIExit.failed("\(error)") }

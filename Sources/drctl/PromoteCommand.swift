@@ -22,11 +22,7 @@ struct PromoteCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Why, for the history (e.g. \"etcd lost in all regions, incident 4711\").")
     var reason: String = "no reason given"
 
-    @Flag(name: .long, help: "Show the plan and change nothing.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Do not ask for the cluster name to be typed back.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let (_, config) = try options.loadConfig()
@@ -44,13 +40,12 @@ struct PromoteCommand: AsyncParsableCommand {
             throw CLIExit.failed("refused: \(writable.node) still accepts writes; promoting \(node) would make two primaries (fence \(writable.node) first)")
         }
         let unreachable = observations.filter { if case .standby = $0.result { false } else { true } }.map(\.node).filter { $0 != node }
-        print("""
+        let plan = """
             FORCED promotion of \(node) (received up to \(state.receiveLSN.map { "\($0)" } ?? "unknown"), timeline \(state.timeline.map(String.init) ?? "?")):
               no leader lock, no RPO gate; nodes not reachable from here: \(unreachable.isEmpty ? "none" : unreachable.joined(separator: ", "))
               a node you cannot reach may still take writes from clients that reach it: fence it before clients return
-            """)
-        if dryRun { return print("dry run: nothing changed") }
-        try Intents.confirm("Promote \(node) without coordination?", cluster: config.cluster, yes: yes)
+            """
+        guard try change.proceed(plan, question: "Promote \(node) without coordination?", cluster: config.cluster) else { return }
 
         let clock = ContinuousClock()
         let started = clock.now

@@ -13,11 +13,7 @@ struct RejoinCommand: AsyncParsableCommand {
     @Argument(help: "The fenced node.")
     var node: String
 
-    @Flag(name: .long, help: "Show the plan and change nothing.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let (config, etcd) = try Intents.coordinator(options)
@@ -38,9 +34,8 @@ struct RejoinCommand: AsyncParsableCommand {
         guard let leader, leader.node != node else {
             throw CLIExit.failed("refused: \(leader == nil ? "no node holds the leader key" : "\(node) holds the leader key"): there is no primary to rejoin")
         }
-        print("\(node) will be rewound from \(leader.node) if needed (pg_rewind), then started as its standby by \(node)'s agent")
-        if dryRun { return print("dry run: nothing changed") }
-        try Intents.confirm("Rejoin \(node) as a standby of \(leader.node)?", cluster: config.cluster, yes: yes)
+        guard try change.proceed("\(node) will be rewound from \(leader.node) if needed (pg_rewind), then started as its standby by \(node)'s agent",
+                                 question: "Rejoin \(node) as a standby of \(leader.node)?", cluster: config.cluster) else { return }
         do { try await etcd.setRejoinIntent(node: node, true) } catch { throw CLIExit.failed("\(error)") }
         print("rejoin requested; `drctl status` shows \(node) as a standby once it streams")
     }

@@ -19,11 +19,7 @@ struct SwitchoverCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Refuse when the target's replication lag is beyond this (e.g. 5s); default the RPO.")
     var maxLag: String?
 
-    @Flag(name: .long, help: "Show the plan and change nothing.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let (config, etcd) = try Intents.coordinator(options)
@@ -52,14 +48,13 @@ struct SwitchoverCommand: AsyncParsableCommand {
         }
         if let refusal { throw CLIExit.failed("switchover refused: \(refusal); nothing was changed") }
         let from = leader?.node ?? "?"
-        print("""
+        let plan = """
             switchover \(from) -> \(to)\(at.map { " at \($0)" } ?? " now"):
               1. \(from)'s agent stops it cleanly (a fast shutdown sends all its WAL to the standbys) and releases the leader key
               2. \(to)'s agent takes the key once it has received that WAL (zero data loss by LSN) and promotes
               3. DNS records move to \(to); \(from) rejoins as a standby of \(to)
-            """)
-        if dryRun { return print("dry run: nothing changed") }
-        try Intents.confirm("Switch over from \(from) to \(to)?", cluster: config.cluster, yes: yes)
+            """
+        guard try change.proceed(plan, question: "Switch over from \(from) to \(to)?", cluster: config.cluster) else { return }
         do {
             try await etcd.setSwitchoverIntent(SwitchoverIntent(to: to, notBeforeMillis: notBefore, requestedAtMillis: Int64(Date().timeIntervalSince1970 * 1000)))
         } catch {

@@ -34,6 +34,18 @@ extension RealServers {
                 let caughtUp = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
                 #expect(caughtUp)
 
+                // Refusals change nothing; a dry run changes nothing.
+                #expect(try await drctl(["pause", "--dry-run", "--config", lab.configFile]).status == 0)
+                #expect(try await !etcd.isPaused())
+                #expect(try await drctl(["pause", "--yes", "--config", lab.configFile]).status == 0)
+                let paused = try await drctl(["switchover", "--to", "pg2", "--yes", "--config", lab.configFile])
+                #expect(paused.status == 1 && paused.stderr.contains("paused"), "\(paused.stderr)")
+                #expect(try await drctl(["resume", "--yes", "--config", lab.configFile]).status == 0)
+                #expect(try await drctl(["switchover", "--to", "pg1", "--yes", "--config", lab.configFile]).status == 1, "already the primary")
+                #expect(try await drctl(["switchover", "--to", "pg2", "--dry-run", "--config", lab.configFile]).status == 0)
+                let pending = try await etcd.switchoverIntent(), stillPaused = try await etcd.isPaused()
+                #expect(pending == nil && !stillPaused)
+
                 let log = AckLog()
                 let load = Task {
                     var id = 0
