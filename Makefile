@@ -55,6 +55,7 @@ demo: build
 bench: build
 	bash bench/run.sh
 	bash bench/failover.sh
+	bash bench/switchover.sh
 
 # Ten minutes of etcd stalls and health-check flaps that must cause no failover.
 soak: build
