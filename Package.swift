@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
         .target(name: "DRSystem"),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
+        .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
         .target(name: "DRAgent", dependencies: [
@@ -48,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,6 +57,6 @@ let package = Package(
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup"]),
     ]
 )

@@ -22,6 +22,14 @@ public struct Conninfo: Sendable, Equatable {
 
     public var hasPassword: Bool { parameters["password"] != nil }
 
+    /// The same connection as key=value text, with `overrides` applied (e.g. another dbname).
+    public func rendered(overriding overrides: [String: String] = [:]) -> String {
+        parameters.merging(overrides) { $1 }.sorted { $0.key < $1.key }.map { key, value in
+            let escaped = value.replacing("\\", with: "\\\\").replacing("'", with: "\\'")
+            return escaped.isEmpty || escaped.contains(" ") || escaped != value ? "\(key)='\(escaped)'" : "\(key)=\(value)"
+        }.joined(separator: " ")
+    }
+
     public enum ParseError: Error, Equatable, CustomStringConvertible {
         case unterminatedQuote
         case missingEquals(near: String)

@@ -18,6 +18,11 @@ public struct SHA256: ~Copyable {
         array.withUnsafeBytes { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
     }
 
+    /// Without a copy: for streams of large chunks.
+    public mutating func update(buffer: UnsafeRawBufferPointer) {
+        _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
+    }
+
     public consuming func finish() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0

@@ -14,7 +14,10 @@ public enum ProcessControl {
     /// posix_spawn with stdin from /dev/null and output to files. Foundation's `Process` is
     /// not used: its child reaping missed exits of commands that leave a daemon behind
     /// (`pg_ctl start`), which hung the caller.
-    static func spawn(_ arguments: [String], stdout: String, stderr: String, append: Bool, newSession: Bool) throws -> Int32 {
+    /// - Parameter pipe: when given, stdout goes to `pipe.write` instead of the `stdout`
+    ///   file, and `pipe.read` is closed in the child.
+    static func spawn(_ arguments: [String], stdout: String, stderr: String, append: Bool, newSession: Bool,
+                      pipe: (read: Int32, write: Int32)? = nil) throws -> Int32 {
         let executable = try CommandRunner.resolve(arguments[0])
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -33,8 +36,14 @@ public enum ProcessControl {
         defer { posix_spawn_file_actions_destroy(&actions) }
         let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o640)
-        if stderr == stdout {
+        if let pipe {
+            posix_spawn_file_actions_adddup2(&actions, pipe.write, 1)
+            posix_spawn_file_actions_addclose(&actions, pipe.read)
+            posix_spawn_file_actions_addclose(&actions, pipe.write)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o640)
+        }
+        if stderr == stdout, pipe == nil {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o640)

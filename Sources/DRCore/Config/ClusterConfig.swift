@@ -261,4 +261,8 @@ public struct BackupConfig: Sendable, Equatable {
     public var repositoryRegion: String
     /// Data residency: the regions where this cluster's backups may be stored.
     public var allowedRegions: [String]
+    /// What `backup prune` keeps.
+    public var retention = RetentionPolicy()
+    /// The databases `backup run --kind logical` dumps (default: the conninfo's database).
+    public var databases: [String] = []
 }

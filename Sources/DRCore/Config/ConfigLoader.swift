@@ -235,14 +235,27 @@ public enum ConfigLoader {
 
     private static func parseBackup(_ field: YAMLField) -> Optional<BackupConfig?> {
         guard field.isPresent else { return .some(nil) }
-        guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions"]) else { return nil }
+        guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions", "retention", "databases"]) else { return nil }
         let repository = object["repository"].string(expected: "an absolute directory path")
         if let repository, !repository.hasPrefix("/") { object["repository"].report("expected an absolute directory path, found \"\(repository)\"") }
         let region = object["repository_region"].string(expected: "the region where the repository is stored")
         let allowed = object["allowed_regions"].strings()
         if allowed?.isEmpty == true { object["allowed_regions"].report("is required (the regions where backups may be stored)") }
-        guard let repository, let region, let allowed, !allowed.isEmpty else { return nil }
-        return .some(BackupConfig(repository: repository, repositoryRegion: region, allowedRegions: allowed))
+        var retention = RetentionPolicy()
+        if object.has("retention") {
+            guard let keep = object["retention"].object(keys: ["keep_last", "hourly", "daily", "weekly", "monthly"]) else { return nil }
+            let defaults = RetentionPolicy()
+            func count(_ key: String, _ fallback: Int) -> Int { keep.has(key) ? keep[key].int(in: 0...10000, default: fallback) ?? fallback : fallback }
+            retention = RetentionPolicy(keepLast: count("keep_last", defaults.keepLast), hourly: count("hourly", defaults.hourly),
+                                        daily: count("daily", defaults.daily), weekly: count("weekly", defaults.weekly), monthly: count("monthly", defaults.monthly))
+            if retention.keepLast < 1 { keep["keep_last"].report("must keep at least 1 backup") }
+        }
+        let databases = object.has("databases") ? object["databases"].strings() : []
+        guard let repository, let region, let allowed, !allowed.isEmpty, let databases else { return nil }
+        var backup = BackupConfig(repository: repository, repositoryRegion: region, allowedRegions: allowed)
+        backup.retention = retention
+        backup.databases = databases
+        return .some(backup)
     }
 }
 

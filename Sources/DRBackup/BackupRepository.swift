@@ -1,0 +1,77 @@
+import DRCore
+import Foundation
+
+/// The backup repository: one directory per backup under `REPOSITORY/CLUSTER/`, each with
+/// its data file(s) and `manifest.json`. A backup without a manifest is unfinished.
+public struct BackupRepository: Sendable {
+    public let root: String
+    public let cluster: String
+    public let region: String
+
+    public init(config: BackupConfig, cluster: String) {
+        root = config.repository
+        self.cluster = cluster
+        region = config.repositoryRegion
+    }
+
+    public var clusterDirectory: String { "\(root)/\(cluster)" }
+    public func directory(of id: String) -> String { "\(clusterDirectory)/\(id)" }
+    func manifestPath(of id: String) -> String { "\(directory(of: id))/manifest.json" }
+
+    /// Every finished backup, oldest first. A manifest that does not parse is an error
+    /// naming it, not a silently skipped backup.
+    public func list() throws -> [BackupManifest] {
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: clusterDirectory)) ?? []
+        return try ids.sorted().compactMap { id in
+            let path = manifestPath(of: id)
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            do {
+                return try JSONDecoder().decode(BackupManifest.self, from: data)
+            } catch {
+                throw BackupError.corruptManifest(path: path, detail: "\(error)")
+            }
+        }
+    }
+
+    public func manifest(_ id: String) throws -> BackupManifest {
+        guard let found = try list().first(where: { $0.id == id }) else { throw BackupError.noSuchBackup(id: id, repository: clusterDirectory) }
+        return found
+    }
+
+    /// A new backup's directory (0700), named so that names sort by time.
+    func create(kind: BackupManifest.Kind, label: String, at date: Date) throws -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        var id = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)"
+        var suffix = 1
+        while FileManager.default.fileExists(atPath: directory(of: id)) {
+            suffix += 1
+            id = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)-\(suffix)"
+        }
+        try FileManager.default.createDirectory(atPath: directory(of: id), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return id
+    }
+
+    func write(_ manifest: BackupManifest) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(manifest), to: manifestPath(of: manifest.id))
+    }
+
+    /// Removes a backup: its manifest first, so a half-removed backup reads as unfinished.
+    public func remove(_ id: String) throws {
+        try? FileManager.default.removeItem(atPath: manifestPath(of: id))
+        try FileManager.default.removeItem(atPath: directory(of: id))
+    }
+
+    /// SHA-256 of a file, streamed.
+    static func sha256(of path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BackupError.io(path: path, detail: "cannot open") }
+        defer { try? handle.close() }
+        var hasher = FileDigest()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        return hasher.finish()
+    }
+}
