@@ -38,6 +38,27 @@ public struct BackupRepository: Sendable {
         return found
     }
 
+    /// Everything in the repository belongs to the owner of its root directory: the
+    /// database server writes WAL into it (archive_command runs as its user) and reads it
+    /// back in a restore, while backups may be taken by root.
+    func adoptOwnership(_ path: String) {
+        guard geteuid() == 0, let attributes = try? FileManager.default.attributesOfItem(atPath: root),
+              let uid = attributes[.ownerAccountID] as? NSNumber, let gid = attributes[.groupOwnerAccountID] as? NSNumber else { return }
+        chown(path, uid.uint32Value, gid.uint32Value)
+    }
+
+    /// Creates the repository's directories if needed (owned like its root, 0700).
+    func ensureDirectory(_ path: String) throws {
+        var created: [String] = []
+        var current = path
+        while !FileManager.default.fileExists(atPath: current), current.hasPrefix(root), current != root {
+            created.append(current)
+            current = (current as NSString).deletingLastPathComponent
+        }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        created.forEach(adoptOwnership)
+    }
+
     /// A new backup's directory (0700), named so that names sort by time.
     func create(kind: BackupManifest.Kind, label: String, at date: Date) throws -> String {
         let formatter = DateFormatter()
@@ -50,7 +71,10 @@ public struct BackupRepository: Sendable {
             suffix += 1
             id = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)-\(suffix)"
         }
-        try FileManager.default.createDirectory(atPath: directory(of: id), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard FileManager.default.fileExists(atPath: root) else {
+            throw BackupError.io(path: root, detail: "the backup repository does not exist (create it, owned by the database server's user)")
+        }
+        try ensureDirectory(directory(of: id))
         return id
     }
 
@@ -58,6 +82,7 @@ public struct BackupRepository: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(manifest), to: manifestPath(of: manifest.id))
+        adoptOwnership(manifestPath(of: manifest.id))
     }
 
     /// Removes a backup: its manifest first, so a half-removed backup reads as unfinished.

@@ -3,8 +3,8 @@ import DRSystem
 import Foundation
 
 /// Proves a backup can be used: every file re-hashed against its manifest, a logical dump's
-/// table of contents read by `pg_restore --list`, and for a base backup the WAL it needs
-/// present in the archive. Records `verified_at` in the manifest when all of it holds.
+/// table of contents read by `pg_restore --list`, and for a base backup its label and the
+/// WAL it needs to be consistent present in its tar. Records `verified_at` in the manifest when all of it holds.
 public struct BackupVerifier: Sendable {
     public let repository: BackupRepository
 
@@ -23,7 +23,7 @@ public struct BackupVerifier: Sendable {
     }
 
     @discardableResult
-    public func verify(_ manifest: BackupManifest, archive: WALArchive? = nil) async throws -> BackupManifest {
+    public func verify(_ manifest: BackupManifest) async throws -> BackupManifest {
         try checkChecksum(manifest)
         let file = "\(repository.directory(of: manifest.id))/\(manifest.path)"
         switch manifest.kind {
@@ -34,12 +34,14 @@ public struct BackupVerifier: Sendable {
                                                 output: list.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
         case .base:
-            guard let archive, let start = manifest.startLSN, let stop = manifest.stopLSN, let timeline = manifest.timeline else {
-                throw BackupError.refused("backup \(manifest.id): a base backup is verified against the WAL archive, which is not configured")
+            // The WAL it needs to be consistent travels inside the tar (-X fetch): its label
+            // names the first segment, which must be there.
+            guard let segment = try await BaseBackup.startSegment(ofTar: file) else {
+                throw BackupError.refused("backup \(manifest.id) is not a usable base backup: no backup_label in \(file)")
             }
-            let missing = archive.missingSegments(timeline: timeline, from: start, through: stop)
-            guard missing.isEmpty else {
-                throw BackupError.refused("backup \(manifest.id) cannot be restored: the WAL archive lacks \(missing.joined(separator: ", "))")
+            let listing = try await CommandRunner.run(["tar", "-tf", file], check: false)
+            guard listing.status == 0, listing.stdout.contains("pg_wal/\(segment)"), listing.stdout.contains("global/pg_control") else {
+                throw BackupError.refused("backup \(manifest.id) lacks WAL segment \(segment) or pg_control: it cannot be restored")
             }
         }
         var verified = manifest

@@ -32,6 +32,7 @@ public struct LogicalBackup: Sendable {
                                                 output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             try AtomicFile.commit(partial, to: "\(directory)/\(file)")
+            repository.adoptOwnership("\(directory)/\(file)")
             let stop = try await source.position(database: database)
             let manifest = BackupManifest(
                 id: id, kind: .logical, cluster: config.cluster, database: database, path: file, size: size, sha256: sha256,

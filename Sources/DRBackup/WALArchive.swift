@@ -8,15 +8,19 @@ import Foundation
 /// refused (two timelines must never overwrite each other's WAL).
 public struct WALArchive: Sendable {
     public let directory: String
+    let repository: BackupRepository
 
-    public init(repository: BackupRepository) { directory = "\(repository.clusterDirectory)/wal" }
+    public init(repository: BackupRepository) {
+        self.repository = repository
+        directory = "\(repository.clusterDirectory)/wal"
+    }
 
     public enum PushOutcome: Sendable, Equatable { case stored, alreadyArchived }
 
     public func push(path: String, name: String) throws -> PushOutcome {
         guard Self.isValidName(name) else { throw BackupError.refused("wal-push: \"\(name)\" is not a WAL file name") }
         guard let data = FileManager.default.contents(atPath: path) else { throw BackupError.io(path: path, detail: "cannot read") }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try repository.ensureDirectory(directory)
         let target = "\(directory)/\(name)"
         var digest = FileDigest()
         digest.update(data)
@@ -27,8 +31,11 @@ public struct WALArchive: Sendable {
             if old.finish() == sum { return .alreadyArchived }
             throw BackupError.refused("wal-push: \(name) is already archived with different content; refusing to overwrite it (two primaries on one timeline?)")
         }
-        try AtomicFile.write(data, to: target)
+        // The checksum first: a segment is only ever visible with the sum that guards it.
         try AtomicFile.write(Data("\(sum)  \(name)\n".utf8), to: target + ".sha256")
+        try AtomicFile.write(data, to: target)
+        repository.adoptOwnership(target + ".sha256")
+        repository.adoptOwnership(target)
         return .stored
     }
 

@@ -31,6 +31,7 @@ public enum Lab {
         _ = try PostgresBinaries.directory()
 
         var state = try plan(dir: dir, withAgents: agentBinary != nil, etcdMembers: etcdMembers)
+        state.drctlBinary = agentBinary
         state.failover = failover
         do {
             try await build(state, progress: progress)
@@ -84,12 +85,14 @@ public enum Lab {
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: "\(state.dir)/secrets")
         // lab.json first: from here on, `lab down` can clean up whatever gets started.
         try state.save()
+        // The config before any server: archive_command reads it from the first segment on.
+        try LabConfigFile.render(state).write(toFile: state.configFile, atomically: true, encoding: .utf8)
         try await handOverToPostgresUser(state)
 
         guard let primaryNode = state.nodes.first, let standbyNode = state.nodes.last else { return }
         let primary = try state.server(primaryNode), standby = try state.server(standbyNode)
         progress("region1: initdb and start primary \(primary.name) on \(primary.host):\(primary.port)")
-        try await primary.initialize()
+        try await primary.initialize(archiveCommand: state.drctlBinary.map { "\($0) wal-push %p %f --config \(state.configFile)" })
         try await primary.start()
         let session = try await primary.connect()
         _ = try await session.query("SELECT pg_create_physical_replication_slot($1)", [standby.name])
@@ -109,7 +112,6 @@ public enum Lab {
         let record = String(state.dns.record.dropLast(state.dns.zone.count + 1))
         try await state.dns.start(records: [(record, primary.host, 5)])
 
-        try LabConfigFile.render(state).write(toFile: state.configFile, atomically: true, encoding: .utf8)
         progress("config: \(state.configFile)")
     }
 
@@ -117,6 +119,8 @@ public enum Lab {
     /// fail early with advice when it cannot reach them (e.g. a lab under /root).
     private static func handOverToPostgresUser(_ state: LabState) async throws {
         guard ServerUser.forPostgres == .postgres else { return }
+        // The backup repository belongs to the server's user: archive_command writes WAL into it.
+        try await CommandRunner.run(["chown", "postgres:postgres", state.backupDir])
         for node in state.nodes {
             let nodeDir = (node.dataDir as NSString).deletingLastPathComponent
             try await CommandRunner.run(["chown", "-R", "postgres:postgres", nodeDir])

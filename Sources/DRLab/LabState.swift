@@ -38,6 +38,8 @@ public struct LabState: Codable, Sendable, Equatable {
     public var agents: [Agent]
     /// The failover settings the lab's config was written with.
     public var failover = LabFailoverSettings()
+    /// The drctl executable the lab's agents and archive_command run (nil: no agents, no archiving).
+    public var drctlBinary: String? = nil
 
     static func file(in dir: String) -> String { "\(dir)/lab.json" }
 

@@ -35,10 +35,12 @@ public struct PostgresServer: Sendable {
     }
 
     /// Creates a primary's data directory with checksums (which `pg_rewind` needs later).
-    func initialize() async throws {
+    /// - Parameter archiveCommand: WAL archiving into the backup repository (`drctl wal-push`), or none.
+    func initialize(archiveCommand: String? = nil) async throws {
         try await CommandRunner.run(["\(bin)/initdb", "-D", dataDir, "-U", "postgres", "--data-checksums",
                                      "--auth-local=trust", "--auth-host=trust", "--no-instructions"], as: user)
-        try appendSettings(Self.primarySettings + serverSettings)
+        let archiving = archiveCommand.map { ["archive_mode = on", "archive_command = '\($0.replacing("'", with: "''"))'"] } ?? []
+        try appendSettings(Self.primarySettings + serverSettings + archiving)
         // The lab is loopback-only and throwaway; trust keeps it free of secrets to manage.
         try append("\(dataDir)/pg_hba.conf", """
 

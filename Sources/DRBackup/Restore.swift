@@ -1,0 +1,153 @@
+import DRCore
+import DRPostgres
+import DRSystem
+import Foundation
+
+/// Builds a new, running instance from a backup: `initdb` + `pg_restore` for a logical
+/// backup; the base backup's tar + `restore_command` (`drctl wal-fetch`) + a recovery
+/// target for a point in time. The checksum is checked before anything is written.
+public struct Restore: Sendable {
+    public enum Target: Sendable, Equatable {
+        case latest
+        /// A timestamp PostgreSQL accepts for recovery_target_time (e.g. 2026-11-23 08:00:00+00).
+        case time(String)
+        case lsn(LSN)
+    }
+
+    /// The restored, running instance.
+    public struct Instance: Sendable {
+        public var dataDir: String
+        public var port: Int
+        public var backup: BackupManifest
+        public var seconds: Double
+        public var conninfo: String { "host=127.0.0.1 port=\(port) user=postgres dbname=\(backup.database ?? "postgres")" }
+    }
+
+    public let repository: BackupRepository
+    /// How `restore_command` calls drctl: the executable and its `--config` file.
+    public let drctl: String
+    public let configFile: String
+
+    public init(repository: BackupRepository, drctl: String, configFile: String) {
+        self.repository = repository
+        self.drctl = drctl
+        self.configFile = configFile
+    }
+
+    /// The backup a target needs: the newest backup for `latest` (or of `kind`); the newest
+    /// base backup finished before a time or LSN target.
+    public func choose(_ target: Target, kind: BackupManifest.Kind?, id: String?) throws -> BackupManifest {
+        let all = try repository.list()
+        if let id { return try repository.manifest(id) }
+        switch target {
+        case .latest:
+            guard let newest = all.filter({ kind == nil || $0.kind == kind }).last else {
+                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "\(kind.map { "\($0.rawValue) " } ?? "")backup")
+            }
+            return newest
+        case .time(let text):
+            let bases = all.filter { $0.kind == .base }
+            guard let wanted = Self.parseTime(text) else { throw BackupError.refused("--target-time: cannot read \"\(text)\" as a time (e.g. 2026-11-23T08:00:00Z)") }
+            guard let base = bases.last(where: { Self.parseTime($0.finishedAt).map { $0 <= wanted } ?? false }) else {
+                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup finished before \(text)")
+            }
+            return base
+        case .lsn(let lsn):
+            guard let base = all.filter({ $0.kind == .base }).last(where: { ($0.stopLSN ?? LSN(UInt64.max)) <= lsn }) else {
+                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup ending before \(lsn)")
+            }
+            return base
+        }
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        for format in ["yyyy-MM-dd HH:mm:ssXXXXX", "yyyy-MM-dd HH:mm:ss.SSSSSSXXXXX", "yyyy-MM-dd HH:mm:ssX", "yyyy-MM-dd HH:mm:ss.SSSSSSX"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+
+    public func run(_ backup: BackupManifest, target: Target, to dataDir: String, port: Int, showProgress: Bool = true) async throws -> Instance {
+        try BackupVerifier(repository: repository).checkChecksum(backup)
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
+            throw BackupError.refused("restore: \(dataDir) is not empty; give a new directory")
+        }
+        if backup.kind == .logical, target != .latest {
+            throw BackupError.refused("backup \(backup.id) is logical: it restores to the moment it was taken; a time or LSN target needs a base backup")
+        }
+        let started = Date()
+        let user = ServerUser.forPostgres
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if geteuid() == 0 { _ = try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
+        let file = "\(repository.directory(of: backup.id))/\(backup.path)"
+        let pgctl = try PostgresBinaries.binary("pg_ctl")
+        let local = ["port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", "archive_mode = off",
+                     "cluster_name = 'drctl-restore'", "primary_conninfo = ''", "synchronous_standby_names = ''"]
+        switch backup.kind {
+        case .logical:
+            try await CommandRunner.run([try PostgresBinaries.binary("initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust", "--no-instructions"], as: user)
+            try append(local, to: "\(dataDir)/postgresql.auto.conf")
+            try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-w", "-t", "120", "start"], as: user)
+            let database = backup.database ?? "postgres"
+            let admin = "host=127.0.0.1 port=\(port) user=postgres dbname=postgres"
+            if database != "postgres" {
+                try await PGConnection.withSession(node: "restore", conninfo: admin) { session in
+                    _ = try await session.query("CREATE DATABASE \"\(database.replacing("\"", with: "\"\""))\"")
+                }
+            }
+            let restore = try await CommandRunner.run([try PostgresBinaries.binary("pg_restore"), "--no-owner", "--exit-on-error", "-j", "2",
+                                                      "-d", "host=127.0.0.1 port=\(port) user=postgres dbname=\(database)", file], check: false)
+            guard restore.status == 0 else {
+                throw BackupError.commandFailed(what: "pg_restore of \(backup.id) into \(dataDir)", status: restore.status, output: restore.stderr)
+            }
+        case .base:
+            try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: user)
+            for leftover in ["standby.signal", "postmaster.pid", "postmaster.opts"] { try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)") }
+            var recovery = local
+            recovery.append("restore_command = '\(drctl) wal-fetch %f %p --config \(configFile)'")
+            switch target {
+            case .latest: recovery.append("recovery_target_timeline = 'latest'")
+            case .time(let text): recovery += ["recovery_target_time = '\(text.replacing("'", with: "''"))'", "recovery_target_inclusive = true"]
+            case .lsn(let lsn): recovery += ["recovery_target_lsn = '\(lsn)'", "recovery_target_inclusive = true"]
+            }
+            recovery.append("recovery_target_action = 'promote'")
+            try append(recovery, to: "\(dataDir)/postgresql.auto.conf")
+            try Data().write(to: URL(fileURLWithPath: "\(dataDir)/recovery.signal"))
+            if geteuid() == 0 {
+                _ = try await CommandRunner.run(["chown", "postgres:postgres", "\(dataDir)/postgresql.auto.conf", "\(dataDir)/recovery.signal"])
+            }
+            // -W: recovery may take long; promotion is waited for below.
+            try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-W", "start"], as: user)
+            try await waitUntilPromoted(port: port, logFile: "\(dataDir)/restore.log")
+        }
+        return Instance(dataDir: dataDir, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
+    }
+
+    private func append(_ lines: [String], to path: String) throws {
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        try (existing + "\n# drctl restore\n" + lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    /// Consistent and out of recovery (promoted at the target), or the log says why not.
+    private func waitUntilPromoted(port: Int, logFile: String, within limit: Duration = .seconds(600)) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while clock.now < deadline {
+            let promoted = try? await PGConnection.withSession(node: "restore", conninfo: "host=127.0.0.1 port=\(port) user=postgres dbname=postgres",
+                                                               connectTimeout: .seconds(1)) { session in
+                try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
+            }
+            if promoted == true { return }
+            let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+            if log.contains("FATAL") && (log.contains("recovery ended before configured recovery target") || log.contains("shutting down")) {
+                throw BackupError.refused("recovery failed: \(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw BackupError.refused("the restored instance did not finish recovery within \(limit); see \(logFile)")
+    }
+}

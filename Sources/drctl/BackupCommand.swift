@@ -1,0 +1,129 @@
+import ArgumentParser
+import DRBackup
+import DRCore
+import Foundation
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Backups in the repository: take, list, verify, prune.",
+        subcommands: [BackupRunCommand.self, BackupListCommand.self, BackupVerifyCommand.self, BackupPruneCommand.self])
+
+    /// The repository of `config`, or a clear error when the config has no `backup` section.
+    static func repository(_ config: ClusterConfig) throws -> BackupRepository {
+        guard let backup = config.backup else {
+            throw CLIExit.badInput("the config has no `backup` section (repository, repository_region, allowed_regions)")
+        }
+        return BackupRepository(config: backup, cluster: config.cluster)
+    }
+}
+
+struct BackupRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Take a backup now: logical (pg_dump -Fc per database) from a healthy standby when one exists, or base (pg_basebackup).")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "logical or base.")
+    var kind: String = "logical"
+
+    @Option(name: .long, help: "The database to dump (logical; default: backup.databases, else the conninfo's).")
+    var database: String?
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        let repository = try BackupCommand.repository(config)
+        guard let kind = BackupManifest.Kind(rawValue: kind) else { throw CLIExit.badInput("--kind: expected logical or base, found \"\(kind)\"") }
+        do {
+            let source = try await BackupSource.choose(config)
+            var taken: [BackupManifest] = []
+            switch kind {
+            case .logical:
+                let fallback = source.node.connection.parameters["dbname"] ?? "postgres"
+                let databases = database.map { [$0] } ?? (config.backup?.databases.isEmpty == false ? config.backup!.databases : [fallback])
+                for name in databases {
+                    taken.append(try await LogicalBackup(config: config, repository: repository).run(database: name, source: source, showProgress: !options.json))
+                }
+            case .base:
+                taken.append(try await BaseBackup(config: config, repository: repository).run(source: source, showProgress: !options.json))
+            }
+            if options.json { return try JSONOutput.print(taken) }
+            for manifest in taken {
+                print("backup \(manifest.id): \(manifest.kind.rawValue) \(manifest.database ?? "instance") from \(manifest.sourceNode), \(manifest.size) bytes, sha256 \(manifest.sha256)")
+            }
+        } catch let error as BackupError {
+            throw CLIExit.failed("\(error)")
+        }
+    }
+}
+
+struct BackupListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "The backups in the repository, oldest first.")
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        let backups: [BackupManifest]
+        do { backups = try BackupCommand.repository(config).list() } catch let error as BackupError { throw CLIExit.failed("\(error)") }
+        if options.json { return try JSONOutput.print(backups) }
+        if backups.isEmpty { return print("no backups yet in \(try BackupCommand.repository(config).clusterDirectory)") }
+        print(TextTable.render(["ID", "KIND", "DATABASE", "SIZE", "FINISHED", "SOURCE", "VERIFIED"], backups.map { b in
+            [b.id, b.kind.rawValue, b.database ?? "-", String(b.size), b.finishedAt, b.sourceNode, b.verifiedAt ?? "never"]
+        }))
+    }
+}
+
+struct BackupVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Re-hash a backup's files, read a dump's table of contents, check a base backup's WAL; all backups without an ID. Exit 1 on any damage.")
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The backup (default: every backup).")
+    var id: String?
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        let repository = try BackupCommand.repository(config)
+        let verifier = BackupVerifier(repository: repository)
+        var failures: [String] = []
+        do {
+            let targets = try id.map { [try repository.manifest($0)] } ?? repository.list()
+            for manifest in targets {
+                do {
+                    try await verifier.verify(manifest)
+                    print("\(manifest.id): ok")
+                } catch {
+                    failures.append("\(error)")
+                    print("\(manifest.id): FAILED: \(error)")
+                }
+            }
+        } catch let error as BackupError {
+            throw CLIExit.failed("\(error)")
+        }
+        if !failures.isEmpty { throw CLIExit.failed("\(failures.count) backup(s) failed verification") }
+    }
+}
+
+struct BackupPruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Remove the backups backup.retention does not keep (never the only valid one); --dry-run shows them.")
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        let repository = try BackupCommand.repository(config)
+        let backups: [BackupManifest]
+        do { backups = try repository.list() } catch let error as BackupError { throw CLIExit.failed("\(error)") }
+        let items = backups.map { b in
+            RetentionPolicy.Item(id: b.id, finishedAt: Int64(ISO8601DateFormatter().date(from: b.finishedAt)?.timeIntervalSince1970 ?? 0), valid: true)
+        }
+        let plan = (config.backup?.retention ?? RetentionPolicy()).plan(items, now: Int64(Date().timeIntervalSince1970))
+        if plan.remove.isEmpty { return print("nothing to prune: all \(backups.count) backup(s) are kept") }
+        let text = (plan.remove.map { "remove \($0)" } + plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }).joined(separator: "\n")
+        guard try change.proceed(text, question: "Remove \(plan.remove.count) backup(s)?", cluster: config.cluster) else { return }
+        for id in plan.remove {
+            do { try repository.remove(id) } catch { throw CLIExit.failed("removing \(id): \(error)") }
+            print("removed \(id)")
+        }
+    }
+}

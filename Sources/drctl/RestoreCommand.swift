@@ -1,0 +1,66 @@
+import ArgumentParser
+import DRBackup
+import DRCore
+import Foundation
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Build and start a new instance from a backup: the latest, or a point in time (--target-time / --target-lsn, from a base backup and the WAL archive).")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "The new instance's data directory (must not exist or be empty).")
+    var to: String
+
+    @Flag(name: .long, help: "The newest backup (with --kind, of that kind).")
+    var latest = false
+
+    @Option(name: .long, help: "Recover to this time (e.g. 2026-11-23T08:00:00Z).")
+    var targetTime: String?
+
+    @Option(name: .long, help: "Recover to this WAL position (e.g. 0/3000060).")
+    var targetLsn: String?
+
+    @Option(name: .long, help: "logical or base (with --latest).")
+    var kind: String?
+
+    @Option(name: .long, help: "A specific backup id.")
+    var backup: String?
+
+    @Option(name: .long, help: "Port of the restored instance on 127.0.0.1.")
+    var port: Int = 55432
+
+    func run() async throws {
+        let (file, config) = try options.loadConfig()
+        let targets = [latest, targetTime != nil, targetLsn != nil].filter { $0 }.count
+        guard targets == 1 else { throw CLIExit.badInput("give exactly one of --latest, --target-time T, --target-lsn L") }
+        var target = Restore.Target.latest
+        if let targetTime { target = .time(targetTime) }
+        if let targetLsn {
+            guard let lsn = LSN(targetLsn) else { throw CLIExit.badInput("--target-lsn: expected an LSN like 0/3000060, found \"\(targetLsn)\"") }
+            target = .lsn(lsn)
+        }
+        var wantedKind: BackupManifest.Kind?
+        if let kind {
+            guard let parsed = BackupManifest.Kind(rawValue: kind) else { throw CLIExit.badInput("--kind: expected logical or base, found \"\(kind)\"") }
+            wantedKind = parsed
+        }
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let restore = Restore(repository: try BackupCommand.repository(config), drctl: binary,
+                              configFile: URL(fileURLWithPath: file).standardizedFileURL.path)
+        do {
+            let chosen = try restore.choose(target, kind: wantedKind, id: backup)
+            print("restoring \(chosen.id) (\(chosen.kind.rawValue), finished \(chosen.finishedAt)) into \(to) on port \(port)")
+            let instance = try await restore.run(chosen, target: target, to: URL(fileURLWithPath: to).standardizedFileURL.path, port: port, showProgress: !options.json)
+            if options.json { return try JSONOutput.print(["backup": chosen.id, "data_dir": instance.dataDir, "conninfo": instance.conninfo,
+                                                            "seconds": String(format: "%.2f", instance.seconds)]) }
+            print("""
+                restored in \(String(format: "%.2f", instance.seconds))s and running: \(instance.conninfo)
+                stop it with: pg_ctl -D \(instance.dataDir) stop
+                """)
+        } catch let error as BackupError {
+            throw CLIExit.failed("\(error)")
+        }
+    }
+}
