@@ -85,6 +85,16 @@ public struct BackupRepository: Sendable {
         adoptOwnership(manifestPath(of: manifest.id))
     }
 
+    /// Writes a file under the cluster's directory (atomically, 0600, owned like the
+    /// repository), creating its directories; returns its path.
+    public func store(_ data: Data, at relativePath: String) throws -> String {
+        let path = "\(clusterDirectory)/\(relativePath)"
+        try ensureDirectory((path as NSString).deletingLastPathComponent)
+        try AtomicFile.write(data, to: path)
+        adoptOwnership(path)
+        return path
+    }
+
     /// Removes a backup: its manifest first, so a half-removed backup reads as unfinished.
     public func remove(_ id: String) throws {
         try? FileManager.default.removeItem(atPath: manifestPath(of: id))

@@ -12,6 +12,8 @@ public struct Restore: Sendable {
         /// A timestamp PostgreSQL accepts for recovery_target_time (e.g. 2026-11-23 08:00:00+00).
         case time(String)
         case lsn(LSN)
+        /// A restore point made with pg_create_restore_point (drills make one).
+        case name(String)
     }
 
     /// The restored, running instance.
@@ -55,6 +57,11 @@ public struct Restore: Sendable {
         case .lsn(let lsn):
             guard let base = all.filter({ $0.kind == .base }).last(where: { ($0.stopLSN ?? LSN(UInt64.max)) <= lsn }) else {
                 throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup ending before \(lsn)")
+            }
+            return base
+        case .name:
+            guard let base = all.last(where: { $0.kind == .base }) else {
+                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup")
             }
             return base
         }
@@ -113,6 +120,7 @@ public struct Restore: Sendable {
             case .latest: recovery.append("recovery_target_timeline = 'latest'")
             case .time(let text): recovery += ["recovery_target_time = '\(text.replacing("'", with: "''"))'", "recovery_target_inclusive = true"]
             case .lsn(let lsn): recovery += ["recovery_target_lsn = '\(lsn)'", "recovery_target_inclusive = true"]
+            case .name(let name): recovery.append("recovery_target_name = '\(name.replacing("'", with: "''"))'")
             }
             recovery.append("recovery_target_action = 'promote'")
             try append(recovery, to: "\(dataDir)/postgresql.auto.conf")

@@ -36,6 +36,9 @@ public struct PGRow: Sendable {
         return values[index]
     }
 
+    /// The first column's text, whatever its name (drill validation queries compare it).
+    public var firstValue: String? { values.first ?? nil }
+
     public func string(_ column: String) throws(PGError) -> String {
         guard let value = try optionalString(column) else { throw nullError(column) }
         return value

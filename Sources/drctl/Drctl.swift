@@ -7,7 +7,7 @@ struct Drctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drctl",
         abstract: "Disaster recovery and failover for PostgreSQL.",
-        subcommands: [StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, PromoteCommand.self, DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self, DebugCommand.self]
+        subcommands: [StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, PromoteCommand.self, DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self, DebugCommand.self]
     )
 }
 

@@ -1,0 +1,83 @@
+import Yams
+
+/// A drill file in `drills/`: what to do, where, the objectives it must meet, and the
+/// queries that prove the result is usable.
+public struct DrillSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        /// Restore the latest logical backup into a scratch instance.
+        case restoreLogical = "restore-logical"
+        /// Restore a base backup plus archived WAL to a restore point made for the drill.
+        case restorePITR = "restore-pitr"
+        /// Kill the primary (postmaster and agent) in the lab and let the agents fail over.
+        case failover
+        /// Cut the primary's region off (lab network partition) and let the agents fail over.
+        case regionOutage = "region-outage"
+    }
+
+    public enum Target: String, Sendable, Equatable, CaseIterable {
+        /// A temporary instance on this host, removed after the drill.
+        case scratch
+        /// The local lab (`drctl lab up`) the configuration describes.
+        case lab
+    }
+
+    /// A query and the text its first column must return (`t` for true).
+    public struct Validation: Sendable, Equatable, Codable {
+        public var sql: String
+        public var expect: String
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var target: Target
+    public var description: String?
+    /// Overrides of the cluster's objectives; nil keeps the cluster's.
+    public var rto: Duration?
+    public var rpo: Duration?
+    public var validation: [Validation]
+}
+
+/// Reads a drill file with the configuration's located diagnostics.
+public enum DrillLoader {
+    public static func load(yaml: String, file: String) throws(ConfigError) -> DrillSpec {
+        let log = DiagnosticLog(file: file)
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(file: file, path: "", message: "cannot parse YAML: \(error)")])
+        }
+        let document = YAMLField(node: root, path: "", mark: root?.mark, log: log)
+        let spec = parse(document)
+        guard log.diagnostics.isEmpty, let spec else { throw ConfigError(diagnostics: log.diagnostics) }
+        return spec
+    }
+
+    static func parse(_ document: YAMLField) -> DrillSpec? {
+        guard let top = document.object(keys: ["name", "kind", "target", "description", "objectives", "validation"]) else { return nil }
+        let name = top["name"].string(expected: "the drill's name")
+        let kind = top["kind"].choice(DrillSpec.Kind.self)
+        let target = top.has("target") ? top["target"].choice(DrillSpec.Target.self) : nil
+        let description = top.has("description") ? top["description"].string(required: false) : nil
+        var rto: Duration?, rpo: Duration?
+        if top.has("objectives"), let objectives = top["objectives"].object(keys: ["rto", "rpo"]) {
+            if objectives.has("rto") { rto = objectives["rto"].duration(default: nil, in: .seconds(1)...(.seconds(86400))) }
+            if objectives.has("rpo") { rpo = objectives["rpo"].duration(default: nil, in: .zero...(.seconds(86400))) }
+        }
+        var validation: [DrillSpec.Validation] = []
+        if top.has("validation") {
+            guard let items = top["validation"].items() else { return nil }
+            for item in items {
+                guard let query = item.object(keys: ["sql", "expect"]) else { return nil }
+                guard let sql = query["sql"].string(expected: "a SQL query whose first column is compared"),
+                      let expect = query["expect"].string(expected: "the expected text of the first column (t for true)") else { return nil }
+                validation.append(.init(sql: sql, expect: expect))
+            }
+        }
+        guard let name, let kind else { return nil }
+        let defaultTarget: DrillSpec.Target = (kind == .failover || kind == .regionOutage) ? .lab : .scratch
+        let chosen = target ?? defaultTarget
+        if (kind == .failover || kind == .regionOutage), chosen != .lab {
+            top["target"].report("a \(kind.rawValue) drill runs against the lab (its faults are the lab's)")
+        }
+        return DrillSpec(name: name, kind: kind, target: chosen, description: description, rto: rto, rpo: rpo, validation: validation)
+    }
+}
