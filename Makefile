@@ -39,16 +39,12 @@ demo: build
 	@echo
 	$(DRCTL) status --config $(LAB_DIR)/drctl.yaml
 	@echo
-	@echo "== whole-node loss: kill -9 the primary pg1 and its agent"
-	$(DRCTL) lab kill pg1 --dir $(LAB_DIR)
-	@for i in $$(seq 60); do sleep 0.5; \
-	  if $(DRCTL) status --config $(LAB_DIR)/drctl.yaml --json | grep -q '"leader" : "pg2"'; then break; fi; done
-	@$(DRCTL) status --config $(LAB_DIR)/drctl.yaml || true  # degraded: pg1 is gone
+	@echo "== DR drill: the primary's region is cut off under a write load (drills/region-outage.yaml)"
+	$(DRCTL) drill run drills/region-outage.yaml --config $(LAB_DIR)/drctl.yaml
 	@echo
-	@for i in $$(seq 20); do if $(DRCTL) dns status --config $(LAB_DIR)/drctl.yaml >/dev/null 2>&1; then break; fi; sleep 0.5; done
+	@$(DRCTL) status --config $(LAB_DIR)/drctl.yaml || true  # degraded: region1's old primary stays fenced
+	@echo
 	$(DRCTL) dns status --config $(LAB_DIR)/drctl.yaml
-	@echo
-	$(DRCTL) history --config $(LAB_DIR)/drctl.yaml
 	@echo
 	@echo "The lab keeps running (pg2 is the primary now): explore it, then 'make lab-down'."
 

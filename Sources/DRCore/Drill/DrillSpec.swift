@@ -25,6 +25,11 @@ public struct DrillSpec: Sendable, Equatable {
     public struct Validation: Sendable, Equatable, Codable {
         public var sql: String
         public var expect: String
+
+        public init(sql: String, expect: String) {
+            self.sql = sql
+            self.expect = expect
+        }
     }
 
     public var name: String

@@ -1,0 +1,42 @@
+import DRLab
+import DRSystem
+import Foundation
+import Testing
+
+extension RealServers {
+    @Suite("the shipped drills in the lab")
+    struct DrillIntegrationTests {
+        static let drills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("drills").path
+
+        func drill(_ name: String, _ lab: LabState) async throws -> CommandRunner.Output {
+            try await CommandRunner.run([try DrctlBinary.path(), "drill", "run", "\(Self.drills)/\(name).yaml", "--config", lab.configFile], check: false)
+        }
+
+        @Test func restoreLatestPITRAndPrimaryFailurePass() async throws {
+            try await withLab { lab in
+                for name in ["restore-latest", "pitr", "primary-failure"] {
+                    let run = try await drill(name, lab)
+                    #expect(run.status == 0 && run.stdout.contains("PASSED"), "\(name):\n\(run.stdout)\(run.stderr)")
+                }
+                let list = try await CommandRunner.run([try DrctlBinary.path(), "drill", "list", "--json", "--config", lab.configFile])
+                let entries = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+                #expect(entries.map { $0["drill"] as? String } == ["restore-latest", "pitr", "primary-failure"])
+                for entry in entries {
+                    #expect(entry["passed"] as? Bool == true)
+                    let html = try #require(entry["report_html"] as? String)
+                    #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<svg"))
+                    #expect(FileManager.default.fileExists(atPath: try #require(entry["report_json"] as? String)))
+                }
+            }
+        }
+
+        @Test func regionOutagePasses() async throws {
+            try await withLab { lab in
+                let run = try await drill("region-outage", lab)
+                #expect(run.status == 0 && run.stdout.contains("PASSED"), "\(run.stdout)\(run.stderr)")
+                #expect(run.stdout.contains("DNS verified"))
+            }
+        }
+    }
+}
