@@ -14,15 +14,30 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Per-node connect timeout (libpq rounds it up to 2s).")
     var connectTimeout: String = "2s"
 
+    @Option(name: .long, help: "Wait up to this long (e.g. 60s) for the verdict to be healthy before answering (runbooks: after a change).")
+    var waitHealthy: String?
+
     func run() async throws {
         let (_, config) = try options.loadConfig()
         guard let timeout = DurationText.parse(connectTimeout) else {
             throw CLIExit.badInput("--connect-timeout: expected a duration like 2s, found \"\(connectTimeout)\"")
         }
+        var wait = Duration.zero
+        if let waitHealthy {
+            guard let parsed = DurationText.parse(waitHealthy) else { throw CLIExit.badInput("--wait-healthy: expected a duration like 60s, found \"\(waitHealthy)\"") }
+            wait = parsed
+        }
         let probe = NodeProbe(connectTimeout: timeout, statementTimeout: max(timeout, .seconds(2)))
-        async let observations = probe.observeAll(config)
-        async let coordination = Self.readCoordination(config)
-        let report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination)
+        let clock = ContinuousClock()
+        let deadline = clock.now + wait
+        var report: StatusReport
+        repeat {
+            async let observations = probe.observeAll(config)
+            async let coordination = Self.readCoordination(config)
+            report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination)
+            if report.isHealthy || clock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(500))
+        } while true
         if options.json {
             try JSONOutput.print(report)
         } else {

@@ -65,6 +65,8 @@ import Testing
         .init(name: "down standby is no candidate", view: standbyView(state: .down), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "nofailover standby stays put", view: standbyView(tags: [.nofailover]), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "paused cluster: no promotion", view: standbyView(paused: true), now: 11, rule: "paused", actions: []),
+        .init(name: "paused, but the operator asked for a failover: carried out", view: standbyView(intent: FailoverIntent(to: "b", acceptDataLoss: true), paused: true),
+              now: 11, rule: "take-over", actions: nil),
         .init(name: "cooldown after a recent failover", view: standbyView(lastFailover: 0), now: 60, rule: "cooldown", actions: nil),
         .init(name: "cooldown over", view: standbyView(lastFailover: 0), now: 400, rule: "take-over", actions: nil),
         .init(name: "a better candidate exists: wait for it", view: standbyView("c", lsn: 900), now: 11, rule: "wait-for-better-candidate", actions: []),

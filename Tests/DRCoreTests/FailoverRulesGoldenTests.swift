@@ -6,7 +6,7 @@ import Testing
 @Suite struct FailoverRulesGoldenTests {
     static let golden = """
         agent-stopping: A stopping leader agent never leaves a writable database without a lease behind it: it fences, then releases the key (in maintenance it leaves both).
-        paused: Maintenance: no automatic action; the leader only keeps its lease.
+        paused: Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.
         fence-on-lease-deadline: A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
         fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks.

@@ -59,8 +59,8 @@ extension FailoverRule {
             return [.fence(node: input.me, reason: "agent stopping while it holds the leader key"),
                     .releaseLeadership(term: term, reason: "agent stopping")]
         },
-        FailoverRule(id: "paused", summary: "Maintenance: no automatic action; the leader only keeps its lease.") { input in
-            guard input.view.paused else { return nil }
+        FailoverRule(id: "paused", summary: "Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.") { input in
+            guard input.view.paused, input.view.failoverIntent == nil else { return nil }
             if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
             return []
         },
