@@ -17,15 +17,22 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Wait up to this long (e.g. 60s) for the verdict to be healthy before answering (runbooks: after a change).")
     var waitHealthy: String?
 
+    @Option(name: .long, help: "Wait up to this long for a primary that accepts writes (healthy or degraded), e.g. after a failover with a node still down.")
+    var waitWritable: String?
+
     func run() async throws {
         let (_, config) = try options.loadConfig()
         guard let timeout = DurationText.parse(connectTimeout) else {
             throw CLIExit.badInput("--connect-timeout: expected a duration like 2s, found \"\(connectTimeout)\"")
         }
         var wait = Duration.zero
-        if let waitHealthy {
-            guard let parsed = DurationText.parse(waitHealthy) else { throw CLIExit.badInput("--wait-healthy: expected a duration like 60s, found \"\(waitHealthy)\"") }
-            wait = parsed
+        for (flag, value) in [("--wait-healthy", waitHealthy), ("--wait-writable", waitWritable)] {
+            guard let value else { continue }
+            guard let parsed = DurationText.parse(value) else { throw CLIExit.badInput("\(flag): expected a duration like 60s, found \"\(value)\"") }
+            wait = max(wait, parsed)
+        }
+        let enough: (StatusReport) -> Bool = { [waitWritable] report in
+            report.isHealthy || (waitWritable != nil && report.verdict == .degraded)
         }
         let probe = NodeProbe(connectTimeout: timeout, statementTimeout: max(timeout, .seconds(2)))
         let clock = ContinuousClock()
@@ -35,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
             async let observations = probe.observeAll(config)
             async let coordination = Self.readCoordination(config)
             report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination)
-            if report.isHealthy || clock.now >= deadline { break }
+            if enough(report) || clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(500))
         } while true
         if options.json {

@@ -36,16 +36,24 @@ struct SwitchoverCommand: AsyncParsableCommand {
             guard let parsed = DurationText.parse(maxLag) else { throw CLIExit.badInput("--max-lag: expected a duration like 5s, found \"\(maxLag)\"") }
             lagLimit = parsed
         }
-        let leader: LeaderRecord?
-        let refusal: String?
-        do {
-            leader = try await etcd.leader()
-            refusal = SwitchoverCheck.refusal(
-                to: to, leader: leader, members: try await etcd.members(), lastPrimary: try await etcd.progress(), paused: try await etcd.isPaused(),
-                failoverPending: try await etcd.failoverIntent() != nil, switchoverPending: try await etcd.switchoverIntent() != nil, lagLimit: lagLimit)
-        } catch {
-            throw CLIExit.failed("cannot read the cluster from etcd: \(error)")
-        }
+        var leader: LeaderRecord?
+        var refusal: String?
+        // The agents publish what they see once per loop: a target that just became a
+        // healthy standby may take a loop or two to show it, so those refusals are re-checked briefly.
+        let patience = ContinuousClock().now + config.health.interval * 4 + .seconds(1)
+        repeat {
+            do {
+                leader = try await etcd.leader()
+                refusal = SwitchoverCheck.refusal(
+                    to: to, leader: leader, members: try await etcd.members(), lastPrimary: try await etcd.progress(), paused: try await etcd.isPaused(),
+                    failoverPending: try await etcd.failoverIntent() != nil, switchoverPending: try await etcd.switchoverIntent() != nil, lagLimit: lagLimit)
+            } catch {
+                throw CLIExit.failed("cannot read the cluster from etcd: \(error)")
+            }
+            guard let text = refusal, text.contains("healthy standby") || text.contains("not streaming") || text.contains("behind the primary"),
+                  ContinuousClock().now < patience else { break }
+            try await Task.sleep(for: config.health.interval)
+        } while true
         if let refusal { throw CLIExit.failed("switchover refused: \(refusal); nothing was changed") }
         let from = leader?.node ?? "?"
         let plan = """
