@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
         .target(name: "DRAgent", dependencies: [
-            "DRCore", "DRPostgres", "DRCoordination", "DRSystem", "DRDNS", .product(name: "Logging", package: "swift-log"),
+            "DRCore", "DRPostgres", "DRCoordination", "DRSystem", "DRDNS", "DRBackup", "DRDrill", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

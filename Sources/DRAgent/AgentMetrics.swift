@@ -48,6 +48,26 @@ public final class AgentMetrics: Sendable {
         registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "total", helpText: help), labels: labels)
     }
 
+    func backup(kind: String, finishedAt: Double?, seconds: Double?, bytes: UInt64) {
+        if let finishedAt { gauge("backup_last_success_timestamp_seconds", [("kind", kind)], "When the newest backup of this kind finished (Unix time)").set(finishedAt) }
+        if let seconds { gauge("backup_last_duration_seconds", [("kind", kind)], "How long the newest backup of this kind took").set(seconds) }
+        gauge("backup_last_size_bytes", [("kind", kind)], "Size of the newest backup of this kind").set(Double(bytes))
+    }
+
+    func drill(_ name: String, passed: Bool, rto: Double?, rpo: Double?) {
+        gauge("drill_last_passed", [("drill", name)], "1 when the drill's last run passed its objectives and validations").set(Double(passed ? 1 : 0))
+        if let rto { gauge("drill_last_rto_seconds", [("drill", name)], "RTO measured by the drill's last run").set(rto) }
+        if let rpo { gauge("drill_last_rpo_seconds", [("drill", name)], "RPO measured by the drill's last run").set(rpo) }
+    }
+
+    func jobMissed(_ job: String, count: Int) {
+        counter("scheduled_job_missed_runs", [("job", job)], "Occurrences of the scheduled job that no agent ran").increment(by: Int64(count))
+    }
+
+    func jobFinished(_ job: String, succeeded: Bool) {
+        counter("scheduled_job_runs", [("job", job), ("result", succeeded ? "success" : "failure")], "Runs of the scheduled job, by result").increment()
+    }
+
     func nodeUp(_ node: String, _ up: Bool) {
         gauge("node_database_up", [("node", node)], "1 when the node's database passed its last health check, else 0").set(Double(up ? 1 : 0))
     }

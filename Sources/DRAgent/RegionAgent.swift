@@ -12,8 +12,10 @@ import ServiceLifecycle
 public enum RegionAgent {
     /// - Parameter watchdogCommand: how to start `drctl watchdog` (the executable and its
     ///   arguments up to the node), one per node; nil runs without the watchdog process.
+    /// - Parameter jobs: the config file and drctl executable for scheduled jobs (restore
+    ///   drills need both); nil runs no scheduler.
     public static func run(config: ClusterConfig, region name: String, stateDir: String, sourceAddress: String? = nil,
-                           watchdogCommand: [String]? = nil) async throws {
+                           watchdogCommand: [String]? = nil, jobs: (configFile: String, drctl: String)? = nil) async throws {
         guard let region = config.regions.first(where: { $0.name == name }) else {
             throw AgentError.noNodes(region: name)
         }
@@ -47,8 +49,15 @@ public enum RegionAgent {
                 try "\(pid)\n".write(toFile: "\(stateDir)/watchdog-\(node.name).pid", atomically: true, encoding: .utf8)
             }
         }
-        // Services stop in reverse order: the loops (last) first, the APIs after them.
-        let group = ServiceGroup(services: apis + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        var scheduler: [any Service] = []
+        if let jobs, config.backup != nil {
+            var jobLog = log
+            jobLog[metadataKey: "region"] = "\(region.name)"
+            scheduler.append(JobScheduler(config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
+                                          holder: region.name, metrics: metrics, log: jobLog))
+        }
+        // Services stop in reverse order: the loops (last) first, then the scheduler, then the APIs.
+        let group = ServiceGroup(services: apis + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }

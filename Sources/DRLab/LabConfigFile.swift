@@ -66,6 +66,7 @@ enum LabConfigFile {
               repository_region: region3
               allowed_regions: [region2, region3]
 
+            \(state.failover.extraConfig)
             """
     }
 }

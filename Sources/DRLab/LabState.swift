@@ -159,10 +159,13 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     public var restartAttempts = 0
     /// `failover.auto_rejoin`: a fenced old primary comes back as a standby on its own.
     public var autoRejoin = false
+    /// Top-level YAML appended to the config as is (e.g. a `schedules:` section).
+    public var extraConfig = ""
 
-    public init(synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false) {
+    public init(synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "") {
         self.synchronous = synchronous
         self.restartAttempts = restartAttempts
         self.autoRejoin = autoRejoin
+        self.extraConfig = extraConfig
     }
 }

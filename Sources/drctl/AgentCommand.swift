@@ -29,7 +29,8 @@ struct AgentCommand: AsyncParsableCommand {
         let configPath = try options.configPath()
         do {
             try await RegionAgent.run(config: config, region: region, stateDir: stateDir, sourceAddress: sourceAddress,
-                                      watchdogCommand: [executable, "watchdog", "--config", configPath])
+                                      watchdogCommand: [executable, "watchdog", "--config", configPath],
+                                      jobs: (configFile: URL(fileURLWithPath: configPath).standardizedFileURL.path, drctl: executable))
         } catch {
             throw CLIExit.failed("\(error)")
         }

@@ -11,6 +11,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var failover: FailoverConfig
     public var dns: DNSConfig
     public var backup: BackupConfig?
+    /// Backups and restore drills the agents run on cron schedules.
+    public var schedules: [ScheduledJob] = []
 
     public init(
         cluster: String, objectives: Objectives, coordination: CoordinationConfig,

@@ -5,7 +5,7 @@ import Yams
 ///
 /// Pure: the caller reads the file; this only parses, so it is tested without a disk.
 public enum ConfigLoader {
-    static let topKeys: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup"]
+    static let topKeys: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules"]
 
     public static func load(yaml: String, file: String) throws(ConfigError) -> ClusterConfig {
         let log = DiagnosticLog(file: file)
@@ -54,12 +54,15 @@ public enum ConfigLoader {
         let failover = parseFailover(top["failover"])
         let dns = DNSConfigLoader.parse(top["dns"])
         let backup = parseBackup(top["backup"])
+        let schedules = ScheduleConfigLoader.parse(top["schedules"], hasBackup: backup != nil && backup! != nil)
         guard let cluster, let objectives, let coordination, let regions, let health,
-              let failover, let dns, let backup
+              let failover, let dns, let backup, let schedules
         else { return nil }
-        return ClusterConfig(
+        var config = ClusterConfig(
             cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
             health: health, failover: failover, dns: dns, backup: backup)
+        config.schedules = schedules
+        return config
     }
 
     private static func parseObjectives(_ field: YAMLField) -> Objectives? {
