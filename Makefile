@@ -52,6 +52,7 @@ bench: build
 	bash bench/run.sh
 	bash bench/failover.sh
 	bash bench/switchover.sh
+	bash bench/backup.sh
 
 # Ten minutes of etcd stalls and health-check flaps that must cause no failover.
 soak: build
