@@ -18,12 +18,32 @@ public final class ProgressMeter: @unchecked Sendable {
         self.enabled = enabled
     }
 
+    /// Sets the running total (for operations measured by polling, not by the bytes that pass).
+    public func set(_ total: UInt64) {
+        guard enabled else { return }
+        lock.withLock { bytes = total }
+        advance(by: 0)
+    }
+
+    /// Runs `operation` while polling `measure` once a second into the meter.
+    public func polling<T: Sendable>(_ measure: @escaping @Sendable () async -> UInt64?, during operation: () async throws -> T) async rethrows -> T {
+        guard enabled else { return try await operation() }
+        let poller = Task {
+            while !Task.isCancelled {
+                if let value = await measure() { set(value) }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        defer { poller.cancel(); finish() }
+        return try await operation()
+    }
+
     public func advance(by count: Int) {
         guard enabled else { return }
         lock.withLock {
             bytes += UInt64(count)
             let now = Date()
-            guard now.timeIntervalSince(lastDrawn) >= 0.2 else { return }
+            guard count == 0 || now.timeIntervalSince(lastDrawn) >= 0.2 else { return }
             lastDrawn = now
             draw(now)
         }

@@ -106,13 +106,25 @@ public struct Restore: Sendable {
                     _ = try await session.query("CREATE DATABASE \"\(database.replacing("\"", with: "\"\""))\"")
                 }
             }
-            let restore = try await CommandRunner.run([try PostgresBinaries.binary("pg_restore"), "--no-owner", "--exit-on-error", "-j", "2",
-                                                      "-d", "host=127.0.0.1 port=\(port) user=postgres dbname=\(database)", file], check: false)
+            // Progress: the restored database's size as it grows (the dump is compressed: no ETA).
+            let meter = ProgressMeter(label: "pg_restore \(backup.id)", enabled: showProgress && isatty(STDERR_FILENO) == 1)
+            let target = "host=127.0.0.1 port=\(port) user=postgres dbname=\(database)"
+            let restore = try await meter.polling({
+                try? await PGConnection.withSession(node: "restore", conninfo: target, connectTimeout: .seconds(1)) { session in
+                    UInt64(try await session.query("SELECT pg_database_size(current_database())::text AS s").single().string("s")) ?? 0
+                }
+            }) {
+                try await CommandRunner.run([try PostgresBinaries.binary("pg_restore"), "--no-owner", "--exit-on-error", "-j", "2", "-d", target, file], check: false)
+            }
             guard restore.status == 0 else {
                 throw BackupError.commandFailed(what: "pg_restore of \(backup.id) into \(dataDir)", status: restore.status, output: restore.stderr)
             }
         case .base:
-            try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: user)
+            // Progress: bytes extracted so far against the tar's size.
+            let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
+            try await meter.polling({ Self.directorySize(dataDir) }) {
+                try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: user)
+            }
             for leftover in ["standby.signal", "postmaster.pid", "postmaster.opts"] { try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)") }
             var recovery = local
             recovery.append("restore_command = '\(drctl) wal-fetch %f %p --config \(configFile)'")
@@ -133,6 +145,15 @@ public struct Restore: Sendable {
             try await waitUntilPromoted(port: port, logFile: "\(dataDir)/restore.log")
         }
         return Instance(dataDir: dataDir, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
+    }
+
+    static func directorySize(_ path: String) -> UInt64 {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: UInt64 = 0
+        while let item = walker.nextObject() as? String {
+            total += (try? FileManager.default.attributesOfItem(atPath: "\(path)/\(item)")[.size] as? UInt64) ?? 0
+        }
+        return total
     }
 
     private func append(_ lines: [String], to path: String) throws {
