@@ -9,7 +9,8 @@ DRCTL=${DRCTL:-.build/debug/drctl}
 TRIALS=${TRIALS:-3}
 SCALE=${SCALE:-50}
 BIN=/usr/lib/postgresql/15/bin
-now_ms() { date +%s%3N; }
+# shellcheck source=bench/common.sh
+source bench/common.sh
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"

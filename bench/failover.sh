@@ -11,16 +11,8 @@ DRCTL=${DRCTL:-.build/debug/drctl}
 TRIALS=${TRIALS:-10}
 export PGCONNECT_TIMEOUT=1
 
-now_ms() { date +%s%3N; }
-stats() { # name unit values...
-  local name=$1 unit=$2; shift 2
-  printf '%s\n' "$@" | sort -n | awk -v name="$name" -v unit="$unit" '
-    { v[NR] = $1 }
-    END {
-      p90 = int(NR * 0.9 + 0.999); if (p90 > NR) p90 = NR
-      printf "  %-34s min %7s  median %7s  p90 %7s  max %7s %s\n", name, v[1], v[int((NR + 1) / 2)], v[p90], v[NR], unit
-    }'
-}
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
   local fault=$1 dir

@@ -9,13 +9,8 @@ cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
 TRIALS=${TRIALS:-10}
 export PGCONNECT_TIMEOUT=1
-now_ms() { date +%s%3N; }
-stats() { # name unit values...
-  local name=$1 unit=$2; shift 2
-  printf '%s\n' "$@" | sort -n | awk -v name="$name" -v unit="$unit" '
-    { v[NR] = $1 }
-    END { printf "  %-34s min %7s  median %7s  max %7s %s\n", name, v[1], v[int((NR + 1) / 2)], v[NR], unit }'
-}
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
 trap '"$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true' EXIT

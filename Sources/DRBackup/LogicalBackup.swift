@@ -14,28 +14,41 @@ public struct LogicalBackup: Sendable {
     }
 
     public func run(database: String, source: BackupSource, showProgress: Bool = true) async throws -> BackupManifest {
-        let start = try await source.position(database: database)
+        let conninfo = source.node.connection.rendered(overriding: ["dbname": database])
+        return try await StreamedBackup(config: config, repository: repository).capture(
+            kind: .logical, label: database, file: "\(database).dump", database: database, source: source,
+            command: [try PostgresBinaries.binary("pg_dump"), "-Fc", "-d", conninfo], what: "pg_dump \(database)", showProgress: showProgress)
+    }
+}
+
+/// What every backup kind shares: a program's output streamed into a new backup directory
+/// through a hashing sink, committed atomically, then the manifest; on any failure the
+/// directory goes, so a backup either exists whole or not at all.
+struct StreamedBackup: Sendable {
+    let config: ClusterConfig
+    let repository: BackupRepository
+
+    func capture(kind: BackupManifest.Kind, label: String, file: String, database: String?, source: BackupSource, command: [String],
+                 what: String, showProgress: Bool) async throws -> BackupManifest {
+        let positionDatabase = database ?? source.node.connection.parameters["dbname"] ?? "postgres"
+        let start = try await source.position(database: positionDatabase)
         let startedAt = Date()
-        let id = try repository.create(kind: .logical, label: database, at: startedAt)
+        let id = try repository.create(kind: kind, label: label, at: startedAt)
         let directory = repository.directory(of: id)
-        let file = "\(database).dump"
         let partial = "\(directory)/\(file).partial"
         do {
-            let sink = try StreamSink(path: partial, progress: ProgressMeter(label: "pg_dump \(database) from \(source.node.name)", enabled: showProgress && isatty(STDERR_FILENO) == 1))
-            let conninfo = source.node.connection.rendered(overriding: ["dbname": database])
-            let result = try await StreamingCommand.run([try PostgresBinaries.binary("pg_dump"), "-Fc", "-d", conninfo]) { chunk in
-                try sink.write(chunk)
-            }
+            let sink = try StreamSink(path: partial, progress: ProgressMeter(label: "\(what) from \(source.node.name)", enabled: showProgress && isatty(STDERR_FILENO) == 1))
+            let result = try await StreamingCommand.run(command) { chunk in try sink.write(chunk) }
             let (size, sha256) = try sink.close()
             guard result.status == 0 else {
-                throw BackupError.commandFailed(what: "pg_dump of \(database) on \(source.node.name)", status: result.status,
+                throw BackupError.commandFailed(what: "\(what) on \(source.node.name)", status: result.status,
                                                 output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             try AtomicFile.commit(partial, to: "\(directory)/\(file)")
             repository.adoptOwnership("\(directory)/\(file)")
-            let stop = try await source.position(database: database)
+            let stop = try await source.position(database: positionDatabase)
             let manifest = BackupManifest(
-                id: id, kind: .logical, cluster: config.cluster, database: database, path: file, size: size, sha256: sha256,
+                id: id, kind: kind, cluster: config.cluster, database: database, path: file, size: size, sha256: sha256,
                 startedAt: ISO8601DateFormatter().string(from: startedAt), finishedAt: ISO8601DateFormatter().string(from: Date()),
                 startLSN: start.lsn, stopLSN: stop.lsn, timeline: start.timeline, region: repository.region, sourceNode: source.node.name,
                 postgresVersion: start.version)

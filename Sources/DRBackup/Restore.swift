@@ -122,7 +122,7 @@ public struct Restore: Sendable {
         case .base:
             // Progress: bytes extracted so far against the tar's size.
             let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
-            try await meter.polling({ Self.directorySize(dataDir) }) {
+            _ = try await meter.polling({ Self.directorySize(dataDir) }) {
                 try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: user)
             }
             for leftover in ["standby.signal", "postmaster.pid", "postmaster.opts"] { try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)") }

@@ -1,21 +1,10 @@
+import DRCore
+
 /// Just enough XML for Route 53's small, fixed documents: escaping values we write, and
 /// reading the text of named elements from its answers. A general XML parser would add a
 /// libxml2 dependency for four element names.
 enum XMLText {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { MarkupEscaping.escape(text) }
 
     static func unescape(_ text: Substring) -> String {
         String(text).replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")

@@ -17,7 +17,7 @@ extension DrillRunner {
         }
         let historyBefore = try await etcd.history().count
         let nodes = config.nodes.map(\.node)
-        let writer = "host=\(nodes.map { $0.connection.host ?? "127.0.0.1" }.joined(separator: ",")) port=\(nodes.map { String($0.connection.port) }.joined(separator: ",")) user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=1"
+        let writer = "host=\(nodes.map { $0.connection.host }.joined(separator: ",")) port=\(nodes.map { String($0.connection.port) }.joined(separator: ",")) user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=1"
         try await PGConnection.withSession(node: "drill", conninfo: writer) { session in
             _ = try await session.query("CREATE TABLE IF NOT EXISTS drctl_drill_load (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
         }

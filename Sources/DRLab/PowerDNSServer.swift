@@ -46,7 +46,7 @@ public struct PowerDNSServer: Sendable, Codable, Equatable {
 
             """
         // The config holds the API key: readable by its owner only.
-        FileManager.default.createFile(atPath: "\(configDir)/pdns.conf", contents: Data(conf.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: "\(configDir)/pdns.conf", contents: Data(conf.utf8), attributes: [.posixPermissions: 0o600])
         let zoneName = zone.hasSuffix(".") ? String(zone.dropLast()) : zone
         try await CommandRunner.run(["pdnsutil", "--config-dir=\(configDir)", "create-zone", zoneName, "ns1.\(zoneName)"])
         for record in records {

@@ -116,7 +116,7 @@ public struct RegionConfig: Sendable, Equatable {
     /// The HTTP API address of the region's node at `index`.
     public func apiEndpoint(forNodeAt index: Int) -> APIEndpoint {
         let node = nodes[index]
-        let base = api ?? APIEndpoint(host: node.address ?? node.connection.host ?? "127.0.0.1", port: 8008)
+        let base = api ?? APIEndpoint(host: node.address ?? node.connection.host, port: 8008)
         return APIEndpoint(host: base.host, port: base.port + index)
     }
 }
