@@ -128,7 +128,7 @@ public struct DrillRunner: Sendable {
         let instance = try await clock.phase("restore") {
             try await Restore(repository: repository, drctl: drctl, configFile: configFile).run(backup, target: target, to: dir, port: port, showProgress: false)
         }
-        measured.validations = await clock.phase("validate") { await DrillValidation.run(spec.validation, conninfo: instance.conninfo) }
+        measured.validations = await clock.phase("validate") { await ValidationQueries.run(spec.validation, conninfo: instance.conninfo) }
         measured.rto = clock.elapsed - recoveryStart
         if case .name = target { measured.rpo = 0 }  // promoted exactly at the drill's restore point
         measured.notes.append("restored \(backup.id) (\(backup.kind.rawValue), \(backup.size) bytes, finished \(backup.finishedAt))")

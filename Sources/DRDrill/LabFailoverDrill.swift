@@ -1,3 +1,4 @@
+import DRBackup
 import DRCoordination
 import DRCore
 import DRLab
@@ -87,7 +88,7 @@ extension DrillRunner {
             }
             lost = acked.filter { !stored.contains($0) }.count
             clientWindow = acks.lossWindow(survivors: stored)
-            measured.validations = await clock.phase("validate") { await DrillValidation.run(spec.validation, conninfo: newPrimary.conninfo) }
+            measured.validations = await clock.phase("validate") { await ValidationQueries.run(spec.validation, conninfo: newPrimary.conninfo) }
         }
         measured.lostBytes = evidence.dataLostBytes
         // The client's view is the truth: in a partition the agents only know the progress

@@ -65,6 +65,8 @@ enum LabConfigFile {
               repository: \(state.backupDir)
               repository_region: region3
               allowed_regions: [region2, region3]
+              validation:
+                - {sql: "SELECT NOT pg_is_in_recovery()", expect: t}
 
             \(state.failover.extraConfig)
             """

@@ -53,12 +53,19 @@ struct RestoreCommand: AsyncParsableCommand {
             let chosen = try restore.choose(target, kind: wantedKind, id: backup)
             print("restoring \(chosen.id) (\(chosen.kind.rawValue), finished \(chosen.finishedAt)) into \(to) on port \(port)")
             let instance = try await restore.run(chosen, target: target, to: URL(fileURLWithPath: to).standardizedFileURL.path, port: port, showProgress: !options.json)
-            if options.json { return try JSONOutput.print(["backup": chosen.id, "data_dir": instance.dataDir, "conninfo": instance.conninfo,
-                                                            "seconds": String(format: "%.2f", instance.seconds)]) }
-            print("""
-                restored in \(String(format: "%.2f", instance.seconds))s and running: \(instance.conninfo)
-                stop it with: pg_ctl -D \(instance.dataDir) stop
-                """)
+            let checks = await ValidationQueries.run(config.backup?.validation ?? [], conninfo: instance.conninfo)
+            let failed = checks.filter { !$0.passed }
+            if options.json {
+                try JSONOutput.print(["backup": chosen.id, "data_dir": instance.dataDir, "conninfo": instance.conninfo,
+                                      "seconds": String(format: "%.2f", instance.seconds), "validation": failed.isEmpty ? "passed" : "failed"])
+            } else {
+                print("""
+                    restored in \(String(format: "%.2f", instance.seconds))s and running: \(instance.conninfo)
+                    stop it with: pg_ctl -D \(instance.dataDir) stop
+                    """)
+                for check in checks { print("  \(check.passed ? "✔" : "✘") \(check.sql) = \(check.got ?? "error") (expected \(check.expect))") }
+            }
+            if !failed.isEmpty { throw CLIExit.failed("the restored instance failed \(failed.count) of backup.validation's queries; it is left running for inspection") }
         } catch let error as BackupError {
             throw CLIExit.failed("\(error)")
         }

@@ -33,8 +33,17 @@ extension RealServers {
 
                 let restoredOK = "\(lab.dir)/restored-ok"
                 let good = try await drctl(["restore", "--to", restoredOK, "--latest", "--port", String(try PortAllocator.freePort())], lab)
-                #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+                #expect(good.status == 0 && good.stdout.contains("✔ SELECT NOT pg_is_in_recovery()"), "\(good.stdout)\(good.stderr)")
                 await stopInstance(restoredOK)
+                // backup.validation decides whether a restore passed.
+                let strict = "\(lab.dir)/strict.yaml"
+                try String(contentsOfFile: lab.configFile, encoding: .utf8).replacing("expect: t}", with: "expect: f}")
+                    .write(toFile: strict, atomically: true, encoding: .utf8)
+                let restoredStrict = "\(lab.dir)/restored-strict"
+                let failing = try await CommandRunner.run([try DrctlBinary.path(), "restore", "--to", restoredStrict, "--latest", "--port",
+                                                           String(try PortAllocator.freePort()), "--config", strict], check: false)
+                #expect(failing.status == 1 && failing.stderr.contains("backup.validation"), "\(failing.stdout)\(failing.stderr)")
+                await stopInstance(restoredStrict)
 
                 // One byte flipped in the middle of the dump.
                 let file = "\(lab.backupDir)/lab/\(manifest.id)/\(manifest.path)"

@@ -267,4 +267,7 @@ public struct BackupConfig: Sendable, Equatable {
     public var retention = RetentionPolicy()
     /// The databases `backup run --kind logical` dumps (default: the conninfo's database).
     public var databases: [String] = []
+    /// Queries `drctl restore` runs on the restored instance: a restore passes only when
+    /// each returns its expected text.
+    public var validation: [DrillSpec.Validation] = []
 }

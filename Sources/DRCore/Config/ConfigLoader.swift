@@ -238,7 +238,7 @@ public enum ConfigLoader {
 
     private static func parseBackup(_ field: YAMLField) -> Optional<BackupConfig?> {
         guard field.isPresent else { return .some(nil) }
-        guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions", "retention", "databases"]) else { return nil }
+        guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation"]) else { return nil }
         let repository = object["repository"].string(expected: "an absolute directory path")
         if let repository, !repository.hasPrefix("/") { object["repository"].report("expected an absolute directory path, found \"\(repository)\"") }
         let region = object["repository_region"].string(expected: "the region where the repository is stored")
@@ -254,10 +254,21 @@ public enum ConfigLoader {
             if retention.keepLast < 1 { keep["keep_last"].report("must keep at least 1 backup") }
         }
         let databases = object.has("databases") ? object["databases"].strings() : []
+        var validation: [DrillSpec.Validation] = []
+        if object.has("validation") {
+            guard let items = object["validation"].items() else { return nil }
+            for item in items {
+                guard let query = item.object(keys: ["sql", "expect"]),
+                      let sql = query["sql"].string(expected: "a SQL query whose first column is compared"),
+                      let expect = query["expect"].string(expected: "the expected text of the first column (t for true)") else { return nil }
+                validation.append(.init(sql: sql, expect: expect))
+            }
+        }
         guard let repository, let region, let allowed, !allowed.isEmpty, let databases else { return nil }
         var backup = BackupConfig(repository: repository, repositoryRegion: region, allowedRegions: allowed)
         backup.retention = retention
         backup.databases = databases
+        backup.validation = validation
         return .some(backup)
     }
 }
