@@ -9,8 +9,8 @@ import Testing
                 objectives: {rto: 30s, rpo: 5s}
                 coordination: {endpoints: ["http://127.0.0.1:2379"]}
                 regions:
-                  - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.1.1 port=5432"}]}
-                  - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.2.1 port=5433"}]}
+                  - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.1.1 port=5432", data_dir: /var/lib/postgresql/15/a}]}
+                  - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.2.1 port=5433", data_dir: /var/lib/postgresql/15/b}]}
                   - {name: r3, role: cold, nodes: []}
                 """, file: "t.yaml")
         } catch {

@@ -28,6 +28,7 @@ enum ConfigFixtures {
               - name: pg-eu
                 conninfo: "host=10.0.1.10 port=5432 user=drctl dbname=postgres"
                 address: 10.0.1.10
+                data_dir: /var/lib/postgresql/15/main
           - name: eu-central
             role: hot-standby
             priority: 90
@@ -35,10 +36,12 @@ enum ConfigFixtures {
               - name: pg-de
                 conninfo: "postgresql://drctl@10.0.2.10:5432/postgres"
                 address: 10.0.2.10
+                data_dir: /var/lib/postgresql/15/main
                 tags: [nofailover]
               - name: pg-de2
                 conninfo: "host=10.0.2.11"
                 address: 10.0.2.11
+                data_dir: /var/lib/postgresql/15/main
           - name: us-east
             role: cold
             nodes: []

@@ -28,7 +28,7 @@ import Testing
             objectives: {rto: 30s, rpo: 0s}
             coordination: {endpoints: ["http://127.0.0.1:2379"], lease_ttl: 5s}
             regions:
-              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1"}]}
+              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
             """, file: "t.yaml")
         let budget = RTOBudget.compute(for: c)
         #expect(budget.items.map(\.name) == ["detection", "promotion"])
@@ -54,7 +54,7 @@ import Testing
             objectives: {rto: 1m, rpo: 0s}
             coordination: {endpoints: ["http://127.0.0.1:2379"]}
             regions:
-              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1"}]}
+              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
             """, file: "t.yaml")
         let warnings = ConfigWarning.all(for: c).map(\.message)
         #expect(warnings.contains { $0.contains("1 etcd endpoint(s)") })

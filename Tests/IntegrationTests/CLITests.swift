@@ -32,7 +32,7 @@ import Testing
             objectives: {rto: 30, rpo: 5s}
             coordination: {endpoints: ["127.0.0.1:2379"]}
             regions:
-              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1 password=hunter2"}]}
+              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1 password=hunter2", data_dir: /var/lib/postgresql/15/n1}]}
               - {name: r2, role: warm, nodes: []}
             typo_key: 1
             """)
@@ -54,7 +54,7 @@ import Testing
             coordination: {endpoints: ["http://127.0.0.1:2379"], lease_ttl: 5s}
             failover: {promotion_timeout: 10s}
             regions:
-              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1"}]}
+              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try Self.drctl(["config", "check", "--config", path])
@@ -74,8 +74,8 @@ import Testing
             objectives: {rto: 30s, rpo: 5s}
             coordination: {endpoints: ["http://127.0.0.1:9"]}
             regions:
-              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres"}]}
-              - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres"}]}
+              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres", data_dir: /var/lib/postgresql/15/a}]}
+              - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres", data_dir: /var/lib/postgresql/15/b}]}
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try Self.drctl(["status", "--config", path, "--json"])
@@ -98,7 +98,7 @@ import Testing
             objectives: {rto: 30s, rpo: 5s}
             coordination: {endpoints: ["http://127.0.0.1:9"]}
             regions:
-              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=\(silent.port) user=postgres"}]}
+              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=\(silent.port) user=postgres", data_dir: /var/lib/postgresql/15/a}]}
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try Self.drctl(["status", "--config", path, "--connect-timeout", "2s"])

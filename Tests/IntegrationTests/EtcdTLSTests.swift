@@ -28,7 +28,7 @@ extension RealServers {
                     regions:
                       - name: r1
                         role: primary
-                        nodes: [{name: n1, conninfo: "host=127.0.0.1 port=5432"}]
+                        nodes: [{name: n1, conninfo: "host=127.0.0.1 port=5432", data_dir: /var/lib/postgresql/15/n1}]
                     """, file: "tls.yaml")
                 let coordinator = try EtcdCoordinator.forConfig(config)
                 let lease = try await coordinator.grantLease(ttl: .seconds(10))

@@ -24,6 +24,9 @@ enum ConfigRules {
                 if !nodeNames.insert(node.name).inserted {
                     nodeField.child("name").report("node \"\(node.name)\" is defined twice; node names must be unique in the cluster")
                 }
+                if region.role != .cold, node.dataDir == nil {
+                    nodeField.child("data_dir").report("node \"\(node.name)\" is in \(region.role.rawValue) region \"\(region.name)\", under automatic failover, but has no data_dir: its agent could not fence (stop) its database, and a failover could leave two primaries; set data_dir to its PostgreSQL data directory")
+                }
                 let endpoint = "\(node.connection.host):\(node.connection.port)"
                 if let other = endpoints[endpoint] {
                     nodeField.child("conninfo").report("points at \(endpoint), like node \"\(other)\": two nodes cannot be the same server")
