@@ -29,7 +29,7 @@ test: setup
 	$(SWIFT) test
 
 unit:
-	$(SWIFT) test --filter 'DRCoreTests|DRDNSTests'
+	$(SWIFT) test --filter 'DRCoreTests|DRAgentTests|DRDNSTests'
 
 demo: build
 	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi

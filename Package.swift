@@ -57,6 +57,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
+        .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRAgent"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup"]),
     ]

@@ -31,6 +31,9 @@ public final class AgentMetrics: Sendable {
                 _ = counter("health_checks", [("node", node), ("result", result)], "Health checks of the node's database, by result")
             }
         }
+        for node in nodes {
+            _ = counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
+        }
         for record in records {
             _ = counter("dns_update_errors", [("record", record)], "DNS switches of the record that failed")
         }
@@ -101,6 +104,11 @@ public final class AgentMetrics: Sendable {
         if let lost = evidence.dataLostBytes {
             gauge("last_\(kind)_data_lost_bytes", [], "Bytes of WAL lost in the last \(kind)").set(Double(lost))
         }
+    }
+
+    func skippedRecords(_ node: String, _ count: Int) {
+        counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
+            .increment(by: Int64(count))
     }
 
     func dnsUpdate(record: String, seconds: Double?, failed: Bool) {

@@ -39,6 +39,10 @@ struct DatabaseActions: Sendable {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
+        // First, so that PostgreSQL itself refuses writes whoever starts it next (init after
+        // a reboot, an operator, a package upgrade): it comes up in recovery, read-only,
+        // until a rejoin rewinds it and a promotion under a new term makes it writable.
+        try await writeStandbySignal(dataDir: dataDir)
         // A crashed postmaster has nothing left to stop; asking pg_ctl would wait for its
         // zombie (which kill(0) still finds) to be reaped, delaying the release of the key.
         if postmasterRunning() == false { return }
@@ -53,6 +57,19 @@ struct DatabaseActions: Sendable {
         let immediate = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "immediate", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
         if try await stopped() { return }
         throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
+    }
+
+    /// Writes `standby.signal` (owned by the server's user when the agent runs as root).
+    /// A running primary ignores it; any later start of the server honours it.
+    func writeStandbySignal(dataDir: String) async throws {
+        let path = "\(dataDir)/standby.signal"
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            try Data().write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw AgentError.cannotFence(node: node.name, detail: "cannot write \(path): \(error)")
+        }
+        if geteuid() == 0 { _ = try? await CommandRunner.run(["chown", "postgres:postgres", path]) }
     }
 
     /// Commits wait for any one of `standbys`; none makes the primary asynchronous, so a

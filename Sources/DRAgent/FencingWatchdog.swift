@@ -8,12 +8,15 @@ import Logging
 ///
 /// Patroni relies on the Linux watchdog device for this; drctl keeps it in user space: the
 /// agent writes its lease bookkeeping (the term, when the last confirmed renewal was sent
-/// on CLOCK_MONOTONIC — shared by every process of the host — and the TTL) to a file after
-/// every renewal, and this process, which shares no thread with the agent, asks `decide`
-/// about it every 100 ms, exactly as the agent's own timer does.
+/// on CLOCK_MONOTONIC — shared by every process of the host — the TTL, and the boot id that
+/// makes the instant meaningful) to a file after every renewal, and this process, which
+/// shares no thread with the agent, asks `decide` about it every 100 ms, exactly as the
+/// agent's own timer does. It outlives its agent: an agent stopped by its service manager
+/// leaves its lease to the watchdog, which fences at the deadline unless the restarted
+/// agent renews first.
 public enum FencingWatchdog {
-    /// The lease file of `node` in `stateDir`: `TERM SENT_NS TTL_NS`, or empty when the
-    /// node holds no lease (nothing to guard).
+    /// The lease file of `node` in `stateDir` (see `PublishedLease`); empty when the node
+    /// holds no lease (nothing to guard).
     public static func leaseFile(stateDir: String, node: String) -> String { "\(stateDir)/\(node).lease" }
 
     public static func monotonicNow() -> AgentInstant {
@@ -22,17 +25,20 @@ public enum FencingWatchdog {
         return AgentInstant(.seconds(Int64(now.tv_sec)) + .nanoseconds(Int64(now.tv_nsec)))
     }
 
+    /// This boot's id: CLOCK_MONOTONIC instants mean something only within one boot.
+    public static func bootID() -> String {
+        ((try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "unknown")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Atomically replaces the published lease; `sentAt` is on CLOCK_MONOTONIC.
     static func publish(_ lease: LeaseBookkeeping?, to path: String) {
-        let text = lease.map { "\($0.term) \($0.lastConfirmedRenewalSentAt.sinceStart.nanoseconds) \($0.ttl.nanoseconds)" } ?? ""
+        let text = lease.map { PublishedLease(lease: $0, bootID: bootID(), agentPID: getpid()).text } ?? ""
         try? text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    static func read(_ path: String) -> LeaseBookkeeping? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let fields = text.split(separator: " ").compactMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard fields.count == 3 else { return nil }
-        return LeaseBookkeeping(term: fields[0], ttl: .nanoseconds(fields[2]), lastConfirmedRenewalSentAt: AgentInstant(.nanoseconds(fields[1])))
+    static func read(_ path: String) -> PublishedLease? {
+        (try? String(contentsOfFile: path, encoding: .utf8)).flatMap(PublishedLease.init(text:))
     }
 
     /// `drctl watchdog`: polls every 100 ms until its agent is gone and no lease is left to
@@ -42,8 +48,10 @@ public enum FencingWatchdog {
         let database = DatabaseActions(node: node, promotionTimeout: config.failover.promotionTimeout)
         let policy = FailoverPolicy(config)
         var fencedFor: LeaseBookkeeping?
+        let boot = bootID()
         while true {
-            let lease = read(file)
+            let published = read(file)
+            let lease = published?.effective(bootID: boot)
             let agentAlive = ProcessControl.isAlive(agentPID)
             if let lease, fencedFor != lease {
                 // The agent publishes a lease only while it leads a writable database, and this
@@ -53,13 +61,67 @@ public enum FencingWatchdog {
                 for case .fence(_, let reason) in decide(view, policy: policy, now: monotonicNow()).actions {
                     fencedFor = lease
                     log.critical("agent missed its lease deadline: fencing the database",
-                                 metadata: ["node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)"])
+                                 metadata: ["node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)",
+                                            "same_boot": "\(published?.bootID == boot)"])
                     _ = FileManager.default.createFile(atPath: "\(stateDir)/\(node.name).fenced", contents: Data("watchdog: \(reason)".utf8))
                     do { try await database.fence() } catch { log.critical("watchdog could not fence", metadata: ["error": "\(error)"]) }
                 }
             }
-            if !agentAlive, lease == nil || fencedFor == lease { return }
+            if !agentAlive {
+                // Its agent is gone: done once nothing is left to guard, or once a restarted
+                // agent (with a watchdog of its own) has taken the lease over.
+                if lease == nil || fencedFor == lease { return }
+                if let owner = published?.agentPID, owner != agentPID, ProcessControl.isAlive(owner) {
+                    log.info("a restarted agent renews the lease: this watchdog's agent is gone, so it stops",
+                             metadata: ["node": "\(node.name)", "agent_pid": "\(owner)"])
+                    return
+                }
+            }
             try? await Task.sleep(for: .milliseconds(100))
         }
+    }
+}
+
+/// The lease as the agent publishes it for its watchdog, one line:
+/// `TERM SENT_NS TTL_NS BOOT_ID AGENT_PID` — the term, when the last confirmed renewal was
+/// sent (CLOCK_MONOTONIC nanoseconds), the TTL, the boot the instant belongs to, and the
+/// agent that published it.
+struct PublishedLease: Equatable {
+    var lease: LeaseBookkeeping
+    var bootID: String
+    var agentPID: Int32
+
+    init(lease: LeaseBookkeeping, bootID: String, agentPID: Int32) {
+        self.lease = lease
+        self.bootID = bootID
+        self.agentPID = agentPID
+    }
+
+    /// Nil for an empty file (no lease to guard). A line this version cannot read is taken
+    /// as a lease of an unknown boot, so that it fails safe (see `effective`).
+    init?(text: String) {
+        let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard !fields.isEmpty else { return nil }
+        let numbers = fields.prefix(3).compactMap { Int64($0) }
+        let term = numbers.first ?? 0
+        let ttl = numbers.count == 3 ? numbers[2] : 0
+        let sent = numbers.count == 3 ? numbers[1] : 0
+        lease = LeaseBookkeeping(term: term, ttl: .nanoseconds(ttl), lastConfirmedRenewalSentAt: AgentInstant(.nanoseconds(sent)))
+        bootID = fields.count == 5 && numbers.count == 3 ? fields[3] : ""
+        agentPID = fields.count == 5 ? Int32(fields[4]) ?? 0 : 0
+    }
+
+    var text: String {
+        "\(lease.term) \(lease.lastConfirmedRenewalSentAt.sinceStart.nanoseconds) \(lease.ttl.nanoseconds) \(bootID) \(agentPID)"
+    }
+
+    /// The lease to enforce during `bootID`: as published within the same boot; from
+    /// another boot (or unreadable) its instant means nothing, so its deadline is taken as
+    /// long past — the watchdog fences at once, never lets a stale lease keep a database writable.
+    func effective(bootID current: String) -> LeaseBookkeeping {
+        guard !bootID.isEmpty, bootID == current else {
+            return LeaseBookkeeping(term: lease.term, ttl: .zero, lastConfirmedRenewalSentAt: AgentInstant(.seconds(Int64.min / 2_000_000_000)))
+        }
+        return lease
     }
 }

@@ -64,6 +64,7 @@ extension NodeAgent {
             evidence?.mark("promote issued", at: now)
             try await database.promote()
             evidence?.mark("writable", at: now)
+            try? FileManager.default.removeItem(atPath: fenceMarker)
             log.notice("promoted", metadata: ["term": "\(term)"])
             // Recorded once the DNS switch decided with the promotion is done (or at once
             // when there is none), so the evidence carries its timestamps.

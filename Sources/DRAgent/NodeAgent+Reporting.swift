@@ -4,6 +4,18 @@ import Foundation
 /// What the agent shows outside after each loop: the snapshot its HTTP API answers from,
 /// and the node's gauges.
 extension NodeAgent {
+    /// Unreadable etcd records are counted every read (a rate shows they persist), and
+    /// logged when the set of them changes, not every loop.
+    func reportSkipped(_ skipped: [SkippedRecord]) {
+        metrics.skippedRecords(node.name, skipped.count)
+        let now = Set(skipped)
+        guard now != lastSkipped else { return }
+        for record in now.subtracting(lastSkipped) {
+            log.warning("skipping an etcd record this version cannot read", metadata: ["key": "\(record.key)", "reason": "\(record.reason)"])
+        }
+        lastSkipped = now
+    }
+
     /// The snapshot the HTTP API answers from, and the gauges, after each loop.
     func report(_ local: LocalDatabase) {
         var streaming = false

@@ -56,14 +56,18 @@ public actor NodeAgent {
     var lastLeaderMember: MemberRecord?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
+    /// A watchdog process guards the published lease and outlives this agent.
+    let watchdogGuardsLease: Bool
 
     /// Where the HTTP API reads this node's state, and the process's metrics.
     let board: AgentStateBoard
     let metrics: AgentMetrics
     var lastRule = "none"
+    var lastSkipped: Set<SkippedRecord> = []
 
     public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger,
-                board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics()) {
+                board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false) {
+        self.watchdogGuardsLease = watchdogGuardsLease
         self.board = board
         self.metrics = metrics
         self.config = config
@@ -85,6 +89,7 @@ public actor NodeAgent {
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
         log.info("agent started", metadata: ["node": "\(node.name)", "region": "\(region.name)"])
+        adoptPublishedLease()
         while !Task.isCancelled {
             let tickStarted = clock.now
             await tick()
@@ -94,6 +99,19 @@ public actor NodeAgent {
             }
         }
         await shutdown()
+    }
+
+    /// A restarted agent (same boot) takes over the lease its predecessor published: until
+    /// etcd confirms or denies it, its database runs exactly as long as the watchdog would
+    /// let it — a restart is no failover, and no lease is stretched.
+    func adoptPublishedLease() {
+        guard let published = FencingWatchdog.read(leaseFile), published.bootID == FencingWatchdog.bootID() else { return }
+        var book = published.lease
+        book.lastConfirmedRenewalSentAt = now - (FencingWatchdog.monotonicNow() - published.lease.lastConfirmedRenewalSentAt)
+        leaseBook = book
+        lastTermSeen = book.term
+        log.notice("adopted the lease published before this agent started", metadata: ["term": "\(book.term)"])
+        armLeaseDeadline()
     }
 
     func tick() async {
@@ -149,7 +167,9 @@ public actor NodeAgent {
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
             local.forcedPromotion = state.forcedPromotion != nil
         case .standby(let state):
-            local.state = .standby
+            // Started in recovery (by init, by hand) after a fence: still fenced, never a
+            // candidate, until a rejoin rewinds it and removes the marker.
+            local.state = FileManager.default.fileExists(atPath: fenceMarker) ? .fenced : .standby
             local.timeline = state.timeline
             local.lsn = state.bestLSN
             local.streamingFrom = upstreamName(state)
@@ -171,10 +191,6 @@ public actor NodeAgent {
         local.rejoinFailed = rejoinFailed
         local.rejoinRequested = rejoinRequested
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
-        if healthy, local.state == .standby, FileManager.default.fileExists(atPath: fenceMarker) {
-            // Rejoined as a standby by an operator: the fence has served its purpose.
-            try? FileManager.default.removeItem(atPath: fenceMarker)
-        }
         return local
     }
 
@@ -184,29 +200,24 @@ public actor NodeAgent {
         return config.nodes.first { $0.node.connection.host == upstream.host && $0.node.connection.port == upstream.port }?.node.name
     }
 
-    /// Reads the cluster from etcd; false (keeping the last values) when etcd is unreachable.
+    /// Reads the cluster from etcd in one consistent snapshot; false (keeping the last
+    /// values) only when etcd cannot be read at all — an unreadable record is skipped.
     func readCluster() async -> Bool {
+        let snapshot: CoordinationSnapshot
         do {
-            async let leaderRead = coordinator.leader()
-            async let membersRead = coordinator.members()
-            async let progressRead = coordinator.progress()
-            async let pausedRead = coordinator.isPaused()
-            async let intentRead = coordinator.failoverIntent()
-            async let switchoverRead = coordinator.switchoverIntent()
-            async let rejoinRead = coordinator.rejoinRequested(node: node.name)
-            let (newLeader, newMembers, progress, isPaused, newIntent) = try await (leaderRead, membersRead, progressRead, pausedRead, intentRead)
-            let (newSwitchover, rejoin) = try await (switchoverRead, rejoinRead)
-            leader = newLeader
-            members = newMembers
-            lastPrimary = progress
-            paused = isPaused
-            intent = newIntent
-            switchover = newSwitchover
-            rejoinRequested = rejoin
+            snapshot = try await coordinator.snapshot()
         } catch {
             log.warning("etcd unreachable", metadata: ["error": "\(error)"])
             return false
         }
+        leader = snapshot.leader
+        members = snapshot.members
+        lastPrimary = snapshot.progress
+        paused = snapshot.paused
+        intent = snapshot.failoverIntent
+        switchover = snapshot.switchover
+        rejoinRequested = snapshot.rejoinRequested.contains(node.name)
+        reportSkipped(snapshot.skipped)
         // Kept after the key goes: the old leader's agent may publish its failure just after.
         if let name = leader?.node ?? lastLeaderMember?.name {
             lastLeaderMember = members.first { $0.name == name } ?? (lastLeaderMember?.name == name ? lastLeaderMember : nil)
@@ -366,9 +377,13 @@ public actor NodeAgent {
         let local = lastLocal ?? LocalDatabase(state: .down, lsn: nil)
         var last = view(local, etcdReachable: true)
         last.shuttingDown = true
+        last.watchdogGuardsLease = watchdogGuardsLease
         let decision = decide(last, policy: policy, now: now)
         _ = await execute(decision, local: local)
         if paused { FencingWatchdog.publish(nil, to: leaseFile) }
+        if watchdogGuardsLease, leaseBook != nil, !paused {
+            log.notice("stopping with the lease left to the watchdog: a restart within the lease is no failover; if no agent renews, the watchdog fences at the deadline")
+        }
         log.notice("agent stopped", metadata: ["rule": "\(decision.rule)", "actions": "\(decision.actions.count)"])
     }
 }

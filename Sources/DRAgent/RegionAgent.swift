@@ -33,7 +33,7 @@ public enum RegionAgent {
             var nodeLog = log
             nodeLog[metadataKey: "node"] = "\(node.name)"
             let agent = NodeAgent(config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
-                                  board: board, metrics: metrics)
+                                  board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil)
             loops.append(NodeAgentService(agent: agent))
             // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
             let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL

@@ -17,15 +17,31 @@ extension DatabaseActions {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotRejoin(node: node.name, detail: "no data_dir configured for \(node.name)")
         }
-        guard postmasterRunning() != true else {
-            throw AgentError.cannotRejoin(node: node.name, detail: "its database is running; it must be stopped (fenced) first")
+        if postmasterRunning() == true {
+            // A fenced node started again in recovery (by init, by hand): read-only, but it
+            // must be stopped to be rewound.
+            let pgctl = try PostgresBinaries.binary("pg_ctl")
+            _ = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", "30", "-w", "stop"], as: .forPostgres, check: false)
+            guard postmasterRunning() != true else {
+                throw AgentError.cannotRejoin(node: node.name, detail: "its database is running and did not stop; stop it, then `drctl rejoin \(node.name)`")
+            }
         }
         try removeStaleLockFile(dataDir: dataDir)
         let user = ServerUser.forPostgres
-        if try await clusterState(dataDir: dataDir) != "shut down" {
+        // pg_rewind accepts both clean states: a primary's and a standby's shutdown.
+        if try await !["shut down", "shut down in recovery"].contains(clusterState(dataDir: dataDir)) {
             // Crash recovery without a listening socket: nothing can connect and write.
+            // Single-user mode refuses standby mode, so the fence's standby.signal steps
+            // aside for it and is back before anything else can start the server.
+            let signal = "\(dataDir)/standby.signal"
+            try? FileManager.default.removeItem(atPath: signal)
             let postgres = try PostgresBinaries.binary("postgres")
-            try await CommandRunner.run([postgres, "--single", "-D", dataDir, "-c", "archive_mode=off", "postgres"], as: user)
+            let recovered = try await CommandRunner.run([postgres, "--single", "-D", dataDir, "-c", "archive_mode=off", "postgres"],
+                                                        as: user, check: false)
+            try await writeStandbySignal(dataDir: dataDir)
+            guard recovered.status == 0 else {
+                throw AgentError.cannotRejoin(node: node.name, detail: "crash recovery in single-user mode exited \(recovered.status): \(recovered.stderr.suffix(500))")
+            }
         }
         try await PGConnection.withSession(node: leader.name, conninfo: leader.conninfo, statementTimeout: .seconds(300)) { session in
             guard try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r") else {
@@ -91,6 +107,7 @@ extension DatabaseActions {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
+        try await writeStandbySignal(dataDir: dataDir)
         let pgctl = try PostgresBinaries.binary("pg_ctl")
         let seconds = String(max(1, Int(limit.seconds.rounded(.up))))
         try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", seconds, "-w", "stop"], as: .forPostgres)

@@ -5,11 +5,11 @@ import Foundation
 /// Cluster-wide keys without a lease, so they outlive any agent: the primary's last
 /// progress, the operator's intents (pause, failover) and the failover history.
 extension EtcdCoordinator {
-    var progressKey: String { prefix + "primary" }
-    var pauseKey: String { prefix + "intents/pause" }
-    var failoverKey: String { prefix + "intents/failover" }
-    var switchoverKey: String { prefix + "intents/switchover" }
-    func rejoinKey(_ node: String) -> String { prefix + "intents/rejoin/" + node }
+    var progressKey: String { prefix + CoordinationSnapshot.Key.progress }
+    var pauseKey: String { prefix + CoordinationSnapshot.Key.pause }
+    var failoverKey: String { prefix + CoordinationSnapshot.Key.failover }
+    var switchoverKey: String { prefix + CoordinationSnapshot.Key.switchover }
+    func rejoinKey(_ node: String) -> String { prefix + CoordinationSnapshot.Key.rejoin + node }
     var historyPrefix: String { prefix + "history/" }
 
     public func publishProgress(_ progress: PrimaryProgress) async throws {
@@ -31,16 +31,12 @@ extension EtcdCoordinator {
     /// must not linger and override the cooldown at some later, unrelated failover.
     public func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration = .seconds(600)) async throws {
         guard let intent else { return try await delete(failoverKey) }
-        var object: [String: Any] = ["accept_data_loss": intent.acceptDataLoss]
-        if let to = intent.to { object["to"] = to }
         let lease = try await grantLease(ttl: expiry)
-        try await put(failoverKey, try JSONSerialization.data(withJSONObject: object), lease: lease)
+        try await put(failoverKey, try JSONEncoder().encode(intent), lease: lease)
     }
 
     public func failoverIntent() async throws -> FailoverIntent? {
-        guard let data = try await get(failoverKey),
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return FailoverIntent(to: object["to"] as? String, acceptDataLoss: object["accept_data_loss"] as? Bool ?? false)
+        try await get(failoverKey).map { try decode(FailoverIntent.self, $0, key: failoverKey) }
     }
 
     /// Writes (nil: withdraws) the switchover intent, bound to a lease of `expiry` like the

@@ -13,8 +13,8 @@ public struct EtcdCoordinator: Coordinator {
         self.prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
     }
 
-    var leaderKey: String { prefix + "leader" }
-    var membersPrefix: String { prefix + "members/" }
+    var leaderKey: String { prefix + CoordinationSnapshot.Key.leader }
+    var membersPrefix: String { prefix + CoordinationSnapshot.Key.members }
 
     public func grantLease(ttl: Duration) async throws -> Int64 {
         let seconds = max(1, Int(ttl.seconds.rounded(.up)))
@@ -91,22 +91,42 @@ public struct EtcdCoordinator: Coordinator {
         ])
     }
 
+    /// The members whose records this version can read; the others are skipped (see
+    /// `snapshot()` for which and why).
     public func members() async throws -> [MemberRecord] {
-        let response = try await gateway.call("/v3/kv/range", [
-            "key": EtcdJSON.base64(membersPrefix), "range_end": EtcdJSON.prefixEnd(membersPrefix),
+        try await snapshot().members
+    }
+
+    /// Every key an agent decides from, read in one transaction — so leader, members,
+    /// progress and intents are all of one etcd revision — and decoded record by record.
+    /// Throws only when etcd cannot be read at all; a bad record is skipped, not fatal.
+    public func snapshot() async throws -> CoordinationSnapshot {
+        typealias Key = CoordinationSnapshot.Key
+        func range(_ key: String, prefix: Bool = false) -> [String: Any] {
+            var request: [String: Any] = ["key": EtcdJSON.base64(self.prefix + key)]
+            if prefix { request["range_end"] = EtcdJSON.prefixEnd(self.prefix + key) }
+            return ["request_range": request]
+        }
+        let path = "/v3/kv/txn"
+        let response = try await gateway.call(path, [
+            "compare": [[String: Any]](),
+            "success": [range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.intents, prefix: true)],
         ])
-        let kvs = response["kvs"] as? [[String: Any]] ?? []
-        return try kvs.map { kv in
-            guard let text = kv["value"] as? String, let data = Data(base64Encoded: text) else {
-                throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/range", detail: "member value is not base64")
-            }
-            do {
-                return try JSONDecoder().decode(MemberRecord.self, from: data)
-            } catch {
-                let key = EtcdJSON.decode(kv["key"]) ?? "?"
-                throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/range", detail: "member record \(key) is not valid: \(error)")
+        guard let revision = EtcdJSON.int64((response["header"] as? [String: Any])?["revision"]),
+              let responses = response["responses"] as? [[String: Any]] else {
+            throw CoordinationError.malformed(endpoint: "", path: path, detail: "no header revision or responses")
+        }
+        let entries = responses.flatMap { item -> [CoordinationSnapshot.Entry] in
+            let kvs = (item["response_range"] as? [String: Any])?["kvs"] as? [[String: Any]] ?? []
+            return kvs.compactMap { kv in
+                guard let key = EtcdJSON.decode(kv["key"]) else { return nil }
+                // etcd omits empty values; a value that is not base64 reads as empty and is skipped.
+                let value = (kv["value"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
+                return CoordinationSnapshot.Entry(key: key, value: value, createRevision: EtcdJSON.int64(kv["create_revision"]) ?? 0,
+                                                  lease: EtcdJSON.int64(kv["lease"]) ?? 0)
             }
         }
+        return CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries)
     }
 
     static func leaderRecord(_ kv: [String: Any]) -> LeaderRecord? {

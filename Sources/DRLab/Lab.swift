@@ -145,8 +145,9 @@ public enum Lab {
         let state = try LabState.load(dir: dir)
         await LabNetwork.healAll(state)
         var failures: [String] = []
-        // Agents first, standbys' before the primary's: the primary's agent fences its
-        // database on the way out, and no standby agent is left to react to that.
+        // Agents first, standbys' before the primary's, so no standby agent is left to react
+        // to the primary going. Their watchdogs outlive them by design (a restart is no
+        // failover); they go with the lab's other processes below.
         for agent in state.agents.reversed() {
             if let pid = agent.pid {
                 do { try await ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(15), name: "agent \(agent.region)") } catch { failures.append("\(error)") }

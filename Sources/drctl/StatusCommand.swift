@@ -55,11 +55,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     static func readCoordination(_ config: ClusterConfig) async -> ClusterStatus.Coordination {
         do {
-            let etcd = try EtcdCoordinator.forConfig(config)
-            async let leader = etcd.leader()
-            async let members = etcd.members()
-            async let paused = etcd.isPaused()
-            return try await .known(leader: leader, members: members, paused: paused)
+            let snapshot = try await EtcdCoordinator.forConfig(config).snapshot()
+            return .known(leader: snapshot.leader, members: snapshot.members, paused: snapshot.paused, skipped: snapshot.skipped)
         } catch {
             return .unreachable("\(error)")
         }

@@ -275,11 +275,47 @@ import Testing
         leader.shuttingDown = true
         #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
             .fence(node: "a", reason: "agent stopping while it holds the leader key"), .releaseLeadership(term: 7, reason: "agent stopping")])
+        leader.watchdogGuardsLease = true
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [],
+                "a watchdog guards the lease: a restart within it is no failover, the watchdog fences if none comes")
+        leader.watchdogGuardsLease = false
         leader.paused = true
         #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [], "maintenance: the database stays up")
         var standby = Self.standbyView(leader: "a")
         standby.shuttingDown = true
         #expect(decide(standby, policy: Self.policy, now: .seconds(10)).actions == [])
+    }
+
+    /// A rebooted or restarted primary's agent that cannot reach etcd and has no lease it
+    /// could confirm: it may have been deposed meanwhile, so its database must not stay writable.
+    @Test func aWritableDatabaseWithoutALeaseOrEtcdIsFenced() {
+        var restarted = Self.primaryView(etcd: false)
+        restarted.lease = nil
+        let decision = decide(restarted, policy: Self.policy, now: .seconds(10))
+        #expect(decision.rule == "unleased-primary-without-etcd")
+        #expect(decision.actions.first == .fence(node: "a", reason: "writable without a confirmed leader lease while etcd is unreachable"))
+        restarted.leader = nil
+        #expect(decide(restarted, policy: Self.policy, now: .seconds(10)).rule == "unleased-primary-without-etcd", "no leader known either")
+
+        var forced = restarted
+        forced.local.forcedPromotion = true
+        #expect(decide(forced, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable", "an operator's forced promotion stays writable")
+        var adopted = Self.primaryView(renewedAt: 8, etcd: false)
+        adopted.leader = nil
+        #expect(decide(adopted, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable",
+                "a lease adopted from the watchdog's file keeps the database up until its deadline")
+        #expect(decide(adopted, policy: Self.policy, now: .seconds(12)).rule == "fence-on-lease-deadline")
+        var standby = Self.standbyView(etcd: false)
+        standby.lease = nil
+        #expect(decide(standby, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable", "a standby is read-only already")
+    }
+
+    @Test func aFencedNodeRunningInRecoveryIsNeverACandidate() {
+        // Started by init after the fence, it runs read-only; it stays fenced, never promoted.
+        let fenced = Self.standbyView("a", leader: nil, state: .fenced, members: [Self.member("a", lsn: 2000), Self.member("c", lsn: 900)])
+        #expect(decide(fenced, policy: Self.policy, now: .seconds(20)).actions.allSatisfy {
+            if case .acquireLeadership = $0 { false } else if case .promote = $0 { false } else { true }
+        })
     }
 
     @Test func autoRejoinRejoinsAFencedOldPrimary() {

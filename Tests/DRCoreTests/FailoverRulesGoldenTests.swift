@@ -5,9 +5,10 @@ import Testing
 /// reviewable diff (as pg_auto_failover's fsm.sql does for its state machine).
 @Suite struct FailoverRulesGoldenTests {
     static let golden = """
-        agent-stopping: A stopping leader agent never leaves a writable database without a lease behind it: it fences, then releases the key (in maintenance it leaves both).
+        agent-stopping: A stopping leader agent keeps its lease and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.
         paused: Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.
         fence-on-lease-deadline: A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.
+        unleased-primary-without-etcd: A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
         fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks.
         leader-database-failed: The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path).

@@ -25,6 +25,10 @@ public struct ClusterView: Sendable, Equatable {
     public var leaderMissingSince: AgentInstant?
     /// The agent is stopping (SIGTERM): this is its last decision.
     public var shuttingDown = false
+    /// A watchdog process outlives this agent and fences at the published lease deadline
+    /// unless a restarted agent renews first: a stopping leader may leave its database
+    /// running (a restart is not a failover).
+    public var watchdogGuardsLease = false
     /// The leader's own record of each managed DNS record it pointed somewhere, by name.
     public var dns: [String: DNSRecordState] = [:]
     /// An operator's planned switchover, if any.
@@ -151,7 +155,7 @@ public struct LeaseBookkeeping: Sendable, Equatable {
     }
 }
 
-public struct FailoverIntent: Sendable, Equatable {
+public struct FailoverIntent: Sendable, Equatable, Codable {
     /// The node to promote; nil lets drctl choose the best candidate.
     public var to: String?
     /// Promote even beyond the RPO: the operator accepted the data loss.
@@ -160,6 +164,15 @@ public struct FailoverIntent: Sendable, Equatable {
     public init(to: String?, acceptDataLoss: Bool) {
         self.to = to
         self.acceptDataLoss = acceptDataLoss
+    }
+
+    enum CodingKeys: String, CodingKey { case to, acceptDataLoss = "accept_data_loss" }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        to = try container.decodeIfPresent(String.self, forKey: .to)
+        // Absent means not accepted: drctl never assumes a loss was accepted.
+        acceptDataLoss = try container.decodeIfPresent(Bool.self, forKey: .acceptDataLoss) ?? false
     }
 }
 

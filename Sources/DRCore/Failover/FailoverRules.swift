@@ -53,9 +53,10 @@ public struct RuleInput: Sendable {
 extension FailoverRule {
     /// The table. Read it top to bottom: the first row that applies decides.
     public static let table: [FailoverRule] = [
-        FailoverRule(id: "agent-stopping", summary: "A stopping leader agent never leaves a writable database without a lease behind it: it fences, then releases the key (in maintenance it leaves both).") { input in
+        FailoverRule(id: "agent-stopping", summary: "A stopping leader agent keeps its lease and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.") { input in
             guard input.view.shuttingDown else { return nil }
-            guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
+            guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced,
+                  !input.view.watchdogGuardsLease else { return [] }
             return [.fence(node: input.me, reason: "agent stopping while it holds the leader key"),
                     .releaseLeadership(term: term, reason: "agent stopping")]
         },
@@ -69,6 +70,11 @@ extension FailoverRule {
                   SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin) else { return nil }
             return [.fence(node: input.me, reason: "leader lease not renewed in time; another node may be promoted"),
                     .alert(message: "\(input.me) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)")]
+        },
+        FailoverRule(id: "unleased-primary-without-etcd", summary: "A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.") { input in
+            guard input.local.state == .primary, !input.view.etcdReachable, input.view.lease == nil, !input.local.forcedPromotion else { return nil }
+            return [.fence(node: input.me, reason: "writable without a confirmed leader lease while etcd is unreachable"),
+                    .alert(message: "\(input.me) fenced itself: it accepts writes but holds no lease it could confirm, and etcd is unreachable")]
         },
         FailoverRule(id: "etcd-unreachable", summary: "Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.") { input in
             input.view.etcdReachable ? nil : []

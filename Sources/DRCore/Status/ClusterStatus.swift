@@ -4,7 +4,7 @@ public enum ClusterStatus {
     /// What etcd said when `status` asked, or that it did not answer.
     public enum Coordination: Sendable, Equatable {
         case unreachable(String)
-        case known(leader: LeaderRecord?, members: [MemberRecord], paused: Bool)
+        case known(leader: LeaderRecord?, members: [MemberRecord], paused: Bool, skipped: [SkippedRecord] = [])
     }
 
     public static func evaluate(config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil) -> StatusReport {
@@ -23,11 +23,15 @@ public enum ClusterStatus {
         switch coordination {
         case .unreachable(let reason):
             problems.append("etcd is unreachable (\(reason)): no automatic failover can happen")
-        case let .known(current, members, isPaused):
+        case let .known(current, members, isPaused, skipped):
             leader = current
+            problems += skipped.map(\.description)
             paused = isPaused
             hold = members.compactMap(\.hold).first
-            for index in rows.indices where rows[index].role == .down && members.contains(where: { $0.name == rows[index].name && $0.role == .fenced }) {
+            // A fenced node may be down or running read-only in recovery: fenced either way
+            // until it is rejoined.
+            for index in rows.indices where [.down, .standby].contains(rows[index].role)
+                && members.contains(where: { $0.name == rows[index].name && $0.role == .fenced }) {
                 rows[index].role = .fenced
             }
             if let current, primaries.count == 1, primaries[0].0 != current.node {

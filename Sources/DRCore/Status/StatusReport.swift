@@ -10,6 +10,12 @@ public enum ClusterVerdict: String, Sendable, Equatable, Codable {
 /// A node's role as `status` reports it.
 public enum NodeRole: String, Sendable, Equatable, Codable {
     case primary, standby, fenced, down, unknown
+
+    /// A role this version does not know (a newer agent's) reads as `unknown`: such a
+    /// member is never a candidate and never counted as a primary, but its record is used.
+    public init(from decoder: any Decoder) throws {
+        self = NodeRole(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .unknown
+    }
 }
 
 /// What `drctl status` shows: one row per node and the verdict, with the reasons behind it.

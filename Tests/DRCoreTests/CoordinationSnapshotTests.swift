@@ -1,0 +1,72 @@
+import DRCore
+import Foundation
+import Testing
+
+/// Safety invariant 5: a record this version cannot read is skipped and reported, and
+/// never makes the rest of the cluster's keys unreadable.
+@Suite struct CoordinationSnapshotTests {
+    static let prefix = "/drctl/c1/"
+
+    static func member(_ name: String, role: String = "standby", extra: String = "") -> CoordinationSnapshot.Entry {
+        let json = """
+            {"name":"\(name)","region":"r-\(name)","role":"\(role)","timeline":1,"lsn":"0/3000060","healthy":true,
+             "failed_checks":0,"nofailover":false,"priority":100,"published_at_ms":1\(extra)}
+            """
+        return .init(key: prefix + "members/" + name, value: Data(json.utf8), createRevision: 5, lease: 9)
+    }
+
+    @Test func readsEveryKindOfRecord() {
+        let entries: [CoordinationSnapshot.Entry] = [
+            .init(key: Self.prefix + "leader", value: Data("pg1".utf8), createRevision: 42, lease: 7),
+            Self.member("pg1", role: "primary"), Self.member("pg2"),
+            .init(key: Self.prefix + "primary", value: Data(#"{"node":"pg1","timeline":1,"lsn":"0/3000060","standby_lag_seconds":{"pg2":0.1}}"#.utf8)),
+            .init(key: Self.prefix + "intents/pause", value: Data("paused".utf8)),
+            .init(key: Self.prefix + "intents/failover", value: Data(#"{"to":"pg2"}"#.utf8)),
+            .init(key: Self.prefix + "intents/rejoin/pg3", value: Data("rejoin".utf8)),
+        ]
+        let snapshot = CoordinationSnapshot.decode(prefix: Self.prefix, revision: 50, entries: entries)
+        #expect(snapshot.revision == 50)
+        #expect(snapshot.leader == LeaderRecord(node: "pg1", term: 42, lease: 7))
+        #expect(snapshot.members.map(\.name) == ["pg1", "pg2"])
+        #expect(snapshot.members.map(\.role) == [.primary, .standby])
+        #expect(snapshot.progress?.standbyLagSeconds == ["pg2": 0.1])
+        #expect(snapshot.paused)
+        #expect(snapshot.failoverIntent == FailoverIntent(to: "pg2", acceptDataLoss: false), "an absent acceptance is no acceptance")
+        #expect(snapshot.rejoinRequested == ["pg3"])
+        #expect(snapshot.skipped.isEmpty)
+    }
+
+    @Test func aNewerAgentsRecordIsReadAsFarAsItCanBe() {
+        let newer = Self.member("pg3", role: "witness", extra: #","zone":"b","clock":{"ms":1}"#)
+        let snapshot = CoordinationSnapshot.decode(prefix: Self.prefix, revision: 1, entries: [Self.member("pg2"), newer])
+        #expect(snapshot.members.map(\.name) == ["pg2", "pg3"], "extra fields are ignored")
+        #expect(snapshot.members.last?.role == .unknown, "an unknown role is kept as unknown: never a candidate, never a primary")
+        #expect(snapshot.skipped.isEmpty)
+    }
+
+    @Test func anUnreadableRecordIsSkippedAndTheOthersKept() {
+        let entries: [CoordinationSnapshot.Entry] = [
+            Self.member("pg1", role: "primary"),
+            .init(key: Self.prefix + "members/pg9", value: Data(#"{"name":"pg9","role":7}"#.utf8)),
+            .init(key: Self.prefix + "members/junk", value: Data("not json".utf8)),
+            .init(key: Self.prefix + "primary", value: Data(#"{"node":"pg1"}"#.utf8)),
+            .init(key: Self.prefix + "intents/switchover", value: Data(#"{"to":"pg2","phase":"teleporting","requested_at_ms":1}"#.utf8)),
+            .init(key: Self.prefix + "somethingnew/x", value: Data("?".utf8)),
+            .init(key: "/other/cluster/leader", value: Data("zz".utf8), createRevision: 3),
+        ]
+        let snapshot = CoordinationSnapshot.decode(prefix: Self.prefix, revision: 1, entries: entries)
+        #expect(snapshot.members.map(\.name) == ["pg1"])
+        #expect(snapshot.progress == nil && snapshot.switchover == nil && snapshot.leader == nil)
+        #expect(snapshot.skipped.map(\.key) == [Self.prefix + "members/pg9", Self.prefix + "members/junk", Self.prefix + "primary",
+                                                 Self.prefix + "intents/switchover"], "unknown keys are ignored, not reported")
+        #expect(snapshot.skipped[0].reason.contains("role") || snapshot.skipped[0].reason.contains("missing"), "\(snapshot.skipped[0].reason)")
+        #expect(snapshot.skipped[2].reason.contains("field \"timeline\" is missing"), "\(snapshot.skipped[2].reason)")
+    }
+
+    @Test func statusReportsSkippedRecords() {
+        let config = ClusterStatusTests.config
+        let report = ClusterStatus.evaluate(config: config, observations: [], coordination: .known(
+            leader: nil, members: [], paused: false, skipped: [SkippedRecord(key: "/drctl/x/members/pg9", reason: "field \"region\" is missing")]))
+        #expect(report.problems.contains("etcd record /drctl/x/members/pg9 skipped: field \"region\" is missing"))
+    }
+}
