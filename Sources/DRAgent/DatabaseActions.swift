@@ -8,17 +8,28 @@ struct DatabaseActions: Sendable {
     let node: NodeConfig
     let promotionTimeout: Duration
 
-    /// `pg_promote(wait => true)`, then proof that the node accepts writes.
-    func promote() async throws {
-        let seconds = max(1, Int(promotionTimeout.seconds.rounded(.up)))
-        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo, statementTimeout: promotionTimeout + .seconds(5)) { session in
-            let promoted = try await session.query("SELECT pg_promote(true, $1) AS done", [String(seconds)]).single()
-            guard try promoted.bool("done") else {
-                throw AgentError.promotionFailed(node: node.name, detail: "pg_promote did not finish within \(seconds)s")
+    /// Promotes the standby and waits until it accepts writes, however long its remaining
+    /// WAL replay takes: once signalled, PostgreSQL goes on promoting, so giving up at a
+    /// time-out would only leave a database becoming writable behind the agent's back.
+    /// `slow` is called each further `promotionTimeout` it runs (the caller keeps the lease
+    /// meanwhile); only a lost connection or a refused signal ends the wait with an error.
+    func promote(slow: @Sendable (Duration) async -> Void) async throws {
+        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo, statementTimeout: .seconds(10)) { session in
+            func inRecovery() async throws -> Bool { try await session.query("SELECT pg_is_in_recovery() AS r").single().bool("r") }
+            guard try await inRecovery() else { return }  // promoted already (an earlier attempt's signal)
+            guard try await session.query("SELECT pg_promote(false) AS signalled").single().bool("signalled") else {
+                throw AgentError.promotionFailed(node: node.name, detail: "pg_promote could not signal the postmaster")
             }
-            let recovery = try await session.query("SELECT pg_is_in_recovery() AS r").single()
-            if try recovery.bool("r") {
-                throw AgentError.promotionFailed(node: node.name, detail: "still in recovery after pg_promote")
+            let clock = ContinuousClock()
+            let started = clock.now
+            var nextReport = promotionTimeout
+            // pg_promote(wait => true) itself polls every 100 ms; half that keeps the failover fast.
+            while try await inRecovery() {
+                if clock.now - started >= nextReport {
+                    await slow(clock.now - started)
+                    nextReport += promotionTimeout
+                }
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
     }

@@ -1,3 +1,4 @@
+import DRCoordination
 import DRCore
 import Foundation
 
@@ -7,17 +8,7 @@ extension NodeAgent {
     func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
         switch action {
         case .renewLease(let term):
-            // After an agent restart the key still names this node: adopt its lease (etcd
-            // leases are renewable by id from any client) instead of letting it lapse.
-            guard let lease = leaderLease ?? leader?.lease, lease != 0 else {
-                log.warning("holding the leader key without a lease to renew", metadata: ["term": "\(term)"])
-                return false
-            }
-            let sentAt = now
-            let ttl = try await coordinator.keepAlive(lease: lease)
-            leaderLease = lease
-            leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
-            armLeaseDeadline()
+            try await renewLease(term: term)
             if local.forcedPromotion {
                 // Leading now: the forced promotion is the cluster's ordinary state again.
                 try? await database.clearForcedPromotion()
@@ -62,7 +53,7 @@ extension NodeAgent {
             log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
         case .promote(_, let term):
             evidence?.mark("promote issued", at: now)
-            try await database.promote()
+            try await promoteKeepingTheLease(term: term)
             evidence?.mark("writable", at: now)
             try? FileManager.default.removeItem(atPath: fenceMarker)
             log.notice("promoted", metadata: ["term": "\(term)"])
@@ -113,6 +104,51 @@ extension NodeAgent {
             log.critical("\(message)")
         }
         return false
+    }
+
+    /// Renews the leader lease by id; after an agent restart the key still names this node,
+    /// so its lease is adopted (etcd leases are renewable by id from any client) instead of
+    /// left to lapse.
+    func renewLease(term: Int64) async throws {
+        guard let lease = leaderLease ?? leader?.lease, lease != 0 else {
+            log.warning("holding the leader key without a lease to renew", metadata: ["term": "\(term)"])
+            return
+        }
+        let sentAt = now
+        let ttl = try await coordinator.keepAlive(lease: lease)
+        leaderLease = lease
+        leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
+        armLeaseDeadline()
+    }
+
+    /// A promotion can outlast the lease (a long WAL replay): the lease is renewed every
+    /// interval meanwhile, and the lease deadline treats the node as writable (it may
+    /// become so at any moment), so if the renewals fail it is fenced, not left promoting.
+    private func promoteKeepingTheLease(term: Int64) async throws {
+        promotionUnderway = true
+        let heartbeat = Task { [weak self, interval = config.health.interval] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled, let self else { return }
+                do {
+                    try await self.renewLease(term: term)
+                } catch CoordinationError.leaseExpired {
+                    self.log.critical("the lease expired during the promotion: the deadline fences this node", metadata: ["term": "\(term)"])
+                    return
+                } catch {
+                    self.log.warning("renewing the lease during the promotion failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer {
+            heartbeat.cancel()
+            promotionUnderway = false
+        }
+        let log = self.log
+        try await database.promote { elapsed in
+            log.warning("promotion still running: waiting for WAL replay to finish; the lease is kept meanwhile",
+                        metadata: ["elapsed": "\(DurationText.format(elapsed))", "term": "\(term)"])
+        }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database

@@ -56,6 +56,8 @@ public actor NodeAgent {
     var lastLeaderMember: MemberRecord?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
+    /// A promotion has been signalled and has not finished yet.
+    var promotionUnderway = false
     /// A watchdog process guards the published lease and outlives this agent.
     let watchdogGuardsLease: Bool
 
@@ -133,7 +135,9 @@ public actor NodeAgent {
 
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
-    func view(_ local: LocalDatabase, etcdReachable: Bool) -> ClusterView {
+    func view(_ observed: LocalDatabase, etcdReachable: Bool) -> ClusterView {
+        var local = observed
+        local.promotionUnderway = promotionUnderway
         var view = ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
             lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,

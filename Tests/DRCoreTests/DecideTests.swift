@@ -59,7 +59,7 @@ import Testing
               actions: [.follow(node: "b", leader: "c", term: 9)]),
         .init(name: "whole primary lost: best candidate takes the key", view: standbyView(), now: 11, rule: "take-over", actions: nil),
         .init(name: "holder of the key promotes under its term", view: standbyView(leader: "b", term: 8), now: 11, rule: "leader-promotes",
-              actions: [.promote(node: "b", term: 8)]),
+              actions: [.renewLease(term: 8), .promote(node: "b", term: 8)]),
         .init(name: "etcd unavailable to everyone: a standby never promotes", view: standbyView(etcd: false), now: 11, rule: "etcd-unreachable", actions: []),
         .init(name: "unhealthy standby is no candidate", view: standbyView(failed: 1), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "down standby is no candidate", view: standbyView(state: .down), now: 11, rule: "not-a-candidate", actions: []),
@@ -170,7 +170,7 @@ import Testing
         // at c's healthy standby).
         let winner = Self.standbyView(leader: "b", term: 8, members: members)
         #expect(decide(winner, policy: policy, now: .seconds(11)).actions == [
-            .promote(node: "b", term: 8), .switchDNS(record: "db.example.com.", to: "b", term: 8), .switchDNS(record: "ro-c.example.com.", to: "c", term: 8)])
+            .renewLease(term: 8), .promote(node: "b", term: 8), .switchDNS(record: "db.example.com.", to: "b", term: 8), .switchDNS(record: "ro-c.example.com.", to: "c", term: 8)])
 
         var leader = Self.primaryView(members: [Self.member("a", .primary), Self.member("c", healthy: false)])
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [
@@ -308,6 +308,19 @@ import Testing
         var standby = Self.standbyView(etcd: false)
         standby.lease = nil
         #expect(decide(standby, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable", "a standby is read-only already")
+    }
+
+    /// A long WAL replay can outlast the lease: the node may turn writable at any moment,
+    /// so an overdue renewal fences it like a primary (as the watchdog would).
+    @Test func aPromotionThatCannotRenewItsLeaseIsFenced() {
+        var promoting = Self.standbyView(leader: "b", term: 8)
+        promoting.local.promotionUnderway = true
+        promoting.lease = LeaseBookkeeping(term: 8, ttl: .seconds(5), lastConfirmedRenewalSentAt: .seconds(9))
+        #expect(decide(promoting, policy: Self.policy, now: .seconds(12)).rule == "leader-promotes", "renewed in time: keep promoting")
+        promoting.etcdReachable = false
+        #expect(decide(promoting, policy: Self.policy, now: .seconds(13)).rule == "fence-on-lease-deadline")
+        promoting.local.promotionUnderway = false
+        #expect(decide(promoting, policy: Self.policy, now: .seconds(13)).rule == "etcd-unreachable", "a standby not promoting is read-only")
     }
 
     @Test func aFencedNodeRunningInRecoveryIsNeverACandidate() {

@@ -162,5 +162,64 @@ extension RealServers {
                 #expect(log.contains("agent missed its lease deadline"), "\(log.suffix(2000))")
             }
         }
+
+        /// A promotion that outlasts the lease (here: WAL replay blocked by a query on the
+        /// standby, as a long replay would) keeps its lease, is waited on and reported, and
+        /// is never fenced or abandoned half-way.
+        @Test func aSlowPromotionKeepsItsLeaseAndIsWaitedOn() async throws {
+            try await withLab { lab in
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE t (id int)")
+                }
+                // Replay waits for conflicting standby queries as long as they run.
+                try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    _ = try await session.query("ALTER SYSTEM SET max_standby_streaming_delay = -1")
+                    _ = try await session.query("ALTER SYSTEM SET max_standby_archive_delay = -1")
+                    _ = try await session.query("SELECT pg_reload_conf()")
+                }
+                _ = try await eventually { try await lab.status().nodes.first { $0.name == "pg2" }?.lagBytes == 0 }
+                let hold = Duration.seconds(16)
+                async let holder: Void = PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    _ = try await session.query("BEGIN")
+                    _ = try await session.query("SELECT count(*) FROM t")
+                    try await Task.sleep(for: hold)
+                    _ = try await session.query("COMMIT")
+                }
+                try await Task.sleep(for: .seconds(1))
+                // Its exclusive lock reaches pg2 and stops replay there behind the open query.
+                let end = try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("TRUNCATE t")
+                    return try await session.query("SELECT pg_current_wal_lsn()::text AS l").single().string("l")
+                }
+                // Received (not replayed: replay is what the query blocks) up to pg1's end.
+                let received = try await eventually {
+                    try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                        try await session.query("SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS r", [end]).single().bool("r")
+                    }
+                }
+                #expect(received)
+                let clock = ContinuousClock()
+                let killedAt = clock.now
+                _ = try await Lab.kill(dir: lab.dir, node: "pg1")
+                try await holder
+
+                let writable = try await eventually(within: .seconds(30)) {
+                    (try? await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo, connectTimeout: .seconds(1)) { session in
+                        try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
+                    }) ?? false
+                }
+                #expect(writable, "pg2 finishes its promotion")
+                #expect(clock.now - killedAt > .seconds(6), "the promotion outlasted the 2 s lease several times over")
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                #expect(try await etcd.leader()?.node == "pg2", "under the lease it kept throughout")
+                let watchdog = (try? String(contentsOfFile: "\(lab.dir)/agents/region2/watchdog-pg2.log", encoding: .utf8)) ?? ""
+                #expect(!watchdog.contains("agent missed its lease deadline"), "the promoting node was never fenced:\n\(watchdog.suffix(1500))")
+                let agentLog = try String(contentsOfFile: "\(lab.dir)/agents/region2/agent.log", encoding: .utf8)
+                #expect(agentLog.contains("promotion still running"), "a slow promotion is reported")
+                _ = try await eventually(within: .seconds(10)) { try await !etcd.history().isEmpty }
+                #expect(try await etcd.history().last?.promoted == "pg2")
+            }
+        }
     }
 }

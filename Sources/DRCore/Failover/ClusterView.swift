@@ -117,6 +117,9 @@ public struct LocalDatabase: Sendable, Equatable {
     public var rejoinRequested = false
     /// An operator promoted this primary with `drctl promote --force` (etcd was gone).
     public var forcedPromotion = false
+    /// This agent signalled a promotion that has not finished: the database may become
+    /// writable at any moment, so the lease deadline treats it as writable.
+    public var promotionUnderway = false
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 tags: Set<NodeTag> = []) {

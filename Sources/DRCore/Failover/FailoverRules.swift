@@ -65,8 +65,8 @@ extension FailoverRule {
             if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
             return []
         },
-        FailoverRule(id: "fence-on-lease-deadline", summary: "A primary whose lease renewal is overdue fences its database before the lease can expire in etcd.") { input in
-            guard input.local.state == .primary,
+        FailoverRule(id: "fence-on-lease-deadline", summary: "A primary (or a standby being promoted) whose lease renewal is overdue fences its database before the lease can expire in etcd.") { input in
+            guard input.local.state == .primary || input.local.promotionUnderway,
                   SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin) else { return nil }
             return [.fence(node: input.me, reason: "leader lease not renewed in time; another node may be promoted"),
                     .alert(message: "\(input.me) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)")]
@@ -116,9 +116,9 @@ extension FailoverRule {
             // Renewed first: the clean stop must finish well inside the lease.
             return [.renewLease(term: term), .handOver(to: intent.to, term: term)]
         },
-        FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key promotes itself under that term, then points the managed DNS records at itself.") { input in
+        FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key renews it, promotes itself under that term (renewing the lease while the promotion runs), then points the managed DNS records at itself.") { input in
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
-            return [.promote(node: input.me, term: term)] + input.dnsSwitches(term: term)
+            return [.renewLease(term: term), .promote(node: input.me, term: term)] + input.dnsSwitches(term: term)
         },
         FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.") { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
