@@ -29,7 +29,7 @@ test: setup
 	$(SWIFT) test
 
 unit:
-	$(SWIFT) test --filter 'DRCoreTests|DRAgentTests|DRDNSTests'
+	$(SWIFT) test --filter 'DRCoreTests|DRAgentTests|DRSystemTests|DRDNSTests'
 
 demo: build
 	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi

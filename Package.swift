@@ -33,7 +33,9 @@ let package = Package(
         .target(name: "DRPostgres", dependencies: ["DRCore", "CLibPQ"]),
         .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
         .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
-        .target(name: "DRSystem"),
+        // glibc calls hidden behind _GNU_SOURCE (close-on-exec pipes, closefrom in spawn).
+        .systemLibrary(name: "CSpawn"),
+        .target(name: "DRSystem", dependencies: ["CSpawn"]),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRLab", "DRPostgres", "DRCoordination", "DRSystem"]),
@@ -58,6 +60,7 @@ let package = Package(
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
         .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRAgent"]),
+        .testTarget(name: "DRSystemTests", dependencies: ["DRSystem"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup"]),
     ]

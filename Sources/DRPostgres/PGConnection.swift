@@ -1,6 +1,7 @@
 import CLibPQ
 import DRCore
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,11 +16,16 @@ public final class PGConnection: @unchecked Sendable {
     public let node: String
     private let queue: DispatchQueue
     private var handle: OpaquePointer?
+    /// How long the client waits for any answer: the server's statement time-out does
+    /// nothing when the server is frozen or the network drops every packet, and TCP would
+    /// otherwise wait out its retransmissions (minutes) with the agent's tick stalled.
+    private let answerLimit: Duration
 
-    private init(node: String, handle: OpaquePointer, queue: DispatchQueue) {
+    private init(node: String, handle: OpaquePointer, queue: DispatchQueue, answerLimit: Duration) {
         self.node = node
         self.handle = handle
         self.queue = queue
+        self.answerLimit = answerLimit
     }
 
     deinit {
@@ -60,7 +66,8 @@ public final class PGConnection: @unchecked Sendable {
                 continuation.resume(returning: conn)
             }
         }
-        let connection = PGConnection(node: node, handle: handle, queue: queue)
+        // The server's own time-out answers first whenever the server can answer at all.
+        let connection = PGConnection(node: node, handle: handle, queue: queue, answerLimit: statementTimeout + connectTimeout + .seconds(1))
         _ = try await connection.query("SELECT set_config('statement_timeout', $1, false)", [String(statementTimeout.milliseconds)])
         return connection
     }
@@ -104,12 +111,17 @@ public final class PGConnection: @unchecked Sendable {
 
     private func runOnQueue(_ sql: String, _ parameters: [String?]) throws(PGError) -> PGResultSet {
         guard let handle else { throw PGError(kind: .closed, node: node, message: "closed") }
-        let result = withOptionalCStringArray(parameters) { params in
-            PQexecParams(handle, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+        let sent = withOptionalCStringArray(parameters) { params in
+            PQsendQueryParams(handle, sql, Int32(parameters.count), nil, params, nil, nil, 0)
         }
-        guard let result else {
-            throw PGError(kind: .query, node: node, message: lastError(handle))
+        guard sent == 1 else { throw PGError(kind: .query, node: node, message: lastError(handle)) }
+        try awaitAnswer(handle)
+        // One statement gives one result, then nil; a failed one may be followed by others.
+        var first: OpaquePointer?
+        while let result = PQgetResult(handle) {
+            if first == nil { first = result } else { PQclear(result) }
         }
+        guard let result = first else { throw PGError(kind: .query, node: node, message: lastError(handle)) }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
@@ -128,6 +140,46 @@ public final class PGConnection: @unchecked Sendable {
         }
         return PGResultSet(node: node, columns: columns, values: values)
     }
+
+    /// Waits (on this connection's queue, never the cooperative pool) until the whole answer
+    /// has arrived, at most `answerLimit`. Past it the statement is cancelled on a thread of
+    /// its own (a cancel request to a frozen server can hang too) and the session closed.
+    private func awaitAnswer(_ handle: OpaquePointer) throws(PGError) {
+        let clock = ContinuousClock()
+        let deadline = clock.now + answerLimit
+        while PQisBusy(handle) == 1 {
+            let left = deadline - clock.now
+            guard left > .zero else {
+                abandon(handle)
+                throw PGError(kind: .timeout, node: node, message: "no answer within \(DurationText.format(answerLimit)); statement cancelled, session closed")
+            }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let waited = poll(&descriptor, 1, Int32(min(left.milliseconds, 1000)))
+            if waited < 0, errno != EINTR {
+                throw PGError(kind: .query, node: node, message: "waiting for the server failed: \(String(cString: strerror(errno)))")
+            }
+            guard PQconsumeInput(handle) == 1 else { throw PGError(kind: .query, node: node, message: lastError(handle)) }
+        }
+    }
+
+    private func abandon(_ handle: OpaquePointer) {
+        if let cancel = PQgetCancel(handle) {
+            let box = CancelBox(cancel)
+            Thread {
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(box.cancel, &buffer, Int32(buffer.count))
+                PQfreeCancel(box.cancel)
+            }.start()
+        }
+        PQfinish(handle)
+        self.handle = nil
+    }
+}
+
+/// Hands a cancel request (which holds no reference to the connection) to its own thread.
+private final class CancelBox: @unchecked Sendable {
+    let cancel: OpaquePointer
+    init(_ cancel: OpaquePointer) { self.cancel = cancel }
 }
 
 private func lastError(_ conn: OpaquePointer) -> String {

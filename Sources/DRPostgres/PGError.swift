@@ -11,6 +11,9 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         case decode
         /// The connection was already closed.
         case closed
+        /// The server did not answer within the client's own limit (a frozen server, a
+        /// black-holed network): the statement was cancelled and the session closed.
+        case timeout
     }
 
     public var kind: Kind
@@ -37,6 +40,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         case .query: return "node \(node): query failed\(state): \(message)"
         case .decode: return "node \(node): unexpected result: \(message)"
         case .closed: return "node \(node): connection already closed"
+        case .timeout: return "node \(node): no answer in time: \(message)"
         }
     }
 }

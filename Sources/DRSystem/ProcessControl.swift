@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// Starting, probing and stopping the lab's background servers by PID.
@@ -48,11 +49,14 @@ public enum ProcessControl {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o640)
         }
+        // Nothing else crosses into the child: a postmaster started during a streamed
+        // backup must not hold that backup's pipe (or a socket, or a lock file) for its life.
+        drctl_spawn_closefrom(&actions, 3)
 
         var pid: pid_t = 0
         let argv = ([executable] + arguments.dropFirst()).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, Glibc.environ)
         guard status == 0 else {
             throw SystemError.io("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(status)))")
         }

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// Runs a program and hands its standard output to `consume` chunk by chunk as it arrives
@@ -15,7 +16,9 @@ public enum StreamingCommand {
     public static func run(_ arguments: [String], chunkSize: Int = 1 << 20,
                            consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Result {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SystemError.io("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        // Close-on-exec from the start: a process another thread spawns meanwhile never
+        // inherits the write end (it would keep the pipe open and the backup from ending).
+        guard drctl_pipe_cloexec(&fds) == 0 else { throw SystemError.io("cannot create a pipe: \(String(cString: strerror(errno)))") }
         let errPath = NSTemporaryDirectory() + "drctl-stream-\(UUID().uuidString).err"
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let pid: Int32

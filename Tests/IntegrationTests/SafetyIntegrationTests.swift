@@ -221,5 +221,31 @@ extension RealServers {
                 #expect(try await etcd.history().last?.promoted == "pg2")
             }
         }
+
+        /// A server that stops answering mid-session (frozen, or its network black-holed):
+        /// the server's statement time-out cannot fire, so the client's own limit must end
+        /// the wait instead of TCP's retransmissions stalling a tick for minutes.
+        @Test func aFrozenServerEndsAQueryAtTheClientsLimit() async throws {
+            try await withLab(agents: false) { lab in
+                let pg1 = try lab.node("pg1")
+                let session = try await PGConnection.connect(node: "pg1", conninfo: pg1.conninfo, connectTimeout: .seconds(1), statementTimeout: .seconds(1))
+                let backend = try await session.query("SELECT pg_backend_pid() AS p").single().int("p")
+                kill(Int32(backend), SIGSTOP)
+                defer { kill(Int32(backend), SIGCONT) }
+                let outcome = await Task {
+                    do {
+                        _ = try await session.query("SELECT 1")
+                        return "answered"
+                    } catch let error as PGError {
+                        return error.kind.rawValue
+                    } catch {
+                        return "\(error)"
+                    }
+                }.value
+                #expect(outcome == "timeout")
+                let again = try? await session.query("SELECT 1")
+                #expect(again == nil, "the abandoned session is closed")
+            }
+        }
     }
 }
