@@ -104,7 +104,9 @@ extension RealServers {
             }
         }
 
-        @Test func sigtermOnThePrimarysAgentFencesItAndTheStandbyTakesOver() async throws {
+        /// SIGTERM with no restart after it: the agent stops gracefully and leaves its lease
+        /// to the watchdog, which fences the database at the deadline; then the standby takes over.
+        @Test func sigtermOnThePrimarysAgentThatStaysStoppedFencesItAndTheStandbyTakesOver() async throws {
             try await withLab { lab in
                 let etcd = try EtcdCoordinator.forConfig(try lab.config())
                 let agent = try #require(Lab.status(dir: lab.dir).agents.first { $0.region == "region1" }?.pid)
@@ -113,9 +115,11 @@ extension RealServers {
                 let promoted = try await eventually(within: .seconds(20)) { try await etcd.leader()?.node == "pg2" }
                 #expect(promoted)
                 let report = try await lab.status()
-                #expect(report.nodes.first { $0.name == "pg1" }?.role == .down, "fenced before the key was released")
+                #expect(report.nodes.first { $0.name == "pg1" }?.role == .down, "fenced at the lease deadline")
                 let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)
-                #expect(log.contains("agent stopped") && log.contains("fencing the local database"), "\(log.suffix(1500))")
+                #expect(log.contains("agent stopped") && log.contains("stopping with the lease left to the watchdog"), "\(log.suffix(1500))")
+                let watchdog = try String(contentsOfFile: "\(lab.dir)/agents/region1/watchdog-pg1.log", encoding: .utf8)
+                #expect(watchdog.contains("agent missed its lease deadline: fencing the database"), "\(watchdog.suffix(1500))")
             }
         }
     }
