@@ -35,6 +35,7 @@ public final class AgentMetrics: Sendable {
             _ = counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
         }
         for record in records {
+            _ = counter("dns_drift_repairs", [("record", record)], "Times the leader found the managed record changed behind its back and pointed it back")
             _ = counter("dns_update_errors", [("record", record)], "DNS switches of the record that failed")
         }
         for kind in ["failover", "switchover"] {
@@ -109,6 +110,10 @@ public final class AgentMetrics: Sendable {
     func skippedRecords(_ node: String, _ count: Int) {
         counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
             .increment(by: Int64(count))
+    }
+
+    func dnsDriftRepaired(record: String) {
+        counter("dns_drift_repairs", [("record", record)], "Times the leader found the managed record changed behind its back and pointed it back").increment()
     }
 
     func dnsUpdate(record: String, seconds: Double?, failed: Bool) {

@@ -83,8 +83,8 @@ struct DatabaseActions: Sendable {
         if geteuid() == 0 { _ = try? await CommandRunner.run(["chown", "postgres:postgres", path]) }
     }
 
-    /// Commits wait for any one of `standbys`; none makes the primary asynchronous, so a
-    /// lost standby never blocks writes for longer than one agent loop.
+    /// Commits wait for `standbys` (`SynchronousReplication` keeps it to one, or `*` in
+    /// strict mode with none healthy); none makes the primary asynchronous.
     func setSynchronousStandbys(_ standbys: [String]) async throws {
         let value = SynchronousStandbyNames.format(standbys)
         try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
@@ -168,6 +168,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case cannotRestart(node: String, detail: String)
     case cannotRejoin(node: String, detail: String)
     case noNodes(region: String)
+    case staleTerm(node: String, term: Int64, what: String)
 
     public var description: String {
         switch self {
@@ -176,6 +177,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case let .cannotRestart(node, detail): "restarting \(node) failed: \(detail); the failure threshold decides the failover"
         case let .cannotRejoin(node, detail): "rejoining \(node) as a standby failed: \(detail); it stays stopped"
         case .noNodes(let region): "region \(region) has no database nodes: nothing for an agent to watch yet"
+        case let .staleTerm(node, term, what): "\(what) on \(node) refused by etcd: term \(term) is no longer current"
         }
     }
 }

@@ -75,6 +75,12 @@ extension NodeAgent {
         case .setSynchronousStandbys(let standbys, _):
             try await database.setSynchronousStandbys(standbys)
             log.notice("synchronous standbys set", metadata: ["standbys": "\(standbys)"])
+        case .recordSynchronous(let standbys, let term):
+            guard try await coordinator.recordSynchronous(SynchronousRecord(leader: node.name, term: term, standbys: standbys)) else {
+                throw AgentError.staleTerm(node: node.name, term: term, what: "recording the synchronous standbys")
+            }
+            synchronous = SynchronousRecord(leader: node.name, term: term, standbys: standbys)
+            log.notice("synchronous standbys recorded in etcd", metadata: ["standbys": "\(standbys)", "term": "\(term)"])
         case .follow(_, let leaderName, _):
             guard let target = config.node(named: leaderName)?.node else { return false }
             try await database.follow(target)
@@ -96,8 +102,11 @@ extension NodeAgent {
         case .handOver(let target, let term):
             try await handOver(to: target, term: term)
         case .switchDNS(let record, let target, let term):
+            // Verified before under this term: this is the periodic re-read, which finds drift.
+            var recheck = false
+            if let known = dnsState[record], known.node == target, known.term == term, case .synced = known.phase { recheck = true }
             dnsState[record] = DNSRecordState(node: target, term: term, phase: .inFlight)
-            dnsBatch.append((record, target, term))
+            dnsBatch.append(DNSBatchItem(record: record, node: target, term: term, recheck: recheck))
         case .holdForOperator(let reason):
             hold(reason)
         case .alert(let message):

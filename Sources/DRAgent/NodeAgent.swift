@@ -43,7 +43,7 @@ public actor NodeAgent {
     let dns: Result<DNSSwitcher, any Error>
     var dnsState: [String: DNSRecordState] = [:]
     /// The DNS switches of the decision being executed, launched together after it.
-    var dnsBatch: [(record: String, node: String, term: Int64)] = []
+    var dnsBatch: [DNSBatchItem] = []
     var lastLocal: LocalDatabase?
     var rejoinFailed: RejoinFailure?
     /// The first failed check of the current streak: on this clock, and as wall-clock
@@ -143,6 +143,7 @@ public actor NodeAgent {
             lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
         view.switchover = switchover
+        view.synchronous = synchronous
         view.switchoverDue = switchover?.notBeforeMillis.map { Self.wallClockMillis() >= $0 } ?? true
         return view
     }
@@ -153,6 +154,10 @@ public actor NodeAgent {
     var paused = false
     var intent: FailoverIntent?
     var switchover: SwitchoverIntent?
+    var synchronous: SynchronousRecord?
+    /// The synchronous standbys last seen configured, and the WAL position when they were
+    /// first seen so: a standby holds every acknowledged commit once it flushed past it.
+    var synchronousSince: (standbys: [String], lsn: LSN)?
     var rejoinRequested = false
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
@@ -169,6 +174,7 @@ public actor NodeAgent {
             local.timeline = state.timeline
             local.lsn = state.currentLSN
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
+            local.synchronousConfirmed = confirmedSynchronous(state)
             local.forcedPromotion = state.forcedPromotion != nil
         case .standby(let state):
             // Started in recovery (by init, by hand) after a fence: still fenced, never a
@@ -198,6 +204,19 @@ public actor NodeAgent {
         return local
     }
 
+    /// The configured synchronous standbys that hold every commit acknowledged so far:
+    /// PostgreSQL counts them as synchronous, and they have flushed past the position at
+    /// which this agent first saw them configured (commits before that did not wait for them).
+    func confirmedSynchronous(_ state: PrimaryState) -> [String] {
+        let configured = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
+        if synchronousSince?.standbys != configured { synchronousSince = (configured, state.currentLSN) }
+        guard let since = synchronousSince?.lsn else { return [] }
+        return state.replication.filter { connection in
+            configured.contains(connection.applicationName) && ["sync", "quorum"].contains(connection.syncState)
+                && (connection.flushLSN.map { $0 >= since } ?? false)
+        }.map(\.applicationName).sorted()
+    }
+
     /// The configured node that `primary_conninfo` points at.
     func upstreamName(_ state: StandbyState) -> String? {
         guard let text = state.primaryConninfo, let upstream = try? Conninfo.parse(text) else { return nil }
@@ -221,6 +240,7 @@ public actor NodeAgent {
         intent = snapshot.failoverIntent
         switchover = snapshot.switchover
         rejoinRequested = snapshot.rejoinRequested.contains(node.name)
+        synchronous = snapshot.synchronous
         reportSkipped(snapshot.skipped)
         // Kept after the key goes: the old leader's agent may publish its failure just after.
         if let name = leader?.node ?? lastLeaderMember?.name {

@@ -20,6 +20,23 @@ extension EtcdCoordinator {
         try await get(progressKey).map { try decode(PrimaryProgress.self, $0, key: progressKey) }
     }
 
+    /// Writes the `sync` key only while `record.leader` holds the leader key under
+    /// `record.term` (one transaction): a deposed leader can never name a standby.
+    /// Returns false when the term was stale and nothing was written.
+    public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
+        let leader = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
+        let response = try await gateway.call("/v3/kv/txn", [
+            "compare": [
+                ["key": leader, "result": "EQUAL", "target": "CREATE", "create_revision": String(record.term)],
+                ["key": leader, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(record.leader)],
+            ],
+            "success": [["request_put": ["key": EtcdJSON.base64(prefix + CoordinationSnapshot.Key.synchronous),
+                                         "value": try JSONEncoder().encode(record).base64EncodedString()]]],
+        ])
+        // etcd omits `succeeded` when it is false.
+        return response["succeeded"] as? Bool == true
+    }
+
     public func setPaused(_ paused: Bool) async throws {
         if paused { try await put(pauseKey, Data("paused".utf8)) } else { try await delete(pauseKey) }
     }

@@ -34,7 +34,7 @@ public struct CloudflareProvider: DNSProvider {
         return DNSRecordSet(name: recordName, type: type, ttlSeconds: first.ttl, values: records.map(\.content))
     }
 
-    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant) async throws {
+    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws {
         for set in sets where !Self.validTTL(set.ttlSeconds) || set.values.count != 1 {
             throw DNSProviderError(.configuration, provider: name, operation: "upsert \(set.name)",
                                    message: set.values.count != 1 ? "drctl manages single-value records on Cloudflare, \(set.name) has \(set.values.count)"
@@ -57,11 +57,11 @@ public struct CloudflareProvider: DNSProvider {
             var body = patch
             body["id"] = nil
             let path = "/zones/\(zoneID)/dns_records/\(id)"
-            let response = try await transport.send(request("PATCH", path: path, body: body), operation: "PATCH \(path)", deadline: deadline)
+            let response = try await transport.send(request("PATCH", path: path, body: body), operation: "PATCH \(path)", deadline: deadline, check: check)
             try checkSuccess(response, operation: "PATCH \(path)")
         } else if patches.isEmpty, deletes.isEmpty, posts.count == 1, let post = posts.first {
             let path = "/zones/\(zoneID)/dns_records"
-            let response = try await transport.send(request("POST", path: path, body: post), operation: "POST \(path)", deadline: deadline)
+            let response = try await transport.send(request("POST", path: path, body: post), operation: "POST \(path)", deadline: deadline, check: check)
             try checkSuccess(response, operation: "POST \(path)")
         } else if !(patches.isEmpty && posts.isEmpty && deletes.isEmpty) {
             var body: [String: Any] = [:]
@@ -69,7 +69,7 @@ public struct CloudflareProvider: DNSProvider {
             if !patches.isEmpty { body["patches"] = patches }
             if !posts.isEmpty { body["posts"] = posts }
             let path = "/zones/\(zoneID)/dns_records/batch"
-            let response = try await transport.send(request("POST", path: path, body: body), operation: "POST \(path)", deadline: deadline)
+            let response = try await transport.send(request("POST", path: path, body: body), operation: "POST \(path)", deadline: deadline, check: check)
             try checkSuccess(response, operation: "POST \(path)")
         }
     }

@@ -11,7 +11,20 @@ public protocol DNSProvider: Sendable {
 
     /// Creates or replaces every set in `sets`, in one API call where the API allows it.
     /// Returns once the provider has accepted (and, where it reports it, applied) them.
-    func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant) async throws
+    /// `check` is asked right before every write attempt — the first and each retry — so a
+    /// caller deposed meanwhile (a stale leader term) never has a late retry land.
+    func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws
+}
+
+/// Asked right before each write attempt: nil lets it go, a reason refuses it (thrown as
+/// `DNSProviderError` of kind `.refused`, nothing written).
+public typealias DNSWriteCheck = @Sendable () async -> String?
+
+extension DNSProvider {
+    /// An upsert nobody else may have to refuse (tests, a forced manual switch).
+    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant) async throws {
+        try await upsert(sets, comment: comment, deadline: deadline, check: { nil })
+    }
 }
 
 /// Why a provider call failed, with what the operator needs: which provider and call,
@@ -27,6 +40,8 @@ public struct DNSProviderError: Error, Sendable, Equatable, CustomStringConverti
         case malformed
         /// Missing credentials or an impossible request, found before any call.
         case configuration
+        /// Not written: the caller's write check refused the attempt (e.g. a stale term).
+        case refused
     }
 
     public var kind: Kind
@@ -48,6 +63,7 @@ public struct DNSProviderError: Error, Sendable, Equatable, CustomStringConverti
         case .unavailable: "unavailable until the deadline"
         case .malformed: "answered with something unreadable"
         case .configuration: "cannot be called"
+        case .refused: "not written"
         }
         let next = switch kind {
         case .rejected(let status) where status == 401 || status == 403: "check the provider's credentials and their permissions"
@@ -55,6 +71,7 @@ public struct DNSProviderError: Error, Sendable, Equatable, CustomStringConverti
         case .unavailable: "the provider may be down; `drctl dns switch` retries by hand"
         case .malformed: "check the provider's url in the config"
         case .configuration: "fix the config"
+        case .refused: "another agent leads now; it points the record"
         }
         return "DNS provider \(provider): \(operation) \(what): \(message); \(next)"
     }

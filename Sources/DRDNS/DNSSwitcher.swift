@@ -58,9 +58,10 @@ public struct DNSSwitcher: Sendable {
     }
 
     /// Applies `sets` by `deadline`. `mayWrite` is asked right before each provider write
-    /// (the leader term check); when it says no, nothing is written and the reason is the error.
+    /// attempt, retries included (the leader term check); when it says no, nothing more is
+    /// written and the reason is the error.
     public func apply(_ sets: [(provider: String, set: DNSRecordSet)], comment: String, deadline: ContinuousClock.Instant,
-                      mayWrite: @Sendable () async -> String?) async -> [Outcome] {
+                      mayWrite: @escaping DNSWriteCheck) async -> [Outcome] {
         let clock = ContinuousClock()
         var outcomes: [Outcome] = []
         for providerName in Set(sets.map(\.provider)).sorted() {
@@ -81,16 +82,14 @@ public struct DNSSwitcher: Sendable {
                 }
             }
             if !changes.isEmpty {
-                if let refusal = await mayWrite() {
-                    for i in results.indices where changes.contains(results[i].desired) { results[i].error = refusal }
-                } else {
-                    do {
-                        try await provider.upsert(changes, comment: comment, deadline: deadline)
-                        let now = clock.now
-                        for i in results.indices where changes.contains(results[i].desired) { results[i].switchedAt = now }
-                    } catch {
-                        for i in results.indices where changes.contains(results[i].desired) { results[i].error = "\(error)" }
-                    }
+                do {
+                    try await provider.upsert(changes, comment: comment, deadline: deadline, check: mayWrite)
+                    let now = clock.now
+                    for i in results.indices where changes.contains(results[i].desired) { results[i].switchedAt = now }
+                } catch let error as DNSProviderError where error.kind == .refused {
+                    for i in results.indices where changes.contains(results[i].desired) { results[i].error = error.message }
+                } catch {
+                    for i in results.indices where changes.contains(results[i].desired) { results[i].error = "\(error)" }
                 }
             }
             for i in results.indices where results[i].error == nil {

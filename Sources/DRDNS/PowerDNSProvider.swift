@@ -41,9 +41,9 @@ public struct PowerDNSProvider: DNSProvider {
         return values.isEmpty ? nil : DNSRecordSet(name: wanted, type: type, ttlSeconds: ttl, values: values)
     }
 
-    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant) async throws {
+    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws {
         let body = Self.patchBody(sets, comment: comment)
-        _ = try await transport.send(request("PATCH", body: body), operation: "PATCH \(zonePath)", deadline: deadline)
+        _ = try await transport.send(request("PATCH", body: body), operation: "PATCH \(zonePath)", deadline: deadline, check: check)
     }
 
     /// `{"rrsets":[{"name","type","ttl","changetype":"REPLACE","records":[{"content","disabled"}]}]}`.

@@ -16,7 +16,8 @@ struct ProviderTransport: Sendable {
     /// The provider's error text from a non-2xx body.
     let errorMessage: @Sendable (HTTPResponse) -> String
 
-    func send(_ request: HTTPRequest, operation: String, deadline: ContinuousClock.Instant,
+    /// - Parameter check: for writes, asked before every attempt (see `DNSWriteCheck`).
+    func send(_ request: HTTPRequest, operation: String, deadline: ContinuousClock.Instant, check: DNSWriteCheck? = nil,
               sign: @Sendable (HTTPRequest) -> HTTPRequest = { $0 }) async throws -> HTTPResponse {
         let clock = ContinuousClock()
         var attempt = 0
@@ -25,6 +26,9 @@ struct ProviderTransport: Sendable {
             let remaining = deadline - clock.now
             guard remaining > .milliseconds(50) else {
                 throw DNSProviderError(.unavailable, provider: provider, operation: operation, message: lastProblem)
+            }
+            if let check, let refusal = await check() {
+                throw DNSProviderError(.refused, provider: provider, operation: operation, message: refusal)
             }
             var timed = request
             timed.timeout = min(attemptTimeout, remaining)

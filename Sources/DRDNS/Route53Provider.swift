@@ -8,7 +8,11 @@ import Foundation
 public struct Route53Provider: DNSProvider {
     public let name: String
     let baseURL: String
+    /// The `Host` header as libcurl sends it (and so as it must be signed): a default port
+    /// given explicitly in `url` is left out.
     let host: String
+    /// A path prefix in `url` (a proxy in front of the API): sent, so signed too.
+    let basePath: String
     let hostedZoneID: String
     let signer: SigV4Signer
     let transport: ProviderTransport
@@ -21,8 +25,7 @@ public struct Route53Provider: DNSProvider {
                 pollInterval: Duration = .milliseconds(500)) {
         self.name = name
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        let authority = baseURL.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? baseURL
-        host = authority
+        (host, basePath) = Self.signedEndpoint(baseURL)
         // Accept the id as the console shows it (`/hostedzone/Z…`) or bare.
         self.hostedZoneID = hostedZoneID.split(separator: "/").last.map(String.init) ?? hostedZoneID
         signer = SigV4Signer(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, region: "us-east-1", service: "route53")
@@ -37,6 +40,21 @@ public struct Route53Provider: DNSProvider {
     }
 
     var rrsetPath: String { "/2013-04-01/hostedzone/\(hostedZoneID)/rrset" }
+
+    /// The host and base path of `url` exactly as a request to it goes out: SigV4 signs the
+    /// `Host` header and the whole path, and libcurl leaves a scheme's default port out of
+    /// `Host` (so `https://route53.amazonaws.com:443` is signed as `route53.amazonaws.com`).
+    public static func signedEndpoint(_ url: String) -> (host: String, basePath: String) {
+        let scheme = url.range(of: "://").map { String(url[..<$0.lowerBound]).lowercased() } ?? "https"
+        let rest = url.range(of: "://").map { url[$0.upperBound...] } ?? Substring(url)
+        let authority = rest.prefix { $0 != "/" }
+        var basePath = String(rest.dropFirst(authority.count))
+        while basePath.hasSuffix("/") { basePath.removeLast() }
+        let hostPart = authority.split(separator: "@").last.map(String.init) ?? String(authority)
+        let defaultPort = scheme == "http" ? ":80" : ":443"
+        let host = hostPart.hasSuffix(defaultPort) ? String(hostPart.dropLast(defaultPort.count)) : hostPart
+        return (host.lowercased(), basePath)
+    }
 
     public func read(name recordName: String, type: DNSRecordType, deadline: ContinuousClock.Instant) async throws -> DNSRecordSet? {
         let wanted = FQDN.normalized(recordName)
@@ -59,8 +77,9 @@ public struct Route53Provider: DNSProvider {
         return nil
     }
 
-    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant) async throws {
-        let response = try await send("POST", path: rrsetPath, query: [], body: Array(Self.changeBatch(sets, comment: comment).utf8), deadline: deadline)
+    public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws {
+        let response = try await send("POST", path: rrsetPath, query: [], body: Array(Self.changeBatch(sets, comment: comment).utf8), deadline: deadline,
+                                      check: check)
         guard let changeID = XMLText.text("Id", in: Substring(response.text)) else {
             throw DNSProviderError(.malformed, provider: name, operation: "POST \(rrsetPath)", message: "no ChangeInfo Id in the answer")
         }
@@ -70,17 +89,23 @@ public struct Route53Provider: DNSProvider {
     /// Polls `GET /2013-04-01/change/{Id}` until `INSYNC`.
     func waitInSync(changeID: String, deadline: ContinuousClock.Instant) async throws {
         let path = "/2013-04-01/change/\(changeID)"
+        let pending = DNSProviderError(.unavailable, provider: name, operation: "GET \(path)",
+                                       message: "change \(changeID) accepted but still PENDING at the deadline (Route 53 applies it; re-verify later)")
         while true {
-            let response = try await send("GET", path: path, query: [], body: [], deadline: deadline)
+            let response: HTTPResponse
+            do {
+                response = try await send("GET", path: path, query: [], body: [], deadline: deadline)
+            } catch let error as DNSProviderError where error.kind == .unavailable {
+                // The change was accepted: it is pending, whatever the last poll ran into.
+                throw pending
+            }
             switch XMLText.text("Status", in: Substring(response.text)) {
             case "INSYNC": return
             case "PENDING": break
             case let other:
                 throw DNSProviderError(.malformed, provider: name, operation: "GET \(path)", message: "unexpected change status \(other ?? "none")")
             }
-            guard ContinuousClock().now + pollInterval < deadline else {
-                throw DNSProviderError(.unavailable, provider: name, operation: "GET \(path)", message: "change \(changeID) still PENDING at the deadline")
-            }
+            guard ContinuousClock().now + pollInterval < deadline else { throw pending }
             try await Task.sleep(for: pollInterval)
         }
     }
@@ -98,17 +123,18 @@ public struct Route53Provider: DNSProvider {
             + "<Comment>\(XMLText.escape(comment))</Comment><Changes>\(changes)</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
     }
 
-    private func send(_ method: String, path: String, query: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant) async throws -> HTTPResponse {
+    private func send(_ method: String, path: String, query: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant,
+                      check: DNSWriteCheck? = nil) async throws -> HTTPResponse {
         let queryText = query.map { "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }.joined(separator: "&")
         var request = HTTPRequest(method: method, url: baseURL + path + (queryText.isEmpty ? "" : "?" + queryText), body: body.isEmpty ? nil : body)
         if !body.isEmpty { request.headers.append(("Content-Type", "text/xml")) }
-        let signer = signer, host = host
-        return try await transport.send(request, operation: "\(method) \(path)", deadline: deadline) { request in
+        let signer = signer, host = host, signedPath = basePath + path
+        return try await transport.send(request, operation: "\(method) \(path)", deadline: deadline, check: check) { request in
             var signed = request
             let amzDate = SigV4Signer.amzDate(Date())
             var headers = [("host", host), ("x-amz-date", amzDate)]
             if !body.isEmpty { headers.append(("content-type", "text/xml")) }
-            let signature = signer.sign(method: method, path: path, query: query, headers: headers, payload: body, amzDate: amzDate)
+            let signature = signer.sign(method: method, path: signedPath, query: query, headers: headers, payload: body, amzDate: amzDate)
             signed.headers.append(("X-Amz-Date", amzDate))
             signed.headers.append(("Authorization", signature.authorization))
             return signed

@@ -30,6 +30,7 @@ enum LabConfigFile {
               dns_update_timeout: 5s
               cooldown: 1m
               synchronous: \(state.failover.synchronous)
+              synchronous_strict: \(state.failover.synchronousStrict ?? false)
               restart_attempts: \(state.failover.restartAttempts)
               auto_rejoin: \(state.failover.autoRejoin)
             regions:
@@ -47,7 +48,7 @@ enum LabConfigFile {
                 role: cold
                 priority: 10
                 nodes: []
-            dns:
+            dns:\(state.failover.dnsRecheckInterval.map { "\n  recheck_interval: \($0)" } ?? "")
               providers:
                 - name: lab-pdns
                   type: powerdns

@@ -161,11 +161,18 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     public var autoRejoin = false
     /// Top-level YAML appended to the config as is (e.g. a `schedules:` section).
     public var extraConfig = ""
+    /// `dns.recheck_interval` (e.g. `2s`); nil keeps the default.
+    public var dnsRecheckInterval: String? = nil
+    /// `failover.synchronous_strict` (nil: false; optional so older lab.json files read).
+    public var synchronousStrict: Bool? = nil
 
-    public init(synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "") {
+    public init(synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
+                dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false) {
         self.synchronous = synchronous
+        self.synchronousStrict = synchronousStrict
         self.restartAttempts = restartAttempts
         self.autoRejoin = autoRejoin
         self.extraConfig = extraConfig
+        self.dnsRecheckInterval = dnsRecheckInterval
     }
 }

@@ -110,25 +110,11 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .restartDatabase, .switchDNS, .handOver: #expect(action.term != nil)
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver: #expect(action.term != nil)
                 case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
         }
-    }
-
-    @Test func synchronousLeaderKeepsItsHealthyStandbysSynchronous() {
-        var policy = Self.policy
-        policy.synchronous = true
-        let healthy = decide(Self.primaryView(), policy: policy, now: .seconds(10))
-        #expect(healthy.actions == [.renewLease(term: 7), .setSynchronousStandbys(["b"], term: 7)])
-        var settled = Self.primaryView()
-        settled.local.synchronousStandbys = ["b"]
-        #expect(decide(settled, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "already set: nothing to change")
-        settled.members = [Self.member("a", .primary), Self.member("b", healthy: false)]
-        #expect(decide(settled, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7), .setSynchronousStandbys([], term: 7)],
-                "a lost standby is dropped so writes do not block")
-        #expect(decide(Self.primaryView(), policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "asynchronous: untouched")
     }
 
     @Test func restartsACrashedLeaderDatabaseOnlyIfConfiguredAndBelowTheThreshold() {
@@ -176,7 +162,7 @@ import Testing
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [
             .renewLease(term: 7), .switchDNS(record: "db.example.com.", to: "a", term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7)],
                 "a new term re-asserts every record; region c has no healthy node, so its record follows the primary")
-        leader.dns = ["db.example.com.": DNSRecordState(node: "a", term: 7, phase: .synced),
+        leader.dns = ["db.example.com.": DNSRecordState(node: "a", term: 7, phase: .synced(at: .seconds(5))),
                       "ro-c.example.com.": DNSRecordState(node: "a", term: 7, phase: .inFlight)]
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "synced or in flight: nothing to do")
         policy.dnsRetry = .seconds(3)
@@ -184,7 +170,7 @@ import Testing
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "failed 2s ago: wait for the retry interval")
         leader.dns["ro-c.example.com."]?.phase = .failed(at: .seconds(6))
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7)])
-        leader.dns["db.example.com."] = DNSRecordState(node: "a", term: 6, phase: .synced)
+        leader.dns["db.example.com."] = DNSRecordState(node: "a", term: 6, phase: .synced(at: .seconds(5)))
         #expect(decide(leader, policy: policy, now: .seconds(12)).actions.contains(.switchDNS(record: "db.example.com.", to: "a", term: 7)),
                 "synced under an older term: checked again under this one")
     }

@@ -15,7 +15,7 @@ import Testing
         leader-restarts-database: Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.
         leader-hands-over: Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits.
         leader-promotes: A standby that won the leader key renews it, promotes itself under that term (renewing the lease while the promotion runs), then points the managed DNS records at itself.
-        leader-renews: The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.
+        leader-renews: The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), and the managed DNS records pointed at their targets.
         forced-primary-waits: A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
@@ -23,7 +23,8 @@ import Testing
         switchover-target-takes-over: Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply.
         not-a-candidate: With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.
         cooldown: No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.
-        wait-for-better-candidate: A candidate that knows a better-placed one waits for it, for a bounded time.
+        wait-for-better-candidate: A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.
+        synchronous-gate: Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.
         rpo-gate: Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.
         take-over: The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).
         """

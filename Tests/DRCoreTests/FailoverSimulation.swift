@@ -168,8 +168,8 @@ struct FailoverSimulation {
                 guard reachable, leader?.node == me, leader?.term == term else { continue }
                 dnsRecord = target
                 dnsWrites.append((now, me, target, term))
-                nodes[i].dns[record] = DNSRecordState(node: target, term: term, phase: .synced)
-            case .follow, .rejoin, .alert, .setSynchronousStandbys, .restartDatabase, .handOver:
+                nodes[i].dns[record] = DNSRecordState(node: target, term: term, phase: .synced(at: AgentInstant(now)))
+            case .follow, .rejoin, .alert, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .handOver:
                 break
             }
         }

@@ -13,8 +13,14 @@ final class FakeRoute53: @unchecked Sendable {
     private var sets: [String: (ttl: Int, values: [String])] = [:]   // "name type"
     private var changePolls: [String: Int] = [:]
     private(set) var server: ContractServer!
+    /// A path prefix in front of the API (a proxy), as a `url` with a path sends it.
+    let basePath: String
+    /// GetChange answers PENDING forever.
+    let neverInSync: Bool
 
-    init(records: [(name: String, type: String, ttl: Int, values: [String])]) throws {
+    init(records: [(name: String, type: String, ttl: Int, values: [String])], basePath: String = "", neverInSync: Bool = false) throws {
+        self.basePath = basePath
+        self.neverInSync = neverInSync
         for record in records { sets["\(record.name) \(record.type)"] = (record.ttl, record.values) }
         server = try ContractServer { [unowned self] request in self.handle(request) }
     }
@@ -25,7 +31,12 @@ final class FakeRoute53: @unchecked Sendable {
         if let fault = faults.next() { return fault }
         if let problem = signatureProblem(request) { return error(403, "SignatureDoesNotMatch", problem) }
         let rrset = "/2013-04-01/hostedzone/\(Self.zone)/rrset"
-        switch (request.method, request.path) {
+        guard request.path.hasPrefix(basePath) else {
+            faults.violation("request outside the base path \(basePath): \(request.path)")
+            return error(404, "NoSuchHostedZone", "No hosted zone found")
+        }
+        let path = String(request.path.dropFirst(basePath.count))
+        switch (request.method, path) {
         case ("POST", rrset):
             return change(request)
         case ("GET", rrset):
@@ -36,10 +47,10 @@ final class FakeRoute53: @unchecked Sendable {
                     + set.values.map { "<ResourceRecord><Value>\($0)</Value></ResourceRecord>" }.joined() + "</ResourceRecords></ResourceRecordSet>"
             } ?? ""
             return xml(200, "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ResourceRecordSets>\(body)</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>")
-        case ("GET", _) where request.path.hasPrefix("/2013-04-01/change/"):
-            let id = String(request.path.dropFirst("/2013-04-01/change/".count))
+        case ("GET", _) where path.hasPrefix("/2013-04-01/change/"):
+            let id = String(path.dropFirst("/2013-04-01/change/".count))
             let polls = lock.withLock { () -> Int in changePolls[id, default: 0] += 1; return changePolls[id]! }
-            let status = polls >= 2 ? "INSYNC" : "PENDING"
+            let status = polls >= 2 && !neverInSync ? "INSYNC" : "PENDING"
             return xml(200, "<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo><Id>/change/\(id)</Id><Status>\(status)</Status><SubmittedAt>2026-11-23T00:00:00Z</SubmittedAt></ChangeInfo></GetChangeResponse>")
         default:
             faults.violation("undocumented call \(request.method) \(request.rawTarget)")

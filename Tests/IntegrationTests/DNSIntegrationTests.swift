@@ -1,5 +1,6 @@
 import DRCoordination
 import DRDNS
+import DRHTTP
 import DRCore
 import DRLab
 import DRSystem
@@ -64,6 +65,27 @@ extension RealServers {
                     #expect(error.kind == .rejected(status: 401), "\(error)")
                     #expect(!error.description.contains("wrong-key"))
                 }
+            }
+        }
+
+        /// A record changed behind the leader's back (by hand, or a deposed leader's late
+        /// write) is read again and pointed back at its target, and counted.
+        @Test func theLeaderRepairsARecordThatDrifted() async throws {
+            try await withLab(failover: LabFailoverSettings(dnsRecheckInterval: "2s")) { lab in
+                let record = lab.dns.record
+                #expect(try await lab.dns.lookup(record) == ["127.0.1.1"])
+                let key = try String(contentsOfFile: lab.dns.apiKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                let pdns = PowerDNSProvider(name: "lab-pdns", url: lab.dns.apiURL, zone: lab.dns.zone, apiKey: key)
+                try await pdns.upsert([DNSRecordSet(name: record, type: .a, ttlSeconds: 5, values: ["127.0.9.9"])], comment: "someone else",
+                                      deadline: ContinuousClock().now + .seconds(10))
+                #expect(try await lab.dns.lookup(record) == ["127.0.9.9"])
+                let repaired = try await eventually(within: .seconds(20)) { try await lab.dns.lookup(record) == ["127.0.1.1"] }
+                #expect(repaired, "the leader points the record back at the primary")
+                let api = try #require(Lab.status(dir: lab.dir).agents.first { $0.region == "region1" }?.api)
+                let metrics = try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).text
+                #expect(metrics.contains("drctl_dns_drift_repairs_total{record=\"\(record)\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("drift") })")
+                let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)
+                #expect(log.contains("DNS record had drifted from its target: repaired"))
             }
         }
     }

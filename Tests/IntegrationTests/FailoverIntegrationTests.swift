@@ -82,6 +82,12 @@ extension RealServers {
     }
 }
 
+/// Set once, read by a test while another task runs.
+actor Flag {
+    private(set) var value = false
+    func set() { value = true }
+}
+
 /// Writes to one node every 50 ms and remembers when each write was acknowledged.
 actor AckRecorder {
     private(set) var acks: [ContinuousClock.Instant] = []
@@ -314,6 +320,93 @@ extension RealServers {
                 let lost = ids.filter { !present.contains($0) }
                 #expect(lost.isEmpty, "acknowledged but lost: \(lost.prefix(10))")
                 #expect(try await lab.status().nodes.first { $0.name == "pg2" }?.role == .primary)
+            }
+        }
+    }
+}
+
+extension RealServers {
+    @Suite("synchronous record in the lab")
+    struct SynchronousRecordIntegrationTests {
+        /// Invariant 3: a standby the leader dropped from synchronous replication (here: its
+        /// agent went quiet and its WAL receiver stopped) misses commits acknowledged after
+        /// that; when the primary is then lost it must not be promoted without an operator.
+        @Test func aStandbyDroppedFromSynchronousIsNotPromotedWithoutAnOperator() async throws {
+            try await withLab(failover: LabFailoverSettings(synchronous: true)) { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE acked (id int PRIMARY KEY)")
+                }
+                let recorded = try await eventually(within: .seconds(15)) { try await etcd.snapshot().synchronous?.standbys == ["pg2"] }
+                #expect(recorded, "the leader records pg2 as synchronous once it waits for it")
+
+                let receiver = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    try await session.query("SELECT pid FROM pg_stat_wal_receiver").single().int("pid")
+                }
+                kill(Int32(receiver), SIGSTOP)
+                _ = try Lab.freeze(dir: lab.dir, node: "pg2", true)
+                let dropped = try await eventually(within: .seconds(15)) {
+                    let record = try await etcd.snapshot().synchronous
+                    let names = try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                        try await session.query("SHOW synchronous_standby_names").single().string("synchronous_standby_names")
+                    }
+                    return record?.standbys == [] && names.isEmpty
+                }
+                #expect(dropped, "pg2 leaves the record, then synchronous_standby_names: pg1 runs asynchronously")
+                let acknowledged = try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    for id in 1...20 { _ = try await session.query("INSERT INTO acked VALUES ($1)", [String(id)]) }
+                    return 20
+                }
+                #expect(acknowledged == 20, "acknowledged without pg2, which never received them")
+
+                _ = try await Lab.kill(dir: lab.dir, node: "pg1")
+                _ = try Lab.freeze(dir: lab.dir, node: "pg2", false)
+                kill(Int32(receiver), SIGCONT)
+                let held = try await eventually(within: .seconds(30)) {
+                    try await etcd.members().first { $0.name == "pg2" }?.hold?.contains("no standby was recorded as synchronous") == true
+                }
+                #expect(held, "pg2 waits for an operator")
+                #expect(try await etcd.leader() == nil, "nothing was promoted automatically")
+                #expect(try await etcd.history().isEmpty)
+
+                let failover = try CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
+                #expect(failover.status == 0, "\(failover.stderr)")
+                let promoted = try await eventually(within: .seconds(30)) { try await etcd.leader()?.node == "pg2" }
+                #expect(promoted, "--accept-data-loss is the way out")
+            }
+        }
+
+        /// Strict: with the only standby gone, commits wait instead of running asynchronously.
+        @Test func strictModeBlocksWritesRatherThanRunAsynchronously() async throws {
+            try await withLab(failover: LabFailoverSettings(synchronous: true, synchronousStrict: true)) { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE acked (id int PRIMARY KEY)")
+                }
+                #expect(try await eventually(within: .seconds(15)) { try await etcd.snapshot().synchronous?.standbys == ["pg2"] })
+                let receiver = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    try await session.query("SELECT pid FROM pg_stat_wal_receiver").single().int("pid")
+                }
+                kill(Int32(receiver), SIGSTOP)
+                _ = try Lab.freeze(dir: lab.dir, node: "pg2", true)
+                // No statement time-out: PostgreSQL would end the wait with a mere warning and
+                // report the commit as done.
+                let done = Flag()
+                let insert = Task {
+                    try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo, statementTimeout: .seconds(120)) { session in
+                        _ = try await session.query("INSERT INTO acked VALUES (1)")
+                        await done.set()
+                        return true
+                    }
+                }
+                try await Task.sleep(for: .seconds(6))
+                #expect(await !done.value, "the commit waits for the lost synchronous standby")
+                #expect(try await etcd.snapshot().synchronous?.standbys == ["pg2"], "pg2 stays recorded: it still holds every acknowledged commit")
+                _ = try Lab.freeze(dir: lab.dir, node: "pg2", false)
+                kill(Int32(receiver), SIGCONT)
+                #expect(try await insert.value, "acknowledged once pg2 has it")
             }
         }
     }

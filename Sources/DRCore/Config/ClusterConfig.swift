@@ -193,8 +193,11 @@ public struct FailoverConfig: Sendable, Equatable {
     /// Rejoin a returning old primary as a standby without an operator.
     public var autoRejoin: Bool
     /// Synchronous replication managed by the leader: commits wait for one healthy
-    /// standby, and a lost standby is dropped from the set so writes never block on it.
+    /// standby, recorded in etcd; only that standby is promoted without an operator.
     public var synchronous: Bool = false
+    /// With no healthy standby left, commits keep waiting (writes block) instead of the
+    /// primary falling back to asynchronous (after which nothing is promoted automatically).
+    public var synchronousStrict: Bool = false
     /// How many times the leader's agent may restart its crashed database, within the
     /// failure threshold, before failing over (0: never restart).
     public var restartAttempts: Int = 0
@@ -253,6 +256,9 @@ public struct DNSRecordConfig: Sendable, Equatable {
 public struct DNSConfig: Sendable, Equatable {
     public var providers: [DNSProviderConfig]
     public var records: [DNSRecordConfig]
+    /// How often the leader re-reads each managed record and repairs drift (someone, or a
+    /// deposed leader's late write, changed it behind drctl's back).
+    public var recheckInterval: Duration = .seconds(60)
     public static let none = DNSConfig(providers: [], records: [])
 }
 

@@ -222,16 +222,20 @@ public enum ConfigLoader {
     private static func parseFailover(_ field: YAMLField) -> FailoverConfig? {
         let defaults = FailoverConfig(promotionTimeout: .seconds(10), dnsUpdateTimeout: .seconds(10), cooldown: .seconds(300), autoRejoin: false)
         guard field.isPresent else { return defaults }
-        guard let object = field.object(keys: ["promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "restart_attempts"]) else { return nil }
+        guard let object = field.object(keys: ["promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict",
+                                               "restart_attempts"]) else { return nil }
         let promotion = object["promotion_timeout"].duration(default: defaults.promotionTimeout, in: .seconds(1)...(.seconds(3600)))
         let dns = object["dns_update_timeout"].duration(default: defaults.dnsUpdateTimeout, in: .seconds(1)...(.seconds(3600)))
         let cooldown = object["cooldown"].duration(default: defaults.cooldown, in: .zero...(.seconds(86400)))
         let rejoin = object["auto_rejoin"].bool(default: defaults.autoRejoin)
         let synchronous = object["synchronous"].bool(default: false)
+        let strict = object["synchronous_strict"].bool(default: false)
         let restarts = object["restart_attempts"].int(in: 0...10, default: 0)
-        guard let promotion, let dns, let cooldown, let rejoin, let synchronous, let restarts else { return nil }
+        guard let promotion, let dns, let cooldown, let rejoin, let synchronous, let strict, let restarts else { return nil }
+        if strict, !synchronous { object["synchronous_strict"].report("applies only with synchronous: true") }
         var failover = FailoverConfig(promotionTimeout: promotion, dnsUpdateTimeout: dns, cooldown: cooldown, autoRejoin: rejoin)
         failover.synchronous = synchronous
+        failover.synchronousStrict = strict
         failover.restartAttempts = restarts
         return failover
     }

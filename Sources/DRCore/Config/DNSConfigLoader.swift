@@ -19,13 +19,16 @@ enum DNSConfigLoader {
 
     static func parse(_ field: YAMLField) -> DNSConfig? {
         guard field.isPresent else { return DNSConfig.none }
-        guard let object = field.object(keys: ["providers", "records"]) else { return nil }
+        guard let object = field.object(keys: ["providers", "records", "recheck_interval"]) else { return nil }
         let providerItems = object["providers"].items()
         let providers = providerItems?.compactMap(parseProvider)
         let recordItems = object["records"].items()
         let records = recordItems?.compactMap(parseRecord)
-        guard let providers, let records, providers.count == providerItems?.count, records.count == recordItems?.count else { return nil }
-        return DNSConfig(providers: providers, records: records)
+        let recheck = object["recheck_interval"].duration(default: .seconds(60), in: .seconds(1)...(.seconds(86400)))
+        guard let providers, let records, let recheck, providers.count == providerItems?.count, records.count == recordItems?.count else { return nil }
+        var config = DNSConfig(providers: providers, records: records)
+        config.recheckInterval = recheck
+        return config
     }
 
     private static func parseProvider(_ field: YAMLField) -> DNSProviderConfig? {

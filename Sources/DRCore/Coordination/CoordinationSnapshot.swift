@@ -10,6 +10,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     public var leader: LeaderRecord?
     public var members: [MemberRecord]
     public var progress: PrimaryProgress?
+    /// The `sync` key (synchronous mode).
+    public var synchronous: SynchronousRecord?
     public var paused: Bool
     public var failoverIntent: FailoverIntent?
     public var switchover: SwitchoverIntent?
@@ -53,6 +55,7 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         public static let members = "members/"
         /// The primary's last published progress (the name predates the type's).
         public static let progress = "primary"
+        public static let synchronous = "sync"
         public static let intents = "intents/"
         public static let pause = "intents/pause"
         public static let failover = "intents/failover"
@@ -87,6 +90,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 }
             case Key.progress:
                 snapshot.progress = read(PrimaryProgress.self)
+            case Key.synchronous:
+                snapshot.synchronous = read(SynchronousRecord.self)
             case Key.pause:
                 snapshot.paused = true
             case Key.failover:

@@ -15,6 +15,9 @@ public enum Action: Sendable, Equatable {
     case fence(node: String, reason: String)
     /// Make commits on this primary wait for one of `standbys` (none: asynchronous).
     case setSynchronousStandbys(_ standbys: [String], term: Int64)
+    /// Write the `sync` key: these standbys hold every commit acknowledged from now on
+    /// (see `SynchronousReplication` for the order against `setSynchronousStandbys`).
+    case recordSynchronous(_ standbys: [String], term: Int64)
     /// Start the leader's crashed database again, without waiting; the health checks that
     /// follow tell whether it came back before the failure threshold.
     case restartDatabase(node: String, term: Int64)
@@ -36,7 +39,8 @@ public enum Action: Sendable, Equatable {
     /// The term an executor must check, nil for actions that are safe in any term.
     public var term: Int64? {
         switch self {
-        case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term), .restartDatabase(_, let term),
+        case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term),
+             .recordSynchronous(_, let term), .restartDatabase(_, let term),
              .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
         case .acquireLeadership, .fence, .holdForOperator, .alert:

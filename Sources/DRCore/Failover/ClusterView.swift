@@ -35,6 +35,8 @@ public struct ClusterView: Sendable, Equatable {
     public var switchover: SwitchoverIntent?
     /// Its `--at` time has come (the agent compares wall clocks; `decide` stays pure).
     public var switchoverDue = true
+    /// The `sync` key: which standby the leader that wrote it kept synchronous.
+    public var synchronous: SynchronousRecord?
 
     public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
                 lastPrimary: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
@@ -62,8 +64,9 @@ public struct DNSRecordState: Sendable, Equatable {
     public enum Phase: Sendable, Equatable {
         /// A switch is running (provider calls and verification take seconds).
         case inFlight
-        /// The provider serves the record pointing at `node`, verified.
-        case synced
+        /// The provider served the record pointing at `node`, verified at this instant;
+        /// re-read (and repaired if it drifted) after `FailoverPolicy.dnsRecheck`.
+        case synced(at: AgentInstant)
         /// The last switch failed at this instant; retried after `FailoverPolicy.dnsRetry`.
         case failed(at: AgentInstant)
     }
@@ -104,6 +107,10 @@ public struct LocalDatabase: Sendable, Equatable {
     public var tags: Set<NodeTag>
     /// Primary: the standbys named in `synchronous_standby_names`, sorted.
     public var synchronousStandbys: [String] = []
+    /// Primary: those of them PostgreSQL counts as synchronous and that have flushed past
+    /// the WAL position at which they were first seen configured — they hold every commit
+    /// acknowledged so far.
+    public var synchronousConfirmed: [String] = []
     /// Restarts the agent already tried since the database last passed a check.
     public var restartsTried: Int = 0
     /// The failed check found no postmaster process at all (crashed or killed), not merely
@@ -190,14 +197,20 @@ public struct FailoverPolicy: Sendable, Equatable {
     /// How long a candidate waits for a better-placed one before going itself.
     public var betterCandidateWait: Duration
     public var autoRejoin: Bool
-    /// The leader keeps `synchronous_standby_names` to its healthy standbys.
+    /// The leader keeps one healthy standby synchronous and records it in etcd; only a
+    /// recorded one is promoted without an operator.
     public var synchronous: Bool = false
+    /// Synchronous and no healthy standby: commits wait (writes block) rather than the
+    /// primary running asynchronously.
+    public var synchronousStrict: Bool = false
     /// Restarts of a crashed leader database allowed before the failure threshold.
     public var restartAttempts: Int = 0
     /// The managed DNS records (name and what each points to), switched by the leader.
     public var dnsRecords: [DNSBinding] = []
     /// How long after a failed DNS switch the leader tries again.
     public var dnsRetry: Duration = .seconds(30)
+    /// How long a verified record is trusted before the leader reads it again.
+    public var dnsRecheck: Duration = .seconds(60)
     /// How long the switchover target may take to take over before the ordinary rules
     /// (and an ordinary failover) apply again.
     public var switchoverTimeout: Duration = .seconds(30)
@@ -216,8 +229,10 @@ public struct FailoverPolicy: Sendable, Equatable {
         self.init(failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
                   fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
         synchronous = config.failover.synchronous
+        synchronousStrict = config.failover.synchronousStrict
         restartAttempts = config.failover.restartAttempts
         dnsRecords = config.dns.records.map { DNSBinding(record: $0.name, target: $0.target) }
+        dnsRecheck = config.dns.recheckInterval
     }
 }
 

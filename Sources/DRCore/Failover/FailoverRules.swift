@@ -25,8 +25,18 @@ public struct RuleInput: Sendable {
     }
     var anotherPrimary: MemberRecord? { view.members.first { $0.name != me && $0.role == .primary } }
 
+    /// Synchronous mode: the standbys the lost leader recorded as holding every
+    /// acknowledged commit (empty when it recorded none, or the record is another leader's).
+    /// Nil in asynchronous mode.
+    var synchronousSet: Set<String>? {
+        guard policy.synchronous else { return nil }
+        guard let record = view.synchronous, record.leader == view.lastPrimary?.node else { return [] }
+        return Set(record.standbys)
+    }
+
     /// The leader's DNS switches: each managed record not yet pointed at its target under
-    /// this term, unless a switch is running or failed less than `dnsRetry` ago.
+    /// this term, unless a switch is running or failed less than `dnsRetry` ago; and each
+    /// one verified more than `dnsRecheck` ago, to read it again and repair any drift.
     func dnsSwitches(term: Int64) -> [Action] {
         policy.dnsRecords.compactMap { binding in
             // This agent is the leader: as primary, whatever its member record still says.
@@ -40,9 +50,10 @@ public struct RuleInput: Sendable {
             guard let node = DNSTargets.node(for: binding.target, leader: me, members: members) else { return nil }
             if let state = view.dns[binding.record], state.node == node, state.term == term {
                 switch state.phase {
-                case .inFlight, .synced: return nil
+                case .inFlight: return nil
+                case .synced(let at) where now - at < policy.dnsRecheck: return nil
                 case .failed(let at) where now - at < policy.dnsRetry: return nil
-                case .failed: break
+                case .synced, .failed: break
                 }
             }
             return .switchDNS(record: binding.record, to: node, term: term)
@@ -120,12 +131,14 @@ extension FailoverRule {
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
             return [.renewLease(term: term), .promote(node: input.me, term: term)] + input.dnsSwitches(term: term)
         },
-        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, keeps its healthy standbys synchronous (if configured) and the managed DNS records pointed at their targets.") { input in
+        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), and the managed DNS records pointed at their targets.") { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
             var actions: [Action] = [.renewLease(term: term)]
-            if input.policy.synchronous, input.local.state == .primary {
-                let healthy = input.view.members.filter { $0.name != input.me && $0.role == .standby && $0.healthy }.map(\.name).sorted()
-                if healthy != input.local.synchronousStandbys { actions.append(.setSynchronousStandbys(healthy, term: term)) }
+            if input.policy.synchronous, input.local.state == .primary,
+               let step = SynchronousReplication.nextStep(me: input.me, term: term, record: input.view.synchronous,
+                                                          configured: input.local.synchronousStandbys, confirmed: input.local.synchronousConfirmed,
+                                                          members: input.view.members, strict: input.policy.synchronousStrict) {
+                actions.append(step)
             }
             if input.local.state == .primary { actions += input.dnsSwitches(term: term) }
             return actions
@@ -180,12 +193,24 @@ extension FailoverRule {
             let left = input.policy.cooldown - (input.now - last)
             return [.holdForOperator(reason: "primary lost, but the last failover was \(DurationText.format(input.now - last)) ago (cooldown \(DurationText.format(input.policy.cooldown)), \(DurationText.format(left)) left); `drctl failover` overrides")]
         },
-        FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one waits for it, for a bounded time.") { input in
+        FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.") { input in
             guard input.view.failoverIntent?.to != input.me else { return nil }
-            let ranked = SafetyChecks.rankCandidates(input.view.members, timeline: input.view.lastPrimary?.timeline)
+            let eligible = input.synchronousSet.map { set in input.view.members.filter { set.contains($0.name) } } ?? input.view.members
+            let ranked = SafetyChecks.rankCandidates(eligible, timeline: input.view.lastPrimary?.timeline)
             guard let best = ranked.first, best.name != input.me else { return nil }
             let missingFor = input.view.leaderMissingSince.map { input.now - $0 } ?? .zero
             return missingFor < input.policy.betterCandidateWait ? [] : nil
+        },
+        FailoverRule(id: "synchronous-gate", summary: "Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.") { input in
+            guard let set = input.synchronousSet, input.view.failoverIntent?.acceptDataLoss != true else { return nil }
+            guard input.local.timeline == input.view.lastPrimary?.timeline else { return nil }  // the RPO gate explains it
+            if set.contains(input.me) {
+                return [.acquireLeadership(reason: "\(input.me) was the synchronous standby: no acknowledged commit is lost")]
+            }
+            if input.view.members.contains(where: { set.contains($0.name) && $0.role == .standby && $0.healthy }) { return [] }
+            let recorded = set.isEmpty ? "no standby was recorded as synchronous when the primary was lost (it ran asynchronously)"
+                : "the synchronous standby (\(set.sorted().joined(separator: ", "))) is not available"
+            return [.holdForOperator(reason: "manual intervention required: synchronous mode, but \(recorded); promoting \(input.me) could lose acknowledged commits; `drctl failover --to \(input.me) --accept-data-loss` promotes anyway")]
         },
         FailoverRule(id: "rpo-gate", summary: "Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.") { input in
             if input.view.failoverIntent?.acceptDataLoss == true { return nil }

@@ -55,7 +55,8 @@ public enum SafetyChecks {
         guard let term = action.term else { return true }
         guard let leader, leader.term == term else { return false }
         switch action {
-        case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .restartDatabase, .switchDNS, .handOver: return leader.node == me
+        case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver:
+            return leader.node == me
         case .follow(_, let target, _), .rejoin(_, let target, _): return leader.node == target
         case .acquireLeadership, .fence, .holdForOperator, .alert: return true
         }

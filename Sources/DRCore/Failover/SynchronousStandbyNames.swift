@@ -3,7 +3,8 @@
 public enum SynchronousStandbyNames {
     public static func format(_ standbys: [String]) -> String {
         guard !standbys.isEmpty else { return "" }
-        return "ANY 1 (" + standbys.map { "\"\($0.replacing("\"", with: "\"\""))\"" }.joined(separator: ", ") + ")"
+        // `*` quoted would be a standby named "*": the wildcard stays bare.
+        return "ANY 1 (" + standbys.map { $0 == "*" ? "*" : "\"\($0.replacing("\"", with: "\"\""))\"" }.joined(separator: ", ") + ")"
     }
 
     /// The standby names in any of PostgreSQL's forms (`a, b`, `FIRST 1 (a)`, `ANY 1 ("a")`),
