@@ -27,7 +27,7 @@ extension NodeAgent {
                 log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
                 if local.state == .standby {
                     if let handover = switchover, handover.phase == .demoted, handover.to == node.name {
-                        let stopped = handover.demotedAtMillis.map { now - .milliseconds(max(0, Self.wallClockMillis() - $0)) }
+                        let stopped = handoverSeenAt
                         evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, start: stopped.map { ("old primary stopped", $0) },
                                                     declaredName: "key seen free", now: now, previousPrimary: handover.from)
                         evidenceReason = "switchover from \(handover.from ?? "the old primary") to \(node.name)"

@@ -54,6 +54,11 @@ public actor NodeAgent {
     /// The leader's member record as last seen while it lived: its failure streak starts
     /// the evidence of the failover that replaces it.
     var lastLeaderMember: MemberRecord?
+    /// When this agent first read `lastLeaderMember` as it is now (its own clock).
+    var lastLeaderMemberSeenAt: AgentInstant?
+    /// When this agent first read the switchover intent in its `demoted` phase: the old
+    /// primary stopped just before (its own clock; no other machine's time is used).
+    var handoverSeenAt: AgentInstant?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
     /// A promotion has been signalled and has not finished yet.
@@ -66,10 +71,13 @@ public actor NodeAgent {
     let metrics: AgentMetrics
     var lastRule = "none"
     var lastSkipped: Set<SkippedRecord> = []
+    /// This primary's WAL positions over time: the standbys' loss windows on this clock.
+    var walHistory: WALHistory
 
     public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger,
                 board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false) {
         self.watchdogGuardsLease = watchdogGuardsLease
+        self.walHistory = WALHistory(span: max(config.objectives.rpo * 2, .seconds(60)))
         self.board = board
         self.metrics = metrics
         self.config = config
@@ -244,7 +252,14 @@ public actor NodeAgent {
         reportSkipped(snapshot.skipped)
         // Kept after the key goes: the old leader's agent may publish its failure just after.
         if let name = leader?.node ?? lastLeaderMember?.name {
-            lastLeaderMember = members.first { $0.name == name } ?? (lastLeaderMember?.name == name ? lastLeaderMember : nil)
+            let current = members.first { $0.name == name } ?? (lastLeaderMember?.name == name ? lastLeaderMember : nil)
+            if current != lastLeaderMember { lastLeaderMemberSeenAt = now }
+            lastLeaderMember = current
+        }
+        if switchover?.phase == .demoted {
+            if handoverSeenAt == nil { handoverSeenAt = now }
+        } else {
+            handoverSeenAt = nil
         }
         if let leader {
             leaderMissingSince = nil
@@ -320,11 +335,12 @@ public actor NodeAgent {
     }
 
     /// The earliest failed check known here: this standby losing its upstream, or the old
-    /// primary's own first failed check (its wall clock, so exact only on one host).
+    /// primary's own first failed check, placed on this clock from how long it had been
+    /// failing when this agent read its record (late by at most one read's delay).
     func firstFailedCheck() -> AgentInstant? {
         var candidates = [upstreamLostSince].compactMap { $0 }
-        if let millis = lastLeaderMember?.failingSinceMillis {
-            candidates.append(now - .milliseconds(max(0, Self.wallClockMillis() - millis)))
+        if let failingFor = lastLeaderMember?.failingForMillis, let seenAt = lastLeaderMemberSeenAt {
+            candidates.append(seenAt - .milliseconds(max(0, failingFor)))
         }
         return candidates.min()
     }
@@ -381,10 +397,14 @@ public actor NodeAgent {
                 publishedAtMillis: Self.wallClockMillis())
             record.hold = leader == nil ? lastHold : nil
             record.failingSinceMillis = failingSince?.millis
+            record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
             try await coordinator.publish(record, lease: lease)
             if leader?.node == node.name, case .primary(let state)? = probeResult {
                 // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
-                let lag = Dictionary(state.replication.compactMap { c in c.secondsBehind.map { (c.applicationName, $0) } }, uniquingKeysWith: max)
+                walHistory.record(state.currentLSN, at: now)
+                let lag = Dictionary(state.replication.compactMap { connection in
+                    connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
+                }, uniquingKeysWith: max)
                 try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
             }
         } catch {

@@ -78,7 +78,7 @@ public struct NodeProbe: Sendable {
                    extract(epoch FROM flush_lag)::float8 AS flush_lag,
                    extract(epoch FROM replay_lag)::float8 AS replay_lag,
                    CASE WHEN flush_lsn >= pg_current_wal_lsn() THEN 0
-                        ELSE extract(epoch FROM greatest(flush_lag, now() - reply_time))::float8 END AS seconds_behind
+                        ELSE extract(epoch FROM flush_lag)::float8 END AS seconds_behind
             FROM pg_stat_replication ORDER BY application_name
             """)
         var state = PrimaryState(

@@ -41,7 +41,8 @@ struct StatusCommand: AsyncParsableCommand {
         repeat {
             async let observations = probe.observeAll(config)
             async let coordination = Self.readCoordination(config)
-            report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination)
+            report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination,
+                                            nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
             if enough(report) || clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(500))
         } while true

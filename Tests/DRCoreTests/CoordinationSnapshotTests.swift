@@ -69,4 +69,17 @@ import Testing
             leader: nil, members: [], paused: false, skipped: [SkippedRecord(key: "/drctl/x/members/pg9", reason: "field \"region\" is missing")]))
         #expect(report.problems.contains("etcd record /drctl/x/members/pg9 skipped: field \"region\" is missing"))
     }
+
+    @Test func statusWarnsAboutAMemberWhoseClockIsOff() {
+        var skewed = MemberRecord(name: "b", region: "r2", role: .standby, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: 0,
+                                  healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000)
+        let config = ClusterStatusTests.config
+        let fine = ClusterStatus.evaluate(config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
+                                          nowMillis: 1_000_900)
+        #expect(!fine.problems.contains { $0.contains("clock") })
+        skewed.publishedAtMillis = 1_000_000 - 60_000
+        let off = ClusterStatus.evaluate(config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
+                                         nowMillis: 1_000_000)
+        #expect(off.problems.contains { $0.hasPrefix("the clock of b's agent differs from this host's by about 60s") }, "\(off.problems)")
+    }
 }

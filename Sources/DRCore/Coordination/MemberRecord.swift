@@ -25,6 +25,11 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     /// nil while the checks pass: the start of a failover's evidence (for people; never
     /// used to decide anything).
     public var failingSinceMillis: Int64? = nil
+    /// How long the checks had been failing when this record was published, on the
+    /// publishing agent's monotonic clock: a reader places the first failed check on its
+    /// own clock from when it first read this record (late by at most the read delay),
+    /// never by comparing two machines' wall clocks.
+    public var failingForMillis: Int64? = nil
 
     public init(name: String, region: String, role: NodeRole, timeline: Int?, lsn: LSN?, replayLSN: LSN?,
                 lagBytes: UInt64?, healthy: Bool, failedChecks: Int, nofailover: Bool = false, priority: Int = 100, publishedAtMillis: Int64) {
@@ -45,7 +50,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, region, role, timeline, lsn, healthy
         case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
-        case failingSinceMillis = "failing_since_ms"
+        case failingSinceMillis = "failing_since_ms", failingForMillis = "failing_for_ms"
     }
 }
 

@@ -15,7 +15,8 @@ public struct SwitchoverIntent: Sendable, Equatable, Codable {
     /// Wall-clock milliseconds before which the leader does not start (`--at`).
     public var notBeforeMillis: Int64?
     public var requestedAtMillis: Int64
-    /// Set when demoted: who handed over, when (wall clock), and the end of its WAL.
+    /// Set when demoted: who handed over, when (its wall clock: for people only; the
+    /// target times the switchover from when it reads this phase), and the end of its WAL.
     public var from: String?
     public var demotedAtMillis: Int64?
     public var endLSN: LSN?

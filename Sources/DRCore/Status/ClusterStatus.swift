@@ -7,7 +7,10 @@ public enum ClusterStatus {
         case known(leader: LeaderRecord?, members: [MemberRecord], paused: Bool, skipped: [SkippedRecord] = [])
     }
 
-    public static func evaluate(config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil) -> StatusReport {
+    /// - Parameter nowMillis: this host's wall clock, to warn about members whose clocks
+    ///   differ by more than a lease TTL (their records are at most that old).
+    public static func evaluate(config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil,
+                                nowMillis: Int64? = nil) -> StatusReport {
         let byName = Dictionary(observations.map { ($0.node, $0.result) }, uniquingKeysWith: { first, _ in first })
         let primaries = config.nodes.compactMap { entry -> (String, PrimaryState)? in
             if case .primary(let state)? = byName[entry.node.name] { return (entry.node.name, state) }
@@ -26,6 +29,14 @@ public enum ClusterStatus {
         case let .known(current, members, isPaused, skipped):
             leader = current
             problems += skipped.map(\.description)
+            if let nowMillis {
+                // A live record was published within the last lease TTL; a larger difference is the clock.
+                let tolerance = config.coordination.leaseTTL.milliseconds + config.health.interval.milliseconds + 1000
+                for member in members where abs(nowMillis - member.publishedAtMillis) > tolerance {
+                    let off = Double(abs(nowMillis - member.publishedAtMillis)) / 1000
+                    problems.append("the clock of \(member.name)'s agent differs from this host's by about \(Int(off.rounded()))s: scheduled switchovers (--at) and the times in reports read wall clocks; failover decisions do not")
+                }
+            }
             paused = isPaused
             hold = members.compactMap(\.hold).first
             // A fenced node may be down or running read-only in recovery: fenced either way

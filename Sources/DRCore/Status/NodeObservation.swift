@@ -95,9 +95,9 @@ public struct ReplicationConnection: Sendable, Equatable, Codable {
     public var writeLag: Double?
     public var flushLag: Double?
     public var replayLag: Double?
-    /// How long ago, on the primary's clock, this standby last had everything flushed:
-    /// zero when caught up, else the larger of `flush_lag` and the time since its last
-    /// reply (a stalled standby stops replying). The loss window if it were promoted.
+    /// Zero when caught up, else `flush_lag` (the primary's clock): for display. It stops
+    /// growing when the standby stops answering, so the agent's RPO gate uses its own
+    /// `WALHistory` instead (`reply_time`, the standby's clock, is used by neither).
     public var secondsBehind: Double? = nil
 
     public init(applicationName: String, clientAddress: String?, state: String, syncState: String, sentLSN: LSN?, writeLSN: LSN?,
