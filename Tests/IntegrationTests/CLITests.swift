@@ -1,3 +1,4 @@
+import DRSystem
 import Foundation
 import Testing
 
@@ -5,19 +6,12 @@ import Testing
 @Suite struct CLITests {
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    static func drctl(_ arguments: [String]) throws -> Result {
-        let binary = try DrctlBinary.path()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs the built drctl with drctl's own process runner (posix_spawn, waitpid on a
+    /// thread of its own): Foundation's `Process` now and then missed a child's exit and
+    /// hung the whole suite in `waitUntilExit`.
+    static func drctl(_ arguments: [String]) async throws -> Result {
+        let output = try await CommandRunner.run([try DrctlBinary.path()] + arguments, check: false)
+        return Result(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     static func writeConfig(_ text: String) throws -> String {
@@ -26,7 +20,7 @@ import Testing
         return path
     }
 
-    @Test func configCheckExplainsEveryProblemAndExitsTwo() throws {
+    @Test func configCheckExplainsEveryProblemAndExitsTwo() async throws {
         let path = try Self.writeConfig("""
             cluster: Bad Name
             objectives: {rto: 30, rpo: 5s}
@@ -37,7 +31,7 @@ import Testing
             typo_key: 1
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Self.drctl(["config", "check", "--config", path])
+        let result = try await Self.drctl(["config", "check", "--config", path])
         #expect(result.status == 2)
         for expected in ["\(path):1:10: cluster: expected a name", "\(path):2:19: objectives.rto: expected a duration",
                          "coordination.endpoints[0]: expected an etcd client URL", "regions[0].nodes[0].conninfo: must not contain a password",
@@ -47,7 +41,7 @@ import Testing
         #expect(!result.stderr.contains("hunter2") && !result.stdout.contains("hunter2"))
     }
 
-    @Test func configCheckPrintsTheBudgetOfAValidConfig() throws {
+    @Test func configCheckPrintsTheBudgetOfAValidConfig() async throws {
         let path = try Self.writeConfig("""
             cluster: ok
             objectives: {rto: 10s, rpo: 5s}
@@ -57,17 +51,17 @@ import Testing
               - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Self.drctl(["config", "check", "--config", path])
+        let result = try await Self.drctl(["config", "check", "--config", path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("total      15s  objective 10s: DOES NOT FIT"), "\(result.stdout)")
         #expect(result.stdout.contains("the RTO budget 15s exceeds the RTO objective 10s"))
-        let json = try Self.drctl(["config", "check", "--config", path, "--json"])
+        let json = try await Self.drctl(["config", "check", "--config", path, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["rto_budget_total_seconds"] as? Double == 15)
         #expect(object["rto_budget_fits"] as? Bool == false)
     }
 
-    @Test func statusOfAnUnreachableClusterExitsOneWithDownNodes() throws {
+    @Test func statusOfAnUnreachableClusterExitsOneWithDownNodes() async throws {
         // Ports on 127.0.0.1 that nothing listens on: connection refused at once.
         let path = try Self.writeConfig("""
             cluster: gone
@@ -78,7 +72,7 @@ import Testing
               - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres", data_dir: /var/lib/postgresql/15/b}]}
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Self.drctl(["status", "--config", path, "--json"])
+        let result = try await Self.drctl(["status", "--config", path, "--json"])
         #expect(result.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["verdict"] as? String == "no-primary")
@@ -91,7 +85,7 @@ import Testing
         }
     }
 
-    @Test func aNodeThatNeverAnswersIsShownDownAfterTheConnectTimeout() throws {
+    @Test func aNodeThatNeverAnswersIsShownDownAfterTheConnectTimeout() async throws {
         let silent = try SilentServer()
         let path = try Self.writeConfig("""
             cluster: hung
@@ -101,15 +95,15 @@ import Testing
               - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=\(silent.port) user=postgres", data_dir: /var/lib/postgresql/15/a}]}
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Self.drctl(["status", "--config", path, "--connect-timeout", "2s"])
+        let result = try await Self.drctl(["status", "--config", path, "--connect-timeout", "2s"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("down"), "\(result.stdout)")
         #expect(result.stdout.lowercased().contains("timeout"), "\(result.stdout)")
     }
 
-    @Test func badUsageExitsTwo() throws {
-        #expect(try Self.drctl(["status", "--no-such-flag"]).status == 2)
-        #expect(try Self.drctl(["status", "--config", "/nonexistent/drctl.yaml"]).status == 2)
-        #expect(try Self.drctl(["lab", "status", "--dir", "/nonexistent-lab"]).status == 1)
+    @Test func badUsageExitsTwo() async throws {
+        #expect(try await Self.drctl(["status", "--no-such-flag"]).status == 2)
+        #expect(try await Self.drctl(["status", "--config", "/nonexistent/drctl.yaml"]).status == 2)
+        #expect(try await Self.drctl(["lab", "status", "--dir", "/nonexistent-lab"]).status == 1)
     }
 }

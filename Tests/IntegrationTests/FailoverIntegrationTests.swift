@@ -182,12 +182,12 @@ extension RealServers {
                     try await etcd.members().first { $0.name == "pg2" }?.hold?.contains("manual intervention required") == true
                 }
                 #expect(held, "beyond the RPO the standby must not be promoted automatically")
-                let status = try CLITests.drctl(["status", "--config", lab.configFile, "--json"])
+                let status = try await CLITests.drctl(["status", "--config", lab.configFile, "--json"])
                 #expect(status.status == 1)
                 #expect(status.stdout.contains("\"verdict\" : \"manual-intervention\""), "\(status.stdout)")
                 #expect(try await etcd.leader() == nil)
 
-                let failover = try CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
+                let failover = try await CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
                 #expect(failover.status == 0, "\(failover.stderr)")
                 let promoted = try await eventually(within: .seconds(30)) { try await etcd.leader()?.node == "pg2" }
                 #expect(promoted)
@@ -370,7 +370,7 @@ extension RealServers {
                 #expect(try await etcd.leader() == nil, "nothing was promoted automatically")
                 #expect(try await etcd.history().isEmpty)
 
-                let failover = try CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
+                let failover = try await CLITests.drctl(["failover", "--config", lab.configFile, "--to", "pg2", "--accept-data-loss", "--yes"])
                 #expect(failover.status == 0, "\(failover.stderr)")
                 let promoted = try await eventually(within: .seconds(30)) { try await etcd.leader()?.node == "pg2" }
                 #expect(promoted, "--accept-data-loss is the way out")

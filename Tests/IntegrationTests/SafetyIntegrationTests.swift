@@ -49,7 +49,7 @@ extension RealServers {
                     return leader == "pg2" && role == .primary
                 }
                 #expect(promoted, "pg2 is promoted while region1 is cut off")
-                let fenced = try await eventually(within: .seconds(20)) { try pg1.pid == nil }
+                let fenced = try await eventually(within: .seconds(20)) { pg1.pid == nil }
                 #expect(fenced, "pg1 was fenced (stopped) at its lease deadline")
 
                 // The reboot, still isolated: agent gone, PostgreSQL started by init, agent started again.
@@ -101,10 +101,10 @@ extension RealServers {
                 #expect(try await etcd.leader() == before, "same leader, same term: the lease was renewed throughout")
                 #expect(try await etcd.members().contains { $0.name == "pg9" && $0.role == .unknown })
 
-                let status = try CLITests.drctl(["status", "--config", lab.configFile, "--json"])
+                let status = try await CLITests.drctl(["status", "--config", lab.configFile, "--json"])
                 #expect(status.stdout.contains("\(prefix)members/broken skipped"), "\(status.stdout)")
                 #expect(!status.stdout.contains("\(prefix)members/pg9 skipped"), "a newer record is read, not skipped")
-                let table = try CLITests.drctl(["status", "--config", lab.configFile])
+                let table = try await CLITests.drctl(["status", "--config", lab.configFile])
                 #expect(table.stdout.contains("skipped"), "the table shows it too")
 
                 _ = try await Lab.kill(dir: lab.dir, node: "pg1")
