@@ -51,6 +51,7 @@ demo: build
 bench: build
 	bash bench/run.sh
 	bash bench/failover.sh
+	SYNCHRONOUS=1 FAULTS=kill bash bench/failover.sh
 	bash bench/switchover.sh
 	bash bench/backup.sh
 

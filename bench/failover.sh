@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench (failover part): N trials of each fault on a fresh lab, under a write load
 # that records every acknowledged commit. Prints min/median/p90/max and the settings.
-# TRIALS=N (default 10), FAULTS="kill crash" (either or both).
+# TRIALS=N (default 10), FAULTS="kill crash" (either or both), SYNCHRONOUS=1 for a lab with
+# failover.synchronous (then no acknowledged write may be lost in any trial).
 #   kill:  SIGKILL the primary's postmaster and its agent (whole-node loss)
 #   crash: SIGKILL the primary's postmaster only (database crash, agent alive)
 set -euo pipefail
@@ -17,7 +18,7 @@ source bench/common.sh
 trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
   local fault=$1 dir
   dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --dir "$dir" >/dev/null
+  "$DRCTL" lab up --dir "$dir" ${SYNCHRONOUS:+--synchronous} >/dev/null
   cp "$dir/drctl.yaml" "$SETTINGS"
   local p1 p2 conn acks
   p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
@@ -64,7 +65,7 @@ print(int(1000*(at['writable']-at['declared failed'])) if at else '', int(1000*(
 
 SETTINGS=$(mktemp)
 trap 'rm -f "$SETTINGS"' EXIT
-echo "failover trials: $TRIALS per fault, each on a fresh lab (settings below)"
+echo "failover trials: $TRIALS per fault, each on a fresh lab (settings below)${SYNCHRONOUS:+, synchronous replication}"
 echo "writer: psql INSERT every ~20ms through libpq multi-host target_session_attrs=read-write, connect_timeout=1"
 for fault in ${FAULTS:-kill crash}; do
   totals=() detections=() promotions=() losses=() dnss=() failed=0
@@ -86,4 +87,4 @@ for fault in ${FAULTS:-kill crash}; do
 done
 echo
 echo "settings (from the lab's drctl.yaml; fencing margin = health interval):"
-grep -E '^\s+(rto|rpo|lease_ttl|interval|failures|timeout|promotion_timeout|dns_update_timeout|ttl):' "$SETTINGS" | sed 's/^ */  /'
+grep -E '^\s+(rto|rpo|lease_ttl|interval|failures|timeout|promotion_timeout|dns_update_timeout|ttl|synchronous):' "$SETTINGS" | sed 's/^ */  /'

@@ -39,34 +39,45 @@ struct DatabaseActions: Sendable {
     /// `data_dir`, where nothing can be known this way.
     func postmasterRunning() -> Bool? {
         guard let dataDir = node.dataDir, FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION") else { return nil }
-        guard let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8) else { return false }
-        guard let pid = text.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) else { return nil }
+        guard FileManager.default.fileExists(atPath: "\(dataDir)/postmaster.pid") else { return false }
+        guard let pid = postmasterPID() else { return nil }
         return ProcessControl.isAlive(pid)
+    }
+
+    /// The PID in `postmaster.pid`, alive or not; nil without one.
+    func postmasterPID() -> Int32? {
+        guard let dataDir = node.dataDir, let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     /// Stops the database so it cannot accept writes: a fast shutdown, and an immediate
     /// one if that does not finish in time. Needs `data_dir`.
-    func fence() async throws {
+    /// - Returns: why `standby.signal` could not be written, if it could not: the server is
+    ///   stopped all the same (stopping is what keeps writes out now), but a restart would
+    ///   come up writable, which the caller must shout about.
+    @discardableResult
+    func fence() async throws -> String? {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
         // First, so that PostgreSQL itself refuses writes whoever starts it next (init after
         // a reboot, an operator, a package upgrade): it comes up in recovery, read-only,
         // until a rejoin rewinds it and a promotion under a new term makes it writable.
-        try await writeStandbySignal(dataDir: dataDir)
+        var signalProblem: String?
+        do { try await writeStandbySignal(dataDir: dataDir) } catch { signalProblem = "\(error)" }
         // A crashed postmaster has nothing left to stop; asking pg_ctl would wait for its
         // zombie (which kill(0) still finds) to be reaped, delaying the release of the key.
-        if postmasterRunning() == false { return }
+        if postmasterRunning() == false { return signalProblem }
         let pgctl = try PostgresBinaries.binary("pg_ctl")
         // `pg_ctl status` exits 3 when no server runs: already fenced (or crashed) is fine.
         func stopped() async throws -> Bool {
             try await CommandRunner.run([pgctl, "-D", dataDir, "status"], as: .forPostgres, check: false).status == 3
         }
-        if try await stopped() { return }
+        if try await stopped() { return signalProblem }
         _ = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
-        if try await stopped() { return }
+        if try await stopped() { return signalProblem }
         let immediate = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "immediate", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
-        if try await stopped() { return }
+        if try await stopped() { return signalProblem }
         throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
     }
 

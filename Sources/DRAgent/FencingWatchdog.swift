@@ -64,7 +64,14 @@ public enum FencingWatchdog {
                                  metadata: ["node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)",
                                             "same_boot": "\(published?.bootID == boot)"])
                     _ = FileManager.default.createFile(atPath: "\(stateDir)/\(node.name).fenced", contents: Data("watchdog: \(reason)".utf8))
-                    do { try await database.fence() } catch { log.critical("watchdog could not fence", metadata: ["error": "\(error)"]) }
+                    do {
+                        if let problem = try await database.fence() {
+                            log.critical("fenced, but standby.signal could not be written: a restart would bring the database up writable",
+                                         metadata: ["error": "\(problem)"])
+                        }
+                    } catch {
+                        log.critical("watchdog could not fence", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             if !agentAlive {

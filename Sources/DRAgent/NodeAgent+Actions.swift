@@ -67,7 +67,10 @@ extension NodeAgent {
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
             leaseBook = nil
             armLeaseDeadline()
-            try await database.fence()
+            if let problem = try await database.fence() {
+                log.critical("fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
+                             metadata: ["error": "\(problem)"])
+            }
         case .restartDatabase:
             log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
             try await database.restart()
@@ -171,7 +174,7 @@ extension NodeAgent {
             end = try await database.stopForHandover(within: .seconds(10))
         } catch {
             log.critical("switchover: the clean stop failed; fencing", metadata: ["error": "\(error)"])
-            try? await database.fence()
+            _ = try? await database.fence()
             _ = try await perform(.releaseLeadership(term: term, reason: "switchover failed: \(error)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
             throw error
         }

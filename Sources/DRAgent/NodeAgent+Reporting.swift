@@ -1,8 +1,9 @@
+import DRCoordination
 import DRCore
 import Foundation
 
 /// What the agent shows outside after each loop: the snapshot its HTTP API answers from,
-/// and the node's gauges.
+/// the node's gauges, and its member record in etcd.
 extension NodeAgent {
     /// Unreadable etcd records are counted every read (a rate shows they persist), and
     /// logged when the set of them changes, not every loop.
@@ -35,5 +36,47 @@ extension NodeAgent {
         metrics.consecutiveFailures(node.name, local.failedChecks)
         metrics.replication(node.name, lagBytes: lagBytes, lagSeconds: lagSeconds)
         metrics.leader(node.name, term: leader?.term, isLeader: isLeader)
+    }
+
+    /// This node's member record (and, from the leader, the primary's progress) in etcd.
+    func publish(_ local: LocalDatabase) async {
+        do {
+            if let lease = memberLease {
+                do { _ = try await coordinator.keepAlive(lease: lease) } catch CoordinationError.leaseExpired { memberLease = nil }
+            }
+            if memberLease == nil { memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL) }
+            guard let lease = memberLease else { return }
+            let role: NodeRole = switch local.state {
+            case .primary: .primary
+            case .standby: .standby
+            case .fenced: .fenced
+            case .down: .down
+            }
+            var replayed: LSN?
+            if case .standby(let state)? = probeResult { replayed = state.replayLSN }
+            var behind: UInt64?
+            if role == .standby, let primaryLSN = lastPrimary?.lsn, let received = local.lsn {
+                behind = primaryLSN.bytesAhead(of: received)
+            }
+            var record = MemberRecord(
+                name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
+                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
+                nofailover: node.tags.contains(.nofailover), priority: region.priority,
+                publishedAtMillis: Self.wallClockMillis())
+            record.hold = leader == nil ? lastHold : nil
+            record.failingSinceMillis = failingSince?.millis
+            record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
+            try await coordinator.publish(record, lease: lease)
+            if leader?.node == node.name, case .primary(let state)? = probeResult {
+                // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
+                walHistory.record(state.currentLSN, at: now)
+                let lag = Dictionary(state.replication.compactMap { connection in
+                    connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
+                }, uniquingKeysWith: max)
+                try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
+            }
+        } catch {
+            log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])
+        }
     }
 }

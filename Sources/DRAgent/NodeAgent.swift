@@ -2,6 +2,7 @@ import DRCoordination
 import DRCore
 import DRDNS
 import DRPostgres
+import DRSystem
 import Foundation
 import Logging
 
@@ -105,23 +106,10 @@ public actor NodeAgent {
             await tick()
             let elapsed = clock.now - tickStarted
             if elapsed < config.health.interval {
-                try? await Task.sleep(for: config.health.interval - elapsed)
+                await pause(config.health.interval - elapsed)
             }
         }
         await shutdown()
-    }
-
-    /// A restarted agent (same boot) takes over the lease its predecessor published: until
-    /// etcd confirms or denies it, its database runs exactly as long as the watchdog would
-    /// let it — a restart is no failover, and no lease is stretched.
-    func adoptPublishedLease() {
-        guard let published = FencingWatchdog.read(leaseFile), published.bootID == FencingWatchdog.bootID() else { return }
-        var book = published.lease
-        book.lastConfirmedRenewalSentAt = now - (FencingWatchdog.monotonicNow() - published.lease.lastConfirmedRenewalSentAt)
-        leaseBook = book
-        lastTermSeen = book.term
-        log.notice("adopted the lease published before this agent started", metadata: ["term": "\(book.term)"])
-        armLeaseDeadline()
     }
 
     func tick() async {
@@ -163,6 +151,8 @@ public actor NodeAgent {
     var intent: FailoverIntent?
     var switchover: SwitchoverIntent?
     var synchronous: SynchronousRecord?
+    /// The etcd revision of the last successful read (nil while etcd is unreachable).
+    var lastRevision: Int64?
     /// The synchronous standbys last seen configured, and the WAL position when they were
     /// first seen so: a standby holds every acknowledged commit once it flushed past it.
     var synchronousSince: (standbys: [String], lsn: LSN)?
@@ -239,8 +229,10 @@ public actor NodeAgent {
             snapshot = try await coordinator.snapshot()
         } catch {
             log.warning("etcd unreachable", metadata: ["error": "\(error)"])
+            lastRevision = nil
             return false
         }
+        lastRevision = snapshot.revision
         leader = snapshot.leader
         members = snapshot.members
         lastPrimary = snapshot.progress
@@ -306,34 +298,6 @@ public actor NodeAgent {
         return false
     }
 
-    /// The lease deadline must be met to the moment, not at the next tick: a tick can be
-    /// late by a slow etcd call, and by then the lease may have expired in etcd and a
-    /// standby been promoted. So a timer fires at the deadline and asks `decide` — with
-    /// what is known, and etcd counted unreachable — whether to fence.
-    func armLeaseDeadline() {
-        deadlineTimer?.cancel()
-        // In maintenance nothing is promoted automatically, so there is nothing to guard.
-        guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: leaseFile) }
-        let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
-        // The same lease for the watchdog process, on the host's monotonic clock: it fences
-        // if this actor cannot.
-        var shared = book
-        shared.lastConfirmedRenewalSentAt = FencingWatchdog.monotonicNow() - (now - book.lastConfirmedRenewalSentAt)
-        FencingWatchdog.publish(shared, to: leaseFile)
-        deadlineTimer = Task { [weak self] in
-            try? await Task.sleep(for: max(wait, .zero))
-            guard !Task.isCancelled else { return }
-            await self?.deadlineReached(book)
-        }
-    }
-
-    func deadlineReached(_ book: LeaseBookkeeping) async {
-        guard leaseBook == book, let local = lastLocal else { return }  // renewed meanwhile
-        let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
-        log.warning("lease deadline reached without a renewal", metadata: ["rule": "\(decision.rule)"])
-        _ = await execute(decision, local: local)
-    }
-
     /// The earliest failed check known here: this standby losing its upstream, or the old
     /// primary's own first failed check, placed on this clock from how long it had been
     /// failing when this agent read its record (late by at most one read's delay).
@@ -369,49 +333,6 @@ public actor NodeAgent {
         log.notice("failover evidence recorded", metadata: ["rto_seconds": "\(record.rtoSeconds)", "data_lost_bytes": "\(bytes.map(String.init) ?? "unknown")"])
     }
 
-    // MARK: publishing
-
-    func publish(_ local: LocalDatabase) async {
-        do {
-            if let lease = memberLease {
-                do { _ = try await coordinator.keepAlive(lease: lease) } catch CoordinationError.leaseExpired { memberLease = nil }
-            }
-            if memberLease == nil { memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL) }
-            guard let lease = memberLease else { return }
-            let role: NodeRole = switch local.state {
-            case .primary: .primary
-            case .standby: .standby
-            case .fenced: .fenced
-            case .down: .down
-            }
-            var replayed: LSN?
-            if case .standby(let state)? = probeResult { replayed = state.replayLSN }
-            var behind: UInt64?
-            if role == .standby, let primaryLSN = lastPrimary?.lsn, let received = local.lsn {
-                behind = primaryLSN.bytesAhead(of: received)
-            }
-            var record = MemberRecord(
-                name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
-                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
-                nofailover: node.tags.contains(.nofailover), priority: region.priority,
-                publishedAtMillis: Self.wallClockMillis())
-            record.hold = leader == nil ? lastHold : nil
-            record.failingSinceMillis = failingSince?.millis
-            record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
-            try await coordinator.publish(record, lease: lease)
-            if leader?.node == node.name, case .primary(let state)? = probeResult {
-                // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
-                walHistory.record(state.currentLSN, at: now)
-                let lag = Dictionary(state.replication.compactMap { connection in
-                    connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
-                }, uniquingKeysWith: max)
-                try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
-            }
-        } catch {
-            log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])
-        }
-    }
-
     // MARK: stopping
 
     /// The last decision, made by `decide` like every other (rule `agent-stopping`).
@@ -424,6 +345,8 @@ public actor NodeAgent {
         last.watchdogGuardsLease = watchdogGuardsLease
         let decision = decide(last, policy: policy, now: now)
         _ = await execute(decision, local: local)
+        // A last renewal re-arms the timer; the watchdog, not this exiting process, guards that deadline.
+        deadlineTimer?.cancel()
         if paused { FencingWatchdog.publish(nil, to: leaseFile) }
         if watchdogGuardsLease, leaseBook != nil, !paused {
             log.notice("stopping with the lease left to the watchdog: a restart within the lease is no failover; if no agent renews, the watchdog fences at the deadline")

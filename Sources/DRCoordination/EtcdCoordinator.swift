@@ -130,6 +130,13 @@ public struct EtcdCoordinator: Coordinator {
         return CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries)
     }
 
+    /// Returns as soon as the leader key changes after `revision` (released, expired,
+    /// taken), or after `limit`: a standby learns that the leader is gone at once instead
+    /// of at its next poll. False when nothing changed in time (or no watch could be made).
+    public func waitForLeaderChange(after revision: Int64, within limit: Duration) async -> Bool {
+        await gateway.watch(["key": EtcdJSON.base64(leaderKey), "start_revision": String(revision + 1)], within: limit)
+    }
+
     static func leaderRecord(_ kv: [String: Any]) -> LeaderRecord? {
         guard let node = EtcdJSON.decode(kv["value"]), let term = EtcdJSON.int64(kv["create_revision"]) else { return nil }
         return LeaderRecord(node: node, term: term, lease: EtcdJSON.int64(kv["lease"]) ?? 0)

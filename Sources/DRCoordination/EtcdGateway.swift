@@ -80,6 +80,31 @@ public final class EtcdGateway: Sendable {
         return object
     }
 
+    /// Opens a watch (`/v3/watch`, a stream) with `request` on the endpoint that answered
+    /// last and waits up to `limit` for its first event. True when an event (or the
+    /// watch's cancellation, e.g. a compacted start revision) arrived; false when the time
+    /// ran out or the watch could not be opened — the caller then simply reads again.
+    func watch(_ request: [String: Any], within limit: Duration) async -> Bool {
+        guard let payload = try? JSONSerialization.data(withJSONObject: ["create_request": request]) else { return false }
+        let endpoint = endpoints[state.withLock { $0.preferred }]
+        var headers = [(name: "Content-Type", value: "application/json")]
+        if credentials != nil {
+            guard let token = try? await token(endpoint) else { return false }
+            headers.append((name: "Authorization", value: token))
+        }
+        var request = HTTPRequest(method: "POST", url: endpoint + "/v3/watch", headers: headers, body: Array(payload),
+                                  connectTimeout: min(timeout, limit), timeout: limit, tls: tls, sourceInterface: sourceAddress)
+        request.complete = { body in
+            let text = String(decoding: body, as: UTF8.self)
+            return text.contains("\"events\"") || text.contains("\"canceled\"")
+        }
+        guard let response = try? await http.send(request) else { return false }
+        return response.status == 200 && {
+            let text = response.text
+            return text.contains("\"events\"") || text.contains("\"canceled\"")
+        }()
+    }
+
     private func token(_ endpoint: String) async throws -> String {
         if let token = state.withLock({ $0.token }) { return token }
         guard let credentials else { return "" }

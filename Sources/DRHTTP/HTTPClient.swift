@@ -27,7 +27,7 @@ public struct HTTPClient: Sendable {
             throw HTTPError(kind: .transport, method: request.method, url: request.url, code: -1, message: "curl_easy_init failed")
         }
         defer { curl_easy_cleanup(handle) }
-        let sink = ResponseSink()
+        let sink = ResponseSink(complete: request.complete)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -39,7 +39,12 @@ public struct HTTPClient: Sendable {
         drctl_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         drctl_curl_setopt_write_callback(handle, { data, size, count, context in
             guard let data, let context else { return 0 }
-            Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+            sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+            if let complete = sink.complete, complete(sink.body) {
+                sink.completedEarly = true
+                return 0  // ends the transfer (CURLE_WRITE_ERROR, taken as success below)
+            }
             return size * count
         })
         drctl_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
@@ -75,7 +80,7 @@ public struct HTTPClient: Sendable {
         if let interface = request.sourceInterface { drctl_curl_setopt_string(handle, CURLOPT_INTERFACE, interface) }
 
         let code = curl_easy_perform(handle)
-        guard code == CURLE_OK else {
+        guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && sink.completedEarly) else {
             let kind: HTTPError.Kind = switch code {
             case CURLE_OPERATION_TIMEDOUT: .timeout
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connection
@@ -94,6 +99,11 @@ public struct HTTPClient: Sendable {
 private final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
+    let complete: (@Sendable ([UInt8]) -> Bool)?
+    /// `complete` ended the transfer before the server did.
+    var completedEarly = false
+
+    init(complete: (@Sendable ([UInt8]) -> Bool)?) { self.complete = complete }
 
     func header(_ line: String) {
         // A new status line (after a redirect or 100 Continue) starts a new header block.

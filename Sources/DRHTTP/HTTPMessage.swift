@@ -12,6 +12,9 @@ public struct HTTPRequest: Sendable {
     public var tls: HTTPTLSFiles?
     /// Local interface or address to send from (libcurl's CURLOPT_INTERFACE).
     public var sourceInterface: String?
+    /// For streamed answers (etcd's watch): the exchange ends as soon as the body received
+    /// so far satisfies this, and that partial body is the response.
+    public var complete: (@Sendable ([UInt8]) -> Bool)? = nil
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
                 connectTimeout: Duration = .seconds(2), timeout: Duration = .seconds(5),

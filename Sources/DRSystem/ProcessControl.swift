@@ -112,6 +112,30 @@ public enum ProcessControl {
         return !isAlive(pid)
     }
 
+    /// Returns as soon as `pid` exits (true), or after `limit` (false). Woken by the kernel
+    /// (a pidfd) rather than by polling, on a Dispatch thread, never the cooperative pool;
+    /// falls back to `waitForExit` where pidfds are unavailable.
+    public static func exitEvent(_ pid: Int32, within limit: Duration) async -> Bool {
+        let descriptor = drctl_pidfd_open(pid)
+        guard descriptor >= 0 else { return await waitForExit(pid, within: limit) }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                defer { close(descriptor) }
+                var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                let clock = ContinuousClock()
+                let deadline = clock.now + limit
+                while true {
+                    let left = deadline - clock.now
+                    guard left > .zero else { return continuation.resume(returning: false) }
+                    let milliseconds = Int32(max(1, min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000, 60_000)))
+                    let ready = poll(&poller, 1, milliseconds)
+                    if ready > 0 { return continuation.resume(returning: true) }
+                    if ready < 0, errno != EINTR { return continuation.resume(returning: !isAlive(pid)) }
+                }
+            }
+        }
+    }
+
     /// PIDs of live processes whose command line mentions `text` (e.g. a lab directory):
     /// how `lab down` and the tests prove that nothing was left behind.
     public static func processes(mentioning text: String) -> [Int32] {

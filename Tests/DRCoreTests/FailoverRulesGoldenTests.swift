@@ -5,7 +5,7 @@ import Testing
 /// reviewable diff (as pg_auto_failover's fsm.sql does for its state machine).
 @Suite struct FailoverRulesGoldenTests {
     static let golden = """
-        agent-stopping: A stopping leader agent keeps its lease and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.
+        agent-stopping: A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.
         paused: Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.
         fence-on-lease-deadline: A primary (or a standby being promoted) whose lease renewal is overdue fences its database before the lease can expire in etcd.
         unleased-primary-without-etcd: A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.

@@ -64,10 +64,11 @@ public struct RuleInput: Sendable {
 extension FailoverRule {
     /// The table. Read it top to bottom: the first row that applies decides.
     public static let table: [FailoverRule] = [
-        FailoverRule(id: "agent-stopping", summary: "A stopping leader agent keeps its lease and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.") { input in
+        FailoverRule(id: "agent-stopping", summary: "A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.") { input in
             guard input.view.shuttingDown else { return nil }
-            guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced,
-                  !input.view.watchdogGuardsLease else { return [] }
+            guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
+            // The renewal gives the restarted agent the whole TTL to take the lease over.
+            if input.view.watchdogGuardsLease { return [.renewLease(term: term)] }
             return [.fence(node: input.me, reason: "agent stopping while it holds the leader key"),
                     .releaseLeadership(term: term, reason: "agent stopping")]
         },

@@ -1,0 +1,67 @@
+import DRCore
+import DRSystem
+import Foundation
+
+/// The leader lease on this agent's side: adopting a predecessor's, meeting its deadline
+/// to the moment, and the wait between loops (which ends early on a crash or a change of
+/// leader).
+extension NodeAgent {
+    /// Waits until the next loop. Meanwhile the leader's agent waits on its postmaster's
+    /// exit and any other agent watches the leader key, so a crash, or a released or
+    /// expired key, starts the next loop at once instead of after a poll interval.
+    func pause(_ duration: Duration) async {
+        let started = clock.now
+        if leader?.node == node.name {
+            // Only a live postmaster: a stale PID would end every wait at once.
+            if lastLocal?.state == .primary, let postmaster = database.postmasterPID(), ProcessControl.isAlive(postmaster),
+               await ProcessControl.exitEvent(postmaster, within: duration) {
+                return
+            }
+        } else if let revision = lastRevision, await coordinator.waitForLeaderChange(after: revision, within: duration) {
+            return
+        }
+        let left = duration - (clock.now - started)
+        if left > .zero { try? await Task.sleep(for: left) }
+    }
+
+    /// A restarted agent (same boot) takes over the lease its predecessor published: until
+    /// etcd confirms or denies it, its database runs exactly as long as the watchdog would
+    /// let it — a restart is no failover, and no lease is stretched.
+    func adoptPublishedLease() {
+        guard let published = FencingWatchdog.read(leaseFile), published.bootID == FencingWatchdog.bootID() else { return }
+        var book = published.lease
+        book.lastConfirmedRenewalSentAt = now - (FencingWatchdog.monotonicNow() - published.lease.lastConfirmedRenewalSentAt)
+        leaseBook = book
+        lastTermSeen = book.term
+        log.notice("adopted the lease published before this agent started", metadata: ["term": "\(book.term)"])
+        armLeaseDeadline()
+    }
+
+    /// The lease deadline must be met to the moment, not at the next tick: a tick can be
+    /// late by a slow etcd call, and by then the lease may have expired in etcd and a
+    /// standby been promoted. So a timer fires at the deadline and asks `decide` — with
+    /// what is known, and etcd counted unreachable — whether to fence.
+    func armLeaseDeadline() {
+        deadlineTimer?.cancel()
+        // In maintenance nothing is promoted automatically, so there is nothing to guard.
+        guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: leaseFile) }
+        let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
+        // The same lease for the watchdog process, on the host's monotonic clock: it fences
+        // if this actor cannot.
+        var shared = book
+        shared.lastConfirmedRenewalSentAt = FencingWatchdog.monotonicNow() - (now - book.lastConfirmedRenewalSentAt)
+        FencingWatchdog.publish(shared, to: leaseFile)
+        deadlineTimer = Task { [weak self] in
+            try? await Task.sleep(for: max(wait, .zero))
+            guard !Task.isCancelled else { return }
+            await self?.deadlineReached(book)
+        }
+    }
+
+    func deadlineReached(_ book: LeaseBookkeeping) async {
+        guard leaseBook == book, let local = lastLocal else { return }  // renewed meanwhile
+        let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
+        log.warning("lease deadline reached without a renewal", metadata: ["rule": "\(decision.rule)"])
+        _ = await execute(decision, local: local)
+    }
+}
