@@ -61,6 +61,25 @@ import Testing
         #expect(object["rto_budget_fits"] as? Bool == false)
     }
 
+    /// Its agent fences by stopping PostgreSQL in its data directory: without one, a
+    /// failover could leave two primaries, so the config is refused before anything runs.
+    @Test func configCheckRefusesANodeUnderAutomaticFailoverWithoutDataDir() async throws {
+        let path = try Self.writeConfig("""
+            cluster: shop
+            objectives: {rto: 30s, rpo: 5s}
+            coordination: {endpoints: ["http://127.0.0.1:2379"]}
+            regions:
+              - {name: r1, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
+              - {name: r2, role: hot-standby, nodes: [{name: n2, conninfo: "host=127.0.0.2"}]}
+              - {name: r3, role: cold, nodes: []}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await Self.drctl(["config", "check", "--config", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("regions[1].nodes[0].data_dir: node \"n2\" is in hot-standby region \"r2\", under automatic failover, but has no data_dir"),
+                "\(result.stderr)")
+    }
+
     @Test func statusOfAnUnreachableClusterExitsOneWithDownNodes() async throws {
         // Ports on 127.0.0.1 that nothing listens on: connection refused at once.
         let path = try Self.writeConfig("""

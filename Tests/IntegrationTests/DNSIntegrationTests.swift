@@ -74,6 +74,13 @@ extension RealServers {
             try await withLab(failover: LabFailoverSettings(dnsRecheckInterval: "2s")) { lab in
                 let record = lab.dns.record
                 #expect(try await lab.dns.lookup(record) == ["127.0.1.1"])
+                // The leader's first switch (at start) must be done, or the edit below races its verification.
+                let agentLog = "\(lab.dir)/agents/region1/agent.log"
+                let settled = try await eventually(within: .seconds(20)) {
+                    let log = (try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? ""
+                    return log.contains("DNS switched and verified") || log.contains("DNS already pointed at its target")
+                }
+                #expect(settled)
                 let key = try String(contentsOfFile: lab.dns.apiKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
                 let pdns = PowerDNSProvider(name: "lab-pdns", url: lab.dns.apiURL, zone: lab.dns.zone, apiKey: key)
                 try await pdns.upsert([DNSRecordSet(name: record, type: .a, ttlSeconds: 5, values: ["127.0.9.9"])], comment: "someone else",
@@ -84,7 +91,7 @@ extension RealServers {
                 let api = try #require(Lab.status(dir: lab.dir).agents.first { $0.region == "region1" }?.api)
                 let metrics = try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).text
                 #expect(metrics.contains("drctl_dns_drift_repairs_total{record=\"\(record)\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("drift") })")
-                let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)
+                let log = try String(contentsOfFile: agentLog, encoding: .utf8)
                 #expect(log.contains("DNS record had drifted from its target: repaired"))
             }
         }
