@@ -113,13 +113,14 @@ public enum ProcessControl {
     }
 
     /// Returns as soon as `pid` exits (true), or after `limit` (false). Woken by the kernel
-    /// (a pidfd) rather than by polling, on a Dispatch thread, never the cooperative pool;
-    /// falls back to `waitForExit` where pidfds are unavailable.
+    /// (a pidfd) rather than by polling, on a thread of its own: neither Swift's cooperative
+    /// pool nor Dispatch's few global threads (which `waitForChild` needs) sit blocked in it.
+    /// Falls back to `waitForExit` where pidfds are unavailable.
     public static func exitEvent(_ pid: Int32, within limit: Duration) async -> Bool {
         let descriptor = drctl_pidfd_open(pid)
         guard descriptor >= 0 else { return await waitForExit(pid, within: limit) }
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread {
                 defer { close(descriptor) }
                 var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
                 let clock = ContinuousClock()
@@ -132,7 +133,7 @@ public enum ProcessControl {
                     if ready > 0 { return continuation.resume(returning: true) }
                     if ready < 0, errno != EINTR { return continuation.resume(returning: !isAlive(pid)) }
                 }
-            }
+            }.start()
         }
     }
 
