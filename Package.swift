@@ -33,8 +33,9 @@ let package = Package(
         .target(name: "DRPostgres", dependencies: ["DRCore", "CLibPQ"]),
         .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
         .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
-        // glibc calls hidden behind _GNU_SOURCE (close-on-exec pipes, closefrom in spawn).
-        .systemLibrary(name: "CSpawn"),
+        // glibc calls hidden behind _GNU_SOURCE (close-on-exec pipes, closefrom in spawn,
+        // pidfd): compiled C, so the feature macro never reaches a Swift-visible header.
+        .target(name: "CSpawn"),
         .target(name: "DRSystem", dependencies: ["CSpawn"]),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
