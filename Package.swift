@@ -50,6 +50,10 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
 
+        // What the agent's tests drive it with: a manual clock, an in-memory etcd, a scripted
+        // database and a cluster of real agents around them (no servers).
+        .target(name: "DRAgentTesting", dependencies: ["DRCore", "DRCoordination", "DRAgent", .product(name: "Logging", package: "swift-log")]),
+
         .executableTarget(
             name: "drctl",
             dependencies: [
@@ -60,7 +64,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
-        .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRAgent"]),
+        .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting"]),
         .testTarget(name: "DRSystemTests", dependencies: ["DRSystem"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup"]),

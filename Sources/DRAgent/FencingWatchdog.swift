@@ -45,7 +45,7 @@ public enum FencingWatchdog {
     /// guard. Fences at most once per published lease.
     public static func run(config: ClusterConfig, node: NodeConfig, stateDir: String, agentPID: Int32, log: Logger) async {
         let file = leaseFile(stateDir: stateDir, node: node.name)
-        let database = DatabaseActions(node: node, promotionTimeout: config.failover.promotionTimeout)
+        let database = PostgresController(node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout)
         let policy = FailoverPolicy(config)
         var fencedFor: LeaseBookkeeping?
         let boot = bootID()

@@ -60,8 +60,8 @@ extension NodeAgent {
             // Recorded once the DNS switch decided with the promotion is done (or at once
             // when there is none), so the evidence carries its timestamps.
             evidenceAwaiting = (term, local)
-            if intent != nil { try? await coordinator.setFailoverIntent(nil) }
-            if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil) }
+            if intent != nil { try? await coordinator.setFailoverIntent(nil, expiry: operatorIntentExpiry) }
+            if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil, expiry: operatorIntentExpiry) }
         case .fence(_, let reason):
             _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
@@ -100,7 +100,7 @@ extension NodeAgent {
             // Started with standby.signal: it can no longer come up writable.
             try? FileManager.default.removeItem(atPath: fenceMarker)
             rejoinFailed = nil
-            if rejoinRequested { try? await coordinator.setRejoinIntent(node: node.name, false) }
+            if rejoinRequested { try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry) }
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
         case .handOver(let target, let term):
             try await handOver(to: target, term: term)
@@ -138,22 +138,10 @@ extension NodeAgent {
     /// become so at any moment), so if the renewals fail it is fenced, not left promoting.
     private func promoteKeepingTheLease(term: Int64) async throws {
         promotionUnderway = true
-        let heartbeat = Task { [weak self, interval = config.health.interval] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled, let self else { return }
-                do {
-                    try await self.renewLease(term: term)
-                } catch CoordinationError.leaseExpired {
-                    self.log.critical("the lease expired during the promotion: the deadline fences this node", metadata: ["term": "\(term)"])
-                    return
-                } catch {
-                    self.log.warning("renewing the lease during the promotion failed", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        scheduleHeartbeat(term: term)
         defer {
-            heartbeat.cancel()
+            promotionHeartbeat?.cancel()
+            promotionHeartbeat = nil
             promotionUnderway = false
         }
         let log = self.log
@@ -161,6 +149,25 @@ extension NodeAgent {
             log.warning("promotion still running: waiting for WAL replay to finish; the lease is kept meanwhile",
                         metadata: ["elapsed": "\(DurationText.format(elapsed))", "term": "\(term)"])
         }
+    }
+
+    /// The next lease renewal of a promotion in progress, one interval from now.
+    private func scheduleHeartbeat(term: Int64) {
+        promotionHeartbeat = clock.schedule(at: now + config.health.interval) { [weak self] in
+            await self?.promotionHeartbeatDue(term: term)
+        }
+    }
+
+    private func promotionHeartbeatDue(term: Int64) async {
+        guard promotionUnderway else { return }
+        do {
+            try await renewLease(term: term)
+        } catch CoordinationError.leaseExpired {
+            return log.critical("the lease expired during the promotion: the deadline fences this node", metadata: ["term": "\(term)"])
+        } catch {
+            log.warning("renewing the lease during the promotion failed", metadata: ["error": "\(error)"])
+        }
+        if promotionUnderway { scheduleHeartbeat(term: term) }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database
@@ -181,8 +188,8 @@ extension NodeAgent {
         handover.phase = .demoted
         handover.from = node.name
         handover.endLSN = end
-        handover.demotedAtMillis = Self.wallClockMillis()
-        try await coordinator.setSwitchoverIntent(handover)
+        handover.demotedAtMillis = clock.wallMillis
+        try await coordinator.setSwitchoverIntent(handover, expiry: operatorIntentExpiry)
         _ = try await perform(.releaseLeadership(term: term, reason: "switchover to \(target); WAL ends at \(end)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
     }
 }

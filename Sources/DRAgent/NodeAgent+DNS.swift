@@ -15,7 +15,7 @@ extension NodeAgent {
         if !batch.isEmpty { launchDNS(batch) }
         if batch.isEmpty, let awaiting = evidenceAwaiting, !dnsState.values.contains(where: { $0.term == awaiting.term && $0.phase == .inFlight }) {
             evidenceAwaiting = nil
-            Task { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
+            _ = clock.schedule(at: now) { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
         }
     }
 
@@ -40,9 +40,9 @@ extension NodeAgent {
         }
         if !unbuildable.isEmpty { dnsFinished(unbuildable) }
         guard !sets.isEmpty, let term = batch.first?.term else { return }
-        let coordinator = coordinator, me = node.name, deadline = clock.now + config.failover.dnsUpdateTimeout
+        let coordinator = coordinator, me = node.name, deadline = ContinuousClock.now + config.failover.dnsUpdateTimeout
         let items = Dictionary(batch.map { ($0.record, $0) }, uniquingKeysWith: { $1 })
-        let launched = clock.now
+        let launched = ContinuousClock.now
         if batch.contains(where: { !$0.recheck }) {
             log.notice("switching DNS", metadata: ["records": "\(sets.map { $0.set.description })", "term": "\(term)"])
         }
@@ -87,13 +87,13 @@ extension NodeAgent {
             }
         }
         guard let awaiting = evidenceAwaiting, let term = results.first?.term, awaiting.term == term else { return }
-        if let switched = results.compactMap(\.switchedAt).min() { evidence?.mark("DNS switched", at: AgentInstant(switched - started)) }
+        if let switched = results.compactMap(\.switchedAt).min() { evidence?.mark("DNS switched", at: clock.instant(of: switched)) }
         if results.allSatisfy({ $0.verifiedAt != nil }), let verified = results.compactMap(\.verifiedAt).max() {
-            evidence?.mark("DNS verified", at: AgentInstant(verified - started))
+            evidence?.mark("DNS verified", at: clock.instant(of: verified))
         }
         guard !dnsState.values.contains(where: { $0.term == term && $0.phase == .inFlight }) else { return }
         evidenceAwaiting = nil
-        Task { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
+        _ = clock.schedule(at: now) { try? await self.recordEvidence(term: awaiting.term, local: awaiting.local) }
     }
 }
 

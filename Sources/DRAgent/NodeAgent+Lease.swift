@@ -1,5 +1,4 @@
 import DRCore
-import DRSystem
 import Foundation
 
 /// The leader lease on this agent's side: adopting a predecessor's, meeting its deadline
@@ -12,16 +11,12 @@ extension NodeAgent {
     func pause(_ duration: Duration) async {
         let started = clock.now
         if leader?.node == node.name {
-            // Only a live postmaster: a stale PID would end every wait at once.
-            if lastLocal?.state == .primary, let postmaster = database.postmasterPID(), ProcessControl.isAlive(postmaster),
-               await ProcessControl.exitEvent(postmaster, within: duration) {
-                return
-            }
+            if lastLocal?.state == .primary, await database.waitForExit(within: duration) { return }
         } else if let revision = lastRevision, await coordinator.waitForLeaderChange(after: revision, within: duration) {
             return
         }
         let left = duration - (clock.now - started)
-        if left > .zero { try? await Task.sleep(for: left) }
+        if left > .zero { try? await clock.sleep(for: left) }
     }
 
     /// A restarted agent (same boot) takes over the lease its predecessor published: until
@@ -30,7 +25,7 @@ extension NodeAgent {
     func adoptPublishedLease() {
         guard let published = FencingWatchdog.read(leaseFile), published.bootID == FencingWatchdog.bootID() else { return }
         var book = published.lease
-        book.lastConfirmedRenewalSentAt = now - (FencingWatchdog.monotonicNow() - published.lease.lastConfirmedRenewalSentAt)
+        book.lastConfirmedRenewalSentAt = now - (clock.hostMonotonic - published.lease.lastConfirmedRenewalSentAt)
         leaseBook = book
         lastTermSeen = book.term
         log.notice("adopted the lease published before this agent started", metadata: ["term": "\(book.term)"])
@@ -49,11 +44,9 @@ extension NodeAgent {
         // The same lease for the watchdog process, on the host's monotonic clock: it fences
         // if this actor cannot.
         var shared = book
-        shared.lastConfirmedRenewalSentAt = FencingWatchdog.monotonicNow() - (now - book.lastConfirmedRenewalSentAt)
+        shared.lastConfirmedRenewalSentAt = clock.hostMonotonic - (now - book.lastConfirmedRenewalSentAt)
         FencingWatchdog.publish(shared, to: leaseFile)
-        deadlineTimer = Task { [weak self] in
-            try? await Task.sleep(for: max(wait, .zero))
-            guard !Task.isCancelled else { return }
+        deadlineTimer = clock.schedule(at: now + max(wait, .zero)) { [weak self] in
             await self?.deadlineReached(book)
         }
     }

@@ -62,7 +62,7 @@ extension NodeAgent {
                 name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
                 lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
-                publishedAtMillis: Self.wallClockMillis())
+                publishedAtMillis: clock.wallMillis)
             record.hold = leader == nil ? lastHold : nil
             record.failingSinceMillis = failingSince?.millis
             record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }

@@ -15,13 +15,12 @@ public actor NodeAgent {
     let config: ClusterConfig
     let region: RegionConfig
     let node: NodeConfig
-    let coordinator: EtcdCoordinator
+    let coordinator: any Coordinator
     let policy: FailoverPolicy
     let stateDir: String
     let log: Logger
-    let database: DatabaseActions
-    let clock = ContinuousClock()
-    let started: ContinuousClock.Instant
+    let database: any DatabaseController
+    let clock: any AgentClock
 
     // Bookkeeping carried from tick to tick.
     var failedChecks = 0
@@ -64,6 +63,8 @@ public actor NodeAgent {
     var deadlineTimer: Task<Void, Never>?
     /// A promotion has been signalled and has not finished yet.
     var promotionUnderway = false
+    /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).
+    var promotionHeartbeat: Task<Void, Never>?
     /// A watchdog process guards the published lease and outlives this agent.
     let watchdogGuardsLease: Bool
 
@@ -75,7 +76,13 @@ public actor NodeAgent {
     /// This primary's WAL positions over time: the standbys' loss windows on this clock.
     var walHistory: WALHistory
 
-    public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: EtcdCoordinator, stateDir: String, log: Logger,
+    /// - Parameters:
+    ///   - database: the server beside the agent; PostgreSQL through libpq and `pg_ctl` unless given.
+    ///   - clock: the host's monotonic clock unless given (tests pass a manual one).
+    ///   - watchdogGuardsLease: a `FencingWatchdog` process guards the published lease and
+    ///     outlives this agent (then stopping the agent is no failover).
+    public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: any Coordinator, stateDir: String, log: Logger,
+                database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
                 board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false) {
         self.watchdogGuardsLease = watchdogGuardsLease
         self.walHistory = WALHistory(span: max(config.objectives.rpo * 2, .seconds(60)))
@@ -88,19 +95,18 @@ public actor NodeAgent {
         self.policy = FailoverPolicy(config)
         self.stateDir = stateDir
         self.log = log
-        self.database = DatabaseActions(node: node, promotionTimeout: config.failover.promotionTimeout)
-        self.started = ContinuousClock().now
+        self.database = database ?? PostgresController(node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout)
+        self.clock = clock
         self.dns = Result { try DNSSwitcher(config: config) }
     }
 
-    var now: AgentInstant { AgentInstant(clock.now - started) }
+    var now: AgentInstant { clock.now }
     var fenceMarker: String { "\(stateDir)/\(node.name).fenced" }
     var leaseFile: String { FencingWatchdog.leaseFile(stateDir: stateDir, node: node.name) }
 
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
-        log.info("agent started", metadata: ["node": "\(node.name)", "region": "\(region.name)"])
-        adoptPublishedLease()
+        start()
         while !Task.isCancelled {
             let tickStarted = clock.now
             await tick()
@@ -112,7 +118,15 @@ public actor NodeAgent {
         await shutdown()
     }
 
-    func tick() async {
+    /// What the agent does before its first loop: take over the lease a predecessor on
+    /// this host published (a restart is no failover).
+    public func start() {
+        log.info("agent started", metadata: ["node": "\(node.name)", "region": "\(region.name)"])
+        adoptPublishedLease()
+    }
+
+    /// One loop: observe the database, read etcd, decide, act, publish.
+    public func tick() async {
         let local = await observeLocal()
         lastLocal = local
         let etcdReachable = await readCluster()
@@ -140,7 +154,7 @@ public actor NodeAgent {
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
         view.switchover = switchover
         view.synchronous = synchronous
-        view.switchoverDue = switchover?.notBeforeMillis.map { Self.wallClockMillis() >= $0 } ?? true
+        view.switchoverDue = switchover?.notBeforeMillis.map { clock.wallMillis >= $0 } ?? true
         return view
     }
 
@@ -162,8 +176,7 @@ public actor NodeAgent {
     var handoverUnderway = false
 
     func observeLocal() async -> LocalDatabase {
-        let probe = NodeProbe(connectTimeout: config.health.timeout, statementTimeout: max(config.health.timeout, .seconds(1)))
-        let result = await probe.observe(node: node.name, conninfo: node.conninfo).result
+        let result = await database.observe()
         probeResult = result
         var local = LocalDatabase(state: .down, failedChecks: 0, timeline: nil, lsn: nil, tags: node.tags)
         switch result {
@@ -187,7 +200,7 @@ public actor NodeAgent {
         }
         let healthy = local.state == .primary || local.state == .standby
         failedChecks = healthy ? 0 : failedChecks + 1
-        if healthy { failingSince = nil } else if failingSince == nil { failingSince = (now, Self.wallClockMillis()) }
+        if healthy { failingSince = nil } else if failingSince == nil { failingSince = (now, clock.wallMillis) }
         if case .standby(let state) = result, state.walReceiverStatus != "streaming" {
             if upstreamLostSince == nil { upstreamLostSince = now }
         } else {
@@ -309,8 +322,6 @@ public actor NodeAgent {
         return candidates.min()
     }
 
-    static func wallClockMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
     func hold(_ reason: String) {
         if reason != lastHold { log.critical("waiting for an operator", metadata: ["reason": "\(reason)"]) }
         lastHold = reason
@@ -335,8 +346,15 @@ public actor NodeAgent {
 
     // MARK: stopping
 
+    /// Stops every timer without a last decision, as a killed process's timers stop (tests
+    /// use it to kill an agent; `run` never does).
+    public func halt() {
+        deadlineTimer?.cancel()
+        promotionHeartbeat?.cancel()
+    }
+
     /// The last decision, made by `decide` like every other (rule `agent-stopping`).
-    func shutdown() async {
+    public func shutdown() async {
         deadlineTimer?.cancel()
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
         let local = lastLocal ?? LocalDatabase(state: .down, lsn: nil)

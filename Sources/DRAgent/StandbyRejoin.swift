@@ -8,12 +8,12 @@ import Foundation
 /// `pg_rewind` from the leader (a no-op when the timelines did not diverge), then
 /// `standby.signal` and `primary_conninfo` before it is started. It never starts the
 /// database as a primary: if any step fails, the database stays stopped.
-extension DatabaseActions {
+extension PostgresController {
     /// The configuration files `pg_rewind` would overwrite with the leader's copies (its
     /// port, listen address and upstream would then be the leader's).
     static let ownConfigFiles = ["postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"]
 
-    func rejoin(_ leader: NodeConfig) async throws {
+    public func rejoin(_ leader: NodeConfig) async throws {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotRejoin(node: node.name, detail: "no data_dir configured for \(node.name)")
         }
@@ -103,7 +103,7 @@ extension DatabaseActions {
     /// have sent everything up to the shutdown checkpoint to the connected standbys.
     /// Returns where that WAL ends (the shutdown checkpoint). Never an immediate stop: that
     /// would not wait for the standbys; on failure the caller fences the ordinary way.
-    func stopForHandover(within limit: Duration) async throws -> LSN {
+    public func stopForHandover(within limit: Duration) async throws -> LSN {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }

@@ -1,7 +1,9 @@
 import DRCore
 
-/// The consensus store as the agents and the CLI use it. One implementation talks to etcd;
-/// DRCore's decisions never see it, only the values it returns.
+/// The consensus store as the agents see it. Production talks to etcd (`EtcdCoordinator`);
+/// the agent's tests use an in-memory store with the same semantics (`DRAgentTesting`), so
+/// the agent's bookkeeping is exercised without servers. DRCore's decisions never see it,
+/// only the values it returns.
 public protocol Coordinator: Sendable {
     /// A new lease that expires `ttl` after its last renewal.
     func grantLease(ttl: Duration) async throws -> Int64
@@ -10,15 +12,38 @@ public protocol Coordinator: Sendable {
     func keepAlive(lease: Int64) async throws -> Duration
     func revoke(lease: Int64) async throws
 
-    /// Takes the leader key for `node` if nobody holds it, bound to `lease`.
+    /// Takes the leader key for `node` if nobody holds it, bound to `lease`; the key's
+    /// create revision is the new term.
     func acquireLeadership(node: String, lease: Int64) async throws -> LeadershipClaim
     func leader() async throws -> LeaderRecord?
     /// Deletes the leader key only if `node` still holds it under `term`; false otherwise.
     func releaseLeadership(node: String, term: Int64) async throws -> Bool
 
+    /// Every key an agent decides from, at one revision; a record that cannot be read is
+    /// skipped (listed in the snapshot), never fatal. Throws only when nothing can be read.
+    func snapshot() async throws -> CoordinationSnapshot
+    /// Returns true as soon as the leader key changes after `revision`, false after `limit`.
+    func waitForLeaderChange(after revision: Int64, within limit: Duration) async -> Bool
+
+    /// This agent's member record, bound to its own lease (it vanishes with the agent).
     func publish(_ member: MemberRecord, lease: Int64) async throws
-    func members() async throws -> [MemberRecord]
+    /// The leader's last published WAL position and its standbys' loss windows.
+    func publishProgress(_ progress: PrimaryProgress) async throws
+    /// Writes the `sync` key only while `record.leader` holds the leader key under
+    /// `record.term`; false (nothing written) when that term is stale.
+    func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool
+
+    /// Operator intents: nil withdraws; a set intent lives `expiry` at most.
+    func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration) async throws
+    func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration) async throws
+    func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration) async throws
+
+    /// Appends a failover's evidence to the cluster's history.
+    func appendHistory(_ evidence: FailoverEvidence) async throws
 }
+
+/// How long an operator's intent lives unless it is carried out (or withdrawn) first.
+public let operatorIntentExpiry: Duration = .seconds(600)
 
 public enum LeadershipClaim: Sendable, Equatable {
     case acquired(LeaderRecord)

@@ -46,7 +46,7 @@ extension EtcdCoordinator {
     /// Writes (or, with nil, withdraws) the operator's failover intent. It lives `expiry`
     /// at most, bound to its own lease: an intent nobody could carry out (its target died)
     /// must not linger and override the cooldown at some later, unrelated failover.
-    public func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration = .seconds(600)) async throws {
+    public func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration = operatorIntentExpiry) async throws {
         guard let intent else { return try await delete(failoverKey) }
         let lease = try await grantLease(ttl: expiry)
         try await put(failoverKey, try JSONEncoder().encode(intent), lease: lease)
@@ -58,7 +58,7 @@ extension EtcdCoordinator {
 
     /// Writes (nil: withdraws) the switchover intent, bound to a lease of `expiry` like the
     /// failover intent, so one that cannot be carried out ends by itself.
-    public func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration = .seconds(600)) async throws {
+    public func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration = operatorIntentExpiry) async throws {
         guard let intent else { return try await delete(switchoverKey) }
         let lease = try await grantLease(ttl: expiry)
         try await put(switchoverKey, try JSONEncoder().encode(intent), lease: lease)
@@ -69,7 +69,7 @@ extension EtcdCoordinator {
     }
 
     /// `drctl rejoin NODE`: asks NODE's agent to rejoin it as a standby (expires like the others).
-    public func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration = .seconds(600)) async throws {
+    public func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration = operatorIntentExpiry) async throws {
         guard requested else { return try await delete(rejoinKey(node)) }
         let lease = try await grantLease(ttl: expiry)
         try await put(rejoinKey(node), Data("rejoin".utf8), lease: lease)

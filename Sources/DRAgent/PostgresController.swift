@@ -3,17 +3,37 @@ import DRPostgres
 import DRSystem
 import Foundation
 
-/// The database side of the agent's actions, for the one node the agent runs beside.
-struct DatabaseActions: Sendable {
+/// The PostgreSQL server the agent runs beside, observed through libpq and changed
+/// through libpq and `pg_ctl` (run as the server's user when the agent is root).
+public struct PostgresController: DatabaseController {
     let node: NodeConfig
     let promotionTimeout: Duration
+    let probe: NodeProbe
+
+    /// - Parameter healthTimeout: a health check's connect time-out; its queries get at
+    ///   least a second.
+    public init(node: NodeConfig, promotionTimeout: Duration, healthTimeout: Duration) {
+        self.node = node
+        self.promotionTimeout = promotionTimeout
+        self.probe = NodeProbe(connectTimeout: healthTimeout, statementTimeout: max(healthTimeout, .seconds(1)))
+    }
+
+    public func observe() async -> ProbeResult {
+        await probe.observe(node: node.name, conninfo: node.conninfo).result
+    }
+
+    /// Only a live postmaster: a stale PID would end every wait at once.
+    public func waitForExit(within limit: Duration) async -> Bool {
+        guard let postmaster = postmasterPID(), ProcessControl.isAlive(postmaster) else { return false }
+        return await ProcessControl.exitEvent(postmaster, within: limit)
+    }
 
     /// Promotes the standby and waits until it accepts writes, however long its remaining
     /// WAL replay takes: once signalled, PostgreSQL goes on promoting, so giving up at a
     /// time-out would only leave a database becoming writable behind the agent's back.
     /// `slow` is called each further `promotionTimeout` it runs (the caller keeps the lease
     /// meanwhile); only a lost connection or a refused signal ends the wait with an error.
-    func promote(slow: @Sendable (Duration) async -> Void) async throws {
+    public func promote(slow: @escaping @Sendable (Duration) async -> Void) async throws {
         try await PGConnection.withSession(node: node.name, conninfo: node.conninfo, statementTimeout: .seconds(10)) { session in
             func inRecovery() async throws -> Bool { try await session.query("SELECT pg_is_in_recovery() AS r").single().bool("r") }
             guard try await inRecovery() else { return }  // promoted already (an earlier attempt's signal)
@@ -37,7 +57,7 @@ struct DatabaseActions: Sendable {
     /// Whether a postmaster process runs for this data directory: false only when that is
     /// certain (no lock file, or its PID is dead or a zombie); nil without a usable
     /// `data_dir`, where nothing can be known this way.
-    func postmasterRunning() -> Bool? {
+    public func postmasterRunning() -> Bool? {
         guard let dataDir = node.dataDir, FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION") else { return nil }
         guard FileManager.default.fileExists(atPath: "\(dataDir)/postmaster.pid") else { return false }
         guard let pid = postmasterPID() else { return nil }
@@ -56,7 +76,7 @@ struct DatabaseActions: Sendable {
     ///   stopped all the same (stopping is what keeps writes out now), but a restart would
     ///   come up writable, which the caller must shout about.
     @discardableResult
-    func fence() async throws -> String? {
+    public func fence() async throws -> String? {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
@@ -96,7 +116,7 @@ struct DatabaseActions: Sendable {
 
     /// Commits wait for `standbys` (`SynchronousReplication` keeps it to one, or `*` in
     /// strict mode with none healthy); none makes the primary asynchronous.
-    func setSynchronousStandbys(_ standbys: [String]) async throws {
+    public func setSynchronousStandbys(_ standbys: [String]) async throws {
         let value = SynchronousStandbyNames.format(standbys)
         try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
             _ = try await session.query("ALTER SYSTEM SET synchronous_standby_names = '\(value.replacing("'", with: "''"))'")
@@ -107,7 +127,7 @@ struct DatabaseActions: Sendable {
     /// Starts the database without waiting (`pg_ctl start -W`): the agent's loop must keep
     /// renewing the lease meanwhile, and the next health checks judge the outcome. The
     /// server's output goes to `drctl-restart.log` in the data directory.
-    func restart() async throws {
+    public func restart() async throws {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotRestart(node: node.name, detail: "no data_dir configured for \(node.name)")
         }
@@ -150,7 +170,7 @@ struct DatabaseActions: Sendable {
     }
 
     /// Removes `drctl promote --force`'s marker once the node leads under a term.
-    func clearForcedPromotion() async throws {
+    public func clearForcedPromotion() async throws {
         try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
             let database = try await session.query("SELECT current_database() AS d").single().string("d").replacing("\"", with: "\"\"")
             _ = try await session.query("ALTER DATABASE \"\(database)\" RESET \(PrimaryState.forcedPromotionSetting)")
@@ -160,7 +180,7 @@ struct DatabaseActions: Sendable {
     /// Points this standby's WAL receiver at `leader` through a replication slot named
     /// after this node, created on the leader if missing, so the leader keeps the WAL this
     /// standby still needs. PostgreSQL 13+ applies both settings on reload.
-    func follow(_ leader: NodeConfig) async throws {
+    public func follow(_ leader: NodeConfig) async throws {
         try await createSlot(on: leader)
         let upstream = upstreamConninfo(leader)
         let slot = slotName

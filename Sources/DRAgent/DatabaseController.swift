@@ -1,0 +1,34 @@
+import DRCore
+
+/// The database beside the agent, as the agent observes and changes it. Production drives
+/// PostgreSQL through libpq and `pg_ctl` (`PostgresController`); the agent's tests use a
+/// scripted database (`DRAgentTesting.ScriptedDatabase`) that fails, stalls and crashes on
+/// cue, so every path of the agent can be walked without a server.
+public protocol DatabaseController: Sendable {
+    /// One health check: what the server answers, or why it did not.
+    func observe() async -> ProbeResult
+    /// Whether a postmaster process runs: false only when that is certain, nil when it
+    /// cannot be known (no `data_dir`).
+    func postmasterRunning() -> Bool?
+    /// Waits up to `limit` for the running postmaster to exit; true when it did. Lets the
+    /// leader react to a crash at once instead of at its next health check.
+    func waitForExit(within limit: Duration) async -> Bool
+    /// Promotes the standby and waits until it accepts writes, however long that takes;
+    /// `slow` is called every promotion timeout meanwhile.
+    func promote(slow: @escaping @Sendable (Duration) async -> Void) async throws
+    /// Stops the database so it cannot accept writes, leaving `standby.signal` so no
+    /// restart brings it back writable. Returns why that file could not be written, if so.
+    @discardableResult func fence() async throws -> String?
+    /// Starts the crashed database again (without waiting for it).
+    func restart() async throws
+    /// Sets `synchronous_standby_names` (none: asynchronous).
+    func setSynchronousStandbys(_ standbys: [String]) async throws
+    /// Removes `drctl promote --force`'s marker once the node leads under a term.
+    func clearForcedPromotion() async throws
+    /// Points this standby's WAL receiver at `leader`.
+    func follow(_ leader: NodeConfig) async throws
+    /// Turns this stopped, fenced database into a standby of `leader` (rewinding it).
+    func rejoin(_ leader: NodeConfig) async throws
+    /// Stops the primary cleanly for a switchover; returns where its WAL ends.
+    func stopForHandover(within limit: Duration) async throws -> LSN
+}

@@ -1,0 +1,189 @@
+import DRAgent
+import DRCore
+import Foundation
+
+/// Real `NodeAgent`s around an in-memory etcd and scripted servers, all on one manual clock:
+/// DESIGN.md's scenarios and the safety faults, step by step, without a server.
+///
+/// Every `step` the world moves (primaries write, standbys stream), the clock advances
+/// (lease deadlines and promotion heartbeats fire at their exact moments), each agent whose
+/// health interval is due ticks (at its own offset, as real agents drift apart), and the
+/// safety invariant is checked: at most one server accepts writes. A violation is recorded
+/// with its moment; tests assert there are none.
+public final class AgentCluster: @unchecked Sendable {
+    public let clock = ManualClock()
+    public let etcd: InMemoryEtcd
+    public let servers: ScriptedServers
+    public let config: ClusterConfig
+    public let log: LogRecorder
+    /// Where agents keep their fence markers, lease files and evidence (removed by `close`).
+    public let stateDir: String
+    public var step: Duration = .milliseconds(100)
+
+    private let lock = NSLock()
+    private var agents: [String: NodeAgent] = [:]
+    private var busy: Set<String> = []
+    private var offsets: [String: Duration] = [:]
+    private var violations: [String] = []
+    private var writableChanges: [(at: AgentInstant, writable: [String])] = []
+
+    /// - Parameters:
+    ///   - yaml: the cluster's configuration (`AgentCluster.configuration` builds one).
+    ///   - primary: the node whose server starts as the primary (the others stream from it).
+    public init(yaml: String = AgentCluster.configuration(), primary: String = "a") throws {
+        config = try ConfigLoader.load(yaml: yaml, file: "agent-cluster.yaml")
+        etcd = InMemoryEtcd(clock: clock, prefix: config.coordination.prefix)
+        servers = ScriptedServers(clock: clock, config: config, primary: primary)
+        log = LogRecorder(clock: clock)
+        stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-agents-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        // Agents tick out of step, as real ones do: 300 ms, 700 ms, 500 ms, ... after a whole second.
+        for (index, entry) in config.nodes.enumerated() {
+            offsets[entry.node.name] = .milliseconds([300, 700, 500, 900, 100][index % 5])
+        }
+    }
+
+    /// A cluster in `regions` (primary first, then hot standbys), one node each, named by
+    /// `nodes`; `failover` lines are added under `failover:`.
+    public static func configuration(nodes: [String] = ["a", "b"], leaseTTL: String = "5s", failover: [String] = []) -> String {
+        var text = """
+            cluster: sim
+            objectives:
+              rto: 30s
+              rpo: 5s
+            coordination:
+              endpoints: [http://127.0.0.1:2379]
+              lease_ttl: \(leaseTTL)
+            health:
+              interval: 1s
+              failures: 3
+              timeout: 500ms
+            failover:
+              promotion_timeout: 10s
+              cooldown: 5m
+
+            """
+        for line in failover { text += "  \(line)\n" }
+        text += "regions:\n"
+        for (index, node) in nodes.enumerated() {
+            text += """
+                  - name: region-\(node)
+                    role: \(index == 0 ? "primary" : "hot-standby")
+                    priority: \(100 - index * 10)
+                    nodes:
+                      - name: \(node)
+                        conninfo: "host=127.0.0.1 port=\(5001 + index) user=postgres"
+                        data_dir: /nonexistent/\(node)
+
+                """
+        }
+        return text
+    }
+
+    /// Removes the state directory.
+    public func close() { try? FileManager.default.removeItem(atPath: stateDir) }
+
+    public var now: AgentInstant { clock.now }
+
+    /// Each moment from which more than one server accepted writes, with which.
+    public var safetyViolations: [String] { lock.withLock { violations } }
+
+    public func agent(_ node: String) -> NodeAgent? { lock.withLock { agents[node] } }
+
+    // MARK: agents coming and going
+
+    /// Starts `node`'s agent (a new process: nothing carried over but its files).
+    public func startAgent(_ node: String, watchdogGuardsLease: Bool = false) async {
+        guard let entry = config.node(named: node) else { return }
+        let agent = NodeAgent(config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
+                              log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: watchdogGuardsLease)
+        await agent.start()
+        lock.withLock { agents[node] = agent }
+    }
+
+    /// Starts every node's agent.
+    public func startAll() async {
+        for entry in config.nodes { await startAgent(entry.node.name) }
+    }
+
+    /// SIGKILL (or the host lost): the process ends with no last decision.
+    public func killAgent(_ node: String) async {
+        guard let agent = lock.withLock({ agents.removeValue(forKey: node) }) else { return }
+        await agent.halt()
+    }
+
+    /// SIGTERM: the agent makes its last decision (`agent-stopping`) and exits.
+    public func stopAgent(_ node: String) async throws {
+        guard let agent = lock.withLock({ agents.removeValue(forKey: node) }) else { return }
+        let stopped = clock.track { await agent.shutdown() }
+        try await clock.settle()
+        await stopped.value
+    }
+
+    /// The whole host is gone: agent and server.
+    public func loseHost(_ node: String) async {
+        await killAgent(node)
+        servers.change(node) { $0.running = false }
+    }
+
+    // MARK: time
+
+    /// Runs the world until `end`, one `step` at a time, checking the invariant each step.
+    public func run(until end: AgentInstant) async throws {
+        while clock.now < end {
+            let next = min(end, clock.now + step)
+            servers.step()
+            try await clock.advance(to: next)
+            for (node, agent) in lock.withLock({ agents }) where isDue(node) && !lock.withLock({ busy.contains(node) }) {
+                lock.withLock { _ = busy.insert(node) }
+                clock.track { [self] in
+                    await agent.tick()
+                    lock.withLock { _ = busy.remove(node) }
+                }
+            }
+            try await clock.settle()
+            checkInvariant()
+        }
+    }
+
+    public func run(for duration: Duration) async throws { try await run(until: clock.now + duration) }
+
+    /// Agents started and the cluster settled (the primary leads, everyone published).
+    public static func bootstrapped(yaml: String = AgentCluster.configuration()) async throws -> AgentCluster {
+        let cluster = try AgentCluster(yaml: yaml)
+        await cluster.startAll()
+        try await cluster.run(for: .seconds(5))
+        return cluster
+    }
+
+    private func isDue(_ node: String) -> Bool {
+        let sinceOffset = clock.now.sinceStart - (offsets[node] ?? .zero)
+        guard sinceOffset >= .zero else { return false }
+        let interval = config.health.interval
+        let phase = sinceOffset.milliseconds % interval.milliseconds
+        return phase < step.milliseconds
+    }
+
+    private func checkInvariant() {
+        let writable = servers.writable
+        lock.withLock {
+            guard writableChanges.last?.writable != writable else { return }
+            writableChanges.append((clock.now, writable))
+            if writable.count > 1 { violations.append("from \(clock.now): \(writable.joined(separator: " and ")) accept writes") }
+        }
+    }
+
+    /// The first step at or after `after` at which `node` started to accept writes.
+    public func becameWritable(_ node: String, after: AgentInstant = AgentInstant(.zero)) -> AgentInstant? {
+        lock.withLock {
+            zip([[]] + writableChanges.map(\.writable), writableChanges).first { previous, change in
+                change.at >= after && change.writable.contains(node) && !previous.contains(node)
+            }?.1.at
+        }
+    }
+
+    /// The first step at or after `after` at which `node` stopped accepting writes.
+    public func stoppedWriting(_ node: String, after: AgentInstant) -> AgentInstant? {
+        lock.withLock { writableChanges.first { $0.at >= after && !$0.writable.contains(node) }?.at }
+    }
+}

@@ -1,0 +1,108 @@
+import DRCoordination
+import DRCore
+import Foundation
+
+/// One agent's client of an `InMemoryEtcd`: every request goes through the store's fault
+/// switches for this client, and does what `EtcdCoordinator`'s transaction does.
+public struct InMemoryCoordinator: Coordinator {
+    let etcd: InMemoryEtcd
+    /// Whose requests these are (the node name): what `cutOff` and `loseAnswers` match.
+    public let client: String
+
+    typealias Key = CoordinationSnapshot.Key
+
+    public func grantLease(ttl: Duration) async throws -> Int64 {
+        try etcd.request(client) { $0.grant(ttl) }
+    }
+
+    public func keepAlive(lease: Int64) async throws -> Duration {
+        guard let ttl = try etcd.request(client, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
+        return ttl
+    }
+
+    public func revoke(lease: Int64) async throws {
+        try etcd.request(client) { $0.revoke(lease) }
+    }
+
+    public func acquireLeadership(node: String, lease: Int64) async throws -> LeadershipClaim {
+        try etcd.request(client) { store in
+            if let held = store.get(Key.leader) {
+                return .heldBy(LeaderRecord(node: String(decoding: held.value, as: UTF8.self), term: held.createRevision, lease: held.lease))
+            }
+            try store.write(Key.leader, Data(node.utf8), lease: lease)
+            return .acquired(LeaderRecord(node: node, term: store.revision, lease: lease))
+        }
+    }
+
+    public func leader() async throws -> LeaderRecord? {
+        try etcd.request(client) { store in
+            store.get(Key.leader).map { LeaderRecord(node: String(decoding: $0.value, as: UTF8.self), term: $0.createRevision, lease: $0.lease) }
+        }
+    }
+
+    public func releaseLeadership(node: String, term: Int64) async throws -> Bool {
+        try etcd.request(client) { store in
+            guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(node.utf8) else { return false }
+            store.delete(Key.leader)
+            return true
+        }
+    }
+
+    public func snapshot() async throws -> CoordinationSnapshot {
+        try etcd.request(client) { store in
+            CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries())
+        }
+    }
+
+    /// The tests step the agents themselves; nothing waits between loops.
+    public func waitForLeaderChange(after revision: Int64, within limit: Duration) async -> Bool { false }
+
+    public func publish(_ member: MemberRecord, lease: Int64) async throws {
+        let value = try JSONEncoder().encode(member)
+        try etcd.request(client) { try $0.write(Key.members + member.name, value, lease: lease) }
+    }
+
+    public func publishProgress(_ progress: PrimaryProgress) async throws {
+        let value = try JSONEncoder().encode(progress)
+        try etcd.request(client) { try $0.write(Key.progress, value) }
+    }
+
+    public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
+        let value = try JSONEncoder().encode(record)
+        return try etcd.request(client) { store in
+            guard let held = store.get(Key.leader), held.createRevision == record.term, held.value == Data(record.leader.utf8) else { return false }
+            try store.write(Key.synchronous, value)
+            return true
+        }
+    }
+
+    public func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration) async throws {
+        try await setIntent(Key.failover, intent.map { try JSONEncoder().encode($0) }, expiry: expiry)
+    }
+
+    public func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration) async throws {
+        try await setIntent(Key.switchover, intent.map { try JSONEncoder().encode($0) }, expiry: expiry)
+    }
+
+    public func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration) async throws {
+        try await setIntent(Key.rejoin + node, requested ? Data("rejoin".utf8) : nil, expiry: expiry)
+    }
+
+    /// Pauses automatic failover, as `drctl pause` does.
+    public func setPaused(_ paused: Bool) async throws {
+        try etcd.request(client) { store in
+            if paused { try store.write(Key.pause, Data("paused".utf8)) } else { store.delete(Key.pause) }
+        }
+    }
+
+    public func appendHistory(_ evidence: FailoverEvidence) async throws {
+        try etcd.request(client) { $0.appendHistory(evidence) }
+    }
+
+    private func setIntent(_ key: String, _ value: Data?, expiry: Duration) async throws {
+        try etcd.request(client) { store in
+            guard let value else { return store.delete(key) }
+            try store.write(key, value, lease: store.grant(expiry))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import DRCoordination
+import DRCore
+import Foundation
+
+/// An etcd in memory, with the semantics the agents rely on: one revision counter that
+/// every write advances, a key's create revision (the leader key's is the term), leases
+/// that expire on the manual clock `ttl` after their last renewal and take their keys with
+/// them, and compare-and-swap on the leader key. Each agent talks to it through its own
+/// client (`client(_:)`), so faults can hit one agent, some or all:
+///
+/// - `down`: no quorum, every request fails;
+/// - `cutOff`: these clients' requests never arrive (a partition);
+/// - `answersLost`: these clients' requests are carried out but the answers never come
+///   back (a half-partition: the renewal happened, the agent cannot know).
+public final class InMemoryEtcd: @unchecked Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var value: Data
+        public var createRevision: Int64
+        public var lease: Int64
+    }
+
+    struct Lease {
+        var ttl: Duration
+        var expiresAt: AgentInstant
+    }
+
+    public let prefix: String
+    let clock: ManualClock
+    private let lock = NSLock()
+    private var keys: [String: Entry] = [:]
+    private var leases: [Int64: Lease] = [:]
+    private var revisionCounter: Int64 = 1
+    private var nextLease: Int64 = 0x7000
+    private var faults = Faults()
+    private var evidence: [FailoverEvidence] = []
+
+    struct Faults {
+        var down = false
+        var cutOff: Set<String> = []
+        var answersLost: Set<String> = []
+    }
+
+    public init(clock: ManualClock, prefix: String = "/drctl/test/") {
+        self.clock = clock
+        self.prefix = prefix
+    }
+
+    /// The coordinator one agent (or the CLI) uses.
+    public func client(_ name: String) -> InMemoryCoordinator { InMemoryCoordinator(etcd: self, client: name) }
+
+    // MARK: faults
+
+    public var down: Bool {
+        get { lock.withLock { faults.down } }
+        set { lock.withLock { faults.down = newValue } }
+    }
+
+    public func cutOff(_ clients: Set<String>) { lock.withLock { faults.cutOff = clients } }
+    public func loseAnswers(to clients: Set<String>) { lock.withLock { faults.answersLost = clients } }
+
+    // MARK: inspection and direct writes (what an operator or another version would do)
+
+    /// The value under `key` (relative to the prefix), after expiring what is due.
+    public func entry(_ key: String) -> Entry? { lock.withLock { expire(); return keys[prefix + key] } }
+    public var revision: Int64 { lock.withLock { revisionCounter } }
+    public var leader: LeaderRecord? { entry(CoordinationSnapshot.Key.leader).map { LeaderRecord(node: String(decoding: $0.value, as: UTF8.self), term: $0.createRevision, lease: $0.lease) } }
+    public var history: [FailoverEvidence] { lock.withLock { evidence } }
+
+    /// Writes raw bytes under `key` (relative to the prefix): a newer agent's record, a stray write.
+    public func put(_ key: String, _ value: Data) { lock.withLock { write(prefix + key, value, lease: 0) } }
+
+    // MARK: the requests
+
+    /// Runs one request for `client` as etcd would: refused when it cannot arrive, carried
+    /// out atomically otherwise, and its answer lost when the fault says so.
+    func request<T>(_ client: String, _ body: (inout Store) throws -> T) throws -> T {
+        let answer: Result<T, any Error> = lock.withLock {
+            if faults.down { return .failure(CoordinationError.unavailable(["memory etcd: no quorum"])) }
+            if faults.cutOff.contains(client) { return .failure(CoordinationError.unavailable(["memory etcd: \(client) is cut off"])) }
+            expire()
+            var store = Store(etcd: self)
+            let result = Result { try body(&store) }
+            if faults.answersLost.contains(client) {
+                return .failure(CoordinationError.unavailable(["memory etcd: the answer to \(client) was lost"]))
+            }
+            return result
+        }
+        return try answer.get()
+    }
+
+    /// The store as one request sees it (the lock is held).
+    struct Store {
+        let etcd: InMemoryEtcd
+        var prefix: String { etcd.prefix }
+        var revision: Int64 { etcd.revisionCounter }
+        func get(_ key: String) -> Entry? { etcd.keys[prefix + key] }
+        func write(_ key: String, _ value: Data, lease: Int64 = 0) throws {
+            guard lease == 0 || etcd.leases[lease] != nil else {
+                throw CoordinationError.server(endpoint: "memory", path: key, status: 400, message: "etcdserver: requested lease not found")
+            }
+            etcd.write(prefix + key, value, lease: lease)
+        }
+        func delete(_ key: String) { etcd.delete(prefix + key) }
+        func grant(_ ttl: Duration) -> Int64 {
+            etcd.nextLease += 1
+            etcd.leases[etcd.nextLease] = Lease(ttl: ttl, expiresAt: etcd.clock.now + ttl)
+            return etcd.nextLease
+        }
+        func renew(_ lease: Int64) -> Duration? {
+            guard var held = etcd.leases[lease] else { return nil }
+            held.expiresAt = etcd.clock.now + held.ttl
+            etcd.leases[lease] = held
+            return held.ttl
+        }
+        func revoke(_ lease: Int64) { etcd.dropLease(lease) }
+        func appendHistory(_ record: FailoverEvidence) { etcd.evidence.append(record) }
+        func entries() -> [CoordinationSnapshot.Entry] {
+            etcd.keys.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.map {
+                CoordinationSnapshot.Entry(key: $0.key, value: $0.value.value, createRevision: $0.value.createRevision, lease: $0.value.lease)
+            }
+        }
+    }
+
+    // Called with the lock held.
+    private func write(_ key: String, _ value: Data, lease: Int64) {
+        revisionCounter += 1
+        let created = keys[key]?.createRevision ?? revisionCounter
+        keys[key] = Entry(value: value, createRevision: created, lease: lease)
+    }
+
+    private func delete(_ key: String) {
+        guard keys.removeValue(forKey: key) != nil else { return }
+        revisionCounter += 1
+    }
+
+    private func dropLease(_ lease: Int64) {
+        guard leases.removeValue(forKey: lease) != nil else { return }
+        for (key, entry) in keys where entry.lease == lease { delete(key) }
+    }
+
+    /// Leases past their deadline go, with their keys (etcd's lessor does this on its own).
+    private func expire() {
+        let now = clock.now
+        for (id, lease) in leases where lease.expiresAt <= now { dropLease(id) }
+    }
+}

@@ -1,0 +1,124 @@
+import DRAgent
+import DRCore
+import Foundation
+
+/// One node's server in `ScriptedServers`, as its agent drives it.
+public struct ScriptedDatabase: DatabaseController {
+    let servers: ScriptedServers
+    public let node: String
+
+    public enum Failure: Error, CustomStringConvertible {
+        case refused(node: String, call: String, why: String)
+        public var description: String {
+            switch self { case let .refused(node, call, why): "\(call) on \(node) failed: \(why)" }
+        }
+    }
+
+    public func observe() async -> ProbeResult {
+        servers.read { all in
+            guard let me = all[node], me.running else { return .unreachable(reason: "connection refused") }
+            guard !me.frozen else { return .failed(reason: "the server answered nothing within the time-out") }
+            if !me.inRecovery {
+                let standbys = all.values.filter { $0.running && $0.inRecovery && $0.upstream == node && servers.streams(from: node, to: $0.name) }
+                var state = PrimaryState(serverVersion: 150_000, timeline: me.timeline, currentLSN: LSN(me.lsn), replication: standbys.map {
+                    ReplicationConnection(applicationName: $0.name, clientAddress: nil, state: "streaming",
+                                          syncState: me.synchronousStandbys.contains($0.name) || me.synchronousStandbys == ["*"] ? "sync" : "async",
+                                          sentLSN: LSN($0.lsn), writeLSN: LSN($0.lsn), flushLSN: LSN($0.lsn), replayLSN: LSN($0.lsn),
+                                          writeLag: nil, flushLag: nil, replayLag: nil)
+                }, slots: [])
+                state.synchronousStandbyNames = SynchronousStandbyNames.format(me.synchronousStandbys)
+                return .primary(state)
+            }
+            let upstream = me.upstream.flatMap { all[$0] }
+            let streaming = upstream.map { $0.running && !$0.frozen && servers.streams(from: $0.name, to: node) } ?? false
+            let address = me.upstream.flatMap { servers.addresses[$0] }
+            var state = StandbyState(serverVersion: 150_000, timeline: me.timeline, receiveLSN: LSN(me.lsn), replayLSN: LSN(me.lsn),
+                                     secondsSinceLastReplay: 0, walReceiverStatus: streaming ? "streaming" : nil,
+                                     upstreamHost: address?.host, upstreamPort: address?.port, replayPaused: false, slots: [])
+            state.primaryConninfo = address.map { "host=\($0.host) port=\($0.port)" }
+            return .standby(state)
+        }
+    }
+
+    public func postmasterRunning() -> Bool? {
+        let me = servers[node]
+        return me.postmasterUnknown ? nil : me.running
+    }
+
+    public func waitForExit(within limit: Duration) async -> Bool { false }
+
+    /// Takes `promotionTakes` on the manual clock; the server becomes writable at its end.
+    public func promote(slow: @escaping @Sendable (Duration) async -> Void) async throws {
+        let takes = try servers.act(node, "promote") { me -> Duration? in
+            guard me.running else { throw Failure.refused(node: node, call: "promote", why: "the server is not running") }
+            guard me.inRecovery else { return nil }
+            return me.promotionTakes
+        }
+        guard let takes else { return }
+        try await servers.clock.sleep(for: takes)
+        servers.change(node) { me in
+            guard me.running else { return }
+            me.inRecovery = false
+            me.standbySignal = false
+            me.upstream = nil
+            me.timeline += 1
+        }
+    }
+
+    public func fence() async throws -> String? {
+        try servers.act(node, "fence") { me in
+            me.standbySignal = true
+            guard !me.fenceFails else { throw Failure.refused(node: node, call: "fence", why: "pg_ctl stop did not stop it") }
+            me.running = false
+        }
+        return nil
+    }
+
+    public func restart() async throws {
+        try servers.act(node, "restart") { me in
+            guard !me.startFails else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
+            me.running = true
+            me.frozen = false
+            me.inRecovery = me.standbySignal
+        }
+    }
+
+    public func setSynchronousStandbys(_ standbys: [String]) async throws {
+        try servers.act(node, "synchronous \(standbys)") { me in
+            guard me.running, !me.frozen else { throw Failure.refused(node: node, call: "ALTER SYSTEM", why: "no connection") }
+            me.synchronousStandbys = standbys
+        }
+    }
+
+    public func clearForcedPromotion() async throws { servers.act(node, "clear forced promotion") { _ in } }
+
+    public func follow(_ leader: NodeConfig) async throws {
+        try servers.act(node, "follow \(leader.name)") { me in
+            guard me.running, me.inRecovery else { throw Failure.refused(node: node, call: "follow", why: "not a running standby") }
+            me.upstream = leader.name
+        }
+    }
+
+    /// Rewinds to the leader's history and starts as its standby.
+    public func rejoin(_ leader: NodeConfig) async throws {
+        let source = servers[leader.name]
+        try servers.act(node, "rejoin \(leader.name)") { me in
+            guard source.running, !source.inRecovery else { throw Failure.refused(node: node, call: "rejoin", why: "\(leader.name) is not a running primary") }
+            me.running = true
+            me.inRecovery = true
+            me.standbySignal = true
+            me.upstream = leader.name
+            me.timeline = source.timeline
+            me.lsn = min(me.lsn, source.lsn)
+        }
+    }
+
+    public func stopForHandover(within limit: Duration) async throws -> LSN {
+        try servers.act(node, "stop for handover") { me in
+            guard me.running, !me.frozen else { throw Failure.refused(node: node, call: "clean stop", why: "the server does not answer") }
+            me.running = false
+            me.standbySignal = true
+            return LSN(me.lsn)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import DRAgentTesting
+import DRCore
+import Foundation
+import Testing
+
+/// The faults outside DESIGN.md's table that broke the safety promise once (issue 10), run
+/// by real agents on a manual clock: lapsed leases, etcd failing in part or whole, slow
+/// promotions, restarts after a fence, records from another version. After every step at
+/// most one server may accept writes.
+@Suite struct AgentSafetyTests {
+    /// The renewals reach etcd but their answers are lost: the primary cannot know its lease
+    /// holds, so it fences at its deadline; its key lapses and the standby takes over.
+    @Test func primaryThatCannotConfirmItsLeaseFencesBeforeTheStandbyPromotes() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.loseAnswers(to: ["a"])
+        try await cluster.run(for: .seconds(30))
+        let fenced = try #require(cluster.stoppedWriting("a", after: .seconds(10)), "\(cluster.log.text)")
+        #expect(fenced.sinceStart - .seconds(10) <= .seconds(5), "at the lease deadline, not later")
+        if let promoted = cluster.becameWritable("b", after: .seconds(10)) { #expect(fenced < promoted) }
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// etcd loses quorum: without failsafe the primary stops at its lease deadline and no
+    /// standby promotes; when etcd returns, one primary leads again.
+    @Test func etcdOutageStopsWritesAndItsEndRestoresOnePrimary() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.down = true
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.writable.isEmpty, "\(cluster.log.text)")
+        #expect(cluster.servers.callLog("b").isEmpty, "a standby never acts without etcd")
+        cluster.etcd.down = false
+        try await cluster.run(for: .seconds(30))
+        #expect(cluster.servers.writable.count == 1, "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// A promotion that outlasts the lease (a long WAL replay) keeps the lease meanwhile:
+    /// it is neither fenced nor raced.
+    @Test func slowPromotionKeepsItsLease() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.servers.change("b") { $0.promotionTakes = .seconds(12) }
+        await cluster.loseHost("a")
+        try await cluster.run(for: .seconds(30))
+        let promoted = try #require(cluster.becameWritable("b", after: .seconds(20)), "\(cluster.log.text)")
+        #expect(promoted.sinceStart - .seconds(20) >= .seconds(12))
+        #expect(!cluster.servers.callLog("b").contains("fence"), "\(cluster.log.text)")
+        #expect(cluster.etcd.leader?.node == "b" && cluster.servers.writable == ["b"])
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
+    /// Cut off from etcd in the middle of a slow promotion: the node may become writable at
+    /// any moment, so its lease deadline fences it.
+    @Test func promotionCutOffFromEtcdIsFencedAtTheLeaseDeadline() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.servers.change("b") { $0.promotionTakes = .seconds(30) }
+        await cluster.loseHost("a")
+        try await cluster.run(until: .seconds(29))
+        #expect(cluster.etcd.leader?.node == "b", "\(cluster.log.text)")
+        cluster.etcd.cutOff(["b"])
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.callLog("b").contains("fence"), "\(cluster.log.text)")
+        #expect(cluster.servers.writable.isEmpty)
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
+    /// The headline split brain: the primary's region is cut off, it fences, the standby
+    /// takes over; then the old host reboots (init starts PostgreSQL, a new agent starts)
+    /// while still cut off. It must come up read-only and stay so, and after the partition
+    /// heals it must not take writes again.
+    @Test func fencedPrimaryRebootedWhileCutOffStaysReadOnly() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.etcd.cutOff(["a"])
+        cluster.servers.isolate(["a"])
+        try await cluster.run(until: .seconds(40))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        await cluster.killAgent("a")
+        cluster.servers.boot("a")
+        await cluster.startAgent("a")
+        try await cluster.run(until: .seconds(60))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        cluster.etcd.cutOff([])
+        cluster.servers.isolate([])
+        try await cluster.run(until: .seconds(90))
+        #expect(cluster.servers.writable == ["b"])
+        #expect(cluster.becameWritable("a", after: .seconds(21)) == nil)
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// The same reboot, but the fence's `standby.signal` was lost (a restored data
+    /// directory, an operator's cleanup): the server comes up writable, and the agent —
+    /// with no lease and no etcd — must fence it at once.
+    @Test func unleasedWritableServerWithoutEtcdIsFenced() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.etcd.cutOff(["a"])
+        cluster.servers.isolate(["a"])
+        try await cluster.run(until: .seconds(40))
+        await cluster.killAgent("a")
+        try FileManager.default.removeItem(atPath: "\(cluster.stateDir)/a.lease")
+        cluster.servers.change("a") { $0.standbySignal = false }
+        cluster.servers.boot("a")
+        #expect(cluster.servers.writable == ["a", "b"], "the fault itself: two writable servers until a's agent runs")
+        await cluster.startAgent("a")
+        try await cluster.run(until: .seconds(42))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+    }
+
+    /// A service manager restarts the primary's agent (SIGTERM, then a new process): with
+    /// the watchdog guarding the lease this is no failover, and no term changes.
+    @Test func agentRestartUnderTheWatchdogIsNoFailover() async throws {
+        let cluster = try AgentCluster()
+        defer { cluster.close() }
+        await cluster.startAgent("a", watchdogGuardsLease: true)
+        await cluster.startAgent("b")
+        try await cluster.run(until: .seconds(20))
+        let term = try #require(cluster.etcd.leader?.term)
+        try await cluster.stopAgent("a")
+        try await cluster.run(for: .seconds(2))
+        await cluster.startAgent("a", watchdogGuardsLease: true)
+        try await cluster.run(for: .seconds(30))
+        #expect(cluster.etcd.leader?.node == "a" && cluster.etcd.leader?.term == term, "\(cluster.log.text)")
+        #expect(cluster.servers.writable == ["a"])
+        #expect(cluster.servers.callLog().isEmpty, "\(cluster.servers.callLog())")
+    }
+
+    /// Without a watchdog a stopping leader fences and releases: the standby takes over at
+    /// once, never alongside it.
+    @Test func stoppedLeaderWithoutWatchdogHandsOverSafely() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        try await cluster.stopAgent("a")
+        try await cluster.run(for: .seconds(10))
+        #expect(cluster.servers.callLog("a") == ["fence"])
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
+    /// A record this version cannot read (a newer agent's member, a stray write) is skipped:
+    /// the cluster keeps running and still fails over.
+    @Test func unreadableRecordsDoNotStopTheCluster() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        cluster.etcd.put("members/c", Data(#"{"name":"c","role":"witness","schema":3}"#.utf8))
+        cluster.etcd.put("sync", Data("not json".utf8))
+        try await cluster.run(until: .seconds(20))
+        #expect(cluster.etcd.leader?.node == "a")
+        await cluster.loseHost("a")
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        #expect(!cluster.log.lines(containing: "skipping an etcd record").isEmpty)
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
+    /// A frozen primary (it accepts connections, answers nothing) is failed over like a
+    /// dead one, and fenced first.
+    @Test func frozenPrimaryIsFencedAndReplaced() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.servers.change("a") { $0.frozen = true }
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.callLog("a").first == "fence", "\(cluster.log.text)")
+        #expect(cluster.servers.writable == ["b"])
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+}
