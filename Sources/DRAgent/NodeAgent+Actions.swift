@@ -67,7 +67,18 @@ extension NodeAgent {
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
             leaseBook = nil
             armLeaseDeadline()
-            if let problem = try await database.fence() {
+            let problem: String?
+            do {
+                problem = try await database.fence()
+                fenceFailed = false
+            } catch {
+                // Not fenced: reported as it is (down, or primary), so the rules keep the
+                // lease and try again instead of treating it as safely stopped.
+                try? FileManager.default.removeItem(atPath: fenceMarker)
+                fenceFailed = true
+                throw error
+            }
+            if let problem {
                 log.critical("fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
                              metadata: ["error": "\(problem)"])
             }

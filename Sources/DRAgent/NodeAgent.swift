@@ -61,6 +61,8 @@ public actor NodeAgent {
     var handoverSeenAt: AgentInstant?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
+    /// The last attempt to fence the database failed (it may still accept writes).
+    var fenceFailed = false
     /// A promotion has been signalled and has not finished yet.
     var promotionUnderway = false
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).
@@ -210,6 +212,7 @@ public actor NodeAgent {
         local.failedChecks = failedChecks
         local.restartsTried = restartsTried
         local.rejoinFailed = rejoinFailed
+        local.fenceFailed = fenceFailed
         local.rejoinRequested = rejoinRequested
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         return local

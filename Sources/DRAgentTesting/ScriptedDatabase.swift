@@ -68,7 +68,7 @@ public struct ScriptedDatabase: DatabaseController {
     public func fence() async throws -> String? {
         try servers.act(node, "fence") { me in
             me.standbySignal = true
-            guard !me.fenceFails else { throw Failure.refused(node: node, call: "fence", why: "pg_ctl stop did not stop it") }
+            guard !me.fenceFails || !me.running else { throw Failure.refused(node: node, call: "fence", why: "pg_ctl stop did not stop it") }
             me.running = false
         }
         return nil

@@ -175,4 +175,37 @@ import Testing
         #expect(cluster.servers.writable == ["b"])
         #expect(cluster.safetyViolations.isEmpty)
     }
+
+    /// A stalled primary whose agent is also cut off from etcd: the server answers no health
+    /// check, but it may wake at any moment, so its lease deadline fences it all the same.
+    @Test func stalledPrimaryCutOffFromEtcdIsFencedAtTheDeadline() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.servers.change("a") { $0.frozen = true }
+        cluster.etcd.cutOff(["a"])
+        cluster.servers.isolate(["a"])
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.callLog("a").contains("fence"), "\(cluster.log.text)")
+        #expect(cluster.servers.writable == ["b"])
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// Fencing fails (pg_ctl cannot stop the server): the key is kept, so no standby is
+    /// promoted beside a server that may still take writes, and an operator is asked to stop
+    /// it; once stopped, the next loop fences and releases, and the standby takes over.
+    @Test func failedFenceKeepsTheKey() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        cluster.servers.change("a") { $0.frozen = true; $0.fenceFails = true }
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.callLog("a").filter { $0 == "fence" }.count > 5, "fencing is tried again every loop")
+        #expect(cluster.becameWritable("b", after: .seconds(20)) == nil, "\(cluster.log.text)")
+        #expect(!cluster.log.lines(containing: "the leader key is kept and nothing is promoted").isEmpty)
+        cluster.servers.change("a") { $0.running = false }  // the operator stops it by hand
+        try await cluster.run(for: .seconds(10))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
 }

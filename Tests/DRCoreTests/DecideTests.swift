@@ -309,6 +309,29 @@ import Testing
         #expect(decide(promoting, policy: Self.policy, now: .seconds(13)).rule == "etcd-unreachable", "a standby not promoting is read-only")
     }
 
+    /// A primary that stopped answering may only be stalled: cut off from etcd past its
+    /// lease deadline it is fenced, as a writable one would be.
+    @Test func anUnansweringLeaderIsFencedAtItsLeaseDeadline() {
+        let stalled = Self.primaryView(failed: 1, renewedAt: 6, etcd: false, state: .down)
+        #expect(decide(stalled, policy: Self.policy, now: .seconds(10)).rule == "fence-on-lease-deadline")
+        #expect(decide(stalled, policy: Self.policy, now: .seconds(8)).rule == "etcd-unreachable", "before the deadline it waits")
+    }
+
+    /// After a failed fence the leader renews before it tries again: releasing the key
+    /// would let a standby be promoted beside a server that may still take writes.
+    @Test func aFailedFenceKeepsTheLeaseWhileItIsRetried() throws {
+        var failing = Self.primaryView(failed: 3, state: .down)
+        let first = decide(failing, policy: Self.policy, now: .seconds(10))
+        #expect(first.rule == "leader-database-failed")
+        #expect(first.actions.first.map { if case .fence = $0 { true } else { false } } == true)
+        failing.local.fenceFailed = true
+        let retry = decide(failing, policy: Self.policy, now: .seconds(11))
+        #expect(retry.rule == "leader-database-failed")
+        #expect(retry.actions.first == .renewLease(term: 7))
+        #expect(retry.actions.contains { if case .holdForOperator = $0 { true } else { false } })
+        #expect(retry.actions.last == .releaseLeadership(term: 7, reason: "database failed 3 health checks in a row"))
+    }
+
     @Test func aFencedNodeRunningInRecoveryIsNeverACandidate() {
         // Started by init after the fence, it runs read-only; it stays fenced, never promoted.
         let fenced = Self.standbyView("a", leader: nil, state: .fenced, members: [Self.member("a", lsn: 2000), Self.member("c", lsn: 900)])

@@ -127,6 +127,8 @@ public struct LocalDatabase: Sendable, Equatable {
     /// This agent signalled a promotion that has not finished: the database may become
     /// writable at any moment, so the lease deadline treats it as writable.
     public var promotionUnderway = false
+    /// This agent's last attempt to fence its database failed: it may still accept writes.
+    public var fenceFailed = false
 
     public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
                 tags: Set<NodeTag> = []) {

@@ -77,8 +77,9 @@ extension FailoverRule {
             if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
             return []
         },
-        FailoverRule(id: "fence-on-lease-deadline", summary: "A primary (or a standby being promoted) whose lease renewal is overdue fences its database before the lease can expire in etcd.") { input in
-            guard input.local.state == .primary || input.local.promotionUnderway,
+        FailoverRule(id: "fence-on-lease-deadline", summary: "A leader whose database may accept writes (a primary, one that stopped answering but was not seen to stop, a standby being promoted) fences it when its lease renewal is overdue, before the lease can expire in etcd.") { input in
+            // A server that answers no health check may only be stalled: it takes writes again when it wakes.
+            guard input.local.state == .primary || input.local.state == .down || input.local.promotionUnderway,
                   SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin) else { return nil }
             return [.fence(node: input.me, reason: "leader lease not renewed in time; another node may be promoted"),
                     .alert(message: "\(input.me) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)")]
@@ -107,12 +108,15 @@ extension FailoverRule {
             }
             return []
         },
-        FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path).") { input in
+        FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path). If fencing failed, the leader keeps its lease while it tries again: no standby is promoted beside a server that may still take writes.") { input in
             guard input.view.iAmLeader, input.failed, let term = input.leaderTerm else { return nil }
             let why = input.local.postmasterGone
                 ? "postmaster process gone (database crashed)"
                 : "database failed \(input.local.failedChecks) health checks in a row"
-            return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)]
+            guard input.local.fenceFailed else { return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)] }
+            return [.renewLease(term: term),
+                    .holdForOperator(reason: "fencing \(input.me) failed, so its database may still accept writes: the leader key is kept and nothing is promoted. Stop it by hand (pg_ctl stop -m immediate, or power the host off); the next loop then releases the key"),
+                    .fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)]
         },
         FailoverRule(id: "leader-restarts-database", summary: "Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.") { input in
             guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state == .down, input.local.failedChecks > 0,
