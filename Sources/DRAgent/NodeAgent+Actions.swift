@@ -63,7 +63,7 @@ extension NodeAgent {
             if intent != nil { try? await coordinator.setFailoverIntent(nil, expiry: operatorIntentExpiry) }
             if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil, expiry: operatorIntentExpiry) }
         case .fence(_, let reason):
-            _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.utf8))
+            _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.description.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
             leaseBook = nil
             armLeaseDeadline()
@@ -123,8 +123,8 @@ extension NodeAgent {
             dnsBatch.append(DNSBatchItem(record: record, node: target, term: term, recheck: recheck))
         case .holdForOperator(let reason):
             hold(reason)
-        case .alert(let message):
-            log.critical("\(message)")
+        case .alert(let reason):
+            log.critical("\(reason)")
         }
         return false
     }
@@ -193,7 +193,7 @@ extension NodeAgent {
         } catch {
             log.critical("switchover: the clean stop failed; fencing", metadata: ["error": "\(error)"])
             _ = try? await database.fence()
-            _ = try await perform(.releaseLeadership(term: term, reason: "switchover failed: \(error)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
+            _ = try await perform(.releaseLeadership(term: term, reason: .switchoverFailed(error: "\(error)")), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
             throw error
         }
         handover.phase = .demoted
@@ -201,6 +201,6 @@ extension NodeAgent {
         handover.endLSN = end
         handover.demotedAtMillis = clock.wallMillis
         try await coordinator.setSwitchoverIntent(handover, expiry: operatorIntentExpiry)
-        _ = try await perform(.releaseLeadership(term: term, reason: "switchover to \(target); WAL ends at \(end)"), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
+        _ = try await perform(.releaseLeadership(term: term, reason: .switchoverHandedOver(to: target, walEnd: end)), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
     }
 }

@@ -29,7 +29,7 @@ extension NodeAgent {
         board.publish(NodeSnapshot(
             node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
             timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
-            noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold, rule: lastRule, tickedAt: board.now))
+            noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now))
         let up = local.state == .primary || local.state == .standby
         metrics.nodeUp(node.name, up)
         metrics.healthCheck(node.name, passed: up)
@@ -63,7 +63,7 @@ extension NodeAgent {
                 lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
                 publishedAtMillis: clock.wallMillis)
-            record.hold = leader == nil ? lastHold : nil
+            record.hold = leader == nil ? lastHold?.description : nil
             record.failingSinceMillis = failingSince?.millis
             record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
             try await coordinator.publish(record, lease: lease)

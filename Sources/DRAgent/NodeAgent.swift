@@ -34,7 +34,7 @@ public actor NodeAgent {
     var leaderMissingSince: AgentInstant?
     var lastTermSeen: Int64?
     var lastFailoverSeen: AgentInstant?
-    var lastHold: String?
+    var lastHold: Reason?
     var evidence: EvidenceRecorder?
     var evidenceReason: String?
     /// The promotion whose evidence waits for its DNS switch.
@@ -325,7 +325,7 @@ public actor NodeAgent {
         return candidates.min()
     }
 
-    func hold(_ reason: String) {
+    func hold(_ reason: Reason) {
         if reason != lastHold { log.critical("waiting for an operator", metadata: ["reason": "\(reason)"]) }
         lastHold = reason
     }

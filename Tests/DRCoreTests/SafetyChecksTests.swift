@@ -56,7 +56,7 @@ import Testing
         #expect(SafetyChecks.permits(.follow(node: "a", leader: "b", term: 9), leader: current, me: "a"))
         #expect(!SafetyChecks.permits(.follow(node: "a", leader: "c", term: 9), leader: current, me: "a"))
         #expect(!SafetyChecks.permits(.rejoin(node: "a", leader: "b", term: 8), leader: current, me: "a"))
-        #expect(SafetyChecks.permits(.fence(node: "a", reason: "x"), leader: nil, me: "a"), "fencing is always allowed")
-        #expect(SafetyChecks.permits(.acquireLeadership(reason: "x"), leader: current, me: "a"))
+        #expect(SafetyChecks.permits(.fence(node: "a", reason: .leaseRenewalOverdue), leader: nil, me: "a"), "fencing is always allowed")
+        #expect(SafetyChecks.permits(.acquireLeadership(reason: .bestCandidateWithinRPO(node: "a")), leader: current, me: "a"))
     }
 }

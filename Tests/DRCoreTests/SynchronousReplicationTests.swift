@@ -81,7 +81,7 @@ import Testing
         let members = [Self.member("b", lsn: 1000), Self.member("c", lsn: 1100)]
         let b = decide(Self.candidate("b", record: Self.record(["b"]), members: members), policy: Self.policy, now: .seconds(11))
         #expect(b.rule == "synchronous-gate")
-        #expect(b.actions == [.acquireLeadership(reason: "b was the synchronous standby: no acknowledged commit is lost")])
+        #expect(b.actions == [.acquireLeadership(reason: .synchronousStandby(node: "b"))])
         let c = decide(Self.candidate("c", record: Self.record(["b"]), members: members, lsn: 1100), policy: Self.policy, now: .seconds(20))
         #expect(c.actions == [], "c has more WAL, but only b is known to hold every acknowledged commit: c leaves it to b")
     }
@@ -92,12 +92,14 @@ import Testing
             let hold = decide(Self.candidate("b", record: record, members: members, lsn: 1200), policy: Self.policy, now: .seconds(20))
             #expect(hold.rule == "synchronous-gate", "\(String(describing: record))")
             guard case .holdForOperator(let reason)? = hold.actions.first else { Issue.record("\(hold)"); continue }
-            #expect(reason.contains("manual intervention required") && reason.contains("--accept-data-loss"))
+            #expect(reason == .synchronousStandbyUnavailable(node: "b", recorded: []), "none of these names a standby of the lost leader")
+            #expect(reason.description.contains("manual intervention required") && reason.description.contains("--accept-data-loss"))
         }
         let gone = decide(Self.candidate("c", record: Self.record(["b"]), members: [Self.member("b", healthy: false), Self.member("c")]),
                           policy: Self.policy, now: .seconds(20))
         guard case .holdForOperator(let reason)? = gone.actions.first else { Issue.record("\(gone)"); return }
-        #expect(reason.contains("the synchronous standby (b) is not available"))
+        #expect(reason == .synchronousStandbyUnavailable(node: "c", recorded: ["b"]))
+        #expect(reason.description.contains("the synchronous standby (b) is not available"))
         let accepted = decide(Self.candidate("c", record: Self.record(["b"]), members: [Self.member("c")], lsn: 1200,
                                              intent: FailoverIntent(to: "c", acceptDataLoss: true)), policy: Self.policy, now: .seconds(20))
         #expect(accepted.rule == "take-over", "--accept-data-loss stays the way out")

@@ -1,18 +1,19 @@
-/// What `decide` asks the agent to do. Values, not prose: tests compare them, and each
+/// What `decide` asks the agent to do. Values, not prose (each reason is a `Reason`): tests
+/// compare them, and each
 /// one that touches the cluster carries the leader term it was decided under, so its
 /// executor can refuse it once that term is stale.
 public enum Action: Sendable, Equatable {
     /// Renew the leader lease (this agent is the primary's agent).
     case renewLease(term: Int64)
     /// Try to take the free leader key; a later tick promotes if it was won.
-    case acquireLeadership(reason: String)
+    case acquireLeadership(reason: Reason)
     /// Give up the leader key so a standby can take over at once.
-    case releaseLeadership(term: Int64, reason: String)
+    case releaseLeadership(term: Int64, reason: Reason)
     /// `pg_promote()` this node; only while it holds the leader key under `term`.
     case promote(node: String, term: Int64)
     /// Stop this node's database so that it cannot accept writes. `term` is nil when the
     /// agent has lost (or never had) leadership: fencing is always allowed.
-    case fence(node: String, reason: String)
+    case fence(node: String, reason: Reason)
     /// Make commits on this primary wait for one of `standbys` (none: asynchronous).
     case setSynchronousStandbys(_ standbys: [String], term: Int64)
     /// Write the `sync` key: these standbys hold every commit acknowledged from now on
@@ -32,9 +33,9 @@ public enum Action: Sendable, Equatable {
     /// record where the WAL ended in the intent, then release the key for `to`.
     case handOver(to: String, term: Int64)
     /// No automatic action is safe: wait for an operator, and say why with the numbers.
-    case holdForOperator(reason: String)
+    case holdForOperator(reason: Reason)
     /// Tell a human (log, metric, alert) without acting.
-    case alert(message: String)
+    case alert(reason: Reason)
 
     /// The term an executor must check, nil for actions that are safe in any term.
     public var term: Int64? {

@@ -69,8 +69,7 @@ extension FailoverRule {
             guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
             // The renewal gives the restarted agent the whole TTL to take the lease over.
             if input.view.watchdogGuardsLease { return [.renewLease(term: term)] }
-            return [.fence(node: input.me, reason: "agent stopping while it holds the leader key"),
-                    .releaseLeadership(term: term, reason: "agent stopping")]
+            return [.fence(node: input.me, reason: .agentStopping), .releaseLeadership(term: term, reason: .agentStopping)]
         },
         FailoverRule(id: "paused", summary: "Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.") { input in
             guard input.view.paused, input.view.failoverIntent == nil else { return nil }
@@ -81,13 +80,11 @@ extension FailoverRule {
             // A server that answers no health check may only be stalled: it takes writes again when it wakes.
             guard input.local.state == .primary || input.local.state == .down || input.local.promotionUnderway,
                   SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin) else { return nil }
-            return [.fence(node: input.me, reason: "leader lease not renewed in time; another node may be promoted"),
-                    .alert(message: "\(input.me) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)")]
+            return [.fence(node: input.me, reason: .leaseRenewalOverdue), .alert(reason: .fencedItselfLeaseOverdue(node: input.me))]
         },
         FailoverRule(id: "unleased-primary-without-etcd", summary: "A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.") { input in
             guard input.local.state == .primary, !input.view.etcdReachable, input.view.lease == nil, !input.local.forcedPromotion else { return nil }
-            return [.fence(node: input.me, reason: "writable without a confirmed leader lease while etcd is unreachable"),
-                    .alert(message: "\(input.me) fenced itself: it accepts writes but holds no lease it could confirm, and etcd is unreachable")]
+            return [.fence(node: input.me, reason: .unleasedWithoutEtcd), .alert(reason: .fencedItselfUnleased(node: input.me))]
         },
         FailoverRule(id: "etcd-unreachable", summary: "Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.") { input in
             input.view.etcdReachable ? nil : []
@@ -96,7 +93,7 @@ extension FailoverRule {
             guard input.local.state == .fenced else { return nil }
             if let leader = input.view.leader, leader.node != input.me {
                 if let failure = input.local.rejoinFailed, failure.term == leader.term {
-                    return [.holdForOperator(reason: "automatic rejoin of \(input.me) failed: \(failure.message); fix it, then `drctl rejoin \(input.me)`")]
+                    return [.holdForOperator(reason: .rejoinFailed(node: input.me, message: failure.message))]
                 }
                 // Rewinding from a leader still in recovery would find nothing to rewind, and
                 // the old primary's extra WAL would then block it from following the new timeline.
@@ -104,18 +101,15 @@ extension FailoverRule {
                 if input.policy.autoRejoin || input.local.fencedForSwitchover || input.local.rejoinRequested {
                     return leaderIsPrimary ? [.rejoin(node: input.me, leader: leader.node, term: leader.term)] : []
                 }
-                return [.holdForOperator(reason: "\(input.me) is fenced; bring it back with `drctl rejoin \(input.me)`")]
+                return [.holdForOperator(reason: .fencedUntilRejoined(node: input.me))]
             }
             return []
         },
         FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path). If fencing failed, the leader keeps its lease while it tries again: no standby is promoted beside a server that may still take writes.") { input in
             guard input.view.iAmLeader, input.failed, let term = input.leaderTerm else { return nil }
-            let why = input.local.postmasterGone
-                ? "postmaster process gone (database crashed)"
-                : "database failed \(input.local.failedChecks) health checks in a row"
+            let why: Reason = input.local.postmasterGone ? .postmasterGone : .databaseFailedChecks(input.local.failedChecks)
             guard input.local.fenceFailed else { return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)] }
-            return [.renewLease(term: term),
-                    .holdForOperator(reason: "fencing \(input.me) failed, so its database may still accept writes: the leader key is kept and nothing is promoted. Stop it by hand (pg_ctl stop -m immediate, or power the host off); the next loop then releases the key"),
+            return [.renewLease(term: term), .holdForOperator(reason: .fenceFailed(node: input.me)),
                     .fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)]
         },
         FailoverRule(id: "leader-restarts-database", summary: "Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.") { input in
@@ -127,7 +121,7 @@ extension FailoverRule {
             guard input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm, let intent = input.view.switchover,
                   intent.phase == .requested, intent.to != input.me, input.view.switchoverDue else { return nil }
             guard input.view.members.contains(where: { $0.name == intent.to && $0.role == .standby && $0.healthy }) else {
-                return [.renewLease(term: term), .holdForOperator(reason: "switchover to \(intent.to) waits: it is not a healthy standby")]
+                return [.renewLease(term: term), .holdForOperator(reason: .switchoverTargetUnhealthy(target: intent.to))]
             }
             // Renewed first: the clean stop must finish well inside the lease.
             return [.renewLease(term: term), .handOver(to: intent.to, term: term)]
@@ -151,24 +145,24 @@ extension FailoverRule {
         FailoverRule(id: "forced-primary-waits", summary: "A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.") { input in
             guard input.local.state == .primary, input.local.forcedPromotion, let leader = input.view.leader, leader.node != input.me else { return nil }
             if input.view.members.contains(where: { $0.name == leader.node && $0.role == .primary }) {
-                return [.alert(message: "split brain: \(input.me) was promoted by hand (drctl promote --force) while \(leader.node) holds the leader key and reports primary; fence one of them"),
-                        .holdForOperator(reason: "two primaries: \(input.me) (forced) and \(leader.node) (leader, term \(leader.term))")]
+                return [.alert(reason: .forcedSplitBrain(node: input.me, leader: leader.node)),
+                        .holdForOperator(reason: .twoPrimaries(forced: input.me, leader: leader.node, term: leader.term))]
             }
             return []
         },
         FailoverRule(id: "foreign-primary-fences", summary: "A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.") { input in
             guard input.local.state == .primary else { return nil }
             if let leader = input.view.leader, leader.node != input.me {
-                return [.fence(node: input.me, reason: "\(leader.node) holds leadership (term \(leader.term))")]
+                return [.fence(node: input.me, reason: .otherLeader(node: leader.node, term: leader.term))]
             }
             if let other = input.anotherPrimary {
-                return [.fence(node: input.me, reason: "\(other.name) also reports itself primary")]
+                return [.fence(node: input.me, reason: .otherPrimary(node: other.name))]
             }
             return nil
         },
         FailoverRule(id: "primary-claims-free-key", summary: "The only writable database takes the free leader key (start-up, or after a release without a failover).") { input in
             guard input.local.state == .primary, input.view.leader == nil, !input.failed else { return nil }
-            return [.acquireLeadership(reason: "\(input.me) is the only primary and the leader key is free")]
+            return [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: input.me))]
         },
         FailoverRule(id: "standby-follows-leader", summary: "While a leader exists, a standby streams from it and does nothing else.") { input in
             guard let leader = input.view.leader else { return nil }
@@ -183,7 +177,7 @@ extension FailoverRule {
             guard intent.to == input.me else { return [] }
             guard input.local.state == .standby, input.local.failedChecks == 0 else { return [] }
             guard let end = intent.endLSN, let received = input.local.lsn, received >= end else { return [] }
-            return [.acquireLeadership(reason: "switchover from \(intent.from ?? "the old primary"): \(input.me) has received its WAL up to \(end)")]
+            return [.acquireLeadership(reason: .switchoverTarget(node: input.me, from: intent.from, receivedUpTo: end))]
         },
         FailoverRule(id: "not-a-candidate", summary: "With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.") { input in
             let intent = input.view.failoverIntent
@@ -195,8 +189,7 @@ extension FailoverRule {
         FailoverRule(id: "cooldown", summary: "No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.") { input in
             guard input.view.failoverIntent == nil, let last = input.view.lastFailoverSeen,
                   input.now - last < input.policy.cooldown else { return nil }
-            let left = input.policy.cooldown - (input.now - last)
-            return [.holdForOperator(reason: "primary lost, but the last failover was \(DurationText.format(input.now - last)) ago (cooldown \(DurationText.format(input.policy.cooldown)), \(DurationText.format(left)) left); `drctl failover` overrides")]
+            return [.holdForOperator(reason: .cooldown(sinceLastFailover: input.now - last, cooldown: input.policy.cooldown))]
         },
         FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.") { input in
             guard input.view.failoverIntent?.to != input.me else { return nil }
@@ -210,25 +203,22 @@ extension FailoverRule {
             guard let set = input.synchronousSet, input.view.failoverIntent?.acceptDataLoss != true else { return nil }
             guard input.local.timeline == input.view.lastPrimary?.timeline else { return nil }  // the RPO gate explains it
             if set.contains(input.me) {
-                return [.acquireLeadership(reason: "\(input.me) was the synchronous standby: no acknowledged commit is lost")]
+                return [.acquireLeadership(reason: .synchronousStandby(node: input.me))]
             }
             if input.view.members.contains(where: { set.contains($0.name) && $0.role == .standby && $0.healthy }) { return [] }
-            let recorded = set.isEmpty ? "no standby was recorded as synchronous when the primary was lost (it ran asynchronously)"
-                : "the synchronous standby (\(set.sorted().joined(separator: ", "))) is not available"
-            return [.holdForOperator(reason: "manual intervention required: synchronous mode, but \(recorded); promoting \(input.me) could lose acknowledged commits; `drctl failover --to \(input.me) --accept-data-loss` promotes anyway")]
+            return [.holdForOperator(reason: .synchronousStandbyUnavailable(node: input.me, recorded: set.sorted()))]
         },
         FailoverRule(id: "rpo-gate", summary: "Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.") { input in
             if input.view.failoverIntent?.acceptDataLoss == true { return nil }
             if let timeline = input.view.lastPrimary?.timeline, input.local.timeline != timeline {
-                return [.holdForOperator(reason: "\(input.me) is on timeline \(input.local.timeline.map(String.init) ?? "?"), the lost primary was on \(timeline)")]
+                return [.holdForOperator(reason: .timelineMismatch(node: input.me, timeline: input.local.timeline, lostPrimaryTimeline: timeline))]
             }
             let verdict = SafetyChecks.rpoGate(candidate: input.me, candidateLSN: input.local.lsn, lastPrimary: input.view.lastPrimary, rpo: input.policy.rpo)
             guard case .beyond(let bytes, let seconds) = verdict else { return nil }
-            let loss = "estimated loss \(bytes.map { "\($0) bytes" } ?? "unknown bytes"), \(seconds.map { "\($0)s" } ?? "unknown time")"
-            return [.holdForOperator(reason: "manual intervention required: promoting \(input.me) would exceed the RPO \(DurationText.format(input.policy.rpo)) (\(loss)); `drctl failover --to \(input.me) --accept-data-loss` promotes anyway")]
+            return [.holdForOperator(reason: .beyondRPO(node: input.me, rpo: input.policy.rpo, lossBytes: bytes, lossSeconds: seconds))]
         },
         FailoverRule(id: "take-over", summary: "The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).") { input in
-            [.acquireLeadership(reason: "leader key free; \(input.me) is the best candidate within the RPO")]
+            [.acquireLeadership(reason: .bestCandidateWithinRPO(node: input.me))]
         },
     ]
 }
