@@ -39,7 +39,9 @@ let package = Package(
         .target(name: "DRSystem", dependencies: ["CSpawn"]),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
-        .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRLab", "DRPostgres", "DRCoordination", "DRSystem"]),
+        .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
+        // Drills that inject lab faults: the CLI runs them, the agent never links them.
+        .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
         .target(name: "DRAgent", dependencies: [
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

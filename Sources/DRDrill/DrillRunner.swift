@@ -1,7 +1,6 @@
 import DRBackup
 import DRCoordination
 import DRCore
-import DRLab
 import DRPostgres
 import DRSystem
 import Foundation
@@ -13,10 +12,15 @@ public struct DrillRunner: Sendable {
     /// The drctl executable (restore_command calls its wal-fetch).
     public let drctl: String
 
-    public init(config: ClusterConfig, configFile: String, drctl: String) {
+    /// Runs the drills that inject a fault into a running cluster; nil where none may run
+    /// (the agent schedules restore drills only).
+    public let faultDrill: (any FaultDrill)?
+
+    public init(config: ClusterConfig, configFile: String, drctl: String, faultDrill: (any FaultDrill)? = nil) {
         self.config = config
         self.configFile = configFile
         self.drctl = drctl
+        self.faultDrill = faultDrill
     }
 
     public struct Outcome: Sendable {
@@ -30,13 +34,15 @@ public struct DrillRunner: Sendable {
         let repository = BackupRepository(config: backup, cluster: config.cluster)
         let clock = PhaseClock()
         let id = Self.runID(spec.name, at: clock.startedDate)
-        var measured = Measured()
+        var measured = DrillMeasurement()
         var errors: [String] = []
         do {
             switch spec.kind {
             case .restoreLogical: measured = try await restoreLogical(spec, repository: repository, clock: clock, id: id, progress: progress)
             case .restorePITR: measured = try await restorePITR(spec, repository: repository, clock: clock, id: id, progress: progress)
-            case .failover, .regionOutage: measured = try await labFailover(spec, clock: clock, progress: progress)
+            case .failover, .regionOutage:
+                guard let faultDrill else { throw DrillError.notReady("\(spec.kind.rawValue) drills inject faults into the lab: run them with `drctl drill run`") }
+                measured = try await faultDrill.run(spec, runner: self, clock: clock, progress: progress)
             }
         } catch {
             errors.append("\(error)")
@@ -53,13 +59,6 @@ public struct DrillRunner: Sendable {
         return try DrillReports(repository: repository).write(report)
     }
 
-    struct Measured {
-        var rto: Double?
-        var rpo: Double?
-        var lostBytes: UInt64?
-        var validations: [DrillReport.ValidationResult] = []
-        var notes: [String] = []
-    }
 
     static func runID(_ name: String, at date: Date) -> String {
         let formatter = DateFormatter()
@@ -72,7 +71,7 @@ public struct DrillRunner: Sendable {
     // MARK: restores into a scratch instance
 
     private func restoreLogical(_ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
-                                progress: @Sendable (String) -> Void) async throws -> Measured {
+                                progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
         var backup = try? Restore(repository: repository, drctl: drctl, configFile: configFile).choose(.latest, kind: .logical, id: nil)
         if backup == nil {
             progress("no logical backup yet: taking one")
@@ -87,7 +86,7 @@ public struct DrillRunner: Sendable {
     }
 
     private func restorePITR(_ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
-                             progress: @Sendable (String) -> Void) async throws -> Measured {
+                             progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
         let restore = Restore(repository: repository, drctl: drctl, configFile: configFile)
         var base = try? restore.choose(.latest, kind: .base, id: nil)
         if base == nil {
@@ -113,8 +112,8 @@ public struct DrillRunner: Sendable {
     }
 
     private func restoreAndValidate(_ spec: DrillSpec, backup: BackupManifest, target: Restore.Target, repository: BackupRepository,
-                                    clock: PhaseClock, id: String, progress: @Sendable (String) -> Void) async throws -> Measured {
-        var measured = Measured()
+                                    clock: PhaseClock, id: String, progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
+        var measured = DrillMeasurement()
         // RPO: what restoring this backup loses, measured from the drill's start.
         if case .latest = target, let finished = ISO8601DateFormatter().date(from: backup.finishedAt) {
             measured.rpo = max(0, clock.startedDate.timeIntervalSince(finished))

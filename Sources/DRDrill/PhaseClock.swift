@@ -2,26 +2,29 @@ import DRCore
 import Foundation
 
 /// Times a drill's phases on one monotonic clock from the drill's start.
-final class PhaseClock: @unchecked Sendable {
+public final class PhaseClock: @unchecked Sendable {
     private let clock = ContinuousClock()
-    let started: ContinuousClock.Instant
-    let startedDate = Date()
-    private(set) var phases: [DrillReport.Phase] = []
+    public let started: ContinuousClock.Instant
+    public let startedDate = Date()
+    public private(set) var phases: [DrillReport.Phase] = []
 
-    init() { started = clock.now }
+    public init() { started = clock.now }
 
-    var elapsed: Double { (clock.now - started).seconds }
+    public var elapsed: Double { (clock.now - started).seconds }
 
     /// Runs `body` as a phase named `name`.
-    func phase<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
+    public func phase<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
         let start = elapsed
         defer { phases.append(.init(name: name, start: start, end: elapsed)) }
         return try await body()
     }
 
     /// Records a phase measured elsewhere (seconds from the drill's start).
-    func record(_ name: String, start: Double, end: Double) { phases.append(.init(name: name, start: start, end: end)) }
+    public func record(_ name: String, start: Double, end: Double) { phases.append(.init(name: name, start: start, end: end)) }
+
+    /// Seconds from the drill's start of a moment on this host's monotonic clock.
+    public func offset(of instant: ContinuousClock.Instant) -> Double { (instant - started).seconds }
 
     /// Seconds from the drill's start of a wall-clock time (same host only).
-    func offset(ofWallMillis millis: Int64) -> Double { Double(millis) / 1000 - startedDate.timeIntervalSince1970 }
+    public func offset(ofWallMillis millis: Int64) -> Double { Double(millis) / 1000 - startedDate.timeIntervalSince1970 }
 }

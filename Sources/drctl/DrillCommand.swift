@@ -2,6 +2,7 @@ import ArgumentParser
 import DRBackup
 import DRCore
 import DRDrill
+import DRLabDrill
 import Foundation
 
 struct DrillCommand: AsyncParsableCommand {
@@ -22,7 +23,8 @@ struct DrillRunCommand: AsyncParsableCommand {
         let spec: DrillSpec
         do { spec = try DrillLoader.load(yaml: text, file: file) } catch { throw CLIExit.badInput("\(error)") }
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let runner = DrillRunner(config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: binary)
+        let runner = DrillRunner(config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: binary,
+                                 faultDrill: LabFailoverDrill())
         let quiet = options.json
         let outcome: DrillRunner.Outcome
         do {

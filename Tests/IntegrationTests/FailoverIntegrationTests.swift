@@ -88,29 +88,26 @@ actor Flag {
     func set() { value = true }
 }
 
-/// Writes to one node every 50 ms and remembers when each write was acknowledged.
-actor AckRecorder {
-    private(set) var acks: [ContinuousClock.Instant] = []
-    func record(_ instant: ContinuousClock.Instant) { acks.append(instant) }
-
-    /// Runs until `until`, reconnecting after errors; only acknowledged commits count.
+/// A client writing to one node every 50 ms, for the tests that watch writes across a failover.
+enum WriteLoad {
+    /// Runs until `deadline`, reconnecting after errors; only acknowledged commits count.
     static func run(conninfo: String, table: String, until deadline: ContinuousClock.Instant) async -> [ContinuousClock.Instant] {
-        let recorder = AckRecorder()
+        let writes = AcknowledgedWrites()
         let clock = ContinuousClock()
-        var id = 0
+        var id: Int64 = 0
         while clock.now < deadline {
             _ = try? await PGConnection.withSession(node: table, conninfo: conninfo, connectTimeout: .seconds(1), statementTimeout: .seconds(1)) { session in
                 while clock.now < deadline {
                     id += 1
                     _ = try await session.query("INSERT INTO \(table) VALUES ($1)", [String(id)])
-                    await recorder.record(clock.now)
+                    writes.add(id, server: table)
                     try await Task.sleep(for: .milliseconds(50))
                 }
                 return true
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        return await recorder.acks
+        return writes.all.map(\.at)
     }
 
     /// Writes to pg1 directly (as clients inside region 1 would, even when it is cut off)
@@ -138,7 +135,7 @@ extension RealServers {
     struct PartitionIntegrationTests {
         @Test func anIsolatedPrimaryStopsAcknowledgingBeforeTheNewOneStartsAndStaysFenced() async throws {
             try await withLab { lab in
-                let (old, new) = try await AckRecorder.acrossHandover(lab, for: .seconds(20)) {
+                let (old, new) = try await WriteLoad.acrossHandover(lab, for: .seconds(20)) {
                     try await Lab.isolate(dir: lab.dir, region: "region1")
                 }
 
@@ -207,7 +204,7 @@ extension RealServers {
     struct StalledAgentIntegrationTests {
         @Test func aFrozenPrimaryAgentIsFencedByItsWatchdogBeforeTheStandbyStarts() async throws {
             try await withLab { lab in
-                let (old, new) = try await AckRecorder.acrossHandover(lab, for: .seconds(12)) {
+                let (old, new) = try await WriteLoad.acrossHandover(lab, for: .seconds(12)) {
                     // SIGSTOP the agent: its own timers stop too; only the watchdog process can fence.
                     _ = try Lab.freeze(dir: lab.dir, node: "pg1", true)
                 }

@@ -152,7 +152,7 @@ extension RealServers {
         /// failover within the lease, and its database stops before the new primary starts.
         @Test func aStoppedPrimaryAgentThatStaysStoppedLeadsToAFailover() async throws {
             try await withLab { lab in
-                let (old, new) = try await AckRecorder.acrossHandover(lab, for: .seconds(15)) {
+                let (old, new) = try await WriteLoad.acrossHandover(lab, for: .seconds(15)) {
                     kill(try Self.agentPID(lab, "region1"), SIGTERM)
                 }
                 let lastOld = try #require(old.last)

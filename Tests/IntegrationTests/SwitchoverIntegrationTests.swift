@@ -6,18 +6,6 @@ import DRSystem
 import Foundation
 import Testing
 
-/// Acknowledged writes of a client that, like an application, finds whichever node
-/// accepts writes (libpq multi-host, target_session_attrs=read-write).
-actor AckLog {
-    private(set) var acks: [(id: Int, at: ContinuousClock.Instant, server: String)] = []
-    func add(_ id: Int, _ server: String) { acks.append((id, ContinuousClock().now, server)) }
-
-    /// The longest time between two consecutive acknowledged writes.
-    var longestGap: Duration {
-        zip(acks, acks.dropFirst()).map { $1.at - $0.at }.max() ?? .zero
-    }
-}
-
 extension RealServers {
     @Suite("switchover and rejoin in the lab")
     struct SwitchoverIntegrationTests {
@@ -46,15 +34,15 @@ extension RealServers {
                 let pending = try await etcd.switchoverIntent(), stillPaused = try await etcd.isPaused()
                 #expect(pending == nil && !stillPaused)
 
-                let log = AckLog()
+                let log = AcknowledgedWrites()  // by a client that, like an application, finds whichever node accepts writes
                 let load = Task {
-                    var id = 0
+                    var id: Int64 = 0
                     while !Task.isCancelled {
                         id += 1
                         let server = try? await PGConnection.withSession(node: "writer", conninfo: writer, connectTimeout: .seconds(1)) { session in
                             try await session.query("INSERT INTO acked VALUES ($1) RETURNING host(inet_server_addr()) AS s", [String(id)]).single().string("s")
                         }
-                        if let server { await log.add(id, server) }
+                        if let server { log.add(id, server: server) }
                         try? await Task.sleep(for: .milliseconds(20))
                     }
                 }
@@ -69,21 +57,21 @@ extension RealServers {
                 load.cancel()
                 _ = await load.value
 
-                let acked = await log.acks.map(\.id)
+                let acked = log.ids
                 let stored = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
-                    Set(try await session.query("SELECT id FROM acked").rows.map { try $0.int("id") })
+                    Set(try await session.query("SELECT id FROM acked").rows.map { Int64(try $0.int("id")) })
                 }
                 #expect(acked.allSatisfy { stored.contains($0) }, "every acknowledged write is on the new primary")
                 let evidence = try #require(try await etcd.history().last)
                 #expect(evidence.reason.contains("switchover from pg1 to pg2") && evidence.dataLostBytes == 0)
                 #expect(try await etcd.switchoverIntent() == nil, "the intent is consumed")
-                print("switchover write gap: \(await log.longestGap) (\(acked.count) acknowledged writes)")
+                print("switchover write gap: \(log.longestGap) (\(acked.count) acknowledged writes)")
             }
         }
 
         /// `node` holds the key and the client's last acknowledged write came from `host`.
-        static func leads(_ node: String, host: String, etcd: EtcdCoordinator, log: AckLog) async throws -> Bool {
-            let last = await log.acks.last?.server
+        static func leads(_ node: String, host: String, etcd: EtcdCoordinator, log: AcknowledgedWrites) async throws -> Bool {
+            let last = log.all.last?.server
             return try await etcd.leader()?.node == node && last == host
         }
 

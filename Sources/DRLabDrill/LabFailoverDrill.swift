@@ -1,6 +1,7 @@
 import DRBackup
 import DRCoordination
 import DRCore
+import DRDrill
 import DRLab
 import DRPostgres
 import Foundation
@@ -8,8 +9,11 @@ import Foundation
 /// The failover and region-outage drills: a fault injected into the lab under a write
 /// load whose client (libpq multi-host, target_session_attrs=read-write) records every
 /// acknowledged commit; measured from the fault to the new primary serving, DNS verified.
-extension DrillRunner {
-    func labFailover(_ spec: DrillSpec, clock: PhaseClock, progress: @Sendable (String) -> Void) async throws -> Measured {
+public struct LabFailoverDrill: FaultDrill {
+    public init() {}
+
+    public func run(_ spec: DrillSpec, runner: DrillRunner, clock: PhaseClock, progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
+        let config = runner.config, configFile = runner.configFile
         let labDir = URL(fileURLWithPath: configFile).deletingLastPathComponent().path
         let lab = try LabState.load(dir: labDir)
         let etcd = try EtcdCoordinator.forConfig(config)
@@ -22,7 +26,7 @@ extension DrillRunner {
         try await PGConnection.withSession(node: "drill", conninfo: writer) { session in
             _ = try await session.query("CREATE TABLE IF NOT EXISTS drctl_drill_load (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
         }
-        let acks = AckRecorder()
+        let acks = AcknowledgedWrites()
         let load = Task {
             var id = Int64(Date().timeIntervalSince1970 * 1000) * 1000
             while !Task.isCancelled {
@@ -30,14 +34,14 @@ extension DrillRunner {
                 let server = try? await PGConnection.withSession(node: "drill", conninfo: writer, connectTimeout: .seconds(1)) { session in
                     try await session.query("INSERT INTO drctl_drill_load (id) VALUES ($1) RETURNING host(inet_server_addr()) AS s", [String(id)]).single().string("s")
                 }
-                if let server { acks.add(id, server: server, at: clock.elapsed) }
+                if let server { acks.add(id, server: server) }
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
         defer { load.cancel() }
         try await clock.phase("steady load") { try await Task.sleep(for: .seconds(2)) }
 
-        let faultAt = clock.elapsed
+        let faultAt = clock.elapsed, faultInstant = ContinuousClock.now
         let region = primary.region.name
         switch spec.kind {
         case .regionOutage:
@@ -62,7 +66,7 @@ extension DrillRunner {
         _ = await load.value
         guard let evidence else { throw DrillError.notReady("no failover happened within \(DurationText.format(limit)) of the fault") }
 
-        var measured = Measured()
+        var measured = DrillMeasurement()
         // The evidence's events, placed on the drill's clock through the promoting agent's
         // wall clock (one host in the lab).
         if let declaredMillis = evidence.declaredAtMillis, let declared = evidence.events.first(where: { $0.name == "declared failed" || $0.name == "key seen free" }) {
@@ -76,7 +80,7 @@ extension DrillRunner {
             measured.rto = previous - faultAt
         }
         let newPrimary = config.node(named: evidence.promoted)?.node
-        let firstAck = acks.first(after: faultAt, from: newPrimary?.connection.host)
+        let firstAck = acks.first(after: faultInstant, from: newPrimary?.connection.host).map { clock.offset(of: $0.at) }
         if let firstAck { clock.record("first write acknowledged by \(evidence.promoted)", start: faultAt, end: firstAck) }
 
         let acked = acks.ids
@@ -87,7 +91,7 @@ extension DrillRunner {
                 Set(try await session.query("SELECT id FROM drctl_drill_load").rows.compactMap { Int64(try $0.string("id")) })
             }
             lost = acked.filter { !stored.contains($0) }.count
-            clientWindow = acks.lossWindow(survivors: stored)
+            clientWindow = acks.lossWindow(survivors: stored).seconds
             measured.validations = await clock.phase("validate") { await ValidationQueries.run(spec.validation, conninfo: newPrimary.conninfo) }
         }
         measured.lostBytes = evidence.dataLostBytes
@@ -110,35 +114,5 @@ extension DrillRunner {
             measured.notes.append("\(region) healed; its old primary stays fenced until `drctl rejoin \(primary.node.name)`")
         }
         return measured
-    }
-}
-
-/// Acknowledged writes of the drill's client, with the drill time and the server that took each.
-final class AckRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var acks: [(id: Int64, server: String, at: Double)] = []
-
-    func add(_ id: Int64, server: String, at: Double) { lock.withLock { acks.append((id, server, at)) } }
-    var ids: [Int64] { lock.withLock { acks.map(\.id) } }
-    /// Seconds of acknowledged writes lost: from the last write that survived before the
-    /// first lost one to the last lost one; 0 when none was lost.
-    func lossWindow(survivors: Set<Int64>) -> Double {
-        lock.withLock {
-            guard let firstLost = acks.firstIndex(where: { !survivors.contains($0.id) }),
-                  let lastLost = acks.lastIndex(where: { !survivors.contains($0.id) }) else { return 0 }
-            let before = acks[..<firstLost].last { survivors.contains($0.id) }?.at ?? acks[firstLost].at
-            return acks[lastLost].at - before
-        }
-    }
-
-    func first(after time: Double, from server: String?) -> Double? {
-        lock.withLock { acks.first { $0.at > time && (server == nil || $0.server == server) }?.at }
-    }
-}
-
-public enum DrillError: Error, CustomStringConvertible, Sendable {
-    case notReady(String)
-    public var description: String {
-        switch self { case .notReady(let detail): detail }
     }
 }
