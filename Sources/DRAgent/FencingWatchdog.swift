@@ -57,7 +57,7 @@ public enum FencingWatchdog {
                 // The agent publishes a lease only while it leads a writable database, and this
                 // process does not probe it: it assumes the database is writable, the worst case.
                 let view = ClusterView(me: node.name, local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false,
-                                       leader: nil, members: [], lastPrimary: nil, lease: lease)
+                                       leader: nil, members: [], primaryProgress: nil, lease: lease)
                 for case .fence(_, let reason) in decide(view, policy: policy, now: monotonicNow()).actions {
                     fencedFor = lease
                     log.critical("agent missed its lease deadline: fencing the database",

@@ -33,7 +33,7 @@ extension NodeAgent {
                         evidenceReason = "switchover from \(handover.from ?? "the old primary") to \(node.name)"
                     } else {
                         evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, start: firstFailedCheck().map { ("first failed check", $0) },
-                                                    now: now, previousPrimary: lastPrimary?.node)
+                                                    now: now, previousPrimary: primaryProgress?.node)
                         evidenceReason = intent.map { "operator failover\($0.acceptDataLoss ? ", data loss accepted" : "")" }
                             ?? "primary lost; \(node.name) promoted automatically"
                     }

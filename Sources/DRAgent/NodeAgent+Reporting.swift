@@ -23,8 +23,8 @@ extension NodeAgent {
         if case .standby(let state)? = probeResult { streaming = state.walReceiverStatus == "streaming" }
         let isLeader = leader?.node == node.name
         var lagBytes: UInt64?
-        if local.state == .standby, let primary = lastPrimary?.lsn, let received = local.lsn { lagBytes = primary.bytesAhead(of: received) }
-        let lagSeconds = local.state == .standby ? lastPrimary?.standbyLagSeconds[node.name] : nil
+        if local.state == .standby, let primary = primaryProgress?.lsn, let received = local.lsn { lagBytes = primary.bytesAhead(of: received) }
+        let lagSeconds = local.state == .standby ? primaryProgress?.standbyLagSeconds[node.name] : nil
         let holdsLease = isLeader && leaseBook.map { !SafetyChecks.mustSelfFence($0, now: now, margin: policy.fencingMargin) } == true
         board.publish(NodeSnapshot(
             node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
@@ -55,7 +55,7 @@ extension NodeAgent {
             var replayed: LSN?
             if case .standby(let state)? = probeResult { replayed = state.replayLSN }
             var behind: UInt64?
-            if role == .standby, let primaryLSN = lastPrimary?.lsn, let received = local.lsn {
+            if role == .standby, let primaryLSN = primaryProgress?.lsn, let received = local.lsn {
                 behind = primaryLSN.bytesAhead(of: received)
             }
             var record = MemberRecord(

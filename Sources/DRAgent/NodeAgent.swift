@@ -30,7 +30,7 @@ public actor NodeAgent {
     var memberLease: Int64?
     var leader: LeaderRecord?
     var members: [MemberRecord] = []
-    var lastPrimary: PrimaryProgress?
+    var primaryProgress: PrimaryProgress?
     var leaderMissingSince: AgentInstant?
     var lastTermSeen: Int64?
     var lastFailoverSeen: AgentInstant?
@@ -152,7 +152,7 @@ public actor NodeAgent {
         local.promotionUnderway = promotionUnderway
         var view = ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
-            lastPrimary: lastPrimary, lease: leaseBook, paused: paused, failoverIntent: intent,
+            primaryProgress: primaryProgress, lease: leaseBook, paused: paused, failoverIntent: intent,
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
         view.switchover = switchover
         view.synchronous = synchronous
@@ -251,7 +251,7 @@ public actor NodeAgent {
         lastRevision = snapshot.revision
         leader = snapshot.leader
         members = snapshot.members
-        lastPrimary = snapshot.progress
+        primaryProgress = snapshot.progress
         paused = snapshot.paused
         intent = snapshot.failoverIntent
         switchover = snapshot.switchover
@@ -333,7 +333,7 @@ public actor NodeAgent {
     func recordEvidence(term: Int64, local: LocalDatabase) async throws {
         guard let recorder = evidence else { return }
         evidence = nil
-        let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, lastPrimary: lastPrimary, rpo: config.objectives.rpo)
+        let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, primaryProgress: primaryProgress, rpo: config.objectives.rpo)
         let (bytes, seconds): (UInt64?, Double?) = switch loss {
         case let .within(b, s): (b, s)
         case let .beyond(b, s): (b, s)

@@ -64,7 +64,10 @@ public struct InMemoryCoordinator: Coordinator {
 
     public func publishProgress(_ progress: PrimaryProgress) async throws {
         let value = try JSONEncoder().encode(progress)
-        try etcd.request(client) { try $0.write(Key.progress, value) }
+        try etcd.request(client) { store in
+            try store.write(Key.progress, value)
+            try store.write(Key.legacyProgress, value)
+        }
     }
 
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {

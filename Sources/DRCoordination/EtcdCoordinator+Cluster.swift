@@ -12,8 +12,16 @@ extension EtcdCoordinator {
     func rejoinKey(_ node: String) -> String { prefix + CoordinationSnapshot.Key.rejoin + node }
     var historyPrefix: String { prefix + "history/" }
 
+    /// Writes the progress under its key and, in the same transaction, under the key older
+    /// agents read (see `CoordinationSnapshot.Key.legacyProgress`).
     public func publishProgress(_ progress: PrimaryProgress) async throws {
-        try await put(progressKey, try JSONEncoder().encode(progress))
+        let value = try JSONEncoder().encode(progress).base64EncodedString()
+        _ = try await gateway.call("/v3/kv/txn", [
+            "compare": [[String: Any]](),
+            "success": [progressKey, prefix + CoordinationSnapshot.Key.legacyProgress].map { key in
+                ["request_put": ["key": EtcdJSON.base64(key), "value": value]]
+            },
+        ])
     }
 
     public func progress() async throws -> PrimaryProgress? {

@@ -110,7 +110,7 @@ public struct EtcdCoordinator: Coordinator {
         let path = "/v3/kv/txn"
         let response = try await gateway.call(path, [
             "compare": [[String: Any]](),
-            "success": [range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.synchronous),
+            "success": [range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous),
                         range(Key.intents, prefix: true)],
         ])
         guard let revision = EtcdJSON.int64((response["header"] as? [String: Any])?["revision"]),

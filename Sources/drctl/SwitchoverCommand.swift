@@ -45,7 +45,7 @@ struct SwitchoverCommand: AsyncParsableCommand {
             do {
                 leader = try await etcd.leader()
                 refusal = SwitchoverCheck.refusal(
-                    to: to, leader: leader, members: try await etcd.members(), lastPrimary: try await etcd.progress(), paused: try await etcd.isPaused(),
+                    to: to, leader: leader, members: try await etcd.members(), primaryProgress: try await etcd.progress(), paused: try await etcd.isPaused(),
                     failoverPending: try await etcd.failoverIntent() != nil, switchoverPending: try await etcd.switchoverIntent() != nil, lagLimit: lagLimit)
             } catch {
                 throw CLIExit.failed("cannot read the cluster from etcd: \(error)")

@@ -19,7 +19,7 @@ import Testing
         let cluster = try await AgentCluster.bootstrapped()
         defer { cluster.close() }
         try await cluster.run(until: .seconds(20))
-        let published = try #require(cluster.etcd.entry("primary"))
+        let published = try #require(cluster.etcd.entry("progress"))
         await cluster.loseHost("a")
         try await cluster.run(for: .seconds(20))
         let promoted = try #require(cluster.becameWritable("b", after: .seconds(20)), "\(cluster.log.text)")

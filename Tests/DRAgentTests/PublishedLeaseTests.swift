@@ -11,7 +11,7 @@ import Testing
 
     static func fences(_ lease: LeaseBookkeeping, at now: AgentInstant) -> Bool {
         let view = ClusterView(me: "pg1", local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false, leader: nil, members: [],
-                               lastPrimary: nil, lease: lease)
+                               primaryProgress: nil, lease: lease)
         return decide(view, policy: policy, now: now).actions.contains { if case .fence = $0 { true } else { false } }
     }
 

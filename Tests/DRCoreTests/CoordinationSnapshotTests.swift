@@ -19,7 +19,7 @@ import Testing
         let entries: [CoordinationSnapshot.Entry] = [
             .init(key: Self.prefix + "leader", value: Data("pg1".utf8), createRevision: 42, lease: 7),
             Self.member("pg1", role: "primary"), Self.member("pg2"),
-            .init(key: Self.prefix + "primary", value: Data(#"{"node":"pg1","timeline":1,"lsn":"0/3000060","standby_lag_seconds":{"pg2":0.1}}"#.utf8)),
+            .init(key: Self.prefix + "progress", value: Data(#"{"node":"pg1","timeline":1,"lsn":"0/3000060","standby_lag_seconds":{"pg2":0.1}}"#.utf8)),
             .init(key: Self.prefix + "intents/pause", value: Data("paused".utf8)),
             .init(key: Self.prefix + "intents/failover", value: Data(#"{"to":"pg2"}"#.utf8)),
             .init(key: Self.prefix + "intents/rejoin/pg3", value: Data("rejoin".utf8)),
@@ -34,6 +34,18 @@ import Testing
         #expect(snapshot.failoverIntent == FailoverIntent(to: "pg2", acceptDataLoss: false), "an absent acceptance is no acceptance")
         #expect(snapshot.rejoinRequested == ["pg3"])
         #expect(snapshot.skipped.isEmpty)
+    }
+
+    /// During a rolling upgrade older agents write only the `primary` key: its progress is
+    /// read while `progress` is missing, and `progress` wins once both are written.
+    @Test func progressUnderTheOlderKeyIsReadUntilTheNewOneExists() {
+        func progress(_ key: String, lsn: String) -> CoordinationSnapshot.Entry {
+            .init(key: Self.prefix + key, value: Data(#"{"node":"pg1","timeline":1,"lsn":"\#(lsn)","standby_lag_seconds":{}}"#.utf8))
+        }
+        let old = CoordinationSnapshot.decode(prefix: Self.prefix, revision: 1, entries: [progress("primary", lsn: "0/3000060")])
+        #expect(old.progress?.lsn == LSN(0x3000060))
+        let both = CoordinationSnapshot.decode(prefix: Self.prefix, revision: 2, entries: [progress("primary", lsn: "0/3000060"), progress("progress", lsn: "0/4000000")])
+        #expect(both.progress?.lsn == LSN(0x4000000))
     }
 
     @Test func aNewerAgentsRecordIsReadAsFarAsItCanBe() {

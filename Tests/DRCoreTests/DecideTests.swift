@@ -16,7 +16,7 @@ import Testing
     static func primaryView(failed: Int = 0, renewedAt: Double = 9, etcd: Bool = true, leader: String? = "a", paused: Bool = false,
                             state: LocalDatabase.State = .primary, members: [MemberRecord] = [member("a", .primary), member("b")]) -> ClusterView {
         ClusterView(me: "a", local: LocalDatabase(state: state, failedChecks: failed, lsn: LSN(1000)), etcdReachable: etcd,
-                    leader: leader.map { LeaderRecord(node: $0, term: 7, lease: 1) }, members: members, lastPrimary: progress,
+                    leader: leader.map { LeaderRecord(node: $0, term: 7, lease: 1) }, members: members, primaryProgress: progress,
                     lease: LeaseBookkeeping(term: 7, ttl: .seconds(5), lastConfirmedRenewalSentAt: .seconds(renewedAt)), paused: paused)
     }
 
@@ -26,7 +26,7 @@ import Testing
                             lastFailover: Double? = nil, intent: FailoverIntent? = nil, timeline: Int = 1, paused: Bool = false) -> ClusterView {
         ClusterView(me: me, local: LocalDatabase(state: state, failedChecks: failed, timeline: timeline, lsn: LSN(lsn), streamingFrom: streamingFrom, tags: tags),
                     etcdReachable: etcd, leader: leader.map { LeaderRecord(node: $0, term: term, lease: 2) }, members: members,
-                    lastPrimary: progress, paused: paused, failoverIntent: intent,
+                    primaryProgress: progress, paused: paused, failoverIntent: intent,
                     lastFailoverSeen: lastFailover.map { .seconds($0) }, leaderMissingSince: missingSince.map { .seconds($0) })
     }
 
@@ -213,7 +213,7 @@ import Testing
         let members = [Self.member("a", .primary), Self.member("b"), Self.member("c", healthy: false)]
         let leader = LeaderRecord(node: "a", term: 7, lease: 1)
         func refusal(_ to: String, paused: Bool = false, pending: Bool = false, leader: LeaderRecord? = leader) -> String? {
-            SwitchoverCheck.refusal(to: to, leader: leader, members: members, lastPrimary: Self.progress, paused: paused, failoverPending: false,
+            SwitchoverCheck.refusal(to: to, leader: leader, members: members, primaryProgress: Self.progress, paused: paused, failoverPending: false,
                                     switchoverPending: pending, lagLimit: .seconds(5))
         }
         #expect(refusal("b") == nil)
@@ -225,7 +225,7 @@ import Testing
         #expect(refusal("d")?.contains("no live agent") == true)
         var lagging = Self.progress
         lagging.standbyLagSeconds["b"] = 9
-        #expect(SwitchoverCheck.refusal(to: "b", leader: leader, members: members, lastPrimary: lagging, paused: false, failoverPending: false,
+        #expect(SwitchoverCheck.refusal(to: "b", leader: leader, members: members, primaryProgress: lagging, paused: false, failoverPending: false,
                                         switchoverPending: false, lagLimit: .seconds(5))?.contains("beyond the 5s limit") == true)
     }
 

@@ -39,11 +39,11 @@ import Testing
         ("b", nil, .beyond(lossBytes: nil, lossSeconds: nil)),
     ])
     func rpoGate(candidate: String, lsn: UInt64?, verdict: SafetyChecks.RPOVerdict) {
-        #expect(SafetyChecks.rpoGate(candidate: candidate, candidateLSN: lsn.map(LSN.init), lastPrimary: Self.primary, rpo: .seconds(5)) == verdict)
+        #expect(SafetyChecks.rpoGate(candidate: candidate, candidateLSN: lsn.map(LSN.init), primaryProgress: Self.primary, rpo: .seconds(5)) == verdict)
     }
 
     @Test func rpoGateWithoutPrimaryProgressIsBeyond() {
-        #expect(SafetyChecks.rpoGate(candidate: "b", candidateLSN: LSN(1), lastPrimary: nil, rpo: .seconds(60)) == .beyond(lossBytes: nil, lossSeconds: nil))
+        #expect(SafetyChecks.rpoGate(candidate: "b", candidateLSN: LSN(1), primaryProgress: nil, rpo: .seconds(60)) == .beyond(lossBytes: nil, lossSeconds: nil))
     }
 
     @Test func staleTermsAreRefused() {

@@ -72,7 +72,7 @@ import Testing
 
     static func candidate(_ me: String, record: SynchronousRecord?, members: [MemberRecord], lsn: UInt64 = 1000, intent: FailoverIntent? = nil) -> ClusterView {
         var view = ClusterView(me: me, local: LocalDatabase(state: .standby, lsn: LSN(lsn), streamingFrom: "a"), etcdReachable: true, leader: nil,
-                               members: members, lastPrimary: progress, failoverIntent: intent, leaderMissingSince: .seconds(10))
+                               members: members, primaryProgress: progress, failoverIntent: intent, leaderMissingSince: .seconds(10))
         view.synchronous = record
         return view
     }

@@ -53,8 +53,12 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     public enum Key {
         public static let leader = "leader"
         public static let members = "members/"
-        /// The primary's last published progress (the name predates the type's).
-        public static let progress = "primary"
+        /// The primary's last published progress (`PrimaryProgress`).
+        public static let progress = "progress"
+        /// Where earlier agents kept the progress: still written beside `progress` and
+        /// read when that is missing, so a rolling upgrade never sees stale progress (and an
+        /// RPO gate that looks better than it is). Drop once no older agent can run.
+        public static let legacyProgress = "primary"
         public static let synchronous = "sync"
         public static let intents = "intents/"
         public static let pause = "intents/pause"
@@ -68,6 +72,7 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     /// skipped with the reason.
     public static func decode(prefix: String, revision: Int64, entries: [Entry]) -> CoordinationSnapshot {
         var snapshot = CoordinationSnapshot(revision: revision)
+        var legacyProgress: PrimaryProgress?
         let decoder = JSONDecoder()
         for entry in entries where entry.key.hasPrefix(prefix) {
             let key = String(entry.key.dropFirst(prefix.count))
@@ -90,6 +95,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 }
             case Key.progress:
                 snapshot.progress = read(PrimaryProgress.self)
+            case Key.legacyProgress:
+                legacyProgress = read(PrimaryProgress.self)
             case Key.synchronous:
                 snapshot.synchronous = read(SynchronousRecord.self)
             case Key.pause:
@@ -106,6 +113,7 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 continue
             }
         }
+        if snapshot.progress == nil { snapshot.progress = legacyProgress }
         return snapshot
     }
 }

@@ -12,7 +12,7 @@ public struct ClusterView: Sendable, Equatable {
     /// Records published by live agents (each bound to its agent's lease).
     public var members: [MemberRecord]
     /// The primary's last published progress (it survives the primary).
-    public var lastPrimary: PrimaryProgress?
+    public var primaryProgress: PrimaryProgress?
     /// This agent's leadership bookkeeping, when it holds or held the leader key.
     public var lease: LeaseBookkeeping?
     public var paused: Bool
@@ -39,14 +39,14 @@ public struct ClusterView: Sendable, Equatable {
     public var synchronous: SynchronousRecord?
 
     public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
-                lastPrimary: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
+                primaryProgress: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
                 lastFailoverSeen: AgentInstant? = nil, leaderMissingSince: AgentInstant? = nil, dns: [String: DNSRecordState] = [:]) {
         self.me = me
         self.local = local
         self.etcdReachable = etcdReachable
         self.leader = leader
         self.members = members
-        self.lastPrimary = lastPrimary
+        self.primaryProgress = primaryProgress
         self.lease = lease
         self.paused = paused
         self.failoverIntent = failoverIntent

@@ -30,7 +30,7 @@ public struct RuleInput: Sendable {
     /// Nil in asynchronous mode.
     var synchronousSet: Set<String>? {
         guard policy.synchronous else { return nil }
-        guard let record = view.synchronous, record.leader == view.lastPrimary?.node else { return [] }
+        guard let record = view.synchronous, record.leader == view.primaryProgress?.node else { return [] }
         return Set(record.standbys)
     }
 
@@ -194,14 +194,14 @@ extension FailoverRule {
         FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.") { input in
             guard input.view.failoverIntent?.to != input.me else { return nil }
             let eligible = input.synchronousSet.map { set in input.view.members.filter { set.contains($0.name) } } ?? input.view.members
-            let ranked = SafetyChecks.rankCandidates(eligible, timeline: input.view.lastPrimary?.timeline)
+            let ranked = SafetyChecks.rankCandidates(eligible, timeline: input.view.primaryProgress?.timeline)
             guard let best = ranked.first, best.name != input.me else { return nil }
             let missingFor = input.view.leaderMissingSince.map { input.now - $0 } ?? .zero
             return missingFor < input.policy.betterCandidateWait ? [] : nil
         },
         FailoverRule(id: "synchronous-gate", summary: "Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.") { input in
             guard let set = input.synchronousSet, input.view.failoverIntent?.acceptDataLoss != true else { return nil }
-            guard input.local.timeline == input.view.lastPrimary?.timeline else { return nil }  // the RPO gate explains it
+            guard input.local.timeline == input.view.primaryProgress?.timeline else { return nil }  // the RPO gate explains it
             if set.contains(input.me) {
                 return [.acquireLeadership(reason: .synchronousStandby(node: input.me))]
             }
@@ -210,10 +210,10 @@ extension FailoverRule {
         },
         FailoverRule(id: "rpo-gate", summary: "Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.") { input in
             if input.view.failoverIntent?.acceptDataLoss == true { return nil }
-            if let timeline = input.view.lastPrimary?.timeline, input.local.timeline != timeline {
+            if let timeline = input.view.primaryProgress?.timeline, input.local.timeline != timeline {
                 return [.holdForOperator(reason: .timelineMismatch(node: input.me, timeline: input.local.timeline, lostPrimaryTimeline: timeline))]
             }
-            let verdict = SafetyChecks.rpoGate(candidate: input.me, candidateLSN: input.local.lsn, lastPrimary: input.view.lastPrimary, rpo: input.policy.rpo)
+            let verdict = SafetyChecks.rpoGate(candidate: input.me, candidateLSN: input.local.lsn, primaryProgress: input.view.primaryProgress, rpo: input.policy.rpo)
             guard case .beyond(let bytes, let seconds) = verdict else { return nil }
             return [.holdForOperator(reason: .beyondRPO(node: input.me, rpo: input.policy.rpo, lossBytes: bytes, lossSeconds: seconds))]
         },

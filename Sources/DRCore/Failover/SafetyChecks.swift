@@ -39,11 +39,11 @@ public enum SafetyChecks {
     /// position and the primary's last published one, and — when that is not zero — the
     /// delay the primary last measured for it. Unknown means beyond: drctl never guesses
     /// in favour of losing data.
-    public static func rpoGate(candidate: String, candidateLSN: LSN?, lastPrimary: PrimaryProgress?, rpo: Duration) -> RPOVerdict {
-        guard let lastPrimary, let candidateLSN else { return .beyond(lossBytes: nil, lossSeconds: nil) }
-        let bytes = lastPrimary.lsn.bytesAhead(of: candidateLSN)
+    public static func rpoGate(candidate: String, candidateLSN: LSN?, primaryProgress: PrimaryProgress?, rpo: Duration) -> RPOVerdict {
+        guard let primaryProgress, let candidateLSN else { return .beyond(lossBytes: nil, lossSeconds: nil) }
+        let bytes = primaryProgress.lsn.bytesAhead(of: candidateLSN)
         if bytes == 0 { return .within(lossBytes: 0, lossSeconds: 0) }
-        guard let seconds = lastPrimary.standbyLagSeconds[candidate] else { return .beyond(lossBytes: bytes, lossSeconds: nil) }
+        guard let seconds = primaryProgress.standbyLagSeconds[candidate] else { return .beyond(lossBytes: bytes, lossSeconds: nil) }
         return seconds <= rpo.seconds ? .within(lossBytes: bytes, lossSeconds: seconds) : .beyond(lossBytes: bytes, lossSeconds: seconds)
     }
 

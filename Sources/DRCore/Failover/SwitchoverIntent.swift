@@ -41,7 +41,7 @@ public struct SwitchoverIntent: Sendable, Equatable, Codable {
 /// Why a switchover cannot start now; the CLI refuses with it, changing nothing.
 public enum SwitchoverCheck {
     /// The refusal for switching over to `target`, or nil when it may go ahead.
-    public static func refusal(to target: String, leader: LeaderRecord?, members: [MemberRecord], lastPrimary: PrimaryProgress?,
+    public static func refusal(to target: String, leader: LeaderRecord?, members: [MemberRecord], primaryProgress: PrimaryProgress?,
                                paused: Bool, failoverPending: Bool, switchoverPending: Bool, lagLimit: Duration) -> String? {
         if paused { return "the cluster is paused (maintenance): `drctl resume` first" }
         if failoverPending || switchoverPending { return "another operation is in flight (a \(failoverPending ? "failover" : "switchover") intent exists)" }
@@ -50,7 +50,7 @@ public enum SwitchoverCheck {
         guard let member = members.first(where: { $0.name == target }) else { return "\(target) has no live agent publishing its state" }
         guard member.role == .standby, member.healthy else { return "\(target) is not a healthy standby (it reports \(member.role.rawValue))" }
         if member.nofailover { return "\(target) is tagged nofailover" }
-        guard let lag = lastPrimary?.standbyLagSeconds[target] else { return "\(target) is not streaming from the primary (no replication lag reported)" }
+        guard let lag = primaryProgress?.standbyLagSeconds[target] else { return "\(target) is not streaming from the primary (no replication lag reported)" }
         if lag > lagLimit.seconds {
             return "\(target) is \(lag)s behind the primary, beyond the \(DurationText.format(lagLimit)) limit"
         }
