@@ -4,7 +4,7 @@ LAB_DIR ?= .lab
 DRCTL = .build/debug/drctl
 PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
 
-.PHONY: setup build test unit demo bench soak lab-up lab-down clean
+.PHONY: setup build check format test unit demo bench soak lab-up lab-down clean
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -22,9 +22,17 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# Unit tests (no servers, seconds) and integration tests (real PostgreSQL, etcd, PowerDNS
-# started through the lab code in unique /tmp directories).
-test: setup
+# The house style (.swift-format): `make format` applies it, `make check` (part of
+# `make test`, so CI) fails on any difference.
+check:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
+
+# The style check, unit tests (no servers, seconds) and integration tests (real PostgreSQL,
+# etcd, PowerDNS started through the lab code in unique /tmp directories).
+test: setup check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

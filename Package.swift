@@ -5,7 +5,7 @@ import PackageDescription
 let package = Package(
     name: "drctl",
     products: [
-        .executable(name: "drctl", targets: ["drctl"]),
+        .executable(name: "drctl", targets: ["drctl"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,13 +44,15 @@ let package = Package(
         .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
-        .target(name: "DRAgent", dependencies: [
-            "DRCore", "DRPostgres", "DRCoordination", "DRSystem", "DRDNS", "DRBackup", "DRDrill", .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "FlyingFox", package: "FlyingFox"),
-        ]),
+        .target(
+            name: "DRAgent",
+            dependencies: [
+                "DRCore", "DRPostgres", "DRCoordination", "DRSystem", "DRDNS", "DRBackup", "DRDrill", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]),
 
         // What the agent's tests drive it with: a manual clock, an in-memory etcd, a scripted
         // database and a cluster of real agents around them (no servers).
@@ -72,3 +74,12 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup"]),
     ]
 )
+
+// Settings every Swift target shares: `any` spelled out for existentials (an existential's
+// cost and semantics differ from a generic's, so the code says which it is).
+let sharedSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+for target in package.targets where target.type != .system && target.name != "CSpawn" {
+    target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
+}

@@ -18,8 +18,10 @@ public struct AgentAPI: Service {
     let defaultLagLimit: UInt64
     let log: Logger
 
-    public init(node: String, endpoint: APIEndpoint, board: AgentStateBoard, metrics: AgentMetrics, staleAfter: Duration,
-                defaultLagLimit: UInt64 = 16 << 20, log: Logger) {
+    public init(
+        node: String, endpoint: APIEndpoint, board: AgentStateBoard, metrics: AgentMetrics, staleAfter: Duration,
+        defaultLagLimit: UInt64 = 16 << 20, log: Logger
+    ) {
         self.log = log
         self.node = node
         self.endpoint = endpoint
@@ -30,7 +32,8 @@ public struct AgentAPI: Service {
     }
 
     public func run() async throws {
-        let address: any SocketAddress = endpoint.host.contains(":")
+        let address: any SocketAddress =
+            endpoint.host.contains(":")
             ? try sockaddr_in6.inet6(ip6: endpoint.host, port: UInt16(endpoint.port))
             : try sockaddr_in.inet(ip4: endpoint.host, port: UInt16(endpoint.port))
         let server = HTTPServer(address: address, timeout: 5, logger: .disabled)
@@ -54,24 +57,30 @@ public struct AgentAPI: Service {
             return Self.text(405, "read-only API: only GET; changes go through `drctl` and etcd\n")
         }
         if request.path == "/metrics" {
-            return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                                          body: Data(metrics.exposition().utf8))
+            return FlyingFox.HTTPResponse(
+                statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: Data(metrics.exposition().utf8))
         }
         let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         let snapshot = board.snapshot(of: node)
-        guard let code = HealthEndpoints.status(path: request.path, query: query, snapshot: snapshot, now: board.now, staleAfter: staleAfter,
-                                                defaultLagLimit: defaultLagLimit) else {
+        guard
+            let code = HealthEndpoints.status(
+                path: request.path, query: query, snapshot: snapshot, now: board.now, staleAfter: staleAfter,
+                defaultLagLimit: defaultLagLimit)
+        else {
             return Self.text(404, "unknown path; endpoints: \(HealthEndpoints.paths.map(\.path).joined(separator: " ")) /metrics\n")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = snapshot.flatMap { try? encoder.encode($0) } ?? Data(#"{"state":"unknown"}"#.utf8)
-        return FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(code, phrase: code == 200 ? "OK" : "Service Unavailable"),
-                                      headers: [.contentType: "application/json"], body: body)
+        return FlyingFox.HTTPResponse(
+            statusCode: HTTPStatusCode(code, phrase: code == 200 ? "OK" : "Service Unavailable"),
+            headers: [.contentType: "application/json"], body: body)
     }
 
     static func text(_ code: Int, _ text: String) -> FlyingFox.HTTPResponse {
-        FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(code, phrase: code == 404 ? "Not Found" : "Method Not Allowed"),
-                               headers: [.contentType: "text/plain"], body: Data(text.utf8))
+        FlyingFox.HTTPResponse(
+            statusCode: HTTPStatusCode(code, phrase: code == 404 ? "Not Found" : "Method Not Allowed"),
+            headers: [.contentType: "text/plain"], body: Data(text.utf8))
     }
 }

@@ -16,8 +16,10 @@ struct EvidenceRecorder {
 
     /// - Parameter start: the first event when it precedes the declaration: the first failed
     ///   check, or in a switchover the old primary stopping.
-    init(declaredAt: AgentInstant, start: (name: String, at: AgentInstant)?, declaredName: String = "declared failed",
-         now: AgentInstant, previousPrimary: String?) {
+    init(
+        declaredAt: AgentInstant, start: (name: String, at: AgentInstant)?, declaredName: String = "declared failed",
+        now: AgentInstant, previousPrimary: String?
+    ) {
         self.declaredAt = declaredAt
         origin = min(start?.at ?? declaredAt, declaredAt)
         declaredAtMillis = Int64(Date().timeIntervalSince1970 * 1000) - (now - declaredAt).milliseconds

@@ -56,18 +56,23 @@ public enum FencingWatchdog {
             if let lease, fencedFor != lease {
                 // The agent publishes a lease only while it leads a writable database, and this
                 // process does not probe it: it assumes the database is writable, the worst case.
-                let view = ClusterView(me: node.name, local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false,
-                                       leader: nil, members: [], primaryProgress: nil, lease: lease)
+                let view = ClusterView(
+                    me: node.name, local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false,
+                    leader: nil, members: [], primaryProgress: nil, lease: lease)
                 for case .fence(_, let reason) in decide(view, policy: policy, now: monotonicNow()).actions {
                     fencedFor = lease
-                    log.critical("agent missed its lease deadline: fencing the database",
-                                 metadata: ["node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)",
-                                            "same_boot": "\(published?.bootID == boot)"])
+                    log.critical(
+                        "agent missed its lease deadline: fencing the database",
+                        metadata: [
+                            "node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)",
+                            "same_boot": "\(published?.bootID == boot)",
+                        ])
                     _ = FileManager.default.createFile(atPath: "\(stateDir)/\(node.name).fenced", contents: Data("watchdog: \(reason)".utf8))
                     do {
                         if let problem = try await database.fence() {
-                            log.critical("fenced, but standby.signal could not be written: a restart would bring the database up writable",
-                                         metadata: ["error": "\(problem)"])
+                            log.critical(
+                                "fenced, but standby.signal could not be written: a restart would bring the database up writable",
+                                metadata: ["error": "\(problem)"])
                         }
                     } catch {
                         log.critical("watchdog could not fence", metadata: ["error": "\(error)"])
@@ -79,8 +84,9 @@ public enum FencingWatchdog {
                 // agent (with a watchdog of its own) has taken the lease over.
                 if lease == nil || fencedFor == lease { return }
                 if let owner = published?.agentPID, owner != agentPID, ProcessControl.isAlive(owner) {
-                    log.info("a restarted agent renews the lease: this watchdog's agent is gone, so it stops",
-                             metadata: ["node": "\(node.name)", "agent_pid": "\(owner)"])
+                    log.info(
+                        "a restarted agent renews the lease: this watchdog's agent is gone, so it stops",
+                        metadata: ["node": "\(node.name)", "agent_pid": "\(owner)"])
                     return
                 }
             }

@@ -121,8 +121,9 @@ public struct JobScheduler: Service {
                 guard let last = backups.last(where: { $0.kind == kind }) else { continue }
                 let formatter = ISO8601DateFormatter()
                 let finished = formatter.date(from: last.finishedAt), started = formatter.date(from: last.startedAt)
-                metrics.backup(kind: kind.rawValue, finishedAt: finished?.timeIntervalSince1970,
-                               seconds: finished.flatMap { f in started.map { f.timeIntervalSince($0) } }, bytes: last.size)
+                metrics.backup(
+                    kind: kind.rawValue, finishedAt: finished?.timeIntervalSince1970,
+                    seconds: finished.flatMap { f in started.map { f.timeIntervalSince($0) } }, bytes: last.size)
             }
         }
         if let drills = try? DrillReports(repository: repository).list() {

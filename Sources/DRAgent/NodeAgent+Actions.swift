@@ -28,13 +28,16 @@ extension NodeAgent {
                 if local.state == .standby {
                     if let handover = switchover, handover.phase == .demoted, handover.to == node.name {
                         let stopped = handoverSeenAt
-                        evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, start: stopped.map { ("old primary stopped", $0) },
-                                                    declaredName: "key seen free", now: now, previousPrimary: handover.from)
+                        evidence = EvidenceRecorder(
+                            declaredAt: leaderMissingSince ?? sentAt, start: stopped.map { ("old primary stopped", $0) },
+                            declaredName: "key seen free", now: now, previousPrimary: handover.from)
                         evidenceReason = "switchover from \(handover.from ?? "the old primary") to \(node.name)"
                     } else {
-                        evidence = EvidenceRecorder(declaredAt: leaderMissingSince ?? sentAt, start: firstFailedCheck().map { ("first failed check", $0) },
-                                                    now: now, previousPrimary: primaryProgress?.node)
-                        evidenceReason = intent.map { "operator failover\($0.acceptDataLoss ? ", data loss accepted" : "")" }
+                        evidence = EvidenceRecorder(
+                            declaredAt: leaderMissingSince ?? sentAt, start: firstFailedCheck().map { ("first failed check", $0) },
+                            now: now, previousPrimary: primaryProgress?.node)
+                        evidenceReason =
+                            intent.map { "operator failover\($0.acceptDataLoss ? ", data loss accepted" : "")" }
                             ?? "primary lost; \(node.name) promoted automatically"
                     }
                     evidence?.mark("lock acquired", at: now)
@@ -79,8 +82,9 @@ extension NodeAgent {
                 throw error
             }
             if let problem {
-                log.critical("fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
-                             metadata: ["error": "\(problem)"])
+                log.critical(
+                    "fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
+                    metadata: ["error": "\(problem)"])
             }
         case .restartDatabase:
             log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
@@ -157,8 +161,9 @@ extension NodeAgent {
         }
         let log = self.log
         try await database.promote { elapsed in
-            log.warning("promotion still running: waiting for WAL replay to finish; the lease is kept meanwhile",
-                        metadata: ["elapsed": "\(DurationText.format(elapsed))", "term": "\(term)"])
+            log.warning(
+                "promotion still running: waiting for WAL replay to finish; the lease is kept meanwhile",
+                metadata: ["elapsed": "\(DurationText.format(elapsed))", "term": "\(term)"])
         }
     }
 

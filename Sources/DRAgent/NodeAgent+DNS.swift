@@ -55,10 +55,12 @@ extension NodeAgent {
                     return "refused: cannot confirm term \(term) in etcd (\(error))"
                 }
             }
-            self.dnsFinished(outcomes.map {
-                DNSSwitchResult(record: $0.record, node: items[$0.record]?.node ?? "?", term: term, recheck: items[$0.record]?.recheck ?? false,
-                                switchedAt: $0.switchedAt, verifiedAt: $0.verifiedAt, error: $0.error, startedAt: launched)
-            })
+            self.dnsFinished(
+                outcomes.map {
+                    DNSSwitchResult(
+                        record: $0.record, node: items[$0.record]?.node ?? "?", term: term, recheck: items[$0.record]?.recheck ?? false,
+                        switchedAt: $0.switchedAt, verifiedAt: $0.verifiedAt, error: $0.error, startedAt: launched)
+                })
         }
     }
 

@@ -26,10 +26,11 @@ extension NodeAgent {
         if local.state == .standby, let primary = primaryProgress?.lsn, let received = local.lsn { lagBytes = primary.bytesAhead(of: received) }
         let lagSeconds = local.state == .standby ? primaryProgress?.standbyLagSeconds[node.name] : nil
         let holdsLease = isLeader && leaseBook.map { !SafetyChecks.mustSelfFence($0, now: now, margin: policy.fencingMargin) } == true
-        board.publish(NodeSnapshot(
-            node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
-            timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
-            noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now))
+        board.publish(
+            NodeSnapshot(
+                node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
+                timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
+                noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now))
         let up = local.state == .primary || local.state == .standby
         metrics.nodeUp(node.name, up)
         metrics.healthCheck(node.name, passed: up)
@@ -46,12 +47,13 @@ extension NodeAgent {
             }
             if memberLease == nil { memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL) }
             guard let lease = memberLease else { return }
-            let role: NodeRole = switch local.state {
-            case .primary: .primary
-            case .standby: .standby
-            case .fenced: .fenced
-            case .down: .down
-            }
+            let role: NodeRole =
+                switch local.state {
+                case .primary: .primary
+                case .standby: .standby
+                case .fenced: .fenced
+                case .down: .down
+                }
             var replayed: LSN?
             if case .standby(let state)? = probeResult { replayed = state.replayLSN }
             var behind: UInt64?
@@ -70,9 +72,10 @@ extension NodeAgent {
             if leader?.node == node.name, case .primary(let state)? = probeResult {
                 // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
                 walHistory.record(state.currentLSN, at: now)
-                let lag = Dictionary(state.replication.compactMap { connection in
-                    connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
-                }, uniquingKeysWith: max)
+                let lag = Dictionary(
+                    state.replication.compactMap { connection in
+                        connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
+                    }, uniquingKeysWith: max)
                 try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
             }
         } catch {

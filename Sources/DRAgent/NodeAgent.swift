@@ -83,9 +83,11 @@ public actor NodeAgent {
     ///   - clock: the host's monotonic clock unless given (tests pass a manual one).
     ///   - watchdogGuardsLease: a `FencingWatchdog` process guards the published lease and
     ///     outlives this agent (then stopping the agent is no failover).
-    public init(config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: any Coordinator, stateDir: String, log: Logger,
-                database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
-                board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false) {
+    public init(
+        config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: any Coordinator, stateDir: String, log: Logger,
+        database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
+        board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false
+    ) {
         self.watchdogGuardsLease = watchdogGuardsLease
         self.walHistory = WALHistory(span: max(config.objectives.rpo * 2, .seconds(60)))
         self.board = board
@@ -144,7 +146,6 @@ public actor NodeAgent {
         if etcdReachable { await publish(local) }
         report(local)
     }
-
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
     func view(_ observed: LocalDatabase, etcdReachable: Bool) -> ClusterView {
@@ -334,12 +335,14 @@ public actor NodeAgent {
         guard let recorder = evidence else { return }
         evidence = nil
         let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, primaryProgress: primaryProgress, rpo: config.objectives.rpo)
-        let (bytes, seconds): (UInt64?, Double?) = switch loss {
-        case let .within(b, s): (b, s)
-        case let .beyond(b, s): (b, s)
-        }
-        let record = recorder.evidence(cluster: config.cluster, term: term, promoted: node.name, lostBytes: bytes, lostSeconds: seconds,
-                                       reason: evidenceReason ?? "primary lost; \(node.name) promoted automatically")
+        let (bytes, seconds): (UInt64?, Double?) =
+            switch loss {
+            case let .within(b, s): (b, s)
+            case let .beyond(b, s): (b, s)
+            }
+        let record = recorder.evidence(
+            cluster: config.cluster, term: term, promoted: node.name, lostBytes: bytes, lostSeconds: seconds,
+            reason: evidenceReason ?? "primary lost; \(node.name) promoted automatically")
         let data = try JSONEncoder.pretty.encode(record)
         try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
         try await coordinator.appendHistory(record)
@@ -383,4 +386,3 @@ extension JSONEncoder {
         return encoder
     }
 }
-

@@ -144,7 +144,8 @@ public struct PostgresController: DatabaseController {
     func removeStaleLockFile(dataDir: String) throws {
         let lockFile = "\(dataDir)/postmaster.pid"
         guard let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
-              let old = text.split(separator: "\n").first.flatMap({ Int32($0) }), kill(old, 0) == 0 || errno == EPERM else { return }
+            let old = text.split(separator: "\n").first.flatMap({ Int32($0) }), kill(old, 0) == 0 || errno == EPERM
+        else { return }
         guard !ProcessControl.isAlive(old) else {
             throw AgentError.cannotRestart(node: node.name, detail: "the crashed postmaster (pid \(old)) is still exiting")
         }
@@ -156,7 +157,8 @@ public struct PostgresController: DatabaseController {
 
     func createSlot(on leader: NodeConfig) async throws {
         try await PGConnection.withSession(node: leader.name, conninfo: leader.conninfo) { session in
-            _ = try await session.query("""
+            _ = try await session.query(
+                """
                 SELECT pg_create_physical_replication_slot($1)
                 WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
                 """, [slotName])

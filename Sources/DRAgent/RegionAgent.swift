@@ -14,8 +14,10 @@ public enum RegionAgent {
     ///   arguments up to the node), one per node; nil runs without the watchdog process.
     /// - Parameter jobs: the config file and drctl executable for scheduled jobs (restore
     ///   drills need both); nil runs no scheduler.
-    public static func run(config: ClusterConfig, region name: String, stateDir: String, sourceAddress: String? = nil,
-                           watchdogCommand: [String]? = nil, jobs: (configFile: String, drctl: String)? = nil) async throws {
+    public static func run(
+        config: ClusterConfig, region name: String, stateDir: String, sourceAddress: String? = nil,
+        watchdogCommand: [String]? = nil, jobs: (configFile: String, drctl: String)? = nil
+    ) async throws {
         guard let region = config.regions.first(where: { $0.name == name }) else {
             throw AgentError.noNodes(region: name)
         }
@@ -32,13 +34,16 @@ public enum RegionAgent {
         for (index, node) in region.nodes.enumerated() {
             var nodeLog = log
             nodeLog[metadataKey: "node"] = "\(node.name)"
-            let agent = NodeAgent(config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
-                                  board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil)
+            let agent = NodeAgent(
+                config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
+                board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil)
             loops.append(NodeAgentService(agent: agent))
             // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
             let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
-            apis.append(AgentAPI(node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
-                                 staleAfter: staleAfter, log: nodeLog))
+            apis.append(
+                AgentAPI(
+                    node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
+                    staleAfter: staleAfter, log: nodeLog))
             nodeLog.info("HTTP API", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
         if let watchdogCommand {
@@ -53,8 +58,10 @@ public enum RegionAgent {
         if let jobs, config.backup != nil {
             var jobLog = log
             jobLog[metadataKey: "region"] = "\(region.name)"
-            scheduler.append(JobScheduler(config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
-                                          holder: region.name, metrics: metrics, log: jobLog))
+            scheduler.append(
+                JobScheduler(
+                    config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
+                    holder: region.name, metrics: metrics, log: jobLog))
         }
         // Services stop in reverse order: the loops (last) first, then the scheduler, then the APIs.
         let group = ServiceGroup(services: apis + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)

@@ -36,8 +36,9 @@ extension PostgresController {
             let signal = "\(dataDir)/standby.signal"
             try? FileManager.default.removeItem(atPath: signal)
             let postgres = try PostgresBinaries.binary("postgres")
-            let recovered = try await CommandRunner.run([postgres, "--single", "-D", dataDir, "-c", "archive_mode=off", "postgres"],
-                                                        as: user, check: false)
+            let recovered = try await CommandRunner.run(
+                [postgres, "--single", "-D", dataDir, "-c", "archive_mode=off", "postgres"],
+                as: user, check: false)
             try await writeStandbySignal(dataDir: dataDir)
             guard recovered.status == 0 else {
                 throw AgentError.cannotRejoin(node: node.name, detail: "crash recovery in single-user mode exited \(recovered.status): \(recovered.stderr.suffix(500))")
@@ -59,8 +60,9 @@ extension PostgresController {
             if FileManager.default.fileExists(atPath: path) { files[name] = try Data(contentsOf: URL(fileURLWithPath: path)) }
         }
         let source = "host=\(leader.connection.host) port=\(leader.connection.port) user=\(leader.connection.parameters["user"] ?? "postgres") dbname=postgres"
-        let rewind = try await CommandRunner.run([try PostgresBinaries.binary("pg_rewind"), "--target-pgdata", dataDir, "--source-server", source],
-                                                 as: user, check: false)
+        let rewind = try await CommandRunner.run(
+            [try PostgresBinaries.binary("pg_rewind"), "--target-pgdata", dataDir, "--source-server", source],
+            as: user, check: false)
         for (name, data) in saved { try data.write(to: URL(fileURLWithPath: "\(dataDir)/\(name)")) }
         guard rewind.status == 0 else {
             throw AgentError.cannotRejoin(node: node.name, detail: "pg_rewind from \(leader.name) exited \(rewind.status): \(rewind.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -69,12 +71,13 @@ extension PostgresController {
         let autoConf = "\(dataDir)/postgresql.auto.conf"
         let kept = ((try? String(contentsOfFile: autoConf, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
             .filter { line in !["primary_conninfo", "primary_slot_name"].contains { line.trimmingCharacters(in: .whitespaces).hasPrefix($0) } }
-        let settings = kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + """
+        let settings =
+            kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + """
 
-            primary_conninfo = '\(upstreamConninfo(leader).replacing("'", with: "''"))'
-            primary_slot_name = '\(slotName)'
+                primary_conninfo = '\(upstreamConninfo(leader).replacing("'", with: "''"))'
+                primary_slot_name = '\(slotName)'
 
-            """
+                """
         try Data(settings.utf8).write(to: URL(fileURLWithPath: autoConf))
         try Data().write(to: URL(fileURLWithPath: "\(dataDir)/standby.signal"))
         if geteuid() == 0 {
@@ -112,7 +115,8 @@ extension PostgresController {
         let seconds = String(max(1, Int(limit.seconds.rounded(.up))))
         try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", seconds, "-w", "stop"], as: .forPostgres)
         guard try await clusterState(dataDir: dataDir) == "shut down",
-              let text = try await controlField("Latest checkpoint location", dataDir: dataDir), let lsn = LSN(text) else {
+            let text = try await controlField("Latest checkpoint location", dataDir: dataDir), let lsn = LSN(text)
+        else {
             throw AgentError.cannotFence(node: node.name, detail: "the database did not shut down cleanly for the switchover")
         }
         return lsn

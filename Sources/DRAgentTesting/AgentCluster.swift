@@ -95,8 +95,9 @@ public final class AgentCluster: @unchecked Sendable {
     /// Starts `node`'s agent (a new process: nothing carried over but its files).
     public func startAgent(_ node: String, watchdogGuardsLease: Bool = false) async {
         guard let entry = config.node(named: node) else { return }
-        let agent = NodeAgent(config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
-                              log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: watchdogGuardsLease)
+        let agent = NodeAgent(
+            config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
+            log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: watchdogGuardsLease)
         await agent.start()
         lock.withLock { agents[node] = agent }
     }

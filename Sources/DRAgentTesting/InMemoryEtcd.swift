@@ -61,7 +61,11 @@ public final class InMemoryEtcd: @unchecked Sendable {
     // MARK: inspection and direct writes (what an operator or another version would do)
 
     /// The value under `key` (relative to the prefix), after expiring what is due.
-    public func entry(_ key: String) -> Entry? { lock.withLock { expire(); return keys[prefix + key] } }
+    public func entry(_ key: String) -> Entry? {
+        lock.withLock {
+            expire(); return keys[prefix + key]
+        }
+    }
     public var revision: Int64 { lock.withLock { revisionCounter } }
     public var leader: LeaderRecord? { entry(CoordinationSnapshot.Key.leader).map { LeaderRecord(node: String(decoding: $0.value, as: UTF8.self), term: $0.createRevision, lease: $0.lease) } }
     public var history: [FailoverEvidence] { lock.withLock { evidence } }

@@ -10,7 +10,9 @@ public struct ScriptedDatabase: DatabaseController {
     public enum Failure: Error, CustomStringConvertible {
         case refused(node: String, call: String, why: String)
         public var description: String {
-            switch self { case let .refused(node, call, why): "\(call) on \(node) failed: \(why)" }
+            switch self {
+            case let .refused(node, call, why): "\(call) on \(node) failed: \(why)"
+            }
         }
     }
 
@@ -20,21 +22,25 @@ public struct ScriptedDatabase: DatabaseController {
             guard !me.frozen else { return .failed(reason: "the server answered nothing within the time-out") }
             if !me.inRecovery {
                 let standbys = all.values.filter { $0.running && $0.inRecovery && $0.upstream == node && servers.streams(from: node, to: $0.name) }
-                var state = PrimaryState(serverVersion: 150_000, timeline: me.timeline, currentLSN: LSN(me.lsn), replication: standbys.map {
-                    ReplicationConnection(applicationName: $0.name, clientAddress: nil, state: "streaming",
-                                          syncState: me.synchronousStandbys.contains($0.name) || me.synchronousStandbys == ["*"] ? "sync" : "async",
-                                          sentLSN: LSN($0.lsn), writeLSN: LSN($0.lsn), flushLSN: LSN($0.lsn), replayLSN: LSN($0.lsn),
-                                          writeLag: nil, flushLag: nil, replayLag: nil)
-                }, slots: [])
+                var state = PrimaryState(
+                    serverVersion: 150_000, timeline: me.timeline, currentLSN: LSN(me.lsn),
+                    replication: standbys.map {
+                        ReplicationConnection(
+                            applicationName: $0.name, clientAddress: nil, state: "streaming",
+                            syncState: me.synchronousStandbys.contains($0.name) || me.synchronousStandbys == ["*"] ? "sync" : "async",
+                            sentLSN: LSN($0.lsn), writeLSN: LSN($0.lsn), flushLSN: LSN($0.lsn), replayLSN: LSN($0.lsn),
+                            writeLag: nil, flushLag: nil, replayLag: nil)
+                    }, slots: [])
                 state.synchronousStandbyNames = SynchronousStandbyNames.format(me.synchronousStandbys)
                 return .primary(state)
             }
             let upstream = me.upstream.flatMap { all[$0] }
             let streaming = upstream.map { $0.running && !$0.frozen && servers.streams(from: $0.name, to: node) } ?? false
             let address = me.upstream.flatMap { servers.addresses[$0] }
-            var state = StandbyState(serverVersion: 150_000, timeline: me.timeline, receiveLSN: LSN(me.lsn), replayLSN: LSN(me.lsn),
-                                     secondsSinceLastReplay: 0, walReceiverStatus: streaming ? "streaming" : nil,
-                                     upstreamHost: address?.host, upstreamPort: address?.port, replayPaused: false, slots: [])
+            var state = StandbyState(
+                serverVersion: 150_000, timeline: me.timeline, receiveLSN: LSN(me.lsn), replayLSN: LSN(me.lsn),
+                secondsSinceLastReplay: 0, walReceiverStatus: streaming ? "streaming" : nil,
+                upstreamHost: address?.host, upstreamPort: address?.port, replayPaused: false, slots: [])
             state.primaryConninfo = address.map { "host=\($0.host) port=\($0.port)" }
             return .standby(state)
         }

@@ -91,7 +91,8 @@ public final class ScriptedServers: @unchecked Sendable {
             }
             for name in servers.keys {
                 guard let standby = servers[name], standby.running, standby.inRecovery, let source = standby.upstream,
-                      let upstream = servers[source], upstream.running, !upstream.frozen, streams(from: source, to: name) else { continue }
+                    let upstream = servers[source], upstream.running, !upstream.frozen, streams(from: source, to: name)
+                else { continue }
                 servers[name]!.lsn = max(standby.lsn, upstream.lsn)
                 servers[name]!.timeline = upstream.timeline
             }

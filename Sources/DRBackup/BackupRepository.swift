@@ -43,7 +43,8 @@ public struct BackupRepository: Sendable {
     /// back in a restore, while backups may be taken by root.
     func adoptOwnership(_ path: String) {
         guard geteuid() == 0, let attributes = try? FileManager.default.attributesOfItem(atPath: root),
-              let uid = attributes[.ownerAccountID] as? NSNumber, let gid = attributes[.groupOwnerAccountID] as? NSNumber else { return }
+            let uid = attributes[.ownerAccountID] as? NSNumber, let gid = attributes[.groupOwnerAccountID] as? NSNumber
+        else { return }
         chown(path, uid.uint32Value, gid.uint32Value)
     }
 

@@ -13,7 +13,8 @@ public struct BackupSource: Sendable {
         var best: (NodeConfig, LSN)?
         for node in eligible {
             guard case .standby(let state)? = observations.first(where: { $0.node == node.name })?.result,
-                  state.walReceiverStatus == "streaming", let lsn = state.bestLSN else { continue }
+                state.walReceiverStatus == "streaming", let lsn = state.bestLSN
+            else { continue }
             if best == nil || lsn > best!.1 { best = (node, lsn) }
         }
         if let best { return BackupSource(node: best.0, isStandby: true) }
@@ -28,11 +29,13 @@ public struct BackupSource: Sendable {
     func position(database: String) async throws -> (lsn: LSN, timeline: Int, version: Int) {
         let conninfo = node.connection.rendered(overriding: ["dbname": database])
         return try await PGConnection.withSession(node: node.name, conninfo: conninfo) { session in
-            let row = try await session.query("""
+            let row = try await session.query(
+                """
                 SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn,
                        (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
                        current_setting('server_version_num')::int AS version
-                """).single()
+                """
+            ).single()
             return (try row.lsn("lsn"), try row.int("timeline"), try row.int("version"))
         }
     }

@@ -30,8 +30,9 @@ public struct BackupVerifier: Sendable {
         case .logical:
             let list = try await CommandRunner.run([try PostgresBinaries.binary("pg_restore"), "--list", file], check: false)
             guard list.status == 0, list.stdout.contains("TOC Entries") else {
-                throw BackupError.commandFailed(what: "pg_restore --list of backup \(manifest.id)", status: list.status,
-                                                output: list.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                throw BackupError.commandFailed(
+                    what: "pg_restore --list of backup \(manifest.id)", status: list.status,
+                    output: list.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
         case .base:
             // The WAL it needs to be consistent travels inside the tar (-X fetch): its label

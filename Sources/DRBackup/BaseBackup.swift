@@ -17,8 +17,10 @@ public struct BaseBackup: Sendable {
     public func run(source: BackupSource, showProgress: Bool = true) async throws -> BackupManifest {
         try await StreamedBackup(config: config, repository: repository).capture(
             kind: .base, label: source.node.name, file: "base.tar", database: nil, source: source,
-            command: [try PostgresBinaries.binary("pg_basebackup"), "-d", source.node.connection.rendered(), "-D", "-", "-Ft", "-X", "fetch",
-                      "-c", "fast", "--no-password"],
+            command: [
+                try PostgresBinaries.binary("pg_basebackup"), "-d", source.node.connection.rendered(), "-D", "-", "-Ft", "-X", "fetch",
+                "-c", "fast", "--no-password",
+            ],
             what: "pg_basebackup", showProgress: showProgress)
     }
 
@@ -28,7 +30,8 @@ public struct BaseBackup: Sendable {
         guard label.status == 0 else { return nil }
         // START WAL LOCATION: 0/2000028 (file 000000010000000000000002)
         guard let line = label.stdout.split(separator: "\n").first(where: { $0.hasPrefix("START WAL LOCATION") }),
-              let open = line.range(of: "(file "), let close = line.lastIndex(of: ")") else { return nil }
+            let open = line.range(of: "(file "), let close = line.lastIndex(of: ")")
+        else { return nil }
         return String(line[open.upperBound..<close])
     }
 }

@@ -28,8 +28,10 @@ struct StreamedBackup: Sendable {
     let config: ClusterConfig
     let repository: BackupRepository
 
-    func capture(kind: BackupManifest.Kind, label: String, file: String, database: String?, source: BackupSource, command: [String],
-                 what: String, showProgress: Bool) async throws -> BackupManifest {
+    func capture(
+        kind: BackupManifest.Kind, label: String, file: String, database: String?, source: BackupSource, command: [String],
+        what: String, showProgress: Bool
+    ) async throws -> BackupManifest {
         let positionDatabase = database ?? source.node.connection.parameters["dbname"] ?? "postgres"
         let start = try await source.position(database: positionDatabase)
         let startedAt = Date()
@@ -41,8 +43,9 @@ struct StreamedBackup: Sendable {
             let result = try await StreamingCommand.run(command) { chunk in try sink.write(chunk) }
             let (size, sha256) = try sink.close()
             guard result.status == 0 else {
-                throw BackupError.commandFailed(what: "\(what) on \(source.node.name)", status: result.status,
-                                                output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                throw BackupError.commandFailed(
+                    what: "\(what) on \(source.node.name)", status: result.status,
+                    output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             try AtomicFile.commit(partial, to: "\(directory)/\(file)")
             repository.adoptOwnership("\(directory)/\(file)")

@@ -92,8 +92,10 @@ public struct Restore: Sendable {
         if geteuid() == 0 { _ = try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
         let file = "\(repository.directory(of: backup.id))/\(backup.path)"
         let pgctl = try PostgresBinaries.binary("pg_ctl")
-        let local = ["port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", "archive_mode = off",
-                     "cluster_name = 'drctl-restore'", "primary_conninfo = ''", "synchronous_standby_names = ''"]
+        let local = [
+            "port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", "archive_mode = off",
+            "cluster_name = 'drctl-restore'", "primary_conninfo = ''", "synchronous_standby_names = ''",
+        ]
         switch backup.kind {
         case .logical:
             try await CommandRunner.run([try PostgresBinaries.binary("initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust", "--no-instructions"], as: user)
@@ -109,11 +111,12 @@ public struct Restore: Sendable {
             // Progress: the restored database's size as it grows (the dump is compressed: no ETA).
             let meter = ProgressMeter(label: "pg_restore \(backup.id)", enabled: showProgress && isatty(STDERR_FILENO) == 1)
             let target = "host=127.0.0.1 port=\(port) user=postgres dbname=\(database)"
-            let restore = try await meter.polling({
+            let databaseSize: @Sendable () async -> UInt64? = {
                 try? await PGConnection.withSession(node: "restore", conninfo: target, connectTimeout: .seconds(1)) { session in
                     UInt64(try await session.query("SELECT pg_database_size(current_database())::text AS s").single().string("s")) ?? 0
                 }
-            }) {
+            }
+            let restore = try await meter.polling(databaseSize) {
                 try await CommandRunner.run([try PostgresBinaries.binary("pg_restore"), "--no-owner", "--exit-on-error", "-j", "2", "-d", target, file], check: false)
             }
             guard restore.status == 0 else {
@@ -122,7 +125,8 @@ public struct Restore: Sendable {
         case .base:
             // Progress: bytes extracted so far against the tar's size.
             let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
-            _ = try await meter.polling({ Self.directorySize(dataDir) }) {
+            let extracted: @Sendable () async -> UInt64? = { Self.directorySize(dataDir) }
+            _ = try await meter.polling(extracted) {
                 try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: user)
             }
             for leftover in ["standby.signal", "postmaster.pid", "postmaster.opts"] { try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)") }
@@ -166,8 +170,10 @@ public struct Restore: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while clock.now < deadline {
-            let promoted = try? await PGConnection.withSession(node: "restore", conninfo: "host=127.0.0.1 port=\(port) user=postgres dbname=postgres",
-                                                               connectTimeout: .seconds(1)) { session in
+            let promoted = try? await PGConnection.withSession(
+                node: "restore", conninfo: "host=127.0.0.1 port=\(port) user=postgres dbname=postgres",
+                connectTimeout: .seconds(1)
+            ) { session in
                 try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
             }
             if promoted == true { return }

@@ -16,12 +16,14 @@ extension EtcdCoordinator {
     /// agents read (see `CoordinationSnapshot.Key.legacyProgress`).
     public func publishProgress(_ progress: PrimaryProgress) async throws {
         let value = try JSONEncoder().encode(progress).base64EncodedString()
-        _ = try await gateway.call("/v3/kv/txn", [
-            "compare": [[String: Any]](),
-            "success": [progressKey, prefix + CoordinationSnapshot.Key.legacyProgress].map { key in
-                ["request_put": ["key": EtcdJSON.base64(key), "value": value]]
-            },
-        ])
+        _ = try await gateway.call(
+            "/v3/kv/txn",
+            [
+                "compare": [[String: Any]](),
+                "success": [progressKey, prefix + CoordinationSnapshot.Key.legacyProgress].map { key in
+                    ["request_put": ["key": EtcdJSON.base64(key), "value": value]]
+                },
+            ])
     }
 
     public func progress() async throws -> PrimaryProgress? {
@@ -33,14 +35,22 @@ extension EtcdCoordinator {
     /// Returns false when the term was stale and nothing was written.
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
         let leader = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
-        let response = try await gateway.call("/v3/kv/txn", [
-            "compare": [
-                ["key": leader, "result": "EQUAL", "target": "CREATE", "create_revision": String(record.term)],
-                ["key": leader, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(record.leader)],
-            ],
-            "success": [["request_put": ["key": EtcdJSON.base64(prefix + CoordinationSnapshot.Key.synchronous),
-                                         "value": try JSONEncoder().encode(record).base64EncodedString()]]],
-        ])
+        let response = try await gateway.call(
+            "/v3/kv/txn",
+            [
+                "compare": [
+                    ["key": leader, "result": "EQUAL", "target": "CREATE", "create_revision": String(record.term)],
+                    ["key": leader, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(record.leader)],
+                ],
+                "success": [
+                    [
+                        "request_put": [
+                            "key": EtcdJSON.base64(prefix + CoordinationSnapshot.Key.synchronous),
+                            "value": try JSONEncoder().encode(record).base64EncodedString(),
+                        ]
+                    ]
+                ],
+            ])
         // etcd omits `succeeded` when it is false.
         return response["succeeded"] as? Bool == true
     }
@@ -97,9 +107,11 @@ extension EtcdCoordinator {
     }
 
     public func history() async throws -> [FailoverEvidence] {
-        let response = try await gateway.call("/v3/kv/range", [
-            "key": EtcdJSON.base64(historyPrefix), "range_end": EtcdJSON.prefixEnd(historyPrefix), "sort_order": "ASCEND", "sort_target": "KEY",
-        ])
+        let response = try await gateway.call(
+            "/v3/kv/range",
+            [
+                "key": EtcdJSON.base64(historyPrefix), "range_end": EtcdJSON.prefixEnd(historyPrefix), "sort_order": "ASCEND", "sort_target": "KEY",
+            ])
         return try (response["kvs"] as? [[String: Any]] ?? []).map { kv in
             let key = EtcdJSON.decode(kv["key"]) ?? historyPrefix
             guard let text = kv["value"] as? String, let data = Data(base64Encoded: text) else {
@@ -145,7 +157,9 @@ extension EtcdCoordinator {
         let tls = c.tls.map { HTTPTLSFiles(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile) }
         // The lease must be renewable well within its TTL: one attempt may take a third of it.
         let timeout = min(.seconds(2), c.leaseTTL / 6)
-        return EtcdCoordinator(gateway: EtcdGateway(endpoints: c.endpoints, tls: tls, credentials: credentials, timeout: timeout,
-                                                    sourceAddress: sourceAddress), prefix: c.prefix)
+        return EtcdCoordinator(
+            gateway: EtcdGateway(
+                endpoints: c.endpoints, tls: tls, credentials: credentials, timeout: timeout,
+                sourceAddress: sourceAddress), prefix: c.prefix)
     }
 }

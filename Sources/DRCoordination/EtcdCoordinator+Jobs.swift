@@ -10,10 +10,12 @@ extension EtcdCoordinator {
     /// Takes the job's lock for `holder` under `lease`; false when another agent holds it.
     public func tryLockJob(_ job: String, holder: String, lease: Int64) async throws -> Bool {
         let key = EtcdJSON.base64(jobLockKey(job))
-        let response = try await gateway.call("/v3/kv/txn", [
-            "compare": [["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": "0"]],
-            "success": [["request_put": ["key": key, "value": EtcdJSON.base64(holder), "lease": String(lease)]]],
-        ])
+        let response = try await gateway.call(
+            "/v3/kv/txn",
+            [
+                "compare": [["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": "0"]],
+                "success": [["request_put": ["key": key, "value": EtcdJSON.base64(holder), "lease": String(lease)]]],
+            ])
         return response["succeeded"] as? Bool == true
     }
 
@@ -41,8 +43,10 @@ public struct JobRun: Sendable, Equatable, Codable {
     public var detail: String
     public var missedMinutes: [Int64]
 
-    public init(job: String, scheduledMinute: Int64, node: String, startedAt: String, finishedAt: String? = nil, succeeded: Bool? = nil,
-                detail: String = "", missedMinutes: [Int64] = []) {
+    public init(
+        job: String, scheduledMinute: Int64, node: String, startedAt: String, finishedAt: String? = nil, succeeded: Bool? = nil,
+        detail: String = "", missedMinutes: [Int64] = []
+    ) {
         self.job = job
         self.scheduledMinute = scheduledMinute
         self.node = node

@@ -43,11 +43,13 @@ public struct EtcdCoordinator: Coordinator {
 
     public func acquireLeadership(node: String, lease: Int64) async throws -> LeadershipClaim {
         let key = EtcdJSON.base64(leaderKey)
-        let response = try await gateway.call("/v3/kv/txn", [
-            "compare": [["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": "0"]],
-            "success": [["request_put": ["key": key, "value": EtcdJSON.base64(node), "lease": String(lease)]]],
-            "failure": [["request_range": ["key": key]]],
-        ])
+        let response = try await gateway.call(
+            "/v3/kv/txn",
+            [
+                "compare": [["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": "0"]],
+                "success": [["request_put": ["key": key, "value": EtcdJSON.base64(node), "lease": String(lease)]]],
+                "failure": [["request_range": ["key": key]]],
+            ])
         // etcd omits `succeeded` when it is false.
         if response["succeeded"] as? Bool == true {
             let header = response["header"] as? [String: Any]
@@ -74,21 +76,25 @@ public struct EtcdCoordinator: Coordinator {
 
     public func releaseLeadership(node: String, term: Int64) async throws -> Bool {
         let key = EtcdJSON.base64(leaderKey)
-        let response = try await gateway.call("/v3/kv/txn", [
-            "compare": [
-                ["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
-                ["key": key, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(node)],
-            ],
-            "success": [["request_delete_range": ["key": key]]],
-        ])
+        let response = try await gateway.call(
+            "/v3/kv/txn",
+            [
+                "compare": [
+                    ["key": key, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
+                    ["key": key, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(node)],
+                ],
+                "success": [["request_delete_range": ["key": key]]],
+            ])
         return response["succeeded"] as? Bool == true
     }
 
     public func publish(_ member: MemberRecord, lease: Int64) async throws {
         let value = try JSONEncoder().encode(member)
-        _ = try await gateway.call("/v3/kv/put", [
-            "key": EtcdJSON.base64(membersPrefix + member.name), "value": value.base64EncodedString(), "lease": String(lease),
-        ])
+        _ = try await gateway.call(
+            "/v3/kv/put",
+            [
+                "key": EtcdJSON.base64(membersPrefix + member.name), "value": value.base64EncodedString(), "lease": String(lease),
+            ])
     }
 
     /// The members whose records this version can read; the others are skipped (see
@@ -108,13 +114,18 @@ public struct EtcdCoordinator: Coordinator {
             return ["request_range": request]
         }
         let path = "/v3/kv/txn"
-        let response = try await gateway.call(path, [
-            "compare": [[String: Any]](),
-            "success": [range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous),
-                        range(Key.intents, prefix: true)],
-        ])
+        let response = try await gateway.call(
+            path,
+            [
+                "compare": [[String: Any]](),
+                "success": [
+                    range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous),
+                    range(Key.intents, prefix: true),
+                ],
+            ])
         guard let revision = EtcdJSON.int64((response["header"] as? [String: Any])?["revision"]),
-              let responses = response["responses"] as? [[String: Any]] else {
+            let responses = response["responses"] as? [[String: Any]]
+        else {
             throw CoordinationError.malformed(endpoint: "", path: path, detail: "no header revision or responses")
         }
         let entries = responses.flatMap { item -> [CoordinationSnapshot.Entry] in
@@ -123,8 +134,9 @@ public struct EtcdCoordinator: Coordinator {
                 guard let key = EtcdJSON.decode(kv["key"]) else { return nil }
                 // etcd omits empty values; a value that is not base64 reads as empty and is skipped.
                 let value = (kv["value"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
-                return CoordinationSnapshot.Entry(key: key, value: value, createRevision: EtcdJSON.int64(kv["create_revision"]) ?? 0,
-                                                  lease: EtcdJSON.int64(kv["lease"]) ?? 0)
+                return CoordinationSnapshot.Entry(
+                    key: key, value: value, createRevision: EtcdJSON.int64(kv["create_revision"]) ?? 0,
+                    lease: EtcdJSON.int64(kv["lease"]) ?? 0)
             }
         }
         return CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries)

@@ -1,6 +1,6 @@
 import DRHTTP
-import Synchronization
 import Foundation
+import Synchronization
 
 /// etcd v3's JSON gateway (`POST /v3/...`): endpoint failover, TLS, and user/password
 /// authentication. Knows nothing about drctl's keys; `EtcdCoordinator` does.
@@ -27,8 +27,10 @@ public final class EtcdGateway: Sendable {
         var token: String?
     }
 
-    public init(endpoints: [String], tls: HTTPTLSFiles? = nil, credentials: Credentials? = nil, timeout: Duration = .seconds(2),
-                sourceAddress: String? = nil) {
+    public init(
+        endpoints: [String], tls: HTTPTLSFiles? = nil, credentials: Credentials? = nil, timeout: Duration = .seconds(2),
+        sourceAddress: String? = nil
+    ) {
         self.sourceAddress = sourceAddress
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.tls = tls
@@ -62,9 +64,10 @@ public final class EtcdGateway: Sendable {
         if credentials != nil {
             headers.append((name: "Authorization", value: try await token(endpoint)))
         }
-        let response = try await http.send(HTTPRequest(
-            method: "POST", url: endpoint + path, headers: headers, body: Array(payload),
-            connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
+        let response = try await http.send(
+            HTTPRequest(
+                method: "POST", url: endpoint + path, headers: headers, body: Array(payload),
+                connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200 else {
             let message = object?["message"] as? String ?? object?["error"] as? String ?? response.text
@@ -92,26 +95,29 @@ public final class EtcdGateway: Sendable {
             guard let token = try? await token(endpoint) else { return false }
             headers.append((name: "Authorization", value: token))
         }
-        var request = HTTPRequest(method: "POST", url: endpoint + "/v3/watch", headers: headers, body: Array(payload),
-                                  connectTimeout: min(timeout, limit), timeout: limit, tls: tls, sourceInterface: sourceAddress)
+        var request = HTTPRequest(
+            method: "POST", url: endpoint + "/v3/watch", headers: headers, body: Array(payload),
+            connectTimeout: min(timeout, limit), timeout: limit, tls: tls, sourceInterface: sourceAddress)
         request.complete = { body in
             let text = String(decoding: body, as: UTF8.self)
             return text.contains("\"events\"") || text.contains("\"canceled\"")
         }
         guard let response = try? await http.send(request) else { return false }
-        return response.status == 200 && {
-            let text = response.text
-            return text.contains("\"events\"") || text.contains("\"canceled\"")
-        }()
+        return response.status == 200
+            && {
+                let text = response.text
+                return text.contains("\"events\"") || text.contains("\"canceled\"")
+            }()
     }
 
     private func token(_ endpoint: String) async throws -> String {
         if let token = state.withLock({ $0.token }) { return token }
         guard let credentials else { return "" }
         let body = try JSONSerialization.data(withJSONObject: ["name": credentials.username, "password": credentials.password])
-        let response = try await http.send(HTTPRequest(
-            method: "POST", url: endpoint + "/v3/auth/authenticate", headers: [(name: "Content-Type", value: "application/json")],
-            body: Array(body), connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
+        let response = try await http.send(
+            HTTPRequest(
+                method: "POST", url: endpoint + "/v3/auth/authenticate", headers: [(name: "Content-Type", value: "application/json")],
+                body: Array(body), connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200, let token = object?["token"] as? String else {
             throw CoordinationError.authentication(object?["message"] as? String ?? "HTTP \(response.status)")

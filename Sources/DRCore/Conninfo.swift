@@ -134,7 +134,8 @@ public struct Conninfo: Sendable, Equatable {
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
-               let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
             } else {
                 bytes.append(byte)

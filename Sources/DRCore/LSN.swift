@@ -16,8 +16,8 @@ public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     public init?(_ text: some StringProtocol) {
         let parts = Substring(text).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2,
-              let high = Self.parseHalf(parts[0]),
-              let low = Self.parseHalf(parts[1])
+            let high = Self.parseHalf(parts[0]),
+            let low = Self.parseHalf(parts[1])
         else { return nil }
         value = UInt64(high) << 32 | UInt64(low)
     }
@@ -47,7 +47,7 @@ public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
             : -Int64(clamping: rhs.value - lhs.value)
     }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let lsn = LSN(text) else {
@@ -57,7 +57,7 @@ public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         self = lsn
     }
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

@@ -22,8 +22,9 @@ public struct RTOBudget: Sendable, Equatable {
         let checks = config.health.interval * config.health.failures
         let lease = config.coordination.leaseTTL
         var items = [
-            Item(name: "detection", duration: max(checks, lease),
-                 why: "max(health checks \(config.health.failures) x \(DurationText.format(config.health.interval)) = \(DurationText.format(checks)), lease TTL \(DurationText.format(lease)))"),
+            Item(
+                name: "detection", duration: max(checks, lease),
+                why: "max(health checks \(config.health.failures) x \(DurationText.format(config.health.interval)) = \(DurationText.format(checks)), lease TTL \(DurationText.format(lease)))"),
             Item(name: "promotion", duration: config.failover.promotionTimeout, why: "failover.promotion_timeout"),
         ]
         if let ttl = config.dns.records.map(\.ttl).max() {
@@ -44,13 +45,22 @@ public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
         var warnings: [ConfigWarning] = []
         let budget = RTOBudget.compute(for: config)
         if !budget.fits {
-            warnings.append(.init(message: "the RTO budget \(DurationText.format(budget.total)) exceeds the RTO objective \(DurationText.format(config.objectives.rto)): shorten the health interval, the lease TTL or the DNS TTL"))
+            warnings.append(
+                .init(
+                    message:
+                        "the RTO budget \(DurationText.format(budget.total)) exceeds the RTO objective \(DurationText.format(config.objectives.rto)): shorten the health interval, the lease TTL or the DNS TTL"
+                ))
         }
         if config.coordination.leaseTTL < config.health.interval * 3 {
-            warnings.append(.init(message: "lease_ttl \(DurationText.format(config.coordination.leaseTTL)) is under 3 health intervals (\(DurationText.format(config.health.interval * 3))): one slow loop could cost the primary its lease and fence it"))
+            warnings.append(
+                .init(
+                    message:
+                        "lease_ttl \(DurationText.format(config.coordination.leaseTTL)) is under 3 health intervals (\(DurationText.format(config.health.interval * 3))): one slow loop could cost the primary its lease and fence it"
+                ))
         }
         if config.coordination.endpoints.count < 3 {
-            warnings.append(.init(message: "\(config.coordination.endpoints.count) etcd endpoint(s): production needs a cluster of 3 or 5 members spread over regions, or losing etcd stops automatic failover"))
+            warnings.append(
+                .init(message: "\(config.coordination.endpoints.count) etcd endpoint(s): production needs a cluster of 3 or 5 members spread over regions, or losing etcd stops automatic failover"))
         }
         let candidates = config.regions.filter { $0.role != .cold }.flatMap(\.nodes).filter { !$0.tags.contains(.nofailover) }
         if candidates.count < 2 {
@@ -60,7 +70,8 @@ public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
             warnings.append(.init(message: "no backup repository is configured: a complete disaster cannot be recovered"))
         }
         for record in config.dns.records where record.ttl > .seconds(60) {
-            warnings.append(.init(message: "DNS record \(record.name) has TTL \(DurationText.format(record.ttl)): resolvers may keep sending clients to the old primary that long (60s or less is recommended)"))
+            warnings.append(
+                .init(message: "DNS record \(record.name) has TTL \(DurationText.format(record.ttl)): resolvers may keep sending clients to the old primary that long (60s or less is recommended)"))
         }
         return warnings
     }

@@ -36,9 +36,11 @@ public struct CloudflareProvider: DNSProvider {
 
     public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws {
         for set in sets where !Self.validTTL(set.ttlSeconds) || set.values.count != 1 {
-            throw DNSProviderError(.configuration, provider: name, operation: "upsert \(set.name)",
-                                   message: set.values.count != 1 ? "drctl manages single-value records on Cloudflare, \(set.name) has \(set.values.count)"
-                                       : "TTL \(set.ttlSeconds)s is not allowed by Cloudflare (1 = automatic, or 60–86400)")
+            throw DNSProviderError(
+                .configuration, provider: name, operation: "upsert \(set.name)",
+                message: set.values.count != 1
+                    ? "drctl manages single-value records on Cloudflare, \(set.name) has \(set.values.count)"
+                    : "TTL \(set.ttlSeconds)s is not allowed by Cloudflare (1 = automatic, or 60–86400)")
         }
         let zoneID = try await zoneID(deadline: deadline)
         var patches: [[String: Any]] = [], posts: [[String: Any]] = [], deletes: [[String: Any]] = []
@@ -75,8 +77,10 @@ public struct CloudflareProvider: DNSProvider {
     }
 
     static func recordFields(_ set: DNSRecordSet, comment: String) -> [String: Any] {
-        ["type": set.type.rawValue, "name": bare(set.name), "content": set.type == .cname ? bare(set.values[0]) : set.values[0],
-         "ttl": set.ttlSeconds, "proxied": false, "comment": comment]
+        [
+            "type": set.type.rawValue, "name": bare(set.name), "content": set.type == .cname ? bare(set.values[0]) : set.values[0],
+            "ttl": set.ttlSeconds, "proxied": false, "comment": comment,
+        ]
     }
 
     struct Record {
@@ -140,7 +144,8 @@ public struct CloudflareProvider: DNSProvider {
     /// Cloudflare answers `{"success": false, "errors": [{"code": 1234, "message": "..."}]}`.
     static func errorMessage(_ response: HTTPResponse) -> String {
         if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-           let errors = object["errors"] as? [[String: Any]], !errors.isEmpty {
+            let errors = object["errors"] as? [[String: Any]], !errors.isEmpty
+        {
             return errors.map { "\($0["code"].map { "\($0)" } ?? "?"): \($0["message"] as? String ?? "")" }.joined(separator: "; ")
         }
         return response.text.isEmpty ? "empty answer" : String(response.text.prefix(200))

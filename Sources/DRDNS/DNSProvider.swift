@@ -58,21 +58,23 @@ public struct DNSProviderError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     public var description: String {
-        let what = switch kind {
-        case .rejected(let status): "refused (HTTP \(status))"
-        case .unavailable: "unavailable until the deadline"
-        case .malformed: "answered with something unreadable"
-        case .configuration: "cannot be called"
-        case .refused: "not written"
-        }
-        let next = switch kind {
-        case .rejected(let status) where status == 401 || status == 403: "check the provider's credentials and their permissions"
-        case .rejected: "check the record and zone settings in the config"
-        case .unavailable: "the provider may be down; `drctl dns switch` retries by hand"
-        case .malformed: "check the provider's url in the config"
-        case .configuration: "fix the config"
-        case .refused: "another agent leads now; it points the record"
-        }
+        let what =
+            switch kind {
+            case .rejected(let status): "refused (HTTP \(status))"
+            case .unavailable: "unavailable until the deadline"
+            case .malformed: "answered with something unreadable"
+            case .configuration: "cannot be called"
+            case .refused: "not written"
+            }
+        let next =
+            switch kind {
+            case .rejected(let status) where status == 401 || status == 403: "check the provider's credentials and their permissions"
+            case .rejected: "check the record and zone settings in the config"
+            case .unavailable: "the provider may be down; `drctl dns switch` retries by hand"
+            case .malformed: "check the provider's url in the config"
+            case .configuration: "fix the config"
+            case .refused: "another agent leads now; it points the record"
+            }
         return "DNS provider \(provider): \(operation) \(what): \(message); \(next)"
     }
 }

@@ -39,8 +39,9 @@ public struct DNSSwitcher: Sendable {
         case .cloudflare:
             return CloudflareProvider(name: config.name, url: config.url, zone: config.zone ?? "", token: try secret("api_token"))
         case .route53:
-            return Route53Provider(name: config.name, url: config.url, hostedZoneID: config.hostedZoneID ?? "",
-                                   accessKeyID: try secret("access_key_id"), secretAccessKey: try secret("secret_access_key"))
+            return Route53Provider(
+                name: config.name, url: config.url, hostedZoneID: config.hostedZoneID ?? "",
+                accessKeyID: try secret("access_key_id"), secretAccessKey: try secret("secret_access_key"))
         }
     }
 
@@ -60,8 +61,10 @@ public struct DNSSwitcher: Sendable {
     /// Applies `sets` by `deadline`. `mayWrite` is asked right before each provider write
     /// attempt, retries included (the leader term check); when it says no, nothing more is
     /// written and the reason is the error.
-    public func apply(_ sets: [(provider: String, set: DNSRecordSet)], comment: String, deadline: ContinuousClock.Instant,
-                      mayWrite: @escaping DNSWriteCheck) async -> [Outcome] {
+    public func apply(
+        _ sets: [(provider: String, set: DNSRecordSet)], comment: String, deadline: ContinuousClock.Instant,
+        mayWrite: @escaping DNSWriteCheck
+    ) async -> [Outcome] {
         let clock = ContinuousClock()
         var outcomes: [Outcome] = []
         for providerName in Set(sets.map(\.provider)).sorted() {
@@ -104,14 +107,18 @@ public struct DNSSwitcher: Sendable {
         var outcome = outcome
         if let verifier = verifiers[provider.name] {
             let failing = await verifier.waitUntilServed(outcome.desired, deadline: deadline)
-            if failing.isEmpty { outcome.verifiedAt = ContinuousClock().now } else {
+            if failing.isEmpty {
+                outcome.verifiedAt = ContinuousClock().now
+            } else {
                 outcome.error = "changed, but not served by the authoritative servers by the deadline: \(failing.joined(separator: "; "))"
             }
             return outcome
         }
         do {
             let served = try await provider.read(name: outcome.desired.name, type: outcome.desired.type, deadline: deadline)
-            if served?.matches(outcome.desired) == true { outcome.verifiedAt = ContinuousClock().now } else {
+            if served?.matches(outcome.desired) == true {
+                outcome.verifiedAt = ContinuousClock().now
+            } else {
                 outcome.error = "changed, but \(provider.name) reads back \(served?.description ?? "no record")"
             }
         } catch {

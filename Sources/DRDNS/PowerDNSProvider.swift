@@ -27,7 +27,8 @@ public struct PowerDNSProvider: DNSProvider {
         let operation = "GET \(zonePath)"
         let response = try await transport.send(request("GET", body: nil), operation: operation, deadline: deadline)
         guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-              let rrsets = object["rrsets"] as? [[String: Any]] else {
+            let rrsets = object["rrsets"] as? [[String: Any]]
+        else {
             throw DNSProviderError(.malformed, provider: name, operation: operation, message: "no rrsets in the zone")
         }
         let wanted = FQDN.normalized(recordName)

@@ -17,8 +17,10 @@ struct ProviderTransport: Sendable {
     let errorMessage: @Sendable (HTTPResponse) -> String
 
     /// - Parameter check: for writes, asked before every attempt (see `DNSWriteCheck`).
-    func send(_ request: HTTPRequest, operation: String, deadline: ContinuousClock.Instant, check: DNSWriteCheck? = nil,
-              sign: @Sendable (HTTPRequest) -> HTTPRequest = { $0 }) async throws -> HTTPResponse {
+    func send(
+        _ request: HTTPRequest, operation: String, deadline: ContinuousClock.Instant, check: DNSWriteCheck? = nil,
+        sign: @Sendable (HTTPRequest) -> HTTPRequest = { $0 }
+    ) async throws -> HTTPResponse {
         let clock = ContinuousClock()
         var attempt = 0
         var lastProblem = "no attempt made"
@@ -51,8 +53,11 @@ struct ProviderTransport: Sendable {
             } catch let error as HTTPError {
                 lastProblem = error.message
             }
-            guard let wait = schedule.delay(afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1),
-                                            remaining: deadline - clock.now) else {
+            guard
+                let wait = schedule.delay(
+                    afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1),
+                    remaining: deadline - clock.now)
+            else {
                 throw DNSProviderError(.unavailable, provider: provider, operation: operation, message: "\(lastProblem) (after \(attempt + 1) attempts)")
             }
             try await Task.sleep(for: wait)

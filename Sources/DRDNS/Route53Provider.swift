@@ -21,8 +21,10 @@ public struct Route53Provider: DNSProvider {
 
     static let namespace = "https://route53.amazonaws.com/doc/2013-04-01/"
 
-    public init(name: String, url: String = "https://route53.amazonaws.com", hostedZoneID: String, accessKeyID: String, secretAccessKey: String,
-                pollInterval: Duration = .milliseconds(500)) {
+    public init(
+        name: String, url: String = "https://route53.amazonaws.com", hostedZoneID: String, accessKeyID: String, secretAccessKey: String,
+        pollInterval: Duration = .milliseconds(500)
+    ) {
         self.name = name
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         (host, basePath) = Self.signedEndpoint(baseURL)
@@ -67,7 +69,8 @@ public struct Route53Provider: DNSProvider {
         }
         for set in XMLText.elements("ResourceRecordSet", in: Substring(response.text)) {
             guard let setName = XMLText.text("Name", in: set), FQDN.normalized(setName) == wanted,
-                  XMLText.text("Type", in: set) == type.rawValue else { continue }
+                XMLText.text("Type", in: set) == type.rawValue
+            else { continue }
             guard let ttl = XMLText.text("TTL", in: set).flatMap(Int.init) else {
                 throw DNSProviderError(.malformed, provider: name, operation: operation, message: "\(wanted) has no TTL (an alias record is not managed by drctl)")
             }
@@ -78,8 +81,9 @@ public struct Route53Provider: DNSProvider {
     }
 
     public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws {
-        let response = try await send("POST", path: rrsetPath, query: [], body: Array(Self.changeBatch(sets, comment: comment).utf8), deadline: deadline,
-                                      check: check)
+        let response = try await send(
+            "POST", path: rrsetPath, query: [], body: Array(Self.changeBatch(sets, comment: comment).utf8), deadline: deadline,
+            check: check)
         guard let changeID = XMLText.text("Id", in: Substring(response.text)) else {
             throw DNSProviderError(.malformed, provider: name, operation: "POST \(rrsetPath)", message: "no ChangeInfo Id in the answer")
         }
@@ -89,8 +93,9 @@ public struct Route53Provider: DNSProvider {
     /// Polls `GET /2013-04-01/change/{Id}` until `INSYNC`.
     func waitInSync(changeID: String, deadline: ContinuousClock.Instant) async throws {
         let path = "/2013-04-01/change/\(changeID)"
-        let pending = DNSProviderError(.unavailable, provider: name, operation: "GET \(path)",
-                                       message: "change \(changeID) accepted but still PENDING at the deadline (Route 53 applies it; re-verify later)")
+        let pending = DNSProviderError(
+            .unavailable, provider: name, operation: "GET \(path)",
+            message: "change \(changeID) accepted but still PENDING at the deadline (Route 53 applies it; re-verify later)")
         while true {
             let response: HTTPResponse
             do {
@@ -123,8 +128,10 @@ public struct Route53Provider: DNSProvider {
             + "<Comment>\(XMLText.escape(comment))</Comment><Changes>\(changes)</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
     }
 
-    private func send(_ method: String, path: String, query: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant,
-                      check: DNSWriteCheck? = nil) async throws -> HTTPResponse {
+    private func send(
+        _ method: String, path: String, query: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant,
+        check: DNSWriteCheck? = nil
+    ) async throws -> HTTPResponse {
         let queryText = query.map { "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }.joined(separator: "&")
         var request = HTTPRequest(method: method, url: baseURL + path + (queryText.isEmpty ? "" : "?" + queryText), body: body.isEmpty ? nil : body)
         if !body.isEmpty { request.headers.append(("Content-Type", "text/xml")) }

@@ -27,9 +27,12 @@ public struct SigV4Signer: Sendable {
 
     /// Signs a request. `path` is the unencoded path, `query` the unencoded parameters;
     /// `headers` must include `host` and `x-amz-date` (see `amzDate`).
-    public func sign(method: String, path: String, query: [(String, String)], headers: [(String, String)],
-                     payload: [UInt8], amzDate: String) -> Signature {
-        let canonicalHeaders = headers
+    public func sign(
+        method: String, path: String, query: [(String, String)], headers: [(String, String)],
+        payload: [UInt8], amzDate: String
+    ) -> Signature {
+        let canonicalHeaders =
+            headers
             .map { (name: $0.0.lowercased(), value: Self.collapseSpaces($0.1)) }
             .sorted { $0.name < $1.name }
         let signedHeaders = canonicalHeaders.map(\.name).joined(separator: ";")

@@ -47,8 +47,9 @@ public struct DrillReports: Sendable {
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         return try ids.compactMap { id in
             guard let report = try report(id) else { return nil }
-            return Entry(id: id, drill: report.drill, startedAt: report.startedAt, passed: report.passed, rtoSeconds: report.rtoSeconds,
-                         rpoSeconds: report.rpoSeconds, reportHTML: "\(directory)/\(id)/report.html", reportJSON: "\(directory)/\(id)/report.json")
+            return Entry(
+                id: id, drill: report.drill, startedAt: report.startedAt, passed: report.passed, rtoSeconds: report.rtoSeconds,
+                rpoSeconds: report.rpoSeconds, reportHTML: "\(directory)/\(id)/report.html", reportJSON: "\(directory)/\(id)/report.json")
         }
     }
 

@@ -53,12 +53,12 @@ public struct DrillRunner: Sendable {
             startedAt: ISO8601DateFormatter().string(from: clock.startedDate), finishedAt: ISO8601DateFormatter().string(from: Date()),
             rtoSeconds: measured.rto, rpoSeconds: measured.rpo, dataLostBytes: measured.lostBytes, rtoObjectiveSeconds: rtoObjective,
             rpoObjectiveSeconds: rpoObjective, phases: clock.phases, validations: measured.validations,
-            failures: DrillReport.failures(rto: measured.rto, rpo: measured.rpo, rtoObjective: rtoObjective, rpoObjective: rpoObjective,
-                                           validations: measured.validations, errors: errors),
+            failures: DrillReport.failures(
+                rto: measured.rto, rpo: measured.rpo, rtoObjective: rtoObjective, rpoObjective: rpoObjective,
+                validations: measured.validations, errors: errors),
             notes: measured.notes)
         return try DrillReports(repository: repository).write(report)
     }
-
 
     static func runID(_ name: String, at date: Date) -> String {
         let formatter = DateFormatter()
@@ -70,8 +70,10 @@ public struct DrillRunner: Sendable {
 
     // MARK: restores into a scratch instance
 
-    private func restoreLogical(_ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
-                                progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
+    private func restoreLogical(
+        _ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
+        progress: @Sendable (String) -> Void
+    ) async throws -> DrillMeasurement {
         var backup = try? Restore(repository: repository, drctl: drctl, configFile: configFile).choose(.latest, kind: .logical, id: nil)
         if backup == nil {
             progress("no logical backup yet: taking one")
@@ -85,8 +87,10 @@ public struct DrillRunner: Sendable {
         return try await restoreAndValidate(spec, backup: backup, target: .latest, repository: repository, clock: clock, id: id, progress: progress)
     }
 
-    private func restorePITR(_ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
-                             progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
+    private func restorePITR(
+        _ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
+        progress: @Sendable (String) -> Void
+    ) async throws -> DrillMeasurement {
         let restore = Restore(repository: repository, drctl: drctl, configFile: configFile)
         var base = try? restore.choose(.latest, kind: .base, id: nil)
         if base == nil {
@@ -111,8 +115,10 @@ public struct DrillRunner: Sendable {
         return measured
     }
 
-    private func restoreAndValidate(_ spec: DrillSpec, backup: BackupManifest, target: Restore.Target, repository: BackupRepository,
-                                    clock: PhaseClock, id: String, progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
+    private func restoreAndValidate(
+        _ spec: DrillSpec, backup: BackupManifest, target: Restore.Target, repository: BackupRepository,
+        clock: PhaseClock, id: String, progress: @Sendable (String) -> Void
+    ) async throws -> DrillMeasurement {
         var measured = DrillMeasurement()
         // RPO: what restoring this backup loses, measured from the drill's start.
         if case .latest = target, let finished = ISO8601DateFormatter().date(from: backup.finishedAt) {

@@ -21,6 +21,8 @@ public struct DrillMeasurement: Sendable {
 public enum DrillError: Error, CustomStringConvertible, Sendable {
     case notReady(String)
     public var description: String {
-        switch self { case .notReady(let detail): detail }
+        switch self {
+        case .notReady(let detail): detail
+        }
     }
 }

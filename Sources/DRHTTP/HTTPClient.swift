@@ -37,23 +37,27 @@ public struct HTTPClient: Sendable {
         drctl_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
         drctl_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
         drctl_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        drctl_curl_setopt_write_callback(handle, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-            sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
-            if let complete = sink.complete, complete(sink.body) {
-                sink.completedEarly = true
-                return 0  // ends the transfer (CURLE_WRITE_ERROR, taken as success below)
-            }
-            return size * count
-        })
+        drctl_curl_setopt_write_callback(
+            handle,
+            { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+                if let complete = sink.complete, complete(sink.body) {
+                    sink.completedEarly = true
+                    return 0  // ends the transfer (CURLE_WRITE_ERROR, taken as success below)
+                }
+                return size * count
+            })
         drctl_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
-        drctl_curl_setopt_header_callback(handle, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().header(line)
-            return size * count
-        })
+        drctl_curl_setopt_header_callback(
+            handle,
+            { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().header(line)
+                return size * count
+            })
         drctl_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
 
         if let body = request.body {
@@ -81,13 +85,15 @@ public struct HTTPClient: Sendable {
 
         let code = curl_easy_perform(handle)
         guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && sink.completedEarly) else {
-            let kind: HTTPError.Kind = switch code {
-            case CURLE_OPERATION_TIMEDOUT: .timeout
-            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connection
-            default: .transport
-            }
-            throw HTTPError(kind: kind, method: request.method, url: request.url, code: Int(code.rawValue),
-                            message: String(cString: curl_easy_strerror(code)))
+            let kind: HTTPError.Kind =
+                switch code {
+                case CURLE_OPERATION_TIMEDOUT: .timeout
+                case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connection
+                default: .transport
+                }
+            throw HTTPError(
+                kind: kind, method: request.method, url: request.url, code: Int(code.rawValue),
+                message: String(cString: curl_easy_strerror(code)))
         }
         var status = 0
         drctl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -16,9 +16,11 @@ public struct HTTPRequest: Sendable {
     /// so far satisfies this, and that partial body is the response.
     public var complete: (@Sendable ([UInt8]) -> Bool)? = nil
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-                connectTimeout: Duration = .seconds(2), timeout: Duration = .seconds(5),
-                tls: HTTPTLSFiles? = nil, sourceInterface: String? = nil) {
+    public init(
+        method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+        connectTimeout: Duration = .seconds(2), timeout: Duration = .seconds(5),
+        tls: HTTPTLSFiles? = nil, sourceInterface: String? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

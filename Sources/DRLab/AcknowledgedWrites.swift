@@ -28,7 +28,8 @@ public final class AcknowledgedWrites: @unchecked Sendable {
     public func lossWindow(survivors: Set<Int64>) -> Duration {
         let writes = all
         guard let firstLost = writes.firstIndex(where: { !survivors.contains($0.id) }),
-              let lastLost = writes.lastIndex(where: { !survivors.contains($0.id) }) else { return .zero }
+            let lastLost = writes.lastIndex(where: { !survivors.contains($0.id) })
+        else { return .zero }
         let before = writes[..<firstLost].last { survivors.contains($0.id) }?.at ?? writes[firstLost].at
         return writes[lastLost].at - before
     }

@@ -42,8 +42,9 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     public static func scratch(in dir: String) throws -> EtcdServer {
         let client = try PortAllocator.freePort()
         let peer = try PortAllocator.freePort(avoiding: [client])
-        return EtcdServer(host: "127.0.0.1", clientPort: client, peerPort: peer, dataDir: "\(dir)/data",
-                          logFile: "\(dir)/etcd.log", pidFile: "\(dir)/etcd.pid")
+        return EtcdServer(
+            host: "127.0.0.1", clientPort: client, peerPort: peer, dataDir: "\(dir)/data",
+            logFile: "\(dir)/etcd.log", pidFile: "\(dir)/etcd.pid")
     }
 
     public var endpoint: String { "\(tls == nil ? "http" : "https")://\(host):\(clientPort)" }
@@ -74,18 +75,19 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     /// Starts the process without waiting: members of a cluster only become healthy once
     /// a quorum of them runs, so all are launched before any is waited for.
     func launch() throws {
-        let pid = try ProcessControl.spawnDaemon([
-            "etcd", "--name", name, "--data-dir", dataDir,
-            "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-            "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-            "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)", "--initial-cluster-state", "new",
-            // Every member must present the same token; peer ports make it unique per lab.
-            "--initial-cluster-token", "drctl-lab-" + StableHash.hex(initialCluster ?? peerURL),
-            // Loopback round trips are microseconds: a 500 ms election timeout (etcd's default
-            // is 1 s, sized for real networks) lets a member's loss be absorbed well within the
-            // lab's 2 s lease, as production sizes the lease to cover its own elections.
-            "--heartbeat-interval", "50", "--election-timeout", "500",
-        ] + tlsArguments, logFile: logFile)
+        let pid = try ProcessControl.spawnDaemon(
+            [
+                "etcd", "--name", name, "--data-dir", dataDir,
+                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+                "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+                "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)", "--initial-cluster-state", "new",
+                // Every member must present the same token; peer ports make it unique per lab.
+                "--initial-cluster-token", "drctl-lab-" + StableHash.hex(initialCluster ?? peerURL),
+                // Loopback round trips are microseconds: a 500 ms election timeout (etcd's default
+                // is 1 s, sized for real networks) lets a member's loss be absorbed well within the
+                // lab's 2 s lease, as production sizes the lease to cover its own elections.
+                "--heartbeat-interval", "50", "--election-timeout", "500",
+            ] + tlsArguments, logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
     }
 
@@ -99,8 +101,9 @@ public struct EtcdServer: Sendable, Codable, Equatable {
             guard PortAllocator.isListening(host, clientPort) else { return false }
             // A TLS member demands a client certificate: its own serves (same CA).
             let credentials = tls.map { ["--cacert", $0.caFile, "--cert", $0.certFile, "--key", $0.keyFile] } ?? []
-            let health = try await CommandRunner.run(["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s"] + credentials + ["endpoint", "health"],
-                                                     check: false, environment: ["ETCDCTL_API": "3"])
+            let health = try await CommandRunner.run(
+                ["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s"] + credentials + ["endpoint", "health"],
+                check: false, environment: ["ETCDCTL_API": "3"])
             return health.status == 0
         }
     }
@@ -128,16 +131,19 @@ enum PIDFile {
     /// The PID in `path` when that process is alive.
     static func read(_ path: String) -> Int32? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              ProcessControl.isAlive(pid) else { return nil }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            ProcessControl.isAlive(pid)
+        else { return nil }
         return pid
     }
 }
 
 /// Polls a readiness condition until it holds, the process dies, or a deadline passes.
 enum Readiness {
-    static func wait(for what: String, log: String, pid: Int32?, within limit: Duration = .seconds(30),
-                     _ ready: () async throws -> Bool) async throws {
+    static func wait(
+        for what: String, log: String, pid: Int32?, within limit: Duration = .seconds(30),
+        _ ready: () async throws -> Bool
+    ) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while clock.now < deadline {

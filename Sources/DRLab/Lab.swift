@@ -18,8 +18,10 @@ public enum Lab {
     ///   region's agent; nil builds the lab without agents (nothing then fails over).
     /// - Parameter etcdMembers: 1, 3 or 5 etcd members on loopback.
     /// - Parameter failover: the config's `failover:` settings that tests and drills vary.
-    public static func up(dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1, failover: LabFailoverSettings = LabFailoverSettings(),
-                          progress: @Sendable (String) -> Void = { _ in }) async throws -> LabState {
+    public static func up(
+        dir rawDir: String, agentBinary: String?, etcdMembers: Int = 1, failover: LabFailoverSettings = LabFailoverSettings(),
+        progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> LabState {
         guard [1, 3, 5].contains(etcdMembers) else { throw LabError.io("--etcd-members must be 1, 3 or 5, found \(etcdMembers)") }
         let dir = absolute(rawDir)
         if FileManager.default.fileExists(atPath: LabState.file(in: dir)) {
@@ -54,24 +56,31 @@ public enum Lab {
             return chosen
         }
         let nodes = try [("pg1", "region1", "127.0.1.1"), ("pg2", "region2", "127.0.2.1")].map { name, region, host in
-            LabState.Node(name: name, region: region, host: host, port: try port(host),
-                          dataDir: "\(dir)/\(region)/\(name)/data", logFile: "\(dir)/\(region)/\(name)/postgres.log")
+            LabState.Node(
+                name: name, region: region, host: host, port: try port(host),
+                dataDir: "\(dir)/\(region)/\(name)/data", logFile: "\(dir)/\(region)/\(name)/postgres.log")
         }
         let members = try (1...etcdMembers).map { index in
             let sub = etcdMembers == 1 ? "etcd" : "etcd/e\(index)"
-            return EtcdServer(host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
-                              dataDir: "\(dir)/\(sub)/data", logFile: "\(dir)/\(sub)/etcd.log", pidFile: "\(dir)/\(sub)/etcd.pid")
+            return EtcdServer(
+                host: "127.0.0.1", clientPort: try port("127.0.0.1"), peerPort: try port("127.0.0.1"),
+                dataDir: "\(dir)/\(sub)/data", logFile: "\(dir)/\(sub)/etcd.log", pidFile: "\(dir)/\(sub)/etcd.pid")
         }
         let etcd = etcdMembers == 1 ? members : EtcdServer.cluster(members)
-        let dns = PowerDNSServer(host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
-                                 record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
-                               pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
-        let agents = withAgents ? try [("region1", "127.0.1.1"), ("region2", "127.0.2.1")].map { region, host in
-            LabState.Agent(region: region, stateDir: "\(dir)/agents/\(region)", logFile: "\(dir)/agents/\(region)/agent.log",
-                           pidFile: "\(dir)/agents/\(region)/agent.pid", apiHost: host, apiPort: try port(host))
-        } : []
-        return LabState(dir: dir, cluster: "lab", configFile: "\(dir)/drctl.yaml", backupDir: "\(dir)/region3/backups",
-                        nodes: nodes, etcd: etcd, dns: dns, agents: agents)
+        let dns = PowerDNSServer(
+            host: "127.0.0.1", port: try port("127.0.0.1"), apiPort: try port("127.0.0.1"), zone: zone,
+            record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
+            pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/secrets/pdns-api-key")
+        let agents =
+            withAgents
+            ? try [("region1", "127.0.1.1"), ("region2", "127.0.2.1")].map { region, host in
+                LabState.Agent(
+                    region: region, stateDir: "\(dir)/agents/\(region)", logFile: "\(dir)/agents/\(region)/agent.log",
+                    pidFile: "\(dir)/agents/\(region)/agent.pid", apiHost: host, apiPort: try port(host))
+            } : []
+        return LabState(
+            dir: dir, cluster: "lab", configFile: "\(dir)/drctl.yaml", backupDir: "\(dir)/region3/backups",
+            nodes: nodes, etcd: etcd, dns: dns, agents: agents)
     }
 
     private static func build(_ state: LabState, progress: @Sendable (String) -> Void) async throws {

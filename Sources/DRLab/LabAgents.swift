@@ -26,8 +26,10 @@ enum LabAgents {
     static func launch(_ agent: LabState.Agent, _ state: LabState, binary: String) throws -> Int32 {
         try FileManager.default.createDirectory(atPath: agent.stateDir, withIntermediateDirectories: true)
         let pid = try ProcessControl.spawnDaemon(
-            [binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir,
-             "--source-address", regionAddress(agent.region, state)],
+            [
+                binary, "agent", "--region", agent.region, "--config", state.configFile, "--state-dir", agent.stateDir,
+                "--source-address", regionAddress(agent.region, state),
+            ],
             logFile: agent.logFile)
         try PIDFile.write(pid, to: agent.pidFile)
         return pid

@@ -81,7 +81,7 @@ public struct LabStatus: Codable, Sendable {
         public var region: String, pid: Int32?
         /// The agent's HTTP API base URL.
         public var api: String?
-        public func encode(to encoder: Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(region, forKey: .region); try c.encode(pid, forKey: .pid); try c.encode(api, forKey: .api)
         }
@@ -112,7 +112,7 @@ public struct LabStatus: Codable, Sendable {
     }
 
     // Explicit nulls: a test reads `pid: null` as "not running", not as a missing field.
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(dir, forKey: .dir)
         try c.encode(config, forKey: .config)
@@ -126,7 +126,7 @@ public struct LabStatus: Codable, Sendable {
 }
 
 extension LabStatus.Node {
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name); try c.encode(region, forKey: .region)
         try c.encode(host, forKey: .host); try c.encode(port, forKey: .port)
@@ -135,7 +135,7 @@ extension LabStatus.Node {
 }
 
 extension LabStatus.Etcd {
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(endpoint, forKey: .endpoint); try c.encode(pid, forKey: .pid)
     }
@@ -143,7 +143,7 @@ extension LabStatus.Etcd {
 }
 
 extension LabStatus.DNS {
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(host, forKey: .host); try c.encode(port, forKey: .port); try c.encode(zone, forKey: .zone)
         try c.encode(api, forKey: .api); try c.encode(pid, forKey: .pid)
@@ -166,8 +166,10 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     /// `failover.synchronous_strict` (nil: false; optional so older lab.json files read).
     public var synchronousStrict: Bool? = nil
 
-    public init(synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
-                dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false) {
+    public init(
+        synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
+        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false
+    ) {
         self.synchronous = synchronous
         self.synchronousStrict = synchronousStrict
         self.restartAttempts = restartAttempts

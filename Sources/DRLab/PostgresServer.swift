@@ -29,20 +29,26 @@ public struct PostgresServer: Sendable {
     /// The postmaster's PID from `postmaster.pid`, when that process is alive.
     public var pid: Int32? {
         guard let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8),
-              let first = text.split(separator: "\n").first, let pid = Int32(first),
-              ProcessControl.isAlive(pid) else { return nil }
+            let first = text.split(separator: "\n").first, let pid = Int32(first),
+            ProcessControl.isAlive(pid)
+        else { return nil }
         return pid
     }
 
     /// Creates a primary's data directory with checksums (which `pg_rewind` needs later).
     /// - Parameter archiveCommand: WAL archiving into the backup repository (`drctl wal-push`), or none.
     func initialize(archiveCommand: String? = nil) async throws {
-        try await CommandRunner.run(["\(bin)/initdb", "-D", dataDir, "-U", "postgres", "--data-checksums",
-                                     "--auth-local=trust", "--auth-host=trust", "--no-instructions"], as: user)
+        try await CommandRunner.run(
+            [
+                "\(bin)/initdb", "-D", dataDir, "-U", "postgres", "--data-checksums",
+                "--auth-local=trust", "--auth-host=trust", "--no-instructions",
+            ], as: user)
         let archiving = archiveCommand.map { ["archive_mode = on", "archive_command = '\($0.replacing("'", with: "''"))'"] } ?? []
         try appendSettings(Self.primarySettings + serverSettings + archiving)
         // The lab is loopback-only and throwaway; trust keeps it free of secrets to manage.
-        try append("\(dataDir)/pg_hba.conf", """
+        try append(
+            "\(dataDir)/pg_hba.conf",
+            """
 
             # drctl lab: loopback only
             host all all 127.0.0.0/8 trust
@@ -55,8 +61,11 @@ public struct PostgresServer: Sendable {
     /// replication slot named after this node and reports itself as `application_name`.
     func cloneStandby(from primary: PostgresServer) async throws {
         let source = "host=\(primary.host) port=\(primary.port) user=postgres application_name=\(name)"
-        try await CommandRunner.run(["\(bin)/pg_basebackup", "-d", source, "-D", dataDir, "-R", "-S", name,
-                                     "-X", "stream", "-c", "fast", "--no-password"], as: user)
+        try await CommandRunner.run(
+            [
+                "\(bin)/pg_basebackup", "-d", source, "-D", dataDir, "-R", "-S", name,
+                "-X", "stream", "-c", "fast", "--no-password",
+            ], as: user)
         try appendSettings(serverSettings)
     }
 

@@ -22,7 +22,8 @@ public struct LabFailoverDrill: FaultDrill {
         }
         let historyBefore = try await etcd.history().count
         let nodes = config.nodes.map(\.node)
-        let writer = "host=\(nodes.map { $0.connection.host }.joined(separator: ",")) port=\(nodes.map { String($0.connection.port) }.joined(separator: ",")) user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=1"
+        let writer =
+            "host=\(nodes.map { $0.connection.host }.joined(separator: ",")) port=\(nodes.map { String($0.connection.port) }.joined(separator: ",")) user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=1"
         try await PGConnection.withSession(node: "drill", conninfo: writer) { session in
             _ = try await session.query("CREATE TABLE IF NOT EXISTS drctl_drill_load (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
         }
@@ -104,10 +105,15 @@ public struct LabFailoverDrill: FaultDrill {
             measured.rpo = evidence.dataLostSeconds
         }
         measured.notes.append("\(evidence.previousPrimary ?? "?") -> \(evidence.promoted) under term \(evidence.term): \(evidence.reason)")
-        measured.notes.append("client: \(acked.count) writes acknowledged, \(lost) of them lost; first write on the new primary \(firstAck.map { String(format: "%.2f s", $0 - faultAt) } ?? "not seen") after the fault")
-        measured.notes.append("the agents' evidence: RTO \(String(format: "%.2f", evidence.rtoSeconds)) s from the first failed check, data lost \(evidence.dataLostBytes.map { "\($0) bytes" } ?? "unknown") (as far as the old primary's last published position shows)")
+        measured.notes.append(
+            "client: \(acked.count) writes acknowledged, \(lost) of them lost; first write on the new primary \(firstAck.map { String(format: "%.2f s", $0 - faultAt) } ?? "not seen") after the fault")
+        measured.notes.append(
+            "the agents' evidence: RTO \(String(format: "%.2f", evidence.rtoSeconds)) s from the first failed check, data lost \(evidence.dataLostBytes.map { "\($0) bytes" } ?? "unknown") (as far as the old primary's last published position shows)"
+        )
         if lost > 0 {
-            measured.notes.append("\(lost) acknowledged writes lost over \(String(format: "%.2f", clientWindow ?? 0)) s: the old primary acknowledged them after it was cut off and before it fenced itself (asynchronous replication; `failover.synchronous: true` prevents this)")
+            measured.notes.append(
+                "\(lost) acknowledged writes lost over \(String(format: "%.2f", clientWindow ?? 0)) s: the old primary acknowledged them after it was cut off and before it fenced itself (asynchronous replication; `failover.synchronous: true` prevents this)"
+            )
         }
         if spec.kind == .regionOutage {
             try await clock.phase("heal \(region)") { try await Lab.heal(dir: lab.dir, region: region) }

@@ -52,7 +52,8 @@ public struct NodeProbe: Sendable {
 
     func probe(_ connection: PGConnection) async throws -> ProbeResult {
         let basics = try await connection.query(
-            "SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version").single()
+            "SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version"
+        ).single()
         let version = try basics.int("version")
         let slots = try await readSlots(connection)
         if try basics.bool("in_recovery") {
@@ -64,13 +65,16 @@ public struct NodeProbe: Sendable {
     private func readPrimary(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> PrimaryState {
         // The timeline of the WAL being written is the first 8 hex digits of its file name;
         // pg_control_checkpoint() would lag behind a promotion until the next checkpoint.
-        let position = try await connection.query("""
+        let position = try await connection.query(
+            """
             SELECT pg_current_wal_lsn()::text AS lsn,
                    ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline,
                    current_setting('synchronous_standby_names') AS sync_names,
                    current_setting('\(PrimaryState.forcedPromotionSetting)', true) AS forced
-            """).single()
-        let replication = try await connection.query("""
+            """
+        ).single()
+        let replication = try await connection.query(
+            """
             SELECT application_name, client_addr::text AS client_addr, state, sync_state,
                    sent_lsn::text AS sent_lsn, write_lsn::text AS write_lsn,
                    flush_lsn::text AS flush_lsn, replay_lsn::text AS replay_lsn,
@@ -103,7 +107,8 @@ public struct NodeProbe: Sendable {
     }
 
     private func readStandby(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> StandbyState {
-        let row = try await connection.query("""
+        let row = try await connection.query(
+            """
             SELECT pg_last_wal_receive_lsn()::text AS receive_lsn,
                    pg_last_wal_replay_lsn()::text AS replay_lsn,
                    extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS since_replay,
@@ -113,7 +118,8 @@ public struct NodeProbe: Sendable {
                    current_setting('primary_conninfo', true) AS primary_conninfo
             FROM (SELECT 1) AS one
             LEFT JOIN pg_stat_wal_receiver AS r ON true
-            """).single()
+            """
+        ).single()
         var state = StandbyState(
             serverVersion: version, timeline: try row.optionalInt("timeline"),
             receiveLSN: try row.optionalLSN("receive_lsn"), replayLSN: try row.optionalLSN("replay_lsn"),
@@ -126,7 +132,8 @@ public struct NodeProbe: Sendable {
     }
 
     private func readSlots(_ connection: PGConnection) async throws -> [ReplicationSlot] {
-        let result = try await connection.query("""
+        let result = try await connection.query(
+            """
             SELECT slot_name, slot_type, active, restart_lsn::text AS restart_lsn, wal_status
             FROM pg_replication_slots ORDER BY slot_name
             """)

@@ -13,8 +13,10 @@ public enum CommandRunner {
     /// `user` when given and we are root. Throws `SystemError.commandFailed` on a non-zero exit
     /// unless `check` is false.
     @discardableResult
-    public static func run(_ arguments: [String], as user: ServerUser = .current, check: Bool = true,
-                           environment: [String: String] = [:]) async throws -> Output {
+    public static func run(
+        _ arguments: [String], as user: ServerUser = .current, check: Bool = true,
+        environment: [String: String] = [:]
+    ) async throws -> Output {
         let program = [try resolve(arguments[0])] + arguments.dropFirst()
         let settings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let argv = settings.isEmpty ? user.wrap(program) : ["/usr/bin/env"] + settings + user.wrap(program)
@@ -33,8 +35,9 @@ public enum CommandRunner {
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
         let output = Output(status: status, stdout: read(outPath), stderr: read(errPath))
         if check, output.status != 0 {
-            throw SystemError.commandFailed(command: arguments.joined(separator: " "), status: output.status,
-                                         output: (output.stderr + output.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw SystemError.commandFailed(
+                command: arguments.joined(separator: " "), status: output.status,
+                output: (output.stderr + output.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return output
     }

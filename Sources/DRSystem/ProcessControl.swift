@@ -17,8 +17,10 @@ public enum ProcessControl {
     /// (`pg_ctl start`), which hung the caller.
     /// - Parameter pipe: when given, stdout goes to `pipe.write` instead of the `stdout`
     ///   file, and `pipe.read` is closed in the child.
-    static func spawn(_ arguments: [String], stdout: String, stderr: String, append: Bool, newSession: Bool,
-                      pipe: (read: Int32, write: Int32)? = nil) throws -> Int32 {
+    static func spawn(
+        _ arguments: [String], stdout: String, stderr: String, append: Bool, newSession: Bool,
+        pipe: (read: Int32, write: Int32)? = nil
+    ) throws -> Int32 {
         let executable = try CommandRunner.resolve(arguments[0])
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -55,7 +57,7 @@ public enum ProcessControl {
 
         var pid: pid_t = 0
         let argv = ([executable] + arguments.dropFirst()).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, Glibc.environ)
         guard status == 0 else {
             throw SystemError.io("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(status)))")
@@ -84,7 +86,8 @@ public enum ProcessControl {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         // A zombie (state Z) has exited; only its parent can reap it.
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
+            let close = stat.lastIndex(of: ")")
+        {
             let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
             return state != "Z" && state != "X"
         }

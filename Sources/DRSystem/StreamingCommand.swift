@@ -13,8 +13,10 @@ public enum StreamingCommand {
 
     /// - Parameter consume: called on the reading thread for each chunk; throwing stops the
     ///   read and kills the program.
-    public static func run(_ arguments: [String], chunkSize: Int = 1 << 20,
-                           consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Result {
+    public static func run(
+        _ arguments: [String], chunkSize: Int = 1 << 20,
+        consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+    ) async throws -> Result {
         var fds: [Int32] = [0, 0]
         // Close-on-exec from the start: a process another thread spawns meanwhile never
         // inherits the write end (it would keep the pipe open and the backup from ending).
@@ -23,8 +25,9 @@ public enum StreamingCommand {
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let pid: Int32
         do {
-            pid = try ProcessControl.spawn([try CommandRunner.resolve(arguments[0])] + arguments.dropFirst(), stdout: "/dev/null", stderr: errPath,
-                                           append: false, newSession: false, pipe: (fds[0], fds[1]))
+            pid = try ProcessControl.spawn(
+                [try CommandRunner.resolve(arguments[0])] + arguments.dropFirst(), stdout: "/dev/null", stderr: errPath,
+                append: false, newSession: false, pipe: (fds[0], fds[1]))
         } catch {
             close(fds[0]); close(fds[1])
             throw error

@@ -28,9 +28,10 @@ struct AgentCommand: AsyncParsableCommand {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let configPath = try options.configPath()
         do {
-            try await RegionAgent.run(config: config, region: region, stateDir: stateDir, sourceAddress: sourceAddress,
-                                      watchdogCommand: [executable, "watchdog", "--config", configPath],
-                                      jobs: (configFile: URL(fileURLWithPath: configPath).standardizedFileURL.path, drctl: executable))
+            try await RegionAgent.run(
+                config: config, region: region, stateDir: stateDir, sourceAddress: sourceAddress,
+                watchdogCommand: [executable, "watchdog", "--config", configPath],
+                jobs: (configFile: URL(fileURLWithPath: configPath).standardizedFileURL.path, drctl: executable))
         } catch {
             throw CLIExit.failed("\(error)")
         }

@@ -66,9 +66,12 @@ struct BackupListCommand: AsyncParsableCommand {
         do { backups = try BackupCommand.repository(config).list() } catch let error as BackupError { throw CLIExit.failed("\(error)") }
         if options.json { return try JSONOutput.print(backups) }
         if backups.isEmpty { return print("no backups yet in \(try BackupCommand.repository(config).clusterDirectory)") }
-        print(TextTable.render(["ID", "KIND", "DATABASE", "SIZE", "FINISHED", "SOURCE", "VERIFIED"], backups.map { b in
-            [b.id, b.kind.rawValue, b.database ?? "-", String(b.size), b.finishedAt, b.sourceNode, b.verifiedAt ?? "never"]
-        }))
+        print(
+            TextTable.render(
+                ["ID", "KIND", "DATABASE", "SIZE", "FINISHED", "SOURCE", "VERIFIED"],
+                backups.map { b in
+                    [b.id, b.kind.rawValue, b.database ?? "-", String(b.size), b.finishedAt, b.sourceNode, b.verifiedAt ?? "never"]
+                }))
     }
 }
 

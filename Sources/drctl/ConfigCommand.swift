@@ -47,8 +47,9 @@ struct ConfigCheckReport: Encodable {
         rtoSeconds = config.objectives.rto.seconds
         rpoSeconds = config.objectives.rpo.seconds
         nodes = config.nodes.map { region, node in
-            Node(name: node.name, region: region.name, role: region.role.rawValue, host: node.connection.host,
-                 port: node.connection.port, address: node.address, tags: node.tags.map(\.rawValue).sorted())
+            Node(
+                name: node.name, region: region.name, role: region.role.rawValue, host: node.connection.host,
+                port: node.connection.port, address: node.address, tags: node.tags.map(\.rawValue).sorted())
         }
         rtoBudget = budget.items.map { Item(name: $0.name, seconds: $0.duration.seconds, why: $0.why) }
         rtoBudgetTotalSeconds = budget.total.seconds
@@ -67,11 +68,13 @@ struct ConfigCheckReport: Encodable {
 enum ConfigSummary {
     static func render(path: String, config: ClusterConfig, budget: RTOBudget, warnings: [ConfigWarning]) -> String {
         let f = DurationText.format
-        var lines = ["\(path): valid", "", "cluster \(config.cluster)",
-                     "objectives: RTO \(f(config.objectives.rto)), RPO \(f(config.objectives.rpo))",
-                     "coordination: etcd \(config.coordination.endpoints.joined(separator: ", ")); lease TTL \(f(config.coordination.leaseTTL)); prefix \(config.coordination.prefix)",
-                     "health: every \(f(config.health.interval)), failed after \(config.health.failures) in a row, timeout \(f(config.health.timeout)); checks: \(config.health.checks.map(describe).joined(separator: ", "))",
-                     "", "topology:"]
+        var lines = [
+            "\(path): valid", "", "cluster \(config.cluster)",
+            "objectives: RTO \(f(config.objectives.rto)), RPO \(f(config.objectives.rpo))",
+            "coordination: etcd \(config.coordination.endpoints.joined(separator: ", ")); lease TTL \(f(config.coordination.leaseTTL)); prefix \(config.coordination.prefix)",
+            "health: every \(f(config.health.interval)), failed after \(config.health.failures) in a row, timeout \(f(config.health.timeout)); checks: \(config.health.checks.map(describe).joined(separator: ", "))",
+            "", "topology:",
+        ]
         for region in config.regions {
             lines.append("  \(region.name) (\(region.role.rawValue), priority \(region.priority))\(region.nodes.isEmpty ? ": no nodes" : "")")
             for node in region.nodes {
@@ -93,7 +96,8 @@ enum ConfigSummary {
         }
         lines.append("")
         lines.append("RTO budget (worst case, from the configuration):")
-        let rows = budget.items.map { ["  " + $0.name, f($0.duration), $0.why] }
+        let rows =
+            budget.items.map { ["  " + $0.name, f($0.duration), $0.why] }
             + [["  total", f(budget.total), "objective \(f(budget.objective)): " + (budget.fits ? "fits" : "DOES NOT FIT")]]
         lines.append(TextTable.render(["", "", ""], rows).split(separator: "\n").dropFirst().joined(separator: "\n"))
         if !warnings.isEmpty {

@@ -62,9 +62,10 @@ struct DNSStatusCommand: AsyncParsableCommand {
         let deadline = ContinuousClock().now + .seconds(10)
         var rows: [DNSStatusRow] = []
         for desired in DNSTargets.desired(config, leader: leader, members: members) {
-            var row = DNSStatusRow(record: desired.record.name, type: desired.record.type.rawValue, current: nil,
-                                   desired: desired.recordSet?.values.joined(separator: ","), inSync: false, desiredNode: desired.node,
-                                   error: etcdProblem ?? desired.problem)
+            var row = DNSStatusRow(
+                record: desired.record.name, type: desired.record.type.rawValue, current: nil,
+                desired: desired.recordSet?.values.joined(separator: ","), inSync: false, desiredNode: desired.node,
+                error: etcdProblem ?? desired.problem)
             do {
                 guard let provider = switcher.providers[desired.record.provider] else { throw CLIExit.failed("no provider \(desired.record.provider)") }
                 let current = try await provider.read(name: desired.record.name, type: desired.record.type, deadline: deadline)
@@ -81,9 +82,12 @@ struct DNSStatusCommand: AsyncParsableCommand {
         if options.json {
             try JSONOutput.print(rows)
         } else {
-            print(TextTable.render(["RECORD", "TYPE", "CURRENT", "DESIRED", "NODE", "IN SYNC"], rows.map { row in
-                [row.record, row.type, row.current ?? "-", row.desired ?? "-", row.desiredNode ?? "-", row.inSync ? "yes" : "NO"]
-            }))
+            print(
+                TextTable.render(
+                    ["RECORD", "TYPE", "CURRENT", "DESIRED", "NODE", "IN SYNC"],
+                    rows.map { row in
+                        [row.record, row.type, row.current ?? "-", row.desired ?? "-", row.desiredNode ?? "-", row.inSync ? "yes" : "NO"]
+                    }))
             for row in rows { if let error = row.error { print("\(row.record): \(error)") } }
         }
         if rows.contains(where: { !$0.inSync }) { throw CLIExit.unhealthy }
@@ -126,7 +130,7 @@ struct DNSSwitchCommand: AsyncParsableCommand {
         var leader: LeaderRecord?
         do {
             leader = try await etcd?.leader()
-        } catch where force {
+        } catch  where force {
             print("etcd unreachable (\(error)); --force: switching without a term")
         } catch {
             throw CLIExit.failed("cannot read the leader term from etcd: \(error); with coordination gone, --force switches anyway")
@@ -142,8 +146,10 @@ struct DNSSwitchCommand: AsyncParsableCommand {
         let switcher: DNSSwitcher
         do { switcher = try DNSSwitcher(config: config) } catch { throw CLIExit.failed("\(error)") }
         let expected = leader
-        let outcomes = await switcher.apply([(binding.provider, set)], comment: "drctl dns switch by operator (\(termText))",
-                                            deadline: ContinuousClock().now + config.failover.dnsUpdateTimeout + .seconds(10)) {
+        let outcomes = await switcher.apply(
+            [(binding.provider, set)], comment: "drctl dns switch by operator (\(termText))",
+            deadline: ContinuousClock().now + config.failover.dnsUpdateTimeout + .seconds(10)
+        ) {
             guard let expected, let etcd else { return nil }
             guard let now = try? await etcd.leader() else { return "refused: cannot confirm \(termText) in etcd" }
             return now == expected ? nil : "refused: the leader changed meanwhile (now \(now.node), term \(now.term))"

@@ -7,7 +7,11 @@ struct Drctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drctl",
         abstract: "Disaster recovery and failover for PostgreSQL.",
-        subcommands: [StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, PromoteCommand.self, DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self, DebugCommand.self]
+        subcommands: [
+            StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, PromoteCommand.self,
+            DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self,
+            DebugCommand.self,
+        ]
     )
 }
 
@@ -16,7 +20,7 @@ enum Main {
     static func main() async {
         do {
             var command = try Drctl.parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
+            if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()

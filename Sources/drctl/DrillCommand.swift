@@ -23,8 +23,9 @@ struct DrillRunCommand: AsyncParsableCommand {
         let spec: DrillSpec
         do { spec = try DrillLoader.load(yaml: text, file: file) } catch { throw CLIExit.badInput("\(error)") }
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let runner = DrillRunner(config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: binary,
-                                 faultDrill: LabFailoverDrill())
+        let runner = DrillRunner(
+            config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: binary,
+            faultDrill: LabFailoverDrill())
         let quiet = options.json
         let outcome: DrillRunner.Outcome
         do {
@@ -69,10 +70,15 @@ struct DrillListCommand: AsyncParsableCommand {
         do { entries = try DrillReports(repository: try BackupCommand.repository(config)).list() } catch { throw CLIExit.failed("\(error)") }
         if options.json { return try JSONOutput.print(entries) }
         if entries.isEmpty { return print("no drills run yet: `drctl drill run drills/restore-latest.yaml`") }
-        print(TextTable.render(["ID", "DRILL", "RESULT", "RTO", "RPO", "REPORT"], entries.map { e in
-            [e.id, e.drill, e.passed ? "passed" : "FAILED", e.rtoSeconds.map { String(format: "%.2fs", $0) } ?? "-",
-             e.rpoSeconds.map { String(format: "%.2fs", $0) } ?? "-", e.reportHTML]
-        }))
+        print(
+            TextTable.render(
+                ["ID", "DRILL", "RESULT", "RTO", "RPO", "REPORT"],
+                entries.map { e in
+                    [
+                        e.id, e.drill, e.passed ? "passed" : "FAILED", e.rtoSeconds.map { String(format: "%.2fs", $0) } ?? "-",
+                        e.rpoSeconds.map { String(format: "%.2fs", $0) } ?? "-", e.reportHTML,
+                    ]
+                }))
     }
 }
 

@@ -22,7 +22,8 @@ struct HistoryCommand: AsyncParsableCommand {
         if history.isEmpty { return print("no failovers recorded for cluster \(config.cluster)") }
         for entry in history {
             let lost = entry.dataLostBytes.map { "\($0) bytes" } ?? "unknown"
-            print("term \(entry.term)  \(entry.finishedAt)  \(entry.previousPrimary ?? "?") -> \(entry.promoted)  RTO \(String(format: "%.2f", entry.rtoSeconds))s  data lost \(lost)  (\(entry.reason))")
+            print(
+                "term \(entry.term)  \(entry.finishedAt)  \(entry.previousPrimary ?? "?") -> \(entry.promoted)  RTO \(String(format: "%.2f", entry.rtoSeconds))s  data lost \(lost)  (\(entry.reason))")
             print("  " + entry.events.map { "\($0.name) +\(String(format: "%.2f", $0.at))s" }.joined(separator: ", "))
         }
     }

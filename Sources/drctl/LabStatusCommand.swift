@@ -23,7 +23,8 @@ struct LabStatusCommand: AsyncParsableCommand {
             print("lab \(status.dir)  config \(status.config)\n")
             print(TextTable.render(["REGION", "SERVER", "LISTENS", "PROCESS"], rows))
         }
-        let allRunning = status.nodes.allSatisfy { $0.pid != nil } && status.agents.allSatisfy { $0.pid != nil }
+        let allRunning =
+            status.nodes.allSatisfy { $0.pid != nil } && status.agents.allSatisfy { $0.pid != nil }
             && status.etcdMembers.allSatisfy { $0.pid != nil } && status.dns.pid != nil
         if !allRunning { throw CLIExit.unhealthy }
     }

@@ -21,10 +21,14 @@ struct LabUp: AsyncParsableCommand {
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let state = try await labOperation { try await Lab.up(dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
-                                                                 failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin),
-                                                                 progress: printProgress) }
-        print("""
+        let state = try await labOperation {
+            try await Lab.up(
+                dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
+                failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin),
+                progress: printProgress)
+        }
+        print(
+            """
 
             lab is up in \(state.dir)
               drctl status --config \(state.configFile)

@@ -53,8 +53,11 @@ struct PauseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, etcd) = try Intents.coordinator(options)
-        guard try change.proceed("pause \(config.cluster): no automatic failover, switchover or DNS change until `drctl resume`; the leader keeps its lease",
-                                 question: "Pause \(config.cluster)?", cluster: config.cluster) else { return }
+        guard
+            try change.proceed(
+                "pause \(config.cluster): no automatic failover, switchover or DNS change until `drctl resume`; the leader keeps its lease",
+                question: "Pause \(config.cluster)?", cluster: config.cluster)
+        else { return }
         do { try await etcd.setPaused(true) } catch { throw CLIExit.failed("\(error)") }
         print("cluster \(config.cluster) paused: no automatic failover until `drctl resume`")
     }
@@ -67,8 +70,11 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, etcd) = try Intents.coordinator(options)
-        guard try change.proceed("resume \(config.cluster): the agents act automatically again (failover, fencing, DNS)",
-                                 question: "Resume \(config.cluster)?", cluster: config.cluster) else { return }
+        guard
+            try change.proceed(
+                "resume \(config.cluster): the agents act automatically again (failover, fencing, DNS)",
+                question: "Resume \(config.cluster)?", cluster: config.cluster)
+        else { return }
         do { try await etcd.setPaused(false) } catch { throw CLIExit.failed("\(error)") }
         print("cluster \(config.cluster) resumed")
     }

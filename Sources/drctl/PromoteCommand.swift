@@ -83,7 +83,8 @@ struct PromoteCommand: AsyncParsableCommand {
 /// answers again (`drctl history` sends them).
 enum ForcedHistory {
     static func directory(cluster: String) -> String {
-        let base = ProcessInfo.processInfo.environment["DRCTL_STATE_DIR"]
+        let base =
+            ProcessInfo.processInfo.environment["DRCTL_STATE_DIR"]
             ?? (ProcessInfo.processInfo.environment["HOME"].map { "\($0)/.local/state/drctl" } ?? "/var/lib/drctl")
         return "\(base)/pending-history/\(cluster)"
     }
@@ -107,7 +108,8 @@ enum ForcedHistory {
         for file in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() where file.hasPrefix("forced-") {
             let path = "\(dir)/\(file)"
             guard let data = FileManager.default.contents(atPath: path), let evidence = try? JSONDecoder().decode(FailoverEvidence.self, from: data),
-                  let millis = Int64(file.dropFirst("forced-".count).dropLast(".json".count)) else { continue }
+                let millis = Int64(file.dropFirst("forced-".count).dropLast(".json".count))
+            else { continue }
             if (try? await etcd.appendForcedHistory(evidence, atMillis: millis)) != nil { try? FileManager.default.removeItem(atPath: path) }
         }
     }

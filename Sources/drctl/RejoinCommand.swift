@@ -34,8 +34,11 @@ struct RejoinCommand: AsyncParsableCommand {
         guard let leader, leader.node != node else {
             throw CLIExit.failed("refused: \(leader == nil ? "no node holds the leader key" : "\(node) holds the leader key"): there is no primary to rejoin")
         }
-        guard try change.proceed("\(node) will be rewound from \(leader.node) if needed (pg_rewind), then started as its standby by \(node)'s agent",
-                                 question: "Rejoin \(node) as a standby of \(leader.node)?", cluster: config.cluster) else { return }
+        guard
+            try change.proceed(
+                "\(node) will be rewound from \(leader.node) if needed (pg_rewind), then started as its standby by \(node)'s agent",
+                question: "Rejoin \(node) as a standby of \(leader.node)?", cluster: config.cluster)
+        else { return }
         do { try await etcd.setRejoinIntent(node: node, true) } catch { throw CLIExit.failed("\(error)") }
         print("rejoin requested; `drctl status` shows \(node) as a standby once it streams")
     }

@@ -47,8 +47,9 @@ struct RestoreCommand: AsyncParsableCommand {
             wantedKind = parsed
         }
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let restore = Restore(repository: try BackupCommand.repository(config), drctl: binary,
-                              configFile: URL(fileURLWithPath: file).standardizedFileURL.path)
+        let restore = Restore(
+            repository: try BackupCommand.repository(config), drctl: binary,
+            configFile: URL(fileURLWithPath: file).standardizedFileURL.path)
         do {
             let chosen = try restore.choose(target, kind: wantedKind, id: backup)
             print("restoring \(chosen.id) (\(chosen.kind.rawValue), finished \(chosen.finishedAt)) into \(to) on port \(port)")
@@ -56,10 +57,13 @@ struct RestoreCommand: AsyncParsableCommand {
             let checks = await ValidationQueries.run(config.backup?.validation ?? [], conninfo: instance.conninfo)
             let failed = checks.filter { !$0.passed }
             if options.json {
-                try JSONOutput.print(["backup": chosen.id, "data_dir": instance.dataDir, "conninfo": instance.conninfo,
-                                      "seconds": String(format: "%.2f", instance.seconds), "validation": failed.isEmpty ? "passed" : "failed"])
+                try JSONOutput.print([
+                    "backup": chosen.id, "data_dir": instance.dataDir, "conninfo": instance.conninfo,
+                    "seconds": String(format: "%.2f", instance.seconds), "validation": failed.isEmpty ? "passed" : "failed",
+                ])
             } else {
-                print("""
+                print(
+                    """
                     restored in \(String(format: "%.2f", instance.seconds))s and running: \(instance.conninfo)
                     stop it with: pg_ctl -D \(instance.dataDir) stop
                     """)

@@ -41,8 +41,9 @@ struct StatusCommand: AsyncParsableCommand {
         repeat {
             async let observations = probe.observeAll(config)
             async let coordination = Self.readCoordination(config)
-            report = ClusterStatus.evaluate(config: config, observations: await observations, coordination: await coordination,
-                                            nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+            report = ClusterStatus.evaluate(
+                config: config, observations: await observations, coordination: await coordination,
+                nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
             if enough(report) || clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(500))
         } while true
@@ -68,18 +69,22 @@ struct StatusCommand: AsyncParsableCommand {
 enum StatusTable {
     static func render(_ report: StatusReport) -> String {
         let rows = report.nodes.map { node -> [String] in
-            [node.region, node.name, node.role.rawValue, node.reachable ? "yes" : "no",
-             "\(node.host):\(node.port)", node.timeline.map(String.init) ?? "-",
-             node.lsn?.description ?? "-", node.receiveLSN?.description ?? "-",
-             node.lagBytes.map(bytes) ?? "-", node.lagSeconds.map(seconds) ?? "-",
-             state(node)]
+            [
+                node.region, node.name, node.role.rawValue, node.reachable ? "yes" : "no",
+                "\(node.host):\(node.port)", node.timeline.map(String.init) ?? "-",
+                node.lsn?.description ?? "-", node.receiveLSN?.description ?? "-",
+                node.lagBytes.map(bytes) ?? "-", node.lagSeconds.map(seconds) ?? "-",
+                state(node),
+            ]
         }
         var text = "cluster \(report.cluster): \(report.verdict.rawValue)"
         if let leader = report.leader { text += "  leader \(leader)" }
         if let term = report.term { text += "  term \(term)" }
         if report.paused { text += "  PAUSED (maintenance: no automatic failover)" }
-        text += "\n\n" + TextTable.render(
-            ["REGION", "NODE", "ROLE", "REACHABLE", "ADDRESS", "TL", "LSN", "RECEIVED", "LAG", "LAG(S)", "STATE"], rows)
+        text +=
+            "\n\n"
+            + TextTable.render(
+                ["REGION", "NODE", "ROLE", "REACHABLE", "ADDRESS", "TL", "LSN", "RECEIVED", "LAG", "LAG(S)", "STATE"], rows)
         if !report.problems.isEmpty {
             text += "\n\n" + report.problems.map { "! " + $0 }.joined(separator: "\n")
         }

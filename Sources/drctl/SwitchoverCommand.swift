@@ -51,7 +51,8 @@ struct SwitchoverCommand: AsyncParsableCommand {
                 throw CLIExit.failed("cannot read the cluster from etcd: \(error)")
             }
             guard let text = refusal, text.contains("healthy standby") || text.contains("not streaming") || text.contains("behind the primary"),
-                  ContinuousClock().now < patience else { break }
+                ContinuousClock().now < patience
+            else { break }
             try await Task.sleep(for: config.health.interval)
         } while true
         if let refusal { throw CLIExit.failed("switchover refused: \(refusal); nothing was changed") }

@@ -198,7 +198,9 @@ import Testing
         let cluster = try await AgentCluster.bootstrapped()
         defer { cluster.close() }
         try await cluster.run(until: .seconds(20))
-        cluster.servers.change("a") { $0.frozen = true; $0.fenceFails = true }
+        cluster.servers.change("a") {
+            $0.frozen = true; $0.fenceFails = true
+        }
         try await cluster.run(for: .seconds(20))
         #expect(cluster.servers.callLog("a").filter { $0 == "fence" }.count > 5, "fencing is tried again every loop")
         #expect(cluster.becameWritable("b", after: .seconds(20)) == nil, "\(cluster.log.text)")

@@ -35,7 +35,9 @@ import Testing
         let cluster = try await AgentCluster.bootstrapped()
         defer { cluster.close() }
         try await cluster.run(until: .seconds(20))
-        cluster.servers.change("a") { $0.running = false; $0.startFails = true }
+        cluster.servers.change("a") {
+            $0.running = false; $0.startFails = true
+        }
         try await cluster.run(for: .seconds(20))
         let promoted = try #require(cluster.becameWritable("b", after: .seconds(20)), "\(cluster.log.text)")
         #expect(promoted.sinceStart - .seconds(20) <= .seconds(5), "3 failed checks, release, next standby tick; the documents allow 4 min")

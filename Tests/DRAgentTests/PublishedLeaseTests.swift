@@ -1,6 +1,7 @@
-@testable import DRAgent
 import DRCore
 import Testing
+
+@testable import DRAgent
 
 /// The watchdog's lease file: a CLOCK_MONOTONIC instant means something only within the
 /// boot that wrote it, so a lease from another boot (or one this version cannot read) must
@@ -10,8 +11,9 @@ import Testing
     static let policy = FailoverPolicy(rpo: .seconds(5), fencingMargin: .milliseconds(500))
 
     static func fences(_ lease: LeaseBookkeeping, at now: AgentInstant) -> Bool {
-        let view = ClusterView(me: "pg1", local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false, leader: nil, members: [],
-                               primaryProgress: nil, lease: lease)
+        let view = ClusterView(
+            me: "pg1", local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false, leader: nil, members: [],
+            primaryProgress: nil, lease: lease)
         return decide(view, policy: policy, now: now).actions.contains { if case .fence = $0 { true } else { false } }
     }
 

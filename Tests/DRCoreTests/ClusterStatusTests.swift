@@ -4,33 +4,40 @@ import Testing
 @Suite struct ClusterStatusTests {
     static let config: ClusterConfig = {
         do {
-            return try ConfigLoader.load(yaml: """
-                cluster: t
-                objectives: {rto: 30s, rpo: 5s}
-                coordination: {endpoints: ["http://127.0.0.1:2379"]}
-                regions:
-                  - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.1.1 port=5432", data_dir: /var/lib/postgresql/15/a}]}
-                  - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.2.1 port=5433", data_dir: /var/lib/postgresql/15/b}]}
-                  - {name: r3, role: cold, nodes: []}
-                """, file: "t.yaml")
+            return try ConfigLoader.load(
+                yaml: """
+                    cluster: t
+                    objectives: {rto: 30s, rpo: 5s}
+                    coordination: {endpoints: ["http://127.0.0.1:2379"]}
+                    regions:
+                      - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.1.1 port=5432", data_dir: /var/lib/postgresql/15/a}]}
+                      - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.2.1 port=5433", data_dir: /var/lib/postgresql/15/b}]}
+                      - {name: r3, role: cold, nodes: []}
+                    """, file: "t.yaml")
         } catch {
             preconditionFailure("fixture config must load: \(error)")
         }
     }()
 
     static func primary(lsn: UInt64 = 1000, timeline: Int = 1, replayLag: Double? = nil) -> ProbeResult {
-        .primary(PrimaryState(
-            serverVersion: 150000, timeline: timeline, currentLSN: LSN(lsn),
-            replication: [ReplicationConnection(applicationName: "b", clientAddress: "127.0.2.1", state: "streaming", syncState: "async",
-                                                sentLSN: LSN(lsn), writeLSN: LSN(lsn), flushLSN: LSN(lsn), replayLSN: nil,
-                                                writeLag: nil, flushLag: nil, replayLag: replayLag)],
-            slots: []))
+        .primary(
+            PrimaryState(
+                serverVersion: 150000, timeline: timeline, currentLSN: LSN(lsn),
+                replication: [
+                    ReplicationConnection(
+                        applicationName: "b", clientAddress: "127.0.2.1", state: "streaming", syncState: "async",
+                        sentLSN: LSN(lsn), writeLSN: LSN(lsn), flushLSN: LSN(lsn), replayLSN: nil,
+                        writeLag: nil, flushLag: nil, replayLag: replayLag)
+                ],
+                slots: []))
     }
 
     static func standby(replay: UInt64 = 1000, receiver: String? = "streaming", timeline: Int = 1, sinceReplay: Double? = 0.5, paused: Bool = false) -> ProbeResult {
-        .standby(StandbyState(serverVersion: 150000, timeline: timeline, receiveLSN: LSN(replay), replayLSN: LSN(replay),
-                              secondsSinceLastReplay: sinceReplay, walReceiverStatus: receiver, upstreamHost: "127.0.1.1",
-                              upstreamPort: 5432, replayPaused: paused, slots: []))
+        .standby(
+            StandbyState(
+                serverVersion: 150000, timeline: timeline, receiveLSN: LSN(replay), replayLSN: LSN(replay),
+                secondsSinceLastReplay: sinceReplay, walReceiverStatus: receiver, upstreamHost: "127.0.1.1",
+                upstreamPort: 5432, replayPaused: paused, slots: []))
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -71,10 +78,12 @@ import Testing
     }
 
     @Test func lagInBytesAndSeconds() {
-        let report = ClusterStatus.evaluate(config: Self.config, observations: [
-            NodeObservation(node: "a", result: Self.primary(lsn: 100 * 1024 * 1024 + 1000, replayLag: nil)),
-            NodeObservation(node: "b", result: Self.standby(replay: 1000, sinceReplay: 3.25)),
-        ])
+        let report = ClusterStatus.evaluate(
+            config: Self.config,
+            observations: [
+                NodeObservation(node: "a", result: Self.primary(lsn: 100 * 1024 * 1024 + 1000, replayLag: nil)),
+                NodeObservation(node: "b", result: Self.standby(replay: 1000, sinceReplay: 3.25)),
+            ])
         let b = report.nodes[1]
         #expect(b.role == .standby)
         #expect(b.lagBytes == 100 * 1024 * 1024)
@@ -84,27 +93,33 @@ import Testing
     }
 
     @Test func caughtUpIsZeroSecondsEvenWhenIdle() {
-        let report = ClusterStatus.evaluate(config: Self.config, observations: [
-            NodeObservation(node: "a", result: Self.primary(lsn: 1000)),
-            NodeObservation(node: "b", result: Self.standby(replay: 1000, sinceReplay: 3600)),
-        ])
+        let report = ClusterStatus.evaluate(
+            config: Self.config,
+            observations: [
+                NodeObservation(node: "a", result: Self.primary(lsn: 1000)),
+                NodeObservation(node: "b", result: Self.standby(replay: 1000, sinceReplay: 3600)),
+            ])
         #expect(report.nodes[1].lagBytes == 0)
         #expect(report.nodes[1].lagSeconds == 0)
     }
 
     @Test func aStandbyAheadOfAnEarlierPrimaryProbeIsNotBehind() {
-        let report = ClusterStatus.evaluate(config: Self.config, observations: [
-            NodeObservation(node: "a", result: Self.primary(lsn: 1000)),
-            NodeObservation(node: "b", result: Self.standby(replay: 1200)),
-        ])
+        let report = ClusterStatus.evaluate(
+            config: Self.config,
+            observations: [
+                NodeObservation(node: "a", result: Self.primary(lsn: 1000)),
+                NodeObservation(node: "b", result: Self.standby(replay: 1200)),
+            ])
         #expect(report.nodes[1].lagBytes == 0)
     }
 
     @Test func downNodesAreUnreachableWithTheReason() {
-        let report = ClusterStatus.evaluate(config: Self.config, observations: [
-            NodeObservation(node: "a", result: Self.primary()),
-            NodeObservation(node: "b", result: .unreachable(reason: "Connection refused")),
-        ])
+        let report = ClusterStatus.evaluate(
+            config: Self.config,
+            observations: [
+                NodeObservation(node: "a", result: Self.primary()),
+                NodeObservation(node: "b", result: .unreachable(reason: "Connection refused")),
+            ])
         #expect(report.nodes[1].role == .down)
         #expect(report.nodes[1].reachable == false)
         #expect(report.nodes[1].error == "Connection refused")
@@ -114,41 +129,50 @@ import Testing
 
 @Suite struct ClusterStatusCoordinationTests {
     static func member(_ name: String, _ role: NodeRole, hold: String? = nil) -> MemberRecord {
-        var record = MemberRecord(name: name, region: "r", role: role, timeline: 1, lsn: nil, replayLSN: nil, lagBytes: nil,
-                                  healthy: role != .fenced, failedChecks: 0, publishedAtMillis: 0)
+        var record = MemberRecord(
+            name: name, region: "r", role: role, timeline: 1, lsn: nil, replayLSN: nil, lagBytes: nil,
+            healthy: role != .fenced, failedChecks: 0, publishedAtMillis: 0)
         record.hold = hold
         return record
     }
 
     @Test func reportsLeaderAndTerm() {
-        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
-            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
-        ], coordination: .known(leader: LeaderRecord(node: "a", term: 42, lease: 1), members: [], paused: true))
+        let report = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config,
+            observations: [
+                NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+            ], coordination: .known(leader: LeaderRecord(node: "a", term: 42, lease: 1), members: [], paused: true))
         #expect(report.verdict == .healthy)
         #expect(report.leader == "a" && report.term == 42 && report.paused)
     }
 
     @Test func aHeldCandidateMakesTheVerdictManualIntervention() {
-        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
-            NodeObservation(node: "a", result: .unreachable(reason: "refused")), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
-        ], coordination: .known(leader: nil, members: [Self.member("a", .fenced), Self.member("b", .standby, hold: "manual intervention required: beyond the RPO")], paused: false))
+        let report = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config,
+            observations: [
+                NodeObservation(node: "a", result: .unreachable(reason: "refused")), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+            ], coordination: .known(leader: nil, members: [Self.member("a", .fenced), Self.member("b", .standby, hold: "manual intervention required: beyond the RPO")], paused: false))
         #expect(report.verdict == .manualIntervention)
         #expect(report.problems.first == "manual intervention required: beyond the RPO")
         #expect(report.nodes[0].role == .fenced, "a down node its agent fenced shows as fenced")
     }
 
     @Test func aWritableNodeWithoutTheKeyIsAProblem() {
-        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
-            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
-        ], coordination: .known(leader: LeaderRecord(node: "b", term: 3, lease: 1), members: [], paused: false))
+        let report = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config,
+            observations: [
+                NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+            ], coordination: .known(leader: LeaderRecord(node: "b", term: 3, lease: 1), members: [], paused: false))
         #expect(report.verdict == .degraded)
         #expect(report.problems.contains { $0.contains("a accepts writes but b holds the leader key") })
     }
 
     @Test func unreachableEtcdDegradesAHealthyCluster() {
-        let report = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: [
-            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
-        ], coordination: .unreachable("connection refused"))
+        let report = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config,
+            observations: [
+                NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+            ], coordination: .unreachable("connection refused"))
         #expect(report.verdict == .degraded)
         #expect(report.leader == nil)
     }

@@ -27,13 +27,14 @@ import Testing
     }
 
     @Test func appliesDefaultsToAMinimalConfig() throws {
-        let config = try ConfigLoader.load(yaml: """
-            cluster: tiny
-            objectives: {rto: 1m, rpo: 0s}
-            coordination: {endpoints: ["http://127.0.0.1:2379"]}
-            regions:
-              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
-            """, file: "tiny.yaml")
+        let config = try ConfigLoader.load(
+            yaml: """
+                cluster: tiny
+                objectives: {rto: 1m, rpo: 0s}
+                coordination: {endpoints: ["http://127.0.0.1:2379"]}
+                regions:
+                  - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
+                """, file: "tiny.yaml")
         #expect(config.health.interval == .seconds(1))
         #expect(config.health.failures == 3)
         #expect(config.health.checks == [.postgres])
@@ -55,60 +56,86 @@ import Testing
     static let badConfigs: [BadConfig] = [
         .init(name: "empty file", yaml: "", message: "the file is empty", line: nil),
         .init(name: "YAML syntax", yaml: "cluster: [shop\nobjectives: {}", message: "YAML syntax error", line: nil),
-        .init(name: "unknown top-level key", yaml: ConfigFixtures.replacing("failover:", with: "failovr:"),
-              message: "unknown key \"failovr\" (did you mean \"failover\"?)", line: 16),
-        .init(name: "unknown nested key", yaml: ConfigFixtures.replacing("    priority: 90", with: "    prority: 90"),
-              message: "regions[1].prority: unknown key", line: 30),
-        .init(name: "missing cluster", yaml: ConfigFixtures.replacing("cluster: shop\n", with: ""),
-              message: "cluster: is required", line: 1),
-        .init(name: "duration without unit", yaml: ConfigFixtures.replacing("rto: 30s", with: "rto: 30"),
-              message: "objectives.rto: expected a duration", line: 3),
-        .init(name: "duration out of range", yaml: ConfigFixtures.replacing("interval: 1s", with: "interval: 10ms"),
-              message: "health.interval: 10ms is out of range", line: 9),
-        .init(name: "fractional lease TTL", yaml: ConfigFixtures.replacing("lease_ttl: 5s", with: "lease_ttl: 2500ms"),
-              message: "etcd lease TTLs are whole seconds", line: 7),
-        .init(name: "endpoint not a URL", yaml: ConfigFixtures.replacing("http://10.0.2.5:2379", with: "10.0.2.5:2379"),
-              message: "coordination.endpoints[1]: expected an etcd client URL", line: 6),
-        .init(name: "bad region role", yaml: ConfigFixtures.replacing("role: cold", with: "role: warm"),
-              message: "expected one of primary, hot-standby, cold, found \"warm\"", line: 42),
-        .init(name: "two primary regions", yaml: ConfigFixtures.replacing("role: hot-standby", with: "role: primary"),
-              message: "exactly one region must have role primary, found eu-west, eu-central", line: nil),
-        .init(name: "duplicate node name", yaml: ConfigFixtures.replacing("name: pg-de2", with: "name: pg-eu"),
-              message: "node \"pg-eu\" is defined twice", line: 37),
-        .init(name: "password in conninfo", yaml: ConfigFixtures.replacing("user=drctl dbname", with: "user=drctl password=hunter2 dbname"),
-              message: "must not contain a password", line: 25),
-        .init(name: "malformed conninfo", yaml: ConfigFixtures.replacing("conninfo: \"host=10.0.2.11\"", with: "conninfo: \"host='10.0.2.11\""),
-              message: "is not a valid libpq connection string: a single-quoted value is not closed", line: 38),
-        .init(name: "unknown tag", yaml: ConfigFixtures.replacing("tags: [nofailover]", with: "tags: [nofailvoer]"),
-              message: "found \"nofailvoer\" (did you mean \"nofailover\"?)", line: 36),
-        .init(name: "hot-standby region without nodes",
-              yaml: ConfigFixtures.replacing("    role: cold\n    nodes: []", with: "    role: hot-standby\n    nodes: []"),
-              message: "a hot-standby region needs at least one node", line: 43),
-        .init(name: "node under automatic failover without data_dir",
-              yaml: ConfigFixtures.replacing("        data_dir: /var/lib/postgresql/15/main\n", with: ""),
-              message: "node \"pg-eu\" is in primary region \"eu-west\", under automatic failover, but has no data_dir: its agent could not fence", line: 24),
-        .init(name: "inline DNS secret", yaml: ConfigFixtures.replacing("api_key_env: PDNS_API_KEY", with: "api_key: abc123"),
-              message: "secrets are never read from the config", line: 50),
-        .init(name: "record with unknown provider", yaml: ConfigFixtures.replacing("provider: pdns", with: "provider: pnds"),
-              message: "no provider named \"pnds\" in dns.providers (did you mean \"pdns\"?)", line: 59),
-        .init(name: "record outside its zone", yaml: ConfigFixtures.replacing("name: db.shop.example.", with: "name: db.other.example."),
-              message: "db.other.example. is not inside zone shop.example.", line: 56),
-        .init(name: "Cloudflare TTL below 60s", yaml: ConfigFixtures.replacing("ttl: 60s", with: "ttl: 30s"),
-              message: "Cloudflare accepts a TTL of 1s (automatic) or 60s to 86400s", line: 63),
-        .init(name: "A record needs IPv4 addresses", yaml: ConfigFixtures.replacing("address: 10.0.2.11", with: "address: db2.internal"),
-              message: "the address must be an IPv4 address, found \"db2.internal\"", line: 39),
-        .init(name: "node without address behind a primary record", yaml: ConfigFixtures.replacing("        address: 10.0.1.10\n", with: ""),
-              message: "node \"pg-eu\" needs an address", line: 24),
-        .init(name: "data residency violated", yaml: ConfigFixtures.replacing("repository_region: eu-central", with: "repository_region: us-east"),
-              message: "data residency: backups may be stored only in eu-central, eu-west, but the repository is in us-east", line: 68),
-        .init(name: "check timeout longer than interval", yaml: ConfigFixtures.replacing("timeout: 500ms", with: "timeout: 2s"),
-              message: "is longer than the interval 1s", line: 11),
-        .init(name: "list where a mapping belongs", yaml: ConfigFixtures.replacing("objectives:\n  rto: 30s\n  rpo: 5s", with: "objectives: [30s, 5s]"),
-              message: "objectives: expected a mapping with keys rpo, rto, found a list", line: 2),
-        .init(name: "duplicate key", yaml: ConfigFixtures.replacing("  rpo: 5s", with: "  rpo: 5s\n  rpo: 1s"),
-              message: "duplicate key \"rpo\"", line: 4),
-        .init(name: "relative repository path", yaml: ConfigFixtures.replacing("repository: /srv/backups/shop", with: "repository: backups"),
-              message: "backup.repository: expected an absolute directory path", line: 67),
+        .init(
+            name: "unknown top-level key", yaml: ConfigFixtures.replacing("failover:", with: "failovr:"),
+            message: "unknown key \"failovr\" (did you mean \"failover\"?)", line: 16),
+        .init(
+            name: "unknown nested key", yaml: ConfigFixtures.replacing("    priority: 90", with: "    prority: 90"),
+            message: "regions[1].prority: unknown key", line: 30),
+        .init(
+            name: "missing cluster", yaml: ConfigFixtures.replacing("cluster: shop\n", with: ""),
+            message: "cluster: is required", line: 1),
+        .init(
+            name: "duration without unit", yaml: ConfigFixtures.replacing("rto: 30s", with: "rto: 30"),
+            message: "objectives.rto: expected a duration", line: 3),
+        .init(
+            name: "duration out of range", yaml: ConfigFixtures.replacing("interval: 1s", with: "interval: 10ms"),
+            message: "health.interval: 10ms is out of range", line: 9),
+        .init(
+            name: "fractional lease TTL", yaml: ConfigFixtures.replacing("lease_ttl: 5s", with: "lease_ttl: 2500ms"),
+            message: "etcd lease TTLs are whole seconds", line: 7),
+        .init(
+            name: "endpoint not a URL", yaml: ConfigFixtures.replacing("http://10.0.2.5:2379", with: "10.0.2.5:2379"),
+            message: "coordination.endpoints[1]: expected an etcd client URL", line: 6),
+        .init(
+            name: "bad region role", yaml: ConfigFixtures.replacing("role: cold", with: "role: warm"),
+            message: "expected one of primary, hot-standby, cold, found \"warm\"", line: 42),
+        .init(
+            name: "two primary regions", yaml: ConfigFixtures.replacing("role: hot-standby", with: "role: primary"),
+            message: "exactly one region must have role primary, found eu-west, eu-central", line: nil),
+        .init(
+            name: "duplicate node name", yaml: ConfigFixtures.replacing("name: pg-de2", with: "name: pg-eu"),
+            message: "node \"pg-eu\" is defined twice", line: 37),
+        .init(
+            name: "password in conninfo", yaml: ConfigFixtures.replacing("user=drctl dbname", with: "user=drctl password=hunter2 dbname"),
+            message: "must not contain a password", line: 25),
+        .init(
+            name: "malformed conninfo", yaml: ConfigFixtures.replacing("conninfo: \"host=10.0.2.11\"", with: "conninfo: \"host='10.0.2.11\""),
+            message: "is not a valid libpq connection string: a single-quoted value is not closed", line: 38),
+        .init(
+            name: "unknown tag", yaml: ConfigFixtures.replacing("tags: [nofailover]", with: "tags: [nofailvoer]"),
+            message: "found \"nofailvoer\" (did you mean \"nofailover\"?)", line: 36),
+        .init(
+            name: "hot-standby region without nodes",
+            yaml: ConfigFixtures.replacing("    role: cold\n    nodes: []", with: "    role: hot-standby\n    nodes: []"),
+            message: "a hot-standby region needs at least one node", line: 43),
+        .init(
+            name: "node under automatic failover without data_dir",
+            yaml: ConfigFixtures.replacing("        data_dir: /var/lib/postgresql/15/main\n", with: ""),
+            message: "node \"pg-eu\" is in primary region \"eu-west\", under automatic failover, but has no data_dir: its agent could not fence", line: 24),
+        .init(
+            name: "inline DNS secret", yaml: ConfigFixtures.replacing("api_key_env: PDNS_API_KEY", with: "api_key: abc123"),
+            message: "secrets are never read from the config", line: 50),
+        .init(
+            name: "record with unknown provider", yaml: ConfigFixtures.replacing("provider: pdns", with: "provider: pnds"),
+            message: "no provider named \"pnds\" in dns.providers (did you mean \"pdns\"?)", line: 59),
+        .init(
+            name: "record outside its zone", yaml: ConfigFixtures.replacing("name: db.shop.example.", with: "name: db.other.example."),
+            message: "db.other.example. is not inside zone shop.example.", line: 56),
+        .init(
+            name: "Cloudflare TTL below 60s", yaml: ConfigFixtures.replacing("ttl: 60s", with: "ttl: 30s"),
+            message: "Cloudflare accepts a TTL of 1s (automatic) or 60s to 86400s", line: 63),
+        .init(
+            name: "A record needs IPv4 addresses", yaml: ConfigFixtures.replacing("address: 10.0.2.11", with: "address: db2.internal"),
+            message: "the address must be an IPv4 address, found \"db2.internal\"", line: 39),
+        .init(
+            name: "node without address behind a primary record", yaml: ConfigFixtures.replacing("        address: 10.0.1.10\n", with: ""),
+            message: "node \"pg-eu\" needs an address", line: 24),
+        .init(
+            name: "data residency violated", yaml: ConfigFixtures.replacing("repository_region: eu-central", with: "repository_region: us-east"),
+            message: "data residency: backups may be stored only in eu-central, eu-west, but the repository is in us-east", line: 68),
+        .init(
+            name: "check timeout longer than interval", yaml: ConfigFixtures.replacing("timeout: 500ms", with: "timeout: 2s"),
+            message: "is longer than the interval 1s", line: 11),
+        .init(
+            name: "list where a mapping belongs", yaml: ConfigFixtures.replacing("objectives:\n  rto: 30s\n  rpo: 5s", with: "objectives: [30s, 5s]"),
+            message: "objectives: expected a mapping with keys rpo, rto, found a list", line: 2),
+        .init(
+            name: "duplicate key", yaml: ConfigFixtures.replacing("  rpo: 5s", with: "  rpo: 5s\n  rpo: 1s"),
+            message: "duplicate key \"rpo\"", line: 4),
+        .init(
+            name: "relative repository path", yaml: ConfigFixtures.replacing("repository: /srv/backups/shop", with: "repository: backups"),
+            message: "backup.repository: expected an absolute directory path", line: 67),
     ]
 
     @Test(arguments: badConfigs)

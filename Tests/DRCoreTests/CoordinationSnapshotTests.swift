@@ -69,29 +69,37 @@ import Testing
         let snapshot = CoordinationSnapshot.decode(prefix: Self.prefix, revision: 1, entries: entries)
         #expect(snapshot.members.map(\.name) == ["pg1"])
         #expect(snapshot.progress == nil && snapshot.switchover == nil && snapshot.leader == nil)
-        #expect(snapshot.skipped.map(\.key) == [Self.prefix + "members/pg9", Self.prefix + "members/junk", Self.prefix + "primary",
-                                                 Self.prefix + "intents/switchover"], "unknown keys are ignored, not reported")
+        #expect(
+            snapshot.skipped.map(\.key) == [
+                Self.prefix + "members/pg9", Self.prefix + "members/junk", Self.prefix + "primary",
+                Self.prefix + "intents/switchover",
+            ], "unknown keys are ignored, not reported")
         #expect(snapshot.skipped[0].reason.contains("role") || snapshot.skipped[0].reason.contains("missing"), "\(snapshot.skipped[0].reason)")
         #expect(snapshot.skipped[2].reason.contains("field \"timeline\" is missing"), "\(snapshot.skipped[2].reason)")
     }
 
     @Test func statusReportsSkippedRecords() {
         let config = ClusterStatusTests.config
-        let report = ClusterStatus.evaluate(config: config, observations: [], coordination: .known(
-            leader: nil, members: [], paused: false, skipped: [SkippedRecord(key: "/drctl/x/members/pg9", reason: "field \"region\" is missing")]))
+        let report = ClusterStatus.evaluate(
+            config: config, observations: [],
+            coordination: .known(
+                leader: nil, members: [], paused: false, skipped: [SkippedRecord(key: "/drctl/x/members/pg9", reason: "field \"region\" is missing")]))
         #expect(report.problems.contains("etcd record /drctl/x/members/pg9 skipped: field \"region\" is missing"))
     }
 
     @Test func statusWarnsAboutAMemberWhoseClockIsOff() {
-        var skewed = MemberRecord(name: "b", region: "r2", role: .standby, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: 0,
-                                  healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000)
+        var skewed = MemberRecord(
+            name: "b", region: "r2", role: .standby, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: 0,
+            healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000)
         let config = ClusterStatusTests.config
-        let fine = ClusterStatus.evaluate(config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
-                                          nowMillis: 1_000_900)
+        let fine = ClusterStatus.evaluate(
+            config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
+            nowMillis: 1_000_900)
         #expect(!fine.problems.contains { $0.contains("clock") })
         skewed.publishedAtMillis = 1_000_000 - 60_000
-        let off = ClusterStatus.evaluate(config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
-                                         nowMillis: 1_000_000)
+        let off = ClusterStatus.evaluate(
+            config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
+            nowMillis: 1_000_000)
         #expect(off.problems.contains { $0.hasPrefix("the clock of b's agent differs from this host's by about 60s") }, "\(off.problems)")
     }
 }

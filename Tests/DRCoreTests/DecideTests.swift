@@ -3,31 +3,41 @@ import Testing
 
 /// Table-driven tests of `decide`: each row is one agent's snapshot at one instant.
 @Suite struct DecideTests {
-    static let policy = FailoverPolicy(failuresInARow: 3, rpo: .seconds(5), cooldown: .seconds(300), fencingMargin: .seconds(1),
-                                       betterCandidateWait: .seconds(3), autoRejoin: false)
+    static let policy = FailoverPolicy(
+        failuresInARow: 3, rpo: .seconds(5), cooldown: .seconds(300), fencingMargin: .seconds(1),
+        betterCandidateWait: .seconds(3), autoRejoin: false)
     static let progress = PrimaryProgress(node: "a", timeline: 1, lsn: LSN(1000), standbyLagSeconds: ["b": 0.2, "c": 9])
 
-    static func member(_ name: String, _ role: NodeRole = .standby, lsn: UInt64 = 1000, healthy: Bool = true,
-                       nofailover: Bool = false, priority: Int = 100) -> MemberRecord {
-        MemberRecord(name: name, region: name, role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn), lagBytes: 0,
-                     healthy: healthy, failedChecks: 0, nofailover: nofailover, priority: priority, publishedAtMillis: 0)
+    static func member(
+        _ name: String, _ role: NodeRole = .standby, lsn: UInt64 = 1000, healthy: Bool = true,
+        nofailover: Bool = false, priority: Int = 100
+    ) -> MemberRecord {
+        MemberRecord(
+            name: name, region: name, role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn), lagBytes: 0,
+            healthy: healthy, failedChecks: 0, nofailover: nofailover, priority: priority, publishedAtMillis: 0)
     }
 
-    static func primaryView(failed: Int = 0, renewedAt: Double = 9, etcd: Bool = true, leader: String? = "a", paused: Bool = false,
-                            state: LocalDatabase.State = .primary, members: [MemberRecord] = [member("a", .primary), member("b")]) -> ClusterView {
-        ClusterView(me: "a", local: LocalDatabase(state: state, failedChecks: failed, lsn: LSN(1000)), etcdReachable: etcd,
-                    leader: leader.map { LeaderRecord(node: $0, term: 7, lease: 1) }, members: members, primaryProgress: progress,
-                    lease: LeaseBookkeeping(term: 7, ttl: .seconds(5), lastConfirmedRenewalSentAt: .seconds(renewedAt)), paused: paused)
+    static func primaryView(
+        failed: Int = 0, renewedAt: Double = 9, etcd: Bool = true, leader: String? = "a", paused: Bool = false,
+        state: LocalDatabase.State = .primary, members: [MemberRecord] = [member("a", .primary), member("b")]
+    ) -> ClusterView {
+        ClusterView(
+            me: "a", local: LocalDatabase(state: state, failedChecks: failed, lsn: LSN(1000)), etcdReachable: etcd,
+            leader: leader.map { LeaderRecord(node: $0, term: 7, lease: 1) }, members: members, primaryProgress: progress,
+            lease: LeaseBookkeeping(term: 7, ttl: .seconds(5), lastConfirmedRenewalSentAt: .seconds(renewedAt)), paused: paused)
     }
 
-    static func standbyView(_ me: String = "b", lsn: UInt64 = 1000, leader: String? = nil, term: Int64 = 7, streamingFrom: String? = "a",
-                            state: LocalDatabase.State = .standby, failed: Int = 0, etcd: Bool = true, tags: Set<NodeTag> = [],
-                            members: [MemberRecord] = [member("b"), member("c", lsn: 900)], missingSince: Double? = 10,
-                            lastFailover: Double? = nil, intent: FailoverIntent? = nil, timeline: Int = 1, paused: Bool = false) -> ClusterView {
-        ClusterView(me: me, local: LocalDatabase(state: state, failedChecks: failed, timeline: timeline, lsn: LSN(lsn), streamingFrom: streamingFrom, tags: tags),
-                    etcdReachable: etcd, leader: leader.map { LeaderRecord(node: $0, term: term, lease: 2) }, members: members,
-                    primaryProgress: progress, paused: paused, failoverIntent: intent,
-                    lastFailoverSeen: lastFailover.map { .seconds($0) }, leaderMissingSince: missingSince.map { .seconds($0) })
+    static func standbyView(
+        _ me: String = "b", lsn: UInt64 = 1000, leader: String? = nil, term: Int64 = 7, streamingFrom: String? = "a",
+        state: LocalDatabase.State = .standby, failed: Int = 0, etcd: Bool = true, tags: Set<NodeTag> = [],
+        members: [MemberRecord] = [member("b"), member("c", lsn: 900)], missingSince: Double? = 10,
+        lastFailover: Double? = nil, intent: FailoverIntent? = nil, timeline: Int = 1, paused: Bool = false
+    ) -> ClusterView {
+        ClusterView(
+            me: me, local: LocalDatabase(state: state, failedChecks: failed, timeline: timeline, lsn: LSN(lsn), streamingFrom: streamingFrom, tags: tags),
+            etcdReachable: etcd, leader: leader.map { LeaderRecord(node: $0, term: term, lease: 2) }, members: members,
+            primaryProgress: progress, paused: paused, failoverIntent: intent,
+            lastFailoverSeen: lastFailover.map { .seconds($0) }, leaderMissingSince: missingSince.map { .seconds($0) })
     }
 
     struct Row: CustomTestStringConvertible, Sendable {
@@ -43,42 +53,51 @@ import Testing
         // The primary's agent.
         .init(name: "healthy leader renews", view: primaryView(), now: 10, rule: "leader-renews", actions: [.renewLease(term: 7)]),
         .init(name: "flapping check below threshold keeps the lease", view: primaryView(failed: 2), now: 10, rule: "leader-renews", actions: [.renewLease(term: 7)]),
-        .init(name: "database crash with agent alive: fence, then release", view: primaryView(failed: 3, state: .down), now: 10, rule: "leader-database-failed",
-              actions: [.fence(node: "a", reason: .databaseFailedChecks(3)), .releaseLeadership(term: 7, reason: .databaseFailedChecks(3))]),
+        .init(
+            name: "database crash with agent alive: fence, then release", view: primaryView(failed: 3, state: .down), now: 10, rule: "leader-database-failed",
+            actions: [.fence(node: "a", reason: .databaseFailedChecks(3)), .releaseLeadership(term: 7, reason: .databaseFailedChecks(3))]),
         .init(name: "renewal overdue: fence before etcd expires the lease", view: primaryView(renewedAt: 6, etcd: false), now: 10, rule: "fence-on-lease-deadline", actions: nil),
         .init(name: "etcd unreachable, deadline not reached: keep running", view: primaryView(renewedAt: 8, etcd: false), now: 10, rule: "etcd-unreachable", actions: []),
         .init(name: "woken after a freeze past the deadline: fence first", view: primaryView(renewedAt: 1), now: 30, rule: "fence-on-lease-deadline", actions: nil),
         .init(name: "another node holds the key: a writable old primary fences", view: primaryView(leader: "b"), now: 10, rule: "foreign-primary-fences", actions: nil),
         .init(name: "start-up primary claims the free key", view: primaryView(leader: nil), now: 10, rule: "primary-claims-free-key", actions: nil),
-        .init(name: "free key but another member reports primary: fence", view: primaryView(leader: nil, members: [member("a", .primary), member("b", .primary)]),
-              now: 10, rule: "foreign-primary-fences", actions: nil),
+        .init(
+            name: "free key but another member reports primary: fence", view: primaryView(leader: nil, members: [member("a", .primary), member("b", .primary)]),
+            now: 10, rule: "foreign-primary-fences", actions: nil),
         .init(name: "paused leader only renews", view: primaryView(failed: 5, paused: true), now: 10, rule: "paused", actions: [.renewLease(term: 7)]),
         // A standby's agent.
         .init(name: "standby with a leader does nothing", view: standbyView(leader: "a"), now: 10, rule: "standby-follows-leader", actions: []),
-        .init(name: "standby re-points at a new leader", view: standbyView(leader: "c", term: 9), now: 10, rule: "standby-follows-leader",
-              actions: [.follow(node: "b", leader: "c", term: 9)]),
+        .init(
+            name: "standby re-points at a new leader", view: standbyView(leader: "c", term: 9), now: 10, rule: "standby-follows-leader",
+            actions: [.follow(node: "b", leader: "c", term: 9)]),
         .init(name: "whole primary lost: best candidate takes the key", view: standbyView(), now: 11, rule: "take-over", actions: nil),
-        .init(name: "holder of the key promotes under its term", view: standbyView(leader: "b", term: 8), now: 11, rule: "leader-promotes",
-              actions: [.renewLease(term: 8), .promote(node: "b", term: 8)]),
+        .init(
+            name: "holder of the key promotes under its term", view: standbyView(leader: "b", term: 8), now: 11, rule: "leader-promotes",
+            actions: [.renewLease(term: 8), .promote(node: "b", term: 8)]),
         .init(name: "etcd unavailable to everyone: a standby never promotes", view: standbyView(etcd: false), now: 11, rule: "etcd-unreachable", actions: []),
         .init(name: "unhealthy standby is no candidate", view: standbyView(failed: 1), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "down standby is no candidate", view: standbyView(state: .down), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "nofailover standby stays put", view: standbyView(tags: [.nofailover]), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "paused cluster: no promotion", view: standbyView(paused: true), now: 11, rule: "paused", actions: []),
-        .init(name: "paused, but the operator asked for a failover: carried out", view: standbyView(intent: FailoverIntent(to: "b", acceptDataLoss: true), paused: true),
-              now: 11, rule: "take-over", actions: nil),
+        .init(
+            name: "paused, but the operator asked for a failover: carried out", view: standbyView(intent: FailoverIntent(to: "b", acceptDataLoss: true), paused: true),
+            now: 11, rule: "take-over", actions: nil),
         .init(name: "cooldown after a recent failover", view: standbyView(lastFailover: 0), now: 60, rule: "cooldown", actions: nil),
         .init(name: "cooldown over", view: standbyView(lastFailover: 0), now: 400, rule: "take-over", actions: nil),
         .init(name: "a better candidate exists: wait for it", view: standbyView("c", lsn: 900), now: 11, rule: "wait-for-better-candidate", actions: []),
-        .init(name: "the better candidate never came: go after the bound (RPO permitting)",
-              view: standbyView("c", lsn: 900, members: [member("b"), member("c", lsn: 900)]), now: 14, rule: "rpo-gate", actions: nil),
-        .init(name: "two candidates racing: equal LSN, the higher priority wins",
-              view: standbyView("c", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "take-over", actions: nil),
-        .init(name: "two candidates racing: the other waits",
-              view: standbyView("b", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "wait-for-better-candidate", actions: []),
+        .init(
+            name: "the better candidate never came: go after the bound (RPO permitting)",
+            view: standbyView("c", lsn: 900, members: [member("b"), member("c", lsn: 900)]), now: 14, rule: "rpo-gate", actions: nil),
+        .init(
+            name: "two candidates racing: equal LSN, the higher priority wins",
+            view: standbyView("c", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "take-over", actions: nil),
+        .init(
+            name: "two candidates racing: the other waits",
+            view: standbyView("b", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "wait-for-better-candidate", actions: []),
         .init(name: "lag beyond the RPO: manual intervention", view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)]), now: 11, rule: "rpo-gate", actions: nil),
-        .init(name: "accepted data loss promotes beyond the RPO",
-              view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)], intent: FailoverIntent(to: "c", acceptDataLoss: true)), now: 11, rule: "take-over", actions: nil),
+        .init(
+            name: "accepted data loss promotes beyond the RPO",
+            view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)], intent: FailoverIntent(to: "c", acceptDataLoss: true)), now: 11, rule: "take-over", actions: nil),
         .init(name: "operator chose another node", view: standbyView(intent: FailoverIntent(to: "c", acceptDataLoss: false)), now: 11, rule: "not-a-candidate", actions: []),
         .init(name: "operator intent overrides cooldown", view: standbyView(lastFailover: 0, intent: FailoverIntent(to: "b", acceptDataLoss: false)), now: 60, rule: "take-over", actions: nil),
         .init(name: "standby on another timeline is not promoted", view: standbyView(timeline: 2), now: 11, rule: "rpo-gate", actions: nil),
@@ -129,8 +148,9 @@ import Testing
         var tried = Self.primaryView(failed: 2, state: .down)
         tried.local.restartsTried = 1
         #expect(decide(tried, policy: policy, now: .seconds(10)).rule == "leader-renews", "attempts used up: wait for the threshold")
-        #expect(decide(Self.primaryView(failed: 3, state: .down), policy: policy, now: .seconds(10)).rule == "leader-database-failed",
-                "at the threshold the fast path wins over a restart")
+        #expect(
+            decide(Self.primaryView(failed: 3, state: .down), policy: policy, now: .seconds(10)).rule == "leader-database-failed",
+            "at the threshold the fast path wins over a restart")
     }
 
     @Test func aGonePostmasterIsCertainAfterOneCheckUnlessARestartIsLeft() {
@@ -151,21 +171,29 @@ import Testing
 
     @Test func theLeaderSwitchesDNSWithThePromotionAndKeepsItPointed() {
         var policy = Self.policy
-        policy.dnsRecords = [DNSBinding(record: "db.example.com.", target: .primary),
-                             DNSBinding(record: "ro-c.example.com.", target: .region("c"))]
+        policy.dnsRecords = [
+            DNSBinding(record: "db.example.com.", target: .primary),
+            DNSBinding(record: "ro-c.example.com.", target: .region("c")),
+        ]
         let members = [Self.member("b"), Self.member("c", lsn: 900)]
         // The standby that won the key: promote, then point both records (region c's record
         // at c's healthy standby).
         let winner = Self.standbyView(leader: "b", term: 8, members: members)
-        #expect(decide(winner, policy: policy, now: .seconds(11)).actions == [
-            .renewLease(term: 8), .promote(node: "b", term: 8), .switchDNS(record: "db.example.com.", to: "b", term: 8), .switchDNS(record: "ro-c.example.com.", to: "c", term: 8)])
+        #expect(
+            decide(winner, policy: policy, now: .seconds(11)).actions == [
+                .renewLease(term: 8), .promote(node: "b", term: 8), .switchDNS(record: "db.example.com.", to: "b", term: 8), .switchDNS(record: "ro-c.example.com.", to: "c", term: 8),
+            ])
 
         var leader = Self.primaryView(members: [Self.member("a", .primary), Self.member("c", healthy: false)])
-        #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [
-            .renewLease(term: 7), .switchDNS(record: "db.example.com.", to: "a", term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7)],
-                "a new term re-asserts every record; region c has no healthy node, so its record follows the primary")
-        leader.dns = ["db.example.com.": DNSRecordState(node: "a", term: 7, phase: .synced(at: .seconds(5))),
-                      "ro-c.example.com.": DNSRecordState(node: "a", term: 7, phase: .inFlight)]
+        #expect(
+            decide(leader, policy: policy, now: .seconds(10)).actions == [
+                .renewLease(term: 7), .switchDNS(record: "db.example.com.", to: "a", term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7),
+            ],
+            "a new term re-asserts every record; region c has no healthy node, so its record follows the primary")
+        leader.dns = [
+            "db.example.com.": DNSRecordState(node: "a", term: 7, phase: .synced(at: .seconds(5))),
+            "ro-c.example.com.": DNSRecordState(node: "a", term: 7, phase: .inFlight),
+        ]
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7)], "synced or in flight: nothing to do")
         policy.dnsRetry = .seconds(3)
         leader.dns["ro-c.example.com."]?.phase = .failed(at: .seconds(8))
@@ -173,8 +201,9 @@ import Testing
         leader.dns["ro-c.example.com."]?.phase = .failed(at: .seconds(6))
         #expect(decide(leader, policy: policy, now: .seconds(10)).actions == [.renewLease(term: 7), .switchDNS(record: "ro-c.example.com.", to: "a", term: 7)])
         leader.dns["db.example.com."] = DNSRecordState(node: "a", term: 6, phase: .synced(at: .seconds(5)))
-        #expect(decide(leader, policy: policy, now: .seconds(12)).actions.contains(.switchDNS(record: "db.example.com.", to: "a", term: 7)),
-                "synced under an older term: checked again under this one")
+        #expect(
+            decide(leader, policy: policy, now: .seconds(12)).actions.contains(.switchDNS(record: "db.example.com.", to: "a", term: 7)),
+            "synced under an older term: checked again under this one")
     }
 
     @Test func aSwitchoverHandsOverCleanlyAndOnlyTheTargetTakesOverWithAllTheWAL() {
@@ -186,8 +215,10 @@ import Testing
         #expect(decide(leader, policy: Self.policy, now: .seconds(10)).rule == "leader-renews", "--at not reached yet")
         leader.switchoverDue = true
         leader.members = [Self.member("a", .primary), Self.member("b", healthy: false)]
-        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
-            .renewLease(term: 7), .holdForOperator(reason: .switchoverTargetUnhealthy(target: "b"))])
+        #expect(
+            decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
+                .renewLease(term: 7), .holdForOperator(reason: .switchoverTargetUnhealthy(target: "b")),
+            ])
 
         let demoted = SwitchoverIntent(to: "b", phase: .demoted, requestedAtMillis: 0, from: "a", demotedAtMillis: 0, endLSN: LSN(1000))
         var target = Self.standbyView(lsn: 999, lastFailover: 9)
@@ -213,8 +244,9 @@ import Testing
         let members = [Self.member("a", .primary), Self.member("b"), Self.member("c", healthy: false)]
         let leader = LeaderRecord(node: "a", term: 7, lease: 1)
         func refusal(_ to: String, paused: Bool = false, pending: Bool = false, leader: LeaderRecord? = leader) -> String? {
-            SwitchoverCheck.refusal(to: to, leader: leader, members: members, primaryProgress: Self.progress, paused: paused, failoverPending: false,
-                                    switchoverPending: pending, lagLimit: .seconds(5))
+            SwitchoverCheck.refusal(
+                to: to, leader: leader, members: members, primaryProgress: Self.progress, paused: paused, failoverPending: false,
+                switchoverPending: pending, lagLimit: .seconds(5))
         }
         #expect(refusal("b") == nil)
         #expect(refusal("a")?.contains("already the primary") == true)
@@ -225,8 +257,10 @@ import Testing
         #expect(refusal("d")?.contains("no live agent") == true)
         var lagging = Self.progress
         lagging.standbyLagSeconds["b"] = 9
-        #expect(SwitchoverCheck.refusal(to: "b", leader: leader, members: members, primaryProgress: lagging, paused: false, failoverPending: false,
-                                        switchoverPending: false, lagLimit: .seconds(5))?.contains("beyond the 5s limit") == true)
+        #expect(
+            SwitchoverCheck.refusal(
+                to: "b", leader: leader, members: members, primaryProgress: lagging, paused: false, failoverPending: false,
+                switchoverPending: false, lagLimit: .seconds(5))?.contains("beyond the 5s limit") == true)
     }
 
     @Test func aForcedPrimaryIsNotFencedForAStaleKeyButASplitBrainHolds() {
@@ -261,11 +295,14 @@ import Testing
     @Test func aStoppingAgentFencesAndReleasesOnlyAsLeaderOutsideMaintenance() {
         var leader = Self.primaryView()
         leader.shuttingDown = true
-        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
-            .fence(node: "a", reason: .agentStopping), .releaseLeadership(term: 7, reason: .agentStopping)])
+        #expect(
+            decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
+                .fence(node: "a", reason: .agentStopping), .releaseLeadership(term: 7, reason: .agentStopping),
+            ])
         leader.watchdogGuardsLease = true
-        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7)],
-                "a watchdog guards the lease: renewed once more, so a restart within it is no failover; the watchdog fences if none comes")
+        #expect(
+            decide(leader, policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7)],
+            "a watchdog guards the lease: renewed once more, so a restart within it is no failover; the watchdog fences if none comes")
         leader.watchdogGuardsLease = false
         leader.paused = true
         #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [], "maintenance: the database stays up")
@@ -290,8 +327,9 @@ import Testing
         #expect(decide(forced, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable", "an operator's forced promotion stays writable")
         var adopted = Self.primaryView(renewedAt: 8, etcd: false)
         adopted.leader = nil
-        #expect(decide(adopted, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable",
-                "a lease adopted from the watchdog's file keeps the database up until its deadline")
+        #expect(
+            decide(adopted, policy: Self.policy, now: .seconds(10)).rule == "etcd-unreachable",
+            "a lease adopted from the watchdog's file keeps the database up until its deadline")
         #expect(decide(adopted, policy: Self.policy, now: .seconds(12)).rule == "fence-on-lease-deadline")
         var standby = Self.standbyView(etcd: false)
         standby.lease = nil
@@ -329,16 +367,20 @@ import Testing
         failing.local.fenceFailed = true
         let retry = decide(failing, policy: Self.policy, now: .seconds(11))
         #expect(retry.rule == "leader-database-failed")
-        #expect(retry.actions == [.renewLease(term: 7), .holdForOperator(reason: .fenceFailed(node: "a")),
-                                  .fence(node: "a", reason: .databaseFailedChecks(3)), .releaseLeadership(term: 7, reason: .databaseFailedChecks(3))])
+        #expect(
+            retry.actions == [
+                .renewLease(term: 7), .holdForOperator(reason: .fenceFailed(node: "a")),
+                .fence(node: "a", reason: .databaseFailedChecks(3)), .releaseLeadership(term: 7, reason: .databaseFailedChecks(3)),
+            ])
     }
 
     @Test func aFencedNodeRunningInRecoveryIsNeverACandidate() {
         // Started by init after the fence, it runs read-only; it stays fenced, never promoted.
         let fenced = Self.standbyView("a", leader: nil, state: .fenced, members: [Self.member("a", lsn: 2000), Self.member("c", lsn: 900)])
-        #expect(decide(fenced, policy: Self.policy, now: .seconds(20)).actions.allSatisfy {
-            if case .acquireLeadership = $0 { false } else if case .promote = $0 { false } else { true }
-        })
+        #expect(
+            decide(fenced, policy: Self.policy, now: .seconds(20)).actions.allSatisfy {
+                if case .acquireLeadership = $0 { false } else if case .promote = $0 { false } else { true }
+            })
     }
 
     @Test func autoRejoinRejoinsAFencedOldPrimary() {
@@ -350,8 +392,10 @@ import Testing
         #expect(decide(promoted, policy: policy, now: .seconds(11)).actions == [.rejoin(node: "a", leader: "b", term: 8)])
         var failed = promoted
         failed.local.rejoinFailed = RejoinFailure(term: 8, message: "pg_rewind exited 1")
-        #expect(decide(failed, policy: policy, now: .seconds(12)).actions == [
-            .holdForOperator(reason: .rejoinFailed(node: "a", message: "pg_rewind exited 1"))], "not retried under the same term")
+        #expect(
+            decide(failed, policy: policy, now: .seconds(12)).actions == [
+                .holdForOperator(reason: .rejoinFailed(node: "a", message: "pg_rewind exited 1"))
+            ], "not retried under the same term")
         failed.leader?.term = 9
         #expect(decide(failed, policy: policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 9)], "a new leader: try again")
     }

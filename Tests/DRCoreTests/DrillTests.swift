@@ -4,14 +4,15 @@ import Testing
 
 @Suite struct DrillTests {
     @Test func drillFilesParseWithLocatedErrors() throws {
-        let spec = try DrillLoader.load(yaml: """
-            name: region-outage
-            kind: region-outage
-            objectives: {rto: 20s}
-            validation:
-              - sql: SELECT 1
-                expect: "1"
-            """, file: "d.yaml")
+        let spec = try DrillLoader.load(
+            yaml: """
+                name: region-outage
+                kind: region-outage
+                objectives: {rto: 20s}
+                validation:
+                  - sql: SELECT 1
+                    expect: "1"
+                """, file: "d.yaml")
         #expect(spec.kind == .regionOutage && spec.target == .lab && spec.rto == .seconds(20) && spec.rpo == nil)
         #expect(spec.validation == [.init(sql: "SELECT 1", expect: "1")])
         do {

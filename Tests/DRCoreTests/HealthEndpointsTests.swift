@@ -2,11 +2,14 @@ import DRCore
 import Testing
 
 @Suite struct HealthEndpointsTests {
-    static func snapshot(_ state: String, holdsLease: Bool = false, streaming: Bool = true, lag: UInt64? = 0, noloadbalance: Bool = false,
-                         tickedAt: Double = 10) -> NodeSnapshot {
-        NodeSnapshot(node: "n", region: "r", state: state, leader: "a", term: 7, holdsLease: holdsLease, timeline: 1, lsn: LSN(100),
-                     streaming: streaming, lagBytes: lag, lagSeconds: 0, noloadbalance: noloadbalance, paused: false, hold: nil,
-                     rule: "leader-renews", tickedAt: .seconds(tickedAt))
+    static func snapshot(
+        _ state: String, holdsLease: Bool = false, streaming: Bool = true, lag: UInt64? = 0, noloadbalance: Bool = false,
+        tickedAt: Double = 10
+    ) -> NodeSnapshot {
+        NodeSnapshot(
+            node: "n", region: "r", state: state, leader: "a", term: 7, holdsLease: holdsLease, timeline: 1, lsn: LSN(100),
+            streaming: streaming, lagBytes: lag, lagSeconds: 0, noloadbalance: noloadbalance, paused: false, hold: nil,
+            rule: "leader-renews", tickedAt: .seconds(tickedAt))
     }
 
     static func code(_ path: String, _ snapshot: NodeSnapshot?, query: [String: String] = [:], now: Double = 11) -> Int? {

@@ -1,5 +1,6 @@
-@testable import DRCore
 import Testing
+
+@testable import DRCore
 
 @Suite struct RTOBudgetTests {
     private func config(_ edits: [(String, String)] = []) throws -> ClusterConfig {
@@ -23,13 +24,14 @@ import Testing
     }
 
     @Test func withoutDNSTheBudgetHasNoDNSItems() throws {
-        let c = try ConfigLoader.load(yaml: """
-            cluster: tiny
-            objectives: {rto: 30s, rpo: 0s}
-            coordination: {endpoints: ["http://127.0.0.1:2379"], lease_ttl: 5s}
-            regions:
-              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
-            """, file: "t.yaml")
+        let c = try ConfigLoader.load(
+            yaml: """
+                cluster: tiny
+                objectives: {rto: 30s, rpo: 0s}
+                coordination: {endpoints: ["http://127.0.0.1:2379"], lease_ttl: 5s}
+                regions:
+                  - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
+                """, file: "t.yaml")
         let budget = RTOBudget.compute(for: c)
         #expect(budget.items.map(\.name) == ["detection", "promotion"])
         #expect(budget.total == .seconds(15))
@@ -49,13 +51,14 @@ import Testing
     }
 
     @Test func warnsAboutASingleEtcdMemberAndNoCandidates() throws {
-        let c = try ConfigLoader.load(yaml: """
-            cluster: tiny
-            objectives: {rto: 1m, rpo: 0s}
-            coordination: {endpoints: ["http://127.0.0.1:2379"]}
-            regions:
-              - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
-            """, file: "t.yaml")
+        let c = try ConfigLoader.load(
+            yaml: """
+                cluster: tiny
+                objectives: {rto: 1m, rpo: 0s}
+                coordination: {endpoints: ["http://127.0.0.1:2379"]}
+                regions:
+                  - {name: a, role: primary, nodes: [{name: n1, conninfo: "host=127.0.0.1", data_dir: /var/lib/postgresql/15/n1}]}
+                """, file: "t.yaml")
         let warnings = ConfigWarning.all(for: c).map(\.message)
         #expect(warnings.contains { $0.contains("1 etcd endpoint(s)") })
         #expect(warnings.contains { $0.contains("fewer than two nodes may be promoted") })

@@ -27,10 +27,12 @@ import Testing
 
     @Test func severalBackupsInOneBucketKeepTheNewest() {
         let policy = RetentionPolicy(keepLast: 1, hourly: 2, daily: 0, weekly: 0, monthly: 0)
-        let items = [RetentionPolicy.Item(id: "a", finishedAt: Self.now - 100, valid: true),
-                     RetentionPolicy.Item(id: "b", finishedAt: Self.now - 200, valid: true),
-                     RetentionPolicy.Item(id: "c", finishedAt: Self.now - 3700, valid: true),
-                     RetentionPolicy.Item(id: "d", finishedAt: Self.now - 3800, valid: true)]
+        let items = [
+            RetentionPolicy.Item(id: "a", finishedAt: Self.now - 100, valid: true),
+            RetentionPolicy.Item(id: "b", finishedAt: Self.now - 200, valid: true),
+            RetentionPolicy.Item(id: "c", finishedAt: Self.now - 3700, valid: true),
+            RetentionPolicy.Item(id: "d", finishedAt: Self.now - 3800, valid: true),
+        ]
         let plan = policy.plan(items, now: Self.now)
         #expect(Set(plan.keep.keys) == ["a", "c"])
         #expect(plan.remove == ["d", "b"])

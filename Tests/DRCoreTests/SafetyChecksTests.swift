@@ -11,16 +11,18 @@ import Testing
     }
 
     static func m(_ name: String, lsn: UInt64?, role: NodeRole = .standby, healthy: Bool = true, nofailover: Bool = false, priority: Int = 100, timeline: Int = 1) -> MemberRecord {
-        MemberRecord(name: name, region: "r", role: role, timeline: timeline, lsn: lsn.map(LSN.init), replayLSN: nil, lagBytes: nil,
-                     healthy: healthy, failedChecks: 0, nofailover: nofailover, priority: priority, publishedAtMillis: 0)
+        MemberRecord(
+            name: name, region: "r", role: role, timeline: timeline, lsn: lsn.map(LSN.init), replayLSN: nil, lagBytes: nil,
+            healthy: healthy, failedChecks: 0, nofailover: nofailover, priority: priority, publishedAtMillis: 0)
     }
 
     @Test func ranksByLSNThenPriorityThenName() {
-        let ranked = SafetyChecks.rankCandidates([
-            Self.m("d", lsn: 500, priority: 200), Self.m("c", lsn: 900, priority: 10), Self.m("b", lsn: 900, priority: 50),
-            Self.m("a", lsn: 900, priority: 50), Self.m("p", lsn: 1000, role: .primary), Self.m("sick", lsn: 2000, healthy: false),
-            Self.m("tagged", lsn: 2000, nofailover: true), Self.m("old", lsn: 3000, timeline: 0), Self.m("blank", lsn: nil),
-        ], timeline: 1)
+        let ranked = SafetyChecks.rankCandidates(
+            [
+                Self.m("d", lsn: 500, priority: 200), Self.m("c", lsn: 900, priority: 10), Self.m("b", lsn: 900, priority: 50),
+                Self.m("a", lsn: 900, priority: 50), Self.m("p", lsn: 1000, role: .primary), Self.m("sick", lsn: 2000, healthy: false),
+                Self.m("tagged", lsn: 2000, nofailover: true), Self.m("old", lsn: 3000, timeline: 0), Self.m("blank", lsn: nil),
+            ], timeline: 1)
         #expect(ranked.map(\.name) == ["a", "b", "c", "d"])
     }
 

@@ -36,18 +36,20 @@ import Testing
         #expect(job.due(now: Self.monday0200 + 30, lastScheduledMinute: nil) == .run(minute: Self.monday0200, missed: []), "first run: at once")
         #expect(job.due(now: Self.monday0200 + 30, lastScheduledMinute: Self.monday0200) == .notDue, "already run")
         let threeDaysLater = Self.monday0200 + 3 * 1440 + 5
-        #expect(job.due(now: threeDaysLater, lastScheduledMinute: Self.monday0200)
+        #expect(
+            job.due(now: threeDaysLater, lastScheduledMinute: Self.monday0200)
                 == .run(minute: Self.monday0200 + 3 * 1440, missed: [Self.monday0200 + 1440, Self.monday0200 + 2 * 1440]),
-                "two nights missed: reported, only the latest runs")
+            "two nights missed: reported, only the latest runs")
     }
 
     @Test func schedulesParseFromTheConfig() throws {
-        let yaml = ConfigFixtures.valid + """
+        let yaml =
+            ConfigFixtures.valid + """
 
-            schedules:
-              - {name: nightly, cron: "0 2 * * *", backup: logical}
-              - {name: drill, cron: "0 4 * * 0", drill: drills/restore-latest.yaml}
-            """
+                schedules:
+                  - {name: nightly, cron: "0 2 * * *", backup: logical}
+                  - {name: drill, cron: "0 4 * * 0", drill: drills/restore-latest.yaml}
+                """
         let config = try ConfigLoader.load(yaml: yaml, file: "c.yaml")
         #expect(config.schedules.map(\.name) == ["nightly", "drill"])
         #expect(config.schedules[1].action == .drill("drills/restore-latest.yaml"))

@@ -6,8 +6,9 @@ import Testing
 /// standby is promoted without an operator.
 @Suite struct SynchronousReplicationTests {
     static func member(_ name: String, _ role: NodeRole = .standby, lsn: UInt64 = 1000, healthy: Bool = true, priority: Int = 100) -> MemberRecord {
-        MemberRecord(name: name, region: name, role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn), lagBytes: 0,
-                     healthy: healthy, failedChecks: healthy ? 0 : 3, priority: priority, publishedAtMillis: 0)
+        MemberRecord(
+            name: name, region: name, role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn), lagBytes: 0,
+            healthy: healthy, failedChecks: healthy ? 0 : 3, priority: priority, publishedAtMillis: 0)
     }
 
     static func record(_ standbys: [String], leader: String = "a") -> SynchronousRecord {
@@ -15,35 +16,41 @@ import Testing
     }
 
     static func step(record: SynchronousRecord?, configured: [String], confirmed: [String] = [], members: [MemberRecord], strict: Bool = false) -> Action? {
-        SynchronousReplication.nextStep(me: "a", term: 7, record: record, configured: configured, confirmed: confirmed,
-                                        members: [member("a", .primary)] + members, strict: strict)
+        SynchronousReplication.nextStep(
+            me: "a", term: 7, record: record, configured: configured, confirmed: confirmed,
+            members: [member("a", .primary)] + members, strict: strict)
     }
 
     @Test func addingAStandbyRecordsItOnlyAfterPostgreSQLWaitsForIt() {
         let members = [Self.member("b")]
         #expect(Self.step(record: nil, configured: [], members: members) == .recordSynchronous([], term: 7), "claim the record first")
         #expect(Self.step(record: Self.record([]), configured: [], members: members) == .setSynchronousStandbys(["b"], term: 7))
-        #expect(Self.step(record: Self.record([]), configured: ["b"], confirmed: [], members: members) == nil,
-                "configured but not yet confirmed (not caught up): not recorded")
+        #expect(
+            Self.step(record: Self.record([]), configured: ["b"], confirmed: [], members: members) == nil,
+            "configured but not yet confirmed (not caught up): not recorded")
         #expect(Self.step(record: Self.record([]), configured: ["b"], confirmed: ["b"], members: members) == .recordSynchronous(["b"], term: 7))
         #expect(Self.step(record: Self.record(["b"]), configured: ["b"], confirmed: ["b"], members: members) == nil, "settled")
     }
 
     @Test func aLostStandbyLeavesTheRecordBeforePostgreSQLStopsWaitingForIt() {
         let lost = [Self.member("b", healthy: false)]
-        #expect(Self.step(record: Self.record(["b"]), configured: ["b"], confirmed: [], members: lost) == .recordSynchronous([], term: 7),
-                "etcd first: from here on b may miss acknowledged commits")
-        #expect(Self.step(record: Self.record([]), configured: ["b"], members: lost) == .setSynchronousStandbys([], term: 7),
-                "then asynchronous (not strict)")
+        #expect(
+            Self.step(record: Self.record(["b"]), configured: ["b"], confirmed: [], members: lost) == .recordSynchronous([], term: 7),
+            "etcd first: from here on b may miss acknowledged commits")
+        #expect(
+            Self.step(record: Self.record([]), configured: ["b"], members: lost) == .setSynchronousStandbys([], term: 7),
+            "then asynchronous (not strict)")
         #expect(Self.step(record: Self.record([]), configured: [], members: lost) == nil)
     }
 
     @Test func strictModeKeepsWaitingForTheLostStandby() {
         let lost = [Self.member("b", healthy: false)]
-        #expect(Self.step(record: Self.record(["b"]), configured: ["b"], members: lost, strict: true) == nil,
-                "b stays synchronous and recorded: writes block, and b still holds every acknowledged commit")
-        #expect(Self.step(record: Self.record([]), configured: [], members: [], strict: true) == .setSynchronousStandbys(["*"], term: 7),
-                "no standby at all: wait for whichever connects")
+        #expect(
+            Self.step(record: Self.record(["b"]), configured: ["b"], members: lost, strict: true) == nil,
+            "b stays synchronous and recorded: writes block, and b still holds every acknowledged commit")
+        #expect(
+            Self.step(record: Self.record([]), configured: [], members: [], strict: true) == .setSynchronousStandbys(["*"], term: 7),
+            "no standby at all: wait for whichever connects")
         #expect(Self.step(record: Self.record([]), configured: ["*"], confirmed: ["*"], members: [], strict: true) == nil, "the wildcard is never recorded")
     }
 
@@ -56,10 +63,12 @@ import Testing
 
     @Test func theCurrentStandbyIsKeptWhileHealthyAndAnotherLeadersRecordIsReplaced() {
         let members = [Self.member("b", lsn: 900), Self.member("c", lsn: 1000)]
-        #expect(Self.step(record: Self.record(["b"]), configured: ["b"], confirmed: ["b"], members: members) == nil,
-                "no churn towards a slightly more advanced standby")
-        #expect(Self.step(record: Self.record(["a"], leader: "x"), configured: [], members: members) == .recordSynchronous([], term: 7),
-                "a new leader claims the record, naming nobody yet")
+        #expect(
+            Self.step(record: Self.record(["b"]), configured: ["b"], confirmed: ["b"], members: members) == nil,
+            "no churn towards a slightly more advanced standby")
+        #expect(
+            Self.step(record: Self.record(["a"], leader: "x"), configured: [], members: members) == .recordSynchronous([], term: 7),
+            "a new leader claims the record, naming nobody yet")
     }
 
     // The candidates' side, through decide.
@@ -71,8 +80,9 @@ import Testing
     static let progress = PrimaryProgress(node: "a", timeline: 1, lsn: LSN(1200), standbyLagSeconds: ["b": 30, "c": 30])
 
     static func candidate(_ me: String, record: SynchronousRecord?, members: [MemberRecord], lsn: UInt64 = 1000, intent: FailoverIntent? = nil) -> ClusterView {
-        var view = ClusterView(me: me, local: LocalDatabase(state: .standby, lsn: LSN(lsn), streamingFrom: "a"), etcdReachable: true, leader: nil,
-                               members: members, primaryProgress: progress, failoverIntent: intent, leaderMissingSince: .seconds(10))
+        var view = ClusterView(
+            me: me, local: LocalDatabase(state: .standby, lsn: LSN(lsn), streamingFrom: "a"), etcdReachable: true, leader: nil,
+            members: members, primaryProgress: progress, failoverIntent: intent, leaderMissingSince: .seconds(10))
         view.synchronous = record
         return view
     }
@@ -95,13 +105,16 @@ import Testing
             #expect(reason == .synchronousStandbyUnavailable(node: "b", recorded: []), "none of these names a standby of the lost leader")
             #expect(reason.description.contains("manual intervention required") && reason.description.contains("--accept-data-loss"))
         }
-        let gone = decide(Self.candidate("c", record: Self.record(["b"]), members: [Self.member("b", healthy: false), Self.member("c")]),
-                          policy: Self.policy, now: .seconds(20))
+        let gone = decide(
+            Self.candidate("c", record: Self.record(["b"]), members: [Self.member("b", healthy: false), Self.member("c")]),
+            policy: Self.policy, now: .seconds(20))
         guard case .holdForOperator(let reason)? = gone.actions.first else { Issue.record("\(gone)"); return }
         #expect(reason == .synchronousStandbyUnavailable(node: "c", recorded: ["b"]))
         #expect(reason.description.contains("the synchronous standby (b) is not available"))
-        let accepted = decide(Self.candidate("c", record: Self.record(["b"]), members: [Self.member("c")], lsn: 1200,
-                                             intent: FailoverIntent(to: "c", acceptDataLoss: true)), policy: Self.policy, now: .seconds(20))
+        let accepted = decide(
+            Self.candidate(
+                "c", record: Self.record(["b"]), members: [Self.member("c")], lsn: 1200,
+                intent: FailoverIntent(to: "c", acceptDataLoss: true)), policy: Self.policy, now: .seconds(20))
         #expect(accepted.rule == "take-over", "--accept-data-loss stays the way out")
     }
 

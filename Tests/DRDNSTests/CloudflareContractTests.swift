@@ -39,8 +39,9 @@ import Testing
     @Test func retriesAfter429HonouringRetryAfterAnd500() async throws {
         let fake = try FakeCloudflare(records: [("db.example.com", "A", "192.0.2.10", 60)])
         defer { fake.server.stop() }
-        fake.faults.push(.respond(status: 429, headers: [("Retry-After", "1")], body: #"{"success":false,"errors":[{"code":10000,"message":"rate limited"}]}"#),
-                         .respond(status: 500, headers: [], body: "oops"))
+        fake.faults.push(
+            .respond(status: 429, headers: [("Retry-After", "1")], body: #"{"success":false,"errors":[{"code":10000,"message":"rate limited"}]}"#),
+            .respond(status: 500, headers: [], body: "oops"))
         try await Self.provider(fake).upsert([Self.db], comment: "drctl", deadline: Self.deadline())
         #expect(fake.records(named: "db.example.com").first?["content"] as? String == "192.0.2.20")
         #expect(fake.server.requests.count >= 5, "two failed attempts, then zone, record, patch")

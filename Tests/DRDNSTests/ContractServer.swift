@@ -54,7 +54,7 @@ final class ContractServer: @unchecked Sendable {
     func stop() {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
-        lock.withLock { hung.forEach { close($0) } }
+        lock.withLock { for descriptor in hung { close(descriptor) } }
     }
 
     private func acceptLoop() {
@@ -110,12 +110,15 @@ final class ContractServer: @unchecked Sendable {
         }
         let target = String(requestLine[1])
         let parts = target.split(separator: "?", maxSplits: 1)
-        let query: [(String, String)] = parts.count > 1 ? parts[1].split(separator: "&").map { pair in
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            return (String(kv[0]).removingPercentEncoding ?? String(kv[0]), kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : "")
-        } : []
-        return Request(method: String(requestLine[0]), path: String(parts[0]), query: query, rawTarget: target, headers: headers,
-                       body: Array(buffer[(end + 4)..<(end + 4 + contentLength)]))
+        let query: [(String, String)] =
+            parts.count > 1
+            ? parts[1].split(separator: "&").map { pair in
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                return (String(kv[0]).removingPercentEncoding ?? String(kv[0]), kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : "")
+            } : []
+        return Request(
+            method: String(requestLine[0]), path: String(parts[0]), query: query, rawTarget: target, headers: headers,
+            body: Array(buffer[(end + 4)..<(end + 4 + contentLength)]))
     }
 }
 

@@ -74,7 +74,8 @@ final class FakeCloudflare: @unchecked Sendable {
 
     private func batch(_ request: ContractServer.Request) -> ContractServer.Reply {
         guard request.headers["content-type"] == "application/json",
-              let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+            let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
+        else {
             faults.violation("batch body is not JSON")
             return reply(400, errors: [(9207, "Request body is invalid")])
         }
@@ -109,7 +110,8 @@ final class FakeCloudflare: @unchecked Sendable {
         var ok = true
         for key in record.keys where !allowed.contains(key) { faults.violation("unknown record field \(key)"); ok = false }
         guard let type = record["type"] as? String, ["A", "AAAA", "CNAME"].contains(type), let name = record["name"] as? String,
-              record["content"] is String, let ttl = record["ttl"] as? Int else {
+            record["content"] is String, let ttl = record["ttl"] as? Int
+        else {
             faults.violation("record lacks type, name, content or ttl: \(record)")
             return false
         }
@@ -121,8 +123,10 @@ final class FakeCloudflare: @unchecked Sendable {
     }
 
     private func reply(_ status: Int, result: Any? = nil, errors: [(Int, String)] = []) -> ContractServer.Reply {
-        let body: [String: Any] = ["success": errors.isEmpty, "errors": errors.map { ["code": $0.0, "message": $0.1] }, "messages": [],
-                                   "result": result ?? NSNull()]
+        let body: [String: Any] = [
+            "success": errors.isEmpty, "errors": errors.map { ["code": $0.0, "message": $0.1] }, "messages": [],
+            "result": result ?? NSNull(),
+        ]
         let text = String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self)
         return .respond(status: status, headers: [("Content-Type", "application/json")], body: text)
     }

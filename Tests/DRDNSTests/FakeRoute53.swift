@@ -10,7 +10,7 @@ final class FakeRoute53: @unchecked Sendable {
     static let zone = "Z1D633PJN98FT9"
     let faults = FaultQueue()
     private let lock = NSLock()
-    private var sets: [String: (ttl: Int, values: [String])] = [:]   // "name type"
+    private var sets: [String: (ttl: Int, values: [String])] = [:]  // "name type"
     private var changePolls: [String: Int] = [:]
     private(set) var server: ContractServer!
     /// A path prefix in front of the API (a proxy), as a `url` with a path sends it.
@@ -42,16 +42,25 @@ final class FakeRoute53: @unchecked Sendable {
         case ("GET", rrset):
             let name = request.query.first { $0.0 == "name" }?.1 ?? "", type = request.query.first { $0.0 == "type" }?.1 ?? ""
             let found = lock.withLock { sets["\(name) \(type)"] }
-            let body = found.map { set in
-                "<ResourceRecordSet><Name>\(name)</Name><Type>\(type)</Type><TTL>\(set.ttl)</TTL><ResourceRecords>"
-                    + set.values.map { "<ResourceRecord><Value>\($0)</Value></ResourceRecord>" }.joined() + "</ResourceRecords></ResourceRecordSet>"
-            } ?? ""
-            return xml(200, "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ResourceRecordSets>\(body)</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>")
+            let body =
+                found.map { set in
+                    "<ResourceRecordSet><Name>\(name)</Name><Type>\(type)</Type><TTL>\(set.ttl)</TTL><ResourceRecords>"
+                        + set.values.map { "<ResourceRecord><Value>\($0)</Value></ResourceRecord>" }.joined() + "</ResourceRecords></ResourceRecordSet>"
+                } ?? ""
+            return xml(
+                200,
+                "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ResourceRecordSets>\(body)</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>"
+            )
         case ("GET", _) where path.hasPrefix("/2013-04-01/change/"):
             let id = String(path.dropFirst("/2013-04-01/change/".count))
-            let polls = lock.withLock { () -> Int in changePolls[id, default: 0] += 1; return changePolls[id]! }
+            let polls = lock.withLock { () -> Int in
+                changePolls[id, default: 0] += 1; return changePolls[id]!
+            }
             let status = polls >= 2 && !neverInSync ? "INSYNC" : "PENDING"
-            return xml(200, "<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo><Id>/change/\(id)</Id><Status>\(status)</Status><SubmittedAt>2026-11-23T00:00:00Z</SubmittedAt></ChangeInfo></GetChangeResponse>")
+            return xml(
+                200,
+                "<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo><Id>/change/\(id)</Id><Status>\(status)</Status><SubmittedAt>2026-11-23T00:00:00Z</SubmittedAt></ChangeInfo></GetChangeResponse>"
+            )
         default:
             faults.violation("undocumented call \(request.method) \(request.rawTarget)")
             return error(404, "NoSuchHostedZone", "No hosted zone found")
@@ -62,7 +71,8 @@ final class FakeRoute53: @unchecked Sendable {
         let body = request.text
         if request.headers["content-type"] != "text/xml" { faults.violation("POST without Content-Type text/xml") }
         guard body.contains("<ChangeResourceRecordSetsRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"),
-              let batch = body.range(of: "<ChangeBatch>"), body.range(of: "</ChangeBatch>", range: batch.upperBound..<body.endIndex) != nil else {
+            let batch = body.range(of: "<ChangeBatch>"), body.range(of: "</ChangeBatch>", range: batch.upperBound..<body.endIndex) != nil
+        else {
             faults.violation("not a ChangeResourceRecordSetsRequest in the 2013-04-01 namespace")
             return error(400, "InvalidInput", "Invalid XML")
         }
@@ -73,14 +83,18 @@ final class FakeRoute53: @unchecked Sendable {
             }
             guard tag("Action", in: change).first == "UPSERT" else { faults.violation("action is not UPSERT"); return error(400, "InvalidChangeBatch", "bad action") }
             guard let name = tag("Name", in: change).first, name.hasSuffix("."), let type = tag("Type", in: change).first, ["A", "AAAA", "CNAME"].contains(type),
-                  let ttl = tag("TTL", in: change).first.flatMap(Int.init) else {
+                let ttl = tag("TTL", in: change).first.flatMap(Int.init)
+            else {
                 faults.violation("change lacks Name (fully qualified), Type or TTL")
                 return error(400, "InvalidChangeBatch", "bad record set")
             }
             applied.append(("\(name) \(type)", ttl, tag("Value", in: change)))
         }
         lock.withLock { for (key, ttl, values) in applied { sets[key] = (ttl, values) } }
-        return xml(200, "<ChangeResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status><SubmittedAt>2026-11-23T00:00:00Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>")
+        return xml(
+            200,
+            "<ChangeResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status><SubmittedAt>2026-11-23T00:00:00Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>"
+        )
     }
 
     /// Recomputes the signature from what arrived: method, path, query, the signed headers, body.
@@ -106,6 +120,9 @@ final class FakeRoute53: @unchecked Sendable {
     }
 
     func error(_ status: Int, _ code: String, _ message: String) -> ContractServer.Reply {
-        xml(status, "<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error><RequestId>r-1</RequestId></ErrorResponse>")
+        xml(
+            status,
+            "<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+        )
     }
 }

@@ -1,7 +1,9 @@
 import DRCore
-@testable import DRDNS
+import DRHTTP
 import Foundation
 import Testing
+
+@testable import DRDNS
 
 /// Request building and answer parsing that need no server.
 @Suite struct ProviderMessageTests {
@@ -49,8 +51,6 @@ import Testing
         #expect(CloudflareProvider.validTTL(1) && CloudflareProvider.validTTL(60) && !CloudflareProvider.validTTL(30) && !CloudflareProvider.validTTL(86401))
     }
 }
-
-import DRHTTP
 
 enum HTTPResponseFixture {
     static func make(_ status: Int, _ body: String) -> HTTPResponse {

@@ -7,8 +7,9 @@ import Testing
 /// XML body as Route 53's documentation specifies, and injects its documented failures.
 @Suite struct Route53ContractTests {
     static func provider(_ fake: FakeRoute53, secret: String = FakeRoute53.secret) -> Route53Provider {
-        Route53Provider(name: "r53", url: fake.server.baseURL, hostedZoneID: "/hostedzone/\(FakeRoute53.zone)", accessKeyID: FakeRoute53.accessKey,
-                        secretAccessKey: secret, pollInterval: .milliseconds(50))
+        Route53Provider(
+            name: "r53", url: fake.server.baseURL, hostedZoneID: "/hostedzone/\(FakeRoute53.zone)", accessKeyID: FakeRoute53.accessKey,
+            secretAccessKey: secret, pollInterval: .milliseconds(50))
     }
     static let db = DNSRecordSet(name: "db.example.com.", type: .a, ttlSeconds: 30, values: ["192.0.2.20"])
     static func deadline(_ seconds: Int = 10) -> ContinuousClock.Instant { ContinuousClock().now + .seconds(seconds) }
@@ -56,10 +57,11 @@ import Testing
 
     @Test func changeBatchIsTheDocumentedXML() {
         let xml = Route53Provider.changeBatchForTesting([Self.db], comment: "a<b")
-        #expect(xml == """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Comment>a&lt;b</Comment><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>db.example.com.</Name><Type>A</Type><TTL>30</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.20</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>
-            """)
+        #expect(
+            xml == """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Comment>a&lt;b</Comment><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>db.example.com.</Name><Type>A</Type><TTL>30</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.20</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>
+                """)
     }
 
     @Test func theSignedHostIsTheHostHeaderLibcurlSends() {
@@ -74,8 +76,9 @@ import Testing
     @Test func aBasePathInTheURLIsSignedAsItIsSent() async throws {
         let fake = try FakeRoute53(records: [], basePath: "/aws/route53")
         defer { fake.server.stop() }
-        let r53 = Route53Provider(name: "r53", url: fake.server.baseURL + "/aws/route53/", hostedZoneID: FakeRoute53.zone, accessKeyID: FakeRoute53.accessKey,
-                                  secretAccessKey: FakeRoute53.secret, pollInterval: .milliseconds(50))
+        let r53 = Route53Provider(
+            name: "r53", url: fake.server.baseURL + "/aws/route53/", hostedZoneID: FakeRoute53.zone, accessKeyID: FakeRoute53.accessKey,
+            secretAccessKey: FakeRoute53.secret, pollInterval: .milliseconds(50))
         try await r53.upsert([Self.db], comment: "drctl", deadline: Self.deadline())
         #expect(fake.values("db.example.com.", "A") == ["192.0.2.20"])
         #expect(try await r53.read(name: "db.example.com.", type: .a, deadline: Self.deadline())?.matches(Self.db) == true)

@@ -63,12 +63,13 @@ extension RealServers {
                     return (String(parts[0]), String(parts[1]))
                 }
                 let (h1, p1) = hostPort(api1), (h2, p2) = hostPort(api2)
-                let haproxy = try ProcessControl.spawnDaemon([
-                    "/usr/bin/env", "PG1_ADDR=\(pg1.host):\(pg1.port)", "PG1_API_HOST=\(h1)", "PG1_API_PORT=\(p1)",
-                    "PG2_ADDR=\(pg2.host):\(pg2.port)", "PG2_API_HOST=\(h2)", "PG2_API_PORT=\(p2)",
-                    "HAPROXY_BIND=127.0.0.1", "HAPROXY_PRIMARY_PORT=\(writePort)", "HAPROXY_REPLICA_PORT=\(readPort)",
-                    "haproxy", "-db", "-f", "\(Self.repository)/examples/haproxy.cfg",
-                ], logFile: "\(lab.dir)/haproxy.log")
+                let haproxy = try ProcessControl.spawnDaemon(
+                    [
+                        "/usr/bin/env", "PG1_ADDR=\(pg1.host):\(pg1.port)", "PG1_API_HOST=\(h1)", "PG1_API_PORT=\(p1)",
+                        "PG2_ADDR=\(pg2.host):\(pg2.port)", "PG2_API_HOST=\(h2)", "PG2_API_PORT=\(p2)",
+                        "HAPROXY_BIND=127.0.0.1", "HAPROXY_PRIMARY_PORT=\(writePort)", "HAPROXY_REPLICA_PORT=\(readPort)",
+                        "haproxy", "-db", "-f", "\(Self.repository)/examples/haproxy.cfg",
+                    ], logFile: "\(lab.dir)/haproxy.log")
                 do {
                     try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { _ = try await $0.query("CREATE TABLE through_haproxy (id serial PRIMARY KEY)") }
                     let routed = try await eventually(within: .seconds(15)) {

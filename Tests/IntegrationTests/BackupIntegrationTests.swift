@@ -40,8 +40,11 @@ extension RealServers {
                 try String(contentsOfFile: lab.configFile, encoding: .utf8).replacing("expect: t}", with: "expect: f}")
                     .write(toFile: strict, atomically: true, encoding: .utf8)
                 let restoredStrict = "\(lab.dir)/restored-strict"
-                let failing = try await CommandRunner.run([try DrctlBinary.path(), "restore", "--to", restoredStrict, "--latest", "--port",
-                                                           String(try PortAllocator.freePort()), "--config", strict], check: false)
+                let failing = try await CommandRunner.run(
+                    [
+                        try DrctlBinary.path(), "restore", "--to", restoredStrict, "--latest", "--port",
+                        String(try PortAllocator.freePort()), "--config", strict,
+                    ], check: false)
                 #expect(failing.status == 1 && failing.stderr.contains("backup.validation"), "\(failing.stdout)\(failing.stderr)")
                 await stopInstance(restoredStrict)
 
@@ -80,9 +83,11 @@ extension RealServers {
                 // Archived once pg_stat_archiver reports the switched segment (or a later one).
                 let archived = try await eventually(within: .seconds(30)) {
                     try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
-                        try await session.query("""
+                        try await session.query(
+                            """
                             SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) AS done FROM pg_stat_archiver
-                            """).single().optionalBool("done") ?? false
+                            """
+                        ).single().optionalBool("done") ?? false
                     }
                 }
                 #expect(archived)

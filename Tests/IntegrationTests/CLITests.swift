@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func configCheckExplainsEveryProblemAndExitsTwo() async throws {
-        let path = try Self.writeConfig("""
+        let path = try Self.writeConfig(
+            """
             cluster: Bad Name
             objectives: {rto: 30, rpo: 5s}
             coordination: {endpoints: ["127.0.0.1:2379"]}
@@ -33,16 +34,19 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try await Self.drctl(["config", "check", "--config", path])
         #expect(result.status == 2)
-        for expected in ["\(path):1:10: cluster: expected a name", "\(path):2:19: objectives.rto: expected a duration",
-                         "coordination.endpoints[0]: expected an etcd client URL", "regions[0].nodes[0].conninfo: must not contain a password",
-                         "regions[1].role: expected one of primary, hot-standby, cold", "\(path):7:1: typo_key: unknown key"] {
+        for expected in [
+            "\(path):1:10: cluster: expected a name", "\(path):2:19: objectives.rto: expected a duration",
+            "coordination.endpoints[0]: expected an etcd client URL", "regions[0].nodes[0].conninfo: must not contain a password",
+            "regions[1].role: expected one of primary, hot-standby, cold", "\(path):7:1: typo_key: unknown key",
+        ] {
             #expect(result.stderr.contains(expected), "missing \(expected) in:\n\(result.stderr)")
         }
         #expect(!result.stderr.contains("hunter2") && !result.stdout.contains("hunter2"))
     }
 
     @Test func configCheckPrintsTheBudgetOfAValidConfig() async throws {
-        let path = try Self.writeConfig("""
+        let path = try Self.writeConfig(
+            """
             cluster: ok
             objectives: {rto: 10s, rpo: 5s}
             coordination: {endpoints: ["http://127.0.0.1:2379"], lease_ttl: 5s}
@@ -64,7 +68,8 @@ import Testing
     /// Its agent fences by stopping PostgreSQL in its data directory: without one, a
     /// failover could leave two primaries, so the config is refused before anything runs.
     @Test func configCheckRefusesANodeUnderAutomaticFailoverWithoutDataDir() async throws {
-        let path = try Self.writeConfig("""
+        let path = try Self.writeConfig(
+            """
             cluster: shop
             objectives: {rto: 30s, rpo: 5s}
             coordination: {endpoints: ["http://127.0.0.1:2379"]}
@@ -76,13 +81,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try await Self.drctl(["config", "check", "--config", path])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("regions[1].nodes[0].data_dir: node \"n2\" is in hot-standby region \"r2\", under automatic failover, but has no data_dir"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("regions[1].nodes[0].data_dir: node \"n2\" is in hot-standby region \"r2\", under automatic failover, but has no data_dir"),
+            "\(result.stderr)")
     }
 
     @Test func statusOfAnUnreachableClusterExitsOneWithDownNodes() async throws {
         // Ports on 127.0.0.1 that nothing listens on: connection refused at once.
-        let path = try Self.writeConfig("""
+        let path = try Self.writeConfig(
+            """
             cluster: gone
             objectives: {rto: 30s, rpo: 5s}
             coordination: {endpoints: ["http://127.0.0.1:9"]}
@@ -106,7 +113,8 @@ import Testing
 
     @Test func aNodeThatNeverAnswersIsShownDownAfterTheConnectTimeout() async throws {
         let silent = try SilentServer()
-        let path = try Self.writeConfig("""
+        let path = try Self.writeConfig(
+            """
             cluster: hung
             objectives: {rto: 30s, rpo: 5s}
             coordination: {endpoints: ["http://127.0.0.1:9"]}

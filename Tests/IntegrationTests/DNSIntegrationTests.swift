@@ -1,7 +1,7 @@
 import DRCoordination
+import DRCore
 import DRDNS
 import DRHTTP
-import DRCore
 import DRLab
 import DRSystem
 import Foundation
@@ -83,8 +83,9 @@ extension RealServers {
                 #expect(settled)
                 let key = try String(contentsOfFile: lab.dns.apiKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
                 let pdns = PowerDNSProvider(name: "lab-pdns", url: lab.dns.apiURL, zone: lab.dns.zone, apiKey: key)
-                try await pdns.upsert([DNSRecordSet(name: record, type: .a, ttlSeconds: 5, values: ["127.0.9.9"])], comment: "someone else",
-                                      deadline: ContinuousClock().now + .seconds(10))
+                try await pdns.upsert(
+                    [DNSRecordSet(name: record, type: .a, ttlSeconds: 5, values: ["127.0.9.9"])], comment: "someone else",
+                    deadline: ContinuousClock().now + .seconds(10))
                 #expect(try await lab.dns.lookup(record) == ["127.0.9.9"])
                 let repaired = try await eventually(within: .seconds(20)) { try await lab.dns.lookup(record) == ["127.0.1.1"] }
                 #expect(repaired, "the leader points the record back at the primary")

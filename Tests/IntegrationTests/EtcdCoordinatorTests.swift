@@ -1,5 +1,5 @@
-import DRCore
 import DRCoordination
+import DRCore
 import DRHTTP
 import DRLab
 import DRSystem
@@ -23,8 +23,9 @@ func withEtcd(_ body: (EtcdServer) async throws -> Void) async throws {
 }
 
 func member(_ name: String, role: NodeRole = .standby, lsn: UInt64 = 100) -> MemberRecord {
-    MemberRecord(name: name, region: "r-\(name)", role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn),
-                 lagBytes: 0, healthy: true, failedChecks: 0, publishedAtMillis: 1_700_000_000_000)
+    MemberRecord(
+        name: name, region: "r-\(name)", role: role, timeline: 1, lsn: LSN(lsn), replayLSN: LSN(lsn),
+        lagBytes: 0, healthy: true, failedChecks: 0, publishedAtMillis: 1_700_000_000_000)
 }
 
 extension RealServers {
@@ -153,8 +154,10 @@ struct HTTPClientTests {
     @Test func postsJSONAndReadsStatusHeadersAndBody() async throws {
         try await withEtcd { etcd in
             let client = HTTPClient()
-            let ok = try await client.send(HTTPRequest(method: "POST", url: etcd.endpoint + "/v3/kv/range",
-                                                       headers: [("Content-Type", "application/json")], body: Array(#"{"key":"YQ=="}"#.utf8)))
+            let ok = try await client.send(
+                HTTPRequest(
+                    method: "POST", url: etcd.endpoint + "/v3/kv/range",
+                    headers: [("Content-Type", "application/json")], body: Array(#"{"key":"YQ=="}"#.utf8)))
             #expect(ok.status == 200)
             #expect(ok.headers["content-type"]?.contains("application/json") == true)
             #expect(ok.text.contains("\"header\""))

@@ -19,17 +19,18 @@ extension RealServers {
             try await etcd.start()
             do {
                 // Through the configuration, as the agents and the CLI build it.
-                let config = try ConfigLoader.load(yaml: """
-                    cluster: tls
-                    objectives: {rto: 30s, rpo: 5s}
-                    coordination:
-                      endpoints: [\(etcd.endpoint)]
-                      tls: {ca_file: \(certs.caFile), cert_file: \(certs.clientCert), key_file: \(certs.clientKey)}
-                    regions:
-                      - name: r1
-                        role: primary
-                        nodes: [{name: n1, conninfo: "host=127.0.0.1 port=5432", data_dir: /var/lib/postgresql/15/n1}]
-                    """, file: "tls.yaml")
+                let config = try ConfigLoader.load(
+                    yaml: """
+                        cluster: tls
+                        objectives: {rto: 30s, rpo: 5s}
+                        coordination:
+                          endpoints: [\(etcd.endpoint)]
+                          tls: {ca_file: \(certs.caFile), cert_file: \(certs.clientCert), key_file: \(certs.clientKey)}
+                        regions:
+                          - name: r1
+                            role: primary
+                            nodes: [{name: n1, conninfo: "host=127.0.0.1 port=5432", data_dir: /var/lib/postgresql/15/n1}]
+                        """, file: "tls.yaml")
                 let coordinator = try EtcdCoordinator.forConfig(config)
                 let lease = try await coordinator.grantLease(ttl: .seconds(10))
                 guard case .acquired(let record) = try await coordinator.acquireLeadership(node: "n1", lease: lease) else {
@@ -41,8 +42,9 @@ extension RealServers {
                 let anonymous = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], tls: HTTPTLSFiles(caFile: certs.caFile)), prefix: "/drctl/tls/")
                 await #expect(throws: (any Error).self) { try await anonymous.leader() }
                 // Without our CA the server's certificate is not trusted.
-                let untrusting = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint], tls: HTTPTLSFiles(certFile: certs.clientCert, keyFile: certs.clientKey)),
-                                                 prefix: "/drctl/tls/")
+                let untrusting = EtcdCoordinator(
+                    gateway: EtcdGateway(endpoints: [etcd.endpoint], tls: HTTPTLSFiles(certFile: certs.clientCert, keyFile: certs.clientKey)),
+                    prefix: "/drctl/tls/")
                 do {
                     _ = try await untrusting.leader()
                     Issue.record("a server certificate from an unknown CA must be refused")

@@ -33,10 +33,11 @@ extension RealServers {
 
                 var firstWrite = false
                 let promoted = try await eventually(within: .seconds(60)) {
-                    firstWrite = (try? await PGConnection.withSession(node: "writer", conninfo: writer, connectTimeout: .seconds(1)) { session in
-                        _ = try await session.query("INSERT INTO acked VALUES (201)")
-                        return true
-                    }) ?? false
+                    firstWrite =
+                        (try? await PGConnection.withSession(node: "writer", conninfo: writer, connectTimeout: .seconds(1)) { session in
+                            _ = try await session.query("INSERT INTO acked VALUES (201)")
+                            return true
+                        }) ?? false
                     return firstWrite
                 }
                 #expect(promoted, "the standby must be promoted and take writes")
@@ -114,7 +115,8 @@ enum WriteLoad {
     /// and to pg2 once it accepts writes, injects `fault` two seconds in, and returns when
     /// each write was acknowledged, for `duration`.
     static func acrossHandover(_ lab: LabState, for duration: Duration, fault: () async throws -> Void)
-        async throws -> (old: [ContinuousClock.Instant], new: [ContinuousClock.Instant]) {
+        async throws -> (old: [ContinuousClock.Instant], new: [ContinuousClock.Instant])
+    {
         let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
         try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
             _ = try await session.query("CREATE TABLE w1 (id int PRIMARY KEY)")

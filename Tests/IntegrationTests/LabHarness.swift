@@ -1,14 +1,16 @@
+import DRCoordination
 import DRCore
 import DRLab
 import DRPostgres
-import DRCoordination
 import Foundation
 import Testing
 
 /// Runs `body` against a fresh lab in its own directory and ports, and takes the lab down
 /// afterwards whether `body` passed, failed or threw.
-func withLab(agents: Bool = true, etcdMembers: Int = 1, failover: LabFailoverSettings = LabFailoverSettings(),
-             _ body: (LabState) async throws -> Void) async throws {
+func withLab(
+    agents: Bool = true, etcdMembers: Int = 1, failover: LabFailoverSettings = LabFailoverSettings(),
+    _ body: (LabState) async throws -> Void
+) async throws {
     let dir = "/tmp/drctl-it-\(UUID().uuidString.prefix(8).lowercased())"
     let state = try await Lab.up(dir: dir, agentBinary: agents ? try DrctlBinary.path() : nil, etcdMembers: etcdMembers, failover: failover)
     do {
@@ -52,10 +54,13 @@ extension LabState {
 enum DrctlBinary {
     static func path() throws -> String {
         let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [bundleDir.appendingPathComponent("drctl").path,
-                          bundleDir.deletingLastPathComponent().appendingPathComponent("drctl").path]
-        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
-                            "drctl is not built: run `swift build --build-tests` (make test does)")
+        let candidates = [
+            bundleDir.appendingPathComponent("drctl").path,
+            bundleDir.deletingLastPathComponent().appendingPathComponent("drctl").path,
+        ]
+        return try #require(
+            candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
+            "drctl is not built: run `swift build --build-tests` (make test does)")
     }
 }
 

@@ -1,7 +1,7 @@
 import DRCore
 import DRLab
-import DRSystem
 import DRPostgres
+import DRSystem
 import Foundation
 import Testing
 
@@ -60,11 +60,16 @@ extension RealServers {
             try await withLab { lab in
                 let primary = try await lab.node("pg1").connect()
                 let standby = try await lab.node("pg2").connect()
-                defer { Task { await primary.close(); await standby.close() } }
+                defer {
+                    Task {
+                        await primary.close(); await standby.close()
+                    }
+                }
 
                 // Pausing replay holds the lag in place long enough to observe it on any machine.
                 _ = try await standby.query("SELECT pg_wal_replay_pause()")
-                _ = try await primary.query("""
+                _ = try await primary.query(
+                    """
                     CREATE TABLE lag_test AS
                     SELECT g AS id, repeat(md5(g::text), 32) AS payload FROM generate_series(1, 100000) AS g
                     """)

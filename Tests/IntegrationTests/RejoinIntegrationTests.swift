@@ -41,14 +41,15 @@ extension RealServers {
                 let restartLog = (try? String(contentsOfFile: "\(pg1.dataDir)/drctl-restart.log", encoding: .utf8)) ?? "none"
                 #expect(rejoined, "pg1 streams from pg2 again; agent log:\n\(agentLog(lab).suffix(3000))\nserver log:\n\(restartLog.suffix(2000))")
                 #expect(!FileManager.default.fileExists(atPath: "\(lab.dir)/agents/region1/pg1.fenced"), "the fence is lifted once it is a standby")
-                #expect(try await eventually(within: .seconds(10)) { try await etcd.members().first { $0.name == "pg1" }?.role == .standby },
-                        "its agent publishes it as a standby")
+                #expect(
+                    try await eventually(within: .seconds(10)) { try await etcd.members().first { $0.name == "pg1" }?.role == .standby },
+                    "its agent publishes it as a standby")
 
                 let evidence = try #require(try await etcd.history().last)
                 #expect(evidence.events.first?.name == "first failed check", "\(evidence.events)")
             }
         }
-    
+
         private func agentLog(_ lab: LabState) -> String {
             (try? String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)) ?? "none"
         }

@@ -18,10 +18,11 @@ extension RealServers {
             let end = clock.now + duration
             var acknowledged = 0
             while clock.now < end {
-                let ok = (try? await PGConnection.withSession(node: "probe", conninfo: conninfo, connectTimeout: .seconds(1), statementTimeout: .seconds(1)) { session in
-                    _ = try await session.query("INSERT INTO \(table) VALUES (1)")
-                    return true
-                }) ?? false
+                let ok =
+                    (try? await PGConnection.withSession(node: "probe", conninfo: conninfo, connectTimeout: .seconds(1), statementTimeout: .seconds(1)) { session in
+                        _ = try await session.query("INSERT INTO \(table) VALUES (1)")
+                        return true
+                    }) ?? false
                 if ok { acknowledged += 1 }
                 try? await Task.sleep(for: .milliseconds(200))
             }
@@ -72,9 +73,10 @@ extension RealServers {
                 #expect(report.verdict != .splitBrain)
                 #expect(report.nodes.first { $0.name == "pg1" }?.role != .primary, "after heal pg1 stays fenced until a rejoin")
                 #expect(report.nodes.first { $0.name == "pg2" }?.role == .primary)
-                #expect(try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
-                    try await session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
-                } == false)
+                #expect(
+                    try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                        try await session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
+                    } == false)
             }
         }
 
@@ -87,10 +89,12 @@ extension RealServers {
                 let etcd = try EtcdCoordinator.forConfig(config)
                 let before = try #require(try await etcd.leader())
                 let prefix = config.coordination.prefix.hasSuffix("/") ? config.coordination.prefix : config.coordination.prefix + "/"
-                let newer = #"{"name":"pg9","region":"region9","role":"witness","timeline":1,"healthy":true,"failed_checks":0,"nofailover":false,"priority":100,"published_at_ms":1,"clock_ms":5,"zone":"b"}"#
+                let newer =
+                    #"{"name":"pg9","region":"region9","role":"witness","timeline":1,"healthy":true,"failed_checks":0,"nofailover":false,"priority":100,"published_at_ms":1,"clock_ms":5,"zone":"b"}"#
                 for (key, value) in [("members/pg9", newer), ("members/broken", #"{"name": 42"#)] {
-                    try await CommandRunner.run(["etcdctl", "--endpoints", config.coordination.endpoints.joined(separator: ","), "put", prefix + key, value],
-                                                environment: ["ETCDCTL_API": "3"])
+                    try await CommandRunner.run(
+                        ["etcdctl", "--endpoints", config.coordination.endpoints.joined(separator: ","), "put", prefix + key, value],
+                        environment: ["ETCDCTL_API": "3"])
                 }
                 let pg1 = try lab.node("pg1")
                 try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in

@@ -17,22 +17,26 @@ public enum HealthEndpoints {
     ///   - query: the request's query parameters (`lag`).
     ///   - now: the agent's clock; a snapshot older than `staleAfter` means a stalled loop.
     ///   - defaultLagLimit: bytes of replication lag a replica may have without `?lag=`.
-    public static func status(path: String, query: [String: String], snapshot: NodeSnapshot?, now: AgentInstant,
-                              staleAfter: Duration, defaultLagLimit: UInt64) -> Int? {
+    public static func status(
+        path: String, query: [String: String], snapshot: NodeSnapshot?, now: AgentInstant,
+        staleAfter: Duration, defaultLagLimit: UInt64
+    ) -> Int? {
         let normalized = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         guard paths.contains(where: { $0.path == normalized }) else { return nil }
         guard let snapshot, now - snapshot.tickedAt <= staleAfter else { return 503 }
         let isPrimary = snapshot.state == "primary" && snapshot.holdsLease
         let limit = query["lag"].flatMap(parseSize) ?? defaultLagLimit
-        let isReplica = snapshot.state == "standby" && snapshot.streaming && !snapshot.noloadbalance
+        let isReplica =
+            snapshot.state == "standby" && snapshot.streaming && !snapshot.noloadbalance
             && (snapshot.lagBytes.map { $0 <= limit } ?? false)
-        let ok: Bool = switch normalized {
-        case "/primary", "/read-write", "/leader": isPrimary
-        case "/replica": isReplica
-        case "/read-only": isPrimary || isReplica
-        case "/health": snapshot.state == "primary" || snapshot.state == "standby"
-        default: true
-        }
+        let ok: Bool =
+            switch normalized {
+            case "/primary", "/read-write", "/leader": isPrimary
+            case "/replica": isReplica
+            case "/read-only": isPrimary || isReplica
+            case "/health": snapshot.state == "primary" || snapshot.state == "standby"
+            default: true
+            }
         return ok ? 200 : 503
     }
 

@@ -24,9 +24,11 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     /// When the loop finished, on the agent's clock (not encoded: meaningless outside it).
     public var tickedAt: AgentInstant
 
-    public init(node: String, region: String, state: String, leader: String?, term: Int64?, holdsLease: Bool, timeline: Int?, lsn: LSN?,
-                streaming: Bool, lagBytes: UInt64?, lagSeconds: Double?, noloadbalance: Bool, paused: Bool, hold: String?, rule: String,
-                tickedAt: AgentInstant) {
+    public init(
+        node: String, region: String, state: String, leader: String?, term: Int64?, holdsLease: Bool, timeline: Int?, lsn: LSN?,
+        streaming: Bool, lagBytes: UInt64?, lagSeconds: Double?, noloadbalance: Bool, paused: Bool, hold: String?, rule: String,
+        tickedAt: AgentInstant
+    ) {
         self.node = node
         self.region = region
         self.state = state
@@ -52,13 +54,14 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(node: try c.decode(String.self, forKey: .node), region: try c.decode(String.self, forKey: .region),
-                  state: try c.decode(String.self, forKey: .state), leader: try c.decodeIfPresent(String.self, forKey: .leader),
-                  term: try c.decodeIfPresent(Int64.self, forKey: .term), holdsLease: try c.decode(Bool.self, forKey: .holdsLease),
-                  timeline: try c.decodeIfPresent(Int.self, forKey: .timeline), lsn: try c.decodeIfPresent(LSN.self, forKey: .lsn),
-                  streaming: try c.decode(Bool.self, forKey: .streaming), lagBytes: try c.decodeIfPresent(UInt64.self, forKey: .lagBytes),
-                  lagSeconds: try c.decodeIfPresent(Double.self, forKey: .lagSeconds), noloadbalance: try c.decode(Bool.self, forKey: .noloadbalance),
-                  paused: try c.decode(Bool.self, forKey: .paused), hold: try c.decodeIfPresent(String.self, forKey: .hold),
-                  rule: try c.decode(String.self, forKey: .rule), tickedAt: .seconds(0))
+        self.init(
+            node: try c.decode(String.self, forKey: .node), region: try c.decode(String.self, forKey: .region),
+            state: try c.decode(String.self, forKey: .state), leader: try c.decodeIfPresent(String.self, forKey: .leader),
+            term: try c.decodeIfPresent(Int64.self, forKey: .term), holdsLease: try c.decode(Bool.self, forKey: .holdsLease),
+            timeline: try c.decodeIfPresent(Int.self, forKey: .timeline), lsn: try c.decodeIfPresent(LSN.self, forKey: .lsn),
+            streaming: try c.decode(Bool.self, forKey: .streaming), lagBytes: try c.decodeIfPresent(UInt64.self, forKey: .lagBytes),
+            lagSeconds: try c.decodeIfPresent(Double.self, forKey: .lagSeconds), noloadbalance: try c.decode(Bool.self, forKey: .noloadbalance),
+            paused: try c.decode(Bool.self, forKey: .paused), hold: try c.decodeIfPresent(String.self, forKey: .hold),
+            rule: try c.decode(String.self, forKey: .rule), tickedAt: .seconds(0))
     }
 }

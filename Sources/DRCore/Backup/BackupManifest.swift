@@ -31,9 +31,11 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     public var sourceNode: String
     public var postgresVersion: Int
 
-    public init(id: String, kind: Kind, cluster: String, database: String?, path: String, size: UInt64, sha256: String, startedAt: String,
-                finishedAt: String, startLSN: LSN?, stopLSN: LSN?, timeline: Int?, region: String, verifiedAt: String? = nil, sourceNode: String,
-                postgresVersion: Int) {
+    public init(
+        id: String, kind: Kind, cluster: String, database: String?, path: String, size: UInt64, sha256: String, startedAt: String,
+        finishedAt: String, startLSN: LSN?, stopLSN: LSN?, timeline: Int?, region: String, verifiedAt: String? = nil, sourceNode: String,
+        postgresVersion: Int
+    ) {
         self.id = id
         self.kind = kind
         self.cluster = cluster

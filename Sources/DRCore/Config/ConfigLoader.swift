@@ -19,7 +19,9 @@ public enum ConfigLoader {
         }
         let document = YAMLField(node: root, path: "", mark: root?.mark, log: log)
         guard document.isPresent else {
-            throw ConfigError(diagnostics: [ConfigDiagnostic(file: file, line: nil, column: nil, path: "", message: "the file is empty; expected a mapping with keys \(topKeys.sorted().joined(separator: ", "))")])
+            throw ConfigError(diagnostics: [
+                ConfigDiagnostic(file: file, line: nil, column: nil, path: "", message: "the file is empty; expected a mapping with keys \(topKeys.sorted().joined(separator: ", "))")
+            ])
         }
         let config = parse(document)
         if let config { ConfigRules.check(config, document: document) }
@@ -36,8 +38,9 @@ public enum ConfigLoader {
             return ConfigDiagnostic(file: file, line: mark.line, column: mark.column, path: "", message: "YAML syntax error: \(what)")
         case let .duplicatedKeysInMapping(duplicates, context):
             let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            return ConfigDiagnostic(file: file, line: context.mark.line, column: context.mark.column, path: "",
-                                    message: "duplicate key \(keys) in this mapping: the later value would silently replace the earlier")
+            return ConfigDiagnostic(
+                file: file, line: context.mark.line, column: context.mark.column, path: "",
+                message: "duplicate key \(keys) in this mapping: the later value would silently replace the earlier")
         default:
             return ConfigDiagnostic(file: file, path: "", message: "YAML error: \(error)")
         }
@@ -56,7 +59,7 @@ public enum ConfigLoader {
         let backup = parseBackup(top["backup"])
         let schedules = ScheduleConfigLoader.parse(top["schedules"], hasBackup: backup != nil && backup! != nil)
         guard let cluster, let objectives, let coordination, let regions, let health,
-              let failover, let dns, let backup, let schedules
+            let failover, let dns, let backup, let schedules
         else { return nil }
         var config = ClusterConfig(
             cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
@@ -78,7 +81,7 @@ public enum ConfigLoader {
         let endpointsField = object["endpoints"]
         var endpoints = endpointsField.strings()
         if let list = endpoints {
-            if list.isEmpty { endpointsField.report("is required (a list of etcd client URLs like http://10.0.0.1:2379)") ; endpoints = nil }
+            if list.isEmpty { endpointsField.report("is required (a list of etcd client URLs like http://10.0.0.1:2379)"); endpoints = nil }
             for (index, url) in list.enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 endpointsField.items()?[index].report("expected an etcd client URL starting with http:// or https://, found \"\(url)\"")
                 endpoints = nil
@@ -96,7 +99,7 @@ public enum ConfigLoader {
         return CoordinationConfig(endpoints: endpoints, leaseTTL: ttl, prefix: prefix.hasSuffix("/") ? prefix : prefix + "/", tls: tls, auth: auth)
     }
 
-    private static func parseTLS(_ field: YAMLField) -> Optional<TLSConfig?> {
+    private static func parseTLS(_ field: YAMLField) -> TLSConfig?? {
         guard field.isPresent else { return .some(nil) }
         guard let object = field.object(keys: ["ca_file", "cert_file", "key_file"]) else { return nil }
         let tls = TLSConfig(caFile: object["ca_file"].string(required: false), certFile: object["cert_file"].string(required: false), keyFile: object["key_file"].string(required: false))
@@ -106,7 +109,7 @@ public enum ConfigLoader {
         return .some(tls)
     }
 
-    private static func parseEtcdAuth(_ object: YAMLObject) -> Optional<EtcdAuth?> {
+    private static func parseEtcdAuth(_ object: YAMLObject) -> EtcdAuth?? {
         let username = object["username"].string(required: false)
         SecretFields.refuseInline(object, name: "password")
         let secret = SecretFields.read(object, name: "password", required: username != nil)
@@ -136,7 +139,8 @@ public enum ConfigLoader {
                 if api == nil { object["api"].report("expected host:port with a port in 1...65535, e.g. 10.1.0.5:8008, found \"\(text)\"") }
             }
             guard let name, let role, let priority, let nodes,
-                  nodes.count == object["nodes"].items()?.count else { return nil }
+                nodes.count == object["nodes"].items()?.count
+            else { return nil }
             var region = RegionConfig(name: name, role: role, priority: priority, nodes: nodes)
             region.api = api
             return region
@@ -222,8 +226,12 @@ public enum ConfigLoader {
     private static func parseFailover(_ field: YAMLField) -> FailoverConfig? {
         let defaults = FailoverConfig(promotionTimeout: .seconds(10), dnsUpdateTimeout: .seconds(10), cooldown: .seconds(300), autoRejoin: false)
         guard field.isPresent else { return defaults }
-        guard let object = field.object(keys: ["promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict",
-                                               "restart_attempts"]) else { return nil }
+        guard
+            let object = field.object(keys: [
+                "promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict",
+                "restart_attempts",
+            ])
+        else { return nil }
         let promotion = object["promotion_timeout"].duration(default: defaults.promotionTimeout, in: .seconds(1)...(.seconds(3600)))
         let dns = object["dns_update_timeout"].duration(default: defaults.dnsUpdateTimeout, in: .seconds(1)...(.seconds(3600)))
         let cooldown = object["cooldown"].duration(default: defaults.cooldown, in: .zero...(.seconds(86400)))
@@ -240,7 +248,7 @@ public enum ConfigLoader {
         return failover
     }
 
-    private static func parseBackup(_ field: YAMLField) -> Optional<BackupConfig?> {
+    private static func parseBackup(_ field: YAMLField) -> BackupConfig?? {
         guard field.isPresent else { return .some(nil) }
         guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation"]) else { return nil }
         let repository = object["repository"].string(expected: "an absolute directory path")
@@ -253,8 +261,9 @@ public enum ConfigLoader {
             guard let keep = object["retention"].object(keys: ["keep_last", "hourly", "daily", "weekly", "monthly"]) else { return nil }
             let defaults = RetentionPolicy()
             func count(_ key: String, _ fallback: Int) -> Int { keep.has(key) ? keep[key].int(in: 0...10000, default: fallback) ?? fallback : fallback }
-            retention = RetentionPolicy(keepLast: count("keep_last", defaults.keepLast), hourly: count("hourly", defaults.hourly),
-                                        daily: count("daily", defaults.daily), weekly: count("weekly", defaults.weekly), monthly: count("monthly", defaults.monthly))
+            retention = RetentionPolicy(
+                keepLast: count("keep_last", defaults.keepLast), hourly: count("hourly", defaults.hourly),
+                daily: count("daily", defaults.daily), weekly: count("weekly", defaults.weekly), monthly: count("monthly", defaults.monthly))
             if retention.keepLast < 1 { keep["keep_last"].report("must keep at least 1 backup") }
         }
         let databases = object.has("databases") ? object["databases"].strings() : []
@@ -263,8 +272,9 @@ public enum ConfigLoader {
             guard let items = object["validation"].items() else { return nil }
             for item in items {
                 guard let query = item.object(keys: ["sql", "expect"]),
-                      let sql = query["sql"].string(expected: "a SQL query whose first column is compared"),
-                      let expect = query["expect"].string(expected: "the expected text of the first column (t for true)") else { return nil }
+                    let sql = query["sql"].string(expected: "a SQL query whose first column is compared"),
+                    let expect = query["expect"].string(expected: "the expected text of the first column (t for true)")
+                else { return nil }
                 validation.append(.init(sql: sql, expect: expect))
             }
         }

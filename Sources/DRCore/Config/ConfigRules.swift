@@ -25,7 +25,9 @@ enum ConfigRules {
                     nodeField.child("name").report("node \"\(node.name)\" is defined twice; node names must be unique in the cluster")
                 }
                 if region.role != .cold, node.dataDir == nil {
-                    nodeField.child("data_dir").report("node \"\(node.name)\" is in \(region.role.rawValue) region \"\(region.name)\", under automatic failover, but has no data_dir: its agent could not fence (stop) its database, and a failover could leave two primaries; set data_dir to its PostgreSQL data directory")
+                    nodeField.child("data_dir").report(
+                        "node \"\(node.name)\" is in \(region.role.rawValue) region \"\(region.name)\", under automatic failover, but has no data_dir: its agent could not fence (stop) its database, and a failover could leave two primaries; set data_dir to its PostgreSQL data directory"
+                    )
                 }
                 let endpoint = "\(node.connection.host):\(node.connection.port)"
                 if let other = endpoints[endpoint] {
@@ -104,17 +106,19 @@ enum ConfigRules {
             if case .region(let name) = record.target, name != region.name { continue }
             for (n, node) in region.nodes.enumerated() {
                 guard let address = node.address else { continue }
-                let valid = switch record.type {
-                case .a: IPAddressText.isIPv4(address)
-                case .aaaa: IPAddressText.isIPv6(address)
-                case .cname: !IPAddressText.isIPv4(address) && !IPAddressText.isIPv6(address)
-                }
-                if !valid {
-                    let expected = switch record.type {
-                    case .a: "an IPv4 address"
-                    case .aaaa: "an IPv6 address"
-                    case .cname: "a host name"
+                let valid =
+                    switch record.type {
+                    case .a: IPAddressText.isIPv4(address)
+                    case .aaaa: IPAddressText.isIPv6(address)
+                    case .cname: !IPAddressText.isIPv4(address) && !IPAddressText.isIPv6(address)
                     }
+                if !valid {
+                    let expected =
+                        switch record.type {
+                        case .a: "an IPv4 address"
+                        case .aaaa: "an IPv6 address"
+                        case .cname: "a host name"
+                        }
                     document.child("regions").element(r).child("nodes").element(n).child("address")
                         .report("\(record.type.rawValue) record \(record.name) can point here, so the address must be \(expected), found \"\(address)\"")
                 }
@@ -140,7 +144,8 @@ enum ConfigRules {
             field.child("allowed_regions").element(i).report("no region named \"\(region)\"" + Suggestion.hint(for: region, among: known))
         }
         if known.contains(backup.repositoryRegion), !backup.allowedRegions.contains(backup.repositoryRegion) {
-            field.child("repository_region").report("data residency: backups may be stored only in \(backup.allowedRegions.joined(separator: ", ")), but the repository is in \(backup.repositoryRegion)")
+            field.child("repository_region").report(
+                "data residency: backups may be stored only in \(backup.allowedRegions.joined(separator: ", ")), but the repository is in \(backup.repositoryRegion)")
         }
     }
 }
@@ -149,10 +154,11 @@ enum ConfigRules {
 enum IPAddressText {
     static func isIPv4(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            (1...3).contains(part.count) && part.allSatisfy(\.isNumber) && (Int(part).map { $0 <= 255 } ?? false)
-                && !(part.count > 1 && part.first == "0")
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                (1...3).contains(part.count) && part.allSatisfy(\.isNumber) && (Int(part).map { $0 <= 255 } ?? false)
+                    && !(part.count > 1 && part.first == "0")
+            }
     }
 
     static func isIPv6(_ text: String) -> Bool {

@@ -2,7 +2,8 @@
 enum Suggestion {
     /// ` (did you mean "x"?)` when a candidate is within two edits, else empty.
     static func hint(for word: String, among candidates: [String]) -> String {
-        let best = candidates
+        let best =
+            candidates
             .map { ($0, distance(word.lowercased(), $0.lowercased())) }
             .filter { $0.1 <= 2 && $0.1 < max(word.count, 2) }
             .min { $0.1 < $1.1 }

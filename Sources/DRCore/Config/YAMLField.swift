@@ -8,8 +8,9 @@ final class DiagnosticLog {
     init(file: String) { self.file = file }
 
     func report(_ message: String, path: String, at mark: Mark?) {
-        diagnostics.append(ConfigDiagnostic(
-            file: file, line: mark?.line, column: mark?.column, path: path, message: message))
+        diagnostics.append(
+            ConfigDiagnostic(
+                file: file, line: mark?.line, column: mark?.column, path: path, message: message))
     }
 }
 

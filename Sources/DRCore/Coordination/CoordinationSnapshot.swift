@@ -20,9 +20,11 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     /// The records that could not be read, with why; everything else was used.
     public var skipped: [SkippedRecord]
 
-    public init(revision: Int64, leader: LeaderRecord? = nil, members: [MemberRecord] = [], progress: PrimaryProgress? = nil,
-                paused: Bool = false, failoverIntent: FailoverIntent? = nil, switchover: SwitchoverIntent? = nil,
-                rejoinRequested: Set<String> = [], skipped: [SkippedRecord] = []) {
+    public init(
+        revision: Int64, leader: LeaderRecord? = nil, members: [MemberRecord] = [], progress: PrimaryProgress? = nil,
+        paused: Bool = false, failoverIntent: FailoverIntent? = nil, switchover: SwitchoverIntent? = nil,
+        rejoinRequested: Set<String> = [], skipped: [SkippedRecord] = []
+    ) {
         self.revision = revision
         self.leader = leader
         self.members = members

@@ -31,8 +31,10 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     /// never by comparing two machines' wall clocks.
     public var failingForMillis: Int64? = nil
 
-    public init(name: String, region: String, role: NodeRole, timeline: Int?, lsn: LSN?, replayLSN: LSN?,
-                lagBytes: UInt64?, healthy: Bool, failedChecks: Int, nofailover: Bool = false, priority: Int = 100, publishedAtMillis: Int64) {
+    public init(
+        name: String, region: String, role: NodeRole, timeline: Int?, lsn: LSN?, replayLSN: LSN?,
+        lagBytes: UInt64?, healthy: Bool, failedChecks: Int, nofailover: Bool = false, priority: Int = 100, publishedAtMillis: Int64
+    ) {
         self.name = name
         self.region = region
         self.role = role

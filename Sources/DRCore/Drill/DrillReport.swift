@@ -47,9 +47,11 @@ public struct DrillReport: Sendable, Equatable, Codable {
     public var notes: [String]
     public var passed: Bool { failures.isEmpty }
 
-    public init(id: String, drill: String, kind: String, cluster: String, startedAt: String, finishedAt: String, rtoSeconds: Double?,
-                rpoSeconds: Double?, dataLostBytes: UInt64?, rtoObjectiveSeconds: Double, rpoObjectiveSeconds: Double, phases: [Phase],
-                validations: [ValidationResult], failures: [String], notes: [String]) {
+    public init(
+        id: String, drill: String, kind: String, cluster: String, startedAt: String, finishedAt: String, rtoSeconds: Double?,
+        rpoSeconds: Double?, dataLostBytes: UInt64?, rtoObjectiveSeconds: Double, rpoObjectiveSeconds: Double, phases: [Phase],
+        validations: [ValidationResult], failures: [String], notes: [String]
+    ) {
         self.id = id
         self.drill = drill
         self.kind = kind
@@ -75,13 +77,14 @@ public struct DrillReport: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(id: try c.decode(String.self, forKey: .id), drill: try c.decode(String.self, forKey: .drill), kind: try c.decode(String.self, forKey: .kind),
-                  cluster: try c.decode(String.self, forKey: .cluster), startedAt: try c.decode(String.self, forKey: .startedAt),
-                  finishedAt: try c.decode(String.self, forKey: .finishedAt), rtoSeconds: try c.decodeIfPresent(Double.self, forKey: .rtoSeconds),
-                  rpoSeconds: try c.decodeIfPresent(Double.self, forKey: .rpoSeconds), dataLostBytes: try c.decodeIfPresent(UInt64.self, forKey: .dataLostBytes),
-                  rtoObjectiveSeconds: try c.decode(Double.self, forKey: .rtoObjectiveSeconds), rpoObjectiveSeconds: try c.decode(Double.self, forKey: .rpoObjectiveSeconds),
-                  phases: try c.decode([Phase].self, forKey: .phases), validations: try c.decode([ValidationResult].self, forKey: .validations),
-                  failures: try c.decode([String].self, forKey: .failures), notes: try c.decode([String].self, forKey: .notes))
+        self.init(
+            id: try c.decode(String.self, forKey: .id), drill: try c.decode(String.self, forKey: .drill), kind: try c.decode(String.self, forKey: .kind),
+            cluster: try c.decode(String.self, forKey: .cluster), startedAt: try c.decode(String.self, forKey: .startedAt),
+            finishedAt: try c.decode(String.self, forKey: .finishedAt), rtoSeconds: try c.decodeIfPresent(Double.self, forKey: .rtoSeconds),
+            rpoSeconds: try c.decodeIfPresent(Double.self, forKey: .rpoSeconds), dataLostBytes: try c.decodeIfPresent(UInt64.self, forKey: .dataLostBytes),
+            rtoObjectiveSeconds: try c.decode(Double.self, forKey: .rtoObjectiveSeconds), rpoObjectiveSeconds: try c.decode(Double.self, forKey: .rpoObjectiveSeconds),
+            phases: try c.decode([Phase].self, forKey: .phases), validations: try c.decode([ValidationResult].self, forKey: .validations),
+            failures: try c.decode([String].self, forKey: .failures), notes: try c.decode([String].self, forKey: .notes))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -96,8 +99,10 @@ public struct DrillReport: Sendable, Equatable, Codable {
 
     /// The verdict: every validation passed and the measured RTO and RPO are known and
     /// within the objectives. Pure, so each way to fail is tested.
-    public static func failures(rto: Double?, rpo: Double?, rtoObjective: Double, rpoObjective: Double, validations: [ValidationResult],
-                                errors: [String]) -> [String] {
+    public static func failures(
+        rto: Double?, rpo: Double?, rtoObjective: Double, rpoObjective: Double, validations: [ValidationResult],
+        errors: [String]
+    ) -> [String] {
         var failures = errors
         switch rto {
         case nil: failures.append("RTO not measured")

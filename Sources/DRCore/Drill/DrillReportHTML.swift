@@ -48,7 +48,8 @@ public enum DrillReportHTML {
             let y = Double(index) * row + 10
             let x = left + phase.start * scale, w = max((phase.end - phase.start) * scale, 2)
             svg += "<text x=\"5\" y=\"\(y + 15)\" font-size=\"13\">\(escape(phase.name))</text>"
-            svg += "<rect x=\"\(fmt(x))\" y=\"\(y)\" width=\"\(fmt(w))\" height=\"18\" fill=\"#0969da\"><title>\(escape(phase.name)): \(DrillReport.format(phase.start))–\(DrillReport.format(phase.end)) s</title></rect>"
+            svg +=
+                "<rect x=\"\(fmt(x))\" y=\"\(y)\" width=\"\(fmt(w))\" height=\"18\" fill=\"#0969da\"><title>\(escape(phase.name)): \(DrillReport.format(phase.start))–\(DrillReport.format(phase.end)) s</title></rect>"
         }
         let axis = Double(report.phases.count) * row + 15
         svg += "<line x1=\"\(left)\" y1=\"\(axis)\" x2=\"\(width - 20)\" y2=\"\(axis)\" stroke=\"#555\"/>"

@@ -73,14 +73,15 @@ public enum DrillLoader {
             for item in items {
                 guard let query = item.object(keys: ["sql", "expect"]) else { return nil }
                 guard let sql = query["sql"].string(expected: "a SQL query whose first column is compared"),
-                      let expect = query["expect"].string(expected: "the expected text of the first column (t for true)") else { return nil }
+                    let expect = query["expect"].string(expected: "the expected text of the first column (t for true)")
+                else { return nil }
                 validation.append(.init(sql: sql, expect: expect))
             }
         }
         guard let name, let kind else { return nil }
         let defaultTarget: DrillSpec.Target = (kind == .failover || kind == .regionOutage) ? .lab : .scratch
         let chosen = target ?? defaultTarget
-        if (kind == .failover || kind == .regionOutage), chosen != .lab {
+        if kind == .failover || kind == .regionOutage, chosen != .lab {
             top["target"].report("a \(kind.rawValue) drill runs against the lab (its faults are the lab's)")
         }
         return DrillSpec(name: name, kind: kind, target: chosen, description: description, rto: rto, rpo: rpo, validation: validation)

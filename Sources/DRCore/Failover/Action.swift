@@ -41,8 +41,8 @@ public enum Action: Sendable, Equatable {
     public var term: Int64? {
         switch self {
         case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term),
-             .recordSynchronous(_, let term), .restartDatabase(_, let term),
-             .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
+            .recordSynchronous(_, let term), .restartDatabase(_, let term),
+            .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
         case .acquireLeadership, .fence, .holdForOperator, .alert:
             nil

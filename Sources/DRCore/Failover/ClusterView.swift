@@ -38,9 +38,11 @@ public struct ClusterView: Sendable, Equatable {
     /// The `sync` key: which standby the leader that wrote it kept synchronous.
     public var synchronous: SynchronousRecord?
 
-    public init(me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
-                primaryProgress: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
-                lastFailoverSeen: AgentInstant? = nil, leaderMissingSince: AgentInstant? = nil, dns: [String: DNSRecordState] = [:]) {
+    public init(
+        me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
+        primaryProgress: PrimaryProgress?, lease: LeaseBookkeeping? = nil, paused: Bool = false, failoverIntent: FailoverIntent? = nil,
+        lastFailoverSeen: AgentInstant? = nil, leaderMissingSince: AgentInstant? = nil, dns: [String: DNSRecordState] = [:]
+    ) {
         self.me = me
         self.local = local
         self.etcdReachable = etcdReachable
@@ -130,8 +132,10 @@ public struct LocalDatabase: Sendable, Equatable {
     /// This agent's last attempt to fence its database failed: it may still accept writes.
     public var fenceFailed = false
 
-    public init(state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
-                tags: Set<NodeTag> = []) {
+    public init(
+        state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,
+        tags: Set<NodeTag> = []
+    ) {
         self.state = state
         self.failedChecks = failedChecks
         self.timeline = timeline
@@ -217,8 +221,10 @@ public struct FailoverPolicy: Sendable, Equatable {
     /// (and an ordinary failover) apply again.
     public var switchoverTimeout: Duration = .seconds(30)
 
-    public init(failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
-                betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false) {
+    public init(
+        failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
+        betterCandidateWait: Duration = .seconds(3), autoRejoin: Bool = false
+    ) {
         self.failuresInARow = failuresInARow
         self.rpo = rpo
         self.cooldown = cooldown
@@ -228,8 +234,9 @@ public struct FailoverPolicy: Sendable, Equatable {
     }
 
     public init(_ config: ClusterConfig) {
-        self.init(failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
-                  fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
+        self.init(
+            failuresInARow: config.health.failures, rpo: config.objectives.rpo, cooldown: config.failover.cooldown,
+            fencingMargin: max(config.health.interval, .milliseconds(250)), autoRejoin: config.failover.autoRejoin)
         synchronous = config.failover.synchronous
         synchronousStrict = config.failover.synchronousStrict
         restartAttempts = config.failover.restartAttempts

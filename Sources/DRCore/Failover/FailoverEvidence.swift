@@ -30,8 +30,10 @@ public struct FailoverEvidence: Sendable, Equatable, Codable {
     public var dataLostSeconds: Double?
     public var reason: String
 
-    public init(cluster: String, term: Int64, promoted: String, previousPrimary: String?, finishedAt: String, events: [Event],
-                rtoSeconds: Double, dataLostBytes: UInt64?, dataLostSeconds: Double?, reason: String) {
+    public init(
+        cluster: String, term: Int64, promoted: String, previousPrimary: String?, finishedAt: String, events: [Event],
+        rtoSeconds: Double, dataLostBytes: UInt64?, dataLostSeconds: Double?, reason: String
+    ) {
         self.cluster = cluster
         self.term = term
         self.promoted = promoted

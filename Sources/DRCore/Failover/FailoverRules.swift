@@ -64,7 +64,11 @@ public struct RuleInput: Sendable {
 extension FailoverRule {
     /// The table. Read it top to bottom: the first row that applies decides.
     public static let table: [FailoverRule] = [
-        FailoverRule(id: "agent-stopping", summary: "A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.") { input in
+        FailoverRule(
+            id: "agent-stopping",
+            summary:
+                "A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both."
+        ) { input in
             guard input.view.shuttingDown else { return nil }
             guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
             // The renewal gives the restarted agent the whole TTL to take the lease over.
@@ -76,20 +80,33 @@ extension FailoverRule {
             if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
             return []
         },
-        FailoverRule(id: "fence-on-lease-deadline", summary: "A leader whose database may accept writes (a primary, one that stopped answering but was not seen to stop, a standby being promoted) fences it when its lease renewal is overdue, before the lease can expire in etcd.") { input in
+        FailoverRule(
+            id: "fence-on-lease-deadline",
+            summary:
+                "A leader whose database may accept writes (a primary, one that stopped answering but was not seen to stop, a standby being promoted) fences it when its lease renewal is overdue, before the lease can expire in etcd."
+        ) { input in
             // A server that answers no health check may only be stalled: it takes writes again when it wakes.
             guard input.local.state == .primary || input.local.state == .down || input.local.promotionUnderway,
-                  SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin) else { return nil }
+                SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin)
+            else { return nil }
             return [.fence(node: input.me, reason: .leaseRenewalOverdue), .alert(reason: .fencedItselfLeaseOverdue(node: input.me))]
         },
-        FailoverRule(id: "unleased-primary-without-etcd", summary: "A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.") { input in
+        FailoverRule(
+            id: "unleased-primary-without-etcd",
+            summary:
+                "A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt."
+        ) { input in
             guard input.local.state == .primary, !input.view.etcdReachable, input.view.lease == nil, !input.local.forcedPromotion else { return nil }
             return [.fence(node: input.me, reason: .unleasedWithoutEtcd), .alert(reason: .fencedItselfUnleased(node: input.me))]
         },
         FailoverRule(id: "etcd-unreachable", summary: "Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.") { input in
             input.view.etcdReachable ? nil : []
         },
-        FailoverRule(id: "fenced-stays-fenced", summary: "A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks.") { input in
+        FailoverRule(
+            id: "fenced-stays-fenced",
+            summary:
+                "A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks."
+        ) { input in
             guard input.local.state == .fenced else { return nil }
             if let leader = input.view.leader, leader.node != input.me {
                 if let failure = input.local.rejoinFailed, failure.term == leader.term {
@@ -105,48 +122,74 @@ extension FailoverRule {
             }
             return []
         },
-        FailoverRule(id: "leader-database-failed", summary: "The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path). If fencing failed, the leader keeps its lease while it tries again: no standby is promoted beside a server that may still take writes.") { input in
+        FailoverRule(
+            id: "leader-database-failed",
+            summary:
+                "The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path). If fencing failed, the leader keeps its lease while it tries again: no standby is promoted beside a server that may still take writes."
+        ) { input in
             guard input.view.iAmLeader, input.failed, let term = input.leaderTerm else { return nil }
             let why: Reason = input.local.postmasterGone ? .postmasterGone : .databaseFailedChecks(input.local.failedChecks)
             guard input.local.fenceFailed else { return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)] }
-            return [.renewLease(term: term), .holdForOperator(reason: .fenceFailed(node: input.me)),
-                    .fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)]
+            return [
+                .renewLease(term: term), .holdForOperator(reason: .fenceFailed(node: input.me)),
+                .fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why),
+            ]
         },
-        FailoverRule(id: "leader-restarts-database", summary: "Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.") { input in
+        FailoverRule(id: "leader-restarts-database", summary: "Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.") {
+            input in
             guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state == .down, input.local.failedChecks > 0,
-                  input.local.restartsTried < input.policy.restartAttempts else { return nil }
+                input.local.restartsTried < input.policy.restartAttempts
+            else { return nil }
             return [.renewLease(term: term), .restartDatabase(node: input.me, term: term)]
         },
-        FailoverRule(id: "leader-hands-over", summary: "Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits.") { input in
+        FailoverRule(
+            id: "leader-hands-over", summary: "Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits."
+        ) { input in
             guard input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm, let intent = input.view.switchover,
-                  intent.phase == .requested, intent.to != input.me, input.view.switchoverDue else { return nil }
+                intent.phase == .requested, intent.to != input.me, input.view.switchoverDue
+            else { return nil }
             guard input.view.members.contains(where: { $0.name == intent.to && $0.role == .standby && $0.healthy }) else {
                 return [.renewLease(term: term), .holdForOperator(reason: .switchoverTargetUnhealthy(target: intent.to))]
             }
             // Renewed first: the clean stop must finish well inside the lease.
             return [.renewLease(term: term), .handOver(to: intent.to, term: term)]
         },
-        FailoverRule(id: "leader-promotes", summary: "A standby that won the leader key renews it, promotes itself under that term (renewing the lease while the promotion runs), then points the managed DNS records at itself.") { input in
+        FailoverRule(
+            id: "leader-promotes",
+            summary: "A standby that won the leader key renews it, promotes itself under that term (renewing the lease while the promotion runs), then points the managed DNS records at itself."
+        ) { input in
             guard input.view.iAmLeader, input.local.state == .standby, let term = input.leaderTerm else { return nil }
             return [.renewLease(term: term), .promote(node: input.me, term: term)] + input.dnsSwitches(term: term)
         },
-        FailoverRule(id: "leader-renews", summary: "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), and the managed DNS records pointed at their targets.") { input in
+        FailoverRule(
+            id: "leader-renews",
+            summary:
+                "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), and the managed DNS records pointed at their targets."
+        ) { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
             var actions: [Action] = [.renewLease(term: term)]
             if input.policy.synchronous, input.local.state == .primary,
-               let step = SynchronousReplication.nextStep(me: input.me, term: term, record: input.view.synchronous,
-                                                          configured: input.local.synchronousStandbys, confirmed: input.local.synchronousConfirmed,
-                                                          members: input.view.members, strict: input.policy.synchronousStrict) {
+                let step = SynchronousReplication.nextStep(
+                    me: input.me, term: term, record: input.view.synchronous,
+                    configured: input.local.synchronousStandbys, confirmed: input.local.synchronousConfirmed,
+                    members: input.view.members, strict: input.policy.synchronousStrict)
+            {
                 actions.append(step)
             }
             if input.local.state == .primary { actions += input.dnsSwitches(term: term) }
             return actions
         },
-        FailoverRule(id: "forced-primary-waits", summary: "A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.") { input in
+        FailoverRule(
+            id: "forced-primary-waits",
+            summary:
+                "A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator."
+        ) { input in
             guard input.local.state == .primary, input.local.forcedPromotion, let leader = input.view.leader, leader.node != input.me else { return nil }
             if input.view.members.contains(where: { $0.name == leader.node && $0.role == .primary }) {
-                return [.alert(reason: .forcedSplitBrain(node: input.me, leader: leader.node)),
-                        .holdForOperator(reason: .twoPrimaries(forced: input.me, leader: leader.node, term: leader.term))]
+                return [
+                    .alert(reason: .forcedSplitBrain(node: input.me, leader: leader.node)),
+                    .holdForOperator(reason: .twoPrimaries(forced: input.me, leader: leader.node, term: leader.term)),
+                ]
             }
             return []
         },
@@ -171,7 +214,11 @@ extension FailoverRule {
             }
             return []
         },
-        FailoverRule(id: "switchover-target-takes-over", summary: "Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply.") { input in
+        FailoverRule(
+            id: "switchover-target-takes-over",
+            summary:
+                "Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply."
+        ) { input in
             guard input.view.leader == nil, let intent = input.view.switchover, intent.phase == .demoted else { return nil }
             if let since = input.view.leaderMissingSince, input.now - since > input.policy.switchoverTimeout { return nil }
             guard intent.to == input.me else { return [] }
@@ -188,10 +235,12 @@ extension FailoverRule {
         },
         FailoverRule(id: "cooldown", summary: "No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.") { input in
             guard input.view.failoverIntent == nil, let last = input.view.lastFailoverSeen,
-                  input.now - last < input.policy.cooldown else { return nil }
+                input.now - last < input.policy.cooldown
+            else { return nil }
             return [.holdForOperator(reason: .cooldown(sinceLastFailover: input.now - last, cooldown: input.policy.cooldown))]
         },
-        FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.") { input in
+        FailoverRule(id: "wait-for-better-candidate", summary: "A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.") {
+            input in
             guard input.view.failoverIntent?.to != input.me else { return nil }
             let eligible = input.synchronousSet.map { set in input.view.members.filter { set.contains($0.name) } } ?? input.view.members
             let ranked = SafetyChecks.rankCandidates(eligible, timeline: input.view.primaryProgress?.timeline)
@@ -199,7 +248,11 @@ extension FailoverRule {
             let missingFor = input.view.leaderMissingSince.map { input.now - $0 } ?? .zero
             return missingFor < input.policy.betterCandidateWait ? [] : nil
         },
-        FailoverRule(id: "synchronous-gate", summary: "Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.") { input in
+        FailoverRule(
+            id: "synchronous-gate",
+            summary:
+                "Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available."
+        ) { input in
             guard let set = input.synchronousSet, input.view.failoverIntent?.acceptDataLoss != true else { return nil }
             guard input.local.timeline == input.view.primaryProgress?.timeline else { return nil }  // the RPO gate explains it
             if set.contains(input.me) {

@@ -63,7 +63,8 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
                 + "\(DurationText.format(cooldown - since)) left); `drctl failover` overrides"
         case let .synchronousStandbyUnavailable(node, recorded):
             "manual intervention required: synchronous mode, but "
-                + (recorded.isEmpty ? "no standby was recorded as synchronous when the primary was lost (it ran asynchronously)"
+                + (recorded.isEmpty
+                    ? "no standby was recorded as synchronous when the primary was lost (it ran asynchronously)"
                     : "the synchronous standby (\(recorded.sorted().joined(separator: ", "))) is not available")
                 + "; promoting \(node) could lose acknowledged commits; `drctl failover --to \(node) --accept-data-loss` promotes anyway"
         case let .timelineMismatch(node, timeline, lost): "\(node) is on timeline \(timeline.map(String.init) ?? "?"), the lost primary was on \(lost)"

@@ -21,8 +21,10 @@ public struct SwitchoverIntent: Sendable, Equatable, Codable {
     public var demotedAtMillis: Int64?
     public var endLSN: LSN?
 
-    public init(to: String, phase: Phase = .requested, notBeforeMillis: Int64? = nil, requestedAtMillis: Int64,
-                from: String? = nil, demotedAtMillis: Int64? = nil, endLSN: LSN? = nil) {
+    public init(
+        to: String, phase: Phase = .requested, notBeforeMillis: Int64? = nil, requestedAtMillis: Int64,
+        from: String? = nil, demotedAtMillis: Int64? = nil, endLSN: LSN? = nil
+    ) {
         self.to = to
         self.phase = phase
         self.notBeforeMillis = notBeforeMillis
@@ -41,8 +43,10 @@ public struct SwitchoverIntent: Sendable, Equatable, Codable {
 /// Why a switchover cannot start now; the CLI refuses with it, changing nothing.
 public enum SwitchoverCheck {
     /// The refusal for switching over to `target`, or nil when it may go ahead.
-    public static func refusal(to target: String, leader: LeaderRecord?, members: [MemberRecord], primaryProgress: PrimaryProgress?,
-                               paused: Bool, failoverPending: Bool, switchoverPending: Bool, lagLimit: Duration) -> String? {
+    public static func refusal(
+        to target: String, leader: LeaderRecord?, members: [MemberRecord], primaryProgress: PrimaryProgress?,
+        paused: Bool, failoverPending: Bool, switchoverPending: Bool, lagLimit: Duration
+    ) -> String? {
         if paused { return "the cluster is paused (maintenance): `drctl resume` first" }
         if failoverPending || switchoverPending { return "another operation is in flight (a \(failoverPending ? "failover" : "switchover") intent exists)" }
         guard let leader else { return "no node holds the leader key: a switchover needs a running primary (for a lost primary use `drctl failover`)" }

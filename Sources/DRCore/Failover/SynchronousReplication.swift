@@ -45,8 +45,10 @@ public enum SynchronousReplication {
     ///     WAL position at which they were first configured.
     ///   - strict: with no healthy standby, commits keep waiting (writes block) instead of
     ///     the primary running asynchronously.
-    public static func nextStep(me: String, term: Int64, record: SynchronousRecord?, configured: [String], confirmed: [String],
-                                members: [MemberRecord], strict: Bool) -> Action? {
+    public static func nextStep(
+        me: String, term: Int64, record: SynchronousRecord?, configured: [String], confirmed: [String],
+        members: [MemberRecord], strict: Bool
+    ) -> Action? {
         var desired = pick(current: configured, members: members, me: me)
         if desired.isEmpty, strict { desired = configured.isEmpty ? [anyStandby] : configured }
         let recorded = record?.leader == me ? Set(record?.standbys ?? []) : nil

@@ -42,7 +42,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
                 span = range
             } else if let dash = pieces[0].firstIndex(of: "-") {
                 guard let low = Int(pieces[0][..<dash]), let high = Int(pieces[0][pieces[0].index(after: dash)...]), low <= high,
-                      range.contains(low), range.contains(high) else { throw ParseError(message: "\(name): bad range \"\(pieces[0])\" (allowed \(range))") }
+                    range.contains(low), range.contains(high)
+                else { throw ParseError(message: "\(name): bad range \"\(pieces[0])\" (allowed \(range))") }
                 span = low...high
             } else {
                 guard let value = Int(pieces[0]), range.contains(value) else { throw ParseError(message: "\(name): \"\(pieces[0])\" is not in \(range)") }

@@ -9,8 +9,10 @@ public enum ClusterStatus {
 
     /// - Parameter nowMillis: this host's wall clock, to warn about members whose clocks
     ///   differ by more than a lease TTL (their records are at most that old).
-    public static func evaluate(config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil,
-                                nowMillis: Int64? = nil) -> StatusReport {
+    public static func evaluate(
+        config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil,
+        nowMillis: Int64? = nil
+    ) -> StatusReport {
         let byName = Dictionary(observations.map { ($0.node, $0.result) }, uniquingKeysWith: { first, _ in first })
         let primaries = config.nodes.compactMap { entry -> (String, PrimaryState)? in
             if case .primary(let state)? = byName[entry.node.name] { return (entry.node.name, state) }
@@ -34,15 +36,19 @@ public enum ClusterStatus {
                 let tolerance = config.coordination.leaseTTL.milliseconds + config.health.interval.milliseconds + 1000
                 for member in members where abs(nowMillis - member.publishedAtMillis) > tolerance {
                     let off = Double(abs(nowMillis - member.publishedAtMillis)) / 1000
-                    problems.append("the clock of \(member.name)'s agent differs from this host's by about \(Int(off.rounded()))s: scheduled switchovers (--at) and the times in reports read wall clocks; failover decisions do not")
+                    problems.append(
+                        "the clock of \(member.name)'s agent differs from this host's by about \(Int(off.rounded()))s: scheduled switchovers (--at) and the times in reports read wall clocks; failover decisions do not"
+                    )
                 }
             }
             paused = isPaused
             hold = members.compactMap(\.hold).first
             // A fenced node may be down or running read-only in recovery: fenced either way
             // until it is rejoined.
-            for index in rows.indices where [.down, .standby].contains(rows[index].role)
-                && members.contains(where: { $0.name == rows[index].name && $0.role == .fenced }) {
+            for index in rows.indices
+            where [.down, .standby].contains(rows[index].role)
+                && members.contains(where: { $0.name == rows[index].name && $0.role == .fenced })
+            {
                 rows[index].role = .fenced
             }
             if let current, primaries.count == 1, primaries[0].0 != current.node {
@@ -66,12 +72,15 @@ public enum ClusterStatus {
             verdict = .splitBrain
             problems.insert("\(primaries.count) nodes accept writes: \(primaries.map(\.0).joined(separator: ", ")); fence all but one now", at: 0)
         }
-        return StatusReport(cluster: config.cluster, verdict: verdict, problems: problems, leader: leader?.node,
-                            term: leader.map { Int($0.term) }, paused: paused, nodes: rows)
+        return StatusReport(
+            cluster: config.cluster, verdict: verdict, problems: problems, leader: leader?.node,
+            term: leader.map { Int($0.term) }, paused: paused, nodes: rows)
     }
 
-    private static func row(for node: NodeConfig, in region: RegionConfig, result: ProbeResult?, primary: PrimaryState?,
-                            rpo: Duration, problems: inout [String]) -> StatusReport.NodeStatus {
+    private static func row(
+        for node: NodeConfig, in region: RegionConfig, result: ProbeResult?, primary: PrimaryState?,
+        rpo: Duration, problems: inout [String]
+    ) -> StatusReport.NodeStatus {
         var row = StatusReport.NodeStatus(
             name: node.name, region: region.name, role: .unknown, reachable: false,
             host: node.connection.host, port: node.connection.port)
@@ -109,8 +118,10 @@ public enum ClusterStatus {
         return row
     }
 
-    private static func describeStandby(node: NodeConfig, state: StandbyState, primary: PrimaryState?, rpo: Duration,
-                                        row: inout StatusReport.NodeStatus, problems: inout [String]) {
+    private static func describeStandby(
+        node: NodeConfig, state: StandbyState, primary: PrimaryState?, rpo: Duration,
+        row: inout StatusReport.NodeStatus, problems: inout [String]
+    ) {
         let connection = primary?.replication.first { $0.applicationName == node.name }
         row.syncState = connection?.syncState
         if state.walReceiverStatus != "streaming" {

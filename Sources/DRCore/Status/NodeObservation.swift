@@ -63,8 +63,10 @@ public struct StandbyState: Sendable, Equatable {
     public var replayPaused: Bool
     public var slots: [ReplicationSlot]
 
-    public init(serverVersion: Int, timeline: Int?, receiveLSN: LSN?, replayLSN: LSN?, secondsSinceLastReplay: Double?,
-                walReceiverStatus: String?, upstreamHost: String?, upstreamPort: Int?, replayPaused: Bool, slots: [ReplicationSlot]) {
+    public init(
+        serverVersion: Int, timeline: Int?, receiveLSN: LSN?, replayLSN: LSN?, secondsSinceLastReplay: Double?,
+        walReceiverStatus: String?, upstreamHost: String?, upstreamPort: Int?, replayPaused: Bool, slots: [ReplicationSlot]
+    ) {
         self.serverVersion = serverVersion
         self.timeline = timeline
         self.receiveLSN = receiveLSN
@@ -100,8 +102,10 @@ public struct ReplicationConnection: Sendable, Equatable, Codable {
     /// `WALHistory` instead (`reply_time`, the standby's clock, is used by neither).
     public var secondsBehind: Double? = nil
 
-    public init(applicationName: String, clientAddress: String?, state: String, syncState: String, sentLSN: LSN?, writeLSN: LSN?,
-                flushLSN: LSN?, replayLSN: LSN?, writeLag: Double?, flushLag: Double?, replayLag: Double?) {
+    public init(
+        applicationName: String, clientAddress: String?, state: String, syncState: String, sentLSN: LSN?, writeLSN: LSN?,
+        flushLSN: LSN?, replayLSN: LSN?, writeLag: Double?, flushLag: Double?, replayLag: Double?
+    ) {
         self.applicationName = applicationName
         self.clientAddress = clientAddress
         self.state = state

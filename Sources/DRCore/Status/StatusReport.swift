@@ -63,7 +63,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var isHealthy: Bool { verdict == .healthy }
 
     // Encode nil as JSON null: the contract lists these keys as always present.
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(cluster, forKey: .cluster)
         try c.encode(verdict, forKey: .verdict)
@@ -78,7 +78,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
 }
 
 extension StatusReport.NodeStatus {
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encode(region, forKey: .region)
