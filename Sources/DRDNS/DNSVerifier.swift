@@ -1,8 +1,7 @@
 import DRCore
-import DRSystem
 
-/// Asks authoritative name servers what they serve, with `dig` (bind9-dnsutils) and
-/// recursion off, so the answer is the provider's and not a resolver's cache.
+/// Asks authoritative name servers what they serve, directly over DNS with recursion off,
+/// so the answer is the provider's and not a resolver's cache.
 public struct DNSVerifier: Sendable {
     public struct Server: Sendable, Equatable, CustomStringConvertible {
         public var host: String
@@ -31,26 +30,7 @@ public struct DNSVerifier: Sendable {
 
     /// What `server` answers for `name`/`type`; nil for no such record.
     public func answer(from server: Server, name: String, type: DNSRecordType) async throws -> DNSRecordSet? {
-        let output = try await CommandRunner.run([
-            "dig", "@\(server.host)", "-p", String(server.port), "+norecurse", "+noall", "+answer", "+time=1", "+tries=1",
-            FQDN.normalized(name), type.rawValue,
-        ]).stdout
-        return Self.parseAnswer(output, name: name, type: type)
-    }
-
-    /// Lines of `dig +noall +answer`: `name ttl IN type value`.
-    static func parseAnswer(_ output: String, name: String, type: DNSRecordType) -> DNSRecordSet? {
-        let wanted = FQDN.normalized(name)
-        var ttl: Int?
-        var values: [String] = []
-        for line in output.split(separator: "\n") where !line.hasPrefix(";") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 5, FQDN.normalized(String(fields[0])) == wanted, fields[2] == "IN", fields[3] == Substring(type.rawValue) else { continue }
-            ttl = ttl ?? Int(fields[1])
-            values.append(String(fields[4]))
-        }
-        guard let ttl, !values.isEmpty else { return nil }
-        return DNSRecordSet(name: wanted, type: type, ttlSeconds: ttl, values: values)
+        try await DNSQueryClient(timeout: .seconds(1)).answer(host: server.host, port: server.port, name: name, type: type)
     }
 
     /// Polls every server until each serves `set` or the deadline passes; returns the
