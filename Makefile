@@ -62,6 +62,7 @@ bench: build
 	SYNCHRONOUS=1 FAULTS=kill bash bench/failover.sh
 	bash bench/switchover.sh
 	bash bench/backup.sh
+	bash bench/footprint.sh
 
 # Ten minutes of etcd stalls and health-check flaps that must cause no failover.
 soak: build

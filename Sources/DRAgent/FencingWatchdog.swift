@@ -10,7 +10,7 @@ import Logging
 /// agent writes its lease bookkeeping (the term, when the last confirmed renewal was sent
 /// on CLOCK_MONOTONIC — shared by every process of the host — the TTL, and the boot id that
 /// makes the instant meaningful) to a file after every renewal, and this process, which
-/// shares no thread with the agent, asks `decide` about it every 100 ms, exactly as the
+/// shares no thread with the agent, asks `decide` about it at the deadline, exactly as the
 /// agent's own timer does. It outlives its agent: an agent stopped by its service manager
 /// leaves its lease to the watchdog, which fences at the deadline unless the restarted
 /// agent renews first.
@@ -41,8 +41,8 @@ public enum FencingWatchdog {
         (try? String(contentsOfFile: path, encoding: .utf8)).flatMap(PublishedLease.init(text:))
     }
 
-    /// `drctl watchdog`: polls every 100 ms until its agent is gone and no lease is left to
-    /// guard. Fences at most once per published lease.
+    /// `drctl watchdog`: reads the lease file at its deadline and at least every 250 ms, until
+    /// its agent is gone and no lease is left to guard. Fences at most once per published lease.
     public static func run(config: ClusterConfig, node: NodeConfig, stateDir: String, agentPID: Int32, log: Logger) async {
         let file = leaseFile(stateDir: stateDir, node: node.name)
         let database = PostgresController(node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout)
@@ -90,7 +90,14 @@ public enum FencingWatchdog {
                     return
                 }
             }
-            try? await Task.sleep(for: .milliseconds(100))
+            // Nothing can fence before the published deadline (a renewal only moves it later,
+            // a new term starts later still): sleep until then, but read the file again at
+            // least every 250 ms for a lease a new leader or a restarted agent published.
+            var wait = Duration.milliseconds(250)
+            if let lease, fencedFor != lease {
+                wait = min(wait, max(.milliseconds(5), SafetyChecks.leaseDeadline(lease, margin: policy.fencingMargin) - monotonicNow()))
+            }
+            try? await Task.sleep(for: wait)
         }
     }
 }

@@ -22,7 +22,7 @@ enum LabConfigFile {
               endpoints: [\(state.etcd.map(\.endpoint).joined(separator: ", "))]
               lease_ttl: 2s
             health:
-              interval: 500ms
+              interval: \(state.failover.healthInterval ?? "500ms")
               failures: 3
               timeout: 400ms
             failover:

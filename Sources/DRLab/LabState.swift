@@ -165,11 +165,14 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     public var dnsRecheckInterval: String? = nil
     /// `failover.synchronous_strict` (nil: false; optional so older lab.json files read).
     public var synchronousStrict: Bool? = nil
+    /// `health.interval` (e.g. `1s`); nil keeps the lab's 500 ms.
+    public var healthInterval: String? = nil
 
     public init(
         synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
-        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false
+        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false, healthInterval: String? = nil
     ) {
+        self.healthInterval = healthInterval
         self.synchronous = synchronous
         self.synchronousStrict = synchronousStrict
         self.restartAttempts = restartAttempts

@@ -18,13 +18,16 @@ struct LabUp: AsyncParsableCommand {
     @Flag(name: .long, help: "failover.auto_rejoin: a fenced old primary rejoins as a standby of the new one by itself (pg_rewind).")
     var autoRejoin = false
 
+    @Option(name: .long, help: "health.interval of the lab's agents (default 500ms).")
+    var healthInterval: String?
+
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let state = try await labOperation {
             try await Lab.up(
                 dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
-                failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin),
+                failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval),
                 progress: printProgress)
         }
         print(
