@@ -12,20 +12,20 @@ public struct InMemoryCoordinator: Coordinator {
     typealias Key = CoordinationSnapshot.Key
 
     public func grantLease(ttl: Duration) async throws -> Int64 {
-        try etcd.request(client) { $0.grant(ttl) }
+        try etcd.request(client, .grantLease) { $0.grant(ttl) }
     }
 
     public func keepAlive(lease: Int64) async throws -> Duration {
-        guard let ttl = try etcd.request(client, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
+        guard let ttl = try etcd.request(client, .keepAlive, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
         return ttl
     }
 
     public func revoke(lease: Int64) async throws {
-        try etcd.request(client) { $0.revoke(lease) }
+        try etcd.request(client, .revoke) { $0.revoke(lease) }
     }
 
     public func acquireLeadership(node: String, lease: Int64) async throws -> LeadershipClaim {
-        try etcd.request(client) { store in
+        try etcd.request(client, .acquireLeadership) { store in
             if let held = store.get(Key.leader) {
                 return .heldBy(LeaderRecord(node: String(decoding: held.value, as: UTF8.self), term: held.createRevision, lease: held.lease))
             }
@@ -35,13 +35,13 @@ public struct InMemoryCoordinator: Coordinator {
     }
 
     public func leader() async throws -> LeaderRecord? {
-        try etcd.request(client) { store in
+        try etcd.request(client, .readLeader) { store in
             store.get(Key.leader).map { LeaderRecord(node: String(decoding: $0.value, as: UTF8.self), term: $0.createRevision, lease: $0.lease) }
         }
     }
 
     public func releaseLeadership(node: String, term: Int64) async throws -> Bool {
-        try etcd.request(client) { store in
+        try etcd.request(client, .releaseLeadership) { store in
             guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(node.utf8) else { return false }
             store.delete(Key.leader)
             return true
@@ -49,7 +49,7 @@ public struct InMemoryCoordinator: Coordinator {
     }
 
     public func snapshot() async throws -> CoordinationSnapshot {
-        try etcd.request(client) { store in
+        try etcd.request(client, .snapshot) { store in
             CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries())
         }
     }
@@ -59,12 +59,12 @@ public struct InMemoryCoordinator: Coordinator {
 
     public func publish(_ member: MemberRecord, lease: Int64) async throws {
         let value = try JSONEncoder().encode(member)
-        try etcd.request(client) { try $0.write(Key.members + member.name, value, lease: lease) }
+        try etcd.request(client, .publishMember) { try $0.write(Key.members + member.name, value, lease: lease) }
     }
 
     public func publishProgress(_ progress: PrimaryProgress) async throws {
         let value = try JSONEncoder().encode(progress)
-        try etcd.request(client) { store in
+        try etcd.request(client, .publishProgress) { store in
             try store.write(Key.progress, value)
             try store.write(Key.legacyProgress, value)
         }
@@ -72,7 +72,7 @@ public struct InMemoryCoordinator: Coordinator {
 
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
         let value = try JSONEncoder().encode(record)
-        return try etcd.request(client) { store in
+        return try etcd.request(client, .recordSynchronous) { store in
             guard let held = store.get(Key.leader), held.createRevision == record.term, held.value == Data(record.leader.utf8) else { return false }
             try store.write(Key.synchronous, value)
             return true
@@ -93,17 +93,17 @@ public struct InMemoryCoordinator: Coordinator {
 
     /// Pauses automatic failover, as `drctl pause` does.
     public func setPaused(_ paused: Bool) async throws {
-        try etcd.request(client) { store in
+        try etcd.request(client, .writeIntent) { store in
             if paused { try store.write(Key.pause, Data("paused".utf8)) } else { store.delete(Key.pause) }
         }
     }
 
     public func appendHistory(_ evidence: FailoverEvidence) async throws {
-        try etcd.request(client) { $0.appendHistory(evidence) }
+        try etcd.request(client, .appendHistory) { $0.appendHistory(evidence) }
     }
 
     private func setIntent(_ key: String, _ value: Data?, expiry: Duration) async throws {
-        try etcd.request(client) { store in
+        try etcd.request(client, .writeIntent) { store in
             guard let value else { return store.delete(key) }
             try store.write(key, value, lease: store.grant(expiry))
         }

@@ -11,7 +11,8 @@ import Foundation
 /// - `down`: no quorum, every request fails;
 /// - `cutOff`: these clients' requests never arrive (a partition);
 /// - `answersLost`: these clients' requests are carried out but the answers never come
-///   back (a half-partition: the renewal happened, the agent cannot know).
+///   back (a half-partition: the renewal happened, the agent cannot know);
+/// - `fail`: some kinds of request time out for everyone, the others work.
 public final class InMemoryEtcd: @unchecked Sendable {
     public struct Entry: Sendable, Equatable {
         public var value: Data
@@ -38,6 +39,14 @@ public final class InMemoryEtcd: @unchecked Sendable {
         var down = false
         var cutOff: Set<String> = []
         var answersLost: Set<String> = []
+        var failing: Set<Operation> = []
+    }
+
+    /// The kinds of request, for failing some and not others (etcd's lease subsystem
+    /// stalled while reads still work, a slow leader election that times out writes).
+    public enum Operation: Sendable, Hashable {
+        case grantLease, keepAlive, revoke, acquireLeadership, readLeader, releaseLeadership, snapshot
+        case publishMember, publishProgress, recordSynchronous, writeIntent, appendHistory
     }
 
     public init(clock: ManualClock, prefix: String = "/drctl/test/") {
@@ -57,6 +66,8 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     public func cutOff(_ clients: Set<String>) { lock.withLock { faults.cutOff = clients } }
     public func loseAnswers(to clients: Set<String>) { lock.withLock { faults.answersLost = clients } }
+    /// These kinds of request fail for everyone (etcd times them out); the rest work.
+    public func fail(_ operations: Set<Operation>) { lock.withLock { faults.failing = operations } }
 
     // MARK: inspection and direct writes (what an operator or another version would do)
 
@@ -77,9 +88,12 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     /// Runs one request for `client` as etcd would: refused when it cannot arrive, carried
     /// out atomically otherwise, and its answer lost when the fault says so.
-    func request<T>(_ client: String, _ body: (inout Store) throws -> T) throws -> T {
+    func request<T>(_ client: String, _ operation: Operation, _ body: (inout Store) throws -> T) throws -> T {
         let answer: Result<T, any Error> = lock.withLock {
             if faults.down { return .failure(CoordinationError.unavailable(["memory etcd: no quorum"])) }
+            if faults.failing.contains(operation) {
+                return .failure(CoordinationError.server(endpoint: "memory", path: "\(operation)", status: 503, message: "etcdserver: request timed out"))
+            }
             if faults.cutOff.contains(client) { return .failure(CoordinationError.unavailable(["memory etcd: \(client) is cut off"])) }
             expire()
             var store = Store(etcd: self)

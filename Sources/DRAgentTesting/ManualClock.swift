@@ -25,6 +25,7 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
 
     private let lock = NSLock()
     private var current = AgentInstant(.zero)
+    private var wallStep: Int64 = 0
     private var sleepers: [UUID: Sleeper] = [:]
     private var cancelledBeforeSleeping: Set<UUID> = []
     /// Tracked tasks that have not finished.
@@ -34,7 +35,11 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
 
     public var now: AgentInstant { lock.withLock { current } }
     public var hostMonotonic: AgentInstant { now }
-    public var wallMillis: Int64 { Self.wallOrigin + now.sinceStart.milliseconds }
+    public var wallMillis: Int64 { Self.wallOrigin + now.sinceStart.milliseconds + lock.withLock { wallStep } }
+
+    /// Steps the wall clock (an NTP step, an operator's `date -s`) without moving the
+    /// monotonic clock: nothing the agents time may change.
+    public func stepWallClock(by offset: Duration) { lock.withLock { wallStep += offset.milliseconds } }
     public func instant(of moment: ContinuousClock.Instant) -> AgentInstant { now }
 
     public func sleep(until deadline: AgentInstant) async throws {

@@ -22,6 +22,39 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
+    /// etcd answers reads but times out lease renewals (its lease subsystem stalled): the
+    /// primary cannot keep its lease, so it fences before the lease can lapse, and only then
+    /// may the standby take over (with renewals failing, it cannot keep a lease either).
+    @Test func renewalsFailingWhileReadsWorkFenceThePrimaryFirst() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.fail([.keepAlive])
+        try await cluster.run(for: .seconds(15))
+        let fenced = try #require(cluster.stoppedWriting("a", after: .seconds(10)), "\(cluster.log.text)")
+        #expect(fenced.sinceStart - .seconds(10) <= .seconds(5))
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+        cluster.etcd.fail([])
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.writable.count == 1, "once renewals work again one primary leads: \(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// Writes time out (a slow etcd leader election) while reads work: the leader key is
+    /// neither renewed nor taken, and no two servers ever accept writes.
+    @Test func writesTimingOutNeverYieldTwoPrimaries() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.fail([.keepAlive, .grantLease, .acquireLeadership, .releaseLeadership, .publishMember, .publishProgress])
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.callLog("b").allSatisfy { !$0.hasPrefix("promote") }, "\(cluster.log.text)")
+        cluster.etcd.fail([])
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.servers.writable.count == 1, "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
     /// etcd loses quorum: without failsafe the primary stops at its lease deadline and no
     /// standby promotes; when etcd returns, one primary leads again.
     @Test func etcdOutageStopsWritesAndItsEndRestoresOnePrimary() async throws {
@@ -114,6 +147,21 @@ import Testing
         await cluster.startAgent("a")
         try await cluster.run(until: .seconds(42))
         #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+    }
+
+    /// The wall clock steps an hour forward, then two back (NTP, an operator's `date -s`):
+    /// leases and deadlines run on the monotonic clock, so nothing fails over or fences.
+    @Test func wallClockStepsChangeNothing() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        let term = try #require(cluster.etcd.leader?.term)
+        cluster.clock.stepWallClock(by: .seconds(3600))
+        try await cluster.run(for: .seconds(15))
+        cluster.clock.stepWallClock(by: .seconds(-7200))
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.callLog().isEmpty, "\(cluster.log.text)")
+        #expect(cluster.etcd.leader?.term == term && cluster.servers.writable == ["a"])
     }
 
     /// A service manager restarts the primary's agent (SIGTERM, then a new process): with
