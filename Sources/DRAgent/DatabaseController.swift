@@ -19,6 +19,10 @@ public protocol DatabaseController: Sendable {
     /// Stops the database so it cannot accept writes, leaving `standby.signal` so no
     /// restart brings it back writable. Returns why that file could not be written, if so.
     @discardableResult func fence() async throws -> String?
+    /// Leaves `standby.signal` in the running primary's data directory: ignored while it
+    /// runs, it makes any later start (init after a power loss, an operator) come up
+    /// read-only until the agent promotes it again under a valid lease.
+    func guardRestart() throws
     /// Starts the crashed database again (without waiting for it).
     func restart() async throws
     /// Sets `synchronous_standby_names` (none: asynchronous).

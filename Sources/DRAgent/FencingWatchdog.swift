@@ -42,24 +42,32 @@ public enum FencingWatchdog {
     }
 
     /// `drctl watchdog`: reads the lease file at its deadline and at least every 250 ms, until
-    /// its agent is gone and no lease is left to guard. Fences at most once per published lease.
-    public static func run(config: ClusterConfig, node: NodeConfig, stateDir: String, agentPID: Int32, log: Logger) async {
+    /// its agent is gone and no lease is left to guard (or the task is cancelled). Fences at
+    /// most once per published lease.
+    /// - Parameters:
+    ///   - database: PostgreSQL through `pg_ctl` unless given; `clock`: the host's monotonic
+    ///     clock unless given; `isAlive`: whether a process runs (tests run agents in-process).
+    public static func run(
+        config: ClusterConfig, node: NodeConfig, stateDir: String, agentPID: Int32, log: Logger,
+        database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
+        isAlive: @escaping @Sendable (Int32) -> Bool = ProcessControl.isAlive
+    ) async {
         let file = leaseFile(stateDir: stateDir, node: node.name)
-        let database = PostgresController(node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout)
+        let database = database ?? PostgresController(node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout)
         let policy = FailoverPolicy(config)
         var fencedFor: LeaseBookkeeping?
         let boot = bootID()
-        while true {
+        while !Task.isCancelled {
             let published = read(file)
             let lease = published?.effective(bootID: boot)
-            let agentAlive = ProcessControl.isAlive(agentPID)
+            let agentAlive = isAlive(agentPID)
             if let lease, fencedFor != lease {
                 // The agent publishes a lease only while it leads a writable database, and this
                 // process does not probe it: it assumes the database is writable, the worst case.
                 let view = ClusterView(
                     me: node.name, local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false,
                     leader: nil, members: [], primaryProgress: nil, lease: lease)
-                for case .fence(_, let reason) in decide(view, policy: policy, now: monotonicNow()).actions {
+                for case .fence(_, let reason) in decide(view, policy: policy, now: clock.hostMonotonic).actions {
                     fencedFor = lease
                     log.critical(
                         "agent missed its lease deadline: fencing the database",
@@ -83,7 +91,7 @@ public enum FencingWatchdog {
                 // Its agent is gone: done once nothing is left to guard, or once a restarted
                 // agent (with a watchdog of its own) has taken the lease over.
                 if lease == nil || fencedFor == lease { return }
-                if let owner = published?.agentPID, owner != agentPID, ProcessControl.isAlive(owner) {
+                if let owner = published?.agentPID, owner != agentPID, isAlive(owner) {
                     log.info(
                         "a restarted agent renews the lease: this watchdog's agent is gone, so it stops",
                         metadata: ["node": "\(node.name)", "agent_pid": "\(owner)"])
@@ -95,9 +103,9 @@ public enum FencingWatchdog {
             // least every 250 ms for a lease a new leader or a restarted agent published.
             var wait = Duration.milliseconds(250)
             if let lease, fencedFor != lease {
-                wait = min(wait, max(.milliseconds(5), SafetyChecks.leaseDeadline(lease, margin: policy.fencingMargin) - monotonicNow()))
+                wait = min(wait, max(.milliseconds(5), SafetyChecks.leaseDeadline(lease, margin: policy.fencingMargin) - clock.hostMonotonic))
             }
-            try? await Task.sleep(for: wait)
+            try? await clock.sleep(for: wait)
         }
     }
 }

@@ -153,6 +153,7 @@ extension NodeAgent {
     /// become so at any moment), so if the renewals fail it is fenced, not left promoting.
     private func promoteKeepingTheLease(term: Int64) async throws {
         promotionUnderway = true
+        armLeaseDeadline()  // publishes the lease to the watchdog now that the node may turn writable
         scheduleHeartbeat(term: term)
         defer {
             promotionHeartbeat?.cancel()

@@ -42,13 +42,22 @@ extension NodeAgent {
         guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: leaseFile) }
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
         // The same lease for the watchdog process, on the host's monotonic clock: it fences
-        // if this actor cannot.
+        // if this actor cannot — but only while the database may accept writes: a standby
+        // that won the key and has not begun to promote is read-only, and stopping it would
+        // only take away a candidate.
         var shared = book
         shared.lastConfirmedRenewalSentAt = clock.hostMonotonic - (now - book.lastConfirmedRenewalSentAt)
-        FencingWatchdog.publish(shared, to: leaseFile)
+        FencingWatchdog.publish(databaseMayAcceptWrites ? shared : nil, to: leaseFile)
         deadlineTimer = clock.schedule(at: now + max(wait, .zero)) { [weak self] in
             await self?.deadlineReached(book)
         }
+    }
+
+    /// A primary, a server that stopped answering (it may be stalled, not stopped), a
+    /// promotion under way, or nothing observed yet (a restarted agent): the cases the
+    /// watchdog must guard.
+    var databaseMayAcceptWrites: Bool {
+        promotionUnderway || lastLocal.map { $0.state == .primary || $0.state == .down } ?? true
     }
 
     func deadlineReached(_ book: LeaseBookkeeping) async {

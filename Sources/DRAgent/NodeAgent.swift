@@ -185,6 +185,7 @@ public actor NodeAgent {
         switch result {
         case .primary(let state):
             local.state = .primary
+            do { try database.guardRestart() } catch { log.error("\(error)") }
             local.timeline = state.timeline
             local.lsn = state.currentLSN
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)

@@ -101,6 +101,18 @@ public struct PostgresController: DatabaseController {
         throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
     }
 
+    public func guardRestart() throws {
+        guard let dataDir = node.dataDir, FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION"),
+            !FileManager.default.fileExists(atPath: "\(dataDir)/standby.signal")
+        else { return }
+        let path = "\(dataDir)/standby.signal"
+        guard FileManager.default.createFile(atPath: path, contents: Data()) else {
+            throw AgentError.cannotFence(node: node.name, detail: "cannot write \(path): a restart would come up writable")
+        }
+        // Owned by the server's user, as PostgreSQL's own files are (it removes it on promotion).
+        if geteuid() == 0, let user = getpwnam("postgres") { chown(path, user.pointee.pw_uid, user.pointee.pw_gid) }
+    }
+
     /// Writes `standby.signal` (owned by the server's user when the agent runs as root).
     /// A running primary ignores it; any later start of the server honours it.
     func writeStandbySignal(dataDir: String) async throws {

@@ -22,6 +22,11 @@ public final class AgentCluster: @unchecked Sendable {
 
     private let lock = NSLock()
     private var agents: [String: NodeAgent] = [:]
+    /// Each node's `FencingWatchdog` (the real code on the manual clock), started with its
+    /// first agent and outliving it, as the watchdog process does; gone with its host.
+    private var watchdogs: [String: Task<Void, Never>] = [:]
+    /// Whether nodes run a watchdog (production always does).
+    public let withWatchdogs: Bool
     private var busy: Set<String> = []
     private var offsets: [String: Duration] = [:]
     private var violations: [String] = []
@@ -30,7 +35,9 @@ public final class AgentCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - yaml: the cluster's configuration (`AgentCluster.configuration` builds one).
     ///   - primary: the node whose server starts as the primary (the others stream from it).
-    public init(yaml: String = AgentCluster.configuration(), primary: String = "a") throws {
+    ///   - watchdogs: run each node's fencing watchdog beside its agent, as production does.
+    public init(yaml: String = AgentCluster.configuration(), primary: String = "a", watchdogs: Bool = true) throws {
+        withWatchdogs = watchdogs
         config = try ConfigLoader.load(yaml: yaml, file: "agent-cluster.yaml")
         etcd = InMemoryEtcd(clock: clock, prefix: config.coordination.prefix)
         servers = ScriptedServers(clock: clock, config: config, primary: primary)
@@ -80,8 +87,11 @@ public final class AgentCluster: @unchecked Sendable {
         return text
     }
 
-    /// Removes the state directory.
-    public func close() { try? FileManager.default.removeItem(atPath: stateDir) }
+    /// Stops the watchdogs and removes the state directory.
+    public func close() {
+        for task in lock.withLock({ watchdogs.values }) { task.cancel() }
+        try? FileManager.default.removeItem(atPath: stateDir)
+    }
 
     public var now: AgentInstant { clock.now }
 
@@ -92,14 +102,25 @@ public final class AgentCluster: @unchecked Sendable {
 
     // MARK: agents coming and going
 
-    /// Starts `node`'s agent (a new process: nothing carried over but its files).
-    public func startAgent(_ node: String, watchdogGuardsLease: Bool = false) async {
+    /// Starts `node`'s agent (a new process: nothing carried over but its files), and its
+    /// watchdog if none runs.
+    public func startAgent(_ node: String) async {
         guard let entry = config.node(named: node) else { return }
         let agent = NodeAgent(
             config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
-            log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: watchdogGuardsLease)
+            log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: withWatchdogs)
         await agent.start()
         lock.withLock { agents[node] = agent }
+        if withWatchdogs, lock.withLock({ watchdogs[node] == nil }) {
+            let (config, stateDir, database, clock, logger) = (config, stateDir, servers.database(node), clock, log.logger("\(node)-watchdog"))
+            let watchdog = clock.track {
+                // In-process agents share this PID: the watchdog guards the lease until its host goes.
+                await FencingWatchdog.run(
+                    config: config, node: entry.node, stateDir: stateDir, agentPID: getpid(), log: logger, database: database, clock: clock,
+                    isAlive: { _ in true })
+            }
+            lock.withLock { watchdogs[node] = watchdog }
+        }
     }
 
     /// Starts every node's agent.
@@ -107,7 +128,7 @@ public final class AgentCluster: @unchecked Sendable {
         for entry in config.nodes { await startAgent(entry.node.name) }
     }
 
-    /// SIGKILL (or the host lost): the process ends with no last decision.
+    /// SIGKILL: the agent's process ends with no last decision; its watchdog stays.
     public func killAgent(_ node: String) async {
         guard let agent = lock.withLock({ agents.removeValue(forKey: node) }) else { return }
         await agent.halt()
@@ -121,10 +142,18 @@ public final class AgentCluster: @unchecked Sendable {
         await stopped.value
     }
 
-    /// The whole host is gone: agent and server.
+    /// The whole host is gone: agent, watchdog and server.
     public func loseHost(_ node: String) async {
         await killAgent(node)
+        lock.withLock { watchdogs.removeValue(forKey: node) }?.cancel()
         servers.change(node) { $0.running = false }
+    }
+
+    /// The host comes back: init starts PostgreSQL (read-only if `standby.signal` is there),
+    /// then the agent and its watchdog start.
+    public func restoreHost(_ node: String) async {
+        servers.boot(node)
+        await startAgent(node)
     }
 
     // MARK: time
@@ -150,8 +179,8 @@ public final class AgentCluster: @unchecked Sendable {
     public func run(for duration: Duration) async throws { try await run(until: clock.now + duration) }
 
     /// Agents started and the cluster settled (the primary leads, everyone published).
-    public static func bootstrapped(yaml: String = AgentCluster.configuration()) async throws -> AgentCluster {
-        let cluster = try AgentCluster(yaml: yaml)
+    public static func bootstrapped(yaml: String = AgentCluster.configuration(), watchdogs: Bool = true) async throws -> AgentCluster {
+        let cluster = try AgentCluster(yaml: yaml, watchdogs: watchdogs)
         await cluster.startAll()
         try await cluster.run(for: .seconds(5))
         return cluster

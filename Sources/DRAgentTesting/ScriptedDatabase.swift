@@ -80,6 +80,12 @@ public struct ScriptedDatabase: DatabaseController {
         return nil
     }
 
+    public func guardRestart() throws {
+        servers.change(node) { me in
+            if me.running, !me.inRecovery { me.standbySignal = true }
+        }
+    }
+
     public func restart() async throws {
         try servers.act(node, "restart") { me in
             guard !me.startFails else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }

@@ -129,6 +129,38 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
+    /// The primary's host loses power (nothing is fenced, nothing written) and comes back
+    /// after the standby took over: init starts PostgreSQL, and it must come up read-only —
+    /// the agent keeps `standby.signal` in a running primary's data directory for this.
+    @Test func primaryBackFromPowerLossStartsReadOnly() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        await cluster.loseHost("a")
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        await cluster.restoreHost("a")
+        #expect(cluster.servers.writable == ["b"], "init started a read-only")
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.writable == ["b"])
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// A standby that won the key but cannot renew it (etcd times renewals out) never
+    /// promotes, and its watchdog leaves it alone: it is read-only, still a candidate.
+    @Test func aStandbyThatCannotKeepTheKeyIsNotFenced() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.fail([.keepAlive])
+        await cluster.loseHost("a")
+        try await cluster.run(for: .seconds(15))
+        #expect(!cluster.servers.callLog("b").contains("fence") && cluster.servers["b"].running, "\(cluster.log.text)")
+        cluster.etcd.fail([])
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+    }
+
     /// The same reboot, but the fence's `standby.signal` was lost (a restored data
     /// directory, an operator's cleanup): the server comes up writable, and the agent —
     /// with no lease and no etcd — must fence it at once.
@@ -167,25 +199,37 @@ import Testing
     /// A service manager restarts the primary's agent (SIGTERM, then a new process): with
     /// the watchdog guarding the lease this is no failover, and no term changes.
     @Test func agentRestartUnderTheWatchdogIsNoFailover() async throws {
-        let cluster = try AgentCluster()
+        let cluster = try await AgentCluster.bootstrapped()
         defer { cluster.close() }
-        await cluster.startAgent("a", watchdogGuardsLease: true)
-        await cluster.startAgent("b")
         try await cluster.run(until: .seconds(20))
         let term = try #require(cluster.etcd.leader?.term)
         try await cluster.stopAgent("a")
         try await cluster.run(for: .seconds(2))
-        await cluster.startAgent("a", watchdogGuardsLease: true)
+        await cluster.startAgent("a")
         try await cluster.run(for: .seconds(30))
         #expect(cluster.etcd.leader?.node == "a" && cluster.etcd.leader?.term == term, "\(cluster.log.text)")
         #expect(cluster.servers.writable == ["a"])
         #expect(cluster.servers.callLog().isEmpty, "\(cluster.servers.callLog())")
     }
 
+    /// An agent that stays stopped (SIGTERM, never restarted) leaves its database to the
+    /// watchdog, which fences it at the lease deadline; then the standby takes over.
+    @Test func agentThatStaysStoppedIsFencedByItsWatchdog() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(20))
+        try await cluster.stopAgent("a")
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.callLog("a") == ["fence"], "\(cluster.log.text)")
+        #expect(!cluster.log.lines(containing: "a-watchdog critical agent missed its lease deadline").isEmpty)
+        #expect(cluster.servers.writable == ["b"])
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
     /// Without a watchdog a stopping leader fences and releases: the standby takes over at
     /// once, never alongside it.
     @Test func stoppedLeaderWithoutWatchdogHandsOverSafely() async throws {
-        let cluster = try await AgentCluster.bootstrapped()
+        let cluster = try await AgentCluster.bootstrapped(watchdogs: false)
         defer { cluster.close() }
         try await cluster.run(until: .seconds(20))
         try await cluster.stopAgent("a")
