@@ -327,6 +327,9 @@ public actor NodeAgent {
         return candidates.min()
     }
 
+    /// Why this agent waits for an operator, if it does (as its last decision said).
+    public var currentHold: Reason? { lastHold }
+
     func hold(_ reason: Reason) {
         if reason != lastHold { log.critical("waiting for an operator", metadata: ["reason": "\(reason)"]) }
         lastHold = reason
