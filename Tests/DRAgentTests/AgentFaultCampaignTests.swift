@@ -17,7 +17,7 @@ import Testing
 
     @Test(arguments: seeds)
     func noScheduleYieldsTwoWritableServers(seed: UInt64) async throws {
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let autoRejoin = Bool.random(using: &random)
         let cluster = try AgentCluster(yaml: AgentCluster.configuration(nodes: ["a", "b", "c"], failover: autoRejoin ? ["auto_rejoin: true"] : []))
         defer { cluster.close() }
@@ -54,7 +54,7 @@ import Testing
         case etcdDown, loseEtcdAnswers, failRenewals, slowPromotion, stepWallClock
 
         /// Injects the fault; returns what heals it (nil: nothing to heal).
-        func inject(into cluster: AgentCluster, node: String, random: inout SplitMix64) async -> (() async -> Void)? {
+        func inject(into cluster: AgentCluster, node: String, random: inout SeededGenerator) async -> (() async -> Void)? {
             switch self {
             case .loseHost:
                 await cluster.loseHost(node)
@@ -103,19 +103,5 @@ import Testing
                 return nil
             }
         }
-    }
-}
-
-/// A small, fast, seedable generator: a schedule replays from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,0 +1,109 @@
+import Foundation
+
+/// The campaign's verdict from what the clients saw, not from what the agents recorded:
+/// it trusts no bookkeeping of drctl's own.
+public struct ChaosChecker: Sendable {
+    /// One write a client saw acknowledged.
+    public struct Ack: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var node: String
+        /// The server's timeline when it committed (from its WAL file name).
+        public var timeline: Int
+        /// Seconds from the campaign's start: the INSERT was sent, its commit came back.
+        public var sentAt: Double
+        public var ackedAt: Double
+
+        public init(id: Int64, node: String, timeline: Int, sentAt: Double, ackedAt: Double) {
+            self.id = id
+            self.node = node
+            self.timeline = timeline
+            self.sentAt = sentAt
+            self.ackedAt = ackedAt
+        }
+    }
+
+    public struct Property: Sendable, Codable, Equatable {
+        public var name: String
+        public var passed: Bool
+        public var detail: String
+    }
+
+    public var synchronous: Bool
+    /// Seconds of acknowledged writes a failover may lose in asynchronous mode.
+    public var rpo: Double
+    /// Seconds after the last heal within which the cluster must be healthy again.
+    public var recoveryBudget: Double
+
+    public init(synchronous: Bool, rpo: Double, recoveryBudget: Double) {
+        self.synchronous = synchronous
+        self.rpo = rpo
+        self.recoveryBudget = recoveryBudget
+    }
+
+    /// - Parameters:
+    ///   - survivors: the ids the final primary holds (nil: no primary answered at the end).
+    ///   - lastHeal: when the last fault was healed; `healthyAt`: when the cluster was first
+    ///     seen healthy (or in a documented operator state) after it, if it was.
+    public func check(acks: [Ack], survivors: Set<Int64>?, lastHeal: Double, healthyAt: Double?) -> [Property] {
+        [splitBrain(acks), loss(acks, survivors: survivors), recovery(lastHeal: lastHeal, healthyAt: healthyAt)]
+    }
+
+    /// Never two writable primaries: once a server on a newer timeline acknowledged a write,
+    /// no server on an older timeline may accept one. Judged conservatively — the older
+    /// write must have been *sent* after the newer one *came back* — so client latency never
+    /// makes a violation.
+    public func splitBrain(_ acks: [Ack]) -> Property {
+        var newest: Ack?
+        var overlaps: [String] = []
+        for ack in acks.sorted(by: { $0.ackedAt < $1.ackedAt }) {
+            if let seen = newest, ack.timeline < seen.timeline, ack.sentAt > seen.ackedAt {
+                overlaps.append(
+                    "\(ack.node) (timeline \(ack.timeline)) acknowledged write \(ack.id) sent at \(Self.seconds(ack.sentAt)), "
+                        + "after \(seen.node) (timeline \(seen.timeline)) acknowledged one at \(Self.seconds(seen.ackedAt))")
+            }
+            if ack.timeline > newest?.timeline ?? Int.min { newest = ack }
+        }
+        return Property(
+            name: "no split brain", passed: overlaps.isEmpty,
+            detail: overlaps.isEmpty
+                ? "\(acks.count) acknowledged writes, never an older timeline after a newer one"
+                : "\(overlaps.count) writes on a deposed primary: " + overlaps.prefix(5).joined(separator: "; "))
+    }
+
+    /// Synchronous: every acknowledged write survives. Asynchronous: each loss belongs to
+    /// the timeline a failover abandoned, and spans at most the RPO.
+    public func loss(_ acks: [Ack], survivors: Set<Int64>?) -> Property {
+        let name = synchronous ? "no acknowledged write lost" : "losses within the RPO"
+        guard let survivors else { return Property(name: name, passed: false, detail: "no primary answered at the end: nothing to compare") }
+        let lost = acks.filter { !survivors.contains($0.id) }
+        if lost.isEmpty { return Property(name: name, passed: true, detail: "all \(acks.count) acknowledged writes are on the final primary") }
+        if synchronous {
+            return Property(name: name, passed: false, detail: "\(lost.count) acknowledged writes lost, first \(lost[0].id) on \(lost[0].node) at \(lost[0].ackedAt) s")
+        }
+        var windows: [String] = []
+        var beyond = false
+        for timeline in Set(lost.map(\.timeline)).sorted() {
+            let onTimeline = acks.filter { $0.timeline == timeline }.sorted { $0.ackedAt < $1.ackedAt }
+            guard let firstLost = onTimeline.firstIndex(where: { !survivors.contains($0.id) }),
+                let lastLost = onTimeline.lastIndex(where: { !survivors.contains($0.id) })
+            else { continue }
+            let from = onTimeline[..<firstLost].last { survivors.contains($0.id) }?.ackedAt ?? onTimeline[firstLost].ackedAt
+            let window = onTimeline[lastLost].ackedAt - from
+            beyond = beyond || window > rpo
+            windows.append(String(format: "timeline %d: %d lost over %.2f s", timeline, onTimeline.filter { !survivors.contains($0.id) }.count, window))
+        }
+        return Property(name: name, passed: !beyond, detail: windows.joined(separator: "; ") + String(format: " (RPO %.1f s)", rpo))
+    }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }
+
+    public func recovery(lastHeal: Double, healthyAt: Double?) -> Property {
+        guard let healthyAt else {
+            return Property(name: "recovers after the faults", passed: false, detail: String(format: "not healthy within %.0f s of the last heal", recoveryBudget))
+        }
+        let took = max(0, healthyAt - lastHeal)
+        return Property(
+            name: "recovers after the faults", passed: took <= recoveryBudget,
+            detail: String(format: "healthy %.1f s after the last heal (budget %.0f s)", took, recoveryBudget))
+    }
+}

@@ -1,0 +1,53 @@
+import DRCore
+import Testing
+
+@Suite struct ChaosTests {
+    typealias Ack = ChaosChecker.Ack
+    static let checker = ChaosChecker(synchronous: false, rpo: 5, recoveryBudget: 60)
+
+    @Test func aSeedReplaysItsScheduleAndFaultsStayWithinTheirBounds() {
+        let plan = ChaosPlan.generate(seed: 42, duration: 300, nodes: ["pg1", "pg2"])
+        #expect(plan == ChaosPlan.generate(seed: 42, duration: 300, nodes: ["pg1", "pg2"]))
+        #expect(plan != ChaosPlan.generate(seed: 43, duration: 300, nodes: ["pg1", "pg2"]))
+        #expect(!plan.steps.isEmpty && plan.steps.allSatisfy { $0.at < 300 })
+        for step in plan.steps {
+            let overlapping = plan.steps.filter { $0.fault.lasts && $0.at <= step.at && $0.at + $0.healAfter > step.at && $0 != step }
+            #expect(overlapping.count < 2, "at most two lasting faults at once: \(step)")
+            #expect(!overlapping.contains { $0.node == step.node }, "one fault per node at a time: \(step)")
+            #expect(step.fault.lasts ? (3...15).contains(step.healAfter) : step.healAfter == 0)
+        }
+        #expect(ChaosPlan.generate(seed: 1, duration: 300, nodes: ["pg1"], faults: [.freezeAgent]).steps.allSatisfy { $0.fault == .freezeAgent })
+    }
+
+    @Test func anOldTimelineWritingAfterANewOneIsASplitBrain() {
+        let clean = [
+            Ack(id: 1, node: "pg1", timeline: 1, sentAt: 1.0, ackedAt: 1.01), Ack(id: 2, node: "pg2", timeline: 2, sentAt: 5.0, ackedAt: 5.01),
+            Ack(id: 3, node: "pg1", timeline: 1, sentAt: 5.005, ackedAt: 5.02),
+        ]
+        #expect(Self.checker.splitBrain(clean).passed, "sent before the newer write came back: latency, not proof")
+        let brain = clean + [Ack(id: 4, node: "pg1", timeline: 1, sentAt: 6.0, ackedAt: 6.01)]
+        let verdict = Self.checker.splitBrain(brain)
+        #expect(!verdict.passed && verdict.detail.contains("pg1 (timeline 1) acknowledged write 4"))
+        let failback = clean + [Ack(id: 5, node: "pg1", timeline: 3, sentAt: 9.0, ackedAt: 9.01)]
+        #expect(Self.checker.splitBrain(failback).passed, "the old node promoted again on a newer timeline is no split brain")
+    }
+
+    @Test func lossesAreJudgedPerAbandonedTimelineAgainstTheRPO() {
+        let acks =
+            (1...10).map { Ack(id: Int64($0), node: "pg1", timeline: 1, sentAt: Double($0), ackedAt: Double($0) + 0.01) }
+            + [Ack(id: 11, node: "pg2", timeline: 2, sentAt: 12, ackedAt: 12.01)]
+        #expect(Self.checker.loss(acks, survivors: Set(1...11)).passed)
+        let small = Self.checker.loss(acks, survivors: Set([1, 2, 3, 4, 5, 6, 7, 8, 11]))
+        #expect(small.passed && small.detail.contains("timeline 1: 2 lost over 2.00 s"), "\(small.detail)")
+        #expect(!Self.checker.loss(acks, survivors: Set([1, 2, 11])).passed, "8 s of writes lost beyond a 5 s RPO")
+        let sync = ChaosChecker(synchronous: true, rpo: 0, recoveryBudget: 60)
+        #expect(!sync.loss(acks, survivors: Set(1...10)).passed, "synchronous mode loses nothing")
+        #expect(!Self.checker.loss(acks, survivors: nil).passed)
+    }
+
+    @Test func recoveryIsMeasuredFromTheLastHeal() {
+        #expect(Self.checker.recovery(lastHeal: 100, healthyAt: 130).passed)
+        #expect(!Self.checker.recovery(lastHeal: 100, healthyAt: 170).passed)
+        #expect(!Self.checker.recovery(lastHeal: 100, healthyAt: nil).passed)
+    }
+}
