@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
+        // The randomized fault campaign against a lab (`drctl lab chaos`, `make chaos`).
+        .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem"]),
         // Drills that inject lab faults: the CLI runs them, the agent never links them.
         .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill", "DRChaos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -106,6 +106,22 @@ public struct NodeProbe: Sendable {
         return state
     }
 
+    /// A standby's timeline when its WAL receiver is down (its upstream lost): the timeline
+    /// of the WAL segment holding the replay position, from the file names in pg_wal. The
+    /// checkpoint's timeline is no answer: it stays on the old timeline until the first
+    /// restartpoint after following a promotion, and a standby that lost its new upstream
+    /// before then would look diverged and never be a candidate. Nil without the right to
+    /// list pg_wal (superuser or pg_monitor).
+    static let replayedSegmentTimeline = """
+        CASE WHEN has_function_privilege('pg_ls_waldir()', 'EXECUTE') THEN (
+            SELECT max(('x' || substr(w.name, 1, 8))::bit(32)::int) FROM pg_ls_waldir() AS w
+            WHERE length(w.name) = 24 AND substr(w.name, 9) = (
+                SELECT upper(lpad(to_hex(div(x.seg, x.per)::bigint), 8, '0') || lpad(to_hex(mod(x.seg, x.per)::bigint), 8, '0'))
+                FROM (SELECT floor(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0') / s.size) AS seg, 4294967296 / s.size AS per
+                      FROM (SELECT setting::numeric AS size FROM pg_settings WHERE name = 'wal_segment_size') AS s) AS x))
+        END
+        """
+
     private func readStandby(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> StandbyState {
         let row = try await connection.query(
             """
@@ -113,7 +129,7 @@ public struct NodeProbe: Sendable {
                    pg_last_wal_replay_lsn()::text AS replay_lsn,
                    extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS since_replay,
                    pg_is_wal_replay_paused() AS paused,
-                   coalesce(r.received_tli, (pg_control_checkpoint()).timeline_id)::int AS timeline,
+                   coalesce(r.received_tli, \(Self.replayedSegmentTimeline), (pg_control_checkpoint()).timeline_id)::int AS timeline,
                    r.status, r.sender_host, r.sender_port,
                    current_setting('primary_conninfo', true) AS primary_conninfo
             FROM (SELECT 1) AS one

@@ -26,6 +26,12 @@ public struct ChaosChecker: Sendable {
         public var name: String
         public var passed: Bool
         public var detail: String
+
+        public init(name: String, passed: Bool, detail: String) {
+            self.name = name
+            self.passed = passed
+            self.detail = detail
+        }
     }
 
     public var synchronous: Bool

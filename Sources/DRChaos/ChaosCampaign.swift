@@ -1,0 +1,141 @@
+import DRCore
+import DRLab
+import DRPostgres
+import Foundation
+
+/// One campaign: a lab of its own, a write load, a seeded schedule of faults injected and
+/// healed on time, then the clients' record judged by `ChaosChecker` (never by the agents'
+/// own evidence), the lab torn down, and no process of it left behind.
+public struct ChaosCampaign: Sendable {
+    public struct Settings: Sendable {
+        public var seed: UInt64
+        /// Seconds during which faults start.
+        public var duration: Double
+        public var synchronous: Bool
+        public var faults: [ChaosFault]
+        /// The drctl executable the lab's agents run.
+        public var binary: String
+        /// Leave the lab running when a property fails, to look at it (`drctl lab down --dir` ends it).
+        public var keepFailedLab = false
+
+        public init(seed: UInt64, duration: Double, synchronous: Bool, faults: [ChaosFault] = ChaosFault.allCases, binary: String) {
+            self.seed = seed
+            self.duration = duration
+            self.synchronous = synchronous
+            self.faults = faults
+            self.binary = binary
+        }
+    }
+
+    public let settings: Settings
+
+    public init(_ settings: Settings) { self.settings = settings }
+
+    public func run(progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
+        let dir = "/tmp/drctl-chaos-\(settings.seed)-\(UUID().uuidString.prefix(6).lowercased())"
+        progress("lab in \(dir) (\(settings.synchronous ? "synchronous" : "asynchronous"), auto_rejoin)")
+        let lab = try await Lab.up(dir: dir, agentBinary: settings.binary, failover: LabFailoverSettings(synchronous: settings.synchronous, autoRejoin: true))
+        var report: ChaosReport
+        do {
+            report = try await campaign(lab, progress: progress)
+        } catch {
+            try? await Lab.down(dir: dir)
+            throw error
+        }
+        if settings.keepFailedLab, !report.passed {
+            progress("kept the lab for inspection: drctl lab down --dir \(dir)")
+            return report
+        }
+        try await Lab.down(dir: dir)
+        let leaked = LabProcesses.containing(dir)
+        report.properties.append(
+            ChaosChecker.Property(
+                name: "nothing left running", passed: leaked.isEmpty,
+                detail: leaked.isEmpty ? "every process of the lab stopped" : "still running after lab down: pids \(leaked.map(String.init).joined(separator: ", "))"))
+        return report
+    }
+
+    private func campaign(_ lab: LabState, progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
+        let config = try ConfigLoader.load(yaml: try String(contentsOfFile: lab.configFile, encoding: .utf8), file: lab.configFile)
+        let plan = ChaosPlan.generate(seed: settings.seed, duration: settings.duration, nodes: lab.nodes.map(\.name), faults: settings.faults)
+        let nemesis = ChaosNemesis(lab: lab, binary: settings.binary)
+        let started = ContinuousClock.now
+        func elapsed() -> Double { (ContinuousClock.now - started).seconds }
+        var log: [ChaosReport.Event] = []
+        func note(_ text: String) {
+            log.append(.init(at: elapsed(), text: text))
+            progress(String(format: "%7.1f s  ", elapsed()) + text)
+        }
+
+        let workload = ChaosWorkload(lab: lab, started: started)
+        try await workload.start(lab)
+        note("write load started: one multi-host client, one client per node")
+
+        var events: [(at: Double, heal: Bool, step: ChaosPlan.Step)] = plan.steps.map { ($0.at, false, $0) }
+        events += plan.steps.filter(\.fault.lasts).map { ($0.at + $0.healAfter, true, $0) }
+        for event in events.sorted(by: { $0.at < $1.at }) {
+            let wait = event.at - elapsed()
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+            let what = "\(event.heal ? "heal" : "inject") \(event.step.fault.rawValue) \(event.step.node)"
+            do {
+                if event.heal { try await nemesis.heal(event.step) } else { try await nemesis.inject(event.step) }
+                note(what + (event.step.fault.lasts && !event.heal ? String(format: " for %.1f s", event.step.healAfter) : ""))
+            } catch {
+                note("\(what) failed: \(error)")
+            }
+        }
+        let lastHeal = elapsed()
+        let budget = 2 * config.objectives.rto.seconds + 60
+        note(String(format: "every fault healed; waiting up to %.0f s for a healthy cluster", budget))
+        var healthyAt: Double?
+        while elapsed() - lastHeal < budget {
+            let status = ClusterStatus.evaluate(config: config, observations: await NodeProbe().observeAll(config))
+            if status.verdict == .healthy {
+                healthyAt = elapsed()
+                break
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        note(healthyAt.map { String(format: "healthy %.1f s after the last heal", $0 - lastHeal) } ?? "not healthy within the budget")
+        try await Task.sleep(for: .seconds(3))  // the new primary takes writes for a while
+        await workload.stop()
+        let acks = workload.acknowledged
+        let survivors = try? await ChaosWorkload.survivors(lab)
+        note("\(acks.count) writes acknowledged; \(survivors.map { "\($0.count) rows on the primary" } ?? "no primary answered")")
+        let checker = ChaosChecker(synchronous: settings.synchronous, rpo: config.objectives.rpo.seconds, recoveryBudget: budget)
+        let properties = checker.check(acks: acks, survivors: survivors, lastHeal: lastHeal, healthyAt: healthyAt)
+        return ChaosReport(
+            seed: settings.seed, mode: settings.synchronous ? "sync" : "async", duration: settings.duration, plan: plan, events: log,
+            acknowledged: acks.count, timelines: Set(acks.map(\.timeline)).sorted(), properties: properties)
+    }
+}
+
+/// What a campaign did and found, written as JSON; the seed replays it.
+public struct ChaosReport: Sendable, Codable {
+    public struct Event: Sendable, Codable {
+        public var at: Double
+        public var text: String
+    }
+
+    public var seed: UInt64
+    public var mode: String
+    public var duration: Double
+    public var plan: ChaosPlan
+    public var events: [Event]
+    public var acknowledged: Int
+    public var timelines: [Int]
+    public var properties: [ChaosChecker.Property]
+
+    public var passed: Bool { properties.allSatisfy(\.passed) }
+}
+
+extension LabProcesses {
+    /// Processes whose command line mentions `text` anywhere (a lab directory).
+    static func containing(_ text: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data, as: UTF8.self).contains(text)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import DRCore
+import DRLab
+import DRSystem
+import Foundation
+
+/// Injects a plan's faults into the lab and heals them, through the lab's own controls and
+/// signals to the processes it started (found by PID, never by name on the whole host).
+struct ChaosNemesis: Sendable {
+    let lab: LabState
+    /// The drctl executable the lab's agents run.
+    let binary: String
+
+    func inject(_ step: ChaosPlan.Step) async throws {
+        let node = try lab.node(named: step.node)
+        switch step.fault {
+        case .killNode:
+            _ = try await Lab.kill(dir: lab.dir, node: node.name)
+        case .killPostmaster:
+            if let pid = try lab.server(node).pid { await signal(pid, SIGKILL) }
+        case .freezeAgent:
+            _ = try Lab.freeze(dir: lab.dir, node: node.name, true)
+        case .isolateRegion:
+            try await Lab.isolate(dir: lab.dir, region: node.region)
+        case .restartAgent:
+            if let pid = lab.agent(of: node)?.pid { await signal(pid, SIGTERM, wait: .seconds(15)) }
+        case .reboot:
+            // The whole host stops at once: agent, watchdog, PostgreSQL; then init starts
+            // PostgreSQL and the agent (which starts its watchdog).
+            if let pid = lab.agent(of: node)?.pid { await signal(pid, SIGKILL) }
+            for pid in watchdogs(of: node) { await signal(pid, SIGKILL) }
+            if let pid = try lab.server(node).pid {
+                let backends = LabProcesses.children(of: pid)
+                await signal(pid, SIGKILL)
+                for backend in backends { await signal(backend, SIGKILL) }
+            }
+            try await heal(step)
+        }
+    }
+
+    func heal(_ step: ChaosPlan.Step) async throws {
+        let node = try lab.node(named: step.node)
+        switch step.fault {
+        case .killNode, .reboot:
+            try await startServer(node)
+            try startAgent(of: node)
+        case .killPostmaster:
+            // Init starting it again (the agent may have restarted or rejoined it already).
+            try await startServer(node)
+        case .freezeAgent:
+            _ = try Lab.freeze(dir: lab.dir, node: node.name, false)
+        case .isolateRegion:
+            try await Lab.heal(dir: lab.dir, region: node.region)
+        case .restartAgent:
+            try startAgent(of: node)
+        }
+    }
+
+    /// Starts PostgreSQL unless it runs (the agent may have restarted or rejoined it). The
+    /// killed server's backends may still be exiting: tried again for a few seconds.
+    private func startServer(_ node: LabState.Node) async throws {
+        let server = try lab.server(node)
+        var lastError: (any Error)?
+        for _ in 0..<10 {
+            if server.pid.map(ProcessControl.isAlive) == true { return }
+            do { return try await server.start() } catch { lastError = error }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        if let lastError { throw lastError }
+    }
+
+    private func startAgent(of node: LabState.Node) throws {
+        guard lab.agent(of: node)?.pid == nil else { return }
+        _ = try Lab.startAgent(dir: lab.dir, region: node.region, binary: binary)
+    }
+
+    private func signal(_ pid: Int32, _ signal: Int32, wait: Duration = .seconds(5)) async {
+        kill(pid, signal)
+        if signal == SIGKILL || signal == SIGTERM { _ = await ProcessControl.waitForExit(pid, within: wait) }
+    }
+
+    /// The node's watchdog processes: children of this lab's agents, found in /proc by the
+    /// lab's config file and the node's name in their command line.
+    func watchdogs(of node: LabState.Node) -> [Int32] {
+        LabProcesses.matching(["watchdog", "--config", lab.configFile, "--node", node.name])
+    }
+}
+
+/// Processes whose command line contains every given argument (read from /proc).
+enum LabProcesses {
+    /// The direct children of `pid` (a postmaster's backends).
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                let fields = stat.split(separator: ")").last?.split(separator: " ")
+            else { return false }
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }
+    }
+
+    static func matching(_ arguments: [String]) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let argv = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.allSatisfy(argv.contains)
+        }
+    }
+}
+
+extension LabState {
+    func node(named name: String) throws -> Node {
+        guard let node = nodes.first(where: { $0.name == name }) else { throw LabError.io("no lab node named \(name)") }
+        return node
+    }
+
+    func agent(of node: Node) -> Agent? { agents.first { $0.region == node.region } }
+}
