@@ -4,7 +4,7 @@ LAB_DIR ?= .lab
 DRCTL = .build/debug/drctl
 PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
 
-.PHONY: setup build check format test unit demo bench soak lab-up lab-down clean
+.PHONY: setup build check format test unit demo bench soak chaos lab-up lab-down clean
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -63,6 +63,15 @@ bench: build
 	bash bench/switchover.sh
 	bash bench/backup.sh
 	bash bench/footprint.sh
+
+# A randomized fault campaign against a lab of its own, judged from what the clients saw
+# (SEED, DURATION in seconds, MODE=async|sync, FAULTS=kill-node,reboot,...; a report in
+# chaos-SEED.json). `make test` runs a short one per mode with fixed seeds.
+SEED ?= 1
+DURATION ?= 300
+MODE ?= async
+chaos: build
+	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) $(if $(FAULTS),--faults $(FAULTS)) --report chaos-$(SEED).json
 
 # Ten minutes of etcd stalls and health-check flaps that must cause no failover.
 soak: build

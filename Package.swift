@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
         // The randomized fault campaign against a lab (`drctl lab chaos`, `make chaos`).
-        .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem"]),
+        .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem", "DRCoordination"]),
         // Drills that inject lab faults: the CLI runs them, the agent never links them.
         .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
@@ -73,7 +73,8 @@ let package = Package(
         .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting"]),
         .testTarget(name: "DRSystemTests", dependencies: ["DRSystem"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup", "DRChaos"]),
     ]
 )
 

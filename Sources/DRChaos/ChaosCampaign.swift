@@ -1,3 +1,4 @@
+import DRCoordination
 import DRCore
 import DRLab
 import DRPostgres
@@ -87,23 +88,40 @@ public struct ChaosCampaign: Sendable {
         let lastHeal = elapsed()
         let budget = 2 * config.objectives.rto.seconds + 60
         note(String(format: "every fault healed; waiting up to %.0f s for a healthy cluster", budget))
-        var healthyAt: Double?
+        var settled = ChaosChecker.Settled.never
+        let coordinator = try EtcdCoordinator.forConfig(config)
         while elapsed() - lastHeal < budget {
-            let status = ClusterStatus.evaluate(config: config, observations: await NodeProbe().observeAll(config))
+            // The verdict `drctl status` gives: the servers, and etcd's leader and members.
+            let snapshot = try? await coordinator.snapshot()
+            let coordination = snapshot.map { ClusterStatus.Coordination.known(leader: $0.leader, members: $0.members, paused: $0.paused, skipped: $0.skipped) }
+            let status = ClusterStatus.evaluate(config: config, observations: await NodeProbe().observeAll(config), coordination: coordination)
             if status.verdict == .healthy {
-                healthyAt = elapsed()
+                settled = .healthy(at: elapsed())
                 break
+            }
+            // Settled in an operator state only once nobody leads and an agent holds, saying
+            // why (its member record), not while a failover may still be under way.
+            if status.verdict == .manualIntervention, let snapshot, snapshot.leader == nil {
+                let holds = snapshot.members.compactMap(\.hold)
+                if !holds.isEmpty {
+                    settled = .operatorState(at: elapsed(), why: holds.joined(separator: "; "))
+                    break
+                }
             }
             try await Task.sleep(for: .milliseconds(500))
         }
-        note(healthyAt.map { String(format: "healthy %.1f s after the last heal", $0 - lastHeal) } ?? "not healthy within the budget")
+        switch settled {
+        case .healthy(let at): note(String(format: "healthy %.1f s after the last heal", at - lastHeal))
+        case let .operatorState(at, why): note(String(format: "waiting for an operator %.1f s after the last heal: ", at - lastHeal) + why)
+        case .never: note("neither healthy nor waiting for an operator within the budget")
+        }
         try await Task.sleep(for: .seconds(3))  // the new primary takes writes for a while
         await workload.stop()
         let acks = workload.acknowledged
         let survivors = try? await ChaosWorkload.survivors(lab)
         note("\(acks.count) writes acknowledged; \(survivors.map { "\($0.count) rows on the primary" } ?? "no primary answered")")
         let checker = ChaosChecker(synchronous: settings.synchronous, rpo: config.objectives.rpo.seconds, recoveryBudget: budget)
-        let properties = checker.check(acks: acks, survivors: survivors, lastHeal: lastHeal, healthyAt: healthyAt)
+        let properties = checker.check(acks: acks, survivors: survivors, lastHeal: lastHeal, settled: settled)
         return ChaosReport(
             seed: settings.seed, mode: settings.synchronous ? "sync" : "async", duration: settings.duration, plan: plan, events: log,
             acknowledged: acks.count, timelines: Set(acks.map(\.timeline)).sorted(), properties: properties)

@@ -46,8 +46,17 @@ import Testing
     }
 
     @Test func recoveryIsMeasuredFromTheLastHeal() {
-        #expect(Self.checker.recovery(lastHeal: 100, healthyAt: 130).passed)
-        #expect(!Self.checker.recovery(lastHeal: 100, healthyAt: 170).passed)
-        #expect(!Self.checker.recovery(lastHeal: 100, healthyAt: nil).passed)
+        #expect(Self.checker.recovery(lastHeal: 100, settled: .healthy(at: 130)).passed)
+        #expect(!Self.checker.recovery(lastHeal: 100, settled: .healthy(at: 170)).passed)
+        #expect(!Self.checker.recovery(lastHeal: 100, settled: .never).passed)
+        #expect(Self.checker.recovery(lastHeal: 100, settled: .operatorState(at: 110, why: "synchronous: no standby recorded")).passed)
+    }
+
+    @Test func withoutAPrimaryLossesAreJudgedOnlyInAnOperatorState() {
+        let acks = [Ack(id: 1, node: "pg1", timeline: 1, sentAt: 1, ackedAt: 1.01)]
+        let waiting = Self.checker.check(acks: acks, survivors: nil, lastHeal: 10, settled: .operatorState(at: 12, why: "x"))
+        #expect(!waiting.contains { !$0.passed } && waiting[1].detail.hasPrefix("not judged"))
+        let never = Self.checker.check(acks: acks, survivors: nil, lastHeal: 10, settled: .never)
+        #expect(never.contains { !$0.passed })
     }
 }

@@ -46,12 +46,25 @@ public struct ChaosChecker: Sendable {
         self.recoveryBudget = recoveryBudget
     }
 
+    /// How the cluster settled after the last heal.
+    public enum Settled: Sendable, Equatable {
+        case healthy(at: Double)
+        /// Waiting for an operator as documented (synchronous mode refusing a promotion that
+        /// could lose commits, a fenced node awaiting `drctl rejoin`), with why.
+        case operatorState(at: Double, why: String)
+        case never
+    }
+
     /// - Parameters:
     ///   - survivors: the ids the final primary holds (nil: no primary answered at the end).
-    ///   - lastHeal: when the last fault was healed; `healthyAt`: when the cluster was first
-    ///     seen healthy (or in a documented operator state) after it, if it was.
-    public func check(acks: [Ack], survivors: Set<Int64>?, lastHeal: Double, healthyAt: Double?) -> [Property] {
-        [splitBrain(acks), loss(acks, survivors: survivors), recovery(lastHeal: lastHeal, healthyAt: healthyAt)]
+    ///   - lastHeal: when the last fault was healed.
+    public func check(acks: [Ack], survivors: Set<Int64>?, lastHeal: Double, settled: Settled) -> [Property] {
+        var loss = loss(acks, survivors: survivors)
+        if survivors == nil, case .operatorState = settled {
+            loss.detail = "not judged: no primary at the end, the cluster waits for an operator (the writes are on a stopped node)"
+            loss.passed = true
+        }
+        return [splitBrain(acks), loss, recovery(lastHeal: lastHeal, settled: settled)]
     }
 
     /// Never two writable primaries: once a server on a newer timeline acknowledged a write,
@@ -103,13 +116,19 @@ public struct ChaosChecker: Sendable {
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }
 
-    public func recovery(lastHeal: Double, healthyAt: Double?) -> Property {
-        guard let healthyAt else {
-            return Property(name: "recovers after the faults", passed: false, detail: String(format: "not healthy within %.0f s of the last heal", recoveryBudget))
+    public func recovery(lastHeal: Double, settled: Settled) -> Property {
+        let name = "recovers after the faults"
+        switch settled {
+        case .never:
+            return Property(name: name, passed: false, detail: String(format: "neither healthy nor waiting for an operator within %.0f s of the last heal", recoveryBudget))
+        case .healthy(let at):
+            let took = max(0, at - lastHeal)
+            return Property(name: name, passed: took <= recoveryBudget, detail: String(format: "healthy %.1f s after the last heal (budget %.0f s)", took, recoveryBudget))
+        case let .operatorState(at, why):
+            let took = max(0, at - lastHeal)
+            return Property(
+                name: name, passed: took <= recoveryBudget,
+                detail: String(format: "waiting for an operator %.1f s after the last heal (budget %.0f s): ", took, recoveryBudget) + why)
         }
-        let took = max(0, healthyAt - lastHeal)
-        return Property(
-            name: "recovers after the faults", passed: took <= recoveryBudget,
-            detail: String(format: "healthy %.1f s after the last heal (budget %.0f s)", took, recoveryBudget))
     }
 }
