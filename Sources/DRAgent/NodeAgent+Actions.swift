@@ -109,7 +109,7 @@ extension NodeAgent {
             do {
                 try await database.rejoin(target)
             } catch {
-                rejoinFailed = RejoinFailure(term: term, message: "\(error)")
+                rejoinFailed = RejoinFailure(term: term, message: "\(error)", at: now)
                 throw error
             }
             // Started with standby.signal: it can no longer come up writable.

@@ -110,7 +110,7 @@ public actor NodeAgent {
 
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
-        start()
+        await start()
         while !Task.isCancelled {
             let tickStarted = clock.now
             await tick()
@@ -122,10 +122,13 @@ public actor NodeAgent {
         await shutdown()
     }
 
-    /// What the agent does before its first loop: take over the lease a predecessor on
-    /// this host published (a restart is no failover).
-    public func start() {
+    /// What the agent does before its first loop: look at its database, then take over the
+    /// lease a predecessor on this host published (a restart is no failover). The database is
+    /// looked at first so that a server that came back read-only (a reboot, init) is not
+    /// handed to the watchdog under that lease: it would stop a read-only candidate.
+    public func start() async {
         log.info("agent started", metadata: ["node": "\(node.name)", "region": "\(region.name)"])
+        lastLocal = await observeLocal()
         adoptPublishedLease()
     }
 

@@ -52,7 +52,7 @@ public final class AgentCluster: @unchecked Sendable {
 
     /// A cluster in `regions` (primary first, then hot standbys), one node each, named by
     /// `nodes`; `failover` lines are added under `failover:`.
-    public static func configuration(nodes: [String] = ["a", "b"], leaseTTL: String = "5s", failover: [String] = []) -> String {
+    public static func configuration(nodes: [String] = ["a", "b"], leaseTTL: String = "5s", cooldown: String = "5m", failover: [String] = []) -> String {
         var text = """
             cluster: sim
             objectives:
@@ -67,7 +67,7 @@ public final class AgentCluster: @unchecked Sendable {
               timeout: 500ms
             failover:
               promotion_timeout: 10s
-              cooldown: 5m
+              cooldown: \(cooldown)
 
             """
         for line in failover { text += "  \(line)\n" }

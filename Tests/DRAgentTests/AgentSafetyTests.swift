@@ -146,6 +146,29 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
+    /// The new primary's host reboots (same boot id, as a container restart keeps it) and
+    /// stays down past its lease: the old primary's rejoin finds nobody to rewind from. The
+    /// rebooted server comes up read-only; its new agent must not hand the expired lease to
+    /// its watchdog, which would stop a read-only server and leave no candidate at all.
+    @Test func aRebootedPrimaryIsNotFencedByItsExpiredLease() async throws {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(cooldown: "20s", failover: ["auto_rejoin: true"]))
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.cutOff(["a"])
+        cluster.servers.isolate(["a"])
+        try await cluster.run(until: .seconds(25))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        await cluster.loseHost("b")
+        cluster.etcd.cutOff([])
+        cluster.servers.isolate([])
+        try await cluster.run(until: .seconds(33))
+        await cluster.restoreHost("b")
+        try await cluster.run(until: .seconds(90))
+        #expect(!cluster.servers.callLog("b").contains("fence"), "\(cluster.log.text)")
+        #expect(cluster.servers.writable.count == 1, "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
     /// A standby that won the key but cannot renew it (etcd times renewals out) never
     /// promotes, and its watchdog leaves it alone: it is read-only, still a candidate.
     @Test func aStandbyThatCannotKeepTheKeyIsNotFenced() async throws {

@@ -391,11 +391,14 @@ import Testing
         let promoted = Self.standbyView("a", leader: "b", term: 8, state: .fenced, members: [Self.member("b", .primary)])
         #expect(decide(promoted, policy: policy, now: .seconds(11)).actions == [.rejoin(node: "a", leader: "b", term: 8)])
         var failed = promoted
-        failed.local.rejoinFailed = RejoinFailure(term: 8, message: "pg_rewind exited 1")
+        failed.local.rejoinFailed = RejoinFailure(term: 8, message: "pg_rewind exited 1", at: .seconds(12))
         #expect(
-            decide(failed, policy: policy, now: .seconds(12)).actions == [
+            decide(failed, policy: policy, now: .seconds(13)).actions == [
                 .holdForOperator(reason: .rejoinFailed(node: "a", message: "pg_rewind exited 1"))
-            ], "not retried under the same term")
+            ], "not retried at once under the same term")
+        #expect(
+            decide(failed, policy: policy, now: .seconds(43)).actions == [.rejoin(node: "a", leader: "b", term: 8)],
+            "tried again after rejoinRetry: the leader may only have been restarting")
         failed.leader?.term = 9
         #expect(decide(failed, policy: policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 9)], "a new leader: try again")
     }

@@ -150,10 +150,14 @@ public struct LocalDatabase: Sendable, Equatable {
 public struct RejoinFailure: Sendable, Equatable {
     public var term: Int64
     public var message: String
+    /// When it failed (the agent's clock): a rejoin is tried again `FailoverPolicy.rejoinRetry`
+    /// later, since the cause is often passing (the leader restarting while it was tried).
+    public var at: AgentInstant?
 
-    public init(term: Int64, message: String) {
+    public init(term: Int64, message: String, at: AgentInstant? = nil) {
         self.term = term
         self.message = message
+        self.at = at
     }
 }
 
@@ -213,6 +217,8 @@ public struct FailoverPolicy: Sendable, Equatable {
     public var restartAttempts: Int = 0
     /// The managed DNS records (name and what each points to), switched by the leader.
     public var dnsRecords: [DNSBinding] = []
+    /// How long after a failed automatic rejoin it is tried again under the same term.
+    public var rejoinRetry: Duration = .seconds(30)
     /// How long after a failed DNS switch the leader tries again.
     public var dnsRetry: Duration = .seconds(30)
     /// How long a verified record is trusted before the leader reads it again.

@@ -105,11 +105,13 @@ extension FailoverRule {
         FailoverRule(
             id: "fenced-stays-fenced",
             summary:
-                "A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks."
+                "A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks. A failed rejoin is tried again after a while (its cause often passes), meanwhile it waits for an operator."
         ) { input in
             guard input.local.state == .fenced else { return nil }
             if let leader = input.view.leader, leader.node != input.me {
-                if let failure = input.local.rejoinFailed, failure.term == leader.term {
+                if let failure = input.local.rejoinFailed, failure.term == leader.term,
+                    failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true
+                {
                     return [.holdForOperator(reason: .rejoinFailed(node: input.me, message: failure.message))]
                 }
                 // Rewinding from a leader still in recovery would find nothing to rewind, and

@@ -51,7 +51,8 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case .otherPrimary(let node): "\(node) also reports itself primary"
         case let .switchoverHandedOver(to, end): "switchover to \(to); WAL ends at \(end)"
         case .switchoverFailed(let error): "switchover failed: \(error)"
-        case let .rejoinFailed(node, message): "automatic rejoin of \(node) failed: \(message); fix it, then `drctl rejoin \(node)`"
+        case let .rejoinFailed(node, message):
+            "automatic rejoin of \(node) failed: \(message); it is tried again every 30 s, or fix it, then `drctl rejoin \(node)`"
         case .fencedUntilRejoined(let node): "\(node) is fenced; bring it back with `drctl rejoin \(node)`"
         case .fenceFailed(let node):
             "fencing \(node) failed, so its database may still accept writes: the leader key is kept and nothing is promoted. "
