@@ -90,6 +90,9 @@ public struct ChaosCampaign: Sendable {
         note(String(format: "every fault healed; waiting up to %.0f s for a healthy cluster", budget))
         var settled = ChaosChecker.Settled.never
         let coordinator = try EtcdCoordinator.forConfig(config)
+        // Waiting for an operator counts only if it lasts to the end of the budget: a hold
+        // such as the cooldown ends by itself, and the cluster must then become healthy.
+        var waitingSince: (at: Double, why: String)?
         while elapsed() - lastHeal < budget {
             // The verdict `drctl status` gives: the servers, and etcd's leader and members.
             let snapshot = try? await coordinator.snapshot()
@@ -99,17 +102,15 @@ public struct ChaosCampaign: Sendable {
                 settled = .healthy(at: elapsed())
                 break
             }
-            // Settled in an operator state only once nobody leads and an agent holds, saying
-            // why (its member record), not while a failover may still be under way.
-            if status.verdict == .manualIntervention, let snapshot, snapshot.leader == nil {
-                let holds = snapshot.members.compactMap(\.hold)
-                if !holds.isEmpty {
-                    settled = .operatorState(at: elapsed(), why: holds.joined(separator: "; "))
-                    break
-                }
+            let holds = snapshot.map { $0.leader == nil ? $0.members.compactMap(\.hold) : [] } ?? []
+            if status.verdict == .manualIntervention, !holds.isEmpty {
+                if waitingSince == nil { waitingSince = (elapsed(), holds.joined(separator: "; ")) }
+            } else {
+                waitingSince = nil
             }
             try await Task.sleep(for: .milliseconds(500))
         }
+        if case .never = settled, let waiting = waitingSince { settled = .operatorState(at: waiting.at, why: waiting.why) }
         switch settled {
         case .healthy(let at): note(String(format: "healthy %.1f s after the last heal", at - lastHeal))
         case let .operatorState(at, why): note(String(format: "waiting for an operator %.1f s after the last heal: ", at - lastHeal) + why)
