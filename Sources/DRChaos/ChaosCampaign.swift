@@ -147,14 +147,3 @@ public struct ChaosReport: Sendable, Codable {
 
     public var passed: Bool { properties.allSatisfy(\.passed) }
 }
-
-extension LabProcesses {
-    /// Processes whose command line mentions `text` anywhere (a lab directory).
-    static func containing(_ text: String) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: data, as: UTF8.self).contains(text)
-        }
-    }
-}

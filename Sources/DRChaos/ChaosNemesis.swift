@@ -99,11 +99,21 @@ enum LabProcesses {
     }
 
     static func matching(_ arguments: [String]) -> [Int32] {
+        commandLines().filter { _, argv in arguments.allSatisfy(argv.contains) }.map(\.pid)
+    }
+
+    /// Processes whose command line mentions `text` anywhere (a lab directory), this one aside.
+    static func containing(_ text: String) -> [Int32] {
+        commandLines().filter { pid, argv in pid != getpid() && argv.contains { $0.contains(text) } }.map(\.pid)
+    }
+
+    /// Every process's arguments, from /proc.
+    private static func commandLines() -> [(pid: Int32, argv: [String])] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let argv = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.allSatisfy(argv.contains)
+        return entries.compactMap(Int32.init).compactMap { pid in
+            FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { data in
+                (pid, data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+            }
         }
     }
 }

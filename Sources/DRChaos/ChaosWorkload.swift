@@ -36,9 +36,7 @@ final class ChaosWorkload: @unchecked Sendable {
 
     /// Creates the table on the primary and starts the writers.
     func start(_ lab: LabState) async throws {
-        let all =
-            "host=\(lab.nodes.map(\.host).joined(separator: ",")) port=\(lab.nodes.map { String($0.port) }.joined(separator: ","))"
-            + " user=postgres dbname=postgres target_session_attrs=read-write"
+        let all = Self.anyPrimary(lab)
         try await PGConnection.withSession(node: "chaos", conninfo: all) { session in
             _ = try await session.query("CREATE TABLE IF NOT EXISTS \(Self.table) (id bigint PRIMARY KEY)")
         }
@@ -77,12 +75,15 @@ final class ChaosWorkload: @unchecked Sendable {
         }
     }
 
+    /// Every node through libpq multi-host: whichever accepts writes, as an application finds it.
+    static func anyPrimary(_ lab: LabState) -> String {
+        "host=\(lab.nodes.map(\.host).joined(separator: ",")) port=\(lab.nodes.map { String($0.port) }.joined(separator: ","))"
+            + " user=postgres dbname=postgres target_session_attrs=read-write"
+    }
+
     /// The ids the primary holds now.
     static func survivors(_ lab: LabState) async throws -> Set<Int64> {
-        let all =
-            "host=\(lab.nodes.map(\.host).joined(separator: ",")) port=\(lab.nodes.map { String($0.port) }.joined(separator: ","))"
-            + " user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=2"
-        return try await PGConnection.withSession(node: "chaos", conninfo: all, statementTimeout: .seconds(30)) { session in
+        return try await PGConnection.withSession(node: "chaos", conninfo: anyPrimary(lab) + " connect_timeout=2", statementTimeout: .seconds(30)) { session in
             Set(try await session.query("SELECT id FROM \(table)").rows.compactMap { Int64(try $0.string("id")) })
         }
     }
