@@ -117,6 +117,16 @@ extension NodeAgent {
             rejoinFailed = nil
             if rejoinRequested { try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry) }
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
+        case .resumeAsStandby(_, let reason):
+            log.notice("leaving the fence as a standby", metadata: ["reason": "\(reason)"])
+            do {
+                try await database.startAsStandby()
+            } catch {
+                resumeFailedAt = now
+                throw error
+            }
+            resumeFailedAt = nil
+            try? FileManager.default.removeItem(atPath: fenceMarker)
         case .handOver(let target, let term):
             try await handOver(to: target, term: term)
         case .switchDNS(let record, let target, let term):

@@ -23,7 +23,17 @@ extension NodeAgent {
     /// etcd confirms or denies it, its database runs exactly as long as the watchdog would
     /// let it — a restart is no failover, and no lease is stretched.
     func adoptPublishedLease() {
-        guard let published = FencingWatchdog.read(leaseFile), published.bootID == FencingWatchdog.bootID() else { return }
+        guard let published = FencingWatchdog.read(leaseFile) else { return }
+        guard published.bootID == FencingWatchdog.bootID() else {
+            // From before a reboot: its instant means nothing here, so a watchdog would fence
+            // at once. Right for a server that came up writable; a read-only one (init started
+            // it in recovery) would only be taken away as a candidate.
+            if !databaseMayAcceptWrites {
+                FencingWatchdog.publish(nil, to: leaseFile)
+                log.notice("the lease published before the reboot is void: the database came up read-only", metadata: ["term": "\(published.lease.term)"])
+            }
+            return
+        }
         var book = published.lease
         book.lastConfirmedRenewalSentAt = now - (clock.hostMonotonic - published.lease.lastConfirmedRenewalSentAt)
         leaseBook = book

@@ -111,6 +111,11 @@ public actor NodeAgent {
     /// Runs until the task is cancelled, then shuts down safely.
     public func run() async {
         await start()
+        await loop()
+    }
+
+    /// The loops after `start()`, until the task is cancelled; then a safe shutdown.
+    public func loop() async {
         while !Task.isCancelled {
             let tickStarted = clock.now
             await tick()
@@ -177,6 +182,7 @@ public actor NodeAgent {
     /// first seen so: a standby holds every acknowledged commit once it flushed past it.
     var synchronousSince: (standbys: [String], lsn: LSN)?
     var rejoinRequested = false
+    var resumeFailedAt: AgentInstant?
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
     var handoverUnderway = false
@@ -218,6 +224,7 @@ public actor NodeAgent {
         local.restartsTried = restartsTried
         local.rejoinFailed = rejoinFailed
         local.fenceFailed = fenceFailed
+        local.resumeFailedAt = resumeFailedAt
         local.rejoinRequested = rejoinRequested
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         return local

@@ -148,6 +148,16 @@ public struct PostgresController: DatabaseController {
         try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/drctl-restart.log", "-W", "start"], as: .forPostgres)
     }
 
+    public func startAsStandby() async throws {
+        guard let dataDir = node.dataDir else {
+            throw AgentError.cannotRestart(node: node.name, detail: "no data_dir configured for \(node.name)")
+        }
+        // Written first: whatever happens next, this server starts only in recovery.
+        try await writeStandbySignal(dataDir: dataDir)
+        if postmasterRunning() == true { return }
+        try await restart()
+    }
+
     /// PostgreSQL refuses to start while the PID in postmaster.pid exists at all. A
     /// postmaster still exiting is waited for (the caller tries again later). One that is
     /// only a zombie is dead but may stay unreaped for a while (PID 1 in some containers

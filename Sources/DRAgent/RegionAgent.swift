@@ -30,14 +30,14 @@ public enum RegionAgent {
         metrics.prepare(nodes: region.nodes.map(\.name), records: config.dns.records.map(\.name))
         let log = Logger(label: "drctl.agent")
         var apis: [any Service] = []
-        var loops: [any Service] = []
+        var agents: [NodeAgent] = []
         for (index, node) in region.nodes.enumerated() {
             var nodeLog = log
             nodeLog[metadataKey: "node"] = "\(node.name)"
             let agent = NodeAgent(
                 config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
                 board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil)
-            loops.append(NodeAgentService(agent: agent))
+            agents.append(agent)
             // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
             let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
             apis.append(
@@ -46,6 +46,11 @@ public enum RegionAgent {
                     staleAfter: staleAfter, log: nodeLog))
             nodeLog.info("HTTP API", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
+        // Each agent looks at its database and takes over (or voids) the lease published
+        // before it started *before* the watchdogs start: a watchdog reading a lease from
+        // before a reboot would otherwise stop a server that init brought up read-only.
+        // Meanwhile the previous agent's watchdog, if it still runs, guards that lease.
+        for agent in agents { await agent.start() }
         if let watchdogCommand {
             for node in region.nodes {
                 let pid = try ProcessControl.spawnDaemon(
@@ -64,17 +69,18 @@ public enum RegionAgent {
                     holder: region.name, metrics: metrics, log: jobLog))
         }
         // Services stop in reverse order: the loops (last) first, then the scheduler, then the APIs.
+        let loops: [any Service] = agents.map(NodeAgentService.init(agent:))
         let group = ServiceGroup(services: apis + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }
 
-/// A node's loop as a service: on graceful shutdown its loop ends and it shuts its node
-/// down safely before returning.
+/// A node's loop as a service (its agent already started): on graceful shutdown its loop
+/// ends and it shuts its node down safely before returning.
 struct NodeAgentService: Service {
     let agent: NodeAgent
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await agent.run() }
+        await cancelWhenGracefulShutdown { await agent.loop() }
     }
 }

@@ -95,6 +95,17 @@ public struct ScriptedDatabase: DatabaseController {
         }
     }
 
+    public func startAsStandby() async throws {
+        try servers.act(node, "start as standby") { me in
+            me.standbySignal = true
+            guard !me.running else { return }
+            guard !me.startFails else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
+            me.running = true
+            me.frozen = false
+            me.inRecovery = true
+        }
+    }
+
     public func setSynchronousStandbys(_ standbys: [String]) async throws {
         try servers.act(node, "synchronous \(standbys)") { me in
             guard me.running, !me.frozen else { throw Failure.refused(node: node, call: "ALTER SYSTEM", why: "no connection") }

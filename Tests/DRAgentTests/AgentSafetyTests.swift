@@ -169,6 +169,58 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
+    /// The same after a real reboot: the lease file names another boot, so its instant means
+    /// nothing and a watchdog would fence at once. The database came up read-only, so the new
+    /// agent voids that lease before its watchdog starts: the rebooted node stays a candidate.
+    @Test func aLeaseFromBeforeARealRebootDoesNotStopAReadOnlyServer() async throws {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(cooldown: "20s", failover: ["auto_rejoin: true"]))
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.cutOff(["a"])
+        cluster.servers.isolate(["a"])
+        try await cluster.run(until: .seconds(25))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        await cluster.loseHost("b")
+        cluster.etcd.cutOff([])
+        cluster.servers.isolate([])
+        let leaseFile = "\(cluster.stateDir)/b.lease"
+        let before = try String(contentsOfFile: leaseFile, encoding: .utf8).split(separator: " ")
+        #expect(before.count == 5, "b published its lease while primary")
+        try (before.prefix(3) + ["another-boot", before[4]]).joined(separator: " ").write(toFile: leaseFile, atomically: true, encoding: .utf8)
+        try await cluster.run(until: .seconds(33))
+        await cluster.restoreHost("b")
+        try await cluster.run(until: .seconds(90))
+        #expect(!cluster.servers.callLog("b").contains("fence"), "\(cluster.log.text)")
+        #expect(cluster.servers.writable.count == 1, "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// The standby's host is gone, then the primary is cut off from etcd and fences itself.
+    /// When the cut heals, nobody but the fenced old primary can take over — and it holds
+    /// every commit: it must leave its fence and lead again (in synchronous mode too), not
+    /// leave the cluster without a primary. The standby then comes back and follows it.
+    @Test(arguments: [false, true])
+    func theLastLeaderResumesWhenNobodyElseCan(synchronous: Bool) async throws {
+        let cluster = try await AgentCluster.bootstrapped(
+            yaml: AgentCluster.configuration(cooldown: "20s", failover: ["auto_rejoin: true", "synchronous: \(synchronous)"]))
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        await cluster.loseHost("b")
+        try await cluster.run(until: .seconds(20))
+        cluster.etcd.cutOff(["a"])
+        try await cluster.run(until: .seconds(35))
+        #expect(cluster.servers.writable.isEmpty, "a fenced itself: \(cluster.log.text)")
+        cluster.etcd.cutOff([])
+        try await cluster.run(until: .seconds(60))
+        #expect(cluster.servers.writable == ["a"], "\(cluster.log.text)")
+        #expect(cluster.etcd.leader?.node == "a")
+        await cluster.restoreHost("b")
+        try await cluster.run(until: .seconds(80))
+        #expect(cluster.servers.writable == ["a"])
+        #expect(cluster.servers["b"].upstream == "a", "b follows the resumed leader")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
     /// A standby that won the key but cannot renew it (etcd times renewals out) never
     /// promotes, and its watchdog leaves it alone: it is read-only, still a candidate.
     @Test func aStandbyThatCannotKeepTheKeyIsNotFenced() async throws {

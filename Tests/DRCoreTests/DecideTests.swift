@@ -103,6 +103,24 @@ import Testing
         .init(name: "standby on another timeline is not promoted", view: standbyView(timeline: 2), now: 11, rule: "rpo-gate", actions: nil),
         // A fenced old primary.
         .init(name: "fenced node stays fenced", view: standbyView("a", leader: "b", term: 8, state: .fenced), now: 11, rule: "fenced-stays-fenced", actions: nil),
+        // The last leader, fenced (by its watchdog, at its deadline), with the key free.
+        .init(
+            name: "fenced last leader, nobody else can take over: resumes as a standby",
+            view: standbyView("a", state: .fenced, members: [member("b", .fenced), member("c", healthy: false)], missingSince: 10), now: 14,
+            rule: "last-leader-resumes", actions: [.resumeAsStandby(node: "a", reason: .lastLeaderResumes(node: "a"))]),
+        .init(
+            name: "fenced last leader waits a while for a candidate",
+            view: standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10), now: 12, rule: "fenced-stays-fenced", actions: []),
+        .init(
+            name: "fenced last leader leaves it to a healthy standby",
+            view: standbyView("a", state: .fenced, members: [member("b")], missingSince: 10), now: 30, rule: "fenced-stays-fenced", actions: []),
+        .init(
+            name: "fenced last leader resumes when the standby waits for an operator",
+            view: standbyView("a", state: .fenced, members: [{ var b = member("b"); b.hold = "beyond the RPO"; return b }()], missingSince: 10), now: 30,
+            rule: "last-leader-resumes", actions: nil),
+        .init(
+            name: "a fenced node that did not lead last stays fenced",
+            view: standbyView("c", state: .fenced, members: [member("a", .fenced)], missingSince: 10), now: 30, rule: "fenced-stays-fenced", actions: []),
     ]
 
     @Test(arguments: rows)
@@ -133,7 +151,7 @@ import Testing
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
                 case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver: #expect(action.term != nil)
-                case .acquireLeadership, .fence, .holdForOperator, .alert: #expect(action.term == nil)
+                case .acquireLeadership, .fence, .resumeAsStandby, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
         }

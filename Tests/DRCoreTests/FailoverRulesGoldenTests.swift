@@ -10,6 +10,7 @@ import Testing
         fence-on-lease-deadline: A leader whose database may accept writes (a primary, one that stopped answering but was not seen to stop, a standby being promoted) fences it when its lease renewal is overdue, before the lease can expire in etcd.
         unleased-primary-without-etcd: A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
+        last-leader-resumes: A fenced node that led last (its progress is the newest in etcd) leaves its fence as a read-only standby once the key has been free a while and no other node can take over: it holds every commit, and the ordinary rules then decide whether it is promoted.
         fenced-stays-fenced: A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks. A failed rejoin is tried again after a while (its cause often passes), meanwhile it waits for an operator.
         leader-database-failed: The leader's own database failed N checks in a row, or its postmaster process is gone: fence it, then release the key at once (the fast path). If fencing failed, the leader keeps its lease while it tries again: no standby is promoted beside a server that may still take writes.
         leader-restarts-database: Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.
@@ -24,7 +25,7 @@ import Testing
         not-a-candidate: With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.
         cooldown: No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.
         wait-for-better-candidate: A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.
-        synchronous-gate: Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.
+        synchronous-gate: Synchronous mode: only the lost leader itself, back read-only, or a standby it recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.
         rpo-gate: Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.
         take-over: The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).
         """

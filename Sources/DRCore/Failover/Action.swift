@@ -26,6 +26,9 @@ public enum Action: Sendable, Equatable {
     case follow(node: String, leader: String, term: Int64)
     /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
     case rejoin(node: String, leader: String, term: Int64)
+    /// Leave the fence as a read-only standby (`standby.signal` kept, the server started):
+    /// only the last leader, which holds every commit, when nobody else can take over.
+    case resumeAsStandby(node: String, reason: Reason)
     /// Point the managed DNS `record` at `node` (the leader's address, or a region's best
     /// node); only the leader, only under `term`, so a deposed agent never flips DNS back.
     case switchDNS(record: String, to: String, term: Int64)
@@ -44,7 +47,7 @@ public enum Action: Sendable, Equatable {
             .recordSynchronous(_, let term), .restartDatabase(_, let term),
             .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
-        case .acquireLeadership, .fence, .holdForOperator, .alert:
+        case .acquireLeadership, .fence, .resumeAsStandby, .holdForOperator, .alert:
             nil
         }
     }

@@ -131,6 +131,9 @@ public struct LocalDatabase: Sendable, Equatable {
     public var promotionUnderway = false
     /// This agent's last attempt to fence its database failed: it may still accept writes.
     public var fenceFailed = false
+    /// When this agent last failed to start its fenced database as a standby (tried again
+    /// `FailoverPolicy.rejoinRetry` later).
+    public var resumeFailedAt: AgentInstant? = nil
 
     public init(
         state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,

@@ -103,6 +103,23 @@ extension FailoverRule {
             input.view.etcdReachable ? nil : []
         },
         FailoverRule(
+            id: "last-leader-resumes",
+            summary:
+                "A fenced node that led last (its progress is the newest in etcd) leaves its fence as a read-only standby once the key has been free a while and no other node can take over: it holds every commit, and the ordinary rules then decide whether it is promoted."
+        ) { input in
+            guard input.local.state == .fenced, input.view.leader == nil, input.view.primaryProgress?.node == input.me else { return nil }
+            // A node that may take over (a primary, or a healthy standby not waiting for an
+            // operator) goes first; the last leader is the way out when none is left.
+            let another = input.view.members.contains { member in
+                member.name != input.me && (member.role == .primary || (member.role == .standby && member.healthy && member.hold == nil))
+            }
+            guard !another, let since = input.view.leaderMissingSince, input.now - since >= input.policy.betterCandidateWait else { return nil }
+            if let failed = input.local.resumeFailedAt, input.now - failed < input.policy.rejoinRetry {
+                return [.holdForOperator(reason: .fencedUntilRejoined(node: input.me))]
+            }
+            return [.resumeAsStandby(node: input.me, reason: .lastLeaderResumes(node: input.me))]
+        },
+        FailoverRule(
             id: "fenced-stays-fenced",
             summary:
                 "A fenced node never accepts writes again until it is rejoined as a standby of a writable leader: with auto_rejoin, after it handed over in a switchover, or when an operator asks. A failed rejoin is tried again after a while (its cause often passes), meanwhile it waits for an operator."
@@ -253,10 +270,15 @@ extension FailoverRule {
         FailoverRule(
             id: "synchronous-gate",
             summary:
-                "Synchronous mode: only a standby the lost leader recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available."
+                "Synchronous mode: only the lost leader itself, back read-only, or a standby it recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available."
         ) { input in
             guard let set = input.synchronousSet, input.view.failoverIntent?.acceptDataLoss != true else { return nil }
             guard input.local.timeline == input.view.primaryProgress?.timeline else { return nil }  // the RPO gate explains it
+            // The lost leader itself (back read-only after a fence or a reboot) acknowledged
+            // those commits from its own WAL: it holds every one of them.
+            if input.view.primaryProgress?.node == input.me {
+                return [.acquireLeadership(reason: .lostLeaderHoldsEveryCommit(node: input.me))]
+            }
             if set.contains(input.me) {
                 return [.acquireLeadership(reason: .synchronousStandby(node: input.me))]
             }

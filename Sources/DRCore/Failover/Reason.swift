@@ -7,6 +7,10 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     case bestCandidateWithinRPO(node: String)
     case synchronousStandby(node: String)
     case switchoverTarget(node: String, from: String?, receivedUpTo: LSN)
+    case lostLeaderHoldsEveryCommit(node: String)
+
+    // Leaving a fence.
+    case lastLeaderResumes(node: String)
 
     // Fencing and releasing.
     case agentStopping
@@ -42,6 +46,9 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case .bestCandidateWithinRPO(let node): "leader key free; \(node) is the best candidate within the RPO"
         case .synchronousStandby(let node): "\(node) was the synchronous standby: no acknowledged commit is lost"
         case let .switchoverTarget(node, from, lsn): "switchover from \(from ?? "the old primary"): \(node) has received its WAL up to \(lsn)"
+        case .lostLeaderHoldsEveryCommit(let node): "\(node) led last and holds every acknowledged commit in its own WAL"
+        case .lastLeaderResumes(let node):
+            "\(node) led last and holds every commit; the leader key is free and no other node can take over: it leaves its fence as a read-only standby"
         case .agentStopping: "agent stopping while it holds the leader key"
         case .leaseRenewalOverdue: "leader lease not renewed in time; another node may be promoted"
         case .unleasedWithoutEtcd: "writable without a confirmed leader lease while etcd is unreachable"

@@ -58,7 +58,7 @@ public enum SafetyChecks {
         case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver:
             return leader.node == me
         case .follow(_, let target, _), .rejoin(_, let target, _): return leader.node == target
-        case .acquireLeadership, .fence, .holdForOperator, .alert: return true
+        case .acquireLeadership, .fence, .resumeAsStandby, .holdForOperator, .alert: return true
         }
     }
 }
