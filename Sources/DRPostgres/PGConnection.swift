@@ -21,12 +21,25 @@ public final class PGConnection: @unchecked Sendable {
     /// nothing when the server is frozen or the network drops every packet, and TCP would
     /// otherwise wait out its retransmissions (minutes) with the agent's tick stalled.
     private let answerLimit: Duration
+    /// The server's notices and warnings during the statement running now (libpq hands
+    /// them to a callback, on this connection's queue, instead of printing them).
+    private let notices = NoticeBuffer()
 
     private init(node: String, handle: OpaquePointer, queue: DispatchQueue, answerLimit: Duration) {
         self.node = node
         self.handle = handle
         self.queue = queue
         self.answerLimit = answerLimit
+        PQsetNoticeReceiver(
+            handle,
+            { context, result in
+                guard let context, let result else { return }
+                let buffer = Unmanaged<NoticeBuffer>.fromOpaque(context).takeUnretainedValue()
+                let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) } ?? "NOTICE"
+                let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) } ?? ""
+                let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))).map { " (\(String(cString: $0)))" } ?? ""
+                buffer.messages.append("\(severity): \(message)\(detail)")
+            }, Unmanaged.passUnretained(notices).toOpaque())
     }
 
     deinit {
@@ -112,18 +125,38 @@ public final class PGConnection: @unchecked Sendable {
 
     private func runOnQueue(_ sql: String, _ parameters: [String?]) throws(PGError) -> PGResultSet {
         guard let handle else { throw PGError(kind: .closed, node: node, message: "closed") }
+        notices.messages = []
         let sent = withOptionalCStringArray(parameters) { params in
             PQsendQueryParams(handle, sql, Int32(parameters.count), nil, params, nil, nil, 0)
         }
         guard sent == 1 else { throw PGError(kind: .query, node: node, message: lastError(handle)) }
         try awaitAnswer(handle)
         // One statement gives one result, then nil; a failed one may be followed by others.
-        var first: OpaquePointer?
+        // The first failure wins: rows can arrive before the commit does (INSERT … RETURNING),
+        // and a server that dies while the commit waits — a fast shutdown during a
+        // synchronous-replication wait — has sent rows but never confirmed the commit.
+        var first: OpaquePointer?, firstFailure: OpaquePointer?
         while let result = PQgetResult(handle) {
-            if first == nil { first = result } else { PQclear(result) }
+            let ok = [PGRES_TUPLES_OK, PGRES_COMMAND_OK].contains(PQresultStatus(result))
+            if first == nil {
+                first = result
+            } else if !ok, firstFailure == nil, [PGRES_TUPLES_OK, PGRES_COMMAND_OK].contains(PQresultStatus(first)) {
+                firstFailure = result
+            } else {
+                PQclear(result)
+            }
+        }
+        if let failure = firstFailure, let rows = first {
+            PQclear(rows)
+            first = failure
         }
         guard let result = first else { throw PGError(kind: .query, node: node, message: lastError(handle)) }
         defer { PQclear(result) }
+        // No error result, yet the connection broke before the end of the answer: the
+        // statement's outcome is unknown, so it is not reported as done.
+        if PQstatus(handle) == CONNECTION_BAD {
+            throw PGError(kind: .query, node: node, message: "the connection broke before the server confirmed the statement: " + lastError(handle))
+        }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
             break
@@ -139,7 +172,7 @@ public final class PGConnection: @unchecked Sendable {
                 PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
             }
         }
-        return PGResultSet(node: node, columns: columns, values: values)
+        return PGResultSet(node: node, columns: columns, values: values, notices: notices.messages)
     }
 
     /// Waits (on this connection's queue, never the cooperative pool) until the whole answer
@@ -205,4 +238,10 @@ func withOptionalCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<Un
     defer { for pointer in duplicated { free(pointer) } }
     let pointers = duplicated.map { UnsafePointer($0) } + [nil]
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Where the notice callback of one connection puts what the server said; touched only on
+/// that connection's queue (libpq calls the receiver from within the call that reads).
+private final class NoticeBuffer: @unchecked Sendable {
+    var messages: [String] = []
 }

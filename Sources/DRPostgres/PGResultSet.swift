@@ -6,10 +6,14 @@ public struct PGResultSet: Sendable {
     public let node: String
     public let columns: [String]
     public let rows: [PGRow]
+    /// What the server said besides the rows ("WARNING: …", with its detail): a commit whose
+    /// wait for synchronous replication was cancelled comes back with rows and a warning.
+    public let notices: [String]
 
-    init(node: String, columns: [String], values: [[String?]]) {
+    init(node: String, columns: [String], values: [[String?]], notices: [String] = []) {
         self.node = node
         self.columns = columns
+        self.notices = notices
         let index = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.rows = values.map { PGRow(node: node, columnIndex: index, values: $0) }
     }
