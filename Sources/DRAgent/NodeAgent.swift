@@ -225,6 +225,7 @@ public actor NodeAgent {
         local.rejoinFailed = rejoinFailed
         local.fenceFailed = fenceFailed
         local.resumeFailedAt = resumeFailedAt
+        local.upstreamLostSince = upstreamLostSince
         local.rejoinRequested = rejoinRequested
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         return local

@@ -103,6 +103,42 @@ import Testing
         .init(name: "standby on another timeline is not promoted", view: standbyView(timeline: 2), now: 11, rule: "rpo-gate", actions: nil),
         // A fenced old primary.
         .init(name: "fenced node stays fenced", view: standbyView("a", leader: "b", term: 8, state: .fenced), now: 11, rule: "fenced-stays-fenced", actions: nil),
+        // A rebooted old primary that came up read-only and followed the new leader, but whose
+        // WAL went past the fork: it never streams, and is rewound.
+        .init(
+            name: "standby stuck on an older timeline is rewound",
+            view: {
+                var view = standbyView(
+                    "a", leader: "b", term: 8, streamingFrom: "b",
+                    members: [
+                        {
+                            var b = member("b", .primary); b.timeline = 2; return b
+                        }()
+                    ])
+                view.local.upstreamLostSince = .seconds(10)
+                return view
+            }(), now: 45, rule: "standby-follows-leader",
+            actions: [.holdForOperator(reason: .cannotFollow(node: "a", timeline: 1, leader: "b", leaderTimeline: 2))]),
+        .init(
+            name: "standby on an older timeline gets time to switch timelines",
+            view: {
+                var view = standbyView(
+                    "a", leader: "b", term: 8, streamingFrom: "b",
+                    members: [
+                        {
+                            var b = member("b", .primary); b.timeline = 2; return b
+                        }()
+                    ])
+                view.local.upstreamLostSince = .seconds(10)
+                return view
+            }(), now: 20, rule: "standby-follows-leader", actions: []),
+        .init(
+            name: "standby on the leader's timeline that does not stream is left alone",
+            view: {
+                var view = standbyView("a", leader: "b", term: 8, streamingFrom: "b", members: [member("b", .primary)])
+                view.local.upstreamLostSince = .seconds(10)
+                return view
+            }(), now: 45, rule: "standby-follows-leader", actions: []),
         // The last leader, fenced (by its watchdog, at its deadline), with the key free.
         .init(
             name: "fenced last leader, nobody else can take over: resumes as a standby",
@@ -116,7 +152,13 @@ import Testing
             view: standbyView("a", state: .fenced, members: [member("b")], missingSince: 10), now: 30, rule: "fenced-stays-fenced", actions: []),
         .init(
             name: "fenced last leader resumes when the standby waits for an operator",
-            view: standbyView("a", state: .fenced, members: [{ var b = member("b"); b.hold = "beyond the RPO"; return b }()], missingSince: 10), now: 30,
+            view: standbyView(
+                "a", state: .fenced,
+                members: [
+                    {
+                        var b = member("b"); b.hold = "beyond the RPO"; return b
+                    }()
+                ], missingSince: 10), now: 30,
             rule: "last-leader-resumes", actions: nil),
         .init(
             name: "a fenced node that did not lead last stays fenced",
@@ -406,6 +448,15 @@ import Testing
         policy.autoRejoin = true
         let promoting = Self.standbyView("a", leader: "b", term: 8, state: .fenced)
         #expect(decide(promoting, policy: policy, now: .seconds(11)).actions == [], "the new leader is not writable yet: nothing to rewind from")
+        var stuck = Self.standbyView(
+            "a", leader: "b", term: 8, streamingFrom: "b",
+            members: [
+                {
+                    var b = Self.member("b", .primary); b.timeline = 2; return b
+                }()
+            ])
+        stuck.local.upstreamLostSince = .seconds(10)
+        #expect(decide(stuck, policy: policy, now: .seconds(45)).actions == [.rejoin(node: "a", leader: "b", term: 8)], "a standby past the fork too")
         let promoted = Self.standbyView("a", leader: "b", term: 8, state: .fenced, members: [Self.member("b", .primary)])
         #expect(decide(promoted, policy: policy, now: .seconds(11)).actions == [.rejoin(node: "a", leader: "b", term: 8)])
         var failed = promoted

@@ -20,7 +20,7 @@ import Testing
         forced-primary-waits: A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
-        standby-follows-leader: While a leader exists, a standby streams from it and does nothing else.
+        standby-follows-leader: While a leader exists, a standby streams from it and does nothing else; one left on an older timeline than the leader's, not streaming for a while (its WAL went past the fork: a rebooted old primary), is rewound like a fenced node (with auto_rejoin, or when an operator asks).
         switchover-target-takes-over: Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply.
         not-a-candidate: With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.
         cooldown: No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.

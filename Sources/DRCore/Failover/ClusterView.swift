@@ -106,6 +106,8 @@ public struct LocalDatabase: Sendable, Equatable {
     /// Standby: the node its `primary_conninfo` points at (by name), whether or not it is
     /// connected right now; nil when it points at no configured node.
     public var streamingFrom: String?
+    /// Standby: since when its WAL receiver has not been streaming (nil while it streams).
+    public var upstreamLostSince: AgentInstant? = nil
     public var tags: Set<NodeTag>
     /// Primary: the standbys named in `synchronous_standby_names`, sorted.
     public var synchronousStandbys: [String] = []

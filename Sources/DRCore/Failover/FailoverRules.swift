@@ -226,12 +226,26 @@ extension FailoverRule {
             guard input.local.state == .primary, input.view.leader == nil, !input.failed else { return nil }
             return [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: input.me))]
         },
-        FailoverRule(id: "standby-follows-leader", summary: "While a leader exists, a standby streams from it and does nothing else.") { input in
+        FailoverRule(
+            id: "standby-follows-leader",
+            summary:
+                "While a leader exists, a standby streams from it and does nothing else; one left on an older timeline than the leader's, not streaming for a while (its WAL went past the fork: a rebooted old primary), is rewound like a fenced node (with auto_rejoin, or when an operator asks)."
+        ) { input in
             guard let leader = input.view.leader else { return nil }
-            if input.local.state == .standby, input.local.streamingFrom != leader.node {
+            guard input.local.state == .standby else { return [] }
+            if input.local.streamingFrom != leader.node {
                 return [.follow(node: input.me, leader: leader.node, term: leader.term)]
             }
-            return []
+            guard let mine = input.local.timeline, let since = input.local.upstreamLostSince, input.now - since >= input.policy.rejoinRetry,
+                let theirs = input.view.members.first(where: { $0.name == leader.node && $0.role == .primary })?.timeline, theirs > mine
+            else { return [] }
+            if let failure = input.local.rejoinFailed, failure.term == leader.term, failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true {
+                return [.holdForOperator(reason: .rejoinFailed(node: input.me, message: failure.message))]
+            }
+            guard input.policy.autoRejoin || input.local.rejoinRequested else {
+                return [.holdForOperator(reason: .cannotFollow(node: input.me, timeline: mine, leader: leader.node, leaderTimeline: theirs))]
+            }
+            return [.rejoin(node: input.me, leader: leader.node, term: leader.term)]
         },
         FailoverRule(
             id: "switchover-target-takes-over",

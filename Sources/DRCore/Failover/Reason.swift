@@ -26,6 +26,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     // Holding for an operator.
     case rejoinFailed(node: String, message: String)
     case fencedUntilRejoined(node: String)
+    case cannotFollow(node: String, timeline: Int, leader: String, leaderTimeline: Int)
     case fenceFailed(node: String)
     case switchoverTargetUnhealthy(target: String)
     case twoPrimaries(forced: String, leader: String, term: Int64)
@@ -61,6 +62,8 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case let .rejoinFailed(node, message):
             "automatic rejoin of \(node) failed: \(message); it is tried again every 30 s, or fix it, then `drctl rejoin \(node)`"
         case .fencedUntilRejoined(let node): "\(node) is fenced; bring it back with `drctl rejoin \(node)`"
+        case let .cannotFollow(node, timeline, leader, leaderTimeline):
+            "\(node) stays on timeline \(timeline) and does not stream from \(leader) (timeline \(leaderTimeline)): its WAL went past the fork; rewind it with `drctl rejoin \(node)`"
         case .fenceFailed(let node):
             "fencing \(node) failed, so its database may still accept writes: the leader key is kept and nothing is promoted. "
                 + "Stop it by hand (pg_ctl stop -m immediate, or power the host off); the next loop then releases the key"
