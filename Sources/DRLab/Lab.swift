@@ -46,6 +46,9 @@ public enum Lab {
         }
     }
 
+    /// The lab's database nodes: name, region and the region's address.
+    public static let nodeLayout = [(name: "pg1", region: "region1", host: "127.0.1.1"), (name: "pg2", region: "region2", host: "127.0.2.1")]
+
     /// Chooses addresses, free ports and paths. Region k listens on 127.0.k.1 so that a
     /// DNS answer shows which region serves.
     static func plan(dir: String, withAgents: Bool, etcdMembers: Int = 1) throws -> LabState {
@@ -55,7 +58,7 @@ public enum Lab {
             taken.insert(chosen)
             return chosen
         }
-        let nodes = try [("pg1", "region1", "127.0.1.1"), ("pg2", "region2", "127.0.2.1")].map { name, region, host in
+        let nodes = try nodeLayout.map { name, region, host in
             LabState.Node(
                 name: name, region: region, host: host, port: try port(host),
                 dataDir: "\(dir)/\(region)/\(name)/data", logFile: "\(dir)/\(region)/\(name)/postgres.log")
@@ -178,6 +181,7 @@ public enum Lab {
         for pid in ProcessControl.processes(mentioning: dir + "/") {
             do { try await ProcessControl.stop(pid, grace: .seconds(5), name: "lab process") } catch { failures.append("\(error)") }
         }
+        await unmountAll(under: dir)
         guard failures.isEmpty else {
             throw LabError.io("lab down could not stop everything, so \(dir) was kept:\n" + failures.joined(separator: "\n"))
         }

@@ -48,10 +48,15 @@ struct LabIsolate: AsyncParsableCommand {
 
     @OptionGroup var lab: LabDirOption
     @Argument(help: "The region, e.g. region1.") var region: String
+    @Option(help: "What to cut: full (etcd and replication), etcd, replication, or etcd-answers (one way: etcd's answers are lost).")
+    var cut: String = LabCut.full.rawValue
 
     func run() async throws {
-        try await labOperation { try await Lab.isolate(dir: lab.dir, region: region) }
-        print("isolated \(region); undo with `drctl lab heal \(region)`")
+        guard let kind = LabCut(rawValue: cut) else {
+            throw ValidationError("--cut must be one of \(LabCut.allCases.map(\.rawValue).joined(separator: ", ")), found \(cut)")
+        }
+        try await labOperation { try await Lab.isolate(dir: lab.dir, region: region, kind) }
+        print("isolated \(region) (\(kind.rawValue)); undo with `drctl lab heal \(region)\(kind == .full ? "" : " --cut \(kind.rawValue)")`")
     }
 }
 
@@ -60,9 +65,13 @@ struct LabHeal: AsyncParsableCommand {
 
     @OptionGroup var lab: LabDirOption
     @Argument(help: "The region, e.g. region1.") var region: String
+    @Option(help: "Which partition to end (as given to `lab isolate --cut`).") var cut: String = LabCut.full.rawValue
 
     func run() async throws {
-        try await labOperation { try await Lab.heal(dir: lab.dir, region: region) }
+        guard let kind = LabCut(rawValue: cut) else {
+            throw ValidationError("--cut must be one of \(LabCut.allCases.map(\.rawValue).joined(separator: ", ")), found \(cut)")
+        }
+        try await labOperation { try await Lab.heal(dir: lab.dir, region: region, kind) }
         print("healed \(region)")
     }
 }
