@@ -4,7 +4,7 @@ LAB_DIR ?= .lab
 DRCTL = .build/debug/drctl
 PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
 
-.PHONY: setup build check format test unit demo bench soak chaos lab-up lab-down clean
+.PHONY: setup build check format test unit demo bench soak chaos chaos-long lab-up lab-down clean
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -65,13 +65,20 @@ bench: build
 	bash bench/footprint.sh
 
 # A randomized fault campaign against a lab of its own, judged from what the clients saw
-# (SEED, DURATION in seconds, MODE=async|sync, FAULTS=kill-node,reboot,...; a report in
-# chaos-SEED.json). `make test` runs a short one per mode with fixed seeds.
+# (SEED, DURATION in seconds, MODE=async|sync, FAULTS=kill-node,reboot,..., ETCD_MEMBERS=1|3,
+# SHRINK=N campaigns to shrink a violating schedule; reports in chaos-SEED.json and .html).
+# `make test` runs a short one per mode with fixed seeds.
 SEED ?= 1
 DURATION ?= 300
 MODE ?= async
+ETCD_MEMBERS ?= 1
+SHRINK ?= 0
 chaos: build
-	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) $(if $(FAULTS),--faults $(FAULTS)) --report chaos-$(SEED).json
+	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) --report chaos-$(SEED).json
+
+# Many campaigns (SEEDS=1..10, DURATION=90, both modes, 1 and 3 etcd members) and their summary.
+chaos-long: build
+	bash bench/chaos-long.sh
 
 # Ten minutes of etcd stalls and health-check flaps that must cause no failover.
 soak: build

@@ -18,6 +18,10 @@ public struct ChaosCampaign: Sendable {
         public var binary: String
         /// Leave the lab running when a property fails, to look at it (`drctl lab down --dir` ends it).
         public var keepFailedLab = false
+        /// etcd members in the lab (1, 3 or 5): with 3, `kill-etcd` costs a member, not etcd.
+        public var etcdMembers = 1
+        /// The schedule to run instead of the seed's (a shrunk one); its seed is reported.
+        public var plan: ChaosPlan?
 
         public init(seed: UInt64, duration: Double, synchronous: Bool, faults: [ChaosFault] = ChaosFault.allCases, binary: String) {
             self.seed = seed
@@ -35,7 +39,9 @@ public struct ChaosCampaign: Sendable {
     public func run(progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
         let dir = "/tmp/drctl-chaos-\(settings.seed)-\(UUID().uuidString.prefix(6).lowercased())"
         progress("lab in \(dir) (\(settings.synchronous ? "synchronous" : "asynchronous"), auto_rejoin)")
-        let lab = try await Lab.up(dir: dir, agentBinary: settings.binary, failover: LabFailoverSettings(synchronous: settings.synchronous, autoRejoin: true))
+        let lab = try await Lab.up(
+            dir: dir, agentBinary: settings.binary, etcdMembers: settings.etcdMembers,
+            failover: LabFailoverSettings(synchronous: settings.synchronous, autoRejoin: true))
         var report: ChaosReport
         do {
             report = try await campaign(lab, progress: progress)
@@ -58,7 +64,7 @@ public struct ChaosCampaign: Sendable {
 
     private func campaign(_ lab: LabState, progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
         let config = try ConfigLoader.load(yaml: try String(contentsOfFile: lab.configFile, encoding: .utf8), file: lab.configFile)
-        let plan = ChaosPlan.generate(seed: settings.seed, duration: settings.duration, nodes: lab.nodes.map(\.name), faults: settings.faults)
+        let plan = settings.plan ?? ChaosPlan.generate(seed: settings.seed, duration: settings.duration, nodes: lab.nodes.map(\.name), faults: settings.faults)
         let nemesis = ChaosNemesis(lab: lab, binary: settings.binary)
         let started = ContinuousClock.now
         func elapsed() -> Double { (ContinuousClock.now - started).seconds }
@@ -72,6 +78,7 @@ public struct ChaosCampaign: Sendable {
         try await workload.start(lab)
         note("write load started: one multi-host client, one client per node")
 
+        var requests: [(what: String, task: Task<String, Never>)] = []
         var events: [(at: Double, heal: Bool, step: ChaosPlan.Step)] = plan.steps.map { ($0.at, false, $0) }
         events += plan.steps.filter(\.fault.lasts).map { ($0.at + $0.healAfter, true, $0) }
         for event in events.sorted(by: { $0.at < $1.at }) {
@@ -79,12 +86,17 @@ public struct ChaosCampaign: Sendable {
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
             let what = "\(event.heal ? "heal" : "inject") \(event.step.fault.rawValue) \(event.step.node)"
             do {
-                if event.heal { try await nemesis.heal(event.step) } else { try await nemesis.inject(event.step) }
+                if event.heal {
+                    try await nemesis.heal(event.step)
+                } else if let request = try await nemesis.inject(event.step) {
+                    requests.append((what, request))
+                }
                 note(what + (event.step.fault.lasts && !event.heal ? String(format: " for %.1f s", event.step.healAfter) : ""))
             } catch {
                 note("\(what) failed: \(error)")
             }
         }
+        for request in requests { note("\(request.what): \(await request.task.value)") }
         let lastHeal = elapsed()
         let budget = 2 * config.objectives.rto.seconds + 60
         note(String(format: "every fault healed; waiting up to %.0f s for a healthy cluster", budget))
@@ -120,30 +132,48 @@ public struct ChaosCampaign: Sendable {
         await workload.stop()
         let acks = workload.acknowledged
         let survivors = try? await ChaosWorkload.survivors(lab)
-        note("\(acks.count) writes acknowledged; \(survivors.map { "\($0.count) rows on the primary" } ?? "no primary answered")")
+        let unconfirmed = workload.unconfirmed.count
+        note(
+            "\(acks.count) writes acknowledged; \(survivors.map { "\($0.count) rows on the primary" } ?? "no primary answered")"
+                + (unconfirmed > 0 ? "; \(unconfirmed) more came back with PostgreSQL's warning that they might not have been replicated (not counted)" : ""))
         let checker = ChaosChecker(synchronous: settings.synchronous, rpo: config.objectives.rpo.seconds, recoveryBudget: budget)
-        let properties = checker.check(acks: acks, survivors: survivors, lastHeal: lastHeal, settled: settled)
+        var properties = checker.check(acks: acks, survivors: survivors, lastHeal: lastHeal, settled: settled)
+        let history = try? await coordinator.history()
+        properties.append(
+            history.map { checker.history(acks, promotions: $0.map(\.promoted)) }
+                ?? ChaosChecker.Property(name: "history agrees with the clients", passed: false, detail: "the history could not be read from etcd"))
+        properties.append(await Self.leftIntents(coordinator))
+        let settledAt: Double? =
+            switch settled {
+            case .healthy(let at), .operatorState(let at, _): at
+            case .never: nil
+            }
         return ChaosReport(
-            seed: settings.seed, mode: settings.synchronous ? "sync" : "async", duration: settings.duration, plan: plan, events: log,
-            acknowledged: acks.count, timelines: Set(acks.map(\.timeline)).sorted(), properties: properties)
+            seed: plan.seed, mode: settings.synchronous ? "sync" : "async", duration: settings.duration, etcdMembers: settings.etcdMembers,
+            plan: plan, events: log, lastHeal: lastHeal, settledAt: settledAt, acks: acks, properties: properties)
     }
 }
 
-/// What a campaign did and found, written as JSON; the seed replays it.
-public struct ChaosReport: Sendable, Codable {
-    public struct Event: Sendable, Codable {
-        public var at: Double
-        public var text: String
+extension ChaosCampaign {
+    /// No operator request may be left behind in etcd once the cluster settled: a pause
+    /// not resumed, a switchover or failover intent that never completed, a rejoin request.
+    /// One still in flight gets half a minute to finish.
+    static func leftIntents(_ coordinator: EtcdCoordinator) async -> ChaosChecker.Property {
+        let name = "no operator intent left in etcd"
+        var left: [String] = ["etcd unreadable"]
+        for _ in 0..<30 {
+            guard let snapshot = try? await coordinator.snapshot() else {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            left = []
+            if snapshot.paused { left.append("paused") }
+            if let intent = snapshot.switchover { left.append("switchover to \(intent.to) (\(intent.phase))") }
+            if let intent = snapshot.failoverIntent { left.append("failover intent\(intent.to.map { " to \($0)" } ?? "")") }
+            if !snapshot.rejoinRequested.isEmpty { left.append("rejoin of \(snapshot.rejoinRequested.sorted().joined(separator: ", "))") }
+            if left.isEmpty { break }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        return ChaosChecker.Property(name: name, passed: left.isEmpty, detail: left.isEmpty ? "none" : "still there: " + left.joined(separator: "; "))
     }
-
-    public var seed: UInt64
-    public var mode: String
-    public var duration: Double
-    public var plan: ChaosPlan
-    public var events: [Event]
-    public var acknowledged: Int
-    public var timelines: [Int]
-    public var properties: [ChaosChecker.Property]
-
-    public var passed: Bool { properties.allSatisfy(\.passed) }
 }

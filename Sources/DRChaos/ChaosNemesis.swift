@@ -10,17 +10,31 @@ struct ChaosNemesis: Sendable {
     /// The drctl executable the lab's agents run.
     let binary: String
 
-    func inject(_ step: ChaosPlan.Step) async throws {
+    /// Injects `step`; an operator's request runs on in the background and its task
+    /// returns what the command answered.
+    func inject(_ step: ChaosPlan.Step) async throws -> Task<String, Never>? {
         let node = try lab.node(named: step.node)
         switch step.fault {
         case .killNode:
             _ = try await Lab.kill(dir: lab.dir, node: node.name)
         case .killPostmaster:
             if let pid = try lab.server(node).pid { await signal(pid, SIGKILL) }
+        case .freezePostgres:
+            for pid in try serverProcesses(node) { kill(pid, SIGSTOP) }
         case .freezeAgent:
             _ = try Lab.freeze(dir: lab.dir, node: node.name, true)
         case .isolateRegion:
             try await Lab.isolate(dir: lab.dir, region: node.region)
+        case .cutEtcd, .cutReplication, .loseEtcdAnswers:
+            try await Lab.isolate(dir: lab.dir, region: node.region, cut(step.fault))
+        case .killEtcd:
+            if let pid = etcdMember(for: node).pid { await signal(pid, SIGKILL) }
+        case .killEtcdLeader:
+            if let pid = await etcdLeader()?.pid { await signal(pid, SIGKILL) }
+        case .stallDNS:
+            if let pid = lab.dns.pid { kill(pid, SIGSTOP) }
+        case .fillRepository:
+            try await Lab.fillRepository(dir: lab.dir)
         case .restartAgent:
             if let pid = lab.agent(of: node)?.pid { await signal(pid, SIGTERM, wait: .seconds(15)) }
         case .reboot:
@@ -34,7 +48,20 @@ struct ChaosNemesis: Sendable {
                 for backend in backends { await signal(backend, SIGKILL) }
             }
             try await heal(step)
+        case .switchover:
+            // To the step's node; when that one is the primary already, away from it.
+            let (binary, config) = (binary, lab.configFile)
+            let others = lab.nodes.map(\.name).filter { $0 != node.name }
+            return Task {
+                func command(_ target: String) -> [String] { [binary, "switchover", "--to", target, "--yes", "--config", config] }
+                let first = await Self.outcome(of: command(node.name))
+                guard first.contains("already the primary"), let other = others.first else { return first }
+                return "to \(other): " + (await Self.outcome(of: command(other)))
+            }
+        case .pause:
+            _ = try await CommandRunner.run([binary, "pause", "--yes", "--config", lab.configFile])
         }
+        return nil
     }
 
     func heal(_ step: ChaosPlan.Step) async throws {
@@ -46,12 +73,77 @@ struct ChaosNemesis: Sendable {
         case .killPostmaster:
             // Init starting it again (the agent may have restarted or rejoined it already).
             try await startServer(node)
+        case .freezePostgres:
+            for pid in try serverProcesses(node) { kill(pid, SIGCONT) }
         case .freezeAgent:
             _ = try Lab.freeze(dir: lab.dir, node: node.name, false)
         case .isolateRegion:
             try await Lab.heal(dir: lab.dir, region: node.region)
+        case .cutEtcd, .cutReplication, .loseEtcdAnswers:
+            try await Lab.heal(dir: lab.dir, region: node.region, cut(step.fault))
+        case .killEtcd, .killEtcdLeader:
+            // Every member that is down: the leader killed is not known any more.
+            for member in lab.etcd where member.pid == nil { try await member.start() }
+        case .stallDNS:
+            if let pid = lab.dns.pid { kill(pid, SIGCONT) }
+        case .fillRepository:
+            try await Lab.freeRepository(dir: lab.dir)
         case .restartAgent:
             try startAgent(of: node)
+        case .switchover:
+            break
+        case .pause:
+            _ = try await CommandRunner.run([binary, "resume", "--yes", "--config", lab.configFile])
+        }
+    }
+
+    private func cut(_ fault: ChaosFault) -> LabCut {
+        switch fault {
+        case .cutEtcd: .etcd
+        case .cutReplication: .replication
+        case .loseEtcdAnswers: .etcdAnswers
+        default: .full
+        }
+    }
+
+    /// The etcd member a step on `node` hits: the node's position among the lab's nodes
+    /// picks one (with a single member, that one: all of etcd).
+    private func etcdMember(for node: LabState.Node) -> EtcdServer {
+        let index = lab.nodes.firstIndex(of: node) ?? 0
+        return lab.etcd[index % lab.etcd.count]
+    }
+
+    /// The member etcd reports as its leader now (`etcdctl endpoint status`), nil when
+    /// none answers.
+    private func etcdLeader() async -> EtcdServer? {
+        let endpoints = lab.etcd.map(\.endpoint).joined(separator: ",")
+        guard
+            let output = try? await CommandRunner.run(
+                ["etcdctl", "--endpoints", endpoints, "--dial-timeout", "1s", "endpoint", "status", "-w", "json"], check: false,
+                environment: ["ETCDCTL_API": "3"])
+        else { return nil }
+        // Member ids are unsigned 64-bit: compared as the digits etcd printed, never as doubles.
+        let status = /"Endpoint":"([^"]+)".*?"member_id":(\d+).*?"leader":(\d+)/
+        for match in output.stdout.matches(of: status) where match.output.2 == match.output.3 {
+            return lab.etcd.first { $0.endpoint == String(match.output.1) }
+        }
+        return nil
+    }
+
+    /// The postmaster and its backends (none when it does not run).
+    private func serverProcesses(_ node: LabState.Node) throws -> [Int32] {
+        guard let pid = try lab.server(node).pid else { return [] }
+        return [pid] + LabProcesses.children(of: pid)
+    }
+
+    /// What an operator's command answered: its exit status and last line.
+    private static func outcome(of command: [String]) async -> String {
+        do {
+            let output = try await CommandRunner.run(command, check: false)
+            let text = (output.stdout + output.stderr).split(separator: "\n").last.map(String.init) ?? ""
+            return "exit \(output.status): \(text)"
+        } catch {
+            return "could not run: \(error)"
         }
     }
 

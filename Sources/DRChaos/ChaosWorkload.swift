@@ -6,12 +6,13 @@ import Foundation
 /// The campaign's clients: one writes through libpq multi-host (`target_session_attrs=
 /// read-write`, as an application would), one writes to each node directly (as clients
 /// inside a region do, even when it is cut off). Every acknowledged commit is recorded with
-/// the node and timeline that committed it and when it was sent and acknowledged.
+/// the node, timeline and WAL position that committed it and when it was sent and acknowledged.
 final class ChaosWorkload: @unchecked Sendable {
     static let table = "drctl_chaos_writes"
 
     private let lock = NSLock()
     private var acks: [ChaosChecker.Ack] = []
+    private var unconfirmedIDs: [Int64] = []
     private var nextID: Int64 = 0
     private let started: ContinuousClock.Instant
     private var writers: [Task<Void, Never>] = []
@@ -24,6 +25,10 @@ final class ChaosWorkload: @unchecked Sendable {
     }
 
     var acknowledged: [ChaosChecker.Ack] { lock.withLock { acks } }
+    /// Commits PostgreSQL returned with its warning that they "might not have been
+    /// replicated" (the wait for a synchronous standby was cancelled): not acknowledged as
+    /// durable, so never counted.
+    var unconfirmed: [Int64] { lock.withLock { unconfirmedIDs } }
 
     private var elapsed: Double { (ContinuousClock.now - started).seconds }
 
@@ -59,14 +64,22 @@ final class ChaosWorkload: @unchecked Sendable {
             ) { session in
                 while !Task.isCancelled {
                     let id = newID(), sentAt = elapsed
-                    let row = try await session.query(
-                        "INSERT INTO \(Self.table) VALUES ($1) RETURNING inet_server_port() AS port, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tl",
+                    let result = try await session.query(
+                        "INSERT INTO \(Self.table) VALUES ($1) RETURNING inet_server_port() AS port, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tl, pg_current_wal_lsn()::text AS lsn",
                         [String(id)]
-                    ).single()
+                    )
+                    let row = try result.single()
+                    if result.notices.contains(where: { $0.contains("might not have been replicated") }) {
+                        lock.withLock { unconfirmedIDs.append(id) }
+                        continue
+                    }
                     let ackedAt = elapsed
                     let port = Int(try row.string("port")) ?? 0
                     let timeline = Int(try row.string("tl"), radix: 16) ?? 0
-                    lock.withLock { acks.append(ChaosChecker.Ack(id: id, node: nodes[port] ?? "port \(port)", timeline: timeline, sentAt: sentAt, ackedAt: ackedAt)) }
+                    let lsn = LSN(try row.string("lsn"))
+                    lock.withLock {
+                        acks.append(ChaosChecker.Ack(id: id, node: nodes[port] ?? "port \(port)", timeline: timeline, sentAt: sentAt, ackedAt: ackedAt, lsn: lsn))
+                    }
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 return true

@@ -59,4 +59,47 @@ import Testing
         let never = Self.checker.check(acks: acks, survivors: nil, lastHeal: 10, settled: .never)
         #expect(never.contains { !$0.passed })
     }
+
+    @Test func everyNewTimelineTheClientsSawNeedsAPromotionInTheHistory() {
+        let acks = [
+            Ack(id: 1, node: "pg1", timeline: 1, sentAt: 1, ackedAt: 1.01), Ack(id: 2, node: "pg2", timeline: 2, sentAt: 5, ackedAt: 5.01),
+            Ack(id: 3, node: "pg1", timeline: 3, sentAt: 9, ackedAt: 9.01), Ack(id: 4, node: "pg1", timeline: 3, sentAt: 9.1, ackedAt: 9.11),
+        ]
+        #expect(Self.checker.history(acks, promotions: ["pg2", "pg1"]).passed)
+        #expect(Self.checker.history(acks, promotions: ["pg2", "pg1", "pg2"]).passed, "a promotion no client reached is no disagreement")
+        let missing = Self.checker.history(acks, promotions: ["pg2"])
+        #expect(!missing.passed && missing.detail.contains("pg1 acknowledged writes on 1 new timeline(s) (3) but history records 0"))
+        #expect(Self.checker.history([], promotions: []).passed)
+    }
+
+    /// The shrinker keeps only the steps the violation needs, within its budget of campaigns.
+    @Test func shrinkingKeepsTheStepsTheViolationNeeds() async {
+        let steps = (0..<9).map { ChaosPlan.Step(at: Double($0) * 10, fault: .freezeAgent, node: "pg\($0)", healAfter: 5) }
+        let plan = ChaosPlan(seed: 7, steps: steps)
+        func fails(_ candidate: ChaosPlan) -> Bool { Set(["pg2", "pg6"]).isSubset(of: candidate.steps.map(\.node)) }
+        let shrunk = await ChaosShrinker.shrink(plan, budget: 50) { fails($0) }
+        #expect(shrunk.plan.steps.map(\.node) == ["pg2", "pg6"])
+        #expect(shrunk.plan.steps.map(\.at) == [20, 60], "times kept")
+        #expect(shrunk.tries <= 50)
+        let bounded = await ChaosShrinker.shrink(plan, budget: 2) { fails($0) }
+        #expect(bounded.tries == 2 && fails(bounded.plan))
+        let unshrinkable = await ChaosShrinker.shrink(plan, budget: 50) { $0.steps.count == 9 }
+        #expect(unshrinkable.plan == plan)
+    }
+
+    @Test func theReportPageShowsVerdictsReplayAndTimeline() {
+        let acks = [Ack(id: 1, node: "pg1", timeline: 1, sentAt: 1, ackedAt: 1.01), Ack(id: 2, node: "pg2", timeline: 2, sentAt: 25, ackedAt: 25.01)]
+        let plan = ChaosPlan(seed: 3, steps: [.init(at: 10, fault: .isolateRegion, node: "pg1", healAfter: 8)])
+        let report = ChaosReport(
+            seed: 3, mode: "async", duration: 45, etcdMembers: 3, plan: plan, events: [.init(at: 10, text: "inject isolate-region pg1 <for 8 s>")],
+            lastHeal: 18, settledAt: 21.5, acks: acks,
+            properties: [.init(name: "no split brain", passed: true, detail: "ok"), .init(name: "recovers after the faults", passed: false, detail: "never")])
+        let page = ChaosReportPage.render(report)
+        #expect(page.contains("FAILED") && page.contains("✘</td><td>recovers after the faults"))
+        #expect(page.contains("drctl lab chaos --seed 3 --duration 45 --mode async --etcd-members 3"))
+        #expect(page.contains("isolate-region pg1") && page.contains("writes on pg1") && page.contains("writes on pg2"))
+        #expect(page.contains("timeline 2") && page.contains("last heal 18.0 s") && page.contains("settled 21.5 s"))
+        #expect(page.contains("&lt;for 8 s&gt;"), "event text is escaped")
+        #expect(!page.contains("<script"), "self-contained, no scripts")
+    }
 }

@@ -12,13 +12,16 @@ public struct ChaosChecker: Sendable {
         /// Seconds from the campaign's start: the INSERT was sent, its commit came back.
         public var sentAt: Double
         public var ackedAt: Double
+        /// The server's WAL position when it ran the INSERT (its commit follows it).
+        public var lsn: LSN?
 
-        public init(id: Int64, node: String, timeline: Int, sentAt: Double, ackedAt: Double) {
+        public init(id: Int64, node: String, timeline: Int, sentAt: Double, ackedAt: Double, lsn: LSN? = nil) {
             self.id = id
             self.node = node
             self.timeline = timeline
             self.sentAt = sentAt
             self.ackedAt = ackedAt
+            self.lsn = lsn
         }
     }
 
@@ -112,6 +115,33 @@ public struct ChaosChecker: Sendable {
             windows.append(String(format: "timeline %d: %d lost over %.2f s", timeline, onTimeline.filter { !survivors.contains($0.id) }.count, window))
         }
         return Property(name: name, passed: !beyond, detail: windows.joined(separator: "; ") + String(format: " (RPO %.1f s)", rpo))
+    }
+
+    /// `drctl history` agrees with the clients: every timeline a client wrote on after the
+    /// first was begun by a promotion of the node that acknowledged it, and each such
+    /// promotion is in the history (more entries are fine: a promoted node may have lost
+    /// its primacy before any client reached it).
+    /// - Parameter promotions: the `promoted` node of each history entry.
+    public func history(_ acks: [Ack], promotions: [String]) -> Property {
+        let name = "history agrees with the clients"
+        guard let first = acks.map(\.timeline).min() else { return Property(name: name, passed: true, detail: "no writes to compare") }
+        var seen: [String: Set<Int>] = [:]
+        for ack in acks where ack.timeline > first { seen[ack.node, default: []].insert(ack.timeline) }
+        var missing: [String] = []
+        for (node, timelines) in seen.sorted(by: { $0.key < $1.key }) {
+            let recorded = promotions.filter { $0 == node }.count
+            if recorded < timelines.count {
+                missing.append(
+                    "\(node) acknowledged writes on \(timelines.count) new timeline(s) (\(timelines.sorted().map(String.init).joined(separator: ", "))) but history records \(recorded) promotion(s) of it"
+                )
+            }
+        }
+        let promotionsSeen = seen.values.map(\.count).reduce(0, +)
+        return Property(
+            name: name, passed: missing.isEmpty,
+            detail: missing.isEmpty
+                ? "\(promotions.count) promotion(s) in the history, \(promotionsSeen) seen by the clients"
+                : missing.joined(separator: "; "))
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }

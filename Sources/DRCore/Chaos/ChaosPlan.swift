@@ -5,17 +5,41 @@ public enum ChaosFault: String, Sendable, Codable, CaseIterable {
     case killNode = "kill-node"
     /// SIGKILL only the postmaster; healed by starting it again (as init would).
     case killPostmaster = "kill-postmaster"
+    /// SIGSTOP the postmaster and its backends (a stalled server: I/O hung, a VM paused);
+    /// healed by SIGCONT.
+    case freezePostgres = "freeze-postgres"
     /// SIGSTOP the region's agent; healed by SIGCONT.
     case freezeAgent = "freeze-agent"
     /// Cut the node's region off from etcd and the other regions; healed by ending it.
     case isolateRegion = "isolate-region"
+    /// Cut only the region's agent from etcd (replication flows).
+    case cutEtcd = "cut-etcd"
+    /// Cut only replication to and from the region's database (its agent reaches etcd).
+    case cutReplication = "cut-replication"
+    /// One way: etcd's answers to the region's agent are lost, its requests still arrive.
+    case loseEtcdAnswers = "lose-etcd-answers"
+    /// SIGKILL an etcd member (the node picks which; with one member, all of etcd);
+    /// healed by starting it again.
+    case killEtcd = "kill-etcd"
+    /// SIGKILL whichever etcd member leads now (an election follows); healed by starting it.
+    case killEtcdLeader = "kill-etcd-leader"
+    /// SIGSTOP the DNS server the agents switch records on (a provider that hangs);
+    /// healed by SIGCONT.
+    case stallDNS = "stall-dns"
+    /// The backup repository full (a tiny tmpfs mounted over it and filled: WAL archiving
+    /// and backups fail); healed by unmounting it. The node is not used.
+    case fillRepository = "fill-repository"
     /// SIGTERM the region's agent (a service manager's restart); healed by starting it.
     case restartAgent = "restart-agent"
     /// Everything on the node's host stops at once, then init starts PostgreSQL and the agent.
     case reboot
+    /// An operator asks for a switchover to the node, racing whatever else is going on.
+    case switchover
+    /// An operator pauses automatic failover (maintenance); healed by `drctl resume`.
+    case pause
 
-    /// Whether the fault lasts until healed (a reboot is over when it is injected).
-    public var lasts: Bool { self != .reboot }
+    /// Whether the fault lasts until healed (a reboot or a request is over when injected).
+    public var lasts: Bool { self != .reboot && self != .switchover }
 }
 
 /// A campaign's schedule: faults drawn from a seed, several possibly overlapping, each
@@ -29,10 +53,22 @@ public struct ChaosPlan: Sendable, Codable, Equatable {
         public var node: String
         /// Seconds after `at` (zero for a fault that does not last).
         public var healAfter: Double
+
+        public init(at: Double, fault: ChaosFault, node: String, healAfter: Double) {
+            self.at = at
+            self.fault = fault
+            self.node = node
+            self.healAfter = healAfter
+        }
     }
 
     public var seed: UInt64
     public var steps: [Step]
+
+    public init(seed: UInt64, steps: [Step]) {
+        self.seed = seed
+        self.steps = steps
+    }
 
     /// - Parameters:
     ///   - duration: seconds during which faults start; every fault is healed by
