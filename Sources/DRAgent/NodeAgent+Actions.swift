@@ -71,6 +71,8 @@ extension NodeAgent {
             leaseBook = nil
             armLeaseDeadline()
             let problem: String?
+            fencing = true
+            defer { fencing = false }
             do {
                 problem = try await database.fence()
                 fenceFailed = false

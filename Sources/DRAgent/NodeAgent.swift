@@ -183,6 +183,8 @@ public actor NodeAgent {
     var synchronousSince: (standbys: [String], lsn: LSN)?
     var rejoinRequested = false
     var resumeFailedAt: AgentInstant?
+    /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
+    var fencing = false
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
     var handoverUnderway = false
@@ -226,6 +228,7 @@ public actor NodeAgent {
         local.fenceFailed = fenceFailed
         local.resumeFailedAt = resumeFailedAt
         local.upstreamLostSince = upstreamLostSince
+        local.fenceUnderway = fencing
         local.rejoinRequested = rejoinRequested
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         return local

@@ -145,6 +145,23 @@ import Testing
             view: standbyView("a", state: .fenced, members: [member("b", .fenced), member("c", healthy: false)], missingSince: 10), now: 14,
             rule: "last-leader-resumes", actions: [.resumeAsStandby(node: "a", reason: .lastLeaderResumes(node: "a"))]),
         .init(
+            name: "stopped last leader, not fenced (a fence that failed, then took effect), resumes too",
+            view: {
+                var view = standbyView("a", state: .down, members: [member("b", .fenced)], missingSince: 10)
+                view.local.postmasterGone = true
+                return view
+            }(), now: 14, rule: "last-leader-resumes", actions: [.resumeAsStandby(node: "a", reason: .lastLeaderResumes(node: "a"))]),
+        .init(
+            name: "a last leader that stopped answering is not started beside itself",
+            view: standbyView("a", state: .down, members: [member("b", .fenced)], missingSince: 10), now: 14, rule: "not-a-candidate", actions: []),
+        .init(
+            name: "never while its own fence is under way",
+            view: {
+                var view = standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10)
+                view.local.fenceUnderway = true
+                return view
+            }(), now: 14, rule: "fenced-stays-fenced", actions: []),
+        .init(
             name: "fenced last leader waits a while for a candidate",
             view: standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10), now: 12, rule: "fenced-stays-fenced", actions: []),
         .init(

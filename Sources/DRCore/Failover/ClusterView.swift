@@ -133,6 +133,9 @@ public struct LocalDatabase: Sendable, Equatable {
     public var promotionUnderway = false
     /// This agent's last attempt to fence its database failed: it may still accept writes.
     public var fenceFailed = false
+    /// A fence of this agent's is still running (a frozen server stops only when it wakes):
+    /// nothing may start the database meanwhile.
+    public var fenceUnderway = false
     /// When this agent last failed to start its fenced database as a standby (tried again
     /// `FailoverPolicy.rejoinRetry` later).
     public var resumeFailedAt: AgentInstant? = nil

@@ -105,9 +105,10 @@ extension FailoverRule {
         FailoverRule(
             id: "last-leader-resumes",
             summary:
-                "A fenced node that led last (its progress is the newest in etcd) leaves its fence as a read-only standby once the key has been free a while and no other node can take over: it holds every commit, and the ordinary rules then decide whether it is promoted."
+                "A fenced or stopped node that led last (its progress is the newest in etcd) starts as a read-only standby once the key has been free a while and no other node can take over: it holds every commit, and the ordinary rules then decide whether it is promoted. Never while its fence is still under way."
         ) { input in
-            guard input.local.state == .fenced, input.view.leader == nil, input.view.primaryProgress?.node == input.me else { return nil }
+            let stopped = input.local.state == .fenced || (input.local.state == .down && input.local.postmasterGone)
+            guard stopped, !input.local.fenceUnderway, input.view.leader == nil, input.view.primaryProgress?.node == input.me else { return nil }
             // A node that may take over (a primary, or a healthy standby not waiting for an
             // operator) goes first; the last leader is the way out when none is left.
             let another = input.view.members.contains { member in
