@@ -108,6 +108,12 @@ extension NodeAgent {
         case .rejoin(_, let leaderName, let term):
             guard let target = config.node(named: leaderName)?.node else { return false }
             log.notice("rejoining as a standby", metadata: ["leader": "\(leaderName)", "term": "\(term)"])
+            // A standby past the fork is stopped to be rewound: marked fenced first, so that a
+            // rewind that fails (the leader restarting) leaves a fenced node, tried again
+            // later, not a stopped standby that no rule starts.
+            if !FileManager.default.fileExists(atPath: fenceMarker) {
+                _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data("rewinding to follow \(leaderName) (term \(term))".utf8))
+            }
             do {
                 try await database.rejoin(target)
             } catch {

@@ -35,7 +35,7 @@ public struct ScriptedDatabase: DatabaseController {
                 return .primary(state)
             }
             let upstream = me.upstream.flatMap { all[$0] }
-            let streaming = upstream.map { $0.running && !$0.frozen && servers.streams(from: $0.name, to: node) } ?? false
+            let streaming = !me.pastFork && (upstream.map { $0.running && !$0.frozen && servers.streams(from: $0.name, to: node) } ?? false)
             let address = me.upstream.flatMap { servers.addresses[$0] }
             var state = StandbyState(
                 serverVersion: 150_000, timeline: me.timeline, receiveLSN: LSN(me.lsn), replayLSN: LSN(me.lsn),
@@ -127,6 +127,11 @@ public struct ScriptedDatabase: DatabaseController {
         let source = servers[leader.name]
         try servers.act(node, "rejoin \(leader.name)") { me in
             guard source.running, !source.inRecovery else { throw Failure.refused(node: node, call: "rejoin", why: "\(leader.name) is not a running primary") }
+            guard !me.rewindFails else {
+                me.running = false
+                throw Failure.refused(node: node, call: "rejoin", why: "pg_rewind could not connect to \(leader.name)")
+            }
+            me.pastFork = false
             me.running = true
             me.inRecovery = true
             me.standbySignal = true

@@ -30,6 +30,11 @@ public final class ScriptedServers: @unchecked Sendable {
         public var startFails = false
         /// Fencing fails (pg_ctl cannot stop it).
         public var fenceFails = false
+        /// Its WAL went past the point where a newer timeline forked off: as a standby it
+        /// never streams, until a rejoin rewinds it.
+        public var pastFork = false
+        /// A rejoin stops it, then fails (pg_rewind cannot reach the leader).
+        public var rewindFails = false
         /// `data_dir` unknown: whether the postmaster runs cannot be known.
         public var postmasterUnknown = false
     }
@@ -90,7 +95,7 @@ public final class ScriptedServers: @unchecked Sendable {
                 servers[name]!.lsn += 0x100
             }
             for name in servers.keys {
-                guard let standby = servers[name], standby.running, standby.inRecovery, let source = standby.upstream,
+                guard let standby = servers[name], standby.running, standby.inRecovery, !standby.pastFork, let source = standby.upstream,
                     let upstream = servers[source], upstream.running, !upstream.frozen, streams(from: source, to: name)
                 else { continue }
                 servers[name]!.lsn = max(standby.lsn, upstream.lsn)

@@ -221,6 +221,30 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
+    /// A primary lost while its last WAL never reached the standby comes back read-only and
+    /// follows the new leader, but cannot stream: its WAL went past the fork. It is rewound;
+    /// when the first rewind fails (it was stopped for it), it is left fenced and tried again,
+    /// never left a stopped standby that nothing starts.
+    @Test func aStandbyPastTheForkIsRewoundAndARewindThatFailsIsRetried() async throws {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(cooldown: "20s", failover: ["auto_rejoin: true"]))
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        await cluster.loseHost("a")
+        try await cluster.run(until: .seconds(25))
+        #expect(cluster.servers.writable == ["b"], "\(cluster.log.text)")
+        cluster.servers.change("a") {
+            $0.pastFork = true; $0.rewindFails = true
+        }
+        await cluster.restoreHost("a")
+        try await cluster.run(until: .seconds(70))
+        #expect(cluster.servers.callLog("a").contains("rejoin b"), "rewound after not streaming for a while: \(cluster.log.text)")
+        cluster.servers.change("a") { $0.rewindFails = false }
+        try await cluster.run(until: .seconds(130))
+        #expect(cluster.servers["a"].running && cluster.servers["a"].inRecovery && !cluster.servers["a"].pastFork, "\(cluster.log.text)")
+        #expect(cluster.servers.writable == ["b"])
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
     /// A standby that won the key but cannot renew it (etcd times renewals out) never
     /// promotes, and its watchdog leaves it alone: it is read-only, still a candidate.
     @Test func aStandbyThatCannotKeepTheKeyIsNotFenced() async throws {

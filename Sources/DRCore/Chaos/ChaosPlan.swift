@@ -37,9 +37,14 @@ public enum ChaosFault: String, Sendable, Codable, CaseIterable {
     case switchover
     /// An operator pauses automatic failover (maintenance); healed by `drctl resume`.
     case pause
+    /// An operator asks for a failover to the node (`drctl failover --to`), whatever the
+    /// cluster's state: refused while the primary runs, carried out when it is lost.
+    case failover
+    /// An operator asks for the node to be rejoined (`drctl rejoin`), fenced or not.
+    case rejoin
 
     /// Whether the fault lasts until healed (a reboot or a request is over when injected).
-    public var lasts: Bool { self != .reboot && self != .switchover }
+    public var lasts: Bool { ![.reboot, .switchover, .failover, .rejoin].contains(self) }
 }
 
 /// A campaign's schedule: faults drawn from a seed, several possibly overlapping, each
