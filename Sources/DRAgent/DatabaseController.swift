@@ -33,8 +33,8 @@ public protocol DatabaseController: Sendable {
     func follow(_ leader: NodeConfig) async throws
     /// Turns this stopped, fenced database into a standby of `leader` (rewinding it).
     func rejoin(_ leader: NodeConfig) async throws
-    /// Starts this fenced, stopped database read-only (`standby.signal` in place); a running
-    /// one is left as it is, already read-only since the fence.
+    /// Starts this stopped (fenced, or crashed) database read-only, `standby.signal` written
+    /// first; a running one is left as it is, read-only since the fence.
     func startAsStandby() async throws
     /// Stops the primary cleanly for a switchover; returns where its WAL ends.
     func stopForHandover(within limit: Duration) async throws -> LSN

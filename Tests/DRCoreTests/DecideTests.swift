@@ -155,6 +155,13 @@ import Testing
             name: "a last leader that stopped answering is not started beside itself",
             view: standbyView("a", state: .down, members: [member("b", .fenced)], missingSince: 10), now: 14, rule: "not-a-candidate", actions: []),
         .init(
+            name: "a last leader that failed to start waits before it is tried again",
+            view: {
+                var view = standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10)
+                view.local.resumeFailedAt = .seconds(14)
+                return view
+            }(), now: 20, rule: "last-leader-resumes", actions: [.holdForOperator(reason: .lastLeaderCannotStart(node: "a"))]),
+        .init(
             name: "never while its own fence is under way",
             view: {
                 var view = standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10)

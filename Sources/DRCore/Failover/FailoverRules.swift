@@ -116,7 +116,7 @@ extension FailoverRule {
             }
             guard !another, let since = input.view.leaderMissingSince, input.now - since >= input.policy.betterCandidateWait else { return nil }
             if let failed = input.local.resumeFailedAt, input.now - failed < input.policy.rejoinRetry {
-                return [.holdForOperator(reason: .fencedUntilRejoined(node: input.me))]
+                return [.holdForOperator(reason: .lastLeaderCannotStart(node: input.me))]
             }
             return [.resumeAsStandby(node: input.me, reason: .lastLeaderResumes(node: input.me))]
         },

@@ -27,6 +27,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     case rejoinFailed(node: String, message: String)
     case fencedUntilRejoined(node: String)
     case cannotFollow(node: String, timeline: Int, leader: String, leaderTimeline: Int)
+    case lastLeaderCannotStart(node: String)
     case fenceFailed(node: String)
     case switchoverTargetUnhealthy(target: String)
     case twoPrimaries(forced: String, leader: String, term: Int64)
@@ -62,6 +63,8 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case let .rejoinFailed(node, message):
             "automatic rejoin of \(node) failed: \(message); it is tried again every 30 s, or fix it, then `drctl rejoin \(node)`"
         case .fencedUntilRejoined(let node): "\(node) is fenced; bring it back with `drctl rejoin \(node)`"
+        case .lastLeaderCannotStart(let node):
+            "\(node) led last and holds every commit, but starting it read-only failed; it is tried again every 30 s: see its PostgreSQL log"
         case let .cannotFollow(node, timeline, leader, leaderTimeline):
             "\(node) stays on timeline \(timeline) and does not stream from \(leader) (timeline \(leaderTimeline)): its WAL went past the fork; rewind it with `drctl rejoin \(node)`"
         case .fenceFailed(let node):
