@@ -40,6 +40,15 @@ import Testing
             lastFailoverSeen: lastFailover.map { .seconds($0) }, leaderMissingSince: missingSince.map { .seconds($0) })
     }
 
+    /// A standby of leader `b` (term 8) on timeline 1 that has not streamed since 10 s.
+    static func pastTheFork(leaderTimeline: Int) -> ClusterView {
+        var leader = member("b", .primary)
+        leader.timeline = leaderTimeline
+        var view = standbyView("a", leader: "b", term: 8, streamingFrom: "b", members: [leader])
+        view.local.upstreamLostSince = .seconds(10)
+        return view
+    }
+
     struct Row: CustomTestStringConvertible, Sendable {
         var name: String
         var view: ClusterView
@@ -107,38 +116,14 @@ import Testing
         // WAL went past the fork: it never streams, and is rewound.
         .init(
             name: "standby stuck on an older timeline is rewound",
-            view: {
-                var view = standbyView(
-                    "a", leader: "b", term: 8, streamingFrom: "b",
-                    members: [
-                        {
-                            var b = member("b", .primary); b.timeline = 2; return b
-                        }()
-                    ])
-                view.local.upstreamLostSince = .seconds(10)
-                return view
-            }(), now: 45, rule: "standby-follows-leader",
+            view: pastTheFork(leaderTimeline: 2), now: 45, rule: "standby-follows-leader",
             actions: [.holdForOperator(reason: .cannotFollow(node: "a", timeline: 1, leader: "b", leaderTimeline: 2))]),
         .init(
             name: "standby on an older timeline gets time to switch timelines",
-            view: {
-                var view = standbyView(
-                    "a", leader: "b", term: 8, streamingFrom: "b",
-                    members: [
-                        {
-                            var b = member("b", .primary); b.timeline = 2; return b
-                        }()
-                    ])
-                view.local.upstreamLostSince = .seconds(10)
-                return view
-            }(), now: 20, rule: "standby-follows-leader", actions: []),
+            view: pastTheFork(leaderTimeline: 2), now: 20, rule: "standby-follows-leader", actions: []),
         .init(
             name: "standby on the leader's timeline that does not stream is left alone",
-            view: {
-                var view = standbyView("a", leader: "b", term: 8, streamingFrom: "b", members: [member("b", .primary)])
-                view.local.upstreamLostSince = .seconds(10)
-                return view
-            }(), now: 45, rule: "standby-follows-leader", actions: []),
+            view: pastTheFork(leaderTimeline: 1), now: 45, rule: "standby-follows-leader", actions: []),
         // The last leader, fenced (by its watchdog, at its deadline), with the key free.
         .init(
             name: "fenced last leader, nobody else can take over: resumes as a standby",
@@ -472,14 +457,7 @@ import Testing
         policy.autoRejoin = true
         let promoting = Self.standbyView("a", leader: "b", term: 8, state: .fenced)
         #expect(decide(promoting, policy: policy, now: .seconds(11)).actions == [], "the new leader is not writable yet: nothing to rewind from")
-        var stuck = Self.standbyView(
-            "a", leader: "b", term: 8, streamingFrom: "b",
-            members: [
-                {
-                    var b = Self.member("b", .primary); b.timeline = 2; return b
-                }()
-            ])
-        stuck.local.upstreamLostSince = .seconds(10)
+        let stuck = Self.pastTheFork(leaderTimeline: 2)
         #expect(decide(stuck, policy: policy, now: .seconds(45)).actions == [.rejoin(node: "a", leader: "b", term: 8)], "a standby past the fork too")
         let promoted = Self.standbyView("a", leader: "b", term: 8, state: .fenced, members: [Self.member("b", .primary)])
         #expect(decide(promoted, policy: policy, now: .seconds(11)).actions == [.rejoin(node: "a", leader: "b", term: 8)])

@@ -11,15 +11,20 @@ extension RealServers {
     /// fault campaign counted both as acknowledged once and reported a lost write.
     @Suite("libpq sessions under synchronous replication")
     struct PGConnectionIntegrationTests {
-        static let waitForever = "ALTER SYSTEM SET synchronous_standby_names = 'nobody'"
+        /// An admin session to `primary`, whose commits now wait for a standby that never
+        /// comes; the table `waits` is created first (it would wait too).
+        static func waitingForANonexistentStandby(_ primary: PostgresServer) async throws -> PGConnection {
+            let admin = try await primary.connect()
+            _ = try await admin.query("CREATE TABLE waits (id int)")
+            _ = try await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+            _ = try await admin.query("SELECT pg_reload_conf()")
+            return admin
+        }
 
         @Test func aCommitEndedByAFastShutdownIsAnErrorNotRows() async throws {
             try await withLab(agents: false) { lab in
                 let primary = try lab.node("pg1")
-                let admin = try await primary.connect()
-                _ = try await admin.query("CREATE TABLE waits (id int)")  // before: it would wait too
-                _ = try await admin.query(Self.waitForever)
-                _ = try await admin.query("SELECT pg_reload_conf()")
+                let admin = try await Self.waitingForANonexistentStandby(primary)
                 let writer = try await primary.connect()
                 let insert = Task { try await writer.query("INSERT INTO waits VALUES (1) RETURNING id") }
                 #expect(
@@ -35,10 +40,7 @@ extension RealServers {
         @Test func aCancelledWaitComesBackWithTheWarning() async throws {
             try await withLab(agents: false) { lab in
                 let primary = try lab.node("pg1")
-                let admin = try await primary.connect()
-                _ = try await admin.query("CREATE TABLE waits (id int)")  // before: it would wait too
-                _ = try await admin.query(Self.waitForever)
-                _ = try await admin.query("SELECT pg_reload_conf()")
+                let admin = try await Self.waitingForANonexistentStandby(primary)
                 // statement_timeout does not reach a commit's wait; an operator's or a
                 // pooler's cancel does.
                 let writer = try await primary.connect()
