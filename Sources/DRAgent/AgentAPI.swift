@@ -7,7 +7,10 @@ import ServiceLifecycle
 
 /// One node's HTTP API, for load balancers and monitoring: Patroni's health endpoints
 /// (`/primary`, `/replica`, …, see `HealthEndpoints`), `/status` (JSON) and `/metrics`
-/// (Prometheus). Read-only by design: every change goes through the CLI and etcd.
+/// (Prometheus). Read-only by design: every change goes through the CLI and etcd. The one
+/// POST, `/failsafe`, changes nothing but a promise this agent keeps: a leader without etcd
+/// asks to be confirmed under its term (see `FailsafeVote`); a forged one can only delay a
+/// failover by a lease TTL, never start one.
 public struct AgentAPI: Service {
     let node: String
     let endpoint: APIEndpoint
@@ -17,11 +20,14 @@ public struct AgentAPI: Service {
     let staleAfter: Duration
     let defaultLagLimit: UInt64
     let log: Logger
+    /// The node's agent answering `POST /failsafe`; nil: 404.
+    let failsafe: (@Sendable (FailsafeRequest) async -> FailsafeAnswer)?
 
     public init(
         node: String, endpoint: APIEndpoint, board: AgentStateBoard, metrics: AgentMetrics, staleAfter: Duration,
-        defaultLagLimit: UInt64 = 16 << 20, log: Logger
+        defaultLagLimit: UInt64 = 16 << 20, log: Logger, failsafe: (@Sendable (FailsafeRequest) async -> FailsafeAnswer)? = nil
     ) {
+        self.failsafe = failsafe
         self.log = log
         self.node = node
         self.endpoint = endpoint
@@ -38,7 +44,10 @@ public struct AgentAPI: Service {
             : try sockaddr_in.inet(ip4: endpoint.host, port: UInt16(endpoint.port))
         let server = HTTPServer(address: address, timeout: 5, logger: .disabled)
         let handler = self
-        await server.appendRoute("*") { request in handler.answer(request) }
+        await server.appendRoute("*") { request in
+            if request.method == .POST, request.path == "/failsafe" { return await handler.answerFailsafe(request) }
+            return handler.answer(request)
+        }
         do {
             try await withGracefulShutdownHandler {
                 try await server.run()
@@ -78,9 +87,20 @@ public struct AgentAPI: Service {
             headers: [.contentType: "application/json"], body: body)
     }
 
+    func answerFailsafe(_ request: FlyingFox.HTTPRequest) async -> FlyingFox.HTTPResponse {
+        guard let failsafe else { return Self.text(404, "this agent answers no failsafe requests\n") }
+        guard let body = try? await request.bodyData, let asked = try? JSONDecoder().decode(FailsafeRequest.self, from: body) else {
+            return Self.text(400, "expected a JSON failsafe request: {\"cluster\", \"leader\", \"term\", \"ttl_ms\"}\n")
+        }
+        let answer = await failsafe(asked)
+        return FlyingFox.HTTPResponse(
+            statusCode: .ok, headers: [.contentType: "application/json"], body: (try? JSONEncoder().encode(answer)) ?? Data())
+    }
+
     static func text(_ code: Int, _ text: String) -> FlyingFox.HTTPResponse {
-        FlyingFox.HTTPResponse(
-            statusCode: HTTPStatusCode(code, phrase: code == 404 ? "Not Found" : "Method Not Allowed"),
+        let phrases = [400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"]
+        return FlyingFox.HTTPResponse(
+            statusCode: HTTPStatusCode(code, phrase: phrases[code] ?? "Error"),
             headers: [.contentType: "text/plain"], body: Data(text.utf8))
     }
 }

@@ -98,6 +98,15 @@ public final class AgentMetrics: Sendable {
         gauge("is_leader", [("node", node)], "1 when this node holds the leader key").set(Double(isLeader ? 1 : 0))
     }
 
+    func failsafe(_ node: String, _ status: FailsafeStatus?) {
+        gauge("failsafe_active", [("node", node)], "1 while this node's database stays writable without etcd on its members' confirmations (failsafe)")
+            .set(Double(status?.role == .leader ? 1 : 0))
+        gauge("failsafe_confirming", [("node", node)], "1 while this node confirms a leader running without etcd and takes no leader key")
+            .set(Double(status?.role == .member ? 1 : 0))
+        gauge("failsafe_since_timestamp_seconds", [("node", node)], "When the failsafe episode under way began (Unix seconds), 0 when none")
+            .set(Double(status?.sinceMillis ?? 0) / 1000)
+    }
+
     func failover(_ evidence: FailoverEvidence) {
         let kind = evidence.reason.hasPrefix("switchover") ? "switchover" : "failover"
         counter("\(kind)s", [], "\(kind == "switchover" ? "Switchovers" : "Failovers") completed by this agent's node").increment()

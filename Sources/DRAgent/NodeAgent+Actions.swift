@@ -15,6 +15,13 @@ extension NodeAgent {
                 log.notice("forced promotion absorbed: this node leads under a term again", metadata: ["term": "\(term)"])
             }
         case .acquireLeadership(let reason):
+            // Checked here too, not only by `decide`: a confirmation may have been given since.
+            if let promise = failsafe.promise, promise.binds(node.name, at: now) {
+                log.notice("not taking the leader key: this node confirmed a leader running without etcd", metadata: ["leader": "\(promise.leader)"])
+                return false
+            }
+            failsafe.acquiring = true
+            defer { failsafe.acquiring = false }
             let sentAt = now
             let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
             switch try await coordinator.acquireLeadership(node: node.name, lease: lease) {
@@ -22,6 +29,7 @@ extension NodeAgent {
                 leaderLease = lease
                 leader = record
                 leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
+                failsafe.leaseFromMembers = false
                 armLeaseDeadline()
                 lastTermSeen = record.term
                 log.notice("leader key acquired", metadata: ["term": "\(record.term)", "reason": "\(reason)"])
@@ -143,6 +151,14 @@ extension NodeAgent {
             if let known = dnsState[record], known.node == target, known.term == term, case .synced = known.phase { recheck = true }
             dnsState[record] = DNSRecordState(node: target, term: term, phase: .inFlight)
             dnsBatch.append(DNSBatchItem(record: record, node: target, term: term, recheck: recheck))
+        case .askFailsafeMembers(let members, let term):
+            await askFailsafeMembers(members, term: term)
+        case .publishFailsafe(let record):
+            guard try await coordinator.publishFailsafe(record) else {
+                throw AgentError.staleTerm(node: node.name, term: record.term, what: "listing the failsafe members")
+            }
+            failsafe.record = record
+            try? record.line.write(toFile: failsafeRecordFile, atomically: true, encoding: .utf8)
         case .holdForOperator(let reason):
             hold(reason)
         case .alert(let reason):
@@ -163,6 +179,7 @@ extension NodeAgent {
         let ttl = try await coordinator.keepAlive(lease: lease)
         leaderLease = lease
         leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
+        failsafe.leaseFromMembers = false
         armLeaseDeadline()
     }
 

@@ -26,11 +26,13 @@ extension NodeAgent {
         if local.state == .standby, let primary = primaryProgress?.lsn, let received = local.lsn { lagBytes = primary.bytesAhead(of: received) }
         let lagSeconds = local.state == .standby ? primaryProgress?.standbyLagSeconds[node.name] : nil
         let holdsLease = isLeader && leaseBook.map { !SafetyChecks.mustSelfFence($0, now: now, margin: policy.fencingMargin) } == true
-        board.publish(
-            NodeSnapshot(
-                node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
-                timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
-                noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now))
+        var snapshot = NodeSnapshot(
+            node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
+            timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
+            noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now)
+        snapshot.failsafe = failsafeStatus
+        board.publish(snapshot)
+        metrics.failsafe(node.name, snapshot.failsafe)
         let up = local.state == .primary || local.state == .standby
         metrics.nodeUp(node.name, up)
         metrics.healthCheck(node.name, passed: up)

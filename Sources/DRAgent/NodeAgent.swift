@@ -69,6 +69,12 @@ public actor NodeAgent {
     var promotionHeartbeat: Task<Void, Never>?
     /// A watchdog process guards the published lease and outlives this agent.
     let watchdogGuardsLease: Bool
+    /// Failsafe: the membership, this member's promise, the episode under way.
+    var failsafe = FailsafeState()
+    /// The episode that ended with etcd's return, to be written to the history.
+    var endedFailsafeEpisode: FailsafeEpisode?
+    /// How the leader reaches the other members' agents without etcd.
+    let failsafePeers: any FailsafePeers
 
     /// Where the HTTP API reads this node's state, and the process's metrics.
     let board: AgentStateBoard
@@ -83,11 +89,14 @@ public actor NodeAgent {
     ///   - clock: the host's monotonic clock unless given (tests pass a manual one).
     ///   - watchdogGuardsLease: a `FencingWatchdog` process guards the published lease and
     ///     outlives this agent (then stopping the agent is no failover).
+    ///   - failsafePeers: the other members' agent APIs over HTTP unless given.
     public init(
         config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: any Coordinator, stateDir: String, log: Logger,
         database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
-        board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false
+        board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false,
+        failsafePeers: (any FailsafePeers)? = nil
     ) {
+        self.failsafePeers = failsafePeers ?? HTTPFailsafePeers(config: config)
         self.watchdogGuardsLease = watchdogGuardsLease
         self.walHistory = WALHistory(span: max(config.objectives.rpo * 2, .seconds(60)))
         self.board = board
@@ -134,6 +143,7 @@ public actor NodeAgent {
     public func start() async {
         log.info("agent started", metadata: ["node": "\(node.name)", "region": "\(region.name)"])
         lastLocal = await observeLocal()
+        loadFailsafeState()
         adoptPublishedLease()
     }
 
@@ -152,6 +162,14 @@ public actor NodeAgent {
             if !wonLeadership { break }
         }
         if etcdReachable { await publish(local) }
+        if let episode = endedFailsafeEpisode {
+            do {
+                try await coordinator.appendFailsafeEpisode(episode)
+                endedFailsafeEpisode = nil
+            } catch {
+                log.warning("recording the failsafe episode in the history failed; tried again next loop", metadata: ["error": "\(error)"])
+            }
+        }
         report(local)
     }
 
@@ -165,6 +183,9 @@ public actor NodeAgent {
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
         view.switchover = switchover
         view.synchronous = synchronous
+        view.failsafe = failsafe.record
+        view.failsafePromise = failsafe.promise
+        view.recentMembers = recentMembers
         view.switchoverDue = switchover?.notBeforeMillis.map { clock.wallMillis >= $0 } ?? true
         return view
     }
@@ -274,6 +295,7 @@ public actor NodeAgent {
         rejoinRequested = snapshot.rejoinRequested.contains(node.name)
         synchronous = snapshot.synchronous
         reportSkipped(snapshot.skipped)
+        if let episode = failsafeAfterRead(snapshot) { endedFailsafeEpisode = episode }
         // Kept after the key goes: the old leader's agent may publish its failure just after.
         if let name = leader?.node ?? lastLeaderMember?.name {
             let current = members.first { $0.name == name } ?? (lastLeaderMember?.name == name ? lastLeaderMember : nil)
@@ -287,7 +309,11 @@ public actor NodeAgent {
         }
         if let leader {
             leaderMissingSince = nil
-            if let seen = lastTermSeen, seen != leader.term, !handoverUnderway, switchover?.phase != .demoted { lastFailoverSeen = now }
+            // A leader that ran without etcd and takes the key back under a new term is no failover.
+            let failsafeLeaderBack = failsafe.promise?.leader == leader.node || (leader.node == node.name && leaseBook != nil)
+            if let seen = lastTermSeen, seen != leader.term, !handoverUnderway, switchover?.phase != .demoted, !failsafeLeaderBack {
+                lastFailoverSeen = now
+            }
             lastTermSeen = leader.term
         } else if leaderMissingSince == nil {
             leaderMissingSince = now
@@ -298,7 +324,10 @@ public actor NodeAgent {
             }
         }
         handoverUnderway = switchover?.phase == .demoted
-        if leader?.node != node.name, leaseBook != nil {
+        // Another holder deposes this leader. A free key does too — except for a leader that
+        // outlived its etcd lease in failsafe: it keeps its deadline until it takes the key again.
+        let keptByFailsafe = leader == nil && failsafe.leaseFromMembers
+        if leader?.node != node.name, leaseBook != nil, !keptByFailsafe {
             leaseBook = nil
             armLeaseDeadline()
         }

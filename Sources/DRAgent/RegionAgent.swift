@@ -36,14 +36,15 @@ public enum RegionAgent {
             nodeLog[metadataKey: "node"] = "\(node.name)"
             let agent = NodeAgent(
                 config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
-                board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil)
+                board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil,
+                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress))
             agents.append(agent)
             // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
             let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
             apis.append(
                 AgentAPI(
                     node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
-                    staleAfter: staleAfter, log: nodeLog))
+                    staleAfter: staleAfter, log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) }))
             nodeLog.info("HTTP API", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
         // Each agent looks at its database and takes over (or voids) the lease published

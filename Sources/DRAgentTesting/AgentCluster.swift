@@ -30,6 +30,9 @@ public final class AgentCluster: @unchecked Sendable {
     private var busy: Set<String> = []
     private var offsets: [String: Duration] = [:]
     private var violations: [String] = []
+    /// Agent-API links that are cut, as (from, to) node names: a failsafe request from
+    /// `from` to `to` does not arrive.
+    private var cutLinks: Set<[String]> = []
     private var writableChanges: [(at: AgentInstant, writable: [String])] = []
 
     /// - Parameters:
@@ -108,7 +111,8 @@ public final class AgentCluster: @unchecked Sendable {
         guard let entry = config.node(named: node) else { return }
         let agent = NodeAgent(
             config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
-            log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: withWatchdogs)
+            log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: withWatchdogs,
+            failsafePeers: Peers(cluster: self, from: node))
         await agent.start()
         lock.withLock { agents[node] = agent }
         if withWatchdogs, lock.withLock({ watchdogs[node] == nil }) {
@@ -154,6 +158,35 @@ public final class AgentCluster: @unchecked Sendable {
     public func restoreHost(_ node: String) async {
         servers.boot(node)
         await startAgent(node)
+    }
+
+    // MARK: the agents' API between nodes
+
+    /// Cuts (or, with `cut: false`, heals) the agent-API links from `from` to each of `to`.
+    public func cutAgentLinks(from: String, to: [String], cut: Bool = true) {
+        lock.withLock {
+            for target in to {
+                if cut { cutLinks.insert([from, target]) } else { cutLinks.remove([from, target]) }
+            }
+        }
+    }
+
+    /// A node's agent API as the other agents reach it: in process, through the cut links.
+    struct Peers: FailsafePeers {
+        weak var cluster: AgentCluster?
+        let from: String
+
+        func ask(_ member: String, _ request: FailsafeRequest, timeout: Duration) async throws -> FailsafeAnswer {
+            guard let cluster, !cluster.lock.withLock({ cluster.cutLinks.contains([from, member]) }), let agent = cluster.agent(member) else {
+                throw PeerUnreachable(member: member)
+            }
+            return await agent.answerFailsafe(request)
+        }
+    }
+
+    struct PeerUnreachable: Error, CustomStringConvertible {
+        var member: String
+        var description: String { "\(member)'s agent API did not answer" }
     }
 
     // MARK: time

@@ -71,10 +71,17 @@ public struct InMemoryCoordinator: Coordinator {
     }
 
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
-        let value = try JSONEncoder().encode(record)
-        return try etcd.request(client, .recordSynchronous) { store in
-            guard let held = store.get(Key.leader), held.createRevision == record.term, held.value == Data(record.leader.utf8) else { return false }
-            try store.write(Key.synchronous, value)
+        try putWhileLeading(Key.synchronous, try JSONEncoder().encode(record), leader: record.leader, term: record.term, .recordSynchronous)
+    }
+
+    public func publishFailsafe(_ record: FailsafeRecord) async throws -> Bool {
+        try putWhileLeading(Key.failsafe, try JSONEncoder().encode(record), leader: record.leader, term: record.term, .publishFailsafe)
+    }
+
+    private func putWhileLeading(_ key: String, _ value: Data, leader: String, term: Int64, _ operation: InMemoryEtcd.Operation) throws -> Bool {
+        try etcd.request(client, operation) { store in
+            guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(leader.utf8) else { return false }
+            try store.write(key, value)
             return true
         }
     }
@@ -100,6 +107,10 @@ public struct InMemoryCoordinator: Coordinator {
 
     public func appendHistory(_ evidence: FailoverEvidence) async throws {
         try etcd.request(client, .appendHistory) { $0.appendHistory(evidence) }
+    }
+
+    public func appendFailsafeEpisode(_ episode: FailsafeEpisode) async throws {
+        try etcd.request(client, .appendHistory) { $0.appendEpisode(episode) }
     }
 
     private func setIntent(_ key: String, _ value: Data?, expiry: Duration) async throws {

@@ -34,6 +34,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
     private var nextLease: Int64 = 0x7000
     private var faults = Faults()
     private var evidence: [FailoverEvidence] = []
+    private var episodes: [FailsafeEpisode] = []
 
     struct Faults {
         var down = false
@@ -46,7 +47,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
     /// stalled while reads still work, a slow leader election that times out writes).
     public enum Operation: Sendable, Hashable {
         case grantLease, keepAlive, revoke, acquireLeadership, readLeader, releaseLeadership, snapshot
-        case publishMember, publishProgress, recordSynchronous, writeIntent, appendHistory
+        case publishMember, publishProgress, recordSynchronous, publishFailsafe, writeIntent, appendHistory
     }
 
     public init(clock: ManualClock, prefix: String = "/drctl/test/") {
@@ -80,6 +81,8 @@ public final class InMemoryEtcd: @unchecked Sendable {
     public var revision: Int64 { lock.withLock { revisionCounter } }
     public var leader: LeaderRecord? { entry(CoordinationSnapshot.Key.leader).map { LeaderRecord(node: String(decoding: $0.value, as: UTF8.self), term: $0.createRevision, lease: $0.lease) } }
     public var history: [FailoverEvidence] { lock.withLock { evidence } }
+    /// The failsafe episodes leaders recorded.
+    public var failsafeEpisodes: [FailsafeEpisode] { lock.withLock { episodes } }
 
     /// Writes raw bytes under `key` (relative to the prefix): a newer agent's record, a stray write.
     public func put(_ key: String, _ value: Data) { lock.withLock { write(prefix + key, value, lease: 0) } }
@@ -132,6 +135,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
         }
         func revoke(_ lease: Int64) { etcd.dropLease(lease) }
         func appendHistory(_ record: FailoverEvidence) { etcd.evidence.append(record) }
+        func appendEpisode(_ episode: FailsafeEpisode) { etcd.episodes.append(episode) }
         func entries() -> [CoordinationSnapshot.Entry] {
             etcd.keys.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.map {
                 CoordinationSnapshot.Entry(key: $0.key, value: $0.value.value, createRevision: $0.value.createRevision, lease: $0.value.lease)

@@ -32,6 +32,9 @@ public protocol Coordinator: Sendable {
     /// Writes the `sync` key only while `record.leader` holds the leader key under
     /// `record.term`; false (nothing written) when that term is stale.
     func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool
+    /// Writes the `failsafe` key only while `record.leader` holds the leader key under
+    /// `record.term`; false (nothing written) when that term is stale.
+    func publishFailsafe(_ record: FailsafeRecord) async throws -> Bool
 
     /// Operator intents: nil withdraws; a set intent lives `expiry` at most.
     func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration) async throws
@@ -40,6 +43,8 @@ public protocol Coordinator: Sendable {
 
     /// Appends a failover's evidence to the cluster's history.
     func appendHistory(_ evidence: FailoverEvidence) async throws
+    /// Appends a stretch the leader ran without etcd (failsafe) to the history.
+    func appendFailsafeEpisode(_ episode: FailsafeEpisode) async throws
 }
 
 /// How long an operator's intent lives unless it is carried out (or withdrawn) first.

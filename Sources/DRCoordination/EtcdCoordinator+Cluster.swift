@@ -34,22 +34,26 @@ extension EtcdCoordinator {
     /// `record.term` (one transaction): a deposed leader can never name a standby.
     /// Returns false when the term was stale and nothing was written.
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
-        let leader = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
+        try await putWhileLeading(CoordinationSnapshot.Key.synchronous, JSONEncoder().encode(record), leader: record.leader, term: record.term)
+    }
+
+    /// Writes the `failsafe` key under the same guard as the `sync` key.
+    public func publishFailsafe(_ record: FailsafeRecord) async throws -> Bool {
+        try await putWhileLeading(CoordinationSnapshot.Key.failsafe, JSONEncoder().encode(record), leader: record.leader, term: record.term)
+    }
+
+    /// Puts `key` (relative to the prefix) in one transaction with the check that `leader`
+    /// holds the leader key under `term`; false when it does not (nothing written).
+    func putWhileLeading(_ key: String, _ value: Data, leader: String, term: Int64) async throws -> Bool {
+        let leaderKey = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
         let response = try await gateway.call(
             "/v3/kv/txn",
             [
                 "compare": [
-                    ["key": leader, "result": "EQUAL", "target": "CREATE", "create_revision": String(record.term)],
-                    ["key": leader, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(record.leader)],
+                    ["key": leaderKey, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
+                    ["key": leaderKey, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(leader)],
                 ],
-                "success": [
-                    [
-                        "request_put": [
-                            "key": EtcdJSON.base64(prefix + CoordinationSnapshot.Key.synchronous),
-                            "value": try JSONEncoder().encode(record).base64EncodedString(),
-                        ]
-                    ]
-                ],
+                "success": [["request_put": ["key": EtcdJSON.base64(prefix + key), "value": value.base64EncodedString()]]],
             ])
         // etcd omits `succeeded` when it is false.
         return response["succeeded"] as? Bool == true
@@ -118,6 +122,27 @@ extension EtcdCoordinator {
                 throw CoordinationError.malformed(endpoint: "", path: "/v3/kv/range", detail: "\(key) is not base64")
             }
             return try decode(FailoverEvidence.self, data, key: key)
+        }
+    }
+
+    var failsafeHistoryPrefix: String { prefix + "events/failsafe/" }
+
+    /// Records a failsafe episode, keyed by when it started (older agents read no `events/`).
+    public func appendFailsafeEpisode(_ episode: FailsafeEpisode) async throws {
+        let key = failsafeHistoryPrefix + String(format: "%020lld", episode.startedAtMillis) + "-" + episode.leader
+        try await put(key, try JSONEncoder().encode(episode))
+    }
+
+    /// The failsafe episodes, oldest first; one this version cannot read is left out.
+    public func failsafeEpisodes() async throws -> [FailsafeEpisode] {
+        let response = try await gateway.call(
+            "/v3/kv/range",
+            [
+                "key": EtcdJSON.base64(failsafeHistoryPrefix), "range_end": EtcdJSON.prefixEnd(failsafeHistoryPrefix), "sort_order": "ASCEND",
+                "sort_target": "KEY",
+            ])
+        return (response["kvs"] as? [[String: Any]] ?? []).compactMap { kv in
+            (kv["value"] as? String).flatMap { Data(base64Encoded: $0) }.flatMap { try? JSONDecoder().decode(FailsafeEpisode.self, from: $0) }
         }
     }
 

@@ -119,7 +119,7 @@ public struct EtcdCoordinator: Coordinator {
             [
                 "compare": [[String: Any]](),
                 "success": [
-                    range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous),
+                    range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous), range(Key.failsafe),
                     range(Key.intents, prefix: true),
                 ],
             ])

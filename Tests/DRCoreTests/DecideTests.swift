@@ -201,8 +201,11 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver: #expect(action.term != nil)
-                case .acquireLeadership, .fence, .resumeAsStandby, .holdForOperator, .alert: #expect(action.term == nil)
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
+                    .publishFailsafe:
+                    #expect(action.term != nil)
+                // The failsafe request carries its term to the members, who check it.
+                case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert: #expect(action.term == nil)
                 }
             }
         }

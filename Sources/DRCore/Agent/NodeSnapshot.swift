@@ -21,6 +21,8 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     public var hold: String?
     /// The rule `decide` applied last.
     public var rule: String
+    /// Failsafe under way: this leader runs without etcd, or this member confirms one.
+    public var failsafe: FailsafeStatus? = nil
     /// When the loop finished, on the agent's clock (not encoded: meaningless outside it).
     public var tickedAt: AgentInstant
 
@@ -48,7 +50,7 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance
+        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance, failsafe
         case holdsLease = "holds_lease", lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
     }
 
@@ -63,5 +65,6 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
             lagSeconds: try c.decodeIfPresent(Double.self, forKey: .lagSeconds), noloadbalance: try c.decode(Bool.self, forKey: .noloadbalance),
             paused: try c.decode(Bool.self, forKey: .paused), hold: try c.decodeIfPresent(String.self, forKey: .hold),
             rule: try c.decode(String.self, forKey: .rule), tickedAt: .seconds(0))
+        failsafe = try c.decodeIfPresent(FailsafeStatus.self, forKey: .failsafe)
     }
 }

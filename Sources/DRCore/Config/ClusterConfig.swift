@@ -201,6 +201,10 @@ public struct FailoverConfig: Sendable, Equatable {
     /// How many times the leader's agent may restart its crashed database, within the
     /// failure threshold, before failing over (0: never restart).
     public var restartAttempts: Int = 0
+    /// While etcd cannot be reached, the leader keeps its database writable as long as every
+    /// member of the last known membership confirms it through its agent API (Patroni 3's
+    /// `failsafe_mode`); a standby never promotes without etcd either way.
+    public var failsafe: Bool = false
 }
 
 public enum DNSProviderKind: String, Sendable, Equatable, CaseIterable {

@@ -229,7 +229,7 @@ public enum ConfigLoader {
         guard
             let object = field.object(keys: [
                 "promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict",
-                "restart_attempts",
+                "restart_attempts", "failsafe",
             ])
         else { return nil }
         let promotion = object["promotion_timeout"].duration(default: defaults.promotionTimeout, in: .seconds(1)...(.seconds(3600)))
@@ -239,12 +239,14 @@ public enum ConfigLoader {
         let synchronous = object["synchronous"].bool(default: false)
         let strict = object["synchronous_strict"].bool(default: false)
         let restarts = object["restart_attempts"].int(in: 0...10, default: 0)
-        guard let promotion, let dns, let cooldown, let rejoin, let synchronous, let strict, let restarts else { return nil }
+        let failsafe = object["failsafe"].bool(default: false)
+        guard let promotion, let dns, let cooldown, let rejoin, let synchronous, let strict, let restarts, let failsafe else { return nil }
         if strict, !synchronous { object["synchronous_strict"].report("applies only with synchronous: true") }
         var failover = FailoverConfig(promotionTimeout: promotion, dnsUpdateTimeout: dns, cooldown: cooldown, autoRejoin: rejoin)
         failover.synchronous = synchronous
         failover.synchronousStrict = strict
         failover.restartAttempts = restarts
+        failover.failsafe = failsafe
         return failover
     }
 

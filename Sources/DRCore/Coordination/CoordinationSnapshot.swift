@@ -12,6 +12,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     public var progress: PrimaryProgress?
     /// The `sync` key (synchronous mode).
     public var synchronous: SynchronousRecord?
+    /// The `failsafe` key: who the leader must hear from without etcd.
+    public var failsafe: FailsafeRecord?
     public var paused: Bool
     public var failoverIntent: FailoverIntent?
     public var switchover: SwitchoverIntent?
@@ -62,6 +64,7 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         /// RPO gate that looks better than it is). Drop once no older agent can run.
         public static let legacyProgress = "primary"
         public static let synchronous = "sync"
+        public static let failsafe = "failsafe"
         public static let intents = "intents/"
         public static let pause = "intents/pause"
         public static let failover = "intents/failover"
@@ -101,6 +104,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 legacyProgress = read(PrimaryProgress.self)
             case Key.synchronous:
                 snapshot.synchronous = read(SynchronousRecord.self)
+            case Key.failsafe:
+                snapshot.failsafe = read(FailsafeRecord.self)
             case Key.pause:
                 snapshot.paused = true
             case Key.failover:

@@ -35,6 +35,13 @@ public enum Action: Sendable, Equatable {
     /// Switchover, first half: stop this primary cleanly (its WAL reaches the standbys),
     /// record where the WAL ended in the intent, then release the key for `to`.
     case handOver(to: String, term: Int64)
+    /// Failsafe, etcd unreachable: ask each of `members` (through its agent API) to confirm
+    /// this leader under `term`; if every one does, the lease counts as renewed when the
+    /// requests were sent. No term check by the executor: the members check it.
+    case askFailsafeMembers(_ members: [String], term: Int64)
+    /// Write the `failsafe` key (who the leader must hear from without etcd), only while
+    /// the record's leader holds the key under its term.
+    case publishFailsafe(FailsafeRecord)
     /// No automatic action is safe: wait for an operator, and say why with the numbers.
     case holdForOperator(reason: Reason)
     /// Tell a human (log, metric, alert) without acting.
@@ -47,7 +54,9 @@ public enum Action: Sendable, Equatable {
             .recordSynchronous(_, let term), .restartDatabase(_, let term),
             .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
-        case .acquireLeadership, .fence, .resumeAsStandby, .holdForOperator, .alert:
+        case .publishFailsafe(let record):
+            record.term
+        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert:
             nil
         }
     }

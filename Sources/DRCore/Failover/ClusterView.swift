@@ -37,6 +37,13 @@ public struct ClusterView: Sendable, Equatable {
     public var switchoverDue = true
     /// The `sync` key: which standby the leader that wrote it kept synchronous.
     public var synchronous: SynchronousRecord?
+    /// The `failsafe` key as last read (kept while etcd is unreachable, and across a restart).
+    public var failsafe: FailsafeRecord?
+    /// This node's promise to a leader running without etcd, if one holds.
+    public var failsafePromise: FailsafePromise?
+    /// Members whose agents were live within a grace period (a restarting agent stays
+    /// listed): who the leader lists in the `failsafe` key.
+    public var recentMembers: [String] = []
 
     public init(
         me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
@@ -234,6 +241,9 @@ public struct FailoverPolicy: Sendable, Equatable {
     /// How long the switchover target may take to take over before the ordinary rules
     /// (and an ordinary failover) apply again.
     public var switchoverTimeout: Duration = .seconds(30)
+    /// `failover.failsafe`: without etcd, the leader stays writable while every member of
+    /// the `failsafe` key confirms it.
+    public var failsafe: Bool = false
 
     public init(
         failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
@@ -254,6 +264,7 @@ public struct FailoverPolicy: Sendable, Equatable {
         synchronous = config.failover.synchronous
         synchronousStrict = config.failover.synchronousStrict
         restartAttempts = config.failover.restartAttempts
+        failsafe = config.failover.failsafe
         dnsRecords = config.dns.records.map { DNSBinding(record: $0.name, target: $0.target) }
         dnsRecheck = config.dns.recheckInterval
     }

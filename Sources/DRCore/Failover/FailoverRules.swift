@@ -99,8 +99,26 @@ extension FailoverRule {
             guard input.local.state == .primary, !input.view.etcdReachable, input.view.lease == nil, !input.local.forcedPromotion else { return nil }
             return [.fence(node: input.me, reason: .unleasedWithoutEtcd), .alert(reason: .fencedItselfUnleased(node: input.me))]
         },
+        FailoverRule(
+            id: "failsafe-leader-asks-members",
+            summary:
+                "Failsafe, etcd unreachable: the leader asks every member listed in the `failsafe` key to confirm it under its term; if all do, its lease counts as renewed when it asked (each member promises to take no key for a TTL). Anyone silent or refusing: the lease deadline fences as usual."
+        ) { input in
+            guard input.policy.failsafe, !input.view.etcdReachable, input.local.state == .primary, let lease = input.view.lease,
+                let record = input.view.failsafe, record.leader == input.me, record.term == lease.term
+            else { return nil }
+            return [.askFailsafeMembers(record.others, term: lease.term)]
+        },
         FailoverRule(id: "etcd-unreachable", summary: "Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.") { input in
             input.view.etcdReachable ? nil : []
+        },
+        FailoverRule(
+            id: "failsafe-promise-holds",
+            summary:
+                "With the leader key free, a node that confirmed a leader running without etcd takes no key until its promise ends: that leader may still accept writes."
+        ) { input in
+            guard input.view.leader == nil, input.view.failsafePromise?.binds(input.me, at: input.now) == true else { return nil }
+            return []
         },
         FailoverRule(
             id: "last-leader-resumes",
@@ -184,7 +202,7 @@ extension FailoverRule {
         FailoverRule(
             id: "leader-renews",
             summary:
-                "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), and the managed DNS records pointed at their targets."
+                "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), the live members listed in the `failsafe` key (with failsafe), and the managed DNS records pointed at their targets."
         ) { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
             var actions: [Action] = [.renewLease(term: term)]
@@ -195,6 +213,10 @@ extension FailoverRule {
                     members: input.view.members, strict: input.policy.synchronousStrict)
             {
                 actions.append(step)
+            }
+            if input.policy.failsafe, input.local.state == .primary {
+                let listed = FailsafeRecord(leader: input.me, term: term, members: input.view.recentMembers + input.view.members.map(\.name) + [input.me])
+                if input.view.failsafe != listed { actions.append(.publishFailsafe(listed)) }
             }
             if input.local.state == .primary { actions += input.dnsSwitches(term: term) }
             return actions
@@ -266,6 +288,16 @@ extension FailoverRule {
             if let target = intent?.to, target != input.me { return [] }
             if input.local.tags.contains(.nofailover), intent?.to != input.me { return [] }
             return nil
+        },
+        FailoverRule(
+            id: "failsafe-outsider-waits",
+            summary:
+                "Failsafe: a candidate the lost leader did not list in its `failsafe` key was never asked to confirm it, so that leader may still be writable without etcd: it waits for an operator, whose `drctl failover --to` it follows."
+        ) { input in
+            guard input.policy.failsafe, input.view.leader == nil, let record = input.view.failsafe, record.leader == input.view.primaryProgress?.node,
+                record.leader != input.me, !record.members.contains(input.me), input.view.failoverIntent?.to != input.me
+            else { return nil }
+            return [.holdForOperator(reason: .notFailsafeMember(node: input.me, leader: record.leader))]
         },
         FailoverRule(id: "cooldown", summary: "No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.") { input in
             guard input.view.failoverIntent == nil, let last = input.view.lastFailoverSeen,

@@ -36,6 +36,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     case synchronousStandbyUnavailable(node: String, recorded: [String])
     case timelineMismatch(node: String, timeline: Int?, lostPrimaryTimeline: Int)
     case beyondRPO(node: String, rpo: Duration, lossBytes: UInt64?, lossSeconds: Double?)
+    case notFailsafeMember(node: String, leader: String)
 
     // Alerts.
     case fencedItselfLeaseOverdue(node: String)
@@ -86,6 +87,9 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
             "manual intervention required: promoting \(node) would exceed the RPO \(DurationText.format(rpo)) (estimated loss "
                 + "\(bytes.map { "\($0) bytes" } ?? "unknown bytes"), \(seconds.map { "\($0)s" } ?? "unknown time")); "
                 + "`drctl failover --to \(node) --accept-data-loss` promotes anyway"
+        case let .notFailsafeMember(node, leader):
+            "\(node) was not a member when \(leader) last listed who must confirm it without etcd (failsafe): \(leader) may still accept writes "
+                + "unseen by etcd, so \(node) does not take over by itself; make sure \(leader) is stopped or fenced, then `drctl failover --to \(node)`"
         case .fencedItselfLeaseOverdue(let node): "\(node) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)"
         case .fencedItselfUnleased(let node): "\(node) fenced itself: it accepts writes but holds no lease it could confirm, and etcd is unreachable"
         case let .forcedSplitBrain(node, leader):

@@ -1,0 +1,58 @@
+import DRCore
+import DRHTTP
+import Foundation
+
+/// How a leader without etcd reaches the other members' agents to be confirmed
+/// (`POST /failsafe` on their HTTP API). Tests connect in-process agents instead.
+public protocol FailsafePeers: Sendable {
+    /// `member`'s answer to `request`; throws when it cannot be reached within `timeout`.
+    func ask(_ member: String, _ request: FailsafeRequest, timeout: Duration) async throws -> FailsafeAnswer
+}
+
+/// The members' agent APIs at the endpoints the configuration gives each node.
+public struct HTTPFailsafePeers: FailsafePeers {
+    let config: ClusterConfig
+    /// Sent from this address, as etcd requests are (so a partition cuts both alike).
+    let sourceAddress: String?
+    let client = HTTPClient()
+
+    public init(config: ClusterConfig, sourceAddress: String? = nil) {
+        self.config = config
+        self.sourceAddress = sourceAddress
+    }
+
+    public func ask(_ member: String, _ request: FailsafeRequest, timeout: Duration) async throws -> FailsafeAnswer {
+        guard let endpoint = config.apiEndpoint(of: member) else { throw FailsafePeerError.unknownMember(member) }
+        let response = try await client.send(
+            HTTPRequest(
+                method: "POST", url: "\(endpoint.url)/failsafe", headers: [("Content-Type", "application/json")],
+                body: Array(try JSONEncoder().encode(request)), connectTimeout: timeout, timeout: timeout, sourceInterface: sourceAddress))
+        guard let answer = try? JSONDecoder().decode(FailsafeAnswer.self, from: Data(response.body)) else {
+            // An agent of a version without failsafe answers 405 or 404: not a confirmation.
+            throw FailsafePeerError.unexpected(member: member, status: response.status, body: String(response.text.prefix(200)))
+        }
+        return answer
+    }
+}
+
+public enum FailsafePeerError: Error, CustomStringConvertible {
+    case unknownMember(String)
+    case unexpected(member: String, status: Int, body: String)
+
+    public var description: String {
+        switch self {
+        case .unknownMember(let member): "\(member) is not a node of this configuration: its agent API is unknown here"
+        case let .unexpected(member, status, body): "\(member)'s agent answered \(status) without a failsafe answer: \(body)"
+        }
+    }
+}
+
+extension ClusterConfig {
+    /// The HTTP API endpoint of `node`'s agent.
+    public func apiEndpoint(of node: String) -> APIEndpoint? {
+        for region in regions {
+            if let index = region.nodes.firstIndex(where: { $0.name == node }) { return region.apiEndpoint(forNodeAt: index) }
+        }
+        return nil
+    }
+}
