@@ -171,3 +171,8 @@ extension NodeAgent {
         return nil
     }
 }
+
+extension NodeAgent {
+    /// Failsafe as this agent's API shows it (tests read it too).
+    public var currentFailsafe: FailsafeStatus? { failsafeStatus }
+}

@@ -60,9 +60,19 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     // MARK: faults
 
+    /// No quorum: every request fails. Coming back refreshes every lease to its full TTL,
+    /// as etcd's lessor does when a new leader is elected (no lease lapses for an outage).
     public var down: Bool {
         get { lock.withLock { faults.down } }
-        set { lock.withLock { faults.down = newValue } }
+        set {
+            lock.withLock {
+                if !faults.down, newValue { expire() }
+                if faults.down, !newValue {
+                    for (id, lease) in leases { leases[id]?.expiresAt = clock.now + lease.ttl }
+                }
+                faults.down = newValue
+            }
+        }
     }
 
     public func cutOff(_ clients: Set<String>) { lock.withLock { faults.cutOff = clients } }
