@@ -30,7 +30,7 @@ struct ChaosNemesis: Sendable {
         case .killEtcd:
             if let pid = etcdMember(for: node).pid { await signal(pid, SIGKILL) }
         case .killEtcdLeader:
-            if let pid = await etcdLeader()?.pid { await signal(pid, SIGKILL) }
+            if let pid = await EtcdServer.leader(of: lab.etcd)?.pid { await signal(pid, SIGKILL) }
         case .stallDNS:
             if let pid = lab.dns.pid { kill(pid, SIGSTOP) }
         case .fillRepository:
@@ -117,23 +117,6 @@ struct ChaosNemesis: Sendable {
     private func etcdMember(for node: LabState.Node) -> EtcdServer {
         let index = lab.nodes.firstIndex(of: node) ?? 0
         return lab.etcd[index % lab.etcd.count]
-    }
-
-    /// The member etcd reports as its leader now (`etcdctl endpoint status`), nil when
-    /// none answers.
-    private func etcdLeader() async -> EtcdServer? {
-        let endpoints = lab.etcd.map(\.endpoint).joined(separator: ",")
-        guard
-            let output = try? await CommandRunner.run(
-                ["etcdctl", "--endpoints", endpoints, "--dial-timeout", "1s", "endpoint", "status", "-w", "json"], check: false,
-                environment: ["ETCDCTL_API": "3"])
-        else { return nil }
-        // Member ids are unsigned 64-bit: compared as the digits etcd printed, never as doubles.
-        let status = /"Endpoint":"([^"]+)".*?"member_id":(\d+).*?"leader":(\d+)/
-        for match in output.stdout.matches(of: status) where match.output.2 == match.output.3 {
-            return lab.etcd.first { $0.endpoint == String(match.output.1) }
-        }
-        return nil
     }
 
     /// The postmaster and its backends (none when it does not run).

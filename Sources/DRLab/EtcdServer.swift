@@ -112,6 +112,23 @@ public struct EtcdServer: Sendable, Codable, Equatable {
         guard let pid else { return }
         try await ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(10), name: "etcd")
     }
+
+    /// The member of `members` etcd reports as its leader now (`etcdctl endpoint status`),
+    /// nil when none answers.
+    public static func leader(of members: [EtcdServer]) async -> EtcdServer? {
+        let endpoints = members.map(\.endpoint).joined(separator: ",")
+        guard
+            let output = try? await CommandRunner.run(
+                ["etcdctl", "--endpoints", endpoints, "--dial-timeout", "1s", "endpoint", "status", "-w", "json"], check: false,
+                environment: ["ETCDCTL_API": "3"])
+        else { return nil }
+        // Member ids are unsigned 64-bit: compared as the digits etcd printed, never as doubles.
+        let status = /"Endpoint":"([^"]+)".*?"member_id":(\d+).*?"leader":(\d+)/
+        for match in output.stdout.matches(of: status) where match.output.2 == match.output.3 {
+            return members.first { $0.endpoint == String(match.output.1) }
+        }
+        return nil
+    }
 }
 
 /// A short name derived from text that is the same in every process and run (Swift's

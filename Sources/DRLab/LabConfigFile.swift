@@ -33,6 +33,7 @@ enum LabConfigFile {
               synchronous_strict: \(state.failover.synchronousStrict ?? false)
               restart_attempts: \(state.failover.restartAttempts)
               auto_rejoin: \(state.failover.autoRejoin)
+              failsafe: \(state.failover.failsafe ?? false)
             regions:
               - name: region1
                 role: primary

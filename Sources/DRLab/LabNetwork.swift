@@ -33,6 +33,13 @@ enum LabNetwork {
         if cut == .full || cut == .replication {
             rules += ["meta skuid \"postgres\" ip daddr . tcp dport { \(databases) } ct mark set 0x2a", "ct mark 0x2a drop"]
         }
+        // The agents' APIs (failsafe confirmations): its agent reaches no other, none reaches it.
+        let own = state.agents.filter { $0.region == region }.map { "\($0.apiHost) . \($0.apiPort)" }
+        let others = state.agents.filter { $0.region != region }.map { "\($0.apiHost) . \($0.apiPort)" }
+        if cut == .full || cut == .agents {
+            if !others.isEmpty { rules.append("ip saddr \(address) ip daddr . tcp dport { \(others.joined(separator: ", ")) } drop") }
+            if !own.isEmpty { rules.append("ip saddr != \(address) ip daddr . tcp dport { \(own.joined(separator: ", ")) } drop") }
+        }
         let text = """
             table inet \(table) {
               chain out {
@@ -69,7 +76,7 @@ enum LabNetwork {
 
 /// Which of a region's connections a partition cuts.
 public enum LabCut: String, Sendable, Codable, CaseIterable {
-    /// Its agent from etcd, and replication to and from its database.
+    /// Its agent from etcd and from the other agents' APIs, and replication to and from its database.
     case full
     /// Only its agent from etcd (replication flows).
     case etcd
@@ -78,6 +85,9 @@ public enum LabCut: String, Sendable, Codable, CaseIterable {
     /// One way: etcd's answers to its agent are lost; its requests still arrive (a renewal
     /// may be applied without the agent knowing).
     case etcdAnswers = "etcd-answers"
+    /// Only the agents' APIs: its agent reaches no other agent and none reaches it (a
+    /// failsafe leader loses its members' confirmations; etcd and replication flow).
+    case agents
 }
 
 extension Lab {

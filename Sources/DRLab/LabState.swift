@@ -167,11 +167,14 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     public var synchronousStrict: Bool? = nil
     /// `health.interval` (e.g. `1s`); nil keeps the lab's 500 ms.
     public var healthInterval: String? = nil
+    /// `failover.failsafe` (nil: false; optional so older lab.json files read).
+    public var failsafe: Bool? = nil
 
     public init(
         synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
-        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false, healthInterval: String? = nil
+        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false, healthInterval: String? = nil, failsafe: Bool = false
     ) {
+        self.failsafe = failsafe
         self.healthInterval = healthInterval
         self.synchronous = synchronous
         self.synchronousStrict = synchronousStrict

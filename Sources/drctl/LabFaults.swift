@@ -48,7 +48,7 @@ struct LabIsolate: AsyncParsableCommand {
 
     @OptionGroup var lab: LabDirOption
     @Argument(help: "The region, e.g. region1.") var region: String
-    @Option(help: "What to cut: full (etcd and replication), etcd, replication, or etcd-answers (one way: etcd's answers are lost).")
+    @Option(help: "What to cut: full (etcd, replication and the agents' APIs), etcd, replication, etcd-answers (one way: etcd's answers are lost), or agents (only the agents' APIs).")
     var cut: String = LabCut.full.rawValue
 
     func run() async throws {

@@ -18,6 +18,9 @@ struct LabUp: AsyncParsableCommand {
     @Flag(name: .long, help: "failover.auto_rejoin: a fenced old primary rejoins as a standby of the new one by itself (pg_rewind).")
     var autoRejoin = false
 
+    @Flag(name: .long, help: "failover.failsafe: while etcd is unreachable the primary stays writable as long as every member's agent confirms it.")
+    var failsafe = false
+
     @Option(name: .long, help: "health.interval of the lab's agents (default 500ms).")
     var healthInterval: String?
 
@@ -27,7 +30,7 @@ struct LabUp: AsyncParsableCommand {
         let state = try await labOperation {
             try await Lab.up(
                 dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
-                failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval),
+                failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval, failsafe: failsafe),
                 progress: printProgress)
         }
         print(

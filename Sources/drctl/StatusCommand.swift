@@ -1,6 +1,8 @@
 import ArgumentParser
+import DRAgent
 import DRCoordination
 import DRCore
+import DRHTTP
 import DRPostgres
 import Foundation
 
@@ -40,10 +42,13 @@ struct StatusCommand: AsyncParsableCommand {
         var report: StatusReport
         repeat {
             async let observations = probe.observeAll(config)
-            async let coordination = Self.readCoordination(config)
+            let coordination = await Self.readCoordination(config)
+            // Without etcd, only the agents know whether the leader runs in failsafe.
+            var failsafe: [FailsafeStatus] = []
+            if case .unreachable = coordination { failsafe = await Self.failsafeOfAgents(config) }
             report = ClusterStatus.evaluate(
-                config: config, observations: await observations, coordination: await coordination,
-                nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                config: config, observations: await observations, coordination: coordination,
+                nowMillis: Int64(Date().timeIntervalSince1970 * 1000), failsafe: failsafe)
             if enough(report) || clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(500))
         } while true
@@ -53,6 +58,23 @@ struct StatusCommand: AsyncParsableCommand {
             print(StatusTable.render(report))
         }
         if !report.isHealthy { throw CLIExit.unhealthy }
+    }
+
+    /// Each agent's failsafe state from its `/status` (one that does not answer is left out).
+    static func failsafeOfAgents(_ config: ClusterConfig) async -> [FailsafeStatus] {
+        await withTaskGroup(of: FailsafeStatus?.self) { group in
+            for entry in config.nodes {
+                guard let endpoint = config.apiEndpoint(of: entry.node.name) else { continue }
+                group.addTask {
+                    let request = HTTPRequest(url: "\(endpoint.url)/status", connectTimeout: .seconds(1), timeout: .seconds(2))
+                    guard let response = try? await HTTPClient().send(request) else { return nil }
+                    return (try? JSONDecoder().decode(NodeSnapshot.self, from: Data(response.body)))?.failsafe
+                }
+            }
+            var found: [FailsafeStatus] = []
+            for await status in group { if let status { found.append(status) } }
+            return found
+        }
     }
 
     static func readCoordination(_ config: ClusterConfig) async -> ClusterStatus.Coordination {
@@ -81,6 +103,7 @@ enum StatusTable {
         if let leader = report.leader { text += "  leader \(leader)" }
         if let term = report.term { text += "  term \(term)" }
         if report.paused { text += "  PAUSED (maintenance: no automatic failover)" }
+        if let failsafe = report.failsafe { text += "  FAILSAFE (etcd unreachable; \(failsafe.leader) writable on its members' confirmations)" }
         text +=
             "\n\n"
             + TextTable.render(

@@ -9,9 +9,10 @@ public enum ClusterStatus {
 
     /// - Parameter nowMillis: this host's wall clock, to warn about members whose clocks
     ///   differ by more than a lease TTL (their records are at most that old).
+    /// - Parameter failsafe: what the agents' APIs said of failsafe (asked when etcd is unreachable).
     public static func evaluate(
         config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil,
-        nowMillis: Int64? = nil
+        nowMillis: Int64? = nil, failsafe: [FailsafeStatus] = []
     ) -> StatusReport {
         let byName = Dictionary(observations.map { ($0.node, $0.result) }, uniquingKeysWith: { first, _ in first })
         let primaries = config.nodes.compactMap { entry -> (String, PrimaryState)? in
@@ -27,7 +28,15 @@ public enum ClusterStatus {
         var leader: LeaderRecord?, paused = false, hold: String?
         switch coordination {
         case .unreachable(let reason):
-            problems.append("etcd is unreachable (\(reason)): no automatic failover can happen")
+            if let leading = failsafe.first(where: { $0.role == .leader }) {
+                let since = nowMillis.map { " for \(DurationText.format(.milliseconds(max(0, $0 - leading.sinceMillis))))" } ?? ""
+                problems.append(
+                    "etcd is unreachable (\(reason)): running in failsafe\(since): \(leading.leader) stays writable while "
+                        + "\(leading.confirmedBy.isEmpty ? "no other member" : leading.confirmedBy.joined(separator: ", ")) confirm\(leading.confirmedBy.count == 1 ? "s" : "") it; "
+                        + "no automatic failover can happen")
+            } else {
+                problems.append("etcd is unreachable (\(reason)): no automatic failover can happen")
+            }
         case let .known(current, members, isPaused, skipped):
             leader = current
             problems += skipped.map(\.description)
@@ -72,9 +81,11 @@ public enum ClusterStatus {
             verdict = .splitBrain
             problems.insert("\(primaries.count) nodes accept writes: \(primaries.map(\.0).joined(separator: ", ")); fence all but one now", at: 0)
         }
-        return StatusReport(
+        var report = StatusReport(
             cluster: config.cluster, verdict: verdict, problems: problems, leader: leader?.node,
             term: leader.map { Int($0.term) }, paused: paused, nodes: rows)
+        if case .unreachable = coordination { report.failsafe = failsafe.first { $0.role == .leader } }
+        return report
     }
 
     private static func row(

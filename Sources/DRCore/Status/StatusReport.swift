@@ -30,6 +30,9 @@ public struct StatusReport: Sendable, Equatable, Codable {
     /// Maintenance mode: the agents take no automatic action.
     public var paused: Bool = false
     public var nodes: [NodeStatus]
+    /// etcd is unreachable and the leader stays writable on its members' confirmations
+    /// (as the leader's agent reports it); null otherwise.
+    public var failsafe: FailsafeStatus? = nil
 
     public struct NodeStatus: Sendable, Equatable, Codable {
         public var name: String
@@ -72,9 +75,10 @@ public struct StatusReport: Sendable, Equatable, Codable {
         try c.encode(term, forKey: .term)
         try c.encode(paused, forKey: .paused)
         try c.encode(nodes, forKey: .nodes)
+        try c.encode(failsafe, forKey: .failsafe)
     }
 
-    enum CodingKeys: String, CodingKey { case cluster, verdict, problems, leader, term, paused, nodes }
+    enum CodingKeys: String, CodingKey { case cluster, verdict, problems, leader, term, paused, nodes, failsafe }
 }
 
 extension StatusReport.NodeStatus {
