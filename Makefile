@@ -66,7 +66,8 @@ bench: build
 
 # A randomized fault campaign against a lab of its own, judged from what the clients saw
 # (SEED, DURATION in seconds, MODE=async|sync, FAULTS=kill-node,reboot,..., ETCD_MEMBERS=1|3,
-# SHRINK=N campaigns to shrink a violating schedule; reports in chaos-SEED.json and .html).
+# SHRINK=N campaigns to shrink a violating schedule, FAILSAFE=1 for failover.failsafe;
+# reports in chaos-SEED.json and .html).
 # `make test` runs a short one per mode with fixed seeds.
 SEED ?= 1
 DURATION ?= 300
@@ -74,7 +75,7 @@ MODE ?= async
 ETCD_MEMBERS ?= 1
 SHRINK ?= 0
 chaos: build
-	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) --report chaos-$(SEED).json
+	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) $(if $(FAILSAFE),--failsafe) --report chaos-$(SEED).json
 
 # Many campaigns (SEEDS=1..10, DURATION=90, both modes, 1 and 3 etcd members) and their summary.
 chaos-long: build

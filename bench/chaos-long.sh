@@ -3,7 +3,8 @@
 # three etcd members, each judged by `drctl lab chaos`; then one summary of schedules,
 # faults and violations (the README's figures come from it). Reports stay in $OUT.
 #   SEEDS=first..last (default 1..10), DURATION seconds of faults per campaign (default 90),
-#   MODES (default "async sync"), MEMBERS (default "1 3"), OUT (default /tmp/drctl-chaos-long).
+#   MODES (default "async sync"), MEMBERS (default "1 3"), OUT (default /tmp/drctl-chaos-long),
+#   FAILSAFE=1 to run every campaign with failover.failsafe.
 # The agents run a copy of the binary, so rebuilding meanwhile changes nothing under them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,8 @@ started=$(date +%s)
 for seed in $(seq "$first" "$last"); do
   for mode in $MODES; do
     for members in $MEMBERS; do
-      name="chaos-$seed-$mode-etcd$members"
-      if "$OUT/drctl" lab chaos --seed "$seed" --duration "$DURATION" --mode "$mode" --etcd-members "$members" \
+      name="chaos-$seed-$mode-etcd$members${FAILSAFE:+-failsafe}"
+      if "$OUT/drctl" lab chaos --seed "$seed" --duration "$DURATION" --mode "$mode" --etcd-members "$members" ${FAILSAFE:+--failsafe} \
         --report "$OUT/$name.json" > "$OUT/$name.log" 2>&1; then verdict=pass; else verdict=FAIL; fi
       echo "$(date +%H:%M:%S) seed $seed $mode etcd×$members: $verdict"
     done

@@ -20,6 +20,8 @@ public struct ChaosCampaign: Sendable {
         public var keepFailedLab = false
         /// etcd members in the lab (1, 3 or 5): with 3, `kill-etcd` costs a member, not etcd.
         public var etcdMembers = 1
+        /// `failover.failsafe` in the lab: with one etcd member, `kill-etcd` is then no write outage.
+        public var failsafe = false
         /// The schedule to run instead of the seed's (a shrunk one); its seed is reported.
         public var plan: ChaosPlan?
 
@@ -38,10 +40,10 @@ public struct ChaosCampaign: Sendable {
 
     public func run(progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
         let dir = "/tmp/drctl-chaos-\(settings.seed)-\(UUID().uuidString.prefix(6).lowercased())"
-        progress("lab in \(dir) (\(settings.synchronous ? "synchronous" : "asynchronous"), auto_rejoin)")
+        progress("lab in \(dir) (\(settings.synchronous ? "synchronous" : "asynchronous"), auto_rejoin\(settings.failsafe ? ", failsafe" : ""))")
         let lab = try await Lab.up(
             dir: dir, agentBinary: settings.binary, etcdMembers: settings.etcdMembers,
-            failover: LabFailoverSettings(synchronous: settings.synchronous, autoRejoin: true))
+            failover: LabFailoverSettings(synchronous: settings.synchronous, autoRejoin: true, failsafe: settings.failsafe))
         var report: ChaosReport
         do {
             report = try await campaign(lab, progress: progress)
@@ -143,14 +145,21 @@ public struct ChaosCampaign: Sendable {
             history.map { checker.history(acks, promotions: $0.map(\.promoted)) }
                 ?? ChaosChecker.Property(name: "history agrees with the clients", passed: false, detail: "the history could not be read from etcd"))
         properties.append(await Self.leftIntents(coordinator))
+        if settings.failsafe {
+            properties.append(
+                ChaosChecker.etcdOutagesStoppedNoWrites(
+                    acks: acks, steps: plan.steps, etcdMembers: settings.etcdMembers, leaseTTL: config.coordination.leaseTTL.seconds))
+        }
         let settledAt: Double? =
             switch settled {
             case .healthy(let at), .operatorState(let at, _): at
             case .never: nil
             }
-        return ChaosReport(
+        var report = ChaosReport(
             seed: plan.seed, mode: settings.synchronous ? "sync" : "async", duration: settings.duration, etcdMembers: settings.etcdMembers,
             plan: plan, events: log, lastHeal: lastHeal, settledAt: settledAt, acks: acks, properties: properties)
+        if settings.failsafe { report.failsafe = true }
+        return report
     }
 }
 

@@ -28,6 +28,7 @@ struct LabChaos: AsyncParsableCommand {
     @Option(help: "Run this schedule (a report's or a shrunk plan's JSON) instead of the seed's.") var plan: String?
     @Option(help: "Where to write the JSON report; the HTML report goes beside it (.html).") var report: String?
     @Option(help: "On a violation, shrink the schedule with at most this many more campaigns (0: do not).") var shrink = 0
+    @Flag(help: "failover.failsafe in the lab: the primary stays writable without etcd while every member confirms it.") var failsafe = false
     @Flag(help: "Leave the lab running when a property fails, to look at it.") var keepFailedLab = false
     @Flag(help: "Print the schedule and start nothing.") var dryRun = false
 
@@ -44,6 +45,7 @@ struct LabChaos: AsyncParsableCommand {
         var settings = ChaosCampaign.Settings(seed: seed, duration: duration, synchronous: mode == "sync", faults: chosen, binary: binary)
         settings.keepFailedLab = keepFailedLab && shrink == 0
         settings.etcdMembers = etcdMembers
+        settings.failsafe = failsafe
         if let plan { settings.plan = try Self.readPlan(plan) }
         if dryRun {
             let schedule = settings.plan ?? ChaosPlan.generate(seed: seed, duration: duration, nodes: Lab.nodeLayout.map(\.name), faults: chosen)

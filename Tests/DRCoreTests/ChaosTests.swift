@@ -102,4 +102,26 @@ import Testing
         #expect(page.contains("&lt;for 8 s&gt;"), "event text is escaped")
         #expect(!page.contains("<script"), "self-contained, no scripts")
     }
+
+    @Test func anEtcdOutageAloneMustNotPauseWritesForALeaseTTL() {
+        // Writes every 100 ms from 0 to 30 s, except where `gap` leaves a hole.
+        func acks(gap: ClosedRange<Double>? = nil) -> [ChaosChecker.Ack] {
+            stride(from: 0.0, to: 30, by: 0.1).filter { t in gap.map { !$0.contains(t) } ?? true }.enumerated().map { index, t in
+                ChaosChecker.Ack(id: Int64(index), node: "pg1", timeline: 1, sentAt: t, ackedAt: t)
+            }
+        }
+        let kill = ChaosPlan.Step(at: 10, fault: .killEtcd, node: "pg1", healAfter: 8)
+        let check = { (acks: [ChaosChecker.Ack], steps: [ChaosPlan.Step], members: Int) in
+            ChaosChecker.etcdOutagesStoppedNoWrites(acks: acks, steps: steps, etcdMembers: members, leaseTTL: 2)
+        }
+        #expect(check(acks(), [kill], 1).passed)
+        let stopped = check(acks(gap: 11.5...18), [kill], 1)
+        #expect(!stopped.passed, "\(stopped.detail)")
+        #expect(stopped.detail.contains("kill-etcd pg1"))
+        #expect(check(acks(gap: 11.5...18), [kill], 3).detail.hasPrefix("not judged"), "with 3 members one killed is not an outage")
+        let reboot = ChaosPlan.Step(at: 16, fault: .reboot, node: "pg1", healAfter: 0)
+        #expect(check(acks(gap: 11.5...18), [kill, reboot], 1).detail.hasPrefix("not judged"), "another fault explains the pause")
+        let cut = ChaosPlan.Step(at: 10, fault: .cutEtcd, node: "pg2", healAfter: 1)
+        #expect(!check(acks(gap: 10.5...13), [cut], 1).passed, "a short outage is judged over a whole TTL")
+    }
 }

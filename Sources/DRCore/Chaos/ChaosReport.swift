@@ -16,6 +16,8 @@ public struct ChaosReport: Sendable, Codable {
     public var mode: String
     public var duration: Double
     public var etcdMembers: Int
+    /// `failover.failsafe` was on (nil in reports written before it existed).
+    public var failsafe: Bool?
     public var plan: ChaosPlan
     public var events: [Event]
     /// When the last fault was healed, and when the cluster settled (nil: it never did).
@@ -39,6 +41,7 @@ public struct ChaosReport: Sendable, Codable {
         self.settledAt = settledAt
         self.acks = acks
         self.properties = properties
+        self.failsafe = nil
     }
 
     public var passed: Bool { properties.allSatisfy(\.passed) }
@@ -49,12 +52,13 @@ public struct ChaosReport: Sendable, Codable {
     public func replayCommand(planFile: String? = nil) -> String {
         var command = "drctl lab chaos --seed \(seed) --duration \(Int(duration)) --mode \(mode)"
         if etcdMembers != 1 { command += " --etcd-members \(etcdMembers)" }
+        if failsafe == true { command += " --failsafe" }
         if let planFile { command += " --plan \(planFile)" }
         return command
     }
 
     enum CodingKeys: String, CodingKey {
-        case seed, mode, duration, plan, events, acks, properties
+        case seed, mode, duration, plan, events, acks, properties, failsafe
         case etcdMembers = "etcd_members", lastHeal = "last_heal", settledAt = "settled_at"
     }
 }
