@@ -25,6 +25,9 @@ struct FailsafeState {
     /// The lease bookkeeping was last extended by the members, not by etcd: etcd's lease
     /// may be gone while this leader's deadline still holds.
     var leaseFromMembers = false
+    /// A round is being asked; the next one is due at this timer.
+    var roundInFlight = false
+    var nextRound: Task<Void, Never>?
 }
 
 /// Failsafe on the agent's side: the leader's rounds of confirmations, a member's answer,
@@ -64,10 +67,18 @@ extension NodeAgent {
     /// The leader's round: every listed member asked at once; if all confirm, the lease
     /// counts as renewed when the requests were sent (each promise outlasts that).
     func askFailsafeMembers(_ members: [String], term: Int64) async {
+        guard !failsafe.roundInFlight else { return }
+        failsafe.roundInFlight = true
+        var extended = false
+        defer {
+            failsafe.roundInFlight = false
+            // Extended: armed from the new renewal instant. Otherwise asked again an interval on.
+            if !extended { armFailsafeRound(at: now + config.health.interval) }
+        }
         let sentAt = now
         let request = FailsafeRequest(
             cluster: config.cluster, leader: node.name, term: term, ttlMillis: (leaseBook?.ttl ?? config.coordination.leaseTTL).milliseconds)
-        let timeout = min(config.health.timeout, config.coordination.leaseTTL / 4)
+        let timeout = failsafeRoundTimeout
         let peers = failsafePeers
         let answers = await withTaskGroup(of: (String, Result<FailsafeAnswer, any Error>).self) { group in
             for member in members {
@@ -100,6 +111,7 @@ extension NodeAgent {
             book.lastConfirmedRenewalSentAt = sentAt
             leaseBook = book
             failsafe.leaseFromMembers = true
+            extended = true
             armLeaseDeadline()
         }
         failsafe.confirmedBy = members.sorted()
@@ -109,6 +121,28 @@ extension NodeAgent {
                 "etcd unreachable: running in failsafe — the database stays writable while every member confirms this leader",
                 metadata: ["term": "\(term)", "members": "\(members.sorted())"])
         }
+    }
+
+    /// Failsafe: a round is due as soon as a renewal is an interval late — not only once a
+    /// read of etcd has failed, which with several unreachable endpoints costs one time-out
+    /// each, possibly past the deadline. Armed with every renewal (`armLeaseDeadline`).
+    func armFailsafeRound(at instant: AgentInstant? = nil) {
+        failsafe.nextRound?.cancel()
+        guard policy.failsafe, let book = leaseBook, !paused else { return }
+        let latest = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - failsafeRoundTimeout
+        let due = instant ?? min(book.lastConfirmedRenewalSentAt + config.health.interval * 2, latest)
+        failsafe.nextRound = clock.schedule(at: max(due, now)) { [weak self] in await self?.failsafeRoundDue() }
+    }
+
+    var failsafeRoundTimeout: Duration { min(config.health.timeout, config.coordination.leaseTTL / 4) }
+
+    private func failsafeRoundDue() async {
+        // Renewed through etcd meanwhile (which armed the next round), or nothing known yet.
+        guard let local = lastLocal, let book = leaseBook else { return }
+        guard failsafe.leaseFromMembers || now - book.lastConfirmedRenewalSentAt >= config.health.interval else { return }
+        let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
+        guard decision.rule == "failsafe-leader-asks-members" else { return }
+        _ = await execute(decision, local: local)
     }
 
     /// After a successful etcd read: the episode (if any) ends, and the record and the

@@ -49,7 +49,10 @@ extension NodeAgent {
     func armLeaseDeadline() {
         deadlineTimer?.cancel()
         // In maintenance nothing is promoted automatically, so there is nothing to guard.
-        guard let book = leaseBook, !paused else { return FencingWatchdog.publish(nil, to: leaseFile) }
+        guard let book = leaseBook, !paused else {
+            failsafe.nextRound?.cancel()
+            return FencingWatchdog.publish(nil, to: leaseFile)
+        }
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
         // The same lease for the watchdog process, on the host's monotonic clock: it fences
         // if this actor cannot — but only while the database may accept writes: a standby
@@ -61,6 +64,7 @@ extension NodeAgent {
         deadlineTimer = clock.schedule(at: now + max(wait, .zero)) { [weak self] in
             await self?.deadlineReached(book)
         }
+        armFailsafeRound()
     }
 
     /// A primary, a server that stopped answering (it may be stalled, not stopped), a

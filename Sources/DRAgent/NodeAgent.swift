@@ -404,11 +404,13 @@ public actor NodeAgent {
     public func halt() {
         deadlineTimer?.cancel()
         promotionHeartbeat?.cancel()
+        failsafe.nextRound?.cancel()
     }
 
     /// The last decision, made by `decide` like every other (rule `agent-stopping`).
     public func shutdown() async {
         deadlineTimer?.cancel()
+        failsafe.nextRound?.cancel()
         if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
         let local = lastLocal ?? LocalDatabase(state: .down, lsn: nil)
         var last = view(local, etcdReachable: true)

@@ -49,7 +49,8 @@ public struct InMemoryCoordinator: Coordinator {
     }
 
     public func snapshot() async throws -> CoordinationSnapshot {
-        try etcd.request(client, .snapshot) { store in
+        await etcd.readDelay(client)
+        return try etcd.request(client, .snapshot) { store in
             CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries())
         }
     }

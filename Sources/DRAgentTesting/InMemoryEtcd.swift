@@ -40,6 +40,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
         var down = false
         var cutOff: Set<String> = []
         var answersLost: Set<String> = []
+        var slowReads: [String: Duration] = [:]
         var failing: Set<Operation> = []
     }
 
@@ -77,6 +78,13 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     public func cutOff(_ clients: Set<String>) { lock.withLock { faults.cutOff = clients } }
     public func loseAnswers(to clients: Set<String>) { lock.withLock { faults.answersLost = clients } }
+    /// Reads of these clients take this long before they are answered or fail: a cut link's
+    /// time-outs, one per endpoint.
+    public func slowReads(_ delays: [String: Duration]) { lock.withLock { faults.slowReads = delays } }
+
+    func readDelay(_ client: String) async {
+        if let delay = lock.withLock({ faults.slowReads[client] }) { try? await clock.sleep(for: delay) }
+    }
     /// These kinds of request fail for everyone (etcd times them out); the rest work.
     public func fail(_ operations: Set<Operation>) { lock.withLock { faults.failing = operations } }
 

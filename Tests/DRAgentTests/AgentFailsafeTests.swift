@@ -140,4 +140,18 @@ import Testing
         #expect(fenced < promoted)
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
+
+    /// Without etcd each of the leader's reads waits out its time-outs (one per endpoint),
+    /// longer than the lease leaves: the rounds keep their own pace, one per interval, so
+    /// the leader is not fenced between two slow ticks.
+    @Test func slowReadsWithoutEtcdDoNotDelayTheRounds() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.cutOff(["a"])
+        cluster.etcd.slowReads(["a": .milliseconds(4500)])
+        try await cluster.run(for: .seconds(30))
+        #expect(cluster.stoppedWriting("a", after: .seconds(10)) == nil, "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
 }
