@@ -1,0 +1,131 @@
+import DRCoordination
+import DRCore
+import Foundation
+
+/// What the agent observes each loop: its own database, and the cluster as etcd holds it,
+/// with the bookkeeping both feed (failure streaks, when the leader went missing, terms seen).
+extension NodeAgent {
+    func observeLocal() async -> LocalDatabase {
+        let result = await database.observe()
+        probeResult = result
+        var local = LocalDatabase(state: .down, failedChecks: 0, timeline: nil, lsn: nil, tags: node.tags)
+        switch result {
+        case .primary(let state):
+            local.state = .primary
+            do { try database.guardRestart() } catch { log.error("\(error)") }
+            local.timeline = state.timeline
+            local.lsn = state.currentLSN
+            local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
+            local.synchronousConfirmed = confirmedSynchronous(state)
+            local.forcedPromotion = state.forcedPromotion != nil
+        case .standby(let state):
+            // Started in recovery (by init, by hand) after a fence: still fenced, never a
+            // candidate, until a rejoin rewinds it and removes the marker.
+            local.state = FileManager.default.fileExists(atPath: fenceMarker) ? .fenced : .standby
+            local.timeline = state.timeline
+            local.lsn = state.bestLSN
+            local.streamingFrom = upstreamName(state)
+        case .unreachable, .failed:
+            local.state = FileManager.default.fileExists(atPath: fenceMarker) ? .fenced : .down
+            local.postmasterGone = database.postmasterRunning() == false
+        }
+        let healthy = local.state == .primary || local.state == .standby
+        failedChecks = healthy ? 0 : failedChecks + 1
+        if healthy { failingSince = nil } else if failingSince == nil { failingSince = (now, clock.wallMillis) }
+        if case .standby(let state) = result, state.walReceiverStatus != "streaming" {
+            if upstreamLostSince == nil { upstreamLostSince = now }
+        } else {
+            upstreamLostSince = nil
+        }
+        if healthy { restartsTried = 0 }
+        local.failedChecks = failedChecks
+        local.restartsTried = restartsTried
+        local.rejoinFailed = rejoinFailed
+        local.fenceFailed = fenceFailed
+        local.resumeFailedAt = resumeFailedAt
+        local.upstreamLostSince = upstreamLostSince
+        local.fenceUnderway = fencing
+        local.rejoinRequested = rejoinRequested
+        local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
+        return local
+    }
+
+    /// The configured synchronous standbys that hold every commit acknowledged so far:
+    /// PostgreSQL counts them as synchronous, and they have flushed past the position at
+    /// which this agent first saw them configured (commits before that did not wait for them).
+    func confirmedSynchronous(_ state: PrimaryState) -> [String] {
+        let configured = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
+        if synchronousSince?.standbys != configured { synchronousSince = (configured, state.currentLSN) }
+        guard let since = synchronousSince?.lsn else { return [] }
+        return state.replication.filter { connection in
+            configured.contains(connection.applicationName) && ["sync", "quorum"].contains(connection.syncState)
+                && (connection.flushLSN.map { $0 >= since } ?? false)
+        }.map(\.applicationName).sorted()
+    }
+
+    /// The configured node that `primary_conninfo` points at.
+    func upstreamName(_ state: StandbyState) -> String? {
+        guard let text = state.primaryConninfo, let upstream = try? Conninfo.parse(text) else { return nil }
+        return config.nodes.first { $0.node.connection.host == upstream.host && $0.node.connection.port == upstream.port }?.node.name
+    }
+
+    /// Reads the cluster from etcd in one consistent snapshot; false (keeping the last
+    /// values) only when etcd cannot be read at all — an unreadable record is skipped.
+    func readCluster() async -> Bool {
+        let snapshot: CoordinationSnapshot
+        do {
+            snapshot = try await coordinator.snapshot()
+        } catch {
+            log.warning("etcd unreachable", metadata: ["error": "\(error)"])
+            lastRevision = nil
+            return false
+        }
+        lastRevision = snapshot.revision
+        leader = snapshot.leader
+        members = snapshot.members
+        primaryProgress = snapshot.progress
+        paused = snapshot.paused
+        intent = snapshot.failoverIntent
+        switchover = snapshot.switchover
+        rejoinRequested = snapshot.rejoinRequested.contains(node.name)
+        synchronous = snapshot.synchronous
+        reportSkipped(snapshot.skipped)
+        if let episode = failsafeAfterRead(snapshot) { endedFailsafeEpisode = episode }
+        // Kept after the key goes: the old leader's agent may publish its failure just after.
+        if let name = leader?.node ?? lastLeaderMember?.name {
+            let current = members.first { $0.name == name } ?? (lastLeaderMember?.name == name ? lastLeaderMember : nil)
+            if current != lastLeaderMember { lastLeaderMemberSeenAt = now }
+            lastLeaderMember = current
+        }
+        if switchover?.phase == .demoted {
+            if handoverSeenAt == nil { handoverSeenAt = now }
+        } else {
+            handoverSeenAt = nil
+        }
+        if let leader {
+            leaderMissingSince = nil
+            // A leader that ran without etcd and takes the key back under a new term is no failover.
+            let failsafeLeaderBack = failsafe.promise?.leader == leader.node || (leader.node == node.name && leaseBook != nil)
+            if let seen = lastTermSeen, seen != leader.term, !handoverUnderway, switchover?.phase != .demoted, !failsafeLeaderBack {
+                lastFailoverSeen = now
+            }
+            lastTermSeen = leader.term
+        } else if leaderMissingSince == nil {
+            leaderMissingSince = now
+            if let term = lastTermSeen {
+                log.warning("leader key missing: primary declared failed", metadata: ["last_term": "\(term)"])
+            } else {
+                log.info("no leader yet")
+            }
+        }
+        handoverUnderway = switchover?.phase == .demoted
+        // Another holder deposes this leader. A free key does too — except for a leader that
+        // outlived its etcd lease in failsafe: it keeps its deadline until it takes the key again.
+        let keptByFailsafe = leader == nil && failsafe.leaseFromMembers
+        if leader?.node != node.name, leaseBook != nil, !keptByFailsafe {
+            leaseBook = nil
+            armLeaseDeadline()
+        }
+        return true
+    }
+}
