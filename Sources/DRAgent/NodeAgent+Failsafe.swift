@@ -22,6 +22,8 @@ struct FailsafeState {
     var memberSeenAt: [String: AgentInstant] = [:]
     /// A leader-key claim is in flight: no confirmation may be given meanwhile.
     var acquiring = false
+    /// Why this member last refused a leader (logged when it changes).
+    var lastRefusal: String?
     /// The lease bookkeeping was last extended by the members, not by etcd: etcd's lease
     /// may be gone while this leader's deadline still holds.
     var leaseFromMembers = false
@@ -46,15 +48,19 @@ extension NodeAgent {
             lastTermSeen: lastTermSeen, etcdLeader: etcdFresh ? leader : nil, operatorIntent: etcdFresh && (intent != nil || switchover != nil))
         let answer = FailsafeVote.answer(request, voter: voter)
         guard answer.accepted else {
-            log.warning("refused to confirm a leader running without etcd", metadata: ["leader": "\(request.leader)", "reason": "\(answer.reason ?? "")"])
+            if answer.reason != failsafe.lastRefusal {
+                log.warning("refused to confirm a leader running without etcd", metadata: ["leader": "\(request.leader)", "reason": "\(answer.reason ?? "")"])
+            }
+            failsafe.lastRefusal = answer.reason
             return answer
         }
+        failsafe.lastRefusal = nil
         let ttl = max(.milliseconds(request.ttlMillis), config.coordination.leaseTTL)
-        let promise = FailsafePromise(leader: request.leader, term: request.term, until: now + ttl)
-        if failsafe.promise.map({ $0.until < promise.until || $0.leader != promise.leader }) ?? true {
-            failsafe.promise = promise
-            savePromise(promise)
-        }
+        var promise = FailsafePromise(leader: request.leader, term: request.term, until: now + ttl)
+        // A promise is never shortened, whoever asks next.
+        if let held = failsafe.promise, held.until > promise.until { promise.until = held.until }
+        failsafe.promise = promise
+        savePromise(promise)
         if failsafe.confirmingSinceMillis == nil {
             failsafe.confirmingSinceMillis = clock.wallMillis
             log.notice(

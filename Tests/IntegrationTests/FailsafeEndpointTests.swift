@@ -1,0 +1,70 @@
+import DRAgent
+import DRCore
+import DRHTTP
+import DRSystem
+import Foundation
+import Logging
+import Testing
+
+/// The agent API's one POST, over real HTTP: a failsafe request is answered by the node's
+/// agent, anything else sent by POST is refused, and a malformed request changes nothing.
+@Suite struct FailsafeEndpointTests {
+    @Test func thePostIsAnsweredByTheAgentAndNothingElseIsAccepted() async throws {
+        let port = try PortAllocator.freePort()
+        let asked = Asked()
+        let api = AgentAPI(
+            node: "pg2", endpoint: APIEndpoint(host: "127.0.0.1", port: port), board: AgentStateBoard(), metrics: AgentMetrics(),
+            staleAfter: .seconds(5), log: Logger(label: "test"),
+            failsafe: { request in
+                await asked.record(request)
+                return FailsafeAnswer(node: "pg2", accepted: request.term == 7, reason: request.term == 7 ? nil : "stale term")
+            })
+        let server = Task { try await api.run() }
+        defer { server.cancel() }
+        let base = "http://127.0.0.1:\(port)"
+        let client = HTTPClient()
+        #expect(try await eventually(within: .seconds(10)) { (try? await client.send(HTTPRequest(url: "\(base)/health"))) != nil })
+
+        let request = FailsafeRequest(cluster: "lab", leader: "pg1", term: 7, ttlMillis: 2000)
+        let peers = HTTPFailsafePeers(config: try Self.config(port: port))
+        let answer = try await peers.ask("pg2", request, timeout: .seconds(2))
+        #expect(answer == FailsafeAnswer(node: "pg2", accepted: true))
+        var stale = request
+        stale.term = 6
+        #expect(try await peers.ask("pg2", stale, timeout: .seconds(2)).reason == "stale term")
+        #expect(await asked.terms == [7, 6])
+
+        func post(_ path: String, _ body: String) async throws -> Int {
+            try await client.send(HTTPRequest(method: "POST", url: base + path, body: Array(body.utf8))).status
+        }
+        #expect(try await post("/failsafe", "{\"leader\": \"pg1\"}") == 400, "a request without its term is refused")
+        #expect(try await post("/primary", "{}") == 405, "the rest of the API stays read-only")
+        #expect(await asked.terms == [7, 6], "neither reached the agent")
+    }
+
+    static func config(port: Int) throws -> ClusterConfig {
+        try ConfigLoader.load(
+            yaml: """
+                cluster: lab
+                objectives: {rto: 30s, rpo: 5s}
+                coordination: {endpoints: ["http://127.0.0.1:1"], lease_ttl: 2s}
+                regions:
+                  - name: region1
+                    role: primary
+                    priority: 100
+                    nodes:
+                      - {name: pg1, conninfo: "host=127.0.0.1 port=5432 user=postgres", data_dir: /nonexistent/pg1}
+                  - name: region2
+                    role: hot-standby
+                    priority: 90
+                    api: "127.0.0.1:\(port)"
+                    nodes:
+                      - {name: pg2, conninfo: "host=127.0.0.1 port=5433 user=postgres", data_dir: /nonexistent/pg2}
+                """, file: "endpoint-test.yaml")
+    }
+}
+
+private actor Asked {
+    var terms: [Int64] = []
+    func record(_ request: FailsafeRequest) { terms.append(request.term) }
+}
