@@ -105,7 +105,8 @@ extension NodeAgent {
         if let leader {
             leaderMissingSince = nil
             // A leader that ran without etcd and takes the key back under a new term is no failover.
-            let failsafeLeaderBack = failsafe.promise?.leader == leader.node || (leader.node == node.name && leaseBook != nil)
+            let confirmedLately = failsafe.promise.map { $0.leader == leader.node && now < $0.until + config.coordination.leaseTTL } ?? false
+            let failsafeLeaderBack = confirmedLately || (leader.node == node.name && leaseBook != nil)
             if let seen = lastTermSeen, seen != leader.term, !handoverUnderway, switchover?.phase != .demoted, !failsafeLeaderBack {
                 lastFailoverSeen = now
             }

@@ -70,6 +70,10 @@ import Testing
         #expect(cluster.etcd.leader?.node == "a", "\(cluster.log.text)")
         #expect(cluster.stoppedWriting("a", after: .seconds(10)) == nil)
         #expect(cluster.etcd.history.isEmpty, "no failover")
+        // Taking the key back was no failover: no cooldown holds the next, real one.
+        await cluster.loseHost("a")
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.becameWritable("b", after: .seconds(50)) != nil, "\(cluster.log.text)")
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
