@@ -76,6 +76,10 @@ extension NodeAgent {
         case .fence(_, let reason):
             _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.description.utf8))
             log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
+            if failsafe.leadingSince != nil, failsafe.endedByFence == nil {
+                let refusals = failsafe.lastRefusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+                failsafe.endedByFence = (now, clock.wallMillis, refusals.isEmpty ? reason.description : "\(reason) (\(refusals))")
+            }
             leaseBook = nil
             armLeaseDeadline()
             let problem: String?

@@ -11,6 +11,8 @@ struct FailsafeState {
     /// This leader has kept its database writable without etcd since then (its clock, and
     /// wall-clock milliseconds for reports).
     var leadingSince: (at: AgentInstant, millis: Int64)?
+    /// The episode ended with a fence, and why (it is recorded once etcd answers).
+    var endedByFence: (at: AgentInstant, millis: Int64, why: String)?
     /// The members that confirmed this leader's last round, and how many rounds passed.
     var confirmedBy: [String] = []
     var rounds = 0
@@ -24,6 +26,8 @@ struct FailsafeState {
     var acquiring = false
     /// Why this member last refused a leader (logged when it changes).
     var lastRefusal: String?
+    /// The term this leader was confirmed under.
+    var term: Int64?
     /// The lease bookkeeping was last extended by the members, not by etcd: etcd's lease
     /// may be gone while this leader's deadline still holds.
     var leaseFromMembers = false
@@ -121,6 +125,7 @@ extension NodeAgent {
             armLeaseDeadline()
         }
         failsafe.confirmedBy = members.sorted()
+        failsafe.term = term
         if failsafe.leadingSince == nil {
             failsafe.leadingSince = (now, clock.wallMillis)
             log.critical(
@@ -165,13 +170,15 @@ extension NodeAgent {
             failsafe.confirmingSinceMillis = nil
         }
         guard let since = failsafe.leadingSince else { return nil }
+        let fenced = failsafe.endedByFence
         failsafe.leadingSince = nil
+        failsafe.endedByFence = nil
         let episode = FailsafeEpisode(
-            cluster: config.cluster, leader: node.name, term: leaseBook?.term ?? lastTermSeen ?? 0, startedAtMillis: since.millis,
-            endedAtMillis: clock.wallMillis, seconds: (now - since.at).seconds, confirmedBy: failsafe.confirmedBy, rounds: failsafe.rounds)
+            cluster: config.cluster, leader: node.name, term: failsafe.term ?? lastTermSeen ?? 0, startedAtMillis: since.millis,
+            endedAtMillis: fenced?.millis ?? clock.wallMillis, seconds: ((fenced?.at ?? now) - since.at).seconds, confirmedBy: failsafe.confirmedBy,
+            rounds: failsafe.rounds, outcome: fenced.map { "fenced: \($0.why)" } ?? "etcd answered again; no failover")
         failsafe.rounds = 0
-        log.notice(
-            "etcd reachable again: failsafe ends without a failover", metadata: ["seconds": "\(episode.seconds)", "confirmed_by": "\(episode.confirmedBy)"])
+        log.notice("etcd reachable again: the failsafe episode is recorded", metadata: ["seconds": "\(episode.seconds)", "outcome": "\(episode.outcome)"])
         return episode
     }
 
@@ -202,7 +209,7 @@ extension NodeAgent {
 
     /// What the HTTP API and metrics show about failsafe.
     var failsafeStatus: FailsafeStatus? {
-        if let since = failsafe.leadingSince {
+        if let since = failsafe.leadingSince, failsafe.endedByFence == nil {
             return FailsafeStatus(role: .leader, leader: node.name, term: leaseBook?.term, sinceMillis: since.millis, confirmedBy: failsafe.confirmedBy)
         }
         if let millis = failsafe.confirmingSinceMillis, let promise = failsafe.promise, promise.binds(node.name, at: now) {

@@ -41,7 +41,7 @@ struct HistoryCommand: AsyncParsableCommand {
             let started = Date(timeIntervalSince1970: Double(episode.startedAtMillis) / 1000).formatted(.iso8601)
             print(
                 "failsafe  \(started)  \(episode.leader) (term \(episode.term)) writable without etcd for \(String(format: "%.1f", episode.seconds))s, "
-                    + "confirmed by \(episode.confirmedBy.isEmpty ? "no other member" : episode.confirmedBy.joined(separator: ", ")) in \(episode.rounds) rounds; no failover")
+                    + "confirmed by \(episode.confirmedBy.isEmpty ? "no other member" : episode.confirmedBy.joined(separator: ", ")) in \(episode.rounds) rounds; \(episode.outcome)")
         }
     }
 }

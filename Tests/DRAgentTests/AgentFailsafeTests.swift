@@ -33,6 +33,7 @@ import Testing
         #expect(cluster.etcd.history.isEmpty, "no failover")
         let episode = try #require(cluster.etcd.failsafeEpisodes.first)
         #expect(episode.leader == "a" && episode.confirmedBy == ["b", "c"] && episode.seconds >= 25)
+        #expect(episode.outcome == "etcd answered again; no failover")
         #expect(await cluster.agent("a")?.currentFailsafe == nil, "etcd's return ends it")
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
@@ -50,6 +51,11 @@ import Testing
         let fenced = try #require(cluster.stoppedWriting("a", after: .seconds(20)), "\(cluster.log.text)")
         #expect(fenced.sinceStart - .seconds(20) <= .seconds(5), "within the lease TTL")
         #expect(cluster.servers.writable.isEmpty)
+        #expect(await cluster.agent("a")?.currentFailsafe == nil, "fenced: failsafe is over")
+        cluster.etcd.down = false
+        try await cluster.run(for: .seconds(10))
+        let episode = try #require(cluster.etcd.failsafeEpisodes.first, "\(cluster.log.text)")
+        #expect(episode.outcome.hasPrefix("fenced") && episode.outcome.contains("c unreachable"), "\(episode.outcome)")
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 

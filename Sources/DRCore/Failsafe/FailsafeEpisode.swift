@@ -13,8 +13,14 @@ public struct FailsafeEpisode: Sendable, Equatable, Codable {
     public var confirmedBy: [String]
     /// Rounds of confirmations asked.
     public var rounds: Int
+    /// How it ended: etcd answered again, or the leader fenced itself (with why).
+    public var outcome: String
 
-    public init(cluster: String, leader: String, term: Int64, startedAtMillis: Int64, endedAtMillis: Int64, seconds: Double, confirmedBy: [String], rounds: Int) {
+    public init(
+        cluster: String, leader: String, term: Int64, startedAtMillis: Int64, endedAtMillis: Int64, seconds: Double, confirmedBy: [String], rounds: Int,
+        outcome: String
+    ) {
+        self.outcome = outcome
         self.cluster = cluster
         self.leader = leader
         self.term = term
@@ -26,7 +32,7 @@ public struct FailsafeEpisode: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case cluster, leader, term, seconds, rounds
+        case cluster, leader, term, seconds, rounds, outcome
         case startedAtMillis = "started_at_ms", endedAtMillis = "ended_at_ms", confirmedBy = "confirmed_by"
     }
 }
