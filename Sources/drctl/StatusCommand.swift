@@ -43,9 +43,13 @@ struct StatusCommand: AsyncParsableCommand {
         repeat {
             async let observations = probe.observeAll(config)
             let coordination = await Self.readCoordination(config)
-            // Without etcd, only the agents know whether the leader runs in failsafe.
+            // Without etcd (here, or at the leader: no key), only the agents know whether the
+            // leader runs in failsafe.
             var failsafe: [FailsafeStatus] = []
-            if case .unreachable = coordination { failsafe = await Self.failsafeOfAgents(config) }
+            switch coordination {
+            case .unreachable, .known(leader: nil, _, _, _): failsafe = await Self.failsafeOfAgents(config)
+            case .known: break
+            }
             report = ClusterStatus.evaluate(
                 config: config, observations: await observations, coordination: coordination,
                 nowMillis: Int64(Date().timeIntervalSince1970 * 1000), failsafe: failsafe)
@@ -103,7 +107,7 @@ enum StatusTable {
         if let leader = report.leader { text += "  leader \(leader)" }
         if let term = report.term { text += "  term \(term)" }
         if report.paused { text += "  PAUSED (maintenance: no automatic failover)" }
-        if let failsafe = report.failsafe { text += "  FAILSAFE (etcd unreachable; \(failsafe.leader) writable on its members' confirmations)" }
+        if let failsafe = report.failsafe { text += "  FAILSAFE (\(failsafe.leader) writable without etcd on its members' confirmations)" }
         text +=
             "\n\n"
             + TextTable.render(

@@ -1,4 +1,5 @@
 import DRCore
+import Foundation
 import Testing
 
 @Suite struct ClusterStatusTests {
@@ -175,5 +176,29 @@ import Testing
             ], coordination: .unreachable("connection refused"))
         #expect(report.verdict == .degraded)
         #expect(report.leader == nil)
+    }
+
+    @Test func theAgentsSayWhenTheLeaderRunsInFailsafe() throws {
+        let observations = [
+            NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: ClusterStatusTests.standby()),
+        ]
+        let leading = FailsafeStatus(role: .leader, leader: "a", term: 7, sinceMillis: 1_000, confirmedBy: ["b"])
+        let member = FailsafeStatus(role: .member, leader: "a", term: 7, sinceMillis: 1_200, confirmedBy: [])
+        let down = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config, observations: observations, coordination: .unreachable("connection refused"), nowMillis: 13_000,
+            failsafe: [member, leading])
+        #expect(down.failsafe == leading)
+        #expect(
+            down.problems.contains("etcd is unreachable (connection refused): running in failsafe for 12s: a stays writable while b confirms it; no automatic failover can happen"), "\(down.problems)")
+        let cutOff = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config, observations: observations, coordination: .known(leader: nil, members: [], paused: false),
+            nowMillis: 13_000, failsafe: [leading])
+        #expect(cutOff.verdict == .degraded)
+        #expect(cutOff.problems.contains { $0.hasPrefix("a's agent cannot reach etcd: running in failsafe for 12s") }, "\(cutOff.problems)")
+        let json = String(decoding: try JSONEncoder().encode(down), as: UTF8.self)
+        #expect(json.contains("\"failsafe\":{") && json.contains("\"confirmed_by\":[\"b\"]"), "\(json)")
+        let plain = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: observations, coordination: .unreachable("refused"))
+        #expect(plain.failsafe == nil)
+        #expect(String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("\"failsafe\":null"), "the key is always present")
     }
 }

@@ -15,6 +15,7 @@ public enum ClusterStatus {
         nowMillis: Int64? = nil, failsafe: [FailsafeStatus] = []
     ) -> StatusReport {
         let byName = Dictionary(observations.map { ($0.node, $0.result) }, uniquingKeysWith: { first, _ in first })
+        let leading = failsafe.first { $0.role == .leader }
         let primaries = config.nodes.compactMap { entry -> (String, PrimaryState)? in
             if case .primary(let state)? = byName[entry.node.name] { return (entry.node.name, state) }
             return nil
@@ -28,18 +29,17 @@ public enum ClusterStatus {
         var leader: LeaderRecord?, paused = false, hold: String?
         switch coordination {
         case .unreachable(let reason):
-            if let leading = failsafe.first(where: { $0.role == .leader }) {
-                let since = nowMillis.map { " for \(DurationText.format(.milliseconds(max(0, $0 - leading.sinceMillis))))" } ?? ""
-                problems.append(
-                    "etcd is unreachable (\(reason)): running in failsafe\(since): \(leading.leader) stays writable while "
-                        + "\(leading.confirmedBy.isEmpty ? "no other member" : leading.confirmedBy.joined(separator: ", ")) confirm\(leading.confirmedBy.count == 1 ? "s" : "") it; "
-                        + "no automatic failover can happen")
+            if let leading {
+                problems.append("etcd is unreachable (\(reason)): " + describe(leading, nowMillis: nowMillis) + "; no automatic failover can happen")
             } else {
                 problems.append("etcd is unreachable (\(reason)): no automatic failover can happen")
             }
         case let .known(current, members, isPaused, skipped):
             leader = current
             problems += skipped.map(\.description)
+            if current == nil, let leading {
+                problems.append("\(leading.leader)'s agent cannot reach etcd: " + describe(leading, nowMillis: nowMillis))
+            }
             if let nowMillis {
                 // A live record was published within the last lease TTL; a larger difference is the clock.
                 let tolerance = config.coordination.leaseTTL.milliseconds + config.health.interval.milliseconds + 1000
@@ -84,8 +84,15 @@ public enum ClusterStatus {
         var report = StatusReport(
             cluster: config.cluster, verdict: verdict, problems: problems, leader: leader?.node,
             term: leader.map { Int($0.term) }, paused: paused, nodes: rows)
-        if case .unreachable = coordination { report.failsafe = failsafe.first { $0.role == .leader } }
+        report.failsafe = leading
         return report
+    }
+
+    /// "running in failsafe for 12s: pg1 stays writable while pg2 confirms it"
+    private static func describe(_ leading: FailsafeStatus, nowMillis: Int64?) -> String {
+        let since = nowMillis.map { " for \(DurationText.format(.milliseconds(max(0, $0 - leading.sinceMillis))))" } ?? ""
+        let members = leading.confirmedBy.isEmpty ? "no other member" : leading.confirmedBy.joined(separator: ", ")
+        return "running in failsafe\(since): \(leading.leader) stays writable while \(members) confirm\(leading.confirmedBy.count == 1 ? "s" : "") it"
     }
 
     private static func row(
