@@ -61,6 +61,7 @@ bench: build
 	bash bench/failover.sh
 	SYNCHRONOUS=1 FAULTS=kill bash bench/failover.sh
 	bash bench/switchover.sh
+	bash bench/etcd-outage.sh
 	bash bench/backup.sh
 	bash bench/footprint.sh
 
