@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,4 +21,8 @@ int drctl_pidfd_open(pid_t pid) {
 #else
     return -1;
 #endif
+}
+
+int drctl_setns_net(int fd) {
+    return setns(fd, CLONE_NEWNET);
 }

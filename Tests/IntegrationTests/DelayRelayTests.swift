@@ -50,8 +50,9 @@ import Testing
     }
 }
 
-/// A TCP echo server on its own thread, and a client that times round trips.
-private final class EchoServer: @unchecked Sendable {
+/// A TCP echo server on its own thread, and a client that times round trips (both in the
+/// network namespace of the thread that makes them).
+final class EchoServer: @unchecked Sendable {
     let fd: Int32
     let port: Int
 

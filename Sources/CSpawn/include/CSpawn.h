@@ -19,4 +19,8 @@ int drctl_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest);
    of ours or not; -1 when the kernel has no pidfd_open. */
 int drctl_pidfd_open(pid_t pid);
 
+/* Moves the calling thread (only it) into the network namespace open at `fd`; threads it
+   creates afterwards start there too. 0, or -1 with errno. */
+int drctl_setns_net(int fd);
+
 #endif
