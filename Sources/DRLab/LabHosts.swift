@@ -1,3 +1,4 @@
+import DRCore
 import DRSystem
 import Foundation
 
@@ -76,10 +77,34 @@ public struct LabHosts: Codable, Sendable, Equatable {
         try await CommandRunner.run(["ip", "netns", "exec", host.namespace, "nft", "-f", file])
     }
 
-    /// Deletes every namespace of this lab (their links, addresses and rules go with them),
-    /// also those a crashed `create` left: anything named with the prefix.
+    /// Starts `drctl lab relay` in `host`'s namespace on `port`, delaying each direction by
+    /// half of `latency` (a round trip), and redirects the region's outgoing inter-region
+    /// connections to it. Returns its PID (also in `stateDir/relay-REGION.pid`).
+    @discardableResult
+    public func startRelay(
+        in host: Host, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, port: Int = 7999, stateDir: String
+    ) async throws -> Int32 {
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        let pid = try ProcessControl.spawnDaemon(
+            [
+                "ip", "netns", "exec", host.namespace, binary, "lab", "relay", "--port", String(port), "--one-way", DurationText.format(latency / 2),
+                "--jitter", DurationText.format(jitter / 2), "--loss", String(loss),
+            ], logFile: "\(stateDir)/relay-\(host.region).log")
+        try PIDFile.write(pid, to: "\(stateDir)/relay-\(host.region).pid")
+        try await Readiness.wait(for: "the latency relay in \(host.region)", log: "\(stateDir)/relay-\(host.region).log", pid: pid) {
+            (try? String(contentsOfFile: "\(stateDir)/relay-\(host.region).log", encoding: .utf8))?.contains("relaying on") == true
+        }
+        try await delayOutgoing(from: host, relayPort: port)
+        return pid
+    }
+
+    /// Stops every process running in this lab's namespaces, then deletes them (their
+    /// links, addresses and rules go with them) — also what a crashed lab left: anything
+    /// named with the prefix. A namespace outlives its name while a process is in it.
     public func remove() async {
         for namespace in NetworkNamespace.list(prefix: prefix) {
+            let pids = (try? await CommandRunner.run(["ip", "netns", "pids", namespace], check: false))?.stdout ?? ""
+            for pid in pids.split(whereSeparator: \.isWhitespace).compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
             _ = try? await CommandRunner.run(["ip", "netns", "delete", namespace], check: false)
         }
     }

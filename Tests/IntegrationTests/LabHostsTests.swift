@@ -37,6 +37,38 @@ import Testing
     }
 }
 
+extension RealServers {
+    /// The relay as the lab runs it: `drctl lab relay` inside a region's namespace, the round
+    /// trip it adds measured between regions, and gone with the namespaces.
+    @Suite("latency between region namespaces")
+    struct LabLatencyTests {
+        @Test func theRelayProcessAddsTheRoundTripAndLeavesNothing() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = "/tmp/drctl-hosts-\(UUID().uuidString.prefix(8))"
+            let hosts = LabHosts.plan(dir: dir, regions: ["region1", "region2"])
+            try await hosts.create()
+            var relay: Int32 = 0
+            do {
+                let (r1, r2) = (hosts.hosts[0], hosts.hosts[1])
+                let echo = try await onThread(in: r2.namespace) { try EchoServer(address: r2.address) }
+                defer { echo.stop() }
+                relay = try await hosts.startRelay(in: r1, binary: try DrctlBinary.path(), latency: .milliseconds(40), stateDir: dir)
+                let delayed = try await onThread(in: r1.namespace) { try EchoServer.roundTrips(to: r2.address, port: echo.port, count: 10, mark: nil) }
+                let back = try await onThread(in: r2.namespace) { try EchoServer.roundTrips(to: r2.address, port: echo.port, count: 10, mark: nil) }
+                #expect(delayed.allSatisfy { $0 >= .milliseconds(40) }, "40 ms round trip region1 -> region2: \(delayed)")
+                #expect(back.sorted()[5] < .milliseconds(10), "inside region2, no delay: \(back)")
+            } catch {
+                await hosts.remove()
+                throw error
+            }
+            await hosts.remove()
+            try? FileManager.default.removeItem(atPath: dir)
+            #expect(hosts.leftovers.isEmpty)
+            #expect(!ProcessControl.isAlive(relay), "the relay stopped with its namespace")
+        }
+    }
+}
+
 /// Runs `body` on a thread of its own inside network namespace `name`, and returns what it
 /// returned (the cooperative pool's threads never change namespace).
 func onThread<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
