@@ -63,6 +63,15 @@ extension NodeAgent {
             armLeaseDeadline()
             log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
         case .promote(_, let term):
+            if evidence == nil {
+                // No key was taken for this: the leader's own database came back read-only
+                // (a restart within the lease) and is promoted again, on a new timeline the
+                // history must show like any other.
+                evidence = EvidenceRecorder(
+                    declaredAt: now, start: failingSince.map { ("first failed check", $0.at) }, declaredName: "came back read-only", now: now,
+                    previousPrimary: node.name)
+                evidenceReason = "\(node.name)'s database came back read-only while it held the lease; promoted again under term \(term)"
+            }
             evidence?.mark("promote issued", at: now)
             try await promoteKeepingTheLease(term: term)
             evidence?.mark("writable", at: now)

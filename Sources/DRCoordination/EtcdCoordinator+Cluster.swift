@@ -99,9 +99,11 @@ extension EtcdCoordinator {
 
     public func rejoinRequested(node: String) async throws -> Bool { try await get(rejoinKey(node)) != nil }
 
-    /// Records a failover under its term (zero-padded so keys sort by term).
+    /// Records a failover under its term and time (zero-padded so keys sort by term, then
+    /// time: a leader promoted again under its term gets a record of its own).
     public func appendHistory(_ evidence: FailoverEvidence) async throws {
-        let key = historyPrefix + String(format: "%020lld", evidence.term)
+        let millis = evidence.declaredAtMillis ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let key = historyPrefix + String(format: "%020lld-%020lld", evidence.term, millis)
         try await put(key, try JSONEncoder().encode(evidence))
     }
 

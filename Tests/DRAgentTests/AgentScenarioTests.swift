@@ -114,4 +114,21 @@ import Testing
         #expect(cluster.etcd.leader?.node == "a")
         #expect(cluster.safetyViolations.isEmpty)
     }
+
+    /// The primary's host restarts within its lease: init brings the server up read-only,
+    /// the new agent still holds the key and promotes it again — a new timeline, so the
+    /// history must say so (every timeline the clients may write on is in the history).
+    @Test func aLeaderPromotedAgainAfterARestartIsInTheHistory() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        await cluster.loseHost("a")
+        await cluster.restoreHost("a")
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.servers.writable == ["a"], "promoted again under its lease: \(cluster.log.text)")
+        let record = try #require(cluster.etcd.history.last, "\(cluster.log.text)")
+        #expect(record.promoted == "a" && record.previousPrimary == "a", "\(record)")
+        #expect(record.events.map(\.name).contains("writable"), "\(record.events)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
 }
