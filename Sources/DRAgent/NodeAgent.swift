@@ -269,7 +269,8 @@ public actor NodeAgent {
         let data = try JSONEncoder.pretty.encode(record)
         try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
         try await coordinator.appendHistory(record)
-        metrics.failover(record)
+        // The leader promoting its own restarted database again is no failover or switchover.
+        if record.previousPrimary != record.promoted { metrics.failover(record) }
         log.notice("failover evidence recorded", metadata: ["rto_seconds": "\(record.rtoSeconds)", "data_lost_bytes": "\(bytes.map(String.init) ?? "unknown")"])
     }
 

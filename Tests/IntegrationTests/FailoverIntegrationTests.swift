@@ -428,7 +428,10 @@ extension RealServers {
                 #expect(back, "the agent restarts its crashed database; restart log:\n\(restartLog.suffix(1500))\nagent log:\n\(agentLog.suffix(2500))")
                 try await Task.sleep(for: .seconds(3))
                 #expect(try await etcd.leader() == before, "same holder, same term: no failover")
-                #expect(try await etcd.history().isEmpty)
+                // The restarted server comes up in recovery and is promoted again under the
+                // lease: a new timeline, recorded as pg1's own promotion, never a failover.
+                let history = try await etcd.history()
+                #expect(history.allSatisfy { $0.promoted == "pg1" && $0.previousPrimary == "pg1" }, "\(history)")
                 let log = try String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)
                 #expect(log.contains("restarting the crashed database"), "\(log.suffix(3000))")
             }
