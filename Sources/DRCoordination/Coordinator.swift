@@ -56,7 +56,8 @@ public enum LeadershipClaim: Sendable, Equatable {
 }
 
 public enum CoordinationError: Error, Sendable, CustomStringConvertible {
-    /// No endpoint answered; each endpoint's failure is listed.
+    /// No endpoint answered, or those that did could not serve the request (no leader,
+    /// overloaded); each endpoint's failure is listed.
     case unavailable([String])
     /// etcd answered with an error.
     case server(endpoint: String, path: String, status: Int, message: String)
@@ -68,7 +69,7 @@ public enum CoordinationError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unavailable(let failures):
-            return "no etcd endpoint answered: " + failures.joined(separator: "; ")
+            return "no etcd endpoint could serve the request: " + failures.joined(separator: "; ")
         case let .server(endpoint, path, status, message):
             return "etcd \(endpoint)\(path) answered \(status): \(message)"
         case .leaseExpired(let id):

@@ -39,8 +39,15 @@ public final class EtcdGateway: Sendable {
     }
 
     /// POSTs `body` to `path` (e.g. `/v3/kv/range`) on the first endpoint that answers,
-    /// starting with the one that answered last. Connection failures and time-outs move on
-    /// to the next endpoint; an answer from etcd, even an error, does not.
+    /// starting with the one that answered last. Connection failures, time-outs and etcd's
+    /// transient answers (a member electing a leader, overloaded) move on to the next
+    /// endpoint; any other answer from etcd, even an error, does not.
+    ///
+    /// A member that lost its leader holds a request for about an election time-out and then
+    /// answers 503 "leader changed": failing the call there would cost a leader a whole tick
+    /// of its lease for an election the other members finish in half a second. Like a
+    /// time-out, "request timed out" leaves a write's fate unknown; every write drctl makes is
+    /// a compare-and-swap or a put of a fixed key, so sending it again is safe.
     func call(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
         let payload = try JSONSerialization.data(withJSONObject: body)
         var failures: [String] = []
@@ -54,9 +61,25 @@ public final class EtcdGateway: Sendable {
                 return result
             } catch let error as HTTPError {
                 failures.append("\(endpoint): \(error.message)")
+            } catch CoordinationError.server(_, _, let status, let message) where Self.isTransient(status: status, message: message) {
+                failures.append("\(endpoint): \(status) \(message)")
             }
         }
         throw CoordinationError.unavailable(failures)
+    }
+
+    /// etcd's answers that say "not now, maybe elsewhere": the member has no leader or is
+    /// between leaders, is overloaded, or is shutting down (etcdserver's ErrNoLeader,
+    /// ErrLeaderChanged, ErrTimeout*, ErrTooManyRequests, ErrStopped, ErrUnhealthy). The
+    /// gateway maps them to 503 (gRPC Unavailable) or 504; the message is checked too because
+    /// a proxy in front of etcd may change the status.
+    static func isTransient(status: Int, message: String) -> Bool {
+        if status == 503 || status == 504 { return true }
+        let transient = [
+            "etcdserver: no leader", "etcdserver: leader changed", "etcdserver: request timed out",
+            "etcdserver: too many requests", "etcdserver: server stopped", "etcdserver: unhealthy cluster",
+        ]
+        return transient.contains { message.contains($0) }
     }
 
     private func callOnce(_ endpoint: String, _ path: String, _ payload: Data, retryAuth: Bool) async throws -> [String: Any] {

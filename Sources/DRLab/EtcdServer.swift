@@ -72,6 +72,12 @@ public struct EtcdServer: Sendable, Codable, Equatable {
         try await waitUntilHealthy()
     }
 
+    /// Starts the members of one cluster (see `cluster(_:)`) and waits until each is healthy.
+    public static func start(_ members: [EtcdServer]) async throws {
+        for member in members { try member.launch() }
+        for member in members { try await member.waitUntilHealthy() }
+    }
+
     /// Starts the process without waiting: members of a cluster only become healthy once
     /// a quorum of them runs, so all are launched before any is waited for.
     func launch() throws {

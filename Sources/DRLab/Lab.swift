@@ -117,8 +117,7 @@ public enum Lab {
 
         progress("region3: cold region, backup repository \(state.backupDir)")
         progress("etcd: starting \(state.etcd.count) member(s) on \(state.etcd.map(\.endpoint).joined(separator: ", "))")
-        for member in state.etcd { try member.launch() }
-        for member in state.etcd { try await member.waitUntilHealthy() }
+        try await EtcdServer.start(state.etcd)
 
         progress("dns: starting PowerDNS on \(state.dns.host):\(state.dns.port), zone \(state.dns.zone), API \(state.dns.apiURL)")
         let record = String(state.dns.record.dropLast(state.dns.zone.count + 1))
