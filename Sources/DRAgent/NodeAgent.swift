@@ -128,12 +128,16 @@ public actor NodeAgent {
         while !Task.isCancelled {
             let tickStarted = clock.now
             await tick()
-            let elapsed = clock.now - tickStarted
-            if elapsed < config.health.interval {
-                await pause(config.health.interval - elapsed)
-            }
+            let pause = pauseAfterTick(startedAt: tickStarted)
+            if pause > .zero { await self.pause(pause) }
         }
         await shutdown()
+    }
+
+    /// How long to wait after the loop that started at `startedAt` (see `TickPacing`).
+    public func pauseAfterTick(startedAt: AgentInstant) -> Duration {
+        let renewalMissed = leaseBook.map { $0.lastConfirmedRenewalSentAt < startedAt } == true && !failsafe.leaseFromMembers
+        return TickPacing.pause(interval: config.health.interval, elapsed: now - startedAt, renewalMissed: renewalMissed)
     }
 
     /// What the agent does before its first loop: look at its database, then take over the

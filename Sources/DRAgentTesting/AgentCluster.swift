@@ -29,6 +29,8 @@ public final class AgentCluster: @unchecked Sendable {
     public let withWatchdogs: Bool
     private var busy: Set<String> = []
     private var offsets: [String: Duration] = [:]
+    /// Loops an agent asked for before its regular phase (see `NodeAgent.pauseAfterTick`).
+    private var earlyTicks: [String: AgentInstant] = [:]
     private var violations: [String] = []
     /// Agent-API links that are cut, as (from, to) node names: a failsafe request from
     /// `from` to `to` does not arrive.
@@ -55,7 +57,9 @@ public final class AgentCluster: @unchecked Sendable {
 
     /// A cluster in `regions` (primary first, then hot standbys), one node each, named by
     /// `nodes`; `failover` lines are added under `failover:`.
-    public static func configuration(nodes: [String] = ["a", "b"], leaseTTL: String = "5s", cooldown: String = "5m", failover: [String] = []) -> String {
+    public static func configuration(
+        nodes: [String] = ["a", "b"], leaseTTL: String = "5s", interval: String = "1s", cooldown: String = "5m", failover: [String] = []
+    ) -> String {
         var text = """
             cluster: sim
             objectives:
@@ -65,7 +69,7 @@ public final class AgentCluster: @unchecked Sendable {
               endpoints: [http://127.0.0.1:2379]
               lease_ttl: \(leaseTTL)
             health:
-              interval: 1s
+              interval: \(interval)
               failures: 3
               timeout: 500ms
             failover:
@@ -199,9 +203,18 @@ public final class AgentCluster: @unchecked Sendable {
             try await clock.advance(to: next)
             for (node, agent) in lock.withLock({ agents }) where isDue(node) && !lock.withLock({ busy.contains(node) }) {
                 lock.withLock { _ = busy.insert(node) }
+                lock.withLock { _ = earlyTicks.removeValue(forKey: node) }
                 clock.track { [self] in
+                    let started = clock.now
                     await agent.tick()
-                    lock.withLock { _ = busy.remove(node) }
+                    // An agent that asks for its next loop sooner than the interval (a
+                    // leader retrying a missed renewal) gets it, as `NodeAgent.loop` does.
+                    let pause = await agent.pauseAfterTick(startedAt: started)
+                    let regular = config.health.interval - (clock.now - started)
+                    lock.withLock {
+                        if pause < regular { earlyTicks[node] = clock.now + pause }
+                        _ = busy.remove(node)
+                    }
                 }
             }
             try await clock.settle()
@@ -220,6 +233,7 @@ public final class AgentCluster: @unchecked Sendable {
     }
 
     private func isDue(_ node: String) -> Bool {
+        if let early = lock.withLock({ earlyTicks[node] }), clock.now >= early { return true }
         let sinceOffset = clock.now.sinceStart - (offsets[node] ?? .zero)
         guard sinceOffset >= .zero else { return false }
         let interval = config.health.interval

@@ -12,20 +12,20 @@ public struct InMemoryCoordinator: Coordinator {
     typealias Key = CoordinationSnapshot.Key
 
     public func grantLease(ttl: Duration) async throws -> Int64 {
-        try etcd.request(client, .grantLease) { $0.grant(ttl) }
+        try await etcd.request(client, .grantLease) { $0.grant(ttl) }
     }
 
     public func keepAlive(lease: Int64) async throws -> Duration {
-        guard let ttl = try etcd.request(client, .keepAlive, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
+        guard let ttl = try await etcd.request(client, .keepAlive, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
         return ttl
     }
 
     public func revoke(lease: Int64) async throws {
-        try etcd.request(client, .revoke) { $0.revoke(lease) }
+        try await etcd.request(client, .revoke) { $0.revoke(lease) }
     }
 
     public func acquireLeadership(node: String, lease: Int64) async throws -> LeadershipClaim {
-        try etcd.request(client, .acquireLeadership) { store in
+        try await etcd.request(client, .acquireLeadership) { store in
             if let held = store.get(Key.leader) {
                 return .heldBy(LeaderRecord(node: String(decoding: held.value, as: UTF8.self), term: held.createRevision, lease: held.lease))
             }
@@ -35,13 +35,13 @@ public struct InMemoryCoordinator: Coordinator {
     }
 
     public func leader() async throws -> LeaderRecord? {
-        try etcd.request(client, .readLeader) { store in
+        try await etcd.request(client, .readLeader) { store in
             store.get(Key.leader).map { LeaderRecord(node: String(decoding: $0.value, as: UTF8.self), term: $0.createRevision, lease: $0.lease) }
         }
     }
 
     public func releaseLeadership(node: String, term: Int64) async throws -> Bool {
-        try etcd.request(client, .releaseLeadership) { store in
+        try await etcd.request(client, .releaseLeadership) { store in
             guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(node.utf8) else { return false }
             store.delete(Key.leader)
             return true
@@ -50,7 +50,7 @@ public struct InMemoryCoordinator: Coordinator {
 
     public func snapshot() async throws -> CoordinationSnapshot {
         await etcd.readDelay(client)
-        return try etcd.request(client, .snapshot) { store in
+        return try await etcd.request(client, .snapshot) { store in
             CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries())
         }
     }
@@ -60,27 +60,27 @@ public struct InMemoryCoordinator: Coordinator {
 
     public func publish(_ member: MemberRecord, lease: Int64) async throws {
         let value = try JSONEncoder().encode(member)
-        try etcd.request(client, .publishMember) { try $0.write(Key.members + member.name, value, lease: lease) }
+        try await etcd.request(client, .publishMember) { try $0.write(Key.members + member.name, value, lease: lease) }
     }
 
     public func publishProgress(_ progress: PrimaryProgress) async throws {
         let value = try JSONEncoder().encode(progress)
-        try etcd.request(client, .publishProgress) { store in
+        try await etcd.request(client, .publishProgress) { store in
             try store.write(Key.progress, value)
             try store.write(Key.legacyProgress, value)
         }
     }
 
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {
-        try putWhileLeading(Key.synchronous, try JSONEncoder().encode(record), leader: record.leader, term: record.term, .recordSynchronous)
+        try await putWhileLeading(Key.synchronous, try JSONEncoder().encode(record), leader: record.leader, term: record.term, .recordSynchronous)
     }
 
     public func publishFailsafe(_ record: FailsafeRecord) async throws -> Bool {
-        try putWhileLeading(Key.failsafe, try JSONEncoder().encode(record), leader: record.leader, term: record.term, .publishFailsafe)
+        try await putWhileLeading(Key.failsafe, try JSONEncoder().encode(record), leader: record.leader, term: record.term, .publishFailsafe)
     }
 
-    private func putWhileLeading(_ key: String, _ value: Data, leader: String, term: Int64, _ operation: InMemoryEtcd.Operation) throws -> Bool {
-        try etcd.request(client, operation) { store in
+    private func putWhileLeading(_ key: String, _ value: Data, leader: String, term: Int64, _ operation: InMemoryEtcd.Operation) async throws -> Bool {
+        try await etcd.request(client, operation) { store in
             guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(leader.utf8) else { return false }
             try store.write(key, value)
             return true
@@ -101,21 +101,21 @@ public struct InMemoryCoordinator: Coordinator {
 
     /// Pauses automatic failover, as `drctl pause` does.
     public func setPaused(_ paused: Bool) async throws {
-        try etcd.request(client, .writeIntent) { store in
+        try await etcd.request(client, .writeIntent) { store in
             if paused { try store.write(Key.pause, Data("paused".utf8)) } else { store.delete(Key.pause) }
         }
     }
 
     public func appendHistory(_ evidence: FailoverEvidence) async throws {
-        try etcd.request(client, .appendHistory) { $0.appendHistory(evidence) }
+        try await etcd.request(client, .appendHistory) { $0.appendHistory(evidence) }
     }
 
     public func appendFailsafeEpisode(_ episode: FailsafeEpisode) async throws {
-        try etcd.request(client, .appendHistory) { $0.appendEpisode(episode) }
+        try await etcd.request(client, .appendHistory) { $0.appendEpisode(episode) }
     }
 
     private func setIntent(_ key: String, _ value: Data?, expiry: Duration) async throws {
-        try etcd.request(client, .writeIntent) { store in
+        try await etcd.request(client, .writeIntent) { store in
             guard let value else { return store.delete(key) }
             try store.write(key, value, lease: store.grant(expiry))
         }

@@ -12,7 +12,9 @@ import Foundation
 /// - `cutOff`: these clients' requests never arrive (a partition);
 /// - `answersLost`: these clients' requests are carried out but the answers never come
 ///   back (a half-partition: the renewal happened, the agent cannot know);
-/// - `fail`: some kinds of request time out for everyone, the others work.
+/// - `fail`: some kinds of request time out for everyone, the others work;
+/// - `electLeader`: the raft leader is lost and the members elect another; requests wait
+///   and fail as a real member's do meanwhile.
 public final class InMemoryEtcd: @unchecked Sendable {
     public struct Entry: Sendable, Equatable {
         public var value: Data
@@ -42,6 +44,13 @@ public final class InMemoryEtcd: @unchecked Sendable {
         var answersLost: Set<String> = []
         var slowReads: [String: Duration] = [:]
         var failing: Set<Operation> = []
+        var election: Election?
+    }
+
+    /// A leader election under way: until `end` no request is served.
+    struct Election {
+        var end: AgentInstant
+        var hold: Duration
     }
 
     /// The kinds of request, for failing some and not others (etcd's lease subsystem
@@ -88,6 +97,24 @@ public final class InMemoryEtcd: @unchecked Sendable {
     /// These kinds of request fail for everyone (etcd times them out); the rest work.
     public func fail(_ operations: Set<Operation>) { lock.withLock { faults.failing = operations } }
 
+    /// The raft leader is lost now and a new one is elected after `duration`. Meanwhile a
+    /// member holds each request up to `hold` (about its election time-out) or until the
+    /// election ends, then answers 503 "etcdserver: leader changed" — as a real member
+    /// does, measured in the lab's 3-member cluster. Leases are not lost: the new leader
+    /// gives every lease its full TTL again, as etcd's lessor does on promotion.
+    public func electLeader(for duration: Duration, hold: Duration = .milliseconds(450)) {
+        lock.withLock { faults.election = Election(end: clock.now + duration, hold: hold) }
+    }
+
+    /// A request that meets an election: waits as the member would, then fails.
+    private func meetElection(_ operation: Operation) async throws {
+        let arrival = clock.now
+        guard let election = lock.withLock({ faults.election }), arrival < election.end else { return }
+        try? await clock.sleep(until: min(election.end, arrival + election.hold))
+        lock.withLock { expire() }  // ends the election if it is over
+        throw CoordinationError.server(endpoint: "memory", path: "\(operation)", status: 503, message: "etcdserver: leader changed")
+    }
+
     // MARK: inspection and direct writes (what an operator or another version would do)
 
     /// The value under `key` (relative to the prefix), after expiring what is due.
@@ -109,7 +136,8 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     /// Runs one request for `client` as etcd would: refused when it cannot arrive, carried
     /// out atomically otherwise, and its answer lost when the fault says so.
-    func request<T>(_ client: String, _ operation: Operation, _ body: (inout Store) throws -> T) throws -> T {
+    func request<T>(_ client: String, _ operation: Operation, _ body: (inout Store) throws -> T) async throws -> T {
+        if !lock.withLock({ faults.down || faults.cutOff.contains(client) }) { try await meetElection(operation) }
         let answer: Result<T, any Error> = lock.withLock {
             if faults.down { return .failure(CoordinationError.unavailable(["memory etcd: no quorum"])) }
             if faults.failing.contains(operation) {
@@ -180,6 +208,12 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     /// Leases past their deadline go, with their keys (etcd's lessor does this on its own).
     private func expire() {
+        // Only a leader expires leases; the next one grants them their full TTL again.
+        if let election = faults.election {
+            guard clock.now >= election.end else { return }
+            for (id, lease) in leases { leases[id]?.expiresAt = election.end + lease.ttl }
+            faults.election = nil
+        }
         let now = clock.now
         for (id, lease) in leases where lease.expiresAt <= now { dropLease(id) }
     }

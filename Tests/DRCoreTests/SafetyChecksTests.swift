@@ -62,3 +62,20 @@ import Testing
         #expect(SafetyChecks.permits(.acquireLeadership(reason: .bestCandidateWithinRPO(node: "a")), leader: current, me: "a"))
     }
 }
+
+@Suite struct TickPacingTests {
+    @Test(arguments: [
+        // interval ms, elapsed ms, renewal missed, pause ms
+        (500, 100, false, 400),
+        (500, 600, false, 0),
+        (500, 100, true, 100),
+        (500, 450, true, 50),
+        (500, 700, true, 0),
+        (1000, 200, true, 200),
+        (100, 10, true, 50),
+    ])
+    func pause(_ row: (Int, Int, Bool, Int)) {
+        let pause = TickPacing.pause(interval: .milliseconds(row.0), elapsed: .milliseconds(row.1), renewalMissed: row.2)
+        #expect(pause == .milliseconds(row.3))
+    }
+}
