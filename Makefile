@@ -62,6 +62,8 @@ bench: build
 	SYNCHRONOUS=1 FAULTS=kill bash bench/failover.sh
 	bash bench/switchover.sh
 	bash bench/etcd-outage.sh
+	bash bench/etcd-leader-loss.sh
+	bash bench/etcd-regions.sh
 	bash bench/backup.sh
 	bash bench/footprint.sh
 

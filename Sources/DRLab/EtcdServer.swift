@@ -15,6 +15,13 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     public var pidFile: String
     /// Serve clients over TLS, demanding a client certificate signed by the same CA.
     public var tls: TLSFiles? = nil
+    /// The network namespace it runs in (a region as a host, see `LabHosts`); nil: this one.
+    public var namespace: String? = nil
+    /// Raft timing in milliseconds; nil: the loopback lab's 50/500, which absorb a member's
+    /// loss well within its 2 s lease. Members across regions take etcd's defaults
+    /// (100/1000), sized for real round trips. (Optional: older lab.json files lack them.)
+    public var heartbeatMillis: Int? = nil
+    public var electionMillis: Int? = nil
 
     /// PEM files for a TLS member: its certificate and key, and the CA that signs clients.
     public struct TLSFiles: Sendable, Codable, Equatable {
@@ -82,7 +89,7 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     /// a quorum of them runs, so all are launched before any is waited for.
     func launch() throws {
         let pid = try ProcessControl.spawnDaemon(
-            [
+            inNamespace + [
                 "etcd", "--name", name, "--data-dir", dataDir,
                 "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
                 "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
@@ -92,10 +99,13 @@ public struct EtcdServer: Sendable, Codable, Equatable {
                 // Loopback round trips are microseconds: a 500 ms election timeout (etcd's default
                 // is 1 s, sized for real networks) lets a member's loss be absorbed well within the
                 // lab's 2 s lease, as production sizes the lease to cover its own elections.
-                "--heartbeat-interval", "50", "--election-timeout", "500",
+                "--heartbeat-interval", String(heartbeatMillis ?? 50), "--election-timeout", String(electionMillis ?? 500),
             ] + tlsArguments, logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
     }
+
+    /// The prefix that runs a command in this member's namespace.
+    var inNamespace: [String] { namespace.map { ["ip", "netns", "exec", $0] } ?? [] }
 
     private var tlsArguments: [String] {
         guard let tls else { return [] }
@@ -104,11 +114,12 @@ public struct EtcdServer: Sendable, Codable, Equatable {
 
     func waitUntilHealthy() async throws {
         try await Readiness.wait(for: "etcd on \(endpoint)", log: logFile, pid: pid) {
-            guard PortAllocator.isListening(host, clientPort) else { return false }
+            // Another namespace's ports cannot be seen from here: etcdctl runs there instead.
+            guard namespace != nil || PortAllocator.isListening(host, clientPort) else { return false }
             // A TLS member demands a client certificate: its own serves (same CA).
             let credentials = tls.map { ["--cacert", $0.caFile, "--cert", $0.certFile, "--key", $0.keyFile] } ?? []
             let health = try await CommandRunner.run(
-                ["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s"] + credentials + ["endpoint", "health"],
+                inNamespace + ["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s"] + credentials + ["endpoint", "health"],
                 check: false, environment: ["ETCDCTL_API": "3"])
             return health.status == 0
         }
@@ -125,7 +136,7 @@ public struct EtcdServer: Sendable, Codable, Equatable {
         let endpoints = members.map(\.endpoint).joined(separator: ",")
         guard
             let output = try? await CommandRunner.run(
-                ["etcdctl", "--endpoints", endpoints, "--dial-timeout", "1s", "endpoint", "status", "-w", "json"], check: false,
+                (members.first?.inNamespace ?? []) + ["etcdctl", "--endpoints", endpoints, "--dial-timeout", "1s", "endpoint", "status", "-w", "json"], check: false,
                 environment: ["ETCDCTL_API": "3"])
         else { return nil }
         // Member ids are unsigned 64-bit: compared as the digits etcd printed, never as doubles.

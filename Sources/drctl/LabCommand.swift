@@ -7,7 +7,7 @@ struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "The local three-region sandbox on loopback.",
-        subcommands: [LabUp.self, LabDown.self, LabStatusCommand.self, LabKill.self, LabFreeze.self, LabThaw.self, LabIsolate.self, LabHeal.self, LabChaos.self, LabRelay.self])
+        subcommands: [LabUp.self, LabDown.self, LabStatusCommand.self, LabKill.self, LabFreeze.self, LabThaw.self, LabIsolate.self, LabHeal.self, LabChaos.self, LabRelay.self, LabRegions.self])
 }
 
 /// `--dir`, shared by the lab subcommands.

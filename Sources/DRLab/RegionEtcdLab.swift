@@ -1,0 +1,92 @@
+import DRCore
+import DRSystem
+import Foundation
+
+/// The coordination part of regions as hosts (issue 12): three region namespaces on the
+/// lab's bridge (`LabHosts`), inter-region latency through each region's relay, and one etcd
+/// member per region listening on its region's address — the etcd a production deployment
+/// spreads across its regions, so its round trips and elections can be measured.
+///
+/// Everything it starts runs inside its namespaces: `down` stops them by removing the
+/// namespaces (what `regions.json` records, or anything with the prefix after a crash).
+public struct RegionEtcdLab: Codable, Sendable, Equatable {
+    public var dir: String
+    public var hosts: LabHosts
+    public var members: [EtcdServer]
+    public var latency: Duration
+    public static let regions = ["region1", "region2", "region3"]
+
+    public static func file(in dir: String) -> String { "\(dir)/regions.json" }
+
+    /// The members' client URLs, each region's own first for `region`.
+    public func endpoints(from region: String = "region1") -> [String] {
+        let own = members.filter { $0.namespace == hosts.hosts.first { $0.region == region }?.namespace }
+        return (own + members.filter { !own.contains($0) }).map(\.endpoint)
+    }
+
+    /// The namespace `region` runs in.
+    public func namespace(_ region: String) -> String? { hosts.hosts.first { $0.region == region }?.namespace }
+
+    /// Creates the namespaces, starts a relay in each when `latency` is above zero (the
+    /// round trip between any two regions), and one etcd member per region with etcd's
+    /// default raft timing. On failure removes whatever it made.
+    ///
+    /// - Parameter binary: the `drctl` executable whose hidden `lab relay` delays traffic.
+    public static func up(
+        dir: String, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> RegionEtcdLab {
+        guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
+        for program in ["etcd", "etcdctl", "ip", "nft"] { _ = try CommandRunner.resolve(program) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let hosts = LabHosts.plan(dir: dir, regions: regions)
+        let members = EtcdServer.cluster(
+            hosts.hosts.map { host in
+                var member = EtcdServer(
+                    host: host.address, clientPort: 2379, peerPort: 2380, dataDir: "\(dir)/\(host.region)/etcd/data",
+                    logFile: "\(dir)/\(host.region)/etcd/etcd.log", pidFile: "\(dir)/\(host.region)/etcd/etcd.pid")
+                member.namespace = host.namespace
+                member.heartbeatMillis = 100
+                member.electionMillis = 1000
+                return member
+            })
+        let lab = RegionEtcdLab(dir: dir, hosts: hosts, members: members, latency: latency)
+        // Recorded first: from here on `down` can remove whatever gets made.
+        try JSONEncoder().encode(lab).write(to: URL(fileURLWithPath: file(in: dir)))
+        do {
+            progress("network: namespaces \(hosts.hosts.map(\.namespace).joined(separator: ", ")) on bridge \(hosts.bridgeNamespace), \(LabHosts.subnet).0/24")
+            try await hosts.create()
+            if latency > .zero {
+                progress("latency: \(DurationText.format(latency)) round trip between regions (jitter \(DurationText.format(jitter)), loss \(loss))")
+                for host in hosts.hosts {
+                    try await hosts.startRelay(in: host, binary: binary, latency: latency, jitter: jitter, loss: loss, stateDir: "\(dir)/\(host.region)")
+                }
+            }
+            for member in members {
+                try FileManager.default.createDirectory(atPath: (member.logFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            }
+            progress("etcd: one member per region on \(members.map(\.endpoint).joined(separator: ", "))")
+            try await EtcdServer.start(members)
+            return lab
+        } catch {
+            await hosts.remove()
+            try? FileManager.default.removeItem(atPath: file(in: dir))
+            throw error
+        }
+    }
+
+    /// Stops everything the lab in `dir` started and removes its namespaces and `dir`;
+    /// nothing to do when none is recorded there.
+    public static func down(dir: String) async throws {
+        guard let data = FileManager.default.contents(atPath: file(in: dir)) else { return }
+        let lab = try JSONDecoder().decode(RegionEtcdLab.self, from: data)
+        await lab.hosts.remove()
+        if !lab.hosts.leftovers.isEmpty { throw LabError.io("namespaces left behind: \(lab.hosts.leftovers.joined(separator: ", "))") }
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Runs `command` in `region`'s namespace (as that region's host would), as root.
+    public func run(in region: String, _ command: [String], check: Bool = true) async throws -> CommandRunner.Output {
+        guard let namespace = namespace(region) else { throw LabError.io("no region \(region) in this lab") }
+        return try await CommandRunner.run(["ip", "netns", "exec", namespace] + command, check: check)
+    }
+}

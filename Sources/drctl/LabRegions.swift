@@ -1,0 +1,65 @@
+import ArgumentParser
+import DRCore
+import DRLab
+import Foundation
+
+/// `drctl lab regions`: the etcd of a cross-region deployment in the lab — one member per
+/// region namespace with inter-region latency — and a probe that times an agent's loop
+/// against it. Hidden until the whole of regions-as-hosts (issue 12) runs on it.
+struct LabRegions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regions", abstract: "Regions as network namespaces with one etcd member each, and inter-region latency.",
+        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self])
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the region namespaces, their relays and etcd members (root).")
+        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
+        @Option(help: "Round trip between any two regions, e.g. 40ms (0ms: none).") var latency: String = "0ms"
+        @Option(help: "Random variation of the round trip, e.g. 4ms.") var jitter: String = "0ms"
+        @Option(help: "Fraction of chunks that cost a retransmission, e.g. 0.01.") var loss: Double = 0
+
+        func run() async throws {
+            guard let latency = DurationText.parse(latency), let jitter = DurationText.parse(jitter) else {
+                throw ValidationError("--latency and --jitter take durations like 40ms")
+            }
+            let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let lab = try await labOperation {
+                try await RegionEtcdLab.up(dir: absolute(dir), binary: binary, latency: latency, jitter: jitter, loss: loss, progress: printProgress)
+            }
+            print("etcd endpoints from region1: \(lab.endpoints().joined(separator: ","))")
+            print("run a command in a region: ip netns exec \(lab.namespace("region1") ?? "") COMMAND")
+        }
+    }
+
+    struct Down: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop everything the regions lab started and remove its namespaces.")
+        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
+        func run() async throws { try await labOperation { try await RegionEtcdLab.down(dir: absolute(dir)) } }
+    }
+
+    struct Probe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read the cluster and renew a lease every interval, as a leader's agent does; print the timings as JSON.")
+        @Option(help: "etcd client URLs, comma-separated, the local one first.") var endpoints: String
+        @Option(help: "Lease TTL.") var ttl: String = "10s"
+        @Option(help: "Loop interval.") var every: String = "100ms"
+        @Option(help: "How long to probe.") var duration: String = "10s"
+        @Option(help: "The gateway's connect time-out (requests get twice as long).") var timeout: String = "1s"
+
+        func run() async throws {
+            guard let ttl = DurationText.parse(ttl), let every = DurationText.parse(every), let duration = DurationText.parse(duration),
+                let timeout = DurationText.parse(timeout)
+            else { throw ValidationError("--ttl, --every, --duration and --timeout take durations like 100ms") }
+            let probe = EtcdLoopProbe(endpoints: endpoints.split(separator: ",").map(String.init), ttl: ttl, every: every, timeout: timeout)
+            let report = try await probe.run(for: duration)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        }
+    }
+}
+
+/// `path` made absolute against the working directory.
+private func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}

@@ -1,0 +1,55 @@
+import DRLab
+import DRSystem
+import Foundation
+import Testing
+
+extension RealServers {
+    /// The etcd of a cross-region deployment: one member per region namespace, 40 ms between
+    /// regions, probed from region1 as a leader's agent uses it (read, renew, every 100 ms).
+    @Suite("etcd across region namespaces")
+    struct RegionEtcdTests {
+        @Test func anEtcdAcrossRegionsKeepsALeaseThroughItsLeadersLoss() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
+            let binary = try DrctlBinary.path()
+            let lab = try await RegionEtcdLab.up(dir: dir, binary: binary, latency: .milliseconds(40))
+            let pids = lab.members.compactMap(\.pid)
+            #expect(pids.count == 3)
+            do {
+                let probe = [binary, "lab", "regions", "probe", "--endpoints", lab.endpoints().joined(separator: ",")]
+                let quiet = try report(try await lab.run(in: "region1", probe + ["--duration", "2s"]).stdout)
+                #expect(quiet.failures == 0, "\(quiet.errors)")
+                // A linearizable read needs a quorum's answer: at least one inter-region round trip.
+                #expect(quiet.percentiles.median >= 40, "the relays add 40 ms between regions: \(quiet.loopMillis)")
+
+                // The same loop while etcd's raft leader is killed: the lease outlives the election.
+                let log = "\(dir)/probe.log"
+                let running = try ProcessControl.spawnDaemon(
+                    ["ip", "netns", "exec", try #require(lab.namespace("region1"))] + probe + ["--duration", "8s"], logFile: log)
+                try await Task.sleep(for: .seconds(2))
+                let raftLeader = try #require(await EtcdServer.leader(of: lab.members))
+                kill(try #require(raftLeader.pid), SIGKILL)
+                #expect(await ProcessControl.waitForExit(running, within: .seconds(30)))
+                let text = try String(contentsOfFile: log, encoding: .utf8)
+                let line = try #require(text.split(separator: "\n").last { $0.hasPrefix("{") }, "\(text)")
+                let election = try report(String(line))
+                #expect(election.durationMillis - election.lastRenewalMillis < 2_000, "renewals went on after the kill: \(election)")
+                #expect(election.longestRenewalGapMillis < 10_000, "the 10 s lease held: \(election)")
+                print(
+                    "40 ms between regions: loop median \(quiet.percentiles.median) ms; raft leader killed: longest renewal gap \(election.longestRenewalGapMillis) ms, \(election.failures) failed loops"
+                )
+            } catch {
+                try? await RegionEtcdLab.down(dir: dir)
+                throw error
+            }
+            try await RegionEtcdLab.down(dir: dir)
+            #expect(lab.hosts.leftovers.isEmpty)
+            #expect(pids.allSatisfy { !ProcessControl.isAlive($0) }, "no etcd left running")
+            #expect(!FileManager.default.fileExists(atPath: dir))
+        }
+
+        private func report(_ json: String) throws -> EtcdLoopProbe.Report {
+            try JSONDecoder().decode(EtcdLoopProbe.Report.self, from: Data(json.utf8))
+        }
+    }
+}
