@@ -12,8 +12,13 @@ public struct PostgresServer: Sendable {
     public var logFile: String
     let bin: String
     let user: ServerUser
+    /// The network namespace it runs in (a region as a host, see `LabHosts`); nil: this one.
+    public var namespace: String?
+    /// The clients `pg_hba.conf` trusts: loopback, or the region hosts' subnet.
+    var clientNetwork: String { namespace == nil ? "127.0.0.0/8" : "\(LabHosts.subnet).0/24" }
 
-    public init(name: String, host: String, port: Int, dataDir: String, logFile: String) throws {
+    public init(name: String, host: String, port: Int, dataDir: String, logFile: String, namespace: String? = nil) throws {
+        self.namespace = namespace
         self.name = name
         self.host = host
         self.port = port
@@ -38,21 +43,21 @@ public struct PostgresServer: Sendable {
     /// Creates a primary's data directory with checksums (which `pg_rewind` needs later).
     /// - Parameter archiveCommand: WAL archiving into the backup repository (`drctl wal-push`), or none.
     func initialize(archiveCommand: String? = nil) async throws {
-        try await CommandRunner.run(
+        try await run(
             [
                 "\(bin)/initdb", "-D", dataDir, "-U", "postgres", "--data-checksums",
                 "--auth-local=trust", "--auth-host=trust", "--no-instructions",
-            ], as: user)
+            ])
         let archiving = archiveCommand.map { ["archive_mode = on", "archive_command = '\($0.replacing("'", with: "''"))'"] } ?? []
         try appendSettings(Self.primarySettings + serverSettings + archiving)
-        // The lab is loopback-only and throwaway; trust keeps it free of secrets to manage.
+        // The lab is loopback- or namespace-only and throwaway; trust keeps it free of secrets to manage.
         try append(
             "\(dataDir)/pg_hba.conf",
             """
 
-            # drctl lab: loopback only
-            host all all 127.0.0.0/8 trust
-            host replication all 127.0.0.0/8 trust
+            # drctl lab: loopback, or the lab's region hosts, only
+            host all all \(clientNetwork) trust
+            host replication all \(clientNetwork) trust
 
             """)
     }
@@ -61,11 +66,11 @@ public struct PostgresServer: Sendable {
     /// replication slot named after this node and reports itself as `application_name`.
     func cloneStandby(from primary: PostgresServer) async throws {
         let source = "host=\(primary.host) port=\(primary.port) user=postgres application_name=\(name)"
-        try await CommandRunner.run(
+        try await run(
             [
                 "\(bin)/pg_basebackup", "-d", source, "-D", dataDir, "-R", "-S", name,
                 "-X", "stream", "-c", "fast", "--no-password",
-            ], as: user)
+            ])
         try appendSettings(serverSettings)
     }
 
@@ -103,7 +108,14 @@ public struct PostgresServer: Sendable {
 
     /// Starts the server and waits until it accepts connections.
     public func start() async throws {
-        try await CommandRunner.run(["\(bin)/pg_ctl", "-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"], as: user)
+        try await run(["\(bin)/pg_ctl", "-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"])
+    }
+
+    /// Runs a PostgreSQL program as the server's user, in the server's namespace.
+    @discardableResult
+    func run(_ arguments: [String], check: Bool = true) async throws -> CommandRunner.Output {
+        guard let namespace else { return try await CommandRunner.run(arguments, as: user, check: check) }
+        return try await CommandRunner.run(["ip", "netns", "exec", namespace] + user.wrap(arguments), check: check)
     }
 
     /// Fast shutdown (SIGINT: roll back sessions, checkpoint), escalating to SIGKILL.

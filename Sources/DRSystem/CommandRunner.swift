@@ -63,7 +63,8 @@ public enum ServerUser: Sendable, Equatable {
     /// `postgres` when we are root, else the current user.
     public static var forPostgres: ServerUser { geteuid() == 0 ? .postgres : .current }
 
-    func wrap(_ arguments: [String]) -> [String] {
+    /// `arguments` as a command that runs them as this user.
+    public func wrap(_ arguments: [String]) -> [String] {
         switch self {
         case .current: arguments
         case .postgres: ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments

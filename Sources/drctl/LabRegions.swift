@@ -9,7 +9,7 @@ import Foundation
 struct LabRegions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions", abstract: "Regions as network namespaces with one etcd member each, and inter-region latency.",
-        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self])
+        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self, RoundTrips.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the region namespaces, their relays and etcd members (root).")
@@ -17,6 +17,7 @@ struct LabRegions: AsyncParsableCommand {
         @Option(help: "Round trip between any two regions, e.g. 40ms (0ms: none).") var latency: String = "0ms"
         @Option(help: "Random variation of the round trip, e.g. 4ms.") var jitter: String = "0ms"
         @Option(help: "Fraction of chunks that cost a retransmission, e.g. 0.01.") var loss: Double = 0
+        @Flag(help: "Also a primary in region1 and its streaming standby in region2.") var databases = false
 
         func run() async throws {
             guard let latency = DurationText.parse(latency), let jitter = DurationText.parse(jitter) else {
@@ -24,7 +25,8 @@ struct LabRegions: AsyncParsableCommand {
             }
             let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             let lab = try await labOperation {
-                try await RegionEtcdLab.up(dir: absolute(dir), binary: binary, latency: latency, jitter: jitter, loss: loss, progress: printProgress)
+                try await RegionHostsLab.up(
+                    dir: absolute(dir), binary: binary, latency: latency, jitter: jitter, loss: loss, databases: databases, progress: printProgress)
             }
             print("etcd endpoints from region1: \(lab.endpoints().joined(separator: ","))")
             print("run a command in a region: ip netns exec \(lab.namespace("region1") ?? "") COMMAND")
@@ -34,7 +36,7 @@ struct LabRegions: AsyncParsableCommand {
     struct Down: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop everything the regions lab started and remove its namespaces.")
         @Option(help: "Lab directory.") var dir: String = ".lab-regions"
-        func run() async throws { try await labOperation { try await RegionEtcdLab.down(dir: absolute(dir)) } }
+        func run() async throws { try await labOperation { try await RegionHostsLab.down(dir: absolute(dir)) } }
     }
 
     struct Probe: AsyncParsableCommand {
@@ -55,6 +57,27 @@ struct LabRegions: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        }
+    }
+}
+
+extension LabRegions {
+    struct RoundTrips: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "round-trips", abstract: "Time SELECT 1 on one psql session from a region to a database; print milliseconds as JSON.")
+        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
+        @Option(help: "The region the client runs in.") var from: String = "region2"
+        @Option(help: "The database: pg1 or pg2.") var to: String = "pg1"
+        @Option(help: "How many round trips.") var count: Int = 20
+
+        func run() async throws {
+            let data = try Data(contentsOf: URL(fileURLWithPath: RegionHostsLab.file(in: absolute(dir))))
+            let lab = try JSONDecoder().decode(RegionHostsLab.self, from: data)
+            guard let database = lab.databases.first(where: { $0.name == to }) else {
+                throw ValidationError("no database \(to) in \(dir): start the lab with --databases")
+            }
+            let millis = try await labOperation { try await lab.queryRoundTrips(from: from, to: database, count: count) }
+            print(String(decoding: try JSONEncoder().encode(millis), as: UTF8.self))
         }
     }
 }

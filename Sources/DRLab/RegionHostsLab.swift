@@ -9,10 +9,12 @@ import Foundation
 ///
 /// Everything it starts runs inside its namespaces: `down` stops them by removing the
 /// namespaces (what `regions.json` records, or anything with the prefix after a crash).
-public struct RegionEtcdLab: Codable, Sendable, Equatable {
+public struct RegionHostsLab: Codable, Sendable, Equatable {
     public var dir: String
     public var hosts: LabHosts
     public var members: [EtcdServer]
+    /// region1's primary and region2's standby, when the lab has databases.
+    public var databases: [Database] = []
     public var latency: Duration
     public static let regions = ["region1", "region2", "region3"]
 
@@ -31,12 +33,15 @@ public struct RegionEtcdLab: Codable, Sendable, Equatable {
     /// round trip between any two regions), and one etcd member per region with etcd's
     /// default raft timing. On failure removes whatever it made.
     ///
-    /// - Parameter binary: the `drctl` executable whose hidden `lab relay` delays traffic.
+    /// - Parameters:
+    ///   - binary: the `drctl` executable whose hidden `lab relay` delays traffic.
+    ///   - databases: also a primary in region1 and its streaming standby in region2.
     public static func up(
-        dir: String, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, progress: @Sendable (String) -> Void = { _ in }
-    ) async throws -> RegionEtcdLab {
+        dir: String, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, databases: Bool = false,
+        progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> RegionHostsLab {
         guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
-        for program in ["etcd", "etcdctl", "ip", "nft"] { _ = try CommandRunner.resolve(program) }
+        for program in ["etcd", "etcdctl", "ip", "nft", "psql"] { _ = try CommandRunner.resolve(program) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let hosts = LabHosts.plan(dir: dir, regions: regions)
         let members = EtcdServer.cluster(
@@ -49,7 +54,8 @@ public struct RegionEtcdLab: Codable, Sendable, Equatable {
                 member.electionMillis = 1000
                 return member
             })
-        let lab = RegionEtcdLab(dir: dir, hosts: hosts, members: members, latency: latency)
+        var lab = RegionHostsLab(dir: dir, hosts: hosts, members: members, latency: latency)
+        if databases { lab.databases = plannedDatabases(dir: dir, hosts: hosts) }
         // Recorded first: from here on `down` can remove whatever gets made.
         try JSONEncoder().encode(lab).write(to: URL(fileURLWithPath: file(in: dir)))
         do {
@@ -66,8 +72,10 @@ public struct RegionEtcdLab: Codable, Sendable, Equatable {
             }
             progress("etcd: one member per region on \(members.map(\.endpoint).joined(separator: ", "))")
             try await EtcdServer.start(members)
+            try await lab.startDatabases(progress: progress)
             return lab
         } catch {
+            await lab.stopDatabases()
             await hosts.remove()
             try? FileManager.default.removeItem(atPath: file(in: dir))
             throw error
@@ -78,7 +86,8 @@ public struct RegionEtcdLab: Codable, Sendable, Equatable {
     /// nothing to do when none is recorded there.
     public static func down(dir: String) async throws {
         guard let data = FileManager.default.contents(atPath: file(in: dir)) else { return }
-        let lab = try JSONDecoder().decode(RegionEtcdLab.self, from: data)
+        let lab = try JSONDecoder().decode(RegionHostsLab.self, from: data)
+        await lab.stopDatabases()
         await lab.hosts.remove()
         if !lab.hosts.leftovers.isEmpty { throw LabError.io("namespaces left behind: \(lab.hosts.leftovers.joined(separator: ", "))") }
         try FileManager.default.removeItem(atPath: dir)

@@ -12,7 +12,7 @@ extension RealServers {
             try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let binary = try DrctlBinary.path()
-            let lab = try await RegionEtcdLab.up(dir: dir, binary: binary, latency: .milliseconds(40))
+            let lab = try await RegionHostsLab.up(dir: dir, binary: binary, latency: .milliseconds(40))
             let pids = lab.members.compactMap(\.pid)
             #expect(pids.count == 3)
             do {
@@ -39,13 +39,38 @@ extension RealServers {
                     "40 ms between regions: loop median \(quiet.percentiles.median) ms; raft leader killed: longest renewal gap \(election.longestRenewalGapMillis) ms, \(election.failures) failed loops"
                 )
             } catch {
-                try? await RegionEtcdLab.down(dir: dir)
+                try? await RegionHostsLab.down(dir: dir)
                 throw error
             }
-            try await RegionEtcdLab.down(dir: dir)
+            try await RegionHostsLab.down(dir: dir)
             #expect(lab.hosts.leftovers.isEmpty)
             #expect(pids.allSatisfy { !ProcessControl.isAlive($0) }, "no etcd left running")
             #expect(!FileManager.default.fileExists(atPath: dir))
+        }
+
+        /// A primary in region1 and its standby in region2, cloned and streaming across the
+        /// 40 ms between them: a client in region2 feels the round trip, one in region1 not.
+        @Test func aStandbyStreamsAcrossRegionsAndClientsFeelTheRoundTrip() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
+            let lab = try await RegionHostsLab.up(dir: dir, binary: try DrctlBinary.path(), latency: .milliseconds(40), databases: true)
+            let postmasters = try lab.databases.compactMap { try lab.server($0).pid }
+            #expect(postmasters.count == 2)
+            do {
+                let primary = try #require(lab.databases.first)
+                let remote = try await lab.queryRoundTrips(from: "region2", to: primary, count: 10)
+                let local = try await lab.queryRoundTrips(from: "region1", to: primary, count: 10)
+                #expect(remote.count == 10 && local.count == 10)
+                #expect(remote.allSatisfy { $0 >= 40 }, "region2 -> pg1 crosses the regions: \(remote)")
+                #expect(local.sorted()[5] < 40, "region1 -> pg1 stays in the region: \(local)")
+                print("psql SELECT 1 round trips to pg1, ms: from region2 \(remote), from region1 \(local)")
+            } catch {
+                try? await RegionHostsLab.down(dir: dir)
+                throw error
+            }
+            try await RegionHostsLab.down(dir: dir)
+            #expect(postmasters.allSatisfy { !ProcessControl.isAlive($0) }, "the servers were stopped")
+            #expect(lab.hosts.leftovers.isEmpty)
         }
 
         private func report(_ json: String) throws -> EtcdLoopProbe.Report {
