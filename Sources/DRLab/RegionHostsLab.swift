@@ -2,13 +2,16 @@ import DRCore
 import DRSystem
 import Foundation
 
-/// The coordination part of regions as hosts (issue 12): three region namespaces on the
-/// lab's bridge (`LabHosts`), inter-region latency through each region's relay, and one etcd
-/// member per region listening on its region's address — the etcd a production deployment
-/// spreads across its regions, so its round trips and elections can be measured.
+/// Regions as hosts (issue 12): three region namespaces on the lab's bridge (`LabHosts`),
+/// inter-region latency through each region's relay, one etcd member per region on its
+/// region's address, and optionally region1's primary and region2's standby with an agent
+/// beside each — nothing shared but the network, except the data directories' parent (the
+/// lab's own directory) and the drctl binary. The loopback lab (`Lab`) stays the default;
+/// this one grows toward `lab up --hosts` (no PowerDNS, backups or faults other than a
+/// region's host loss yet).
 ///
-/// Everything it starts runs inside its namespaces: `down` stops them by removing the
-/// namespaces (what `regions.json` records, or anything with the prefix after a crash).
+/// Everything it starts runs inside its namespaces: `down` stops the agents and databases,
+/// then removes the namespaces (what `regions.json` records, or anything with the prefix).
 public struct RegionHostsLab: Codable, Sendable, Equatable {
     public var dir: String
     public var hosts: LabHosts
@@ -36,9 +39,10 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - binary: the `drctl` executable whose hidden `lab relay` delays traffic.
     ///   - databases: also a primary in region1 and its streaming standby in region2.
+    ///   - agents: also an agent beside each database (implies `databases`).
     public static func up(
         dir: String, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, databases: Bool = false,
-        progress: @Sendable (String) -> Void = { _ in }
+        agents: Bool = false, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> RegionHostsLab {
         guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
         for program in ["etcd", "etcdctl", "ip", "nft", "psql"] { _ = try CommandRunner.resolve(program) }
@@ -55,7 +59,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
                 return member
             })
         var lab = RegionHostsLab(dir: dir, hosts: hosts, members: members, latency: latency)
-        if databases { lab.databases = plannedDatabases(dir: dir, hosts: hosts) }
+        if databases || agents { lab.databases = plannedDatabases(dir: dir, hosts: hosts) }
         // Recorded first: from here on `down` can remove whatever gets made.
         try JSONEncoder().encode(lab).write(to: URL(fileURLWithPath: file(in: dir)))
         do {
@@ -73,9 +77,10 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
             progress("etcd: one member per region on \(members.map(\.endpoint).joined(separator: ", "))")
             try await EtcdServer.start(members)
             try await lab.startDatabases(progress: progress)
+            if agents { try await lab.startAgents(binary: binary, progress: progress) }
             return lab
         } catch {
-            await lab.stopDatabases()
+            await lab.stopServers()
             await hosts.remove()
             try? FileManager.default.removeItem(atPath: file(in: dir))
             throw error
@@ -87,10 +92,19 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     public static func down(dir: String) async throws {
         guard let data = FileManager.default.contents(atPath: file(in: dir)) else { return }
         let lab = try JSONDecoder().decode(RegionHostsLab.self, from: data)
-        await lab.stopDatabases()
+        await lab.stopServers()
         await lab.hosts.remove()
         if !lab.hosts.leftovers.isEmpty { throw LabError.io("namespaces left behind: \(lab.hosts.leftovers.joined(separator: ", "))") }
         try FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Stops the agents, then the databases cleanly (a SIGKILLed postmaster leaves its
+    /// shared memory; an agent seeing its database stop would restart it or fail over).
+    func stopServers() async {
+        for region in Self.regions {
+            if let pid = agentPID(region) { try? await ProcessControl.stop(pid, grace: .seconds(10), name: "agent \(region)") }
+        }
+        await stopDatabases()
     }
 
     /// Runs `command` in `region`'s namespace (as that region's host would), as root.

@@ -18,6 +18,7 @@ struct LabRegions: AsyncParsableCommand {
         @Option(help: "Random variation of the round trip, e.g. 4ms.") var jitter: String = "0ms"
         @Option(help: "Fraction of chunks that cost a retransmission, e.g. 0.01.") var loss: Double = 0
         @Flag(help: "Also a primary in region1 and its streaming standby in region2.") var databases = false
+        @Flag(help: "Also an agent beside each database (implies --databases); DIR/drctl.yaml is their config.") var agents = false
 
         func run() async throws {
             guard let latency = DurationText.parse(latency), let jitter = DurationText.parse(jitter) else {
@@ -26,7 +27,8 @@ struct LabRegions: AsyncParsableCommand {
             let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             let lab = try await labOperation {
                 try await RegionHostsLab.up(
-                    dir: absolute(dir), binary: binary, latency: latency, jitter: jitter, loss: loss, databases: databases, progress: printProgress)
+                    dir: absolute(dir), binary: binary, latency: latency, jitter: jitter, loss: loss, databases: databases, agents: agents,
+                    progress: printProgress)
             }
             print("etcd endpoints from region1: \(lab.endpoints().joined(separator: ","))")
             print("run a command in a region: ip netns exec \(lab.namespace("region1") ?? "") COMMAND")

@@ -73,6 +73,34 @@ extension RealServers {
             #expect(lab.hosts.leftovers.isEmpty)
         }
 
+        /// Region1's whole host lost (its database, agent, watchdog, etcd member, relay) at
+        /// 40 ms between regions with the recommended settings: the two surviving etcd members
+        /// elect a leader, region2's agent promotes pg2, and an operator in region3 sees it.
+        @Test func losingRegion1sHostFailsOverToRegion2() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
+            let binary = try DrctlBinary.path()
+            let lab = try await RegionHostsLab.up(dir: dir, binary: binary, latency: .milliseconds(40), agents: true)
+            do {
+                let (pg1, pg2) = (lab.databases[0], lab.databases[1])
+                #expect(try await lab.leaderKey() == "pg1")
+                #expect(try await lab.acceptsWrites(pg1, from: "region3") == true)
+                #expect(try await lab.acceptsWrites(pg2, from: "region3") == false)
+
+                let killed = try await lab.loseHost("region1")
+                #expect(killed.count >= 4, "database, agent, watchdog, etcd member: \(killed)")
+                #expect(try await eventually(within: .seconds(60)) { try await lab.acceptsWrites(pg2, from: "region3") == true })
+                #expect(try await lab.leaderKey() == "pg2")
+                let history = try await lab.run(in: "region3", [binary, "history", "--config", lab.configFile]).stdout
+                #expect(history.contains("pg2"), "the failover's evidence, read from region3: \(history)")
+            } catch {
+                try? await RegionHostsLab.down(dir: dir)
+                throw error
+            }
+            try await RegionHostsLab.down(dir: dir)
+            #expect(lab.hosts.leftovers.isEmpty)
+        }
+
         private func report(_ json: String) throws -> EtcdLoopProbe.Report {
             try JSONDecoder().decode(EtcdLoopProbe.Report.self, from: Data(json.utf8))
         }
