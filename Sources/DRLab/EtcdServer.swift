@@ -22,6 +22,9 @@ public struct EtcdServer: Sendable, Codable, Equatable {
     /// (100/1000), sized for real round trips. (Optional: older lab.json files lack them.)
     public var heartbeatMillis: Int? = nil
     public var electionMillis: Int? = nil
+    /// Raft pre-vote (etcd 3.4's default is off, 3.5's on): a member coming back from a
+    /// partition, its term raised by elections it could not win, does not depose the leader.
+    public var preVote: Bool? = nil
 
     /// PEM files for a TLS member: its certificate and key, and the CA that signs clients.
     public struct TLSFiles: Sendable, Codable, Equatable {
@@ -100,7 +103,7 @@ public struct EtcdServer: Sendable, Codable, Equatable {
                 // is 1 s, sized for real networks) lets a member's loss be absorbed well within the
                 // lab's 2 s lease, as production sizes the lease to cover its own elections.
                 "--heartbeat-interval", String(heartbeatMillis ?? 50), "--election-timeout", String(electionMillis ?? 500),
-            ] + tlsArguments, logFile: logFile)
+            ] + (preVote == true ? ["--pre-vote"] : []) + tlsArguments, logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
     }
 

@@ -52,7 +52,9 @@ extension RegionHostsLab {
     }
 
     /// Writes the configuration and starts region1's agent, waits until it holds the leader
-    /// key, then region2's.
+    /// key, then region2's; returns once the primary's progress and every member's record
+    /// are in etcd — until then a standby cannot tell what a failover would lose, and holds
+    /// for an operator instead of promoting (found by the partition test).
     func startAgents(binary: String, progress: @Sendable (String) -> Void) async throws {
         try renderConfig().write(toFile: configFile, atomically: true, encoding: .utf8)
         for database in databases {
@@ -72,12 +74,22 @@ extension RegionHostsLab {
                 }
             }
         }
+        let keys = ["progress"] + databases.map { "members/\($0.name)" }
+        try await Readiness.wait(for: "the primary's progress and every member's record in etcd", log: "\(agentDir("region2"))/agent.log", pid: nil) {
+            for key in keys where try await etcdValue(key) == nil { return false }
+            return true
+        }
     }
 
     /// The node named by the leader key, read with etcdctl from region3 (nil: none).
-    public func leaderKey() async throws -> String? {
+    public func leaderKey() async throws -> String? { try await etcdValue("leader") }
+
+    /// The value of the cluster's `key` (relative to its prefix), read with etcdctl from
+    /// region3 (nil: none, or no answer).
+    func etcdValue(_ key: String) async throws -> String? {
         let output = try await run(
-            in: "region3", ["etcdctl", "--endpoints", endpoints(from: "region3").joined(separator: ","), "--dial-timeout", "1s", "get", "/drctl/regions/leader", "--print-value-only"],
+            in: "region3",
+            ["etcdctl", "--endpoints", endpoints(from: "region3").joined(separator: ","), "--dial-timeout", "1s", "get", "/drctl/regions/\(key)", "--print-value-only"],
             check: false)
         let value = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return output.status == 0 && !value.isEmpty ? value : nil

@@ -56,6 +56,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
                 member.namespace = host.namespace
                 member.heartbeatMillis = 100
                 member.electionMillis = 1000
+                member.preVote = true
                 return member
             })
         var lab = RegionHostsLab(dir: dir, hosts: hosts, members: members, latency: latency)
@@ -87,11 +88,19 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
         }
     }
 
+    /// The lab recorded in `dir`.
+    public static func load(dir: String) throws -> RegionHostsLab {
+        guard let data = FileManager.default.contents(atPath: file(in: dir)) else {
+            throw LabError.io("no regions lab in \(dir) (start one with drctl lab regions up --dir \(dir))")
+        }
+        return try JSONDecoder().decode(RegionHostsLab.self, from: data)
+    }
+
     /// Stops everything the lab in `dir` started and removes its namespaces and `dir`;
     /// nothing to do when none is recorded there.
     public static func down(dir: String) async throws {
-        guard let data = FileManager.default.contents(atPath: file(in: dir)) else { return }
-        let lab = try JSONDecoder().decode(RegionHostsLab.self, from: data)
+        guard FileManager.default.fileExists(atPath: file(in: dir)) else { return }
+        let lab = try load(dir: dir)
         await lab.stopServers()
         await lab.hosts.remove()
         if !lab.hosts.leftovers.isEmpty { throw LabError.io("namespaces left behind: \(lab.hosts.leftovers.joined(separator: ", "))") }

@@ -9,7 +9,7 @@ import Foundation
 struct LabRegions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions", abstract: "Regions as network namespaces with one etcd member each, and inter-region latency.",
-        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self, RoundTrips.self])
+        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self, RoundTrips.self, Isolate.self, Heal.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the region namespaces, their relays and etcd members (root).")
@@ -73,8 +73,7 @@ extension LabRegions {
         @Option(help: "How many round trips.") var count: Int = 20
 
         func run() async throws {
-            let data = try Data(contentsOf: URL(fileURLWithPath: RegionHostsLab.file(in: absolute(dir))))
-            let lab = try JSONDecoder().decode(RegionHostsLab.self, from: data)
+            let lab = try loadRegionsLab(dir)
             guard let database = lab.databases.first(where: { $0.name == to }) else {
                 throw ValidationError("no database \(to) in \(dir): start the lab with --databases")
             }
@@ -82,6 +81,37 @@ extension LabRegions {
             print(String(decoding: try JSONEncoder().encode(millis), as: UTF8.self))
         }
     }
+}
+
+extension LabRegions {
+    struct Isolate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cut a region's host off from the other regions (nftables in its namespace).")
+        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
+        @Argument(help: "The region to cut off.") var region: String
+        @Option(help: "Only from these regions, comma-separated (default: every other).") var from: String?
+        @Flag(help: "Drop only what the region sends; what the others send still arrives.") var oneWay = false
+
+        func run() async throws {
+            let lab = try loadRegionsLab(dir)
+            try await labOperation { try await lab.isolate(region, from: from.map { $0.split(separator: ",").map(String.init) }, oneWay: oneWay) }
+        }
+    }
+
+    struct Heal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a region's cuts.")
+        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
+        @Argument(help: "The region to heal.") var region: String
+
+        func run() async throws {
+            let lab = try loadRegionsLab(dir)
+            try await labOperation { try await lab.heal(region) }
+        }
+    }
+}
+
+/// The regions lab recorded in `dir`.
+private func loadRegionsLab(_ dir: String) throws -> RegionHostsLab {
+    do { return try RegionHostsLab.load(dir: absolute(dir)) } catch let error as LabError { throw CLIExit.failed(error.description) }
 }
 
 /// `path` made absolute against the working directory.

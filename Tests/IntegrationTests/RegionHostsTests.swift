@@ -101,6 +101,64 @@ extension RealServers {
             #expect(lab.hosts.leftovers.isEmpty)
         }
 
+        /// Region1's host cut off from both other regions at 40 ms: its etcd member is a
+        /// minority, so its agent cannot renew and pg1 must stop taking writes (asked from
+        /// region1, whose clients still reach it) before pg2 takes any (asked from region3).
+        /// After the heal pg1 stays read-only: one primary, pg2.
+        @Test func anIsolatedPrimaryRegionStopsBeforeTheOtherRegionPromotes() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
+            let lab = try await RegionHostsLab.up(dir: dir, binary: try DrctlBinary.path(), latency: .milliseconds(40), agents: true)
+            do {
+                let (pg1, pg2) = (lab.databases[0], lab.databases[1])
+                try await lab.isolate("region1")
+                let clock = ContinuousClock()
+                var pg1Stopped: ContinuousClock.Instant?
+                var pg2Started: ContinuousClock.Instant?
+                let end = clock.now + .seconds(60)
+                while clock.now < end, pg2Started == nil {
+                    if pg1Stopped == nil, try await lab.acceptsWrites(pg1, from: "region1") != true { pg1Stopped = clock.now }
+                    if try await lab.acceptsWrites(pg2, from: "region3") == true { pg2Started = clock.now }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let stopped = try #require(pg1Stopped, "pg1 must stop taking writes once cut off")
+                let started = try #require(pg2Started, "pg2 must be promoted once pg1's lease is gone")
+                #expect(stopped < started, "pg1 stopped before pg2 took writes")
+                #expect(try await lab.acceptsWrites(pg1, from: "region1") != true)
+
+                // Healed: region1's etcd member rejoins (an election may follow); pg1 never
+                // takes writes again, and pg2 leads.
+                try await lab.heal("region1")
+                let healed = clock.now
+                var pg1Writable = false
+                while clock.now < healed + .seconds(8) {
+                    if try await lab.acceptsWrites(pg1, from: "region1") == true { pg1Writable = true }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(!pg1Writable, "the old primary stays read-only after the heal: \(agentLogs(dir))")
+                let pg2Leads = try await eventually(within: .seconds(30)) {
+                    guard try await lab.acceptsWrites(pg2, from: "region3") == true else { return false }
+                    return try await lab.leaderKey() == "pg2"
+                }
+                #expect(pg2Leads, "\(agentLogs(dir))")
+            } catch {
+                Issue.record("\(agentLogs(dir))")
+                try? await RegionHostsLab.down(dir: dir)
+                throw error
+            }
+            try await RegionHostsLab.down(dir: dir)
+            #expect(lab.hosts.leftovers.isEmpty)
+        }
+
+        /// The agents' last log lines (not the repeated "etcd unreachable"), for a failure's message.
+        private func agentLogs(_ dir: String) -> String {
+            ["region1", "region2"].map { region in
+                let log = (try? String(contentsOfFile: "\(dir)/\(region)/agent/agent.log", encoding: .utf8)) ?? "no log"
+                let lines = log.split(separator: "\n").filter { !$0.contains("etcd unreachable") }.suffix(12)
+                return "\(region)'s agent:\n" + lines.joined(separator: "\n")
+            }.joined(separator: "\n")
+        }
+
         private func report(_ json: String) throws -> EtcdLoopProbe.Report {
             try JSONDecoder().decode(EtcdLoopProbe.Report.self, from: Data(json.utf8))
         }
