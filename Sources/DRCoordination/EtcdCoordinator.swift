@@ -62,6 +62,10 @@ public struct EtcdCoordinator: Coordinator {
         let responses = response["responses"] as? [[String: Any]]
         let range = responses?.first?["response_range"] as? [String: Any]
         if let kv = (range?["kvs"] as? [[String: Any]])?.first, let holder = Self.leaderRecord(kv) {
+            // Our own claim, applied by a member whose answer never came (a time-out or
+            // "request timed out"), the gateway having sent it again: ours, not another's —
+            // revoking the lease as a lost claim would drop the key just taken.
+            if holder.node == node, holder.lease == lease { return .acquired(holder) }
             return .heldBy(holder)
         }
         // The holder's lease expired between compare and read: the caller retries next loop.

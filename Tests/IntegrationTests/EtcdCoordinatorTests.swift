@@ -72,6 +72,21 @@ extension RealServers {
             }
         }
 
+        /// A claim sent again after the first was applied (its answer lost) is recognised as
+        /// ours: same term, not a claim held by someone else.
+        @Test func aClaimSentAgainIsOurs() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/again/")
+                let lease = try await coordinator.grantLease(ttl: .seconds(10))
+                guard case .acquired(let first) = try await coordinator.acquireLeadership(node: "a", lease: lease) else {
+                    Issue.record("a must acquire a free leader key"); return
+                }
+                #expect(try await coordinator.acquireLeadership(node: "a", lease: lease) == .acquired(first))
+                let other = try await coordinator.grantLease(ttl: .seconds(10))
+                #expect(try await coordinator.acquireLeadership(node: "a", lease: other) == .heldBy(first), "another lease is another claim")
+            }
+        }
+
         @Test func memberRecordsLiveAsLongAsTheirLease() async throws {
             try await withEtcd { etcd in
                 let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/m/")
