@@ -5,8 +5,11 @@ import Foundation
 
 /// The lab's agents: one `drctl agent` per region with nodes, as background processes.
 enum LabAgents {
-    /// Starts region 1's agent and waits until it holds the leader key, then the others:
-    /// a standby agent started first would only wait, but the lab is "up" when a leader is.
+    /// Starts region 1's agent and waits until it holds the leader key, then the others;
+    /// returns once the primary's progress and every agent's member record are in etcd.
+    /// Until then a switchover refuses ("no live agent publishing its state") and a lost
+    /// primary makes a standby hold for an operator, so the lab is not yet "up" (a runbook
+    /// test ran a switchover in that window on CI).
     static func start(_ state: LabState, binary: String, progress: @Sendable (String) -> Void) async throws {
         let text = try String(contentsOfFile: state.configFile, encoding: .utf8)
         let config = try ConfigLoader.load(yaml: text, file: state.configFile)
@@ -20,6 +23,13 @@ enum LabAgents {
                     (try? await coordinator.leader())??.node == primary
                 }
             }
+        }
+        let managed = Set(state.agents.map(\.region))
+        let expected = Set(state.nodes.filter { managed.contains($0.region) }.map(\.name))
+        try await Readiness.wait(for: "the primary's progress and every member's record in etcd", log: state.agents.last?.logFile ?? "", pid: nil) {
+            guard (try? await coordinator.progress()) != nil else { return false }
+            let published = Set(((try? await coordinator.members()) ?? []).map(\.name))
+            return expected.isSubset(of: published)
         }
     }
 

@@ -1,3 +1,4 @@
+import DRCoordination
 import DRCore
 import DRLab
 import DRPostgres
@@ -25,6 +26,13 @@ extension RealServers {
                 #expect(pg2.role == .standby && pg2.host == "127.0.2.1")
                 #expect(pg2.replication == "streaming")
                 #expect(pg2.lagBytes != nil)
+
+                // "Up" means a switchover or failover could run now: the primary's progress and
+                // every node's member record are already in etcd (a runbook's switchover once ran
+                // before pg2's record was, and was refused).
+                let etcd = try EtcdCoordinator.forConfig(config)
+                #expect(try await etcd.progress() != nil)
+                #expect(Set(try await etcd.members().map(\.name)) == ["pg1", "pg2"])
 
                 // The primary has the standby's slot, in use.
                 let session = try await lab.node("pg1").connect()
