@@ -2,42 +2,85 @@ import DRSystem
 import Foundation
 
 /// Partitions between region hosts: nftables rules inside a region's namespace that drop
-/// its traffic with other regions — everything the host sends or receives, as a cut fibre
-/// or a firewall would. Local clients of the region still reach its database.
+/// its traffic with other regions, as a cut fibre or a firewall would — the loopback lab's
+/// `LabCut` kinds, told apart by port because every region has its own address here.
+/// Local clients of the region still reach its database and its etcd member.
+///
+/// Connections a region opens to another pass through its latency relay (a redirect at
+/// the nat hook, before these filter rules), so the outgoing rules see the relay's own
+/// connection to the real address and port, and the incoming ones the peer relay's.
 extension RegionHostsLab {
-    static let cutTable = "drctl_cut"
+    /// The ports a cut of `kind` concerns (nil: every port).
+    static func ports(_ kind: LabCut) -> [Int]? {
+        switch kind {
+        case .full: nil
+        case .etcd: [2379, 2380]
+        case .replication: [5432]
+        case .agents: [agentPort]
+        case .etcdAnswers: [2379]
+        }
+    }
 
-    /// Cuts `region` off from `peers` (every other region when nil). `oneWay` drops only
-    /// what `region` sends: packets from the peers still arrive (a half-broken link).
-    public func isolate(_ region: String, from peers: [String]? = nil, oneWay: Bool = false) async throws {
-        guard hosts.hosts.contains(where: { $0.region == region }) else { throw LabError.io("no region \(region) in this lab") }
-        let others = hosts.hosts.filter { $0.region != region && (peers?.contains($0.region) ?? true) }.map(\.address)
-        guard !others.isEmpty else { throw LabError.io("nothing to cut \(region) from: peers \(peers ?? []) are not other regions of this lab") }
-        let set = "{ \(others.joined(separator: ", ")) }"
-        let rules = """
-            table inet \(Self.cutTable)
-            delete table inet \(Self.cutTable)
-            table inet \(Self.cutTable) {
-              chain out {
-                type filter hook output priority 0; policy accept;
-                ip daddr \(set) drop
+    static func cutTable(_ kind: LabCut) -> String { "drctl_cut_" + kind.rawValue.replacing("-", with: "_") }
+
+    /// The nftables script for a cut of `kind` between a region at `own` and `peers`.
+    /// `oneWay` drops only what the region sends. `etcd-answers` is one way by nature: the
+    /// answers of every etcd client port — the peers' and the region's own member's — are
+    /// lost on arrival, while the region's requests still reach them.
+    static func cutRules(_ kind: LabCut, own: String, peers: [String], oneWay: Bool) -> String {
+        let table = cutTable(kind)
+        let set = "{ \(peers.joined(separator: ", ")) }"
+        var out: [String] = [], into: [String] = []
+        switch (kind, ports(kind)) {
+        case (.etcdAnswers, let ports?):
+            into = ["ip saddr { \(([own] + peers).joined(separator: ", ")) } tcp sport { \(ports.map(String.init).joined(separator: ", ")) } drop"]
+        case (_, nil):
+            out = ["ip daddr \(set) drop"]
+            into = oneWay ? [] : ["ip saddr \(set) drop"]
+        case (_, let ports?):
+            let list = "{ \(ports.map(String.init).joined(separator: ", ")) }"
+            out = ["ip daddr \(set) tcp dport \(list) drop", "ip daddr \(set) tcp sport \(list) drop"]
+            into = oneWay ? [] : ["ip saddr \(set) tcp dport \(list) drop", "ip saddr \(set) tcp sport \(list) drop"]
+        }
+        func chain(_ name: String, _ hook: String, _ rules: [String]) -> String {
+            """
+              chain \(name) {
+                type filter hook \(hook) priority 0; policy accept;
+            \(rules.map { "    " + $0 }.joined(separator: "\n"))
               }
-              chain in {
-                type filter hook input priority 0; policy accept;
-            \(oneWay ? "" : "    ip saddr \(set) drop")
-              }
+            """
+        }
+        return """
+            table inet \(table)
+            delete table inet \(table)
+            table inet \(table) {
+            \(chain("out", "output", out))
+            \(chain("in", "input", into))
             }
 
             """
-        let file = "\(dir)/cut-\(region).nft"
-        try rules.write(toFile: file, atomically: true, encoding: .utf8)
+    }
+
+    /// Cuts `region` off from `peers` (every other region when nil) for the connections
+    /// `kind` names. `oneWay` drops only what `region` sends: packets from the peers still
+    /// arrive (a half-broken link).
+    public func isolate(_ region: String, _ kind: LabCut = .full, from peers: [String]? = nil, oneWay: Bool = false) async throws {
+        guard let own = hosts.hosts.first(where: { $0.region == region })?.address else { throw LabError.io("no region \(region) in this lab") }
+        let others = hosts.hosts.filter { $0.region != region && (peers?.contains($0.region) ?? true) }.map(\.address)
+        guard !others.isEmpty else { throw LabError.io("nothing to cut \(region) from: peers \(peers ?? []) are not other regions of this lab") }
+        let file = "\(dir)/cut-\(region)-\(kind.rawValue).nft"
+        try Self.cutRules(kind, own: own, peers: others, oneWay: oneWay).write(toFile: file, atomically: true, encoding: .utf8)
         try await run(in: region, ["nft", "-f", file])
     }
 
-    /// Removes `region`'s cuts (nothing to do when there are none).
-    public func heal(_ region: String) async throws {
+    /// Removes `region`'s cut of `kind`, or all of its cuts when nil (nothing to do when
+    /// there are none).
+    public func heal(_ region: String, _ kind: LabCut? = nil) async throws {
         let listed = try await run(in: region, ["nft", "list", "tables"], check: false).stdout
-        guard listed.contains("table inet \(Self.cutTable)") else { return }
-        try await run(in: region, ["nft", "delete", "table", "inet", Self.cutTable])
+        for cut in kind.map({ [$0] }) ?? LabCut.allCases {
+            let table = Self.cutTable(cut)
+            guard listed.split(separator: "\n").contains(where: { $0 == "table inet \(table)" }) else { continue }
+            try await run(in: region, ["nft", "delete", "table", "inet", table])
+        }
     }
 }
