@@ -192,7 +192,8 @@ public enum Lab {
         try LabStatus(LabState.load(dir: absolute(dir)))
     }
 
-    static func absolute(_ path: String) -> String {
+    /// `path` made absolute against the working directory.
+    public static func absolute(_ path: String) -> String {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
         return url.standardizedFileURL.path
     }

@@ -14,6 +14,8 @@ public struct PowerDNSServer: Sendable, Codable, Equatable {
     public var logFile: String
     public var pidFile: String
     public var apiKeyFile: String
+    /// The network namespace it runs in (the regions lab's `dns` host); nil: this one.
+    public var namespace: String? = nil
 
     public var apiURL: String { "http://\(host):\(apiPort)" }
     public var pid: Int32? { PIDFile.read(pidFile) }
@@ -41,7 +43,7 @@ public struct PowerDNSServer: Sendable, Codable, Equatable {
             webserver=yes
             webserver-address=\(host)
             webserver-port=\(apiPort)
-            webserver-allow-from=127.0.0.0/8
+            webserver-allow-from=127.0.0.0/8\(namespace == nil ? "" : ",\(LabHosts.subnet).0/24")
             loglevel=4
 
             """
@@ -52,22 +54,27 @@ public struct PowerDNSServer: Sendable, Codable, Equatable {
         for record in records {
             try await CommandRunner.run(["pdnsutil", "--config-dir=\(configDir)", "add-record", zoneName, record.name, "A", String(record.ttl), record.address])
         }
-        let pid = try ProcessControl.spawnDaemon(["pdns_server", "--config-dir=\(configDir)"], logFile: logFile)
+        let pid = try ProcessControl.spawnDaemon(inNamespace + ["pdns_server", "--config-dir=\(configDir)"], logFile: logFile)
         try PIDFile.write(pid, to: pidFile)
         let probeName = records.first.map { "\($0.name).\(zoneName)" } ?? zoneName
         try await Readiness.wait(for: "PowerDNS on \(host):\(port)", log: logFile, pid: pid) {
-            guard PortAllocator.isListening(host, apiPort) else { return false }
-            return try await lookup(probeName) != nil
+            // Another namespace's ports cannot be seen from here: dig runs there instead.
+            guard namespace != nil || PortAllocator.isListening(host, apiPort) else { return false }
+            return try await lookup(probeName, from: namespace) != nil
         }
     }
 
-    /// The A record's addresses as the server answers them now (via `dig`), nil on no answer.
-    public func lookup(_ name: String) async throws -> [String]? {
-        let output = try await CommandRunner.run(["dig", "@\(host)", "-p", String(port), name, "A", "+short", "+time=1", "+tries=1"], check: false)
+    /// The A record's addresses as the server answers them now (via `dig`, run in the
+    /// network namespace `from`, nil: this one), nil on no answer.
+    public func lookup(_ name: String, from: String? = nil) async throws -> [String]? {
+        let output = try await CommandRunner.run(
+            (from.map { ["ip", "netns", "exec", $0] } ?? []) + ["dig", "@\(host)", "-p", String(port), name, "A", "+short", "+time=1", "+tries=1"], check: false)
         guard output.status == 0 else { return nil }
         let lines = output.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix(";") }
         return lines.isEmpty ? nil : lines
     }
+
+    var inNamespace: [String] { namespace.map { ["ip", "netns", "exec", $0] } ?? [] }
 
     func stop() async throws {
         guard let pid else { return }

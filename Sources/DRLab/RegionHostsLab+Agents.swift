@@ -15,6 +15,26 @@ extension RegionHostsLab {
     /// The cluster's configuration, with the settings README recommends for regions 20–100 ms
     /// apart (1 s checks, 3 failures, a 5 s lease), which `bench/etcd-regions.sh` measured.
     func renderConfig() -> String {
+        let dnsSection =
+            dns.map { dns in
+                """
+                dns:
+                  providers:
+                    - name: regions-pdns
+                      type: powerdns
+                      url: \(dns.apiURL)
+                      zone: \(dns.zone)
+                      api_key_file: \(dns.apiKeyFile)
+                      nameservers: ["\(dns.host):\(dns.port)"]
+                  records:
+                    - name: \(dns.record)
+                      type: A
+                      ttl: 5s
+                      provider: regions-pdns
+                      points_to: primary
+
+                """
+            } ?? ""
         let regions = Self.regions.map { region in
             let nodes = databases.filter { $0.region == region }
             let role = region == "region1" ? "primary" : nodes.isEmpty ? "cold" : "hot-standby"
@@ -30,7 +50,7 @@ extension RegionHostsLab {
             return "  - name: \(region)\n    role: \(role)\n    priority: \(region == "region1" ? 100 : region == "region2" ? 90 : 10)\(api)\n    nodes:\(listed)"
         }
         return """
-            # Written by `drctl lab regions up --agents`: regions as hosts, one etcd member each.
+            # Written by `drctl lab up --hosts`: regions as hosts, one etcd member each.
             cluster: regions
             objectives:
               rto: 30s
@@ -45,7 +65,7 @@ extension RegionHostsLab {
             failover:
               promotion_timeout: 10s
               cooldown: 1m
-            regions:
+            \(dnsSection)regions:
             \(regions.joined(separator: "\n"))
 
             """

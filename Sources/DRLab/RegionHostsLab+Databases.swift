@@ -75,3 +75,32 @@ extension RegionHostsLab {
         return try await from.run(["\(bin)/psql", "host=\(target.host) port=\(target.port) user=postgres dbname=postgres", "-X", "-qtA", "-c", sql]).stdout
     }
 }
+
+/// The regions lab's DNS: PowerDNS in a host of its own, its record on the primary's address.
+extension RegionHostsLab {
+    static let dnsHost = "dns"
+    static let zone = "regions.drctl.test."
+
+    static func plannedDNS(dir: String, hosts: LabHosts) -> PowerDNSServer? {
+        guard let host = hosts.hosts.first(where: { $0.region == dnsHost }) else { return nil }
+        var server = PowerDNSServer(
+            host: host.address, port: 53, apiPort: 8081, zone: zone, record: "db.\(zone)", configDir: "\(dir)/dns", logFile: "\(dir)/dns/pdns.log",
+            pidFile: "\(dir)/dns/pdns.pid", apiKeyFile: "\(dir)/dns/pdns-api-key")
+        server.namespace = host.namespace
+        return server
+    }
+
+    func startDNS(progress: @Sendable (String) -> Void) async throws {
+        guard let dns, let primary = databases.first else { return }
+        try FileManager.default.createDirectory(atPath: dns.configDir, withIntermediateDirectories: true)
+        progress("dns: PowerDNS on \(dns.host):\(dns.port) in its own host, zone \(dns.zone), record \(dns.record) → \(primary.host)")
+        try await dns.start(records: [(String(dns.record.dropLast(dns.zone.count + 1)), primary.host, 5)])
+    }
+
+    /// The database record's addresses as `region`'s clients resolve them now (nil: no answer).
+    public func resolveDatabaseRecord(from region: String) async throws -> [String]? {
+        guard let dns else { throw LabError.io("this regions lab has no DNS server (start it with agents)") }
+        guard let namespace = namespace(region) else { throw LabError.io("no region \(region) in this lab") }
+        return try await dns.lookup(dns.record, from: namespace)
+    }
+}

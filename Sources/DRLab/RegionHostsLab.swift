@@ -7,8 +7,9 @@ import Foundation
 /// region's address, and optionally region1's primary and region2's standby with an agent
 /// beside each — nothing shared but the network, except the data directories' parent (the
 /// lab's own directory) and the drctl binary. The loopback lab (`Lab`) stays the default;
-/// this one grows toward `lab up --hosts` (no PowerDNS, backups or faults other than a
-/// region's host loss yet).
+/// `drctl lab up --hosts` runs this one with databases, agents and PowerDNS, which answers
+/// from a `dns` host of its own (the agents switch its record over the network, clients
+/// query it from their region). Backups are not part of it yet.
 ///
 /// Everything it starts runs inside its namespaces: `down` stops the agents and databases,
 /// then removes the namespaces (what `regions.json` records, or anything with the prefix).
@@ -18,6 +19,8 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     public var members: [EtcdServer]
     /// region1's primary and region2's standby, when the lab has databases.
     public var databases: [Database] = []
+    /// The authoritative DNS server in the `dns` host, when the lab has agents.
+    public var dns: PowerDNSServer?
     public var latency: Duration
     public static let regions = ["region1", "region2", "region3"]
 
@@ -47,9 +50,9 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
         guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
         for program in ["etcd", "etcdctl", "ip", "nft", "psql"] { _ = try CommandRunner.resolve(program) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let hosts = LabHosts.plan(dir: dir, regions: regions)
+        let hosts = LabHosts.plan(dir: dir, regions: regions + (agents ? [dnsHost] : []))
         let members = EtcdServer.cluster(
-            hosts.hosts.map { host in
+            hosts.hosts.filter { regions.contains($0.region) }.map { host in
                 var member = EtcdServer(
                     host: host.address, clientPort: 2379, peerPort: 2380, dataDir: "\(dir)/\(host.region)/etcd/data",
                     logFile: "\(dir)/\(host.region)/etcd/etcd.log", pidFile: "\(dir)/\(host.region)/etcd/etcd.pid")
@@ -61,6 +64,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
             })
         var lab = RegionHostsLab(dir: dir, hosts: hosts, members: members, latency: latency)
         if databases || agents { lab.databases = plannedDatabases(dir: dir, hosts: hosts) }
+        if agents { lab.dns = plannedDNS(dir: dir, hosts: hosts) }
         // Recorded first: from here on `down` can remove whatever gets made.
         try JSONEncoder().encode(lab).write(to: URL(fileURLWithPath: file(in: dir)))
         do {
@@ -78,6 +82,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
             progress("etcd: one member per region on \(members.map(\.endpoint).joined(separator: ", "))")
             try await EtcdServer.start(members)
             try await lab.startDatabases(progress: progress)
+            try await lab.startDNS(progress: progress)
             if agents { try await lab.startAgents(binary: binary, progress: progress) }
             return lab
         } catch {
@@ -114,11 +119,30 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
             if let pid = agentPID(region) { try? await ProcessControl.stop(pid, grace: .seconds(10), name: "agent \(region)") }
         }
         await stopDatabases()
+        try? await dns?.stop()
     }
 
     /// Runs `command` in `region`'s namespace (as that region's host would), as root.
     public func run(in region: String, _ command: [String], check: Bool = true) async throws -> CommandRunner.Output {
         guard let namespace = namespace(region) else { throw LabError.io("no region \(region) in this lab") }
         return try await CommandRunner.run(["ip", "netns", "exec", namespace] + command, check: check)
+    }
+}
+
+extension RegionHostsLab {
+    /// The regions lab recorded in `dir` (relative paths against the working directory);
+    /// nil when `dir` holds none (a loopback lab, or nothing).
+    public static func recorded(in dir: String) throws -> RegionHostsLab? {
+        let dir = Lab.absolute(dir)
+        guard FileManager.default.fileExists(atPath: file(in: dir)) else { return nil }
+        return try load(dir: dir)
+    }
+
+    /// The region of the database named `node`.
+    public func region(of node: String) throws -> String {
+        guard let database = databases.first(where: { $0.name == node }) else {
+            throw LabError.io("no database named \(node) in this lab (databases: \(databases.map(\.name).joined(separator: ", ")))")
+        }
+        return database.region
     }
 }

@@ -7,7 +7,10 @@ struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "The local three-region sandbox on loopback.",
-        subcommands: [LabUp.self, LabDown.self, LabStatusCommand.self, LabKill.self, LabFreeze.self, LabThaw.self, LabIsolate.self, LabHeal.self, LabChaos.self, LabRelay.self, LabRegions.self])
+        subcommands: [
+            LabUp.self, LabDown.self, LabStatusCommand.self, LabKill.self, LabFreeze.self, LabThaw.self, LabIsolate.self, LabHeal.self, LabKillEtcd.self, LabStartEtcd.self, LabChaos.self,
+            LabRelay.self, LabRegions.self,
+        ])
 }
 
 /// `--dir`, shared by the lab subcommands.
@@ -30,4 +33,9 @@ func labOperation<T>(_ body: () async throws -> T) async throws -> T {
 let printProgress: @Sendable (String) -> Void = { line in
     print(line)
     fflush(nil)  // flush all streams: progress must show before slow steps finish
+}
+
+/// The regions lab (`lab up --hosts`) recorded in `dir`; nil for a loopback lab or none.
+func recordedHostsLab(_ dir: String) throws -> RegionHostsLab? {
+    do { return try RegionHostsLab.recorded(in: dir) } catch let error as LabError { throw CLIExit.failed(error.description) }
 }

@@ -8,6 +8,11 @@ struct LabDown: AsyncParsableCommand {
     @OptionGroup var lab: LabDirOption
 
     func run() async throws {
+        if try recordedHostsLab(lab.dir) != nil {
+            try await labOperation { try await RegionHostsLab.down(dir: Lab.absolute(lab.dir)) }
+            print("regions lab down: agents, databases, DNS and etcd stopped, namespaces removed")
+            return
+        }
         try await labOperation { try await Lab.down(dir: lab.dir, progress: printProgress) }
     }
 }

@@ -3,13 +3,14 @@ import DRCore
 import DRLab
 import Foundation
 
-/// `drctl lab regions`: the etcd of a cross-region deployment in the lab — one member per
-/// region namespace with inter-region latency — and a probe that times an agent's loop
-/// against it. Hidden until the whole of regions-as-hosts (issue 12) runs on it.
+/// `drctl lab regions`: the benches' tools for regions as hosts — the etcd of a cross-region
+/// deployment alone (one member per region namespace, inter-region latency), a probe that
+/// times an agent's loop against it, and psql round trips between regions. Hidden: the
+/// whole topology is `drctl lab up --hosts`, and `lab down` takes either.
 struct LabRegions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions", abstract: "Regions as network namespaces with one etcd member each, and inter-region latency.",
-        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self, RoundTrips.self, Isolate.self, Heal.self])
+        shouldDisplay: false, subcommands: [Up.self, Down.self, Probe.self, RoundTrips.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the region namespaces, their relays and etcd members (root).")
@@ -79,32 +80,6 @@ extension LabRegions {
             }
             let millis = try await labOperation { try await lab.queryRoundTrips(from: from, to: database, count: count) }
             print(String(decoding: try JSONEncoder().encode(millis), as: UTF8.self))
-        }
-    }
-}
-
-extension LabRegions {
-    struct Isolate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cut a region's host off from the other regions (nftables in its namespace).")
-        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
-        @Argument(help: "The region to cut off.") var region: String
-        @Option(help: "Only from these regions, comma-separated (default: every other).") var from: String?
-        @Flag(help: "Drop only what the region sends; what the others send still arrives.") var oneWay = false
-
-        func run() async throws {
-            let lab = try loadRegionsLab(dir)
-            try await labOperation { try await lab.isolate(region, from: from.map { $0.split(separator: ",").map(String.init) }, oneWay: oneWay) }
-        }
-    }
-
-    struct Heal: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a region's cuts.")
-        @Option(help: "Lab directory.") var dir: String = ".lab-regions"
-        @Argument(help: "The region to heal.") var region: String
-
-        func run() async throws {
-            let lab = try loadRegionsLab(dir)
-            try await labOperation { try await lab.heal(region) }
         }
     }
 }

@@ -11,6 +11,7 @@ struct LabStatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        if let hosts = try recordedHostsLab(lab.dir) { return try await hostsStatus(hosts) }
         let status = try await labOperation { try Lab.status(dir: lab.dir) }
         if json {
             try JSONOutput.print(status)
@@ -27,5 +28,20 @@ struct LabStatusCommand: AsyncParsableCommand {
             status.nodes.allSatisfy { $0.pid != nil } && status.agents.allSatisfy { $0.pid != nil }
             && status.etcdMembers.allSatisfy { $0.pid != nil } && status.dns.pid != nil
         if !allRunning { throw CLIExit.unhealthy }
+    }
+}
+
+extension LabStatusCommand {
+    /// Every process of a regions lab, by host, and the leader key as region3 reads it.
+    func hostsStatus(_ lab: RegionHostsLab) async throws {
+        let processes = lab.processes()
+        if json {
+            try JSONOutput.print(processes)
+        } else {
+            let rows = processes.map { [$0.host, $0.namespace, $0.process, $0.listens, $0.pid.map { "running (pid \($0))" } ?? "NOT RUNNING"] }
+            print("lab \(lab.dir)  config \(lab.configFile)  leader key: \((try? await lab.leaderKey()).flatMap { $0 } ?? "none")\n")
+            print(TextTable.render(["HOST", "NAMESPACE", "PROCESS", "LISTENS", "STATE"], rows))
+        }
+        if processes.contains(where: { $0.pid == nil }) { throw CLIExit.unhealthy }
     }
 }

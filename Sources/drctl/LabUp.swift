@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCore
 import DRLab
 import Foundation
 
@@ -24,9 +25,24 @@ struct LabUp: AsyncParsableCommand {
     @Option(name: .long, help: "health.interval of the lab's agents (default 500ms).")
     var healthInterval: String?
 
+    @Flag(name: .long, help: "Regions as separate hosts: a network namespace per region with its own database, agent and etcd member, DNS in a host of its own (root).")
+    var hosts = false
+
+    @Option(name: .long, help: "With --hosts: the round trip between any two regions, e.g. 40ms.")
+    var latency: String = "0ms"
+
+    @Option(name: .long, help: "With --hosts: random variation of the round trip, e.g. 4ms.")
+    var jitter: String = "0ms"
+
+    @Option(name: .long, help: "With --hosts: fraction of chunks that cost a retransmission between regions, e.g. 0.01.")
+    var loss: Double = 0
+
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        if hosts { return try await upAsHosts(binary: binary) }
+        if try recordedHostsLab(lab.dir) != nil { throw CLIExit.failed("a regions lab runs in \(lab.dir): drctl lab down --dir \(lab.dir) first") }
+        guard latency == "0ms", jitter == "0ms", loss == 0 else { throw ValidationError("--latency, --jitter and --loss need --hosts (loopback has no distance)") }
         let state = try await labOperation {
             try await Lab.up(
                 dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
@@ -40,6 +56,38 @@ struct LabUp: AsyncParsableCommand {
               drctl status --config \(state.configFile)
               drctl lab status --dir \(state.dir)
               drctl lab down --dir \(state.dir)
+            """)
+    }
+}
+
+extension LabUp {
+    /// `lab up --hosts`: the regions lab with databases, agents and DNS, with the README's
+    /// recommended cross-region settings (its options are the regions', not the loopback's).
+    func upAsHosts(binary: String) async throws {
+        guard etcdMembers == 1, !synchronous, !autoRejoin, !failsafe, healthInterval == nil else {
+            throw ValidationError(
+                "with --hosts every region runs one etcd member and the recommended cross-region settings: --etcd-members, --synchronous, --auto-rejoin, --failsafe and --health-interval apply to the loopback lab only"
+            )
+        }
+        guard let latency = DurationText.parse(latency), let jitter = DurationText.parse(jitter) else {
+            throw ValidationError("--latency and --jitter take durations like 40ms")
+        }
+        guard (0..<1).contains(loss) else { throw ValidationError("--loss is a fraction from 0 up to 1, e.g. 0.01") }
+        let dir = Lab.absolute(lab.dir)
+        if FileManager.default.fileExists(atPath: "\(dir)/lab.json") { throw CLIExit.failed("a loopback lab runs in \(dir): drctl lab down --dir \(lab.dir) first") }
+        let regions = try await labOperation {
+            try await RegionHostsLab.up(
+                dir: dir, binary: binary, latency: latency, jitter: jitter, loss: loss, databases: true, agents: true, progress: printProgress)
+        }
+        let operatorHost = regions.namespace("region3") ?? ""
+        print(
+            """
+
+            lab is up in \(dir): regions as hosts, \(DurationText.format(latency)) between regions
+              ip netns exec \(operatorHost) \(binary) status --config \(regions.configFile)
+              drctl lab status --dir \(lab.dir)
+              drctl lab down --dir \(lab.dir)
+            operator commands run from a region's host (region3 has no database): ip netns exec \(operatorHost) COMMAND
             """)
     }
 }

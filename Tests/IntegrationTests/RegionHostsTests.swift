@@ -73,32 +73,53 @@ extension RealServers {
             #expect(lab.hosts.leftovers.isEmpty)
         }
 
-        /// Region1's whole host lost (its database, agent, watchdog, etcd member, relay) at
-        /// 40 ms between regions with the recommended settings: the two surviving etcd members
-        /// elect a leader, region2's agent promotes pg2, and an operator in region3 sees it.
+        /// `drctl lab up --hosts` at 40 ms between regions with the recommended settings, driven
+        /// as an operator would: etcd's raft leader lost and started again is no failover; then
+        /// region1's whole host lost (database, agent, watchdog, etcd member, relay): the two
+        /// surviving etcd members elect a leader, region2's agent promotes pg2 and switches the
+        /// record, and an operator in region3 sees both. `lab down` leaves nothing behind.
         @Test func losingRegion1sHostFailsOverToRegion2() async throws {
             try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let binary = try DrctlBinary.path()
-            let lab = try await RegionHostsLab.up(dir: dir, binary: binary, latency: .milliseconds(40), agents: true)
+            func drctl(_ arguments: String...) async throws -> CommandRunner.Output {
+                try await CommandRunner.run([binary, "lab"] + arguments + ["--dir", dir], check: false)
+            }
+            let up = try await drctl("up", "--hosts", "--latency", "40ms")
+            defer { _ = try? FileManager.default.removeItem(atPath: dir) }
             do {
+                #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+                let lab = try RegionHostsLab.load(dir: dir)
                 let (pg1, pg2) = (lab.databases[0], lab.databases[1])
-                #expect(try await lab.leaderKey() == "pg1")
+                let status = try await drctl("status")
+                #expect(status.status == 0 && status.stdout.contains("powerdns") && status.stdout.contains("leader key: pg1"), "\(status.stdout)")
                 #expect(try await lab.acceptsWrites(pg1, from: "region3") == true)
                 #expect(try await lab.acceptsWrites(pg2, from: "region3") == false)
+                #expect(try await lab.resolveDatabaseRecord(from: "region3") == [pg1.host])
 
-                let killed = try await lab.loseHost("region1")
-                #expect(killed.count >= 4, "database, agent, watchdog, etcd member: \(killed)")
+                // etcd's leader lost and back: an election, no failover.
+                #expect(try await drctl("kill-etcd").status == 0)
+                try await Task.sleep(for: .seconds(3))
+                #expect(try await drctl("start-etcd").stdout.contains("started etcd"))
+                #expect(try await lab.leaderKey() == "pg1")
+                #expect(try await lab.acceptsWrites(pg1, from: "region3") == true)
+
+                let killed = try await drctl("kill", "pg1")
+                #expect(killed.status == 0 && killed.stdout.contains("lost region1's host"), "\(killed.stdout)\(killed.stderr)")
                 #expect(try await eventually(within: .seconds(60)) { try await lab.acceptsWrites(pg2, from: "region3") == true })
                 #expect(try await lab.leaderKey() == "pg2")
+                #expect(try await eventually(within: .seconds(30)) { try await lab.resolveDatabaseRecord(from: "region3") == [pg2.host] })
                 let history = try await lab.run(in: "region3", [binary, "history", "--config", lab.configFile]).stdout
                 #expect(history.contains("pg2"), "the failover's evidence, read from region3: \(history)")
+                #expect(try await drctl("status").status == 1, "region1's processes are gone")
             } catch {
                 try? await RegionHostsLab.down(dir: dir)
                 throw error
             }
-            try await RegionHostsLab.down(dir: dir)
-            #expect(lab.hosts.leftovers.isEmpty)
+            let hosts = LabHosts.plan(dir: dir, regions: RegionHostsLab.regions)
+            #expect(try await drctl("down").status == 0)
+            #expect(hosts.leftovers.isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: dir))
         }
 
         /// Region1's host cut off from both other regions at 40 ms: its etcd member is a
