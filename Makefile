@@ -88,6 +88,7 @@ chaos-long: build
 # Ten minutes of etcd stalls and health-check flaps that must cause no failover.
 soak: build
 	bash bench/soak.sh
+	bash bench/regions-soak.sh
 
 lab-up: build
 	$(DRCTL) lab up --dir $(LAB_DIR)

@@ -1,49 +1,86 @@
 #!/usr/bin/env bash
-# make bench (regions as hosts): region1's whole host lost (SIGKILL to everything in its
-# namespace: database, agent, watchdog, etcd member, relay) with LATENCIES round trips
-# between regions, TRIALS times each, recommended settings (1 s checks, 3 failures, 5 s
-# lease, etcd 100 ms heartbeat / 1 s election). Prints the time from the kill until pg2
-# accepts a write, asked by psql from region3 every ~50 ms.
+# make bench (regions as hosts, `drctl lab up --hosts`): FAULTS on a fresh lab with
+# LATENCIES round trips between regions, TRIALS times each, the recommended settings (1 s
+# checks, 3 failures, 5 s lease; etcd 100 ms heartbeat / 1 s election, one member per region).
+#   host:       region1's whole host lost (SIGKILL to everything in its namespace: database,
+#               agent, watchdog, etcd member, relay)
+#   crash:      SIGKILL of pg1's postmaster only (its agent and host live on)
+#   switchover: `drctl switchover --to pg2`, run by an operator in region3
+# A writer in region3 inserts every ~20 ms (a new psql connection each time, multi-host with
+# target_session_attrs=read-write, so each write pays its connection's round trips) and
+# records every acknowledged commit; printed: the longest gap between acknowledged writes
+# around the fault, the time from the fault to DNS answering pg2's address (asked from
+# region3), and acknowledged writes missing from pg2 afterwards.
 set -euo pipefail
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-$PWD/.build/debug/drctl}
-TRIALS=${TRIALS:-5}
+TRIALS=${TRIALS:-10}
 LATENCIES=${LATENCIES:-"0ms 40ms"}
+FAULTS=${FAULTS:-"host crash switchover"}
 export PGCONNECT_TIMEOUT=1
 
 # shellcheck source=bench/common.sh
 source bench/common.sh
 
-trial() { # latency -> prints "failover_ms"
-  local latency=$1 dir r1 r3 t0 elapsed=-1
+field() { python3 -c "import json,sys;l=json.load(open(sys.argv[1]));print(eval(sys.argv[2]))" "$1" "$2"; }
+
+trial() { # fault latency -> prints "gap_ms dns_ms lost" or FAILED
+  local fault=$1 latency=$2 dir r3 conn t0 acks writer dns=-1
   dir=$(mktemp -d /tmp/drctl-regions-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab regions up --dir "$dir" --latency "$latency" --agents >"$dir.up.log"
-  r1=$(python3 -c "import json;print(json.load(open('$dir/regions.json'))['hosts']['hosts'][0]['namespace'])")
-  r3=$(python3 -c "import json;print(json.load(open('$dir/regions.json'))['hosts']['hosts'][2]['namespace'])")
-  sleep 5 # the standby's agent has seen the leader and the primary's progress
+  "$DRCTL" lab up --hosts --dir "$dir" --latency "$latency" >"$dir.up.log"
+  r3=$(field "$dir/regions.json" "l['hosts']['hosts'][2]['namespace']")
+  conn="host=10.213.0.2,10.213.0.3 port=5432,5432 user=postgres dbname=postgres target_session_attrs=read-write"
+  ip netns exec "$r3" psql "$conn" -qc "CREATE TABLE bench (id int PRIMARY KEY)" >/dev/null
+  acks="$dir.acks"; : >"$acks"
+  ( id=0; while [ ! -f "$dir.stop" ]; do id=$((id + 1))
+      if addr=$(ip netns exec "$r3" psql "$conn" -qtAc "INSERT INTO bench VALUES ($id) RETURNING host(inet_server_addr())" 2>/dev/null); then
+        echo "$id $(now_ms) $addr" >>"$acks"; fi
+      sleep 0.02; done ) &
+  writer=$!
+  sleep 3
   t0=$(now_ms)
-  # shellcheck disable=SC2046
-  kill -KILL $(ip netns pids "$r1")
+  case $fault in
+    host) "$DRCTL" lab kill pg1 --dir "$dir" >/dev/null ;;
+    crash) kill -KILL "$(head -1 "$dir/region1/pg1/data/postmaster.pid")" ;;
+    switchover) ip netns exec "$r3" "$DRCTL" switchover --to pg2 --yes --config "$dir/drctl.yaml" >"$dir.switchover.log" 2>&1 || true ;;
+  esac
   for _ in $(seq 1200); do
-    if ip netns exec "$r3" psql "host=10.213.0.3 port=5432 user=postgres dbname=postgres" -XqtAc \
-      "CREATE TABLE IF NOT EXISTS t (i int); INSERT INTO t VALUES (1)" >/dev/null 2>&1; then
-      elapsed=$(( $(now_ms) - t0 )); break
-    fi
+    if [ "$dns" -lt 0 ] && [ "$(ip netns exec "$r3" dig @10.213.0.5 db.regions.drctl.test A +short +time=1 +tries=1 2>/dev/null)" = 10.213.0.3 ]; then
+      dns=$(( $(now_ms) - t0 )); fi
+    [ "$dns" -ge 0 ] && grep -q " 10.213.0.3$" "$acks" && break
     sleep 0.05
   done
-  "$DRCTL" lab regions down --dir "$dir" >/dev/null
-  rm -f "$dir.up.log"
-  echo "$elapsed"
+  sleep 1; touch "$dir.stop"; wait "$writer" 2>/dev/null || true
+  local gap stored lost
+  # The longest pause between acknowledged writes from 1 s before the fault on.
+  gap=$(awk -v t0="$t0" '$2 >= t0 - 1000 { if (prev) { g = $2 - prev; if (g > max) max = g } prev = $2 } END { print max + 0 }' "$acks")
+  stored=$(ip netns exec "$r3" psql "host=10.213.0.3 port=5432 user=postgres dbname=postgres" -qtAc "SELECT count(*) FROM bench" 2>/dev/null || echo 0)
+  lost=$(( $(wc -l <"$acks") - stored ))
+  local moved; moved=$(grep -c " 10.213.0.3$" "$acks" || true)
+  "$DRCTL" lab down --dir "$dir" >/dev/null
+  rm -f "$dir.up.log" "$dir.acks" "$dir.stop" "$dir.switchover.log"
+  if [ "$moved" -eq 0 ] || [ "$dns" -lt 0 ]; then echo FAILED; return; fi
+  echo "$gap $dns $lost"
 }
 
-echo "regions as hosts: region1's host lost (SIGKILL to its namespace), pg2 in region2 must take writes; client in region3"
+echo "regions as hosts (lab up --hosts): pg1 in region1, pg2 in region2, writer and operator in region3"
 for latency in $LATENCIES; do
-  times=()
-  for _ in $(seq "$TRIALS"); do times+=("$(trial "$latency")"); done
-  echo
-  echo "$latency round trip between regions ($TRIALS trials):"
-  stats "kill to first write on pg2" ms "${times[@]}"
+  for fault in $FAULTS; do
+    gaps=() dnss=() losses=() failed=0
+    for _ in $(seq "$TRIALS"); do
+      read -r gap dns lost <<<"$(trial "$fault" "$latency")"
+      if [ "$gap" = FAILED ]; then failed=$((failed + 1)); continue; fi
+      gaps+=("$gap"); dnss+=("$dns"); losses+=("$lost")
+    done
+    echo
+    echo "$fault, $latency round trip between regions ($TRIALS trials):"
+    [ ${#gaps[@]} -gt 0 ] || { echo "  every trial failed"; continue; }
+    stats "longest write gap" ms "${gaps[@]}"
+    stats "fault -> DNS answers pg2" ms "${dnss[@]}"
+    stats "acknowledged writes lost" "" "${losses[@]}"
+    [ "$failed" -eq 0 ] || echo "  $failed trial(s) did not move writes and DNS to pg2 within 60 s"
+  done
 done
 echo
-echo "settings: health.interval 1s, failures 3, timeout 500ms, lease_ttl 5s (DIR/drctl.yaml of the regions lab)"
+echo "settings: health.interval 1s, failures 3, timeout 500ms, lease_ttl 5s, DNS ttl 5s (DIR/drctl.yaml of lab up --hosts)"
