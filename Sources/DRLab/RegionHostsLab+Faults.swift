@@ -41,34 +41,3 @@ extension RegionHostsLab {
         return started
     }
 }
-
-extension RegionHostsLab {
-    /// One process of the lab, as `lab status` lists it.
-    public struct Process: Codable, Sendable {
-        public var host: String
-        public var namespace: String
-        public var process: String
-        public var listens: String
-        /// Its PID while it runs; nil when it does not.
-        public var pid: Int32?
-    }
-
-    /// Every process the lab started, host by host, and whether each runs.
-    public func processes() -> [Process] {
-        func alive(_ pid: Int32?) -> Int32? { pid.flatMap { ProcessControl.isAlive($0) ? $0 : nil } }
-        var list: [Process] = []
-        for host in hosts.hosts {
-            func add(_ process: String, _ listens: String, _ pid: Int32?) {
-                list.append(Process(host: host.region, namespace: host.namespace, process: process, listens: listens, pid: alive(pid)))
-            }
-            if let member = members.first(where: { $0.namespace == host.namespace }) { add("etcd", member.endpoint, member.pid) }
-            for database in databases where database.region == host.region {
-                add("postgres \(database.name)", "\(database.host):\(database.port)", try? server(database).pid)
-                add("agent", "\(host.address):\(Self.agentPort)", agentPID(host.region))
-            }
-            if let dns, dns.namespace == host.namespace { add("powerdns \(dns.zone)", "\(dns.host):\(dns.port), api \(dns.apiURL)", dns.pid) }
-            if latency > .zero { add("latency relay", "127.0.0.1:7999 (nft redirect)", PIDFile.read("\(dir)/\(host.region)/relay-\(host.region).pid")) }
-        }
-        return list
-    }
-}

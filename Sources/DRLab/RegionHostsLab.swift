@@ -49,6 +49,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     ) async throws -> RegionHostsLab {
         guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
         for program in ["etcd", "etcdctl", "ip", "nft", "psql"] { _ = try CommandRunner.resolve(program) }
+        let madeDir = !FileManager.default.fileExists(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let hosts = LabHosts.plan(dir: dir, regions: regions + (agents ? [dnsHost] : []))
         let members = EtcdServer.cluster(
@@ -88,7 +89,8 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
         } catch {
             await lab.stopServers()
             await hosts.remove()
-            try? FileManager.default.removeItem(atPath: file(in: dir))
+            // Its databases' and members' directories too, unless the directory was the caller's.
+            try? FileManager.default.removeItem(atPath: madeDir ? dir : file(in: dir))
             throw error
         }
     }
@@ -144,5 +146,36 @@ extension RegionHostsLab {
             throw LabError.io("no database named \(node) in this lab (databases: \(databases.map(\.name).joined(separator: ", ")))")
         }
         return database.region
+    }
+}
+
+extension RegionHostsLab {
+    /// One process of the lab, as `lab status` lists it.
+    public struct HostProcess: Codable, Sendable {
+        public var host: String
+        public var namespace: String
+        public var process: String
+        public var listens: String
+        /// Its PID while it runs; nil when it does not.
+        public var pid: Int32?
+    }
+
+    /// Every process the lab started, host by host, and whether each runs.
+    public func processes() -> [HostProcess] {
+        func alive(_ pid: Int32?) -> Int32? { pid.flatMap { ProcessControl.isAlive($0) ? $0 : nil } }
+        var list: [HostProcess] = []
+        for host in hosts.hosts {
+            func add(_ process: String, _ listens: String, _ pid: Int32?) {
+                list.append(HostProcess(host: host.region, namespace: host.namespace, process: process, listens: listens, pid: alive(pid)))
+            }
+            if let member = members.first(where: { $0.namespace == host.namespace }) { add("etcd", member.endpoint, member.pid) }
+            for database in databases where database.region == host.region {
+                add("postgres \(database.name)", "\(database.host):\(database.port)", try? server(database).pid)
+                add("agent", "\(host.address):\(Self.agentPort)", agentPID(host.region))
+            }
+            if let dns, dns.namespace == host.namespace { add("powerdns \(dns.zone)", "\(dns.host):\(dns.port), api \(dns.apiURL)", dns.pid) }
+            if latency > .zero { add("latency relay", "127.0.0.1:7999 (nft redirect)", PIDFile.read("\(dir)/\(host.region)/relay-\(host.region).pid")) }
+        }
+        return list
     }
 }
