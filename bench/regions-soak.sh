@@ -31,7 +31,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 failovers=$(ip netns exec "$r3" "$DRCTL" history --config "$dir/drctl.yaml" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 leader=$(ip netns exec "$r3" etcdctl --endpoints 10.213.0.4:2379 get /drctl/regions/leader --print-value-only)
-gap=$(awk '{ if (prev) { g = $1 - prev; if (g > max) max = g } prev = $1 } END { print max + 0 }' "$dir.acks")
+gap=$(longest_gap "$dir.acks" 1)
 fences=$(cat "$dir"/region*/agent/agent.log | grep -c "fencing the local database" || true)
 etcd_errors=$(cat "$dir"/region*/agent/agent.log | grep -ci "etcd unreachable\|etcd.*fail" || true)
 echo "writes: $(wc -l <"$dir.acks") acknowledged, $failed failed; longest gap between acknowledged writes: $gap ms"

@@ -39,7 +39,7 @@ for trial in $(seq "$TRIALS"); do
   done
   sleep 1
   t1=$(now_ms)
-  gaps+=("$(awk -v t0="$t0" -v t1="$t1" '$2 >= t0 - 1000 && $2 <= t1 { if (prev) { g = $2 - prev; if (g > max) max = g } prev = $2 } END { print max + 0 }' "$acks")")
+  gaps+=("$(longest_gap "$acks" 2 $((t0 - 1000)) "$t1")")
   rtos+=("$("$DRCTL" history --config "$cfg" --json | python3 -c 'import json,sys; print(int(1000*json.load(sys.stdin)[-1]["rto_seconds"]))')")
   [ "$target" = pg2 ] && target=pg1 || target=pg2
 done
