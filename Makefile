@@ -4,7 +4,16 @@ LAB_DIR ?= .lab
 DRCTL = .build/debug/drctl
 PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
 
-.PHONY: setup build check format test unit demo bench soak chaos chaos-long lab-up lab-down clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSTEMD_DIR ?= /etc/systemd/system
+# release (what install and release ship) or debug (what the test suite installs).
+CONFIGURATION ?= release
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Evaluated once: the tarball and the message name the same commit.
+VERSION := $(VERSION)
+
+.PHONY: setup build check format test unit demo bench soak chaos chaos-long lab-up lab-down clean install release
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -95,6 +104,26 @@ lab-up: build
 
 lab-down:
 	$(DRCTL) lab down --dir $(LAB_DIR)
+
+# The binary (release: Swift's runtime linked in, so a host needs only the system libraries
+# in packaging/DEPENDENCIES), the agent's systemd unit, the reference configuration, README
+# and runbooks. /etc/drctl is created, never overwritten: the configuration is the operator's.
+install:
+	@if [ "$(CONFIGURATION)" = release ]; then $(MAKE) --no-print-directory setup && $(SWIFT) build -c release --static-swift-stdlib; fi
+	install -D -m 0755 .build/$(CONFIGURATION)/drctl $(DESTDIR)$(PREFIX)/bin/drctl
+	install -d -m 0755 $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)$(PREFIX)/share/doc/drctl/runbooks
+	sed -e 's|/usr/local/bin/drctl|$(PREFIX)/bin/drctl|' -e 's|/usr/local/share/doc/drctl|$(PREFIX)/share/doc/drctl|' examples/drctl-agent@.service >$(DESTDIR)$(SYSTEMD_DIR)/drctl-agent@.service
+	install -m 0644 examples/drctl.yaml README.md packaging/DEPENDENCIES $(DESTDIR)$(PREFIX)/share/doc/drctl/
+	install -m 0644 runbooks/*.md $(DESTDIR)$(PREFIX)/share/doc/drctl/runbooks/
+	install -d -m 0750 $(DESTDIR)/etc/drctl
+
+# A tarball of what install puts in place (under usr/local and etc/), for hosts without
+# a Swift toolchain: tar -xzf drctl-VERSION-linux-ARCH.tar.gz -C /
+release:
+	rm -rf .build/stage
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/.build/stage PREFIX=/usr/local SYSTEMD_DIR=/etc/systemd/system
+	tar -czf drctl-$(VERSION)-linux-$$(uname -m).tar.gz -C .build/stage --owner=0 --group=0 usr etc
+	@echo "drctl-$(VERSION)-linux-$$(uname -m).tar.gz: runtime dependencies in usr/local/share/doc/drctl/DEPENDENCIES"
 
 clean:
 	@if [ -f $(LAB_DIR)/lab.json ] && [ -x $(DRCTL) ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi

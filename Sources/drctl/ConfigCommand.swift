@@ -105,6 +105,7 @@ enum ConfigSummary {
             lines.append("warnings:")
             lines += warnings.map { "  - \($0.message)" }
         }
+        lines += ["", "every key, its unit, default and when to change it: \(ConfigKeys.reference)"]
         return lines.joined(separator: "\n")
     }
 

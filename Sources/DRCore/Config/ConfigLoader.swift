@@ -5,8 +5,6 @@ import Yams
 ///
 /// Pure: the caller reads the file; this only parses, so it is tested without a disk.
 public enum ConfigLoader {
-    static let topKeys: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules"]
-
     public static func load(yaml: String, file: String) throws(ConfigError) -> ClusterConfig {
         let log = DiagnosticLog(file: file)
         let root: Node?
@@ -20,7 +18,7 @@ public enum ConfigLoader {
         let document = YAMLField(node: root, path: "", mark: root?.mark, log: log)
         guard document.isPresent else {
             throw ConfigError(diagnostics: [
-                ConfigDiagnostic(file: file, line: nil, column: nil, path: "", message: "the file is empty; expected a mapping with keys \(topKeys.sorted().joined(separator: ", "))")
+                ConfigDiagnostic(file: file, line: nil, column: nil, path: "", message: "the file is empty; expected a mapping with keys \(ConfigKeys.top.sorted().joined(separator: ", "))")
             ])
         }
         let config = parse(document)
@@ -47,7 +45,7 @@ public enum ConfigLoader {
     }
 
     private static func parse(_ document: YAMLField) -> ClusterConfig? {
-        guard let top = document.object(keys: topKeys) else { return nil }
+        guard let top = document.object(keys: ConfigKeys.top) else { return nil }
         let cluster = top["cluster"].string(expected: "the cluster's name")
         if let cluster, !Naming.isValid(cluster) { top["cluster"].report(Naming.rule) }
         let objectives = parseObjectives(top["objectives"])
@@ -69,7 +67,7 @@ public enum ConfigLoader {
     }
 
     private static func parseObjectives(_ field: YAMLField) -> Objectives? {
-        guard let object = field.object(keys: ["rto", "rpo"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.objectives) else { return nil }
         let rto = object["rto"].duration(default: nil, in: .seconds(1)...(.seconds(86400)))
         let rpo = object["rpo"].duration(default: nil, in: .zero...(.seconds(86400)))
         guard let rto, let rpo else { return nil }
@@ -77,7 +75,7 @@ public enum ConfigLoader {
     }
 
     private static func parseCoordination(_ field: YAMLField, cluster: String) -> CoordinationConfig? {
-        guard let object = field.object(keys: ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.coordination) else { return nil }
         let endpointsField = object["endpoints"]
         var endpoints = endpointsField.strings()
         if let list = endpoints {
@@ -101,7 +99,7 @@ public enum ConfigLoader {
 
     private static func parseTLS(_ field: YAMLField) -> TLSConfig?? {
         guard field.isPresent else { return .some(nil) }
-        guard let object = field.object(keys: ["ca_file", "cert_file", "key_file"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.tls) else { return nil }
         let tls = TLSConfig(caFile: object["ca_file"].string(required: false), certFile: object["cert_file"].string(required: false), keyFile: object["key_file"].string(required: false))
         if (tls.certFile == nil) != (tls.keyFile == nil) {
             field.report("cert_file and key_file go together: give both or neither")
@@ -126,7 +124,7 @@ public enum ConfigLoader {
         guard field.isPresent else { field.report("is required (a list of regions, each with name, role and nodes)"); return nil }
         guard let items = field.items() else { return nil }
         let regions = items.compactMap { item -> RegionConfig? in
-            guard let object = item.object(keys: ["name", "role", "priority", "nodes", "api"]) else { return nil }
+            guard let object = item.object(keys: ConfigKeys.region) else { return nil }
             let name = object["name"].string(expected: "the region's name")
             if let name, !Naming.isValid(name) { object["name"].report(Naming.rule) }
             let role = object["role"].choice(RegionRole.self)
@@ -149,7 +147,7 @@ public enum ConfigLoader {
     }
 
     private static func parseNode(_ field: YAMLField) -> NodeConfig? {
-        guard let object = field.object(keys: ["name", "conninfo", "data_dir", "address", "tags"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.node) else { return nil }
         let name = object["name"].string(expected: "the node's name")
         if let name, !Naming.isValid(name) { object["name"].report(Naming.rule) }
         let conninfo = object["conninfo"].string(expected: "a libpq connection string like \"host=10.0.0.1 port=5432 user=drctl dbname=postgres\"")
@@ -180,7 +178,7 @@ public enum ConfigLoader {
     private static func parseHealth(_ field: YAMLField) -> HealthConfig? {
         let defaults = HealthConfig(interval: .seconds(1), failures: 3, timeout: .seconds(1), checks: [.postgres])
         guard field.isPresent else { return defaults }
-        guard let object = field.object(keys: ["interval", "failures", "timeout", "checks"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.health) else { return nil }
         let interval = object["interval"].duration(default: defaults.interval, in: .milliseconds(100)...(.seconds(600)))
         let failures = object["failures"].int(in: 1...100, default: defaults.failures)
         let timeout = object["timeout"].duration(default: defaults.timeout, in: .milliseconds(50)...(.seconds(600)))
@@ -199,7 +197,7 @@ public enum ConfigLoader {
     private enum CheckKind: String, CaseIterable { case postgres, tcp, http }
 
     private static func parseCheck(_ field: YAMLField) -> HealthCheck? {
-        guard let object = field.object(keys: ["type", "target", "url"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.check) else { return nil }
         switch object["type"].choice(CheckKind.self) {
         case .postgres:
             for key in ["target", "url"] where object.has(key) { object[key].report("does not apply to a postgres check (it uses the node's conninfo)") }
@@ -227,10 +225,7 @@ public enum ConfigLoader {
         let defaults = FailoverConfig(promotionTimeout: .seconds(10), dnsUpdateTimeout: .seconds(10), cooldown: .seconds(300), autoRejoin: false)
         guard field.isPresent else { return defaults }
         guard
-            let object = field.object(keys: [
-                "promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict",
-                "restart_attempts", "failsafe",
-            ])
+            let object = field.object(keys: ConfigKeys.failover)
         else { return nil }
         let promotion = object["promotion_timeout"].duration(default: defaults.promotionTimeout, in: .seconds(1)...(.seconds(3600)))
         let dns = object["dns_update_timeout"].duration(default: defaults.dnsUpdateTimeout, in: .seconds(1)...(.seconds(3600)))
@@ -252,7 +247,7 @@ public enum ConfigLoader {
 
     private static func parseBackup(_ field: YAMLField) -> BackupConfig?? {
         guard field.isPresent else { return .some(nil) }
-        guard let object = field.object(keys: ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.backup) else { return nil }
         let repository = object["repository"].string(expected: "an absolute directory path")
         if let repository, !repository.hasPrefix("/") { object["repository"].report("expected an absolute directory path, found \"\(repository)\"") }
         let region = object["repository_region"].string(expected: "the region where the repository is stored")
@@ -260,7 +255,7 @@ public enum ConfigLoader {
         if allowed?.isEmpty == true { object["allowed_regions"].report("is required (the regions where backups may be stored)") }
         var retention = RetentionPolicy()
         if object.has("retention") {
-            guard let keep = object["retention"].object(keys: ["keep_last", "hourly", "daily", "weekly", "monthly"]) else { return nil }
+            guard let keep = object["retention"].object(keys: ConfigKeys.retention) else { return nil }
             let defaults = RetentionPolicy()
             func count(_ key: String, _ fallback: Int) -> Int { keep.has(key) ? keep[key].int(in: 0...10000, default: fallback) ?? fallback : fallback }
             retention = RetentionPolicy(
@@ -273,7 +268,7 @@ public enum ConfigLoader {
         if object.has("validation") {
             guard let items = object["validation"].items() else { return nil }
             for item in items {
-                guard let query = item.object(keys: ["sql", "expect"]),
+                guard let query = item.object(keys: ConfigKeys.validation),
                     let sql = query["sql"].string(expected: "a SQL query whose first column is compared"),
                     let expect = query["expect"].string(expected: "the expected text of the first column (t for true)")
                 else { return nil }

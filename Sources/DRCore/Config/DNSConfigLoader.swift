@@ -19,7 +19,7 @@ enum DNSConfigLoader {
 
     static func parse(_ field: YAMLField) -> DNSConfig? {
         guard field.isPresent else { return DNSConfig.none }
-        guard let object = field.object(keys: ["providers", "records", "recheck_interval"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.dns) else { return nil }
         let providerItems = object["providers"].items()
         let providers = providerItems?.compactMap(parseProvider)
         let recordItems = object["records"].items()
@@ -32,13 +32,7 @@ enum DNSConfigLoader {
     }
 
     private static func parseProvider(_ field: YAMLField) -> DNSProviderConfig? {
-        var keys: Set<String> = ["name", "type", "url", "zone", "server_id", "hosted_zone_id", "nameservers"]
-        for kind in DNSProviderKind.allCases {
-            for credential in credentialNames(for: kind) {
-                keys.formUnion([credential, "\(credential)_env", "\(credential)_file"])
-            }
-        }
-        guard let object = field.object(keys: keys) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.provider) else { return nil }
         let name = object["name"].string(expected: "the provider's name, used by records")
         guard let kind = object["type"].choice(DNSProviderKind.self) else { return nil }
         let url = object["url"].string(required: defaultURL(for: kind) == nil, expected: "the API base URL, e.g. http://127.0.0.1:8081") ?? defaultURL(for: kind)
@@ -90,7 +84,7 @@ enum DNSConfigLoader {
     }
 
     private static func parseRecord(_ field: YAMLField) -> DNSRecordConfig? {
-        guard let object = field.object(keys: ["name", "type", "ttl", "provider", "points_to"]) else { return nil }
+        guard let object = field.object(keys: ConfigKeys.record) else { return nil }
         let name = object["name"].string(expected: "the record's fully qualified name, e.g. db.example.com.").map(FQDN.normalized)
         let type = object["type"].choice(DNSRecordType.self)
         let ttl = object["ttl"].duration(default: .seconds(30), in: .seconds(1)...(.seconds(86400)))

@@ -6,7 +6,7 @@ enum ScheduleConfigLoader {
         var jobs: [ScheduledJob] = []
         var names = Set<String>()
         for item in items {
-            guard let object = item.object(keys: ["name", "cron", "backup", "drill"]) else { return nil }
+            guard let object = item.object(keys: ConfigKeys.schedule) else { return nil }
             guard let name = object["name"].string(expected: "the job's name") else { return nil }
             if !Naming.isValid(name) { object["name"].report(Naming.rule) }
             if !names.insert(name).inserted { object["name"].report("job \"\(name)\" is defined twice") }

@@ -161,7 +161,7 @@ struct YAMLObject {
             if !keys.contains(key) {
                 field.log.report(
                     "unknown key \"\(key)\"" + Suggestion.hint(for: key, among: Array(keys))
-                        + "; expected one of \(keys.sorted().joined(separator: ", "))",
+                        + "; expected one of \(keys.sorted().joined(separator: ", ")), each explained in \(ConfigKeys.reference)",
                     path: path, at: keyNode.mark)
             } else if values[key] != nil {
                 field.log.report("duplicate key \"\(key)\"", path: path, at: keyNode.mark)

@@ -1,0 +1,42 @@
+/// Every key the configuration accepts, section by section: the loaders refuse any other
+/// key (with a suggestion), and the reference configuration (`examples/drctl.yaml`) must
+/// mention each one — a test holds it to that, so a new key cannot go undocumented.
+public enum ConfigKeys {
+    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules"]
+    static let objectives: Set<String> = ["rto", "rpo"]
+    static let coordination: Set<String> = ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]
+    static let tls: Set<String> = ["ca_file", "cert_file", "key_file"]
+    static let region: Set<String> = ["name", "role", "priority", "nodes", "api"]
+    static let node: Set<String> = ["name", "conninfo", "data_dir", "address", "tags"]
+    static let health: Set<String> = ["interval", "failures", "timeout", "checks"]
+    static let check: Set<String> = ["type", "target", "url"]
+    static let failover: Set<String> = [
+        "promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict", "restart_attempts", "failsafe",
+    ]
+    static let dns: Set<String> = ["providers", "records", "recheck_interval"]
+    /// A provider's keys, with every kind's credentials as NAME, NAME_env and NAME_file
+    /// (the loader then refuses the ones that do not apply to the provider's kind).
+    static let provider: Set<String> = DNSProviderKind.allCases.reduce(into: ["name", "type", "url", "zone", "server_id", "hosted_zone_id", "nameservers"]) {
+        keys, kind in
+        for credential in DNSConfigLoader.credentialNames(for: kind) { keys.formUnion([credential, "\(credential)_env", "\(credential)_file"]) }
+    }
+    static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
+    static let backup: Set<String> = ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation"]
+    static let retention: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
+    static let validation: Set<String> = ["sql", "expect"]
+    static let schedule: Set<String> = ["name", "cron", "backup", "drill"]
+
+    /// Each section's path (list items written as `[]`) and its keys.
+    public static let all: [(section: String, keys: Set<String>)] = [
+        ("", top), ("objectives", objectives), ("coordination", coordination), ("coordination.tls", tls), ("regions[]", region),
+        ("regions[].nodes[]", node), ("health", health), ("health.checks[]", check), ("failover", failover), ("dns", dns),
+        ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.retention", retention),
+        ("backup.validation[]", validation), ("schedules[]", schedule),
+    ]
+}
+
+extension ConfigKeys {
+    /// Where an operator finds every key explained: named in unknown-key errors and by
+    /// `drctl config check`.
+    public static let reference = "share/doc/drctl/drctl.yaml (installed) or examples/drctl.yaml (source)"
+}

@@ -1,0 +1,36 @@
+import DRSystem
+import Foundation
+import Testing
+
+/// `make install` as a packager runs it (DESTDIR, PREFIX, SYSTEMD_DIR), with the debug
+/// binary the test suite already built: every file in place, the unit pointing at the
+/// installed binary and README, and the installed reference configuration valid for the
+/// installed binary.
+@Suite struct InstallTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func makeInstallPutsEveryFileInPlace() async throws {
+        _ = try DrctlBinary.path()
+        let stage = "/tmp/drctl-install-\(UUID().uuidString.prefix(8).lowercased())"
+        defer { try? FileManager.default.removeItem(atPath: stage) }
+        let make = try await CommandRunner.run(
+            ["make", "-C", Self.root, "--no-print-directory", "install", "CONFIGURATION=debug", "DESTDIR=\(stage)", "PREFIX=/opt/drctl", "SYSTEMD_DIR=/lib/systemd/system"],
+            check: false)
+        #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
+
+        let binary = "\(stage)/opt/drctl/bin/drctl"
+        #expect(FileManager.default.isExecutableFile(atPath: binary))
+        let unit = try String(contentsOfFile: "\(stage)/lib/systemd/system/drctl-agent@.service", encoding: .utf8)
+        #expect(unit.contains("ExecStart=/opt/drctl/bin/drctl agent --region %i"), "\(unit)")
+        #expect(unit.contains("Documentation=file:/opt/drctl/share/doc/drctl/README.md"), "\(unit)")
+        let doc = "\(stage)/opt/drctl/share/doc/drctl"
+        for file in ["drctl.yaml", "README.md", "DEPENDENCIES"] { #expect(FileManager.default.fileExists(atPath: "\(doc)/\(file)"), "\(file)") }
+        let runbooks = try FileManager.default.contentsOfDirectory(atPath: "\(doc)/runbooks").filter { $0.hasSuffix(".md") }
+        #expect(runbooks.count == (try FileManager.default.contentsOfDirectory(atPath: "\(Self.root)/runbooks").filter { $0.hasSuffix(".md") }.count))
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: "\(stage)/etc/drctl", isDirectory: &isDirectory) && isDirectory.boolValue)
+
+        let check = try await CommandRunner.run([binary, "config", "check", "--config", "\(doc)/drctl.yaml"], check: false)
+        #expect(check.status == 0 && check.stdout.contains("valid") && !check.stdout.contains("warnings:"), "\(check.stdout)\(check.stderr)")
+    }
+}
