@@ -122,6 +122,31 @@ extension RealServers {
             #expect(!FileManager.default.fileExists(atPath: dir))
         }
 
+        /// The lab's own process killed halfway through `lab up --hosts` (etcd up, the primary
+        /// starting): `lab down` reads what `up` recorded before making anything, and leaves no
+        /// namespace, process or directory behind.
+        @Test func labDownCleansUpAfterACrashedUp() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
+            let binary = try DrctlBinary.path()
+            let hosts = LabHosts.plan(dir: dir, regions: RegionHostsLab.regions)
+            let up = try ProcessControl.spawnDaemon([binary, "lab", "up", "--hosts", "--dir", dir], logFile: "\(dir).up.log")
+            defer { try? FileManager.default.removeItem(atPath: "\(dir).up.log") }
+            let starting = try await eventually(within: .seconds(60)) {
+                FileManager.default.fileExists(atPath: "\(dir)/region1/pg1/data/postmaster.pid")
+            }
+            kill(up, SIGKILL)
+            _ = await ProcessControl.waitForExit(up, within: .seconds(5))
+            #expect(starting, "lab up reached the primary's start: \((try? String(contentsOfFile: "\(dir).up.log", encoding: .utf8)) ?? "")")
+            #expect(!hosts.leftovers.isEmpty && !ProcessControl.processes(mentioning: dir).isEmpty, "the crash left a half-made lab")
+
+            let down = try await CommandRunner.run([binary, "lab", "down", "--dir", dir], check: false)
+            #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+            #expect(hosts.leftovers.isEmpty)
+            #expect(ProcessControl.processes(mentioning: dir).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: dir))
+        }
+
         /// Region1's host cut off from both other regions at 40 ms: its etcd member is a
         /// minority, so its agent cannot renew and pg1 must stop taking writes (asked from
         /// region1, whose clients still reach it) before pg2 takes any (asked from region3).
