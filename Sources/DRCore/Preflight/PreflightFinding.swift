@@ -1,0 +1,65 @@
+/// One thing `drctl preflight` found that a failover, switchover, rejoin, backup or restore
+/// would trip over: on which node, what is wrong, why it matters for DR, and the fix.
+public struct PreflightFinding: Sendable, Equatable, Codable {
+    public enum Severity: String, Sendable, Codable {
+        /// A DR operation would fail: `drctl preflight` exits 1.
+        case blocking
+        /// Degrades DR (slower, or needs an operator) without making an operation fail.
+        case warning
+    }
+
+    /// A stable name for the check (`wal_level`, `archive`, `dns`, …), for scripts.
+    public var check: String
+    /// The node concerned; nil for the cluster as a whole (etcd, a DNS record).
+    public var node: String?
+    public var severity: Severity
+    public var problem: String
+    public var why: String
+    public var fix: String
+
+    public init(check: String, node: String?, severity: Severity, problem: String, why: String, fix: String) {
+        self.check = check
+        self.node = node
+        self.severity = severity
+        self.problem = problem
+        self.why = why
+        self.fix = fix
+    }
+}
+
+/// What preflight read from one node's server (`SHOW`-level settings, the archiver's state
+/// and the replication slots it holds).
+public struct PreflightNodeSettings: Sendable, Equatable {
+    public var inRecovery: Bool
+    public var walLevel: String
+    public var maxWalSenders: Int
+    public var maxReplicationSlots: Int
+    public var hotStandby: Bool
+    public var walLogHints: Bool
+    public var dataChecksums: Bool
+    public var archiveMode: String
+    public var archiveCommand: String
+    public var restoreCommand: String
+    /// The archiver's last failure is newer than its last success.
+    public var archiverFailing: Bool
+    public var slots: [String]
+
+    public init(
+        inRecovery: Bool = false, walLevel: String = "replica", maxWalSenders: Int = 10, maxReplicationSlots: Int = 10, hotStandby: Bool = true,
+        walLogHints: Bool = false, dataChecksums: Bool = true, archiveMode: String = "on", archiveCommand: String = "drctl wal-push %p %f",
+        restoreCommand: String = "drctl wal-fetch %f %p", archiverFailing: Bool = false, slots: [String] = []
+    ) {
+        self.inRecovery = inRecovery
+        self.walLevel = walLevel
+        self.maxWalSenders = maxWalSenders
+        self.maxReplicationSlots = maxReplicationSlots
+        self.hotStandby = hotStandby
+        self.walLogHints = walLogHints
+        self.dataChecksums = dataChecksums
+        self.archiveMode = archiveMode
+        self.archiveCommand = archiveCommand
+        self.restoreCommand = restoreCommand
+        self.archiverFailing = archiverFailing
+        self.slots = slots
+    }
+}

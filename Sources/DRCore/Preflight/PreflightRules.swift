@@ -1,0 +1,147 @@
+/// What preflight observed, from wherever it runs (an operator's host, or an agent beside
+/// its node — then "from here" is "from this node"): nothing is changed to get it.
+public struct PreflightObservations: Sendable, Equatable {
+    public enum NodeRead: Sendable, Equatable {
+        case read(PreflightNodeSettings)
+        case unreachable(String)
+    }
+
+    public enum EtcdRead: Sendable, Equatable {
+        /// A linearizable read answered, in this long.
+        case answered(Duration)
+        case failed(String)
+    }
+
+    public var nodes: [String: NodeRead]
+    /// Per node: why a replication connection to it from here was refused (nil: accepted).
+    public var replicationRefused: [String: String?]
+    public var etcd: EtcdRead
+    /// Per managed record: why reading it through its provider failed (nil: it was read).
+    public var dnsReadFailed: [String: String?]
+
+    public init(nodes: [String: NodeRead], replicationRefused: [String: String?], etcd: EtcdRead, dnsReadFailed: [String: String?]) {
+        self.nodes = nodes
+        self.replicationRefused = replicationRefused
+        self.etcd = etcd
+        self.dnsReadFailed = dnsReadFailed
+    }
+}
+
+/// The preflight's judgement: every precondition of a DR operation that the observations
+/// show broken, blocking ones first. Pure: the same observations give the same findings.
+public enum PreflightRules {
+    public static func findings(config: ClusterConfig, observations: PreflightObservations) -> [PreflightFinding] {
+        var found: [PreflightFinding] = []
+        let names = config.nodes.map(\.node.name)
+        for (_, node) in config.nodes {
+            switch observations.nodes[node.name] {
+            case .unreachable(let reason):
+                found.append(
+                    .init(
+                        check: "connect", node: node.name, severity: .blocking, problem: "cannot connect from here: \(reason)",
+                        why: "a node drctl cannot reach can be neither promoted nor fenced by an operator from here",
+                        fix: "check the node's conninfo, its pg_hba.conf and the network between this host and \(node.connection.host)"))
+            case .read(let settings):
+                found += self.node(node, settings, peers: names.count - 1, config: config)
+            case nil:
+                break
+            }
+            if case .some(.some(let refusal)) = observations.replicationRefused[node.name] {
+                found.append(
+                    .init(
+                        check: "replication_access", node: node.name, severity: .blocking,
+                        problem: "a replication connection from here is refused: \(refusal)",
+                        why: "after a failover the other nodes stream from this one (and rejoin, clone and pg_rewind connect to it)",
+                        fix: "add a `host replication USER ADDRESS METHOD` line for every other node's address to its pg_hba.conf and reload"))
+            }
+        }
+        found += slots(config: config, observations: observations)
+        switch observations.etcd {
+        case .failed(let reason):
+            found.append(
+                .init(
+                    check: "etcd", node: nil, severity: .blocking, problem: "no linearizable read from etcd: \(reason)",
+                    why: "without an etcd quorum no standby is promoted and the primary fences at its lease deadline (unless failsafe)",
+                    fix: "check `etcdctl endpoint health` on coordination.endpoints and that a majority of members runs"))
+        case .answered(let took) where took * 4 > config.coordination.leaseTTL:
+            found.append(
+                .init(
+                    check: "etcd_latency", node: nil, severity: .warning, problem: "a linearizable read took \(DurationText.format(took))",
+                    why: "the lease (\(DurationText.format(config.coordination.leaseTTL))) must outlive an etcd election plus a renewal loop",
+                    fix: "put an etcd member near each agent, or raise coordination.lease_ttl"))
+        case .answered:
+            break
+        }
+        for (record, failure) in observations.dnsReadFailed.sorted(by: { $0.key < $1.key }) {
+            guard let failure else { continue }
+            found.append(
+                .init(
+                    check: "dns", node: nil, severity: .blocking, problem: "\(record) cannot be read through its provider: \(failure)",
+                    why: "a failover's DNS switch would fail the same way, and clients would keep the old primary's address",
+                    fix: "check the provider's URL, the zone and the credential's permissions (read and edit of the record)"))
+        }
+        return found.filter { $0.severity == .blocking } + found.filter { $0.severity == .warning }
+    }
+
+    private static func node(_ node: NodeConfig, _ settings: PreflightNodeSettings, peers: Int, config: ClusterConfig) -> [PreflightFinding] {
+        var found: [PreflightFinding] = []
+        func add(_ check: String, _ severity: PreflightFinding.Severity, _ problem: String, _ why: String, _ fix: String) {
+            found.append(.init(check: check, node: node.name, severity: severity, problem: problem, why: why, fix: fix))
+        }
+        if settings.walLevel == "minimal" {
+            add("wal_level", .blocking, "wal_level is minimal", "no standby can stream from this node, nor a base backup be taken", "set wal_level = replica and restart")
+        }
+        if settings.maxWalSenders < peers + 1 {
+            add(
+                "max_wal_senders", .blocking, "max_wal_senders is \(settings.maxWalSenders)",
+                "as primary it must serve \(peers) standby(s) plus a base backup or a rejoin at once", "set max_wal_senders >= \(peers + 1) and restart")
+        }
+        if settings.maxReplicationSlots < peers {
+            add(
+                "max_replication_slots", .blocking, "max_replication_slots is \(settings.maxReplicationSlots)",
+                "as primary it keeps a slot for each of the \(peers) other node(s), so they never miss WAL", "set max_replication_slots >= \(peers) and restart")
+        }
+        if !settings.hotStandby {
+            add("hot_standby", .warning, "hot_standby is off", "as a standby it answers no query: drctl cannot read its replay position", "set hot_standby = on")
+        }
+        if !settings.walLogHints, !settings.dataChecksums {
+            add(
+                "rewind", config.failover.autoRejoin ? .blocking : .warning, "neither wal_log_hints nor data checksums is on",
+                "pg_rewind cannot run: after a failover this node can rejoin only by a full re-clone", "set wal_log_hints = on and restart")
+        }
+        if config.backup != nil {
+            if settings.archiveMode == "off" || !settings.archiveCommand.contains("wal-push") {
+                add(
+                    "archive", .blocking, settings.archiveMode == "off" ? "archive_mode is off" : "archive_command does not run drctl wal-push: \"\(settings.archiveCommand)\"",
+                    "WAL never reaches the repository: no point-in-time restore, and backups cannot be restored to a consistent state",
+                    "set archive_mode = on and archive_command = 'drctl wal-push %p %f --config FILE' (on every node: any may become primary)")
+            } else if settings.archiverFailing {
+                add(
+                    "archive", .blocking, "the archiver's last attempt failed (pg_stat_archiver)",
+                    "WAL is piling up in pg_wal until the disk fills, and the repository misses it",
+                    "run the archive_command by hand as the server's user to see why; check the repository is mounted and writable")
+            }
+            if settings.restoreCommand.isEmpty {
+                add(
+                    "restore_command", .warning, "restore_command is empty", "a standby that falls behind its slot cannot fetch WAL from the repository",
+                    "set restore_command = 'drctl wal-fetch %f %p --config FILE'")
+            }
+        }
+        return found
+    }
+
+    /// The primary holds a slot for every other node (drctl names them after the node).
+    private static func slots(config: ClusterConfig, observations: PreflightObservations) -> [PreflightFinding] {
+        let primaries = observations.nodes.compactMap { name, read -> (String, PreflightNodeSettings)? in
+            guard case .read(let settings) = read, !settings.inRecovery else { return nil }
+            return (name, settings)
+        }
+        guard primaries.count == 1, let (primary, settings) = primaries.first else { return [] }
+        return config.nodes.map(\.node.name).filter { $0 != primary && !settings.slots.contains($0.replacing("-", with: "_")) }.map { standby in
+            PreflightFinding(
+                check: "slot", node: primary, severity: .warning, problem: "no replication slot for \(standby)",
+                why: "the primary may recycle WAL \(standby) still needs; its agent creates the slot when it follows, so \(standby)'s agent may not run",
+                fix: "start \(standby)'s agent, or SELECT pg_create_physical_replication_slot('\(standby.replacing("-", with: "_"))') on \(primary)")
+        }
+    }
+}

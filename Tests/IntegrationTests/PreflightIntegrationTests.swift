@@ -1,0 +1,46 @@
+import DRLab
+import DRSystem
+import Foundation
+import Testing
+
+extension RealServers {
+    /// `drctl preflight` against the lab: nothing blocking on a healthy lab, then each
+    /// precondition broken the way operators break them — the archive stopped, the DNS key
+    /// revoked, pg_hba.conf's replication lines removed — and each one found, on its node.
+    @Suite("preflight in the lab")
+    struct PreflightIntegrationTests {
+        struct Finding: Decodable {
+            var check: String
+            var node: String?
+            var severity: String
+        }
+
+        @Test func eachBrokenPreconditionIsFound() async throws {
+            try await withLab { lab in
+                let binary = try DrctlBinary.path()
+                func preflight() async throws -> (status: Int32, findings: [Finding]) {
+                    let run = try await CommandRunner.run([binary, "preflight", "--json", "--config", lab.configFile], check: false)
+                    return (run.status, try JSONDecoder().decode([Finding].self, from: Data(run.stdout.utf8)))
+                }
+                let healthy = try await preflight()
+                #expect(healthy.status == 0 && !healthy.findings.contains { $0.severity == "blocking" }, "\(healthy.findings)")
+
+                let pg1 = try lab.node("pg1")
+                let session = try await pg1.connect()
+                _ = try await session.query("ALTER SYSTEM SET archive_command = 'false'")
+                _ = try await session.query("SELECT pg_reload_conf()")
+                try "revoked".write(toFile: lab.dns.apiKeyFile, atomically: true, encoding: .utf8)
+                let hba = "\(pg1.dataDir)/pg_hba.conf"
+                let lines = try String(contentsOfFile: hba, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                try lines.filter { $0.firstMatch(of: /^host\s+replication/) == nil }.joined(separator: "\n").write(toFile: hba, atomically: true, encoding: .utf8)
+                _ = try await session.query("SELECT pg_reload_conf()")
+                await session.close()
+
+                let broken = try await preflight()
+                #expect(broken.status == 1)
+                let blocking = Set(broken.findings.filter { $0.severity == "blocking" }.map { "\($0.check) \($0.node ?? "cluster")" })
+                #expect(blocking == ["archive pg1", "dns cluster", "replication_access pg1"], "\(broken.findings)")
+            }
+        }
+    }
+}
