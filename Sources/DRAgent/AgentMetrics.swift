@@ -134,3 +134,12 @@ public final class AgentMetrics: Sendable {
         }
     }
 }
+
+extension AgentMetrics {
+    /// `drctl_preflight_findings{severity}` and when the preflight last ran.
+    func preflight(_ report: PreflightReport) {
+        gauge("preflight_findings", [("severity", "blocking")], "Findings of the agent's latest preflight, by severity").set(Double(report.blocking))
+        gauge("preflight_findings", [("severity", "warning")], "Findings of the agent's latest preflight, by severity").set(Double(report.warnings))
+        gauge("preflight_last_run_timestamp_seconds", [], "When the agent's preflight last ran (Unix time)").set(Double(report.checkedAtMillis) / 1000)
+    }
+}

@@ -6,6 +6,7 @@ import Foundation
 public final class AgentStateBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var snapshots: [String: NodeSnapshot] = [:]
+    private var preflightReport: PreflightReport?
     /// The clock snapshots are stamped with (one per process, shared by every agent).
     public let clock = ContinuousClock()
     public let started: ContinuousClock.Instant
@@ -16,5 +17,14 @@ public final class AgentStateBoard: @unchecked Sendable {
 
     func publish(_ snapshot: NodeSnapshot) { lock.withLock { snapshots[snapshot.node] = snapshot } }
 
-    public func snapshot(of node: String) -> NodeSnapshot? { lock.withLock { snapshots[node] } }
+    /// The node's latest snapshot, with the region's latest preflight.
+    public func snapshot(of node: String) -> NodeSnapshot? {
+        lock.withLock {
+            var snapshot = snapshots[node]
+            snapshot?.preflight = preflightReport
+            return snapshot
+        }
+    }
+
+    func publish(_ report: PreflightReport) { lock.withLock { preflightReport = report } }
 }

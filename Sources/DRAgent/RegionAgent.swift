@@ -69,9 +69,13 @@ public enum RegionAgent {
                     config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
                     holder: region.name, metrics: metrics, log: jobLog))
         }
-        // Services stop in reverse order: the loops (last) first, then the scheduler, then the APIs.
+        var preflightLog = log
+        preflightLog[metadataKey: "region"] = "\(region.name)"
+        let preflight = PreflightService(
+            config: config, region: region.name, coordinator: coordinator, board: board, metrics: metrics, sourceAddress: sourceAddress, log: preflightLog)
+        // Services stop in reverse order: the loops (last) first, then the scheduler and preflight, then the APIs.
         let loops: [any Service] = agents.map(NodeAgentService.init(agent:))
-        let group = ServiceGroup(services: apis + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        let group = ServiceGroup(services: apis + [preflight] + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }

@@ -56,10 +56,11 @@ struct StatusCommand: AsyncParsableCommand {
             if enough(report) || clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(500))
         } while true
+        report.preflight = try? await EtcdCoordinator.forConfig(config).preflightReports()
         if options.json {
             try JSONOutput.print(report)
         } else {
-            print(StatusTable.render(report))
+            print(StatusTable.render(report, nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
         }
         if !report.isHealthy { throw CLIExit.unhealthy }
     }
@@ -93,7 +94,7 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// The human form of `drctl status`.
 enum StatusTable {
-    static func render(_ report: StatusReport) -> String {
+    static func render(_ report: StatusReport, nowMillis: Int64) -> String {
         let rows = report.nodes.map { node -> [String] in
             [
                 node.region, node.name, node.role.rawValue, node.reachable ? "yes" : "no",
@@ -114,6 +115,17 @@ enum StatusTable {
                 ["REGION", "NODE", "ROLE", "REACHABLE", "ADDRESS", "TL", "LSN", "RECEIVED", "LAG", "LAG(S)", "STATE"], rows)
         if !report.problems.isEmpty {
             text += "\n\n" + report.problems.map { "! " + $0 }.joined(separator: "\n")
+        }
+        if let reports = report.preflight, !reports.isEmpty {
+            text += "\n\npreflight (each agent, from its host):"
+            for preflight in reports.sorted(by: { $0.region < $1.region }) {
+                let age = max(0, nowMillis - preflight.checkedAtMillis) / 60_000
+                text += "\n  \(preflight.region): \(preflight.blocking) blocking, \(preflight.warnings) warning(s), \(age) min ago"
+                for finding in preflight.findings where finding.severity == .blocking {
+                    text += "\n  ! \(finding.node ?? "cluster"): \(finding.check): \(finding.problem) (fix: \(finding.fix))"
+                }
+            }
+            if reports.contains(where: { $0.blocking > 0 }) { text += "\n  (drctl preflight explains each finding)" }
         }
         return text
     }

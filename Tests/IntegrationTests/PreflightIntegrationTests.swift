@@ -1,3 +1,4 @@
+import DRHTTP
 import DRLab
 import DRSystem
 import Foundation
@@ -24,6 +25,19 @@ extension RealServers {
                 }
                 let healthy = try await preflight()
                 #expect(healthy.status == 0 && !healthy.findings.contains { $0.severity == "blocking" }, "\(healthy.findings)")
+
+                // Each agent ran it at start, from its host: in /status, the metrics and `drctl status`.
+                let api = try #require(try Lab.status(dir: lab.dir).agents.first { $0.region == "region1" }?.api)
+                let published = try await eventually(within: .seconds(30)) {
+                    let status = try? await HTTPClient().send(HTTPRequest(url: api + "/status"))
+                    let view = status.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }
+                    return (view?["preflight"] as? [String: Any])?["region"] as? String == "region1"
+                }
+                #expect(published, "region1's agent publishes its preflight in /status")
+                let metrics = String(decoding: try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).body, as: UTF8.self)
+                #expect(metrics.contains("drctl_preflight_findings{severity=\"blocking\"} 0"), "\(metrics.split(separator: "\n").filter { $0.contains("preflight") })")
+                let status = try await CommandRunner.run([binary, "status", "--config", lab.configFile], check: false)
+                #expect(status.stdout.contains("region1: 0 blocking") && status.stdout.contains("region2: 0 blocking"), "\(status.stdout)")
 
                 let pg1 = try lab.node("pg1")
                 let session = try await pg1.connect()

@@ -23,6 +23,8 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     public var rule: String
     /// Failsafe under way: this leader runs without etcd, or this member confirms one.
     public var failsafe: FailsafeStatus? = nil
+    /// The region agent's latest preflight (`/status` shows it; the loop does not set it).
+    public var preflight: PreflightReport? = nil
     /// When the loop finished, on the agent's clock (not encoded: meaningless outside it).
     public var tickedAt: AgentInstant
 
@@ -50,7 +52,7 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance, failsafe
+        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance, failsafe, preflight
         case holdsLease = "holds_lease", lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
     }
 
@@ -66,5 +68,6 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
             paused: try c.decode(Bool.self, forKey: .paused), hold: try c.decodeIfPresent(String.self, forKey: .hold),
             rule: try c.decode(String.self, forKey: .rule), tickedAt: .seconds(0))
         failsafe = try c.decodeIfPresent(FailsafeStatus.self, forKey: .failsafe)
+        preflight = try c.decodeIfPresent(PreflightReport.self, forKey: .preflight)
     }
 }

@@ -63,3 +63,20 @@ public struct PreflightNodeSettings: Sendable, Equatable {
         self.slots = slots
     }
 }
+
+/// One run of the preflight by a region's agent, as it publishes it (etcd, `/status`).
+public struct PreflightReport: Sendable, Equatable, Codable {
+    public var region: String
+    /// When the run finished, Unix time in milliseconds.
+    public var checkedAtMillis: Int64
+    public var findings: [PreflightFinding]
+
+    public init(region: String, checkedAtMillis: Int64, findings: [PreflightFinding]) {
+        self.region = region
+        self.checkedAtMillis = checkedAtMillis
+        self.findings = findings
+    }
+
+    public var blocking: Int { findings.filter { $0.severity == .blocking }.count }
+    public var warnings: Int { findings.count - blocking }
+}

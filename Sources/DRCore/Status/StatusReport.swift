@@ -33,6 +33,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     /// etcd is unreachable and the leader stays writable on its members' confirmations
     /// (as the leader's agent reports it); null otherwise.
     public var failsafe: FailsafeStatus? = nil
+    /// Each region agent's latest preflight, as published in etcd (nil: not read).
+    public var preflight: [PreflightReport]? = nil
 
     public struct NodeStatus: Sendable, Equatable, Codable {
         public var name: String
@@ -76,9 +78,10 @@ public struct StatusReport: Sendable, Equatable, Codable {
         try c.encode(paused, forKey: .paused)
         try c.encode(nodes, forKey: .nodes)
         try c.encode(failsafe, forKey: .failsafe)
+        try c.encodeIfPresent(preflight, forKey: .preflight)
     }
 
-    enum CodingKeys: String, CodingKey { case cluster, verdict, problems, leader, term, paused, nodes, failsafe }
+    enum CodingKeys: String, CodingKey { case cluster, verdict, problems, leader, term, paused, nodes, failsafe, preflight }
 }
 
 extension StatusReport.NodeStatus {

@@ -1,0 +1,81 @@
+import DRCoordination
+import DRCore
+import DRDNS
+import DRPostgres
+import DRSystem
+import Foundation
+
+/// Gathers what `PreflightRules` judges, from wherever it runs (`drctl preflight` on an
+/// operator's host, or an agent beside its node), changing nothing.
+public enum PreflightRunner {
+    struct NoProvider: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "no DNS provider named \(name) in dns.providers" }
+    }
+
+    /// Every observation at once; the slowest bounds the time.
+    public static func observe(_ config: ClusterConfig, sourceAddress: String? = nil) async -> PreflightObservations {
+        async let etcd = etcdRead(config, sourceAddress: sourceAddress)
+        async let dns = dnsReads(config)
+        var nodes: [String: PreflightObservations.NodeRead] = [:]
+        var refused: [String: String?] = [:]
+        await withTaskGroup(of: (String, PreflightObservations.NodeRead, String?).self) { group in
+            for (_, node) in config.nodes {
+                group.addTask {
+                    async let settings = PreflightProbe().settings(node: node.name, conninfo: node.conninfo)
+                    async let refusal = replicationRefusal(conninfo: node.conninfo)
+                    return (node.name, await settings, await refusal)
+                }
+            }
+            for await (name, settings, refusal) in group {
+                nodes[name] = settings
+                refused[name] = .some(refusal)
+            }
+        }
+        return PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
+    }
+
+    static func etcdRead(_ config: ClusterConfig, sourceAddress: String?) async -> PreflightObservations.EtcdRead {
+        do {
+            let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
+            let clock = ContinuousClock()
+            let started = clock.now
+            _ = try await coordinator.leader()
+            return .answered(clock.now - started)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    static func dnsReads(_ config: ClusterConfig) async -> [String: String?] {
+        guard !config.dns.records.isEmpty else { return [:] }
+        let switcher: DNSSwitcher
+        do { switcher = try DNSSwitcher(config: config) } catch {
+            return Dictionary(uniqueKeysWithValues: config.dns.records.map { ($0.name, .some("\(error)")) })
+        }
+        var failures: [String: String?] = [:]
+        for record in config.dns.records {
+            do {
+                guard let provider = switcher.providers[record.provider] else { throw PreflightRunner.NoProvider(name: record.provider) }
+                _ = try await provider.read(name: record.name, type: record.type, deadline: ContinuousClock().now + .seconds(10))
+                failures[record.name] = .some(nil)
+            } catch {
+                failures[record.name] = .some("\(error)")
+            }
+        }
+        return failures
+    }
+
+    /// Why a replication connection from here to the node is refused (nil: accepted):
+    /// psql's IDENTIFY_SYSTEM over `replication=true`, which pg_hba.conf's replication lines decide.
+    static func replicationRefusal(conninfo: String) async -> String? {
+        do {
+            let output = try await CommandRunner.run(["psql", "\(conninfo) replication=true connect_timeout=3", "-X", "-qtA", "-c", "IDENTIFY_SYSTEM"], check: false)
+            guard output.status != 0 else { return nil }
+            let message = output.stderr.split(separator: "\n").first.map(String.init) ?? "psql exited \(output.status)"
+            return message.replacing("psql: error: ", with: "")
+        } catch {
+            return "could not run psql: \(error)"
+        }
+    }
+}
