@@ -1,3 +1,4 @@
+import DRBackup
 import DRCoordination
 import DRCore
 import DRDNS
@@ -14,7 +15,9 @@ public enum PreflightRunner {
     }
 
     /// Every observation at once; the slowest bounds the time.
-    public static func observe(_ config: ClusterConfig, sourceAddress: String? = nil) async -> PreflightObservations {
+    /// - Parameter localNodes: the nodes whose host this is (an agent's region): their
+    ///   pg_ctl and free disk are checked here.
+    public static func observe(_ config: ClusterConfig, sourceAddress: String? = nil, localNodes: [String] = []) async -> PreflightObservations {
         async let etcd = etcdRead(config, sourceAddress: sourceAddress)
         async let dns = dnsReads(config)
         var nodes: [String: PreflightObservations.NodeRead] = [:]
@@ -32,7 +35,40 @@ public enum PreflightRunner {
                 refused[name] = .some(refusal)
             }
         }
-        return PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
+        var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
+        for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = localHost(node) }
+        if let backup = config.backup {
+            let newest = nodes.values.compactMap { read -> String? in
+                guard case .read(let settings) = read, !settings.inRecovery else { return nil }
+                return settings.lastArchivedWAL
+            }.max()
+            if let newest { observations.archiveFetch = await fetch(newest, from: BackupRepository(config: backup, cluster: config.cluster)) }
+        }
+        return observations
+    }
+
+    static func localHost(_ node: NodeConfig) -> PreflightObservations.LocalHost {
+        let pgCtl = (try? PostgresBinaries.directory()).map { FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl") } ?? false
+        var stats = statvfs()
+        guard let dataDir = node.dataDir, statvfs(dataDir, &stats) == 0 else { return .init(pgCtlFound: pgCtl, freeBytes: nil, totalBytes: nil) }
+        return .init(pgCtlFound: pgCtl, freeBytes: UInt64(stats.f_bavail) * UInt64(stats.f_frsize), totalBytes: UInt64(stats.f_blocks) * UInt64(stats.f_frsize))
+    }
+
+    /// Fetches `segment` from the repository into a scratch file (checksum checked, as
+    /// restore_command would), off the cooperative pool: it is blocking file I/O.
+    static func fetch(_ segment: String, from repository: BackupRepository) async -> PreflightObservations.ArchiveFetch {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-preflight-\(UUID().uuidString)").path
+                defer { try? FileManager.default.removeItem(atPath: scratch) }
+                do {
+                    let fetched = try WALArchive(repository: repository).fetch(name: segment, to: scratch)
+                    continuation.resume(returning: fetched ? .fetched(segment: segment) : .failed(segment: segment, reason: "not in the archive"))
+                } catch {
+                    continuation.resume(returning: .failed(segment: segment, reason: "\(error)"))
+                }
+            }
+        }
     }
 
     static func etcdRead(_ config: ClusterConfig, sourceAddress: String?) async -> PreflightObservations.EtcdRead {

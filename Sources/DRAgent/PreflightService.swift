@@ -28,7 +28,8 @@ struct PreflightService: Service {
     }
 
     func runOnce() async {
-        let observations = await PreflightRunner.observe(config, sourceAddress: sourceAddress)
+        let local = config.regions.first { $0.name == region }?.nodes.map(\.name) ?? []
+        let observations = await PreflightRunner.observe(config, sourceAddress: sourceAddress, localNodes: local)
         let findings = PreflightRules.findings(config: config, observations: observations)
         let report = PreflightReport(region: region, checkedAtMillis: Int64(Date().timeIntervalSince1970 * 1000), findings: findings)
         board.publish(report)

@@ -17,16 +17,21 @@ public struct PreflightProbe: Sendable {
                                current_setting('data_checksums') AS checksums, current_setting('archive_mode') AS archive_mode,
                                current_setting('archive_command') AS archive_command, current_setting('restore_command') AS restore_command,
                                coalesce((SELECT last_failed_time > coalesce(last_archived_time, '-infinity') FROM pg_stat_archiver), false) AS failing,
-                               coalesce((SELECT string_agg(slot_name, ',') FROM pg_replication_slots), '') AS slot_names
+                               coalesce((SELECT string_agg(slot_name, ',') FROM pg_replication_slots), '') AS slot_names,
+                               (SELECT last_archived_wal FROM pg_stat_archiver) AS last_archived,
+                               current_setting('data_directory', true) AS data_directory
                         """
                     ).single()
-                    return PreflightNodeSettings(
+                    var settings = PreflightNodeSettings(
                         inRecovery: try row.bool("in_recovery"), walLevel: try row.string("wal_level"), maxWalSenders: try row.int("senders"),
                         maxReplicationSlots: try row.int("slots"), hotStandby: try row.string("hot_standby") == "on",
                         walLogHints: try row.string("hints") == "on", dataChecksums: try row.string("checksums") == "on",
                         archiveMode: try row.string("archive_mode"), archiveCommand: try row.string("archive_command"),
                         restoreCommand: try row.string("restore_command"), archiverFailing: try row.bool("failing"),
                         slots: try row.string("slot_names").split(separator: ",").map(String.init))
+                    settings.lastArchivedWAL = try row.optionalString("last_archived")
+                    settings.dataDirectory = try row.optionalString("data_directory")
+                    return settings
                 })
         } catch let error as PGError {
             return .unreachable(error.message)

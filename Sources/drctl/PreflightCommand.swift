@@ -21,7 +21,9 @@ struct PreflightCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, config) = try options.loadConfig()
-        let observations = await PreflightRunner.observe(config)
+        // This host's nodes: those whose data directory is here.
+        let local = config.nodes.map(\.node).filter { $0.dataDir.map { FileManager.default.fileExists(atPath: "\($0)/PG_VERSION") } ?? false }
+        let observations = await PreflightRunner.observe(config, localNodes: local.map(\.name))
         let findings = PreflightRules.findings(config: config, observations: observations)
         if options.json {
             try JSONOutput.print(findings)

@@ -64,6 +64,23 @@ import Testing
         Case(name: "etcd slow against the lease", change: { $0.etcd = .answered(.seconds(2)) }, expected: ["warning etcd_latency cluster"]),
         Case(name: "DNS unreadable", change: { $0.dnsReadFailed["db.shop.example."] = .some("HTTP 401") }, expected: ["blocking dns cluster"]),
         Case(
+            name: "the pg_ctl of a node's host missing",
+            change: { $0.local["pg-de"] = .init(pgCtlFound: false, freeBytes: 50 << 30, totalBytes: 100 << 30) }, expected: ["blocking pg_ctl pg-de"]),
+        Case(
+            name: "disk nearly full", change: { $0.local["pg-eu"] = .init(pgCtlFound: true, freeBytes: 5 << 30, totalBytes: 100 << 30) },
+            expected: ["warning disk pg-eu"]),
+        Case(
+            name: "disk full", change: { $0.local["pg-eu"] = .init(pgCtlFound: true, freeBytes: 1 << 30, totalBytes: 100 << 30) },
+            expected: ["blocking disk pg-eu"]),
+        Case(
+            name: "archived WAL not fetchable from here", change: { $0.archiveFetch = .failed(segment: "000000010000000000000003", reason: "not in the archive") },
+            expected: ["blocking archive_fetch cluster"]),
+        Case(
+            name: "data_dir is not where the server runs", change: settings("pg-de") { $0.dataDirectory = "/srv/pg/15/main" },
+            expected: ["blocking data_dir pg-de"]),
+        Case(name: "data_dir is where the server runs", change: settings("pg-de") { $0.dataDirectory = "/var/lib/postgresql/15/main" }, expected: []),
+        Case(name: "archived WAL fetched back", change: { $0.archiveFetch = .fetched(segment: "000000010000000000000003") }, expected: []),
+        Case(
             name: "blocking findings come first",
             change: { observations in
                 settings("pg-de") { $0.hotStandby = false }(&observations)

@@ -6,8 +6,9 @@ import Testing
 
 extension RealServers {
     /// `drctl preflight` against the lab: nothing blocking on a healthy lab, then each
-    /// precondition broken the way operators break them — the archive stopped, the DNS key
-    /// revoked, pg_hba.conf's replication lines removed — and each one found, on its node.
+    /// precondition broken the way operators break them — the archive stopped, the archived
+    /// WAL gone from the repository, the DNS key revoked, pg_hba.conf's replication lines
+    /// removed — and each one found, on its node.
     @Suite("preflight in the lab")
     struct PreflightIntegrationTests {
         struct Finding: Decodable {
@@ -23,6 +24,15 @@ extension RealServers {
                     let run = try await CommandRunner.run([binary, "preflight", "--json", "--config", lab.configFile], check: false)
                     return (run.status, try JSONDecoder().decode([Finding].self, from: Data(run.stdout.utf8)))
                 }
+                // A segment in the archive, so the fetch back from the repository is tried.
+                let pg1 = try lab.node("pg1")
+                let session = try await pg1.connect()
+                _ = try await session.query("CREATE TABLE preflight_probe (i int)")
+                _ = try await session.query("SELECT pg_switch_wal()")
+                let archived = try await eventually(within: .seconds(30)) {
+                    try await session.query("SELECT last_archived_wal IS NOT NULL AS done FROM pg_stat_archiver").single().bool("done")
+                }
+                #expect(archived)
                 let healthy = try await preflight()
                 #expect(healthy.status == 0 && !healthy.findings.contains { $0.severity == "blocking" }, "\(healthy.findings)")
 
@@ -39,11 +49,10 @@ extension RealServers {
                 let status = try await CommandRunner.run([binary, "status", "--config", lab.configFile], check: false)
                 #expect(status.stdout.contains("region1: 0 blocking") && status.stdout.contains("region2: 0 blocking"), "\(status.stdout)")
 
-                let pg1 = try lab.node("pg1")
-                let session = try await pg1.connect()
                 _ = try await session.query("ALTER SYSTEM SET archive_command = 'false'")
                 _ = try await session.query("SELECT pg_reload_conf()")
                 try "revoked".write(toFile: lab.dns.apiKeyFile, atomically: true, encoding: .utf8)
+                try FileManager.default.moveItem(atPath: "\(lab.backupDir)/lab/wal", toPath: "\(lab.backupDir)/lab/wal.moved")
                 let hba = "\(pg1.dataDir)/pg_hba.conf"
                 let lines = try String(contentsOfFile: hba, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
                 try lines.filter { $0.firstMatch(of: /^host\s+replication/) == nil }.joined(separator: "\n").write(toFile: hba, atomically: true, encoding: .utf8)
@@ -53,7 +62,7 @@ extension RealServers {
                 let broken = try await preflight()
                 #expect(broken.status == 1)
                 let blocking = Set(broken.findings.filter { $0.severity == "blocking" }.map { "\($0.check) \($0.node ?? "cluster")" })
-                #expect(blocking == ["archive pg1", "dns cluster", "replication_access pg1"], "\(broken.findings)")
+                #expect(blocking == ["archive pg1", "archive_fetch cluster", "dns cluster", "replication_access pg1"], "\(broken.findings)")
             }
         }
     }

@@ -42,6 +42,10 @@ public struct PreflightNodeSettings: Sendable, Equatable {
     public var restoreCommand: String
     /// The archiver's last failure is newer than its last success.
     public var archiverFailing: Bool
+    /// The newest WAL segment the archiver stored (nil: none yet).
+    public var lastArchivedWAL: String? = nil
+    /// The server's `data_directory` (nil: not readable by this role).
+    public var dataDirectory: String? = nil
     public var slots: [String]
 
     public init(

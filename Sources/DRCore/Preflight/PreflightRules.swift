@@ -18,6 +18,28 @@ public struct PreflightObservations: Sendable, Equatable {
     public var etcd: EtcdRead
     /// Per managed record: why reading it through its provider failed (nil: it was read).
     public var dnsReadFailed: [String: String?]
+    /// Per node on this host: what its host offers the agent (nil entry: not this host's).
+    public var local: [String: LocalHost] = [:]
+    /// The newest archived segment fetched back from the repository from here (nil: not tried).
+    public var archiveFetch: ArchiveFetch? = nil
+
+    public struct LocalHost: Sendable, Equatable {
+        public var pgCtlFound: Bool
+        /// Free and total bytes of the file system holding the data directory (nil: unknown).
+        public var freeBytes: UInt64?
+        public var totalBytes: UInt64?
+
+        public init(pgCtlFound: Bool, freeBytes: UInt64?, totalBytes: UInt64?) {
+            self.pgCtlFound = pgCtlFound
+            self.freeBytes = freeBytes
+            self.totalBytes = totalBytes
+        }
+    }
+
+    public enum ArchiveFetch: Sendable, Equatable {
+        case fetched(segment: String)
+        case failed(segment: String, reason: String)
+    }
 
     public init(nodes: [String: NodeRead], replicationRefused: [String: String?], etcd: EtcdRead, dnsReadFailed: [String: String?]) {
         self.nodes = nodes
@@ -56,6 +78,7 @@ public enum PreflightRules {
             }
         }
         found += slots(config: config, observations: observations)
+        found += local(config: config, observations: observations)
         switch observations.etcd {
         case .failed(let reason):
             found.append(
@@ -87,6 +110,12 @@ public enum PreflightRules {
         var found: [PreflightFinding] = []
         func add(_ check: String, _ severity: PreflightFinding.Severity, _ problem: String, _ why: String, _ fix: String) {
             found.append(.init(check: check, node: node.name, severity: severity, problem: problem, why: why, fix: fix))
+        }
+        if let configured = node.dataDir, let actual = settings.dataDirectory, configured != actual {
+            add(
+                "data_dir", .blocking, "data_dir is \(configured) but the server runs from \(actual)",
+                "the agent fences, restarts, rewinds and restores the node in data_dir: it would act on the wrong directory",
+                "set data_dir: \(actual) for \(node.name)")
         }
         if settings.walLevel == "minimal" {
             add("wal_level", .blocking, "wal_level is minimal", "no standby can stream from this node, nor a base backup be taken", "set wal_level = replica and restart")
@@ -126,6 +155,40 @@ public enum PreflightRules {
                     "restore_command", .warning, "restore_command is empty", "a standby that falls behind its slot cannot fetch WAL from the repository",
                     "set restore_command = 'drctl wal-fetch %f %p --config FILE'")
             }
+        }
+        return found
+    }
+
+    /// What the hosts of the nodes checked from their own host offer, and the repository's
+    /// archive read back from here.
+    private static func local(config: ClusterConfig, observations: PreflightObservations) -> [PreflightFinding] {
+        var found: [PreflightFinding] = []
+        for (name, host) in observations.local.sorted(by: { $0.key < $1.key }) {
+            if !host.pgCtlFound {
+                found.append(
+                    .init(
+                        check: "pg_ctl", node: name, severity: .blocking, problem: "pg_ctl is not found on this host",
+                        why: "the agent stops, starts and promotes its database with it (fencing included)",
+                        fix: "install the server package (postgresql-15), or put its bin directory in DRCTL_PG_BIN"))
+            }
+            if let free = host.freeBytes, let total = host.totalBytes, total > 0 {
+                let share = Double(free) / Double(total)
+                if share < 0.1 || free < 1 << 30 {
+                    found.append(
+                        .init(
+                            check: "disk", node: name, severity: share < 0.02 ? .blocking : .warning,
+                            problem: "\(free >> 20) MiB free of \(total >> 20) MiB where the data directory lives",
+                            why: "WAL piles up there while archiving fails or a standby stalls, and a rewind or restore needs room",
+                            fix: "free or add space on that file system"))
+                }
+            }
+        }
+        if case .failed(let segment, let reason) = observations.archiveFetch {
+            found.append(
+                .init(
+                    check: "archive_fetch", node: nil, severity: .blocking, problem: "the newest archived segment \(segment) cannot be fetched from here: \(reason)",
+                    why: "a standby or a restore in this region could not replay WAL from the repository",
+                    fix: "mount the repository here at \(config.backup?.repository ?? "its path"), readable by the server's user"))
         }
         return found
     }
