@@ -71,7 +71,8 @@ public struct AgentAPI: Service {
                 body: Data(metrics.exposition().utf8))
         }
         let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-        let snapshot = board.snapshot(of: node)
+        var snapshot = board.snapshot(of: node)
+        snapshot?.servedAtMillis = Int64(Date().timeIntervalSince1970 * 1000)
         guard
             let code = HealthEndpoints.status(
                 path: request.path, query: query, snapshot: snapshot, now: board.now, staleAfter: staleAfter,

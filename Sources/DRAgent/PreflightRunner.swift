@@ -2,6 +2,7 @@ import DRBackup
 import DRCoordination
 import DRCore
 import DRDNS
+import DRHTTP
 import DRPostgres
 import DRSystem
 import Foundation
@@ -37,6 +38,7 @@ public enum PreflightRunner {
         }
         var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
         for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = localHost(node) }
+        observations.clockOffsets = await clockOffsets(config, skipping: localNodes)
         if let backup = config.backup {
             let newest = nodes.values.compactMap { read -> String? in
                 guard case .read(let settings) = read, !settings.inRecovery else { return nil }
@@ -45,6 +47,29 @@ public enum PreflightRunner {
             if let newest { observations.archiveFetch = await fetch(newest, from: BackupRepository(config: backup, cluster: config.cluster)) }
         }
         return observations
+    }
+
+    /// Each other node's agent clock against this host's, from its `/status` (an agent that
+    /// does not answer is left out: `drctl status` reports those).
+    static func clockOffsets(_ config: ClusterConfig, skipping local: [String]) async -> [String: PreflightObservations.ClockOffset] {
+        await withTaskGroup(of: (String, PreflightObservations.ClockOffset?).self) { group in
+            for (_, node) in config.nodes where !local.contains(node.name) {
+                guard let endpoint = config.apiEndpoint(of: node.name) else { continue }
+                group.addTask {
+                    let sent = Date().timeIntervalSince1970 * 1000
+                    let request = HTTPRequest(url: "\(endpoint.url)/status", connectTimeout: .seconds(1), timeout: .seconds(2))
+                    guard let response = try? await HTTPClient().send(request),
+                        let served = (try? JSONDecoder().decode(NodeSnapshot.self, from: Data(response.body)))?.servedAtMillis
+                    else { return (node.name, nil) }
+                    let received = Date().timeIntervalSince1970 * 1000
+                    let midpoint = (sent + received) / 2
+                    return (node.name, .init(offset: .milliseconds(Int64(Double(served) - midpoint)), uncertainty: .milliseconds(Int64((received - sent) / 2) + 1)))
+                }
+            }
+            var offsets: [String: PreflightObservations.ClockOffset] = [:]
+            for await (name, offset) in group { if let offset { offsets[name] = offset } }
+            return offsets
+        }
     }
 
     static func localHost(_ node: NodeConfig) -> PreflightObservations.LocalHost {

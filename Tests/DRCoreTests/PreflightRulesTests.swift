@@ -81,6 +81,15 @@ import Testing
         Case(name: "data_dir is where the server runs", change: settings("pg-de") { $0.dataDirectory = "/var/lib/postgresql/15/main" }, expected: []),
         Case(name: "archived WAL fetched back", change: { $0.archiveFetch = .fetched(segment: "000000010000000000000003") }, expected: []),
         Case(
+            name: "clocks within the round trip", change: { $0.clockOffsets["pg-de"] = .init(offset: .milliseconds(400), uncertainty: .milliseconds(300)) },
+            expected: []),
+        Case(
+            name: "a clock 600 ms ahead", change: { $0.clockOffsets["pg-de"] = .init(offset: .milliseconds(600), uncertainty: .milliseconds(50)) },
+            expected: ["warning clock pg-de"]),
+        Case(
+            name: "a clock 3 s behind", change: { $0.clockOffsets["pg-de2"] = .init(offset: .seconds(-3), uncertainty: .milliseconds(5)) },
+            expected: ["blocking clock pg-de2"]),
+        Case(
             name: "blocking findings come first",
             change: { observations in
                 settings("pg-de") { $0.hotStandby = false }(&observations)

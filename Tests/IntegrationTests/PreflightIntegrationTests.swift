@@ -41,7 +41,8 @@ extension RealServers {
                 let published = try await eventually(within: .seconds(30)) {
                     let status = try? await HTTPClient().send(HTTPRequest(url: api + "/status"))
                     let view = status.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }
-                    return (view?["preflight"] as? [String: Any])?["region"] as? String == "region1"
+                    // served_at_ms: the wall clock preflight compares its own with (clock skew).
+                    return (view?["preflight"] as? [String: Any])?["region"] as? String == "region1" && view?["served_at_ms"] is Int
                 }
                 #expect(published, "region1's agent publishes its preflight in /status")
                 let metrics = String(decoding: try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).body, as: UTF8.self)

@@ -25,6 +25,9 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     public var failsafe: FailsafeStatus? = nil
     /// The region agent's latest preflight (`/status` shows it; the loop does not set it).
     public var preflight: PreflightReport? = nil
+    /// The agent host's wall clock when `/status` was served, Unix milliseconds (preflight
+    /// compares it with its own to find clock skew between hosts).
+    public var servedAtMillis: Int64? = nil
     /// When the loop finished, on the agent's clock (not encoded: meaningless outside it).
     public var tickedAt: AgentInstant
 
@@ -53,6 +56,7 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance, failsafe, preflight
+        case servedAtMillis = "served_at_ms"
         case holdsLease = "holds_lease", lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
     }
 
@@ -69,5 +73,6 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
             rule: try c.decode(String.self, forKey: .rule), tickedAt: .seconds(0))
         failsafe = try c.decodeIfPresent(FailsafeStatus.self, forKey: .failsafe)
         preflight = try c.decodeIfPresent(PreflightReport.self, forKey: .preflight)
+        servedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .servedAtMillis)
     }
 }

@@ -22,6 +22,19 @@ public struct PreflightObservations: Sendable, Equatable {
     public var local: [String: LocalHost] = [:]
     /// The newest archived segment fetched back from the repository from here (nil: not tried).
     public var archiveFetch: ArchiveFetch? = nil
+    /// Per node whose agent answered: its host's clock minus this one's, and the measurement's
+    /// uncertainty (half the request's round trip).
+    public var clockOffsets: [String: ClockOffset] = [:]
+
+    public struct ClockOffset: Sendable, Equatable {
+        public var offset: Duration
+        public var uncertainty: Duration
+
+        public init(offset: Duration, uncertainty: Duration) {
+            self.offset = offset
+            self.uncertainty = uncertainty
+        }
+    }
 
     public struct LocalHost: Sendable, Equatable {
         public var pgCtlFound: Bool
@@ -182,6 +195,19 @@ public enum PreflightRules {
                             fix: "free or add space on that file system"))
                 }
             }
+        }
+        for (name, clock) in observations.clockOffsets.sorted(by: { $0.key < $1.key }) {
+            // Only what the round trip cannot explain counts.
+            let magnitude = clock.offset < .zero ? .zero - clock.offset : clock.offset
+            let skew: Duration = max(.zero, magnitude - clock.uncertainty)
+            guard skew > .milliseconds(250) else { continue }
+            found.append(
+                .init(
+                    check: "clock", node: name, severity: skew > .seconds(1) ? .blocking : .warning,
+                    problem: "its agent's clock is \(DurationText.format(magnitude)) \(clock.offset > .zero ? "ahead of" : "behind") this host's",
+                    why:
+                        "replication lag in seconds compares the primary's commit times with the standby's clock, so skew moves the RPO check that gates a promotion, and failover evidence mixes both clocks",
+                    fix: "run chrony or systemd-timesyncd against the same servers on every host"))
         }
         if case .failed(let segment, let reason) = observations.archiveFetch {
             found.append(
