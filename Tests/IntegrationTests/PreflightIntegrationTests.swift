@@ -66,5 +66,36 @@ extension RealServers {
                 #expect(blocking == ["archive pg1", "archive_fetch cluster", "dns cluster", "replication_access pg1"], "\(broken.findings)")
             }
         }
+
+        /// A node without data checksums and with wal_log_hints off cannot be rewound: preflight
+        /// says so (a warning without auto_rejoin), and stops once wal_log_hints is on again.
+        @Test func aNodeThatCannotBeRewoundIsFound() async throws {
+            try await withLab(agents: false) { lab in
+                let binary = try DrctlBinary.path()
+                let pg2 = try lab.node("pg2")
+                let bin = try PostgresBinaries.directory()
+                func rewindFindings() async throws -> [Finding] {
+                    let run = try await CommandRunner.run([binary, "preflight", "--json", "--config", lab.configFile], check: false)
+                    return try JSONDecoder().decode([Finding].self, from: Data(run.stdout.utf8)).filter { $0.check == "rewind" }
+                }
+                #expect(try await rewindFindings().isEmpty, "the lab's servers have data checksums and wal_log_hints")
+                func restart(_ setting: String) async throws {
+                    let session = try await pg2.connect()
+                    _ = try await session.query(setting)
+                    await session.close()
+                    try await pg2.stop()
+                }
+
+                try await restart("ALTER SYSTEM SET wal_log_hints = off")
+                try await CommandRunner.run(["\(bin)/pg_checksums", "--disable", "-D", pg2.dataDir], as: .forPostgres)
+                try await pg2.start()
+                let found = try await rewindFindings()
+                #expect(found.map { "\($0.severity) \($0.node ?? "")" } == ["warning pg2"], "\(found)")
+
+                try await restart("ALTER SYSTEM RESET wal_log_hints")
+                try await pg2.start()
+                #expect(try await rewindFindings().isEmpty, "wal_log_hints on: pg_rewind can run")
+            }
+        }
     }
 }
