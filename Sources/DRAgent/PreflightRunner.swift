@@ -21,6 +21,7 @@ public enum PreflightRunner {
     public static func observe(_ config: ClusterConfig, sourceAddress: String? = nil, localNodes: [String] = []) async -> PreflightObservations {
         async let etcd = etcdRead(config, sourceAddress: sourceAddress)
         async let dns = dnsReads(config)
+        async let credentials = dnsCredentialProblems(config)
         var nodes: [String: PreflightObservations.NodeRead] = [:]
         var refused: [String: String?] = [:]
         await withTaskGroup(of: (String, PreflightObservations.NodeRead, String?).self) { group in
@@ -37,6 +38,7 @@ public enum PreflightRunner {
             }
         }
         var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
+        observations.dnsCredentialProblems = await credentials
         for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = localHost(node) }
         observations.clockOffsets = await clockOffsets(config, skipping: localNodes)
         if let backup = config.backup {
@@ -125,6 +127,21 @@ public enum PreflightRunner {
             }
         }
         return failures
+    }
+
+    /// Each provider's own credential check, where it has one (a provider that cannot be
+    /// asked is judged by the reads of its records).
+    static func dnsCredentialProblems(_ config: ClusterConfig) async -> [String: String] {
+        guard !config.dns.records.isEmpty, let switcher = try? DNSSwitcher(config: config) else { return [:] }
+        var problems: [String: String] = [:]
+        for (name, provider) in switcher.providers.sorted(by: { $0.key < $1.key }) {
+            do {
+                if let problem = try await provider.credentialProblem(deadline: ContinuousClock().now + .seconds(10)) { problems[name] = problem }
+            } catch {
+                problems[name] = "\(error)"
+            }
+        }
+        return problems
     }
 
     /// Why a replication connection from here to the node is refused (nil: accepted):

@@ -34,6 +34,20 @@ public struct CloudflareProvider: DNSProvider {
         return DNSRecordSet(name: recordName, type: type, ttlSeconds: first.ttl, values: records.map(\.content))
     }
 
+    /// `GET /user/tokens/verify`: the token must be `active` (not `disabled` or `expired`).
+    /// Cloudflare offers no dry run of an edit: what the token may edit is not checkable.
+    public func credentialProblem(deadline: ContinuousClock.Instant) async throws -> String? {
+        let path = "/user/tokens/verify"
+        guard let result = try await call("GET", path: path, deadline: deadline) as? [String: Any], let status = result["status"] as? String else {
+            throw DNSProviderError(.malformed, provider: name, operation: "GET \(path)", message: "result has no token status")
+        }
+        guard status == "active" else {
+            let expiry = (result["expires_on"] as? String).map { " (expires_on \($0))" } ?? ""
+            return "the API token is \(status)\(expiry): every DNS switch would be refused"
+        }
+        return nil
+    }
+
     public func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws {
         for set in sets where !Self.validTTL(set.ttlSeconds) || set.values.count != 1 {
             throw DNSProviderError(

@@ -14,6 +14,14 @@ public protocol DNSProvider: Sendable {
     /// `check` is asked right before every write attempt — the first and each retry — so a
     /// caller deposed meanwhile (a stale leader term) never has a late retry land.
     func upsert(_ sets: [DNSRecordSet], comment: String, deadline: ContinuousClock.Instant, check: @escaping DNSWriteCheck) async throws
+
+    /// What the provider says is wrong with the credentials, without changing anything (nil:
+    /// nothing, or the provider has no such check — then a read is all that can be tried).
+    func credentialProblem(deadline: ContinuousClock.Instant) async throws -> String?
+}
+
+extension DNSProvider {
+    public func credentialProblem(deadline: ContinuousClock.Instant) async throws -> String? { nil }
 }
 
 /// Asked right before each write attempt: nil lets it go, a reason refuses it (thrown as

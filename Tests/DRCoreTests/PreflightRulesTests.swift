@@ -90,6 +90,9 @@ import Testing
             name: "a clock 3 s behind", change: { $0.clockOffsets["pg-de2"] = .init(offset: .seconds(-3), uncertainty: .milliseconds(5)) },
             expected: ["blocking clock pg-de2"]),
         Case(
+            name: "a DNS token no longer active", change: { $0.dnsCredentialProblems["cf"] = "the API token is expired" },
+            expected: ["blocking dns_credentials cluster"]),
+        Case(
             name: "blocking findings come first",
             change: { observations in
                 settings("pg-de") { $0.hotStandby = false }(&observations)

@@ -83,4 +83,17 @@ import Testing
         await #expect(throws: DNSProviderError.self) { try await Self.provider(fake).upsert([bad], comment: "", deadline: Self.deadline()) }
         #expect(fake.server.requests.isEmpty, "refused before any call")
     }
+
+    /// The token check preflight runs: `GET /user/tokens/verify`, as documented, changes nothing.
+    @Test func verifiesTheTokenWithoutChangingAnything() async throws {
+        let fake = try FakeCloudflare(records: [("db.example.com", "A", "192.0.2.10", 60)])
+        defer { fake.server.stop() }
+        #expect(try await Self.provider(fake).credentialProblem(deadline: Self.deadline()) == nil)
+        fake.tokenStatus = "expired"
+        let problem = try await Self.provider(fake).credentialProblem(deadline: Self.deadline())
+        #expect(problem?.contains("expired (expires_on 2026-01-01T00:00:00Z)") == true, "\(problem ?? "nil")")
+        await #expect(throws: DNSProviderError.self) { try await Self.provider(fake, token: "wrong").credentialProblem(deadline: Self.deadline()) }
+        #expect(fake.server.requests.allSatisfy { $0.method == "GET" })
+        #expect(fake.faults.violations.isEmpty, "\(fake.faults.violations)")
+    }
 }

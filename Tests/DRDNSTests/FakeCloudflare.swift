@@ -7,6 +7,8 @@ final class FakeCloudflare: @unchecked Sendable {
     static let token = "cf-test-token-3f9a1c"
     static let zoneID = "023e105f4ecef8ad9ca31a8372d0c353"
     let faults = FaultQueue()
+    /// What `GET /user/tokens/verify` reports: active, disabled or expired.
+    var tokenStatus = "active"
     private let lock = NSLock()
     /// Records by id: name (no trailing dot), type, content, ttl, proxied.
     private var store: [String: [String: Any]] = [:]
@@ -43,6 +45,10 @@ final class FakeCloudflare: @unchecked Sendable {
         let path = String(request.path.dropFirst(prefix.count))
         let records = "/zones/\(Self.zoneID)/dns_records"
         switch (request.method, path) {
+        case ("GET", "/user/tokens/verify"):
+            var result: [String: Any] = ["id": "ed17574386854bf78a67040be0a770b0", "status": tokenStatus]
+            if tokenStatus == "expired" { result["expires_on"] = "2026-01-01T00:00:00Z" }
+            return reply(200, result: result)
         case ("GET", "/zones"):
             let name = request.query.first { $0.0 == "name" }?.1
             return reply(200, result: name == "example.com" ? [["id": Self.zoneID, "name": "example.com", "status": "active"]] : [])

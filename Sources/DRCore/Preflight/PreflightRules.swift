@@ -22,6 +22,8 @@ public struct PreflightObservations: Sendable, Equatable {
     public var local: [String: LocalHost] = [:]
     /// The newest archived segment fetched back from the repository from here (nil: not tried).
     public var archiveFetch: ArchiveFetch? = nil
+    /// Per DNS provider: what its own credential check reported (absent: fine, or none).
+    public var dnsCredentialProblems: [String: String] = [:]
     /// Per node whose agent answered: its host's clock minus this one's, and the measurement's
     /// uncertainty (half the request's round trip).
     public var clockOffsets: [String: ClockOffset] = [:]
@@ -115,6 +117,13 @@ public enum PreflightRules {
                     check: "dns", node: nil, severity: .blocking, problem: "\(record) cannot be read through its provider: \(failure)",
                     why: "a failover's DNS switch would fail the same way, and clients would keep the old primary's address",
                     fix: "check the provider's URL, the zone and the credential's permissions (read and edit of the record)"))
+        }
+        for (provider, problem) in observations.dnsCredentialProblems.sorted(by: { $0.key < $1.key }) {
+            found.append(
+                .init(
+                    check: "dns_credentials", node: nil, severity: .blocking, problem: "provider \(provider): \(problem)",
+                    why: "a failover's DNS switch would be refused, and clients would keep the old primary's address",
+                    fix: "issue a new credential with edit rights on the zone and point the provider's *_file or *_env at it"))
         }
         return found.filter { $0.severity == .blocking } + found.filter { $0.severity == .warning }
     }
