@@ -76,11 +76,12 @@ extension RegionHostsLab {
     /// Removes `region`'s cut of `kind`, or all of its cuts when nil (nothing to do when
     /// there are none).
     public func heal(_ region: String, _ kind: LabCut? = nil) async throws {
-        let listed = try await run(in: region, ["nft", "list", "tables"], check: false).stdout
-        for cut in kind.map({ [$0] }) ?? LabCut.allCases {
-            let table = Self.cutTable(cut)
-            guard listed.split(separator: "\n").contains(where: { $0 == "table inet \(table)" }) else { continue }
-            try await run(in: region, ["nft", "delete", "table", "inet", table])
-        }
+        // Declare, then delete: one atomic script that works whether or not the cut exists,
+        // and fails loudly otherwise (reading `nft list tables` first could miss a cut).
+        let tables = (kind.map { [$0] } ?? LabCut.allCases).map(Self.cutTable)
+        let script = tables.map { "table inet \($0)\ndelete table inet \($0)\n" }.joined()
+        let file = "\(dir)/heal-\(region).nft"
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        try await run(in: region, ["nft", "-f", file])
     }
 }
