@@ -24,7 +24,10 @@ extension RealServers {
                     #expect(actual == reach, "\(kind) from \(peers ?? ["every region"]): \(actual)")
                     try await lab.heal("region2", kind)
                     var healed = Probe.Reach(etcd: false, etcdFromRegion3: false, replication: false, agentAPI: false, otherPeer: false)
-                    #expect(try await eventually(within: .seconds(30)) { healed = try await probe.all(); return healed == everything }, "healed \(kind): \(healed)")
+                    #expect(
+                        try await eventually(within: .seconds(30)) {
+                            healed = try await probe.all(); return healed == everything
+                        }, "healed \(kind): \(healed)")
                 }
                 try await cut(.etcd, expect: Probe.Reach(etcd: false, etcdFromRegion3: true, replication: true, agentAPI: true, otherPeer: false))
                 try await cut(.replication, expect: Probe.Reach(etcd: true, etcdFromRegion3: true, replication: false, agentAPI: true, otherPeer: true))
