@@ -1,4 +1,5 @@
 import DRCore
+import DRSystem
 import Foundation
 
 /// What an agent keeps about failsafe (`failover.failsafe`): the membership the leader
@@ -58,13 +59,24 @@ extension NodeAgent {
             failsafe.lastRefusal = answer.reason
             return answer
         }
-        failsafe.lastRefusal = nil
         let ttl = max(.milliseconds(request.ttlMillis), config.coordination.leaseTTL)
         var promise = FailsafePromise(leader: request.leader, term: request.term, until: now + ttl)
         // A promise is never shortened, whoever asks next.
         if let held = failsafe.promise, held.until > promise.until { promise.until = held.until }
+        // A promise this agent would forget on a restart is no promise: its successor would
+        // take the lapsed key while the leader still writes. Refused, so the leader fences.
+        do {
+            try savePromise(promise)
+        } catch {
+            let why = "\(node.name) could not record its promise: \(error)"
+            if why != failsafe.lastRefusal {
+                log.error("refused to confirm a leader running without etcd", metadata: ["leader": "\(request.leader)", "reason": "\(why)"])
+            }
+            failsafe.lastRefusal = why
+            return FailsafeAnswer(node: node.name, accepted: false, reason: why)
+        }
+        failsafe.lastRefusal = nil
         failsafe.promise = promise
-        savePromise(promise)
         if failsafe.confirmingSinceMillis == nil {
             failsafe.confirmingSinceMillis = clock.wallMillis
             log.notice(
@@ -187,11 +199,21 @@ extension NodeAgent {
 
     /// A restarted agent takes back the record and its promise from disk. A promise made
     /// before a reboot counts a whole TTL from now: its instant means nothing in this boot.
+    /// A promise file that is there but cannot be read counts the same way: whatever it
+    /// promised, a TTL from now outlasts it.
     func loadFailsafeState() {
         if let text = try? String(contentsOfFile: failsafeRecordFile, encoding: .utf8) { failsafe.record = FailsafeRecord(line: text) }
-        guard let text = try? String(contentsOfFile: failsafePromiseFile, encoding: .utf8) else { return }
-        let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard fields.count == 4, let term = Int64(fields[1]), let until = Int64(fields[2]) else { return }
+        guard FileManager.default.fileExists(atPath: failsafePromiseFile) else { return }
+        guard let text = try? String(contentsOfFile: failsafePromiseFile, encoding: .utf8),
+            case let fields = text.split(whereSeparator: \.isWhitespace).map(String.init),
+            fields.count == 4, let term = Int64(fields[1]), let until = Int64(fields[2])
+        else {
+            failsafe.promise = FailsafePromise(leader: "(unknown: damaged promise file)", term: 0, until: now + config.coordination.leaseTTL)
+            log.error(
+                "the failsafe promise file cannot be read: this node takes no leader key for a lease TTL, as if it had just promised",
+                metadata: ["file": "\(failsafePromiseFile)", "ttl": "\(DurationText.format(config.coordination.leaseTTL))"])
+            return
+        }
         let left =
             fields[3] == FencingWatchdog.bootID()
             ? .nanoseconds(until) - clock.hostMonotonic.sinceStart : config.coordination.leaseTTL
@@ -201,10 +223,10 @@ extension NodeAgent {
     }
 
     /// `LEADER TERM UNTIL_NS BOOT_ID`, the instant on CLOCK_MONOTONIC.
-    private func savePromise(_ promise: FailsafePromise) {
+    private func savePromise(_ promise: FailsafePromise) throws {
         let until = clock.hostMonotonic + (promise.until - now)
         let text = "\(promise.leader) \(promise.term) \(until.sinceStart.nanoseconds) \(FencingWatchdog.bootID())\n"
-        try? text.write(toFile: failsafePromiseFile, atomically: true, encoding: .utf8)
+        try DurableFile.write(Data(text.utf8), to: failsafePromiseFile)
     }
 
     /// What the HTTP API and metrics show about failsafe.

@@ -1,40 +1,16 @@
+import DRSystem
 import Foundation
 
-/// Files the repository writes: never half-written (a temporary file, fsync, rename, and
-/// an fsync of the directory) and readable by their owner only.
+/// Files the repository writes: `DurableFile`'s guarantees, with its failures reported as
+/// the repository's own errors.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw BackupError.io(path: temporary, detail: String(cString: strerror(errno))) }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                offset += n
-            }
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        close(fd)
-        guard failure == 0 else {
-            unlink(temporary)
-            throw BackupError.io(path: path, detail: String(cString: strerror(failure)))
-        }
-        try commit(temporary, to: path)
+        do { try DurableFile.write(data, to: path) } catch let failure as DurableFile.Failure { throw BackupError.io(path: failure.path, detail: failure.detail) }
     }
 
     /// Renames a finished file into place and makes the rename durable.
     static func commit(_ temporary: String, to path: String) throws {
-        guard rename(temporary, path) == 0 else { throw BackupError.io(path: path, detail: String(cString: strerror(errno))) }
-        syncDirectory(of: path)
-    }
-
-    static func syncDirectory(of path: String) {
-        let dir = (path as NSString).deletingLastPathComponent
-        let fd = open(dir, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
+        do { try DurableFile.commit(temporary, to: path) } catch let failure as DurableFile.Failure { throw BackupError.io(path: failure.path, detail: failure.detail) }
     }
 }
 

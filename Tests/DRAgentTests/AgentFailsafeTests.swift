@@ -117,6 +117,79 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
 
+    /// The same fault, but the member cannot write its promise (a full disk, a read-only
+    /// state directory: here the file's path is a directory). A promise that would not
+    /// survive a restart must not be given: the member refuses, the leader fences at its
+    /// deadline, and only then does the member take over.
+    @Test func aMemberThatCannotRecordItsPromiseRefusesIt() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        try FileManager.default.createDirectory(atPath: "\(cluster.stateDir)/b.failsafe-promise", withIntermediateDirectories: true)
+        cluster.etcd.cutOff(["a"])
+        try await cluster.run(for: .seconds(15))
+        cluster.cutAgentLinks(from: "a", to: ["b"])
+        await cluster.killAgent("b")
+        await cluster.startAgent("b")
+        try await cluster.run(for: .seconds(20))
+        let fenced = try #require(cluster.stoppedWriting("a", after: .seconds(10)), "\(cluster.log.text)")
+        let promoted = try #require(cluster.becameWritable("b", after: .seconds(10)), "\(cluster.log.text)")
+        #expect(fenced < promoted)
+        #expect(cluster.log.text.contains("could not record"), "the refusal says why")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// The member gave and recorded its promise, but after its restart the file cannot be
+    /// read (a damaged disk, a garbled line). Not knowing whom it promised what, it takes no
+    /// key for a whole TTL — as if it had promised just before the restart.
+    @Test(arguments: ["garbled", "unreadable"])
+    func aMemberWhosePromiseFileIsDamagedHoldsForATTL(damage: String) async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.cutOff(["a"])
+        try await cluster.run(for: .seconds(15))
+        cluster.cutAgentLinks(from: "a", to: ["b"])
+        await cluster.killAgent("b")
+        let file = "\(cluster.stateDir)/b.failsafe-promise"
+        #expect(FileManager.default.fileExists(atPath: file), "the promise was recorded")
+        try FileManager.default.removeItem(atPath: file)
+        if damage == "garbled" {
+            try "a 7 1234".write(toFile: file, atomically: true, encoding: .utf8)
+        } else {
+            try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: true)
+        }
+        await cluster.startAgent("b")
+        try await cluster.run(for: .seconds(20))
+        let fenced = try #require(cluster.stoppedWriting("a", after: .seconds(25)), "\(cluster.log.text)")
+        let promoted = try #require(cluster.becameWritable("b", after: .seconds(25)), "\(cluster.log.text)")
+        #expect(fenced < promoted)
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
+    /// An NTP step or an operator's `date -s` during a failsafe episode, both ways: nothing
+    /// the agents time moves (leases, promises, rounds run on the monotonic clock), and the
+    /// episode's length in the history is the time it really lasted.
+    @Test func aWallClockStepDuringFailsafeChangesNothing() async throws {
+        let cluster = try await Self.cluster(nodes: ["a", "b", "c"])
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.down = true
+        try await cluster.run(for: .seconds(8))
+        cluster.clock.stepWallClock(by: .seconds(3600))
+        try await cluster.run(for: .seconds(8))
+        cluster.clock.stepWallClock(by: .seconds(-7200))
+        try await cluster.run(for: .seconds(8))
+        #expect(cluster.stoppedWriting("a", after: .seconds(10)) == nil, "\(cluster.log.text)")
+        #expect(cluster.servers.writable == ["a"])
+        cluster.etcd.down = false
+        try await cluster.run(for: .seconds(10))
+        #expect(cluster.etcd.history.isEmpty, "no failover")
+        let episode = try #require(cluster.etcd.failsafeEpisodes.first)
+        #expect(episode.seconds >= 20 && episode.seconds <= 30, "\(episode.seconds) s on the monotonic clock")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
+
     /// The leader's agent restarts (SIGTERM, the watchdog guards the lease) during an etcd
     /// outage: the new agent takes the membership back from disk and goes on asking.
     @Test func aLeaderAgentRestartDuringAnOutageChangesNothing() async throws {
