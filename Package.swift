@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "DRAgent",
             dependencies: [
-                "DRCore", "DRPostgres", "DRCoordination", "DRHTTP", "DRSystem", "DRDNS", "DRBackup", "DRDrill", .product(name: "Logging", package: "swift-log"),
+                "DRCore", "DRPostgres", "DRCoordination", "DRHTTP", "DRSystem", "DRCrypto", "DRDNS", "DRBackup", "DRDrill", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

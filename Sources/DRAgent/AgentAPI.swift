@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// (Prometheus). Read-only by design: every change goes through the CLI and etcd. The one
 /// POST, `/failsafe`, changes nothing but a promise this agent keeps: a leader without etcd
 /// asks to be confirmed under its term (see `FailsafeVote`); a forged one can only delay a
-/// failover by a lease TTL, never start one.
+/// failover by a lease TTL, never start one, and with a failsafe secret it is refused
+/// (`FailsafeAuthenticator`).
 public struct AgentAPI: Service {
     let node: String
     let endpoint: APIEndpoint
@@ -22,12 +23,18 @@ public struct AgentAPI: Service {
     let log: Logger
     /// The node's agent answering `POST /failsafe`; nil: 404.
     let failsafe: (@Sendable (FailsafeRequest) async -> FailsafeAnswer)?
+    /// Checks each failsafe request's signature when the cluster has a failsafe secret.
+    let authenticator: FailsafeAuthenticator?
+    /// Logged when the reason changes, not for every request a sender repeats.
+    let authenticationRefusals = LastReason()
 
     public init(
         node: String, endpoint: APIEndpoint, board: AgentStateBoard, metrics: AgentMetrics, staleAfter: Duration,
-        defaultLagLimit: UInt64 = 16 << 20, log: Logger, failsafe: (@Sendable (FailsafeRequest) async -> FailsafeAnswer)? = nil
+        defaultLagLimit: UInt64 = 16 << 20, log: Logger, failsafe: (@Sendable (FailsafeRequest) async -> FailsafeAnswer)? = nil,
+        authenticator: FailsafeAuthenticator? = nil
     ) {
         self.failsafe = failsafe
+        self.authenticator = authenticator
         self.log = log
         self.node = node
         self.endpoint = endpoint
@@ -90,7 +97,21 @@ public struct AgentAPI: Service {
 
     func answerFailsafe(_ request: FlyingFox.HTTPRequest) async -> FlyingFox.HTTPResponse {
         guard let failsafe else { return Self.text(404, "this agent answers no failsafe requests\n") }
-        guard let body = try? await request.bodyData, let asked = try? JSONDecoder().decode(FailsafeRequest.self, from: body) else {
+        guard let body = try? await request.bodyData else { return Self.text(400, "the request's body could not be read\n") }
+        if let authenticator,
+            let why = authenticator.refusal(
+                body: Array(body), signature: request.headers[HTTPHeader(FailsafeAuthenticator.header)], nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        {
+            // Answered as a refusal, so the leader logs why this member did not confirm it.
+            if authenticationRefusals.changed(to: why) {
+                log.warning("refused an unauthenticated failsafe request", metadata: ["reason": "\(why)"])
+            }
+            let refusal = FailsafeAnswer(node: node, accepted: false, reason: why)
+            return FlyingFox.HTTPResponse(
+                statusCode: HTTPStatusCode(401, phrase: "Unauthorized"), headers: [.contentType: "application/json"],
+                body: (try? JSONEncoder().encode(refusal)) ?? Data())
+        }
+        guard let asked = try? JSONDecoder().decode(FailsafeRequest.self, from: body) else {
             return Self.text(400, "expected a JSON failsafe request: {\"cluster\", \"leader\", \"term\", \"ttl_ms\"}\n")
         }
         let answer = await failsafe(asked)
@@ -103,5 +124,19 @@ public struct AgentAPI: Service {
         return FlyingFox.HTTPResponse(
             statusCode: HTTPStatusCode(code, phrase: phrases[code] ?? "Error"),
             headers: [.contentType: "text/plain"], body: Data(text.utf8))
+    }
+}
+
+/// The last reason logged, so that a repeated refusal is logged once.
+final class LastReason: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: String?
+
+    /// Whether `reason` differs from the last one (which it then becomes).
+    func changed(to reason: String) -> Bool {
+        lock.withLock {
+            defer { last = reason }
+            return last != reason
+        }
     }
 }

@@ -14,19 +14,27 @@ public struct HTTPFailsafePeers: FailsafePeers {
     let config: ClusterConfig
     /// Sent from this address, as etcd requests are (so a partition cuts both alike).
     let sourceAddress: String?
+    /// Signs each request when the cluster has a failsafe secret.
+    let authenticator: FailsafeAuthenticator?
     let client = HTTPClient()
 
-    public init(config: ClusterConfig, sourceAddress: String? = nil) {
+    public init(config: ClusterConfig, sourceAddress: String? = nil, authenticator: FailsafeAuthenticator? = nil) {
         self.config = config
         self.sourceAddress = sourceAddress
+        self.authenticator = authenticator
     }
 
     public func ask(_ member: String, _ request: FailsafeRequest, timeout: Duration) async throws -> FailsafeAnswer {
         guard let endpoint = config.apiEndpoint(of: member) else { throw FailsafePeerError.unknownMember(member) }
+        var request = request
+        request.sentAtMillis = Int64(Date().timeIntervalSince1970 * 1000)
+        let body = Array(try JSONEncoder().encode(request))
+        var headers = [("Content-Type", "application/json")]
+        if let authenticator { headers.append((FailsafeAuthenticator.header, authenticator.signature(of: body))) }
         let response = try await client.send(
             HTTPRequest(
-                method: "POST", url: "\(endpoint.url)/failsafe", headers: [("Content-Type", "application/json")],
-                body: Array(try JSONEncoder().encode(request)), connectTimeout: timeout, timeout: timeout, sourceInterface: sourceAddress))
+                method: "POST", url: "\(endpoint.url)/failsafe", headers: headers, body: body, connectTimeout: timeout, timeout: timeout,
+                sourceInterface: sourceAddress))
         guard let answer = try? JSONDecoder().decode(FailsafeAnswer.self, from: Data(response.body)) else {
             // An agent of a version without failsafe answers 405 or 404: not a confirmation.
             throw FailsafePeerError.unexpected(member: member, status: response.status, body: String(response.text.prefix(200)))

@@ -39,6 +39,7 @@ public enum PreflightRunner {
         }
         var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
         observations.dnsCredentialProblems = await credentials
+        do { _ = try FailsafeAuthenticator.load(config) } catch { observations.failsafeSecretProblem = "\(error)" }
         for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = localHost(node) }
         observations.clockOffsets = await clockOffsets(config, skipping: localNodes)
         if let backup = config.backup {

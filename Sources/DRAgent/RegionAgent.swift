@@ -29,6 +29,7 @@ public enum RegionAgent {
         metrics.bootstrap()
         metrics.prepare(nodes: region.nodes.map(\.name), records: config.dns.records.map(\.name))
         let log = Logger(label: "drctl.agent")
+        let authenticator = try FailsafeAuthenticator.load(config)
         var apis: [any Service] = []
         var agents: [NodeAgent] = []
         for (index, node) in region.nodes.enumerated() {
@@ -37,14 +38,14 @@ public enum RegionAgent {
             let agent = NodeAgent(
                 config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
                 board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil,
-                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress))
+                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator))
             agents.append(agent)
             // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
             let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
             apis.append(
                 AgentAPI(
                     node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
-                    staleAfter: staleAfter, log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) }))
+                    staleAfter: staleAfter, log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) }, authenticator: authenticator))
             nodeLog.info("HTTP API", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
         // Each agent looks at its database and takes over (or voids) the lease published

@@ -95,6 +95,8 @@ public enum Lab {
             try fm.createDirectory(atPath: (member.logFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         }
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: "\(state.dir)/secrets")
+        // With failsafe the agents sign their requests to each other, as production should.
+        if state.failover.failsafe == true { _ = try SecretFile.createRandom(at: state.failsafeSecretFile) }
         // lab.json first: from here on, `lab down` can clean up whatever gets started.
         try state.save()
         // The config before any server: archive_command reads it from the first segment on.

@@ -33,7 +33,7 @@ enum LabConfigFile {
               synchronous_strict: \(state.failover.synchronousStrict ?? false)
               restart_attempts: \(state.failover.restartAttempts)
               auto_rejoin: \(state.failover.autoRejoin)
-              failsafe: \(state.failover.failsafe ?? false)
+              failsafe: \(state.failover.failsafe ?? false)\((state.failover.failsafe ?? false) ? "\n  failsafe_secret_file: \(state.failsafeSecretFile)" : "")
             regions:
               - name: region1
                 role: primary

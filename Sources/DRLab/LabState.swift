@@ -184,3 +184,8 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
         self.dnsRecheckInterval = dnsRecheckInterval
     }
 }
+
+extension LabState {
+    /// The agents' shared failsafe secret, written by `lab up --failsafe`.
+    public var failsafeSecretFile: String { "\(dir)/secrets/failsafe-secret" }
+}

@@ -70,7 +70,7 @@ extension RegionHostsLab {
         guard !others.isEmpty else { throw LabError.io("nothing to cut \(region) from: peers \(peers ?? []) are not other regions of this lab") }
         let file = "\(dir)/cut-\(region)-\(kind.rawValue).nft"
         try Self.cutRules(kind, own: own, peers: others, oneWay: oneWay).write(toFile: file, atomically: true, encoding: .utf8)
-        try await run(in: region, ["nft", "-f", file])
+        _ = try await run(in: region, ["nft", "-f", file])
     }
 
     /// Removes `region`'s cut of `kind`, or all of its cuts when nil (nothing to do when
@@ -82,6 +82,6 @@ extension RegionHostsLab {
         let script = tables.map { "table inet \($0)\ndelete table inet \($0)\n" }.joined()
         let file = "\(dir)/heal-\(region).nft"
         try script.write(toFile: file, atomically: true, encoding: .utf8)
-        try await run(in: region, ["nft", "-f", file])
+        _ = try await run(in: region, ["nft", "-f", file])
     }
 }

@@ -147,4 +147,17 @@ import Testing
         #expect(FailoverPolicy(config).failsafe)
         #expect(try !ConfigLoader.load(yaml: ConfigFixtures.valid, file: "t.yaml").failover.failsafe, "off by default")
     }
+
+    @Test func theSecretIsReadFromTheEnvironmentOrAFileNeverInline() throws {
+        func load(_ lines: String) throws -> ClusterConfig {
+            try ConfigLoader.load(yaml: ConfigFixtures.valid.replacing("failover:\n", with: "failover:\n" + lines), file: "t.yaml")
+        }
+        #expect(try load("  failsafe: true\n  failsafe_secret_file: /etc/drctl/fs\n").failover.failsafeSecret == .file("/etc/drctl/fs"))
+        #expect(try load("  failsafe: true\n  failsafe_secret_env: FS\n").failover.failsafeSecret == .environment("FS"))
+        #expect(try load("  failsafe: true\n").failover.failsafeSecret == nil, "unsigned unless asked")
+        let inline = try #require(throws: ConfigError.self) { try load("  failsafe: true\n  failsafe_secret: hunter2\n") }
+        #expect("\(inline)".contains("failsafe_secret_env") && !"\(inline)".contains("hunter2"), "\(inline)")
+        let unused = try #require(throws: ConfigError.self) { try load("  failsafe_secret_env: FS\n") }
+        #expect("\(unused)".contains("applies only with failsafe: true"), "\(unused)")
+    }
 }

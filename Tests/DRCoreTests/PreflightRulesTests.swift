@@ -93,6 +93,16 @@ import Testing
             name: "a DNS token no longer active", change: { $0.dnsCredentialProblems["cf"] = "the API token is expired" },
             expected: ["blocking dns_credentials cluster"]),
         Case(
+            name: "failsafe without a secret", yaml: ConfigFixtures.replacing("failover:\n", with: "failover:\n  failsafe: true\n"), change: { _ in },
+            expected: ["warning failsafe_secret cluster"]),
+        Case(
+            name: "failsafe with a secret", yaml: ConfigFixtures.replacing("failover:\n", with: "failover:\n  failsafe: true\n  failsafe_secret_env: FS\n"),
+            change: { _ in }, expected: []),
+        Case(
+            name: "failsafe secret unreadable", yaml: ConfigFixtures.replacing("failover:\n", with: "failover:\n  failsafe: true\n  failsafe_secret_env: FS\n"),
+            change: { $0.failsafeSecretProblem = "failover.failsafe_secret: environment variable FS is not set" },
+            expected: ["blocking failsafe_secret cluster"]),
+        Case(
             name: "blocking findings come first",
             change: { observations in
                 settings("pg-de") { $0.hotStandby = false }(&observations)

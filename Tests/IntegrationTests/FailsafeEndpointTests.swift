@@ -42,6 +42,39 @@ import Testing
         #expect(await asked.terms == [7, 6], "neither reached the agent")
     }
 
+    /// With a failsafe secret: a leader holding it is heard; one without it, or with another,
+    /// gets a refusal that says why (which its log shows), and the member's agent never sees
+    /// the request, so no promise is made.
+    @Test func withASecretOnlySignedRequestsReachTheAgent() async throws {
+        let port = try PortAllocator.freePort()
+        let asked = Asked()
+        let api = AgentAPI(
+            node: "pg2", endpoint: APIEndpoint(host: "127.0.0.1", port: port), board: AgentStateBoard(), metrics: AgentMetrics(),
+            staleAfter: .seconds(5), log: Logger(label: "test"),
+            failsafe: { request in
+                await asked.record(request)
+                return FailsafeAnswer(node: "pg2", accepted: true)
+            }, authenticator: FailsafeAuthenticator(secret: "shared"))
+        let server = Task { try await api.run() }
+        defer { server.cancel() }
+        let client = HTTPClient()
+        #expect(try await eventually(within: .seconds(10)) { (try? await client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/health"))) != nil })
+
+        let config = try Self.config(port: port)
+        let request = FailsafeRequest(cluster: "lab", leader: "pg1", term: 7, ttlMillis: 2000)
+        let signed = HTTPFailsafePeers(config: config, authenticator: FailsafeAuthenticator(secret: "shared"))
+        #expect(try await signed.ask("pg2", request, timeout: .seconds(2)) == FailsafeAnswer(node: "pg2", accepted: true))
+        #expect(await asked.terms == [7])
+        let sentAt = try #require(await asked.requests.first?.sentAtMillis)
+        #expect(abs(sentAt - Int64(Date().timeIntervalSince1970 * 1000)) < 10_000, "the sending time travels in the signed body")
+
+        let unsigned = try await HTTPFailsafePeers(config: config).ask("pg2", request, timeout: .seconds(2))
+        #expect(!unsigned.accepted && unsigned.reason?.contains("not signed") == true, "\(unsigned)")
+        let wrong = try await HTTPFailsafePeers(config: config, authenticator: FailsafeAuthenticator(secret: "guess")).ask("pg2", request, timeout: .seconds(2))
+        #expect(!wrong.accepted && wrong.reason?.contains("does not match") == true, "\(wrong)")
+        #expect(await asked.terms == [7], "neither reached the agent")
+    }
+
     static func config(port: Int) throws -> ClusterConfig {
         try ConfigLoader.load(
             yaml: """
@@ -65,6 +98,7 @@ import Testing
 }
 
 private actor Asked {
-    var terms: [Int64] = []
-    func record(_ request: FailsafeRequest) { terms.append(request.term) }
+    var requests: [FailsafeRequest] = []
+    var terms: [Int64] { requests.map(\.term) }
+    func record(_ request: FailsafeRequest) { requests.append(request) }
 }

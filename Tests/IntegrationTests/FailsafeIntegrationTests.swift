@@ -15,6 +15,7 @@ extension RealServers {
         @Test func writesContinueWhileEtcdIsDownAndItsReturnIsNoFailover() async throws {
             try await withLab(failover: LabFailoverSettings(failsafe: true)) { lab in
                 let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                #expect(try lab.config().failover.failsafeSecret != nil, "the lab's agents sign their requests")
                 #expect(try await eventually { try await etcd.snapshot().failsafe?.members == ["pg1", "pg2"] }, "the leader lists its members")
                 let before = try #require(try await etcd.leader())
                 let pg1 = try lab.node("pg1")

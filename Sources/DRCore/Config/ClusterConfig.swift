@@ -205,6 +205,9 @@ public struct FailoverConfig: Sendable, Equatable {
     /// member of the last known membership confirms it through its agent API (Patroni 3's
     /// `failsafe_mode`); a standby never promotes without etcd either way.
     public var failsafe: Bool = false
+    /// The agents' shared secret signing failsafe requests (`failsafe_secret_env` /
+    /// `_file`); nil: requests are unsigned and any client of an agent API may send one.
+    public var failsafeSecret: SecretSource? = nil
 }
 
 public enum DNSProviderKind: String, Sendable, Equatable, CaseIterable {

@@ -12,6 +12,7 @@ public enum ConfigKeys {
     static let check: Set<String> = ["type", "target", "url"]
     static let failover: Set<String> = [
         "promotion_timeout", "dns_update_timeout", "cooldown", "auto_rejoin", "synchronous", "synchronous_strict", "restart_attempts", "failsafe",
+        "failsafe_secret", "failsafe_secret_env", "failsafe_secret_file",
     ]
     static let dns: Set<String> = ["providers", "records", "recheck_interval"]
     /// A provider's keys, with every kind's credentials as NAME, NAME_env and NAME_file

@@ -237,11 +237,15 @@ public enum ConfigLoader {
         let failsafe = object["failsafe"].bool(default: false)
         guard let promotion, let dns, let cooldown, let rejoin, let synchronous, let strict, let restarts, let failsafe else { return nil }
         if strict, !synchronous { object["synchronous_strict"].report("applies only with synchronous: true") }
+        SecretFields.refuseInline(object, name: "failsafe_secret")
+        let secret = SecretFields.read(object, name: "failsafe_secret", required: false)
+        if secret != nil, !failsafe { object["failsafe_secret_\(object.has("failsafe_secret_env") ? "env" : "file")"].report("applies only with failsafe: true") }
         var failover = FailoverConfig(promotionTimeout: promotion, dnsUpdateTimeout: dns, cooldown: cooldown, autoRejoin: rejoin)
         failover.synchronous = synchronous
         failover.synchronousStrict = strict
         failover.restartAttempts = restarts
         failover.failsafe = failsafe
+        failover.failsafeSecret = secret
         return failover
     }
 

@@ -8,15 +8,19 @@ public struct FailsafeRequest: Sendable, Equatable, Codable {
     /// The lease TTL the leader counts its deadline with, in milliseconds: the member's
     /// promise lasts at least this long from when it receives the request.
     public var ttlMillis: Int64
+    /// The leader's wall-clock time of sending, in milliseconds: with a shared secret, a
+    /// member refuses a request sent too long ago (a replay). Nothing else reads it.
+    public var sentAtMillis: Int64?
 
-    public init(cluster: String, leader: String, term: Int64, ttlMillis: Int64) {
+    public init(cluster: String, leader: String, term: Int64, ttlMillis: Int64, sentAtMillis: Int64? = nil) {
         self.cluster = cluster
         self.leader = leader
         self.term = term
         self.ttlMillis = ttlMillis
+        self.sentAtMillis = sentAtMillis
     }
 
-    enum CodingKeys: String, CodingKey { case cluster, leader, term, ttlMillis = "ttl_ms" }
+    enum CodingKeys: String, CodingKey { case cluster, leader, term, ttlMillis = "ttl_ms", sentAtMillis = "sent_at_ms" }
 }
 
 /// A member's answer: confirmed (with a promise to take no leader key for a TTL), or

@@ -24,6 +24,8 @@ public struct PreflightObservations: Sendable, Equatable {
     public var archiveFetch: ArchiveFetch? = nil
     /// Per DNS provider: what its own credential check reported (absent: fine, or none).
     public var dnsCredentialProblems: [String: String] = [:]
+    /// Why `failover.failsafe_secret` cannot be read here (nil: read, or none configured).
+    public var failsafeSecretProblem: String? = nil
     /// Per node whose agent answered: its host's clock minus this one's, and the measurement's
     /// uncertainty (half the request's round trip).
     public var clockOffsets: [String: ClockOffset] = [:]
@@ -125,7 +127,27 @@ public enum PreflightRules {
                     why: "a failover's DNS switch would be refused, and clients would keep the old primary's address",
                     fix: "issue a new credential with edit rights on the zone and point the provider's *_file or *_env at it"))
         }
+        found += failsafe(config: config, observations: observations)
         return found.filter { $0.severity == .blocking } + found.filter { $0.severity == .warning }
+    }
+
+    private static func failsafe(config: ClusterConfig, observations: PreflightObservations) -> [PreflightFinding] {
+        guard config.failover.failsafe else { return [] }
+        if let problem = observations.failsafeSecretProblem {
+            return [
+                .init(
+                    check: "failsafe_secret", node: nil, severity: .blocking, problem: problem,
+                    why: "an agent that cannot read the secret does not start, and its node is then neither guarded nor confirmed",
+                    fix: "make the file (or environment variable) readable by the agent, with the same secret on every host")
+            ]
+        }
+        guard config.failover.failsafeSecret == nil else { return [] }
+        return [
+            .init(
+                check: "failsafe_secret", node: nil, severity: .warning, problem: "failsafe requests between agents are not signed",
+                why: "anyone who reaches an agent API can keep a standby promising to take no leader key, holding off a failover",
+                fix: "set failover.failsafe_secret_file (or _env) to the same random secret on every host, e.g. `openssl rand -hex 32`")
+        ]
     }
 
     private static func node(_ node: NodeConfig, _ settings: PreflightNodeSettings, peers: Int, config: ClusterConfig) -> [PreflightFinding] {
