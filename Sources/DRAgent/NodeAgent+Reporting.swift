@@ -71,14 +71,17 @@ extension NodeAgent {
             record.failingSinceMillis = failingSince?.millis
             record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
             try await coordinator.publish(record, lease: lease)
-            if leader?.node == node.name, case .primary(let state)? = probeResult {
+            if let leader, leader.node == node.name, case .primary(let state)? = probeResult {
                 // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
                 walHistory.record(state.currentLSN, at: now)
                 let lag = Dictionary(
                     state.replication.compactMap { connection in
                         connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
                     }, uniquingKeysWith: max)
-                try await coordinator.publishProgress(PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag))
+                let progress = PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag)
+                if try await !coordinator.publishProgress(progress, term: leader.term) {
+                    log.warning("progress not published: this node no longer holds the leader key under its term", metadata: ["term": "\(leader.term)"])
+                }
             }
         } catch {
             log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])

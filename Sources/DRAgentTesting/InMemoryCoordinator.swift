@@ -63,11 +63,13 @@ public struct InMemoryCoordinator: Coordinator {
         try await etcd.request(client, .publishMember) { try $0.write(Key.members + member.name, value, lease: lease) }
     }
 
-    public func publishProgress(_ progress: PrimaryProgress) async throws {
+    public func publishProgress(_ progress: PrimaryProgress, term: Int64) async throws -> Bool {
         let value = try JSONEncoder().encode(progress)
-        try await etcd.request(client, .publishProgress) { store in
+        return try await etcd.request(client, .publishProgress) { store in
+            guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(progress.node.utf8) else { return false }
             try store.write(Key.progress, value)
             try store.write(Key.legacyProgress, value)
+            return true
         }
     }
 

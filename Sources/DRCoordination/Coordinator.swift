@@ -27,8 +27,11 @@ public protocol Coordinator: Sendable {
 
     /// This agent's member record, bound to its own lease (it vanishes with the agent).
     func publish(_ member: MemberRecord, lease: Int64) async throws
-    /// The leader's last published WAL position and its standbys' loss windows.
-    func publishProgress(_ progress: PrimaryProgress) async throws
+    /// The leader's last published WAL position and its standbys' loss windows, written
+    /// only while `progress.node` holds the leader key under `term`; false (nothing written)
+    /// when that term is over — a deposed leader's late write must not make its old
+    /// timeline look like the newest.
+    func publishProgress(_ progress: PrimaryProgress, term: Int64) async throws -> Bool
     /// Writes the `sync` key only while `record.leader` holds the leader key under
     /// `record.term`; false (nothing written) when that term is stale.
     func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool

@@ -14,16 +14,9 @@ extension EtcdCoordinator {
 
     /// Writes the progress under its key and, in the same transaction, under the key older
     /// agents read (see `CoordinationSnapshot.Key.legacyProgress`).
-    public func publishProgress(_ progress: PrimaryProgress) async throws {
-        let value = try JSONEncoder().encode(progress).base64EncodedString()
-        _ = try await gateway.call(
-            "/v3/kv/txn",
-            [
-                "compare": [[String: Any]](),
-                "success": [progressKey, prefix + CoordinationSnapshot.Key.legacyProgress].map { key in
-                    ["request_put": ["key": EtcdJSON.base64(key), "value": value]]
-                },
-            ])
+    public func publishProgress(_ progress: PrimaryProgress, term: Int64) async throws -> Bool {
+        try await putWhileLeading(
+            [CoordinationSnapshot.Key.progress, CoordinationSnapshot.Key.legacyProgress], JSONEncoder().encode(progress), leader: progress.node, term: term)
     }
 
     public func progress() async throws -> PrimaryProgress? {
@@ -45,6 +38,11 @@ extension EtcdCoordinator {
     /// Puts `key` (relative to the prefix) in one transaction with the check that `leader`
     /// holds the leader key under `term`; false when it does not (nothing written).
     func putWhileLeading(_ key: String, _ value: Data, leader: String, term: Int64) async throws -> Bool {
+        try await putWhileLeading([key], value, leader: leader, term: term)
+    }
+
+    /// Puts `value` under each of `keys` in one transaction, with the same check.
+    func putWhileLeading(_ keys: [String], _ value: Data, leader: String, term: Int64) async throws -> Bool {
         let leaderKey = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
         let response = try await gateway.call(
             "/v3/kv/txn",
@@ -53,7 +51,7 @@ extension EtcdCoordinator {
                     ["key": leaderKey, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
                     ["key": leaderKey, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(leader)],
                 ],
-                "success": [["request_put": ["key": EtcdJSON.base64(prefix + key), "value": value.base64EncodedString()]]],
+                "success": keys.map { key in ["request_put": ["key": EtcdJSON.base64(prefix + key), "value": value.base64EncodedString()]] },
             ])
         // etcd omits `succeeded` when it is false.
         return response["succeeded"] as? Bool == true

@@ -72,6 +72,31 @@ extension RealServers {
             }
         }
 
+        /// Progress is written only under the writer's own term: a deposed leader's late
+        /// write leaves its successor's progress (and so the RPO gate) as it was.
+        @Test func aDeposedLeaderCannotOverwriteItsSuccessorsProgress() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/progress/")
+                let leaseA = try await coordinator.grantLease(ttl: .seconds(10))
+                guard case .acquired(let first) = try await coordinator.acquireLeadership(node: "a", lease: leaseA) else {
+                    Issue.record("a must acquire a free leader key"); return
+                }
+                let old = PrimaryProgress(node: "a", timeline: 2, lsn: LSN(1000), standbyLagSeconds: ["b": 0.1])
+                #expect(try await coordinator.publishProgress(old, term: first.term))
+                try await coordinator.revoke(lease: leaseA)
+                let leaseB = try await coordinator.grantLease(ttl: .seconds(10))
+                guard case .acquired(let second) = try await coordinator.acquireLeadership(node: "b", lease: leaseB) else {
+                    Issue.record("b must acquire after a's lease is revoked"); return
+                }
+                let new = PrimaryProgress(node: "b", timeline: 3, lsn: LSN(5000), standbyLagSeconds: [:])
+                #expect(try await coordinator.publishProgress(new, term: second.term))
+                #expect(try await coordinator.publishProgress(old, term: first.term) == false)
+                #expect(try await coordinator.publishProgress(PrimaryProgress(node: "a", timeline: 3, lsn: LSN(9000), standbyLagSeconds: [:]), term: second.term) == false, "b's term, not a's key")
+                #expect(try await coordinator.progress() == new)
+                #expect(try await coordinator.snapshot().progress == new)
+            }
+        }
+
         /// A claim sent again after the first was applied (its answer lost) is recognised as
         /// ours: same term, not a claim held by someone else.
         @Test func aClaimSentAgainIsOurs() async throws {
