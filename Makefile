@@ -79,7 +79,8 @@ bench: build
 
 # A randomized fault campaign against a lab of its own, judged from what the clients saw
 # (SEED, DURATION in seconds, MODE=async|sync, FAULTS=kill-node,reboot,..., ETCD_MEMBERS=1|3,
-# SHRINK=N campaigns to shrink a violating schedule, FAILSAFE=1 for failover.failsafe;
+# SHRINK=N campaigns to shrink a violating schedule, FAILSAFE=1 for failover.failsafe,
+# HOSTS=1 [LATENCY=40ms] on regions as hosts;
 # reports in chaos-SEED.json and .html).
 # `make test` runs a short one per mode with fixed seeds.
 SEED ?= 1
@@ -88,7 +89,7 @@ MODE ?= async
 ETCD_MEMBERS ?= 1
 SHRINK ?= 0
 chaos: build
-	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) $(if $(FAILSAFE),--failsafe) --report chaos-$(SEED).json
+	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) $(if $(FAILSAFE),--failsafe) $(if $(HOSTS),--hosts --latency $(or $(LATENCY),40ms)) --report chaos-$(SEED).json
 
 # Many campaigns (SEEDS=1..10, DURATION=90, both modes, 1 and 3 etcd members) and their summary.
 chaos-long: build

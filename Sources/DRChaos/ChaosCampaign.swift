@@ -46,7 +46,7 @@ public struct ChaosCampaign: Sendable {
             failover: LabFailoverSettings(synchronous: settings.synchronous, autoRejoin: true, failsafe: settings.failsafe))
         var report: ChaosReport
         do {
-            report = try await campaign(lab, progress: progress)
+            report = try await run(on: ChaosNemesis(lab: lab, binary: settings.binary), progress: progress)
         } catch {
             try? await Lab.down(dir: dir)
             throw error
@@ -56,18 +56,26 @@ public struct ChaosCampaign: Sendable {
             return report
         }
         try await Lab.down(dir: dir)
-        let leaked = LabProcesses.containing(dir)
-        report.properties.append(
-            ChaosChecker.Property(
-                name: "nothing left running", passed: leaked.isEmpty,
-                detail: leaked.isEmpty ? "every process of the lab stopped" : "still running after lab down: pids \(leaked.map(String.init).joined(separator: ", "))"))
+        report.properties.append(Self.nothingLeftRunning(dir))
         return report
     }
 
-    private func campaign(_ lab: LabState, progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
-        let config = try ConfigLoader.load(yaml: try String(contentsOfFile: lab.configFile, encoding: .utf8), file: lab.configFile)
-        let plan = settings.plan ?? ChaosPlan.generate(seed: settings.seed, duration: settings.duration, nodes: lab.nodes.map(\.name), faults: settings.faults)
-        let nemesis = ChaosNemesis(lab: lab, binary: settings.binary)
+    /// After `lab down`: no process whose command line names the lab's directory.
+    public static func nothingLeftRunning(_ dir: String) -> ChaosChecker.Property {
+        let leaked = LabProcesses.containing(dir)
+        return ChaosChecker.Property(
+            name: "nothing left running", passed: leaked.isEmpty,
+            detail: leaked.isEmpty ? "every process of the lab stopped" : "still running after lab down: pids \(leaked.map(String.init).joined(separator: ", "))")
+    }
+
+    /// The campaign on a lab that runs already (the caller brings it up and down): the
+    /// write load, the plan's faults through `target`, the wait for a healthy cluster and
+    /// the verdict. Faults `target` cannot inject are left out of a seed's plan.
+    public func run(on target: any ChaosTarget, progress: @escaping @Sendable (String) -> Void) async throws -> ChaosReport {
+        let config = try ConfigLoader.load(yaml: try String(contentsOfFile: target.configFile, encoding: .utf8), file: target.configFile)
+        let faults = settings.faults.filter(target.supportedFaults.contains)
+        let plan = settings.plan ?? ChaosPlan.generate(seed: settings.seed, duration: settings.duration, nodes: target.nodes.map(\.name), faults: faults)
+        let nemesis = target
         let started = ContinuousClock.now
         func elapsed() -> Double { (ContinuousClock.now - started).seconds }
         var log: [ChaosReport.Event] = []
@@ -76,8 +84,8 @@ public struct ChaosCampaign: Sendable {
             progress(String(format: "%7.1f s  ", elapsed()) + text)
         }
 
-        let workload = ChaosWorkload(lab: lab, started: started)
-        try await workload.start(lab)
+        let workload = ChaosWorkload(nodes: target.nodes, started: started)
+        try await workload.start()
         note("write load started: one multi-host client, one client per node")
 
         var requests: [(what: String, task: Task<String, Never>)] = []
@@ -133,7 +141,7 @@ public struct ChaosCampaign: Sendable {
         try await Task.sleep(for: .seconds(3))  // the new primary takes writes for a while
         await workload.stop()
         let acks = workload.acknowledged
-        let survivors = try? await ChaosWorkload.survivors(lab)
+        let survivors = try? await ChaosWorkload.survivors(target.nodes)
         let unconfirmed = workload.unconfirmed.count
         note(
             "\(acks.count) writes acknowledged; \(survivors.map { "\($0.count) rows on the primary" } ?? "no primary answered")"

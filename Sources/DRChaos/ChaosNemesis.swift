@@ -3,12 +3,16 @@ import DRLab
 import DRSystem
 import Foundation
 
-/// Injects a plan's faults into the lab and heals them, through the lab's own controls and
-/// signals to the processes it started (found by PID, never by name on the whole host).
-struct ChaosNemesis: Sendable {
+/// Injects a plan's faults into the loopback lab and heals them, through the lab's own
+/// controls and signals to the processes it started (found by PID, never by name on the
+/// whole host).
+struct ChaosNemesis: ChaosTarget {
     let lab: LabState
     /// The drctl executable the lab's agents run.
     let binary: String
+
+    var configFile: String { lab.configFile }
+    var nodes: [ChaosNode] { lab.nodes.map { ChaosNode(name: $0.name, region: $0.region, host: $0.host, port: $0.port) } }
 
     /// Injects `step`; an operator's request runs on in the background and its task
     /// returns what the command answered.
@@ -48,24 +52,8 @@ struct ChaosNemesis: Sendable {
                 for backend in backends { await signal(backend, SIGKILL) }
             }
             try await heal(step)
-        case .switchover:
-            // To the step's node; when that one is the primary already, away from it.
-            let (binary, config) = (binary, lab.configFile)
-            let others = lab.nodes.map(\.name).filter { $0 != node.name }
-            return Task {
-                func command(_ target: String) -> [String] { [binary, "switchover", "--to", target, "--yes", "--config", config] }
-                let first = await Self.outcome(of: command(node.name))
-                guard first.contains("already the primary"), let other = others.first else { return first }
-                return "to \(other): " + (await Self.outcome(of: command(other)))
-            }
-        case .pause:
-            _ = try await CommandRunner.run([binary, "pause", "--yes", "--config", lab.configFile])
-        case .failover:
-            let command = [binary, "failover", "--to", node.name, "--yes", "--config", lab.configFile]
-            return Task { await Self.outcome(of: command) }
-        case .rejoin:
-            let command = [binary, "rejoin", node.name, "--yes", "--config", lab.configFile]
-            return Task { await Self.outcome(of: command) }
+        case .switchover, .pause, .failover, .rejoin:
+            return try await operatorAction(step)
         }
         return nil
     }
@@ -96,10 +84,8 @@ struct ChaosNemesis: Sendable {
             try await Lab.freeRepository(dir: lab.dir)
         case .restartAgent:
             try startAgent(of: node)
-        case .switchover, .failover, .rejoin:
-            break
-        case .pause:
-            _ = try await CommandRunner.run([binary, "resume", "--yes", "--config", lab.configFile])
+        case .switchover, .failover, .rejoin, .pause:
+            try await endOperatorAction(step)
         }
     }
 
@@ -123,17 +109,6 @@ struct ChaosNemesis: Sendable {
     private func serverProcesses(_ node: LabState.Node) throws -> [Int32] {
         guard let pid = try lab.server(node).pid else { return [] }
         return [pid] + LabProcesses.children(of: pid)
-    }
-
-    /// What an operator's command answered: its exit status and last line.
-    private static func outcome(of command: [String]) async -> String {
-        do {
-            let output = try await CommandRunner.run(command, check: false)
-            let text = (output.stdout + output.stderr).split(separator: "\n").last.map(String.init) ?? ""
-            return "exit \(output.status): \(text)"
-        } catch {
-            return "could not run: \(error)"
-        }
     }
 
     /// Starts PostgreSQL unless it runs (the agent may have restarted or rejoined it). The

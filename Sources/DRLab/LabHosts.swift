@@ -79,10 +79,12 @@ public struct LabHosts: Codable, Sendable, Equatable {
 
     /// Starts `drctl lab relay` in `host`'s namespace on `port`, delaying each direction by
     /// half of `latency` (a round trip), and redirects the region's outgoing inter-region
-    /// connections to it. Returns its PID (also in `stateDir/relay-REGION.pid`).
+    /// connections to it (unless `redirect` is false: a host booting again keeps its rules).
+    /// Returns its PID (also in `stateDir/relay-REGION.pid`).
     @discardableResult
     public func startRelay(
-        in host: Host, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, port: Int = 7999, stateDir: String
+        in host: Host, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, port: Int = 7999, stateDir: String,
+        redirect: Bool = true
     ) async throws -> Int32 {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         let pid = try ProcessControl.spawnDaemon(
@@ -94,7 +96,7 @@ public struct LabHosts: Codable, Sendable, Equatable {
         try await Readiness.wait(for: "the latency relay in \(host.region)", log: "\(stateDir)/relay-\(host.region).log", pid: pid) {
             (try? String(contentsOfFile: "\(stateDir)/relay-\(host.region).log", encoding: .utf8))?.contains("relaying on") == true
         }
-        try await delayOutgoing(from: host, relayPort: port)
+        if redirect { try await delayOutgoing(from: host, relayPort: port) }
         return pid
     }
 

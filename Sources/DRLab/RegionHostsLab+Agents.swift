@@ -65,6 +65,7 @@ extension RegionHostsLab {
             failover:
               promotion_timeout: 10s
               cooldown: 1m
+              auto_rejoin: \(autoRejoin ?? false)
             \(dnsSection)regions:
             \(regions.joined(separator: "\n"))
 
@@ -78,15 +79,8 @@ extension RegionHostsLab {
     func startAgents(binary: String, progress: @Sendable (String) -> Void) async throws {
         try renderConfig().write(toFile: configFile, atomically: true, encoding: .utf8)
         for database in databases {
-            guard let namespace = namespace(database.region) else { continue }
+            guard let pid = try startAgent(of: database, binary: binary) else { continue }
             let stateDir = agentDir(database.region)
-            try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-            let pid = try ProcessControl.spawnDaemon(
-                [
-                    "ip", "netns", "exec", namespace, binary, "agent", "--region", database.region, "--config", configFile,
-                    "--state-dir", stateDir, "--source-address", database.host,
-                ], logFile: "\(stateDir)/agent.log")
-            try PIDFile.write(pid, to: "\(stateDir)/agent.pid")
             progress("\(database.region): agent started (pid \(pid), log \(stateDir)/agent.log)")
             if database.region == "region1" {
                 try await Readiness.wait(for: "agent region1 taking the leader key", log: "\(stateDir)/agent.log", pid: pid) {
@@ -99,6 +93,22 @@ extension RegionHostsLab {
             for key in keys where try await etcdValue(key) == nil { return false }
             return true
         }
+    }
+
+    /// Starts the agent beside `database` in its region's namespace (appending to its log).
+    /// Returns its PID; nil when the region has no namespace.
+    @discardableResult
+    public func startAgent(of database: Database, binary: String) throws -> Int32? {
+        guard let namespace = namespace(database.region) else { return nil }
+        let stateDir = agentDir(database.region)
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        let pid = try ProcessControl.spawnDaemon(
+            [
+                "ip", "netns", "exec", namespace, binary, "agent", "--region", database.region, "--config", configFile,
+                "--state-dir", stateDir, "--source-address", database.host,
+            ], logFile: "\(stateDir)/agent.log")
+        try PIDFile.write(pid, to: "\(stateDir)/agent.pid")
+        return pid
     }
 
     /// The node named by the leader key, read with etcdctl from region3 (nil: none).

@@ -2,7 +2,8 @@ import DRSystem
 import Foundation
 
 /// The loopback lab's process faults on the regions topology: a stalled agent, an etcd
-/// member lost (a given region's, or whichever leads now) and its restart.
+/// member lost (a given region's, or whichever leads now) and its restart, and a lost host
+/// booting again.
 extension RegionHostsLab {
     /// SIGSTOP (`freeze: true`) or SIGCONT the agent of `region`. Returns its PID.
     @discardableResult
@@ -39,5 +40,52 @@ extension RegionHostsLab {
             started += hosts.hosts.filter { $0.namespace == member.namespace }.map(\.region)
         }
         return started
+    }
+
+    /// `region`'s host boots again after `loseHost`: init starts its relay (its namespace
+    /// kept the redirect rules), its etcd member, its database and its agent, each unless it
+    /// runs. Returns what it started.
+    @discardableResult
+    public func restoreHost(_ region: String) async throws -> [String] {
+        guard let host = hosts.hosts.first(where: { $0.region == region }) else { throw LabError.io("no region \(region) in this lab") }
+        guard let binary else { throw LabError.io("this lab was recorded without its drctl binary: bring it down and up again") }
+        var started: [String] = []
+        let relayPID = PIDFile.read("\(dir)/\(region)/relay-\(region).pid")
+        if latency > .zero, !(relayPID.map(ProcessControl.isAlive) ?? false) {
+            try await hosts.startRelay(
+                in: host, binary: binary, latency: latency, jitter: jitter ?? .zero, loss: loss ?? 0, stateDir: "\(dir)/\(region)", redirect: false)
+            started.append("relay")
+        }
+        if let member = members.first(where: { $0.namespace == host.namespace }), !(member.pid.map(ProcessControl.isAlive) ?? false) {
+            try await member.start()
+            started.append("etcd")
+        }
+        for database in databases where database.region == region {
+            if try await startDatabase(database) { started.append(database.name) }
+            if !(agentPID(region).map(ProcessControl.isAlive) ?? false) {
+                try startAgent(of: database, binary: binary)
+                started.append("agent")
+            }
+        }
+        return started
+    }
+
+    /// Starts `database` unless it runs, as init would after a crash. A killed postmaster's
+    /// backends may still be exiting: tried for a few seconds. Returns whether it started it.
+    @discardableResult
+    public func startDatabase(_ database: Database) async throws -> Bool {
+        let server = try server(database)
+        var attempt = 0
+        while !(server.pid.map(ProcessControl.isAlive) ?? false) {
+            do {
+                try await server.start()
+                return true
+            } catch {
+                attempt += 1
+                if attempt >= 10 { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        return false
     }
 }

@@ -22,6 +22,13 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     /// The authoritative DNS server in the `dns` host, when the lab has agents.
     public var dns: PowerDNSServer?
     public var latency: Duration
+    /// The relays' jitter and loss, and the drctl they run (for `restoreHost`; nil in a
+    /// lab recorded before they were kept).
+    public var jitter: Duration?
+    public var loss: Double?
+    public var binary: String?
+    /// `failover.auto_rejoin` in the lab's configuration (nil: false).
+    public var autoRejoin: Bool?
     public static let regions = ["region1", "region2", "region3"]
 
     public static func file(in dir: String) -> String { "\(dir)/regions.json" }
@@ -43,9 +50,10 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     ///   - binary: the `drctl` executable whose hidden `lab relay` delays traffic.
     ///   - databases: also a primary in region1 and its streaming standby in region2.
     ///   - agents: also an agent beside each database (implies `databases`).
+    ///   - autoRejoin: `failover.auto_rejoin` for them (a deposed primary rewinds and streams).
     public static func up(
         dir: String, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, databases: Bool = false,
-        agents: Bool = false, progress: @Sendable (String) -> Void = { _ in }
+        agents: Bool = false, autoRejoin: Bool = false, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> RegionHostsLab {
         guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
         for program in ["etcd", "etcdctl", "ip", "nft", "psql"] { _ = try CommandRunner.resolve(program) }
@@ -64,6 +72,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
                 return member
             })
         var lab = RegionHostsLab(dir: dir, hosts: hosts, members: members, latency: latency)
+        (lab.jitter, lab.loss, lab.binary, lab.autoRejoin) = (jitter, loss, binary, autoRejoin)
         if databases || agents { lab.databases = plannedDatabases(dir: dir, hosts: hosts) }
         if agents { lab.dns = plannedDNS(dir: dir, hosts: hosts) }
         // Recorded first: from here on `down` can remove whatever gets made.

@@ -31,6 +31,10 @@ struct LabChaos: AsyncParsableCommand {
     @Flag(help: "failover.failsafe in the lab: the primary stays writable without etcd while every member confirms it.") var failsafe = false
     @Flag(help: "Leave the lab running when a property fails, to look at it.") var keepFailedLab = false
     @Flag(help: "Print the schedule and start nothing.") var dryRun = false
+    @Flag(help: "On regions as hosts (`lab up --hosts`: a namespace per region, 3 etcd members); the campaign runs from region3.")
+    var hosts = false
+    @Option(help: "With --hosts: the round trip between regions.") var latency = "40ms"
+    @Option(help: .hidden) var inHostsLab: String?
 
     func run() async throws {
         guard ["async", "sync"].contains(mode) else { throw ValidationError("--mode is async or sync, not \(mode)") }
@@ -47,13 +51,16 @@ struct LabChaos: AsyncParsableCommand {
         settings.etcdMembers = etcdMembers
         settings.failsafe = failsafe
         if let plan { settings.plan = try Self.readPlan(plan) }
+        if hosts || inHostsLab != nil { settings.faults = chosen.filter { $0 != .fillRepository } }
+        if let inHostsLab { return try await runInHostsLab(inHostsLab, settings) }
         if dryRun {
-            let schedule = settings.plan ?? ChaosPlan.generate(seed: seed, duration: duration, nodes: Lab.nodeLayout.map(\.name), faults: chosen)
+            let schedule = settings.plan ?? ChaosPlan.generate(seed: seed, duration: duration, nodes: Lab.nodeLayout.map(\.name), faults: settings.faults)
             for step in schedule.steps {
                 print(String(format: "%7.1f s  %@ %@", step.at, step.fault.rawValue, step.node) + (step.fault.lasts ? String(format: " for %.1f s", step.healAfter) : ""))
             }
             return
         }
+        if hosts { return try await runOnHosts(settings) }
         let result = try await ChaosCampaign(settings).run { print($0) }
         print()
         for property in result.properties { print("\(property.passed ? "PASS" : "FAIL")  \(property.name): \(property.detail)") }

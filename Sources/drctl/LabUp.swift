@@ -64,9 +64,9 @@ extension LabUp {
     /// `lab up --hosts`: the regions lab with databases, agents and DNS, with the README's
     /// recommended cross-region settings (its options are the regions', not the loopback's).
     func upAsHosts(binary: String) async throws {
-        guard etcdMembers == 1, !synchronous, !autoRejoin, !failsafe, healthInterval == nil else {
+        guard etcdMembers == 1, !synchronous, !failsafe, healthInterval == nil else {
             throw ValidationError(
-                "with --hosts every region runs one etcd member and the recommended cross-region settings: --etcd-members, --synchronous, --auto-rejoin, --failsafe and --health-interval apply to the loopback lab only"
+                "with --hosts every region runs one etcd member and the recommended cross-region settings: --etcd-members, --synchronous, --failsafe and --health-interval apply to the loopback lab only"
             )
         }
         guard let latency = DurationText.parse(latency), let jitter = DurationText.parse(jitter) else {
@@ -77,7 +77,8 @@ extension LabUp {
         if FileManager.default.fileExists(atPath: "\(dir)/lab.json") { throw CLIExit.failed("a loopback lab runs in \(dir): drctl lab down --dir \(lab.dir) first") }
         let regions = try await labOperation {
             try await RegionHostsLab.up(
-                dir: dir, binary: binary, latency: latency, jitter: jitter, loss: loss, databases: true, agents: true, progress: printProgress)
+                dir: dir, binary: binary, latency: latency, jitter: jitter, loss: loss, databases: true, agents: true, autoRejoin: autoRejoin,
+                progress: printProgress)
         }
         let operatorHost = regions.namespace("region3") ?? ""
         print(

@@ -1,5 +1,8 @@
 import DRChaos
 import DRCore
+import DRLab
+import DRSystem
+import Foundation
 import Testing
 
 extension RealServers {
@@ -35,6 +38,37 @@ extension RealServers {
                 ])
             let report = try await Self.run(settings)
             #expect(report.timelines.count == 2, "pg2 was promoted once etcd was back: timelines \(report.timelines)")
+        }
+
+        /// The campaign on regions as hosts, 40 ms apart, driven as an operator would
+        /// (`drctl lab chaos --hosts`): region1's whole host cut off (a failover across the
+        /// relays), then etcd's raft leader killed. Every property must hold, the lab's
+        /// namespaces and processes must be gone, and the report says where it ran.
+        @Test func aCampaignOnRegionsAsHosts() async throws {
+            try #require(getuid() == 0, "network namespaces need root")
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-hosts-chaos-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let plan = ChaosPlan(
+                seed: 0,
+                steps: [
+                    .init(at: 6, fault: .isolateRegion, node: "pg1", healAfter: 12), .init(at: 22, fault: .killEtcdLeader, node: "pg2", healAfter: 5),
+                ])
+            try JSONEncoder().encode(plan).write(to: URL(fileURLWithPath: "\(dir)/plan.json"))
+            let output = try await CommandRunner.run(
+                [try DrctlBinary.path(), "lab", "chaos", "--hosts", "--latency", "40ms", "--plan", "\(dir)/plan.json", "--report", "\(dir)/report.json"],
+                check: false)
+            print(output.stdout)
+            #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+            let report = try JSONDecoder().decode(ChaosReport.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(dir)/report.json")))
+            for property in report.properties { #expect(property.passed, "\(property.name): \(property.detail)") }
+            #expect(report.properties.contains { $0.name == "nothing left running" })
+            #expect(report.hostsLatency == "40ms" && report.etcdMembers == 3)
+            #expect(report.timelines.count == 2, "pg2 took over while region1 was cut off: timelines \(report.timelines)")
+            #expect(report.acknowledged > 100, "the write load ran")
+            let labDir = try #require(output.stdout.firstMatch(of: #/regions lab in (\S+) /#).map { String($0.1) }, "the lab's directory is printed")
+            let prefix = LabHosts.plan(dir: labDir, regions: RegionHostsLab.regions).prefix
+            #expect(NetworkNamespace.list(prefix: prefix).isEmpty && !FileManager.default.fileExists(atPath: labDir), "the lab is gone")
         }
 
         static func run(_ settings: ChaosCampaign.Settings) async throws -> ChaosReport {

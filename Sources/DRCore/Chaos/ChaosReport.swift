@@ -18,6 +18,9 @@ public struct ChaosReport: Sendable, Codable {
     public var etcdMembers: Int
     /// `failover.failsafe` was on (nil in reports written before it existed).
     public var failsafe: Bool?
+    /// Regions as hosts: the inter-region round trip it ran with (`--hosts --latency`);
+    /// nil: the loopback lab.
+    public var hostsLatency: String?
     public var plan: ChaosPlan
     public var events: [Event]
     /// When the last fault was healed, and when the cluster settled (nil: it never did).
@@ -51,7 +54,11 @@ public struct ChaosReport: Sendable, Codable {
     /// The command that runs this schedule again.
     public func replayCommand(planFile: String? = nil) -> String {
         var command = "drctl lab chaos --seed \(seed) --duration \(Int(duration)) --mode \(mode)"
-        if etcdMembers != 1 { command += " --etcd-members \(etcdMembers)" }
+        if let hostsLatency {
+            command += " --hosts --latency \(hostsLatency)"
+        } else if etcdMembers != 1 {
+            command += " --etcd-members \(etcdMembers)"
+        }
         if failsafe == true { command += " --failsafe" }
         if let planFile { command += " --plan \(planFile)" }
         return command
@@ -59,6 +66,7 @@ public struct ChaosReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case seed, mode, duration, plan, events, acks, properties, failsafe
+        case hostsLatency = "hosts_latency"
         case etcdMembers = "etcd_members", lastHeal = "last_heal", settledAt = "settled_at"
     }
 }
