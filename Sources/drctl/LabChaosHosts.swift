@@ -24,7 +24,7 @@ extension LabChaos {
         let reportFile = "\(dir)/chaos-report.json"
         var child = [settings.binary, "lab", "chaos", "--in-hosts-lab", dir, "--seed", String(seed), "--duration", String(duration), "--report", reportFile]
         if let faults { child += ["--faults", faults] }
-        if let plan { child += ["--plan", (plan as NSString).standardizingPath] }
+        if let plan { child += ["--plan", plan] }
         let status: Int32
         do {
             guard let namespace = lab.namespace("region3") else { throw ValidationError("the regions lab has no region3") }
