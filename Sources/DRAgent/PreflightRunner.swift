@@ -40,7 +40,7 @@ public enum PreflightRunner {
         var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
         observations.dnsCredentialProblems = await credentials
         do { _ = try FailsafeAuthenticator.load(config) } catch { observations.failsafeSecretProblem = "\(error)" }
-        for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = localHost(node) }
+        for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = await offThePool { localHost(node) } }
         observations.clockOffsets = await clockOffsets(config, skipping: localNodes)
         if let backup = config.backup {
             let newest = nodes.values.compactMap { read -> String? in
@@ -85,17 +85,24 @@ public enum PreflightRunner {
     /// Fetches `segment` from the repository into a scratch file (checksum checked, as
     /// restore_command would), off the cooperative pool: it is blocking file I/O.
     static func fetch(_ segment: String, from repository: BackupRepository) async -> PreflightObservations.ArchiveFetch {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-preflight-\(UUID().uuidString)").path
-                defer { try? FileManager.default.removeItem(atPath: scratch) }
-                do {
-                    let fetched = try WALArchive(repository: repository).fetch(name: segment, to: scratch)
-                    continuation.resume(returning: fetched ? .fetched(segment: segment) : .failed(segment: segment, reason: "not in the archive"))
-                } catch {
-                    continuation.resume(returning: .failed(segment: segment, reason: "\(error)"))
-                }
+        await offThePool {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-preflight-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            do {
+                let fetched = try WALArchive(repository: repository).fetch(name: segment, to: scratch)
+                return fetched ? .fetched(segment: segment) : .failed(segment: segment, reason: "not in the archive")
+            } catch {
+                return .failed(segment: segment, reason: "\(error)")
             }
+        }
+    }
+
+    /// Runs blocking file-system calls on a Dispatch thread: a hung disk or NFS mount under
+    /// a data directory must stall this check, never the cooperative threads the agent's
+    /// loop runs on (two of them on a 2-core host).
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
         }
     }
 
