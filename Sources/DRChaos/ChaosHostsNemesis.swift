@@ -18,7 +18,9 @@ public struct ChaosHostsNemesis: ChaosTarget {
 
     public var configFile: String { lab.configFile }
     public var nodes: [ChaosNode] { lab.databases.map { ChaosNode(name: $0.name, region: $0.region, host: $0.host, port: $0.port) } }
-    public var supportedFaults: Set<ChaosFault> { Set(ChaosFault.allCases).subtracting([.fillRepository]) }
+    public var supportedFaults: Set<ChaosFault> { Self.faults }
+    /// Every fault but the repository's (this lab has no backups yet).
+    public static let faults = Set(ChaosFault.allCases).subtracting([.fillRepository])
 
     public func inject(_ step: ChaosPlan.Step) async throws -> Task<String, Never>? {
         let database = try self.database(step.node)
@@ -35,14 +37,8 @@ public struct ChaosHostsNemesis: ChaosTarget {
             for pid in try serverProcesses(database) { Foundation.kill(pid, SIGSTOP) }
         case .freezeAgent:
             try lab.freezeAgent(region, true)
-        case .isolateRegion:
-            try await lab.isolate(region, .full)
-        case .cutEtcd:
-            try await lab.isolate(region, .etcd)
-        case .cutReplication:
-            try await lab.isolate(region, .replication)
-        case .loseEtcdAnswers:
-            try await lab.isolate(region, .etcdAnswers)
+        case .isolateRegion, .cutEtcd, .cutReplication, .loseEtcdAnswers:
+            try await lab.isolate(region, step.fault.cut)
         case .killEtcd:
             try await lab.killEtcd(region)
         case .killEtcdLeader:
@@ -77,12 +73,8 @@ public struct ChaosHostsNemesis: ChaosTarget {
             try lab.freezeAgent(region, false)
         case .isolateRegion:
             try await lab.heal(region)
-        case .cutEtcd:
-            try await lab.heal(region, .etcd)
-        case .cutReplication:
-            try await lab.heal(region, .replication)
-        case .loseEtcdAnswers:
-            try await lab.heal(region, .etcdAnswers)
+        case .cutEtcd, .cutReplication, .loseEtcdAnswers:
+            try await lab.heal(region, step.fault.cut)
         case .killEtcd, .killEtcdLeader:
             try await lab.startStoppedEtcdMembers()
         case .stallDNS:

@@ -30,7 +30,7 @@ struct ChaosNemesis: ChaosTarget {
         case .isolateRegion:
             try await Lab.isolate(dir: lab.dir, region: node.region)
         case .cutEtcd, .cutReplication, .loseEtcdAnswers:
-            try await Lab.isolate(dir: lab.dir, region: node.region, cut(step.fault))
+            try await Lab.isolate(dir: lab.dir, region: node.region, step.fault.cut)
         case .killEtcd:
             if let pid = etcdMember(for: node).pid { await signal(pid, SIGKILL) }
         case .killEtcdLeader:
@@ -74,7 +74,7 @@ struct ChaosNemesis: ChaosTarget {
         case .isolateRegion:
             try await Lab.heal(dir: lab.dir, region: node.region)
         case .cutEtcd, .cutReplication, .loseEtcdAnswers:
-            try await Lab.heal(dir: lab.dir, region: node.region, cut(step.fault))
+            try await Lab.heal(dir: lab.dir, region: node.region, step.fault.cut)
         case .killEtcd, .killEtcdLeader:
             // Every member that is down: the leader killed is not known any more.
             for member in lab.etcd where member.pid == nil { try await member.start() }
@@ -86,15 +86,6 @@ struct ChaosNemesis: ChaosTarget {
             try startAgent(of: node)
         case .switchover, .failover, .rejoin, .pause:
             try await endOperatorAction(step)
-        }
-    }
-
-    private func cut(_ fault: ChaosFault) -> LabCut {
-        switch fault {
-        case .cutEtcd: .etcd
-        case .cutReplication: .replication
-        case .loseEtcdAnswers: .etcdAnswers
-        default: .full
         }
     }
 
@@ -111,18 +102,7 @@ struct ChaosNemesis: ChaosTarget {
         return [pid] + LabProcesses.children(of: pid)
     }
 
-    /// Starts PostgreSQL unless it runs (the agent may have restarted or rejoined it). The
-    /// killed server's backends may still be exiting: tried again for a few seconds.
-    private func startServer(_ node: LabState.Node) async throws {
-        let server = try lab.server(node)
-        var lastError: (any Error)?
-        for _ in 0..<10 {
-            if server.pid.map(ProcessControl.isAlive) == true { return }
-            do { return try await server.start() } catch { lastError = error }
-            try await Task.sleep(for: .milliseconds(500))
-        }
-        if let lastError { throw lastError }
-    }
+    private func startServer(_ node: LabState.Node) async throws { try await lab.server(node).startUnlessRunning() }
 
     private func startAgent(of node: LabState.Node) throws {
         guard lab.agent(of: node)?.pid == nil else { return }

@@ -1,4 +1,5 @@
 import DRCore
+import DRLab
 import DRSystem
 import Foundation
 
@@ -80,6 +81,19 @@ extension ChaosTarget {
             return "exit \(output.status): \(text)"
         } catch {
             return "could not run: \(error)"
+        }
+    }
+}
+
+extension ChaosFault {
+    /// The network cut a cut-kind fault makes (both labs have the same kinds); `.full` for
+    /// `isolate-region` and anything else.
+    var cut: LabCut {
+        switch self {
+        case .cutEtcd: .etcd
+        case .cutReplication: .replication
+        case .loseEtcdAnswers: .etcdAnswers
+        default: .full
         }
     }
 }

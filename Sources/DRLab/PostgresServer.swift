@@ -111,6 +111,25 @@ public struct PostgresServer: Sendable {
         try await run(["\(bin)/pg_ctl", "-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"])
     }
 
+    /// Starts the server unless it runs, as init does after a crash (an agent may have
+    /// restarted or rejoined it already). A killed postmaster's backends may still be
+    /// exiting: tried for a few seconds. Returns whether it started it.
+    @discardableResult
+    public func startUnlessRunning() async throws -> Bool {
+        var attempt = 0
+        while !(pid.map(ProcessControl.isAlive) ?? false) {
+            do {
+                try await start()
+                return true
+            } catch {
+                attempt += 1
+                if attempt >= 10 { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        return false
+    }
+
     /// Runs a PostgreSQL program as the server's user, in the server's namespace.
     @discardableResult
     func run(_ arguments: [String], check: Bool = true) async throws -> CommandRunner.Output {

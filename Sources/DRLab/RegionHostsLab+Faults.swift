@@ -70,22 +70,7 @@ extension RegionHostsLab {
         return started
     }
 
-    /// Starts `database` unless it runs, as init would after a crash. A killed postmaster's
-    /// backends may still be exiting: tried for a few seconds. Returns whether it started it.
+    /// Starts `database` unless it runs, as init would after a crash.
     @discardableResult
-    public func startDatabase(_ database: Database) async throws -> Bool {
-        let server = try server(database)
-        var attempt = 0
-        while !(server.pid.map(ProcessControl.isAlive) ?? false) {
-            do {
-                try await server.start()
-                return true
-            } catch {
-                attempt += 1
-                if attempt >= 10 { throw error }
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        return false
-    }
+    public func startDatabase(_ database: Database) async throws -> Bool { try await server(database).startUnlessRunning() }
 }

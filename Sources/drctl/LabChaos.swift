@@ -51,7 +51,7 @@ struct LabChaos: AsyncParsableCommand {
         settings.etcdMembers = etcdMembers
         settings.failsafe = failsafe
         if let plan { settings.plan = try Self.readPlan(plan) }
-        if hosts || inHostsLab != nil { settings.faults = chosen.filter { $0 != .fillRepository } }
+        if hosts || inHostsLab != nil { settings.faults = chosen.filter(ChaosHostsNemesis.faults.contains) }
         if let inHostsLab { return try await runInHostsLab(inHostsLab, settings) }
         if dryRun {
             let schedule = settings.plan ?? ChaosPlan.generate(seed: seed, duration: duration, nodes: Lab.nodeLayout.map(\.name), faults: settings.faults)
