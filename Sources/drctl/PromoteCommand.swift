@@ -51,17 +51,25 @@ struct PromoteCommand: AsyncParsableCommand {
         let started = clock.now
         let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        // The marker goes in first, by ALTER SYSTEM (a standby cannot write its catalog), and
+        // must be visible to a new session before the promotion: the agent fences a writable
+        // node that has no lease while etcd is down unless the marker says an operator did it.
+        let marker = "by \(who) at \(millis)".replacing("'", with: "''")
         do {
+            try await PGConnection.withSession(node: node, conninfo: target.conninfo) { session in
+                // PostgreSQL 15 accepts ALTER SYSTEM for a custom setting only once the session knows it.
+                _ = try await session.query("SET \(PrimaryState.forcedPromotionSetting) = ''")
+                _ = try await session.query("ALTER SYSTEM SET \(PrimaryState.forcedPromotionSetting) = '\(marker)'")
+                _ = try await session.query("SELECT pg_reload_conf()")
+            }
+            guard try await markerVisible(target.conninfo, node: node, marker: marker) else {
+                throw CLIExit.failed("refused: \(node) did not show the forced-promotion marker after a reload; nothing was promoted")
+            }
             try await PGConnection.withSession(node: node, conninfo: target.conninfo, statementTimeout: config.failover.promotionTimeout + .seconds(5)) { session in
                 let seconds = String(max(1, Int(config.failover.promotionTimeout.seconds)))
                 guard try await session.query("SELECT pg_promote(true, $1) AS done", [seconds]).single().bool("done") else {
                     throw CLIExit.failed("pg_promote did not finish within \(seconds)s on \(node)")
                 }
-                // The marker, on the database the agent's probe connects to: its agent must know,
-                // when etcd returns with a stale leader key, that this primary is an operator's.
-                let marker = "by \(who) at \(millis)".replacing("'", with: "''")
-                let database = try await session.query("SELECT current_database() AS d").single().string("d").replacing("\"", with: "\"\"")
-                _ = try await session.query("ALTER DATABASE \"\(database)\" SET \(PrimaryState.forcedPromotionSetting) = '\(marker)'")
             }
         } catch let exit as CLIExit {
             throw exit
@@ -76,6 +84,22 @@ struct PromoteCommand: AsyncParsableCommand {
             dataLostBytes: nil, dataLostSeconds: nil, reason: "forced promotion by \(who) without coordination: \(reason)")
         record.declaredAtMillis = millis
         try await ForcedHistory.record(record, atMillis: millis, config: config)
+    }
+}
+
+extension PromoteCommand {
+    /// Whether new sessions on the node see `marker` (a reload is asynchronous).
+    func markerVisible(_ conninfo: String, node: String, marker: String) async throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while clock.now < deadline {
+            let seen = try await PGConnection.withSession(node: node, conninfo: conninfo) { session in
+                try await session.query("SELECT coalesce(current_setting('\(PrimaryState.forcedPromotionSetting)', true), '') AS m").single().string("m")
+            }
+            if seen == marker.replacing("''", with: "'") { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 }
 
