@@ -27,6 +27,12 @@ setup:
 	  $$sudo apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@# The local S3 the object-storage tests run (moto behind a botocore signature check),
+	@# and boto3 to read back what drctl wrote: from PyPI, once.
+	@python3 -c 'import moto, boto3, flask_cors, werkzeug' 2>/dev/null || { \
+	  echo "installing from PyPI: moto[server] boto3"; \
+	  python3 -m pip install --quiet 'moto[server]>=5.1' boto3 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages 'moto[server]>=5.1' boto3; }
 
 build: setup
 	$(SWIFT) build
@@ -46,7 +52,7 @@ test: setup check
 	$(SWIFT) test
 
 unit:
-	$(SWIFT) test --filter 'DRCoreTests|DRAgentTests|DRSystemTests|DRDNSTests'
+	$(SWIFT) test --filter 'DRCoreTests|DRAgentTests|DRSystemTests|DRDNSTests|DRBackupTests'
 
 demo: build
 	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi

@@ -38,14 +38,14 @@ let package = Package(
         .target(name: "CSpawn"),
         .target(name: "DRSystem", dependencies: ["CSpawn"]),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
-        .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto"]),
+        .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto", "DRHTTP"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
         // The randomized fault campaign against a lab (`drctl lab chaos`, `make chaos`).
         .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem", "DRCoordination"]),
         // Drills that inject lab faults: the CLI runs them, the agent never links them.
         .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
-        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"]),
+        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"], exclude: ["s3-server.py"]),
         .target(
             name: "DRAgent",
             dependencies: [
@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
         .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting"]),
         .testTarget(name: "DRSystemTests", dependencies: ["DRSystem"]),
+        .testTarget(name: "DRBackupTests", dependencies: ["DRCore", "DRBackup"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup", "DRChaos", "DRAgent"]),

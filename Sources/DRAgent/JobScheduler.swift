@@ -34,7 +34,7 @@ public struct JobScheduler: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 for job in config.schedules { await consider(job) }
-                reportRepository()
+                await reportRepository()
                 try? await Task.sleep(for: pollInterval)
             }
         }
@@ -87,7 +87,7 @@ public struct JobScheduler: Service {
 
     func perform(_ job: ScheduledJob) async throws -> String {
         guard let backup = config.backup else { throw BackupError.refused("no backup repository configured") }
-        let repository = BackupRepository(config: backup, cluster: config.cluster)
+        let repository = try BackupRepository(config: config)
         switch job.action {
         case .backup(let kind):
             let source = try await BackupSource.choose(config)
@@ -113,10 +113,9 @@ public struct JobScheduler: Service {
     }
 
     /// Backup and drill gauges from what the repository holds.
-    func reportRepository() {
-        guard let backup = config.backup else { return }
-        let repository = BackupRepository(config: backup, cluster: config.cluster)
-        if let backups = try? repository.list() {
+    func reportRepository() async {
+        guard config.backup != nil, let repository = try? BackupRepository(config: config) else { return }
+        if let backups = try? await repository.list() {
             for kind in BackupManifest.Kind.allCases {
                 guard let last = backups.last(where: { $0.kind == kind }) else { continue }
                 let formatter = ISO8601DateFormatter()
@@ -126,7 +125,7 @@ public struct JobScheduler: Service {
                     seconds: finished.flatMap { f in started.map { f.timeIntervalSince($0) } }, bytes: last.size)
             }
         }
-        if let drills = try? DrillReports(repository: repository).list() {
+        if let drills = try? await DrillReports(repository: repository).list() {
             for drill in Set(drills.map(\.drill)) {
                 guard let last = drills.last(where: { $0.drill == drill }) else { continue }
                 metrics.drill(drill, passed: last.passed, rto: last.rtoSeconds, rpo: last.rpoSeconds)

@@ -42,12 +42,18 @@ public enum PreflightRunner {
         do { _ = try FailsafeAuthenticator.load(config) } catch { observations.failsafeSecretProblem = "\(error)" }
         for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = await offThePool { localHost(node) } }
         observations.clockOffsets = await clockOffsets(config, skipping: localNodes)
-        if let backup = config.backup {
+        if config.backup != nil {
             let newest = nodes.values.compactMap { read -> String? in
                 guard case .read(let settings) = read, !settings.inRecovery else { return nil }
                 return settings.lastArchivedWAL
             }.max()
-            if let newest { observations.archiveFetch = await fetch(newest, from: BackupRepository(config: backup, cluster: config.cluster)) }
+            if let newest {
+                do {
+                    observations.archiveFetch = await fetch(newest, from: try BackupRepository(config: config))
+                } catch {
+                    observations.archiveFetch = .failed(segment: newest, reason: "\(error)")
+                }
+            }
         }
         return observations
     }
@@ -83,17 +89,15 @@ public enum PreflightRunner {
     }
 
     /// Fetches `segment` from the repository into a scratch file (checksum checked, as
-    /// restore_command would), off the cooperative pool: it is blocking file I/O.
+    /// restore_command would); the store keeps its I/O off the cooperative pool.
     static func fetch(_ segment: String, from repository: BackupRepository) async -> PreflightObservations.ArchiveFetch {
-        await offThePool {
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-preflight-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: scratch) }
-            do {
-                let fetched = try WALArchive(repository: repository).fetch(name: segment, to: scratch)
-                return fetched ? .fetched(segment: segment) : .failed(segment: segment, reason: "not in the archive")
-            } catch {
-                return .failed(segment: segment, reason: "\(error)")
-            }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-preflight-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        do {
+            let fetched = try await WALArchive(repository: repository).fetch(name: segment, to: scratch)
+            return fetched ? .fetched(segment: segment) : .failed(segment: segment, reason: "not in the archive")
+        } catch {
+            return .failed(segment: segment, reason: "\(error)")
         }
     }
 

@@ -1,105 +1,129 @@
 import DRCore
 import Foundation
 
-/// The backup repository: one directory per backup under `REPOSITORY/CLUSTER/`, each with
-/// its data file(s) and `manifest.json`. A backup without a manifest is unfinished.
+/// The backup repository: one prefix per backup under `REPOSITORY/CLUSTER/`, each with its
+/// data file(s) and `manifest.json`, in a local directory or an S3 bucket (`ObjectStore`).
+/// A backup without a manifest is unfinished: the manifest is always written last.
 public struct BackupRepository: Sendable {
-    public let root: String
+    public let objects: any ObjectStore
     public let cluster: String
     public let region: String
 
-    public init(config: BackupConfig, cluster: String) {
-        root = config.repository
+    public init(store: any ObjectStore, cluster: String, region: String) {
+        self.objects = store
         self.cluster = cluster
-        region = config.repositoryRegion
+        self.region = region
     }
 
-    public var clusterDirectory: String { "\(root)/\(cluster)" }
-    public func directory(of id: String) -> String { "\(clusterDirectory)/\(id)" }
-    func manifestPath(of id: String) -> String { "\(directory(of: id))/manifest.json" }
+    /// The repository the config names: its directory, or its bucket (credentials read now).
+    public init(config: ClusterConfig) throws {
+        guard let backup = config.backup else {
+            throw BackupError.refused("the config has no `backup` section (repository, repository_region, allowed_regions)")
+        }
+        if let s3 = backup.objectStorage {
+            let providerRegion = { (name: String) in config.regions.first { $0.name == name }?.providerRegion }
+            guard let expected = providerRegion(backup.repositoryRegion) else {
+                throw BackupError.refused("an s3:// repository needs provider_region on region \(backup.repositoryRegion) (backup.repository_region)")
+            }
+            let allowed = Dictionary(
+                backup.allowedRegions.compactMap { name in providerRegion(name).map { ($0, name) } }, uniquingKeysWith: { first, _ in first })
+            objects = try S3Store(config: s3, expectedRegion: expected, allowedRegions: allowed)
+        } else {
+            objects = DirectoryStore(root: backup.repository)
+        }
+        cluster = config.cluster
+        region = backup.repositoryRegion
+    }
+
+    /// Where this cluster's backups are, for messages: a directory or an s3:// URL.
+    public var location: String { objects.location.hasSuffix("/") ? objects.location + cluster : "\(objects.location)/\(cluster)" }
+    func key(_ id: String, _ file: String) -> String { "\(cluster)/\(id)/\(file)" }
+    func manifestKey(of id: String) -> String { key(id, "manifest.json") }
+    /// Where a backup's file is, for messages.
+    public func describe(_ id: String, _ file: String) -> String { "\(location)/\(id)/\(file)" }
 
     /// Every finished backup, oldest first. A manifest that does not parse is an error
     /// naming it, not a silently skipped backup.
-    public func list() throws -> [BackupManifest] {
-        let ids = (try? FileManager.default.contentsOfDirectory(atPath: clusterDirectory)) ?? []
-        return try ids.sorted().compactMap { id in
-            let path = manifestPath(of: id)
-            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    public func list() async throws -> [BackupManifest] {
+        let ids = try await objects.children(of: "\(cluster)/").prefixes.filter { $0 != "wal" && $0 != "drills" }
+        var manifests: [BackupManifest] = []
+        for id in ids.sorted() {
+            guard let data = try await objects.read(manifestKey(of: id)) else { continue }
             do {
-                return try JSONDecoder().decode(BackupManifest.self, from: data)
+                manifests.append(try JSONDecoder().decode(BackupManifest.self, from: data))
             } catch {
-                throw BackupError.corruptManifest(path: path, detail: "\(error)")
+                throw BackupError.corruptManifest(path: describe(id, "manifest.json"), detail: "\(error)")
             }
         }
+        return manifests
     }
 
-    public func manifest(_ id: String) throws -> BackupManifest {
-        guard let found = try list().first(where: { $0.id == id }) else { throw BackupError.noSuchBackup(id: id, repository: clusterDirectory) }
+    public func manifest(_ id: String) async throws -> BackupManifest {
+        guard let found = try await list().first(where: { $0.id == id }) else { throw BackupError.noSuchBackup(id: id, repository: location) }
         return found
     }
 
-    /// Everything in the repository belongs to the owner of its root directory: the
-    /// database server writes WAL into it (archive_command runs as its user) and reads it
-    /// back in a restore, while backups may be taken by root.
-    func adoptOwnership(_ path: String) {
-        guard geteuid() == 0, let attributes = try? FileManager.default.attributesOfItem(atPath: root),
-            let uid = attributes[.ownerAccountID] as? NSNumber, let gid = attributes[.groupOwnerAccountID] as? NSNumber
-        else { return }
-        chown(path, uid.uint32Value, gid.uint32Value)
-    }
-
-    /// Creates the repository's directories if needed (owned like its root, 0700).
-    func ensureDirectory(_ path: String) throws {
-        var created: [String] = []
-        var current = path
-        while !FileManager.default.fileExists(atPath: current), current.hasPrefix(root), current != root {
-            created.append(current)
-            current = (current as NSString).deletingLastPathComponent
-        }
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        created.forEach(adoptOwnership)
-    }
-
-    /// A new backup's directory (0700), named so that names sort by time.
-    func create(kind: BackupManifest.Kind, label: String, at date: Date) throws -> String {
+    /// A new backup's id, named so that names sort by time; the repository is checked
+    /// writable (and for a bucket, in an allowed region) first.
+    func create(kind: BackupManifest.Kind, label: String, at date: Date) async throws -> String {
+        try await objects.prepareForWriting()
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        var id = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)"
+        let stem = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)"
+        let taken = Set(try await objects.children(of: "\(cluster)/").prefixes)
+        var id = stem
         var suffix = 1
-        while FileManager.default.fileExists(atPath: directory(of: id)) {
+        while taken.contains(id) {
             suffix += 1
-            id = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)-\(suffix)"
+            id = "\(stem)-\(suffix)"
         }
-        guard FileManager.default.fileExists(atPath: root) else {
-            throw BackupError.io(path: root, detail: "the backup repository does not exist (create it, owned by the database server's user)")
-        }
-        try ensureDirectory(directory(of: id))
         return id
     }
 
-    func write(_ manifest: BackupManifest) throws {
+    func write(_ manifest: BackupManifest) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(manifest), to: manifestPath(of: manifest.id))
-        adoptOwnership(manifestPath(of: manifest.id))
+        try await objects.write(manifestKey(of: manifest.id), try encoder.encode(manifest))
     }
 
-    /// Writes a file under the cluster's directory (atomically, 0600, owned like the
-    /// repository), creating its directories; returns its path.
-    public func store(_ data: Data, at relativePath: String) throws -> String {
-        let path = "\(clusterDirectory)/\(relativePath)"
-        try ensureDirectory((path as NSString).deletingLastPathComponent)
-        try AtomicFile.write(data, to: path)
-        adoptOwnership(path)
-        return path
+    /// Writes an object under the cluster's prefix (atomically); returns where it is, as a
+    /// path for a directory repository or an s3:// URL.
+    public func store(_ data: Data, at relativePath: String) async throws -> String {
+        try await objects.write("\(cluster)/\(relativePath)", data)
+        return objects.localPath("\(cluster)/\(relativePath)") ?? "\(location)/\(relativePath)"
     }
 
     /// Removes a backup: its manifest first, so a half-removed backup reads as unfinished.
-    public func remove(_ id: String) throws {
-        try? FileManager.default.removeItem(atPath: manifestPath(of: id))
-        try FileManager.default.removeItem(atPath: directory(of: id))
+    public func remove(_ id: String) async throws {
+        try await objects.delete(manifestKey(of: id))
+        for key in try await objects.keys(under: "\(cluster)/\(id)/") { try await objects.delete(key) }
+    }
+
+    /// A local file with the backup's data, its SHA-256 checked against the manifest: the
+    /// repository's own file for a directory, else a download into `scratch` (the caller
+    /// removes it). The checksum is computed as the bytes arrive, costing no second read.
+    public func fetchChecked(_ manifest: BackupManifest, scratch: String, progress: ProgressMeter? = nil) async throws -> String {
+        let key = key(manifest.id, manifest.path)
+        let path = objects.localPath(key) ?? "\(scratch)/\(manifest.path)"
+        let found: String
+        if objects.localPath(key) != nil {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw BackupError.io(path: path, detail: "missing: backup \(manifest.id) is incomplete")
+            }
+            found = try Self.sha256(of: path)
+        } else {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard let downloaded = try await objects.download(key, to: path, progress: progress) else {
+                throw BackupError.io(path: describe(manifest.id, manifest.path), detail: "missing: backup \(manifest.id) is incomplete")
+            }
+            found = downloaded.sha256
+        }
+        guard found == manifest.sha256 else {
+            throw BackupError.checksumMismatch(id: manifest.id, file: describe(manifest.id, manifest.path), expected: manifest.sha256, found: found)
+        }
+        return path
     }
 
     /// SHA-256 of a file, streamed.

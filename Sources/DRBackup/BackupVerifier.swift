@@ -10,22 +10,21 @@ public struct BackupVerifier: Sendable {
 
     public init(repository: BackupRepository) { self.repository = repository }
 
-    /// Checks the checksum only: what a restore does before it touches anything.
-    public func checkChecksum(_ manifest: BackupManifest) throws {
-        let file = "\(repository.directory(of: manifest.id))/\(manifest.path)"
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw BackupError.io(path: file, detail: "missing: backup \(manifest.id) is incomplete")
-        }
-        let found = try BackupRepository.sha256(of: file)
-        guard found == manifest.sha256 else {
-            throw BackupError.checksumMismatch(id: manifest.id, file: file, expected: manifest.sha256, found: found)
-        }
+    /// Checks the checksum only, from wherever the repository is: what a restore does
+    /// before it touches anything.
+    public func checkChecksum(_ manifest: BackupManifest) async throws {
+        let scratch = Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        _ = try await repository.fetchChecked(manifest, scratch: scratch)
     }
+
+    static func scratchDirectory() -> String { NSTemporaryDirectory() + "drctl-verify-\(UUID().uuidString)" }
 
     @discardableResult
     public func verify(_ manifest: BackupManifest) async throws -> BackupManifest {
-        try checkChecksum(manifest)
-        let file = "\(repository.directory(of: manifest.id))/\(manifest.path)"
+        let scratch = Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let file = try await repository.fetchChecked(manifest, scratch: scratch)
         switch manifest.kind {
         case .logical:
             let list = try await CommandRunner.run([try PostgresBinaries.binary("pg_restore"), "--list", file], check: false)
@@ -47,7 +46,7 @@ public struct BackupVerifier: Sendable {
         }
         var verified = manifest
         verified.verifiedAt = ISO8601DateFormatter().string(from: Date())
-        try repository.write(verified)
+        try await repository.write(verified)
         return verified
     }
 }

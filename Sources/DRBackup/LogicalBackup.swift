@@ -21,9 +21,9 @@ public struct LogicalBackup: Sendable {
     }
 }
 
-/// What every backup kind shares: a program's output streamed into a new backup directory
-/// through a hashing sink, committed atomically, then the manifest; on any failure the
-/// directory goes, so a backup either exists whole or not at all.
+/// What every backup kind shares: a program's output streamed into a new backup's object
+/// through a hashing upload, committed whole, then the manifest; on any failure the upload
+/// is aborted and whatever was written goes, so a backup either exists whole or not at all.
 struct StreamedBackup: Sendable {
     let config: ClusterConfig
     let repository: BackupRepository
@@ -35,68 +35,56 @@ struct StreamedBackup: Sendable {
         let positionDatabase = database ?? source.node.connection.parameters["dbname"] ?? "postgres"
         let start = try await source.position(database: positionDatabase)
         let startedAt = Date()
-        let id = try repository.create(kind: kind, label: label, at: startedAt)
-        let directory = repository.directory(of: id)
-        let partial = "\(directory)/\(file).partial"
+        let id = try await repository.create(kind: kind, label: label, at: startedAt)
+        let upload = try await repository.objects.upload(repository.key(id, file))
         do {
-            let sink = try StreamSink(path: partial, progress: ProgressMeter(label: "\(what) from \(source.node.name)", enabled: showProgress && isatty(STDERR_FILENO) == 1))
+            let sink = HashingUpload(upload, progress: ProgressMeter(label: "\(what) from \(source.node.name)", enabled: showProgress && isatty(STDERR_FILENO) == 1))
             let result = try await StreamingCommand.run(command) { chunk in try sink.write(chunk) }
-            let (size, sha256) = try sink.close()
             guard result.status == 0 else {
                 throw BackupError.commandFailed(
                     what: "\(what) on \(source.node.name)", status: result.status,
                     output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            try AtomicFile.commit(partial, to: "\(directory)/\(file)")
-            repository.adoptOwnership("\(directory)/\(file)")
+            let (size, sha256) = sink.finish()
+            try await upload.finish()
             let stop = try await source.position(database: positionDatabase)
             let manifest = BackupManifest(
                 id: id, kind: kind, cluster: config.cluster, database: database, path: file, size: size, sha256: sha256,
                 startedAt: ISO8601DateFormatter().string(from: startedAt), finishedAt: ISO8601DateFormatter().string(from: Date()),
                 startLSN: start.lsn, stopLSN: stop.lsn, timeline: start.timeline, region: repository.region, sourceNode: source.node.name,
                 postgresVersion: start.version)
-            try repository.write(manifest)
+            try await repository.write(manifest)
             return manifest
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            await upload.abort()
+            try? await repository.remove(id)
             throw error
         }
     }
 }
 
-/// The file a stream is written to, hashed on the way (used by one reading thread).
-final class StreamSink: @unchecked Sendable {
-    private let fd: Int32
-    private let path: String
+/// Hashes and counts a stream on its way into an upload (one producer thread).
+final class HashingUpload: @unchecked Sendable {
+    private let upload: any ObjectUpload
     private var digest: FileDigest? = FileDigest()
     private var size: UInt64 = 0
     private let progress: ProgressMeter
 
-    init(path: String, progress: ProgressMeter) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw BackupError.io(path: path, detail: String(cString: strerror(errno))) }
-        self.path = path
+    init(_ upload: any ObjectUpload, progress: ProgressMeter) {
+        self.upload = upload
         self.progress = progress
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < chunk.count {
-            let n = Foundation.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-            if n < 0 { if errno == EINTR { continue }; throw BackupError.io(path: path, detail: String(cString: strerror(errno))) }
-            offset += n
-        }
         digest!.update(chunk)
         size += UInt64(chunk.count)
+        try upload.write(chunk)
         progress.advance(by: chunk.count)
     }
 
-    /// Flushes to disk; returns the size and the hex SHA-256.
-    func close() throws -> (UInt64, String) {
-        defer { Foundation.close(fd) }
-        guard fsync(fd) == 0 else { throw BackupError.io(path: path, detail: String(cString: strerror(errno))) }
+    /// The size and hex SHA-256 of everything written.
+    func finish() -> (size: UInt64, sha256: String) {
         progress.finish()
-        guard let finished = digest.take() else { throw BackupError.io(path: path, detail: "closed twice") }
-        return (size, finished.finish())
+        return (size, digest.take()?.finish() ?? "")
     }
 }

@@ -38,30 +38,30 @@ public struct Restore: Sendable {
 
     /// The backup a target needs: the newest backup for `latest` (or of `kind`); the newest
     /// base backup finished before a time or LSN target.
-    public func choose(_ target: Target, kind: BackupManifest.Kind?, id: String?) throws -> BackupManifest {
-        let all = try repository.list()
-        if let id { return try repository.manifest(id) }
+    public func choose(_ target: Target, kind: BackupManifest.Kind?, id: String?) async throws -> BackupManifest {
+        let all = try await repository.list()
+        if let id { return try await repository.manifest(id) }
         switch target {
         case .latest:
             guard let newest = all.filter({ kind == nil || $0.kind == kind }).last else {
-                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "\(kind.map { "\($0.rawValue) " } ?? "")backup")
+                throw BackupError.noBackup(repository: repository.location, what: "\(kind.map { "\($0.rawValue) " } ?? "")backup")
             }
             return newest
         case .time(let text):
             let bases = all.filter { $0.kind == .base }
             guard let wanted = Self.parseTime(text) else { throw BackupError.refused("--target-time: cannot read \"\(text)\" as a time (e.g. 2026-11-23T08:00:00Z)") }
             guard let base = bases.last(where: { Self.parseTime($0.finishedAt).map { $0 <= wanted } ?? false }) else {
-                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup finished before \(text)")
+                throw BackupError.noBackup(repository: repository.location, what: "base backup finished before \(text)")
             }
             return base
         case .lsn(let lsn):
             guard let base = all.filter({ $0.kind == .base }).last(where: { ($0.stopLSN ?? LSN(UInt64.max)) <= lsn }) else {
-                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup ending before \(lsn)")
+                throw BackupError.noBackup(repository: repository.location, what: "base backup ending before \(lsn)")
             }
             return base
         case .name:
             guard let base = all.last(where: { $0.kind == .base }) else {
-                throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup")
+                throw BackupError.noBackup(repository: repository.location, what: "base backup")
             }
             return base
         }
@@ -79,7 +79,6 @@ public struct Restore: Sendable {
     }
 
     public func run(_ backup: BackupManifest, target: Target, to dataDir: String, port: Int, showProgress: Bool = true) async throws -> Instance {
-        try BackupVerifier(repository: repository).checkChecksum(backup)
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
             throw BackupError.refused("restore: \(dataDir) is not empty; give a new directory")
         }
@@ -87,10 +86,16 @@ public struct Restore: Sendable {
             throw BackupError.refused("backup \(backup.id) is logical: it restores to the moment it was taken; a time or LSN target needs a base backup")
         }
         let started = Date()
+        // From a bucket, the backup streams down beside the new data directory (checked as
+        // it arrives) and goes once restored; a directory repository's file is read in place.
+        let scratch = dataDir + ".download"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let meter = ProgressMeter(label: "downloading \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
+        let file = try await repository.fetchChecked(backup, scratch: scratch, progress: meter)
+        if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
         let user = ServerUser.forPostgres
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if geteuid() == 0 { _ = try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
-        let file = "\(repository.directory(of: backup.id))/\(backup.path)"
         let pgctl = try PostgresBinaries.binary("pg_ctl")
         let local = [
             "port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", "archive_mode = off",

@@ -1,7 +1,6 @@
-import DRCrypto
 import Foundation
 
-/// AWS Signature Version 4 for one service and region (Route 53: `route53`, `us-east-1`),
+/// AWS Signature Version 4 for one service and region (Route 53: `route53`, `us-east-1`; S3),
 /// over libcrypto's SHA-256 and HMAC. Checked against AWS's published test-suite vectors.
 public struct SigV4Signer: Sendable {
     public var accessKeyID: String
@@ -87,7 +86,7 @@ public struct SigV4Signer: Sendable {
         return out
     }
 
-    static func canonicalPath(_ path: String) -> String {
+    public static func canonicalPath(_ path: String) -> String {
         path.isEmpty ? "/" : uriEncode(path, keepSlash: true)
     }
 

@@ -1,4 +1,5 @@
 import DRCore
+import DRCrypto
 import DRHTTP
 import Foundation
 

@@ -4,13 +4,12 @@ import Foundation
 
 /// Drill reports in the repository: `drills/RUN_ID/report.json` and `report.html`.
 public struct DrillReports: Sendable {
-    public let directory: String
     let repository: BackupRepository
 
-    public init(repository: BackupRepository) {
-        self.repository = repository
-        directory = "\(repository.clusterDirectory)/drills"
-    }
+    public init(repository: BackupRepository) { self.repository = repository }
+
+    /// Where the reports are, for messages and links: a directory or an s3:// URL.
+    public var location: String { "\(repository.location)/drills" }
 
     public struct Entry: Sendable, Encodable {
         public var id: String
@@ -35,29 +34,37 @@ public struct DrillReports: Sendable {
         }
     }
 
-    func write(_ report: DrillReport) throws -> DrillRunner.Outcome {
+    func write(_ report: DrillReport) async throws -> DrillRunner.Outcome {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try repository.store(try encoder.encode(report), at: "drills/\(report.id)/report.json")
-        let html = try repository.store(Data(DrillReportHTML.render(report).utf8), at: "drills/\(report.id)/report.html")
+        let json = try await repository.store(try encoder.encode(report), at: "drills/\(report.id)/report.json")
+        let html = try await repository.store(Data(DrillReportHTML.render(report).utf8), at: "drills/\(report.id)/report.html")
         return DrillRunner.Outcome(report: report, json: json, html: html)
     }
 
-    public func list() throws -> [Entry] {
-        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        return try ids.compactMap { id in
-            guard let report = try report(id) else { return nil }
-            return Entry(
-                id: id, drill: report.drill, startedAt: report.startedAt, passed: report.passed, rtoSeconds: report.rtoSeconds,
-                rpoSeconds: report.rpoSeconds, reportHTML: "\(directory)/\(id)/report.html", reportJSON: "\(directory)/\(id)/report.json")
+    public func list() async throws -> [Entry] {
+        let ids = try await repository.objects.children(of: "\(repository.cluster)/drills/").prefixes.sorted()
+        var entries: [Entry] = []
+        for id in ids {
+            guard let report = try await report(id) else { continue }
+            entries.append(
+                Entry(
+                    id: id, drill: report.drill, startedAt: report.startedAt, passed: report.passed, rtoSeconds: report.rtoSeconds,
+                    rpoSeconds: report.rpoSeconds, reportHTML: link(id, "report.html"), reportJSON: link(id, "report.json")))
         }
+        return entries
     }
 
-    public func report(_ id: String) throws -> DrillReport? {
-        let path = "\(directory)/\(id)/report.json"
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    /// A report file's path (directory repository) or s3:// URL.
+    public func link(_ id: String, _ file: String) -> String {
+        let key = "\(repository.cluster)/drills/\(id)/\(file)"
+        return repository.objects.localPath(key) ?? "\(location)/\(id)/\(file)"
+    }
+
+    public func report(_ id: String) async throws -> DrillReport? {
+        guard let data = try await repository.objects.read("\(repository.cluster)/drills/\(id)/report.json") else { return nil }
         do { return try JSONDecoder().decode(DrillReport.self, from: data) } catch {
-            throw BackupError.corruptManifest(path: path, detail: "\(error)")
+            throw BackupError.corruptManifest(path: link(id, "report.json"), detail: "\(error)")
         }
     }
 }

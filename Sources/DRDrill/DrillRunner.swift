@@ -30,8 +30,8 @@ public struct DrillRunner: Sendable {
     }
 
     public func run(_ spec: DrillSpec, progress: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        guard let backup = config.backup else { throw BackupError.refused("drills store their reports in the backup repository: the config has no `backup` section") }
-        let repository = BackupRepository(config: backup, cluster: config.cluster)
+        guard config.backup != nil else { throw BackupError.refused("drills store their reports in the backup repository: the config has no `backup` section") }
+        let repository = try BackupRepository(config: config)
         let clock = PhaseClock()
         let id = Self.runID(spec.name, at: clock.startedDate)
         var measured = DrillMeasurement()
@@ -57,7 +57,7 @@ public struct DrillRunner: Sendable {
                 rto: measured.rto, rpo: measured.rpo, rtoObjective: rtoObjective, rpoObjective: rpoObjective,
                 validations: measured.validations, errors: errors),
             notes: measured.notes)
-        return try DrillReports(repository: repository).write(report)
+        return try await DrillReports(repository: repository).write(report)
     }
 
     static func runID(_ name: String, at date: Date) -> String {
@@ -74,7 +74,7 @@ public struct DrillRunner: Sendable {
         _ spec: DrillSpec, repository: BackupRepository, clock: PhaseClock, id: String,
         progress: @Sendable (String) -> Void
     ) async throws -> DrillMeasurement {
-        var backup = try? Restore(repository: repository, drctl: drctl, configFile: configFile).choose(.latest, kind: .logical, id: nil)
+        var backup = try? await Restore(repository: repository, drctl: drctl, configFile: configFile).choose(.latest, kind: .logical, id: nil)
         if backup == nil {
             progress("no logical backup yet: taking one")
             backup = try await clock.phase("take a logical backup") {
@@ -83,7 +83,7 @@ public struct DrillRunner: Sendable {
                 return try await LogicalBackup(config: config, repository: repository).run(database: database, source: source, showProgress: false)
             }
         }
-        guard let backup else { throw BackupError.noBackup(repository: repository.clusterDirectory, what: "logical backup") }
+        guard let backup else { throw BackupError.noBackup(repository: repository.location, what: "logical backup") }
         return try await restoreAndValidate(spec, backup: backup, target: .latest, repository: repository, clock: clock, id: id, progress: progress)
     }
 
@@ -92,14 +92,14 @@ public struct DrillRunner: Sendable {
         progress: @Sendable (String) -> Void
     ) async throws -> DrillMeasurement {
         let restore = Restore(repository: repository, drctl: drctl, configFile: configFile)
-        var base = try? restore.choose(.latest, kind: .base, id: nil)
+        var base = try? await restore.choose(.latest, kind: .base, id: nil)
         if base == nil {
             progress("no base backup yet: taking one")
             base = try await clock.phase("take a base backup") {
                 try await BaseBackup(config: config, repository: repository).run(source: try await BackupSource.choose(config), showProgress: false)
             }
         }
-        guard let base else { throw BackupError.noBackup(repository: repository.clusterDirectory, what: "base backup") }
+        guard let base else { throw BackupError.noBackup(repository: repository.location, what: "base backup") }
         let point = "drill-\(id)"
         progress("creating restore point \(point) on the primary and archiving its WAL")
         try await clock.phase("restore point archived") {
@@ -128,7 +128,7 @@ public struct DrillRunner: Sendable {
         let port = try PortAllocator.freePort()
         let recoveryStart = clock.elapsed
         defer { Task { [dir] in await Self.discard(dir) } }
-        try await clock.phase("verify checksum") { try BackupVerifier(repository: repository).checkChecksum(backup) }
+        try await clock.phase("verify checksum") { try await BackupVerifier(repository: repository).checkChecksum(backup) }
         progress("restoring \(backup.id) into a scratch instance on port \(port)")
         let instance = try await clock.phase("restore") {
             try await Restore(repository: repository, drctl: drctl, configFile: configFile).run(backup, target: target, to: dir, port: port, showProgress: false)

@@ -10,10 +10,10 @@ struct BackupCommand: AsyncParsableCommand {
 
     /// The repository of `config`, or a clear error when the config has no `backup` section.
     static func repository(_ config: ClusterConfig) throws -> BackupRepository {
-        guard let backup = config.backup else {
+        guard config.backup != nil else {
             throw CLIExit.badInput("the config has no `backup` section (repository, repository_region, allowed_regions)")
         }
-        return BackupRepository(config: backup, cluster: config.cluster)
+        do { return try BackupRepository(config: config) } catch { throw CLIExit.failed("\(error)") }
     }
 }
 
@@ -50,7 +50,9 @@ struct BackupRunCommand: AsyncParsableCommand {
             for manifest in taken {
                 print("backup \(manifest.id): \(manifest.kind.rawValue) \(manifest.database ?? "instance") from \(manifest.sourceNode), \(manifest.size) bytes, sha256 \(manifest.sha256)")
             }
-        } catch let error as BackupError {
+        } catch let error as CLIExit {
+            throw error
+        } catch {
             throw CLIExit.failed("\(error)")
         }
     }
@@ -63,9 +65,10 @@ struct BackupListCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         let backups: [BackupManifest]
-        do { backups = try BackupCommand.repository(config).list() } catch let error as BackupError { throw CLIExit.failed("\(error)") }
+        let repository = try BackupCommand.repository(config)
+        do { backups = try await repository.list() } catch { throw CLIExit.failed("\(error)") }
         if options.json { return try JSONOutput.print(backups) }
-        if backups.isEmpty { return print("no backups yet in \(try BackupCommand.repository(config).clusterDirectory)") }
+        if backups.isEmpty { return print("no backups yet in \(repository.location)") }
         print(
             TextTable.render(
                 ["ID", "KIND", "DATABASE", "SIZE", "FINISHED", "SOURCE", "VERIFIED"],
@@ -89,7 +92,7 @@ struct BackupVerifyCommand: AsyncParsableCommand {
         let verifier = BackupVerifier(repository: repository)
         var failures: [String] = []
         do {
-            let targets = try id.map { [try repository.manifest($0)] } ?? repository.list()
+            let targets = if let id { [try await repository.manifest(id)] } else { try await repository.list() }
             for manifest in targets {
                 do {
                     try await verifier.verify(manifest)
@@ -99,7 +102,7 @@ struct BackupVerifyCommand: AsyncParsableCommand {
                     print("\(manifest.id): FAILED: \(error)")
                 }
             }
-        } catch let error as BackupError {
+        } catch {
             throw CLIExit.failed("\(error)")
         }
         if !failures.isEmpty { throw CLIExit.failed("\(failures.count) backup(s) failed verification") }
@@ -116,16 +119,23 @@ struct BackupPruneCommand: AsyncParsableCommand {
         let (_, config) = try options.loadConfig()
         let repository = try BackupCommand.repository(config)
         let backups: [BackupManifest]
-        do { backups = try repository.list() } catch let error as BackupError { throw CLIExit.failed("\(error)") }
+        do { backups = try await repository.list() } catch { throw CLIExit.failed("\(error)") }
         let items = backups.map { b in
             RetentionPolicy.Item(id: b.id, finishedAt: Int64(ISO8601DateFormatter().date(from: b.finishedAt)?.timeIntervalSince1970 ?? 0), valid: true)
         }
         let plan = (config.backup?.retention ?? RetentionPolicy()).plan(items, now: Int64(Date().timeIntervalSince1970))
+        // Uploads a killed backup left behind (a bucket keeps their parts, and bills them).
+        if !change.dryRun {
+            do {
+                let aborted = try await repository.objects.abortAbandonedUploads(olderThan: .seconds(86400))
+                if aborted > 0 { print("aborted \(aborted) upload(s) abandoned more than a day ago") }
+            } catch { throw CLIExit.failed("\(error)") }
+        }
         if plan.remove.isEmpty { return print("nothing to prune: all \(backups.count) backup(s) are kept") }
         let text = (plan.remove.map { "remove \($0)" } + plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }).joined(separator: "\n")
         guard try change.proceed(text, question: "Remove \(plan.remove.count) backup(s)?", cluster: config.cluster) else { return }
         for id in plan.remove {
-            do { try repository.remove(id) } catch { throw CLIExit.failed("removing \(id): \(error)") }
+            do { try await repository.remove(id) } catch { throw CLIExit.failed("removing \(id): \(error)") }
             print("removed \(id)")
         }
     }

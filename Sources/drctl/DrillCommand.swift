@@ -67,7 +67,7 @@ struct DrillListCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         let entries: [DrillReports.Entry]
-        do { entries = try DrillReports(repository: try BackupCommand.repository(config)).list() } catch { throw CLIExit.failed("\(error)") }
+        do { entries = try await DrillReports(repository: try BackupCommand.repository(config)).list() } catch { throw CLIExit.failed("\(error)") }
         if options.json { return try JSONOutput.print(entries) }
         if entries.isEmpty { return print("no drills run yet: `drctl drill run drills/restore-latest.yaml`") }
         print(
@@ -90,9 +90,9 @@ struct DrillReportCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         let reports = DrillReports(repository: try BackupCommand.repository(config))
-        guard let report = try? reports.report(id) else { throw CLIExit.failed("no drill run \(id) (`drctl drill list` shows them)") }
+        guard let report = try? await reports.report(id) else { throw CLIExit.failed("no drill run \(id) (`drctl drill list` shows them)") }
         if options.json { return try JSONOutput.print(report) }
-        print(DrillSummary.text(report, html: "\(reports.directory)/\(id)/report.html", json: "\(reports.directory)/\(id)/report.json"))
+        print(DrillSummary.text(report, html: reports.link(id, "report.html"), json: reports.link(id, "report.json")))
         if !report.passed { throw CLIExit.unhealthy }
     }
 }

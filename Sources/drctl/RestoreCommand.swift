@@ -51,7 +51,7 @@ struct RestoreCommand: AsyncParsableCommand {
             repository: try BackupCommand.repository(config), drctl: binary,
             configFile: URL(fileURLWithPath: file).standardizedFileURL.path)
         do {
-            let chosen = try restore.choose(target, kind: wantedKind, id: backup)
+            let chosen = try await restore.choose(target, kind: wantedKind, id: backup)
             print("restoring \(chosen.id) (\(chosen.kind.rawValue), finished \(chosen.finishedAt)) into \(to) on port \(port)")
             let instance = try await restore.run(chosen, target: target, to: URL(fileURLWithPath: to).standardizedFileURL.path, port: port, showProgress: !options.json)
             let checks = await ValidationQueries.run(config.backup?.validation ?? [], conninfo: instance.conninfo)

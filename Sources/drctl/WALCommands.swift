@@ -14,8 +14,10 @@ struct WALPushCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         do {
-            _ = try WALArchive(repository: try BackupCommand.repository(config)).push(path: path, name: name)
-        } catch let error as BackupError {
+            _ = try await WALArchive(repository: try BackupCommand.repository(config)).push(path: path, name: name)
+        } catch let error as CLIExit {
+            throw error
+        } catch {
             throw CLIExit.failed("\(error)")
         }
     }
@@ -33,8 +35,10 @@ struct WALFetchCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         do {
-            guard try WALArchive(repository: try BackupCommand.repository(config)).fetch(name: name, to: path) else { throw CLIExit.unhealthy }
-        } catch let error as BackupError {
+            guard try await WALArchive(repository: try BackupCommand.repository(config)).fetch(name: name, to: path) else { throw CLIExit.unhealthy }
+        } catch let error as CLIExit {
+            throw error
+        } catch {
             throw CLIExit.failed("\(error)")
         }
     }

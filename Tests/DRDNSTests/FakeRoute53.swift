@@ -1,3 +1,4 @@
+import DRCrypto
 import DRDNS
 import Foundation
 

@@ -112,6 +112,9 @@ public struct RegionConfig: Sendable, Equatable {
     /// Where the region's agent serves its HTTP API (node i of the region on port + i);
     /// nil: the node's address (else its conninfo host), port 8008 + i.
     public var api: APIEndpoint? = nil
+    /// The cloud provider's name for where this region is (e.g. `eu-west-1`): an S3
+    /// repository's bucket must report the provider region of one of the allowed regions.
+    public var providerRegion: String? = nil
 
     /// The HTTP API address of the region's node at `index`.
     public func apiEndpoint(forNodeAt index: Int) -> APIEndpoint {
@@ -270,7 +273,8 @@ public struct DNSConfig: Sendable, Equatable {
 }
 
 public struct BackupConfig: Sendable, Equatable {
-    /// Directory of the backup repository (local disk or a mounted volume).
+    /// Directory of the backup repository (local disk or a mounted volume), or
+    /// `s3://BUCKET/PREFIX` for object storage (then `objectStorage` says how to reach it).
     public var repository: String
     /// The region where that directory physically lives.
     public var repositoryRegion: String
@@ -283,4 +287,6 @@ public struct BackupConfig: Sendable, Equatable {
     /// Queries `drctl restore` runs on the restored instance: a restore passes only when
     /// each returns its expected text.
     public var validation: [DrillSpec.Validation] = []
+    /// Set when `repository` is an `s3://` URL.
+    public var objectStorage: S3RepositoryConfig? = nil
 }

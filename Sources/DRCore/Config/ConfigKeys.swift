@@ -6,7 +6,7 @@ public enum ConfigKeys {
     static let objectives: Set<String> = ["rto", "rpo"]
     static let coordination: Set<String> = ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]
     static let tls: Set<String> = ["ca_file", "cert_file", "key_file"]
-    static let region: Set<String> = ["name", "role", "priority", "nodes", "api"]
+    static let region: Set<String> = ["name", "role", "priority", "nodes", "api", "provider_region"]
     static let node: Set<String> = ["name", "conninfo", "data_dir", "address", "tags"]
     static let health: Set<String> = ["interval", "failures", "timeout", "checks"]
     static let check: Set<String> = ["type", "target", "url"]
@@ -22,7 +22,11 @@ public enum ConfigKeys {
         for credential in DNSConfigLoader.credentialNames(for: kind) { keys.formUnion([credential, "\(credential)_env", "\(credential)_file"]) }
     }
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
-    static let backup: Set<String> = ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation"]
+    static let backup: Set<String> = ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3"]
+    static let s3: Set<String> = [
+        "endpoint", "addressing", "part_size_mib", "access_key_id", "secret_access_key", "session_token", "access_key_id_env", "access_key_id_file", "secret_access_key_env", "secret_access_key_file",
+        "session_token_env", "session_token_file",
+    ]
     static let retention: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
     static let validation: Set<String> = ["sql", "expect"]
     static let schedule: Set<String> = ["name", "cron", "backup", "drill"]
@@ -31,7 +35,7 @@ public enum ConfigKeys {
     public static let all: [(section: String, keys: Set<String>)] = [
         ("", top), ("objectives", objectives), ("coordination", coordination), ("coordination.tls", tls), ("regions[]", region),
         ("regions[].nodes[]", node), ("health", health), ("health.checks[]", check), ("failover", failover), ("dns", dns),
-        ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.retention", retention),
+        ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.retention", retention),
         ("backup.validation[]", validation), ("schedules[]", schedule),
     ]
 }

@@ -136,11 +136,13 @@ public enum ConfigLoader {
                 api = APIEndpoint.parse(text)
                 if api == nil { object["api"].report("expected host:port with a port in 1...65535, e.g. 10.1.0.5:8008, found \"\(text)\"") }
             }
+            let providerRegion = object["provider_region"].string(required: false, expected: "the cloud provider's region name, e.g. eu-west-1")
             guard let name, let role, let priority, let nodes,
                 nodes.count == object["nodes"].items()?.count
             else { return nil }
             var region = RegionConfig(name: name, role: role, priority: priority, nodes: nodes)
             region.api = api
+            region.providerRegion = providerRegion
             return region
         }
         return regions.count == items.count ? regions : nil
@@ -252,8 +254,17 @@ public enum ConfigLoader {
     private static func parseBackup(_ field: YAMLField) -> BackupConfig?? {
         guard field.isPresent else { return .some(nil) }
         guard let object = field.object(keys: ConfigKeys.backup) else { return nil }
-        let repository = object["repository"].string(expected: "an absolute directory path")
-        if let repository, !repository.hasPrefix("/") { object["repository"].report("expected an absolute directory path, found \"\(repository)\"") }
+        let repository = object["repository"].string(expected: "an absolute directory path or s3://BUCKET/PREFIX")
+        var objectStorage: S3RepositoryConfig??
+        if let repository, repository.hasPrefix("s3://") {
+            objectStorage = S3ConfigLoader.parse(object["s3"], repository: repository, at: object["repository"])
+        } else {
+            if let repository, !repository.hasPrefix("/") {
+                object["repository"].report("expected an absolute directory path or s3://BUCKET/PREFIX, found \"\(repository)\"")
+            }
+            if object.has("s3") { object["s3"].report("applies only to a repository given as s3://BUCKET/PREFIX") }
+            objectStorage = .some(nil)
+        }
         let region = object["repository_region"].string(expected: "the region where the repository is stored")
         let allowed = object["allowed_regions"].strings()
         if allowed?.isEmpty == true { object["allowed_regions"].report("is required (the regions where backups may be stored)") }
@@ -279,8 +290,9 @@ public enum ConfigLoader {
                 validation.append(.init(sql: sql, expect: expect))
             }
         }
-        guard let repository, let region, let allowed, !allowed.isEmpty, let databases else { return nil }
+        guard let repository, let region, let allowed, !allowed.isEmpty, let databases, let objectStorage else { return nil }
         var backup = BackupConfig(repository: repository, repositoryRegion: region, allowedRegions: allowed)
+        backup.objectStorage = objectStorage
         backup.retention = retention
         backup.databases = databases
         backup.validation = validation

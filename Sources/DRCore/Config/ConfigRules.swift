@@ -147,6 +147,14 @@ enum ConfigRules {
             field.child("repository_region").report(
                 "data residency: backups may be stored only in \(backup.allowedRegions.joined(separator: ", ")), but the repository is in \(backup.repositoryRegion)")
         }
+        // The bucket reports its provider region; only a mapping to our regions makes that checkable.
+        if backup.objectStorage != nil, let index = config.regions.firstIndex(where: { $0.name == backup.repositoryRegion }),
+            config.regions[index].providerRegion == nil
+        {
+            field.child("repository").report(
+                "an s3:// repository needs regions[\(index)].provider_region (the cloud provider's name for \(backup.repositoryRegion), e.g. eu-west-1): the bucket's reported region is checked against it"
+            )
+        }
     }
 }
 

@@ -1,4 +1,3 @@
-import DRCore
 import Foundation
 
 /// Reads secrets from their configured source; the error names the source, never a value.

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Where a backup repository's bytes live: a local directory or an S3 bucket. Keys are
+/// `/`-separated paths relative to the repository's root (`CLUSTER/ID/manifest.json`); every
+/// write is all-or-nothing, so a reader sees an object whole or not at all.
+public protocol ObjectStore: Sendable {
+    /// The repository as an operator writes it: a directory or `s3://BUCKET/PREFIX`.
+    var location: String { get }
+    /// Before the first write of a session: the repository exists, and for a bucket, that it
+    /// is where data residency allows (the provider's own answer, not the config's claim).
+    func prepareForWriting() async throws
+    /// A small object's content; nil when there is none.
+    func read(_ key: String) async throws -> Data?
+    /// Stores a small object atomically and durably.
+    func write(_ key: String, _ data: Data) async throws
+    func exists(_ key: String) async throws -> Bool
+    /// One level under `prefix` (which ends in `/`): object names and sub-prefix names,
+    /// both without `prefix`, sorted.
+    func children(of prefix: String) async throws -> (objects: [String], prefixes: [String])
+    /// Every key under `prefix`, recursively, sorted.
+    func keys(under prefix: String) async throws -> [String]
+    /// Removes an object; absent is not an error.
+    func delete(_ key: String) async throws
+    /// A streamed upload that becomes visible at `finish()` only.
+    func upload(_ key: String) async throws -> any ObjectUpload
+    /// Streams an object into a new local file at `path` (0600), hashing it on the way;
+    /// nil when the object does not exist.
+    func download(_ key: String, to path: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)?
+    /// The object's own file when the store is a directory (restores read it in place).
+    func localPath(_ key: String) -> String?
+    /// Ends uploads that were started and never finished or aborted (a killed process),
+    /// if they began more than `age` ago; returns how many.
+    func abortAbandonedUploads(olderThan age: Duration) async throws -> Int
+}
+
+/// An object being written. `write` is called from one dedicated thread (the reader of a
+/// program's output) and may block it while earlier parts are still travelling.
+public protocol ObjectUpload: AnyObject, Sendable {
+    func write(_ chunk: UnsafeRawBufferPointer) throws
+    /// Makes the object durable and visible, whole.
+    func finish() async throws
+    /// Discards everything written; nothing of it is left visible.
+    func abort() async
+}

@@ -1,0 +1,164 @@
+import DRCore
+import DRHTTP
+import Foundation
+
+/// A repository in an S3 bucket under a key prefix, with the same layout as a directory
+/// repository. Writes are refused until the bucket's region, as the provider reports it,
+/// is the one data residency allows.
+public struct S3Store: ObjectStore {
+    public let client: S3Client
+    /// "" or "some/prefix/".
+    let prefix: String
+    let partSize: Int
+    /// The provider region the bucket must be in: that of `backup.repository_region`.
+    let expectedRegion: String
+    /// The provider regions of `backup.allowed_regions`, with our name for each.
+    let allowedRegions: [String: String]
+
+    public init(config: S3RepositoryConfig, expectedRegion: String, allowedRegions: [String: String]) throws {
+        client = try S3Client(config: config, region: expectedRegion)
+        prefix = config.prefix.isEmpty ? "" : config.prefix + "/"
+        partSize = config.partSize
+        self.expectedRegion = expectedRegion
+        self.allowedRegions = allowedRegions
+    }
+
+    public var location: String { "s3://\(client.bucket)/\(prefix)" }
+
+    func objectKey(_ key: String) -> String { prefix + key }
+
+    public func prepareForWriting() async throws {
+        let response = try await client.send("GET", key: nil, query: [("location", "")], operation: "GetBucketLocation")
+        try client.check(response, "GetBucketLocation", key: nil)
+        let reported = Self.region(fromLocationConstraint: S3XML.first("LocationConstraint", in: response.text) ?? "")
+        guard let ours = allowedRegions[reported] else {
+            let allowed = allowedRegions.sorted { $0.key < $1.key }.map { "\($0.value) (\($0.key))" }.joined(separator: ", ")
+            throw S3Error.residency(bucket: client.bucket, reported: reported, detail: "backup.allowed_regions allows only \(allowed)")
+        }
+        guard reported == expectedRegion else {
+            throw S3Error.residency(
+                bucket: client.bucket, reported: reported,
+                detail: "that is \(ours), but backup.repository_region says the repository is in \(expectedRegion); correct repository_region")
+        }
+    }
+
+    /// GetBucketLocation's answer: empty means us-east-1, and `EU` is eu-west-1's legacy name.
+    static func region(fromLocationConstraint text: String) -> String {
+        switch text {
+        case "": "us-east-1"
+        case "EU": "eu-west-1"
+        default: text
+        }
+    }
+
+    public func read(_ key: String) async throws -> Data? {
+        let response = try await client.send("GET", key: objectKey(key), timeout: .seconds(120), operation: "GetObject")
+        if response.status == 404 { return nil }
+        try client.check(response, "GetObject", key: objectKey(key))
+        return Data(response.body)
+    }
+
+    public func write(_ key: String, _ data: Data) async throws {
+        let response = try await client.send("PUT", key: objectKey(key), body: Array(data), timeout: .seconds(120), operation: "PutObject")
+        try client.check(response, "PutObject", key: objectKey(key))
+    }
+
+    public func exists(_ key: String) async throws -> Bool {
+        let response = try await client.send("HEAD", key: objectKey(key), operation: "HeadObject")
+        if response.status == 404 { return false }
+        try client.check(response, "HeadObject", key: objectKey(key))
+        return true
+    }
+
+    public func children(of prefix: String) async throws -> (objects: [String], prefixes: [String]) {
+        let (objects, prefixes) = try await list(objectKey(prefix), delimited: true)
+        let cut = objectKey(prefix).count
+        return (objects.map { String($0.dropFirst(cut)) }, prefixes.map { String($0.dropFirst(cut).dropLast()) })
+    }
+
+    public func keys(under prefix: String) async throws -> [String] {
+        try await list(objectKey(prefix), delimited: false).objects.map { String($0.dropFirst(self.prefix.count)) }
+    }
+
+    /// ListObjectsV2, every page.
+    func list(_ prefix: String, delimited: Bool) async throws -> (objects: [String], prefixes: [String]) {
+        var objects: [String] = [], prefixes: [String] = []
+        var token: String?
+        repeat {
+            var query: [(String, String)] = [("list-type", "2"), ("prefix", prefix)]
+            if delimited { query.append(("delimiter", "/")) }
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await client.send("GET", key: nil, query: query, operation: "ListObjectsV2")
+            try client.check(response, "ListObjectsV2", key: prefix)
+            objects += S3XML.blocks("Contents", in: response.text).compactMap { S3XML.first("Key", in: $0) }
+            prefixes += S3XML.blocks("CommonPrefixes", in: response.text).compactMap { S3XML.first("Prefix", in: $0) }
+            token = S3XML.first("IsTruncated", in: response.text) == "true" ? S3XML.first("NextContinuationToken", in: response.text) : nil
+        } while token != nil
+        return (objects.sorted(), prefixes.sorted())
+    }
+
+    public func delete(_ key: String) async throws {
+        let response = try await client.send("DELETE", key: objectKey(key), operation: "DeleteObject")
+        try client.check(response, "DeleteObject", key: objectKey(key), accept: [200, 204, 404])
+    }
+
+    public func upload(_ key: String) async throws -> any ObjectUpload {
+        S3Upload(client: client, key: objectKey(key), partSize: partSize)
+    }
+
+    /// Ranged GETs of one part size each: memory stays at one part whatever the object's size.
+    public func download(_ key: String, to path: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)? {
+        let head = try await client.send("HEAD", key: objectKey(key), operation: "HeadObject")
+        if head.status == 404 { return nil }
+        try client.check(head, "HeadObject", key: objectKey(key))
+        guard let size = head.headers["content-length"].flatMap(UInt64.init) else {
+            throw S3Error.failed(operation: "HeadObject", target: client.target(objectKey(key)), status: head.status, code: "", message: "no Content-Length")
+        }
+        progress?.set(size)
+        let sink = try StreamSink(path: path, progress: progress)
+        do {
+            var offset: UInt64 = 0
+            while offset < size {
+                let last = min(offset + UInt64(partSize), size) - 1
+                let response = try await client.send(
+                    "GET", key: objectKey(key), headers: [("range", "bytes=\(offset)-\(last)")], timeout: .seconds(300), operation: "GetObject")
+                try client.check(response, "GetObject", key: objectKey(key), accept: [206])
+                guard response.body.count == Int(last - offset + 1) else {
+                    throw S3Error.failed(
+                        operation: "GetObject", target: client.target(objectKey(key)), status: response.status, code: "",
+                        message: "asked for bytes \(offset)-\(last), received \(response.body.count) bytes")
+                }
+                try response.body.withUnsafeBytes { try sink.write($0) }
+                offset = last + 1
+            }
+            return try sink.close()
+        } catch {
+            sink.discard()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
+    public func localPath(_ key: String) -> String? { nil }
+
+    public func abortAbandonedUploads(olderThan age: Duration) async throws -> Int {
+        let response = try await client.send("GET", key: nil, query: [("uploads", ""), ("prefix", prefix)], operation: "ListMultipartUploads")
+        try client.check(response, "ListMultipartUploads", key: prefix)
+        let cutoff = Date().addingTimeInterval(-Double(age.components.seconds))
+        var aborted = 0
+        for upload in S3XML.blocks("Upload", in: response.text) {
+            guard let key = S3XML.first("Key", in: upload), let id = S3XML.first("UploadId", in: upload),
+                let initiated = S3XML.first("Initiated", in: upload).flatMap(Self.parseTime), initiated < cutoff
+            else { continue }
+            await S3Upload.abort(client: client, key: key, uploadID: id)
+            aborted += 1
+        }
+        return aborted
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+}

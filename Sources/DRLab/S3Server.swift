@@ -1,0 +1,62 @@
+import DRSystem
+import Foundation
+
+/// A local S3 (moto's, behind a gate that recomputes every request's SigV4 signature with
+/// botocore) on loopback, for tests, the lab and benchmarks: `s3-server.py` beside this
+/// file. Started and stopped by PID; every request it saw is in `requestLog`, one JSON
+/// line each with the gate's verdict.
+public struct S3Server: Sendable {
+    public let port: Int
+    public let pid: Int32
+    public let accessKey: String
+    public let secretKey: String
+    public let region: String
+    public let requestLog: String
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("s3-server.py").path
+
+    /// Starts the server with `buckets` created in `region`; returns once it answers.
+    public static func start(directory: String, region: String, buckets: [String], sessionToken: String? = nil) async throws -> S3Server {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try PortAllocator.freePort()
+        let accessKey = "AKID" + UUID().uuidString.prefix(12).uppercased().replacing("-", with: "")
+        let secretKey = UUID().uuidString + UUID().uuidString
+        let requestLog = "\(directory)/s3-requests.jsonl"
+        var arguments = [
+            "python3", script, "--port", "\(port)", "--access-key", accessKey, "--secret-key", secretKey, "--region", region, "--log", requestLog,
+        ]
+        if let sessionToken { arguments += ["--session-token", sessionToken] }
+        for bucket in buckets { arguments += ["--bucket", bucket] }
+        let pid = try ProcessControl.spawnDaemon(arguments, logFile: "\(directory)/s3-server.log")
+        let server = S3Server(port: port, pid: pid, accessKey: accessKey, secretKey: secretKey, region: region, requestLog: requestLog)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        while clock.now < deadline {
+            let log = (try? String(contentsOfFile: "\(directory)/s3-server.log", encoding: .utf8)) ?? ""
+            if log.contains("listening on") { return server }
+            guard ProcessControl.isAlive(pid) else {
+                throw LabError.io("S3 server: " + "exited: \(log.suffix(800)) (moto and boto3 from PyPI are needed: pip install 'moto[server]' boto3)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try? await server.stop()
+        throw LabError.io("S3 server: " + "did not listen on 127.0.0.1:\(port) within 30 s")
+    }
+
+    public func stop() async throws {
+        try await ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(5), name: "S3 server")
+    }
+
+    /// The requests the gate saw, each with its verdict ("ok" or why it was refused).
+    public func requests() -> [(method: String, path: String, query: String, verdict: String)] {
+        let text = (try? String(contentsOfFile: requestLog, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return (
+                object["method"] as? String ?? "", object["path"] as? String ?? "", object["query"] as? String ?? "",
+                object["verdict"] as? String ?? ""
+            )
+        }
+    }
+}

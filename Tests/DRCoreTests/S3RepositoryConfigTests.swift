@@ -1,0 +1,55 @@
+import Testing
+
+@testable import DRCore
+
+@Suite struct S3RepositoryConfigTests {
+    /// The fixture's repository moved to a bucket; eu-central (the repository's region) mapped
+    /// to its provider region unless `mapped` is false.
+    static func yaml(s3: String, repository: String = "s3://shop-backups/prod/db", mapped: Bool = true) -> String {
+        var text = ConfigFixtures.valid.replacing("repository: /srv/backups/shop", with: "repository: \(repository)\n  s3:\n" + s3)
+        if mapped { text = text.replacing("    role: hot-standby\n", with: "    role: hot-standby\n    provider_region: eu-central-1\n") }
+        return text
+    }
+
+    static let credentials = "    access_key_id_env: S3_KEY\n    secret_access_key_file: /etc/drctl/s3\n"
+
+    @Test func aBucketWithItsDefaults() throws {
+        let config = try ConfigLoader.load(yaml: Self.yaml(s3: Self.credentials), file: "x.yaml")
+        let s3 = try #require(config.backup?.objectStorage)
+        #expect(s3.bucket == "shop-backups" && s3.prefix == "prod/db")
+        #expect(s3.endpoint == nil && s3.addressing == .virtual, "AWS's endpoint, virtual-host style")
+        #expect(s3.partSize == 16 << 20)
+        #expect(s3.accessKeyID == .environment("S3_KEY") && s3.secretAccessKey == .file("/etc/drctl/s3") && s3.sessionToken == nil)
+        #expect(config.regions.first { $0.name == "eu-central" }?.providerRegion == "eu-central-1")
+    }
+
+    @Test func aSelfHostedEndpointDefaultsToPathStyle() throws {
+        let config = try ConfigLoader.load(
+            yaml: Self.yaml(s3: Self.credentials + "    endpoint: http://10.0.3.9:9000\n    part_size_mib: 64\n    session_token_env: S3_TOKEN\n"), file: "x.yaml")
+        let s3 = try #require(config.backup?.objectStorage)
+        #expect(s3.endpoint == "http://10.0.3.9:9000" && s3.addressing == .path && s3.partSize == 64 << 20 && s3.sessionToken == .environment("S3_TOKEN"))
+    }
+
+    @Test(arguments: [
+        (yaml(s3: credentials, repository: "s3://Bad_Bucket/x"), "bucket name of 3-63"),
+        (yaml(s3: "    access_key_id: AKIA123\n    secret_access_key_env: S\n"), "secrets are never read from the config"),
+        (yaml(s3: "    secret_access_key_env: S\n"), "needs access_key_id_env"),
+        (yaml(s3: credentials + "    endpoint: s3.example.com\n"), "scheme://host[:port]"),
+        (yaml(s3: credentials + "    part_size_mib: 1\n"), "5"),
+        (yaml(s3: credentials, mapped: false), "needs regions[1].provider_region"),
+        (yaml(s3: credentials, repository: "s3://shop.backups/x"), "use addressing: path"),
+        (yaml(s3: credentials, repository: "/srv/backups/shop"), "applies only to a repository given as s3://"),
+    ])
+    func refused(_ yaml: String, _ message: String) throws {
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(yaml: yaml, file: "x.yaml") }
+        #expect(error.diagnostics.contains { $0.description.contains(message) }, "\(error.diagnostics)")
+    }
+
+    @Test func bucketNames() {
+        #expect(S3RepositoryConfig.split("s3://abc") ?? ("", "x") == ("abc", ""))
+        #expect(S3RepositoryConfig.split("s3://abc/a//b/") ?? ("", "") == ("abc", "a/b"))
+        #expect(S3RepositoryConfig.split("s3://ab/x") == nil)
+        #expect(S3RepositoryConfig.split("s3://-abc/x") == nil)
+        #expect(S3RepositoryConfig.split("/srv/x") == nil)
+    }
+}
