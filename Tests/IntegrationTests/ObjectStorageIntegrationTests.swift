@@ -129,6 +129,30 @@ extension RealServers {
                 #expect(refused.status != 0 && refused.stderr.contains("data residency") && refused.stderr.contains("eu-west-1"), "\(refused.stderr)")
                 #expect(s3.requests().filter { $0.method == "PUT" || $0.method == "POST" }.count == writes, "nothing was written")
 
+                // A backup killed mid-upload leaves nothing that looks complete: no manifest, no
+                // object under its name, only an unfinished multipart upload, which is aborted.
+                let killed = try ProcessControl.spawnDaemon(
+                    [try DrctlBinary.path(), "backup", "run", "--kind", "base", "--config", config], logFile: "\(lab.dir)/killed-backup.log")
+                // Polled tightly: the whole backup takes about a second on loopback.
+                var started = false
+                for _ in 0..<1500 where !started {
+                    started = s3.requests().contains { request in
+                        request.method == "PUT" && request.query.contains("partNumber=1") && request.path.hasSuffix("base.tar")
+                            && !listed.contains { request.path.contains($0.id) }
+                    }
+                    if !started { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(started, "the killed backup had sent parts")
+                kill(killed, SIGKILL)
+                _ = await ProcessControl.waitForExit(killed, within: .seconds(10))
+                let after = try JSONDecoder().decode([BackupManifest].self, from: Data(try await drctl(["backup", "list", "--json"], config: config).stdout.utf8))
+                #expect(after.map(\.id) == listed.map(\.id), "the killed backup is not listed")
+                let repository = try BackupRepository(config: try ConfigLoader.load(yaml: try String(contentsOfFile: config, encoding: .utf8), file: config))
+                let stray = try await repository.objects.keys(under: "lab/").filter { key in key.contains("-base-") && !listed.contains { key.contains($0.id) } }
+                #expect(stray.isEmpty, "no object of the killed backup is visible: \(stray)")
+                #expect(try await repository.objects.abortAbandonedUploads(olderThan: .zero) == 1)
+                #expect(try await repository.objects.abortAbandonedUploads(olderThan: .zero) == 0, "aborted for good")
+
                 // A damaged object fails verification (the hash is taken as it streams down).
                 let logicalID = try #require(listed.last).id
                 let damage = """
