@@ -193,11 +193,15 @@ public struct PostgresController: DatabaseController {
         "host=\(leader.connection.host) port=\(leader.connection.port) user=\(leader.connection.parameters["user"] ?? "postgres") application_name=\(node.name)"
     }
 
-    /// Removes `drctl promote --force`'s marker (set by ALTER SYSTEM) once the node leads
-    /// under a term.
+    /// Removes `drctl promote --force`'s marker (set by ALTER SYSTEM; by ALTER DATABASE in
+    /// earlier releases) once the node leads under a term.
     public func clearForcedPromotion() async throws {
         try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
             _ = try await session.query("ALTER SYSTEM RESET \(PrimaryState.forcedPromotionSetting)")
+            // Releases before 2026-12-05 set the marker on the database: an upgraded cluster
+            // must not keep that exemption from fencing forever.
+            let database = try await session.query("SELECT current_database() AS d").single().string("d").replacing("\"", with: "\"\"")
+            _ = try await session.query("ALTER DATABASE \"\(database)\" RESET \(PrimaryState.forcedPromotionSetting)")
             _ = try await session.query("SELECT pg_reload_conf()")
         }
     }

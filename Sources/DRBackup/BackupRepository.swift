@@ -109,10 +109,13 @@ public struct BackupRepository: Sendable {
         let path = objects.localPath(key) ?? "\(scratch)/\(manifest.path)"
         let found: String
         if objects.localPath(key) != nil {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw BackupError.io(path: path, detail: "missing: backup \(manifest.id) is incomplete")
+            // Hashing a large file is long blocking I/O: off the cooperative pool.
+            found = try await DirectoryStore.io {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw BackupError.io(path: path, detail: "missing: backup \(manifest.id) is incomplete")
+                }
+                return try Self.sha256(of: path)
             }
-            found = try Self.sha256(of: path)
         } else {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             guard let downloaded = try await objects.download(key, to: path, progress: progress) else {

@@ -71,9 +71,15 @@ struct PromoteCommand: AsyncParsableCommand {
                     throw CLIExit.failed("pg_promote did not finish within \(seconds)s on \(node)")
                 }
             }
-        } catch let exit as CLIExit {
-            throw exit
         } catch {
+            // A marker left on a node that stays a standby would exempt it from fencing if it
+            // were promoted later: withdraw it. Should the promotion still complete, the agent
+            // fences the node, which is the safe side.
+            _ = try? await PGConnection.withSession(node: node, conninfo: target.conninfo) { session in
+                _ = try await session.query("ALTER SYSTEM RESET \(PrimaryState.forcedPromotionSetting)")
+                _ = try await session.query("SELECT pg_reload_conf()")
+            }
+            if let exit = error as? CLIExit { throw exit }
             throw CLIExit.failed("promoting \(node) failed: \(error)")
         }
         let writable = (clock.now - started).seconds
