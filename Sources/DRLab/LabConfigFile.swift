@@ -20,7 +20,7 @@ enum LabConfigFile {
               rpo: 5s
             coordination:
               endpoints: [\(state.etcd.map(\.endpoint).joined(separator: ", "))]
-              lease_ttl: 2s
+              lease_ttl: \(state.failover.leaseTTL ?? "2s")
             health:
               interval: \(state.failover.healthInterval ?? "500ms")
               failures: 3

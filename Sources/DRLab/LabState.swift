@@ -169,11 +169,15 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     public var healthInterval: String? = nil
     /// `failover.failsafe` (nil: false; optional so older lab.json files read).
     public var failsafe: Bool? = nil
+    /// `coordination.lease_ttl` (e.g. `4s`); nil keeps the lab's 2 s.
+    public var leaseTTL: String? = nil
 
     public init(
         synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
-        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false, healthInterval: String? = nil, failsafe: Bool = false
+        dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false, healthInterval: String? = nil, failsafe: Bool = false,
+        leaseTTL: String? = nil
     ) {
+        self.leaseTTL = leaseTTL
         self.failsafe = failsafe
         self.healthInterval = healthInterval
         self.synchronous = synchronous
