@@ -27,6 +27,7 @@ import io
 import json
 import sys
 import threading
+import time
 from urllib.parse import parse_qsl, quote, unquote
 
 from botocore.auth import S3SigV4Auth
@@ -106,10 +107,14 @@ class Gate:
         return None
 
     def __call__(self, environ, start_response):
+        started = time.time()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
+        received = time.time()
         problem = self.verify(environ, body)
         entry = {
+            "at": round(started, 3),
+            "receive_ms": round((received - started) * 1000),
             "method": environ["REQUEST_METHOD"],
             "host": environ.get("HTTP_HOST"),
             "path": environ.get("PATH_INFO"),
@@ -117,16 +122,23 @@ class Gate:
             "bytes": len(body),
             "verdict": "ok" if problem is None else problem,
         }
-        with self.lock:
-            self.log.write(json.dumps(entry) + "\n")
         if problem is not None:
+            self.write(entry, started)
             code = "RequestTimeTooSkewed" if problem == "RequestTimeTooSkewed" else "SignatureDoesNotMatch"
             text = problem.replace("&", "&amp;").replace("<", "&lt;")
             payload = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{text}</Message></Error>".encode()
             start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))])
             return [payload]
         environ["wsgi.input"] = io.BytesIO(body)
-        return self.app(environ, start_response)
+        response = self.app(environ, start_response)
+        self.write(entry, started)
+        return response
+
+    def write(self, entry, started):
+        """Logs the request with its time in the gate and moto (the response not yet sent)."""
+        entry["ms"] = round((time.time() - started) * 1000)
+        with self.lock:
+            self.log.write(json.dumps(entry) + "\n")
 
 
 def main():
