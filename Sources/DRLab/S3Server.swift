@@ -49,12 +49,12 @@ public struct S3Server: Sendable {
     }
 
     /// The requests the gate saw, each with its verdict ("ok" or why it was refused).
-    public func requests() -> [(method: String, path: String, query: String, verdict: String)] {
+    public func requests() -> [(method: String, host: String, path: String, query: String, verdict: String)] {
         let text = (try? String(contentsOfFile: requestLog, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
             return (
-                object["method"] as? String ?? "", object["path"] as? String ?? "", object["query"] as? String ?? "",
+                object["method"] as? String ?? "", object["host"] as? String ?? "", object["path"] as? String ?? "", object["query"] as? String ?? "",
                 object["verdict"] as? String ?? ""
             )
         }

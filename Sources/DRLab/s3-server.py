@@ -25,6 +25,7 @@ import datetime
 import hashlib
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -54,6 +55,7 @@ class Gate:
         self.app = app
         self.lock = threading.Lock()
         self.log = open(args.log, "a", buffering=1)
+        self.started = {}
 
     def verify(self, environ, body):
         auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -132,7 +134,32 @@ class Gate:
         environ["wsgi.input"] = io.BytesIO(body)
         response = self.app(environ, start_response)
         self.write(entry, started)
+        keys = {name for name, _ in parse_qsl(entry["query"], keep_blank_values=True)}
+        if "uploads" in keys:
+            response = self.initiated(environ["REQUEST_METHOD"], b"".join(response))
         return response
+
+    def initiated(self, method, payload):
+        """moto answers ListMultipartUploads with one fixed Initiated time for every upload
+        (2010-11-10); S3 gives each upload's own. The gate notes when CreateMultipartUpload
+        answered and puts that time into the listings, so an age check can be tested."""
+        if method == "POST":
+            for upload_id in re.findall(rb"<UploadId>([^<]+)</UploadId>", payload):
+                self.started[upload_id] = datetime.datetime.now(datetime.timezone.utc)
+            return [payload]
+
+        def fix(match):
+            block = match.group(0)
+            found = re.search(rb"<UploadId>([^<]+)</UploadId>", block)
+            when = self.started.get(found.group(1)) if found else None
+            if when is None:
+                return block
+            stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+            return re.sub(rb"<Initiated>[^<]*</Initiated>", b"<Initiated>" + stamp.encode() + b"</Initiated>", block)
+
+        fixed = re.sub(rb"<Upload>.*?</Upload>", fix, payload, flags=re.DOTALL)
+        # Same length as moto's stamp, so its Content-Length still holds.
+        return [fixed] if len(fixed) == len(payload) else [payload]
 
     def write(self, entry, started):
         """Logs the request with its time in the gate and moto (the response not yet sent)."""

@@ -111,29 +111,43 @@ struct BackupVerifyCommand: AsyncParsableCommand {
 
 struct BackupPruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Remove the backups backup.retention does not keep (never the only valid one); --dry-run shows them.")
+        commandName: "prune",
+        abstract: "Remove the backups backup.retention does not keep (never the only valid one) and abort abandoned uploads; --dry-run shows them.")
     @OptionGroup var options: GlobalOptions
     @OptionGroup var change: ChangeOptions
+    @Option(
+        name: .customLong("abandoned-after"),
+        help: "An unfinished upload (a killed backup's) started longer ago than this is aborted (keep it above your longest backup).")
+    var abandonedAfter = "24h"
 
     func run() async throws {
         let (_, config) = try options.loadConfig()
+        guard let age = DurationText.parse(abandonedAfter), age > .zero else {
+            throw CLIExit.badInput("--abandoned-after \(abandonedAfter): expected a duration such as 30m or 24h")
+        }
         let repository = try BackupCommand.repository(config)
         let backups: [BackupManifest]
-        do { backups = try await repository.list() } catch { throw CLIExit.failed("\(error)") }
+        let abandoned: [AbandonedUpload]
+        do {
+            backups = try await repository.list()
+            abandoned = try await repository.objects.abandonedUploads(olderThan: age)
+        } catch { throw CLIExit.failed("\(error)") }
         let items = backups.map { b in
             RetentionPolicy.Item(id: b.id, finishedAt: Int64(ISO8601DateFormatter().date(from: b.finishedAt)?.timeIntervalSince1970 ?? 0), valid: true)
         }
         let plan = (config.backup?.retention ?? RetentionPolicy()).plan(items, now: Int64(Date().timeIntervalSince1970))
-        // Uploads a killed backup left behind (a bucket keeps their parts, and bills them).
-        if !change.dryRun {
-            do {
-                let aborted = try await repository.objects.abortAbandonedUploads(olderThan: .seconds(86400))
-                if aborted > 0 { print("aborted \(aborted) upload(s) abandoned more than a day ago") }
-            } catch { throw CLIExit.failed("\(error)") }
+        if plan.remove.isEmpty && abandoned.isEmpty { return print("nothing to prune: all \(backups.count) backup(s) are kept") }
+        let started = ISO8601DateFormatter()
+        let text =
+            (plan.remove.map { "remove \($0)" } + abandoned.map { "abort  unfinished upload \($0.key) (started \(started.string(from: $0.started)))" }
+            + plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }).joined(separator: "\n")
+        let question = [plan.remove.isEmpty ? nil : "remove \(plan.remove.count) backup(s)", abandoned.isEmpty ? nil : "abort \(abandoned.count) upload(s)"]
+            .compactMap { $0 }.joined(separator: " and ")
+        guard try change.proceed(text, question: question.prefix(1).uppercased() + question.dropFirst() + "?", cluster: config.cluster) else { return }
+        for upload in abandoned {
+            do { try await repository.objects.abort(upload) } catch { throw CLIExit.failed("aborting the upload of \(upload.key): \(error)") }
+            print("aborted the unfinished upload of \(upload.key)")
         }
-        if plan.remove.isEmpty { return print("nothing to prune: all \(backups.count) backup(s) are kept") }
-        let text = (plan.remove.map { "remove \($0)" } + plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }).joined(separator: "\n")
-        guard try change.proceed(text, question: "Remove \(plan.remove.count) backup(s)?", cluster: config.cluster) else { return }
         for id in plan.remove {
             do { try await repository.remove(id) } catch { throw CLIExit.failed("removing \(id): \(error)") }
             print("removed \(id)")

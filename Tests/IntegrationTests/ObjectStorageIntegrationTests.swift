@@ -16,7 +16,11 @@ extension RealServers {
 
         /// The lab's config with the repository in the bucket; `region3At` is the provider
         /// region the config claims for region3 (where the repository is).
-        func s3Config(_ lab: LabState, _ s3: S3Server, region3At: String, from original: String) throws -> String {
+        /// `s3Lines` go under `backup.s3`, `backupLines` under `backup`.
+        func s3Config(
+            _ lab: LabState, _ s3: S3Server, region3At: String, from original: String, endpoint: String? = nil, s3Lines: [String] = [],
+            backupLines: [String] = []
+        ) throws -> String {
             let keys = "\(lab.dir)/s3-keys"
             try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
             // Read by archive_command, which runs as the database server's user.
@@ -36,9 +40,9 @@ extension RealServers {
             lines[repository] = "\(indent)repository: s3://\(Self.bucket)/backups"
             lines.insert(
                 contentsOf: [
-                    "\(indent)s3:", "\(indent)  endpoint: \(s3.endpoint)", "\(indent)  part_size_mib: 5",
+                    "\(indent)s3:", "\(indent)  endpoint: \(endpoint ?? s3.endpoint)", "\(indent)  part_size_mib: 5",
                     "\(indent)  access_key_id_file: \(keys)/id", "\(indent)  secret_access_key_file: \(keys)/secret",
-                ], at: repository + 1)
+                ] + s3Lines.map { "\(indent)  \($0)" } + backupLines.map { "\(indent)\($0)" }, at: repository + 1)
             return lines.joined(separator: "\n")
         }
 
@@ -48,10 +52,10 @@ extension RealServers {
 
         /// boto3 (an independent client) lists every backup under the prefix, reads its
         /// manifest and data, and prints `ID OK|BAD` per backup.
-        func boto3Check(_ s3: S3Server) async throws -> String {
+        func boto3Check(_ s3: S3Server, sessionToken: String? = nil) async throws -> String {
             let script = """
                 import boto3, hashlib, json, sys
-                s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3], aws_secret_access_key=sys.argv[4])
+                s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3], aws_secret_access_key=sys.argv[4], aws_session_token=sys.argv[6] or None)
                 pages = s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[5], Prefix="backups/lab/")
                 keys = [o["Key"] for p in pages for o in p.get("Contents", [])]
                 for key in sorted(k for k in keys if k.endswith("/manifest.json")):
@@ -62,7 +66,7 @@ extension RealServers {
                 print("wal", sum(1 for k in keys if "/wal/" in k and not k.endswith(".sha256")))
                 """
             let output = try await CommandRunner.run(
-                ["python3", "-c", script, s3.endpoint, s3.region, s3.accessKey, s3.secretKey, Self.bucket], check: false)
+                ["python3", "-c", script, s3.endpoint, s3.region, s3.accessKey, s3.secretKey, Self.bucket, sessionToken ?? ""], check: false)
             #expect(output.status == 0, "\(output.stderr)")
             return output.stdout
         }
@@ -150,8 +154,17 @@ extension RealServers {
                 let repository = try BackupRepository(config: try ConfigLoader.load(yaml: try String(contentsOfFile: config, encoding: .utf8), file: config))
                 let stray = try await repository.objects.keys(under: "lab/").filter { key in key.contains("-base-") && !listed.contains { key.contains($0.id) } }
                 #expect(stray.isEmpty, "no object of the killed backup is visible: \(stray)")
-                #expect(try await repository.objects.abortAbandonedUploads(olderThan: .zero) == 1)
-                #expect(try await repository.objects.abortAbandonedUploads(olderThan: .zero) == 0, "aborted for good")
+                #expect(try await repository.objects.abandonedUploads(olderThan: .zero).count == 1, "the killed backup's upload is left")
+                // `backup prune` shows it in its plan, a dry run leaves it, and it goes once confirmed.
+                let young = try await drctl(["backup", "prune", "--dry-run"], config: config)
+                #expect(!young.stdout.contains("unfinished upload"), "a day has not passed: \(young.stdout)")
+                try await Task.sleep(for: .seconds(1.5))
+                let shown = try await drctl(["backup", "prune", "--dry-run", "--abandoned-after", "1s"], config: config)
+                #expect(shown.stdout.contains("abort  unfinished upload backups/lab/") && shown.stdout.contains("base.tar"), "\(shown.stdout)")
+                #expect(try await repository.objects.abandonedUploads(olderThan: .zero).count == 1, "a dry run aborts nothing")
+                let pruned = try await drctl(["backup", "prune", "--yes", "--abandoned-after", "1s"], config: config)
+                #expect(pruned.status == 0 && pruned.stdout.contains("aborted the unfinished upload"), "\(pruned.stdout)\(pruned.stderr)")
+                #expect(try await repository.objects.abandonedUploads(olderThan: .zero).isEmpty, "aborted for good")
 
                 // A damaged object fails verification (the hash is taken as it streams down).
                 let logicalID = try #require(listed.last).id
@@ -164,6 +177,54 @@ extension RealServers {
                 _ = try await CommandRunner.run(["python3", "-c", damage, s3.endpoint, s3.region, s3.accessKey, s3.secretKey, Self.bucket, key])
                 let verify = try await drctl(["backup", "verify", logicalID], config: config)
                 #expect(verify.status != 0 && verify.stdout.contains("damaged"), "\(verify.stdout)\(verify.stderr)")
+            }
+        }
+
+        /// Temporary credentials (a session token, signed) and virtual-host addressing
+        /// (`BUCKET.s3.localhost`, which libcurl resolves to loopback), with retention pruning
+        /// the bucket: the oldest backup's objects all go, the newest are kept.
+        @Test func temporaryCredentialsVirtualHostsAndRetentionOnTheBucket() async throws {
+            try await withLab(agents: false) { lab in
+                let original = try String(contentsOfFile: lab.configFile, encoding: .utf8)
+                let token = "FwoGZXIvYXdzE" + UUID().uuidString.replacing("-", with: "")
+                let s3 = try await S3Server.start(directory: "\(lab.dir)/s3", region: "eu-west-1", buckets: [Self.bucket], sessionToken: token)
+                defer { Task { try? await s3.stop() } }
+                try token.write(toFile: "\(lab.dir)/token", atomically: true, encoding: .utf8)
+                try "not-the-token".write(toFile: "\(lab.dir)/stale-token", atomically: true, encoding: .utf8)
+                let retention = ["retention:", "  keep_last: 2", "  daily: 0", "  weekly: 0", "  monthly: 0"]
+                let config = "\(lab.dir)/s3.yaml", stale = "\(lab.dir)/stale.yaml"
+                for (file, tokenFile) in [(config, "token"), (stale, "stale-token")] {
+                    try s3Config(
+                        lab, s3, region3At: "eu-west-1", from: original, endpoint: "http://s3.localhost:\(s3.port)",
+                        s3Lines: ["addressing: virtual", "session_token_file: \(lab.dir)/\(tokenFile)"], backupLines: retention
+                    ).write(toFile: file, atomically: true, encoding: .utf8)
+                }
+
+                let refused = try await drctl(["backup", "run"], config: stale)
+                #expect(refused.status != 0 && refused.stderr.contains("session token"), "a wrong token is refused: \(refused.stderr)")
+                var ids: [String] = []
+                for _ in 0..<3 {
+                    let taken = try await drctl(["backup", "run", "--json"], config: config)
+                    #expect(taken.status == 0, "\(taken.stdout)\(taken.stderr)")
+                    ids += try JSONDecoder().decode([BackupManifest].self, from: Data(taken.stdout.utf8)).map(\.id)
+                    try await Task.sleep(for: .seconds(1.1))  // backup IDs are to the second
+                }
+                #expect(Set(ids).count == 3)
+                let pruned = try await drctl(["backup", "prune", "--yes"], config: config)
+                #expect(pruned.status == 0 && pruned.stdout.contains("removed \(ids[0])"), "\(pruned.stdout)\(pruned.stderr)")
+                let listed = try JSONDecoder().decode([BackupManifest].self, from: Data(try await drctl(["backup", "list", "--json"], config: config).stdout.utf8))
+                #expect(listed.map(\.id) == Array(ids.dropFirst()))
+                let requests = s3.requests()  // drctl's, before boto3's (path-style) below
+                let seen = try await boto3Check(s3, sessionToken: token)
+                #expect(!seen.contains(ids[0]) && ids.dropFirst().allSatisfy { seen.contains("\($0) OK") }, "\(seen)")
+                let keys = try await BackupRepository(config: try ConfigLoader.load(yaml: try String(contentsOfFile: config, encoding: .utf8), file: config))
+                    .objects.keys(under: "lab/")
+                #expect(!keys.contains { $0.contains(ids[0]) }, "no object of the pruned backup is left: \(keys)")
+
+                let virtualHost = "\(Self.bucket).s3.localhost:\(s3.port)"
+                let accepted = requests.filter { $0.verdict == "ok" }
+                #expect(accepted.count > 10 && accepted.allSatisfy { $0.host == virtualHost && !$0.path.hasPrefix("/\(Self.bucket)") }, "\(accepted.prefix(3))")
+                #expect(requests.filter { $0.verdict != "ok" }.allSatisfy { $0.verdict.contains("session token") }, "only the stale token was refused")
             }
         }
     }

@@ -104,15 +104,24 @@ public struct DirectoryStore: ObjectStore {
 
     public func localPath(_ key: String) -> String? { path(key) }
 
-    /// A killed upload leaves a `.partial` file; those older than `age` go.
-    public func abortAbandonedUploads(olderThan age: Duration) async throws -> Int {
+    /// A killed upload leaves a `.partial` file.
+    public func abandonedUploads(olderThan age: Duration) async throws -> [AbandonedUpload] {
         let cutoff = Date().addingTimeInterval(-Double(age.components.seconds))
-        var removed = 0
-        for key in keysNow(under: "") where key.hasSuffix(".partial") {
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path(key))[.modificationDate] as? Date) ?? Date()
-            if modified < cutoff, (try? FileManager.default.removeItem(atPath: path(key))) != nil { removed += 1 }
+        return try await Self.io {
+            keysNow(under: "").filter { $0.hasSuffix(".partial") }.compactMap { key in
+                guard let modified = (try? FileManager.default.attributesOfItem(atPath: path(key)))?[.modificationDate] as? Date,
+                    modified < cutoff
+                else { return nil }
+                return AbandonedUpload(key: key, uploadID: nil, started: modified)
+            }
         }
-        return removed
+    }
+
+    public func abort(_ upload: AbandonedUpload) async throws {
+        let file = path(upload.key)
+        try await Self.io {
+            do { try FileManager.default.removeItem(atPath: file) } catch CocoaError.fileNoSuchFile {}
+        }
     }
 
     /// File-system calls run on a Dispatch thread: a hung disk or NFS mount must not stall

@@ -28,9 +28,19 @@ public protocol ObjectStore: Sendable {
     func download(_ key: String, to path: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)?
     /// The object's own file when the store is a directory (restores read it in place).
     func localPath(_ key: String) -> String?
-    /// Ends uploads that were started and never finished or aborted (a killed process),
-    /// if they began more than `age` ago; returns how many.
-    func abortAbandonedUploads(olderThan age: Duration) async throws -> Int
+    /// Uploads that were started more than `age` ago and never finished or aborted (a
+    /// killed process): a bucket keeps their parts, and bills them.
+    func abandonedUploads(olderThan age: Duration) async throws -> [AbandonedUpload]
+    /// Discards an abandoned upload's parts; one already gone is not an error.
+    func abort(_ upload: AbandonedUpload) async throws
+}
+
+/// An upload nobody will finish: a multipart upload in a bucket, or a `.partial` file.
+public struct AbandonedUpload: Sendable, Equatable {
+    public var key: String
+    /// The multipart upload's ID; nil for a directory's `.partial` file.
+    public var uploadID: String?
+    public var started: Date
 }
 
 /// An object being written. `write` is called from one dedicated thread (the reader of a

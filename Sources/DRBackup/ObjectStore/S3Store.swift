@@ -141,19 +141,40 @@ public struct S3Store: ObjectStore {
 
     public func localPath(_ key: String) -> String? { nil }
 
-    public func abortAbandonedUploads(olderThan age: Duration) async throws -> Int {
-        let response = try await client.send("GET", key: nil, query: [("uploads", ""), ("prefix", prefix)], operation: "ListMultipartUploads")
-        try client.check(response, "ListMultipartUploads", key: prefix)
+    /// ListMultipartUploads under the prefix, every page of it.
+    public func abandonedUploads(olderThan age: Duration) async throws -> [AbandonedUpload] {
         let cutoff = Date().addingTimeInterval(-Double(age.components.seconds))
-        var aborted = 0
-        for upload in S3XML.blocks("Upload", in: response.text) {
-            guard let key = S3XML.first("Key", in: upload), let id = S3XML.first("UploadId", in: upload),
-                let initiated = S3XML.first("Initiated", in: upload).flatMap(Self.parseTime), initiated < cutoff
-            else { continue }
-            await S3Upload.abort(client: client, key: key, uploadID: id)
-            aborted += 1
-        }
-        return aborted
+        var found: [AbandonedUpload] = []
+        var marker: (key: String, id: String)?
+        repeat {
+            var query = [("uploads", ""), ("prefix", prefix)]
+            if let marker { query += [("key-marker", marker.key), ("upload-id-marker", marker.id)] }
+            let response = try await client.send("GET", key: nil, query: query, operation: "ListMultipartUploads")
+            try client.check(response, "ListMultipartUploads", key: prefix)
+            for upload in S3XML.blocks("Upload", in: response.text) {
+                guard let key = S3XML.first("Key", in: upload), let id = S3XML.first("UploadId", in: upload),
+                    let started = S3XML.first("Initiated", in: upload).flatMap(Self.parseTime), started < cutoff
+                else { continue }
+                found.append(AbandonedUpload(key: key, uploadID: id, started: started))
+            }
+            let truncated = S3XML.first("IsTruncated", in: response.text) == "true"
+            // A page that does not move the markers on would loop forever: stop there.
+            if truncated, let key = S3XML.first("NextKeyMarker", in: response.text), let id = S3XML.first("NextUploadIdMarker", in: response.text),
+                key != marker?.key || id != marker?.id
+            {
+                marker = (key, id)
+            } else {
+                marker = nil
+            }
+        } while marker != nil
+        return found
+    }
+
+    public func abort(_ upload: AbandonedUpload) async throws {
+        guard let id = upload.uploadID else { return }
+        let response = try await client.send("DELETE", key: upload.key, query: [("uploadId", id)], operation: "AbortMultipartUpload")
+        // 204 is S3's answer; 404 (NoSuchUpload): finished or aborted meanwhile.
+        try client.check(response, "AbortMultipartUpload", key: upload.key, accept: [200, 204, 404])
     }
 
     static func parseTime(_ text: String) -> Date? {
