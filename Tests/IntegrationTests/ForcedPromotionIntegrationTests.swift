@@ -30,6 +30,11 @@ extension RealServers {
                     try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
                 }
                 #expect(writable)
+                // As releases before 2026-12-05 marked a forced promotion: on the database, where
+                // it outlives ALTER SYSTEM RESET. The agent must clear this one too.
+                try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    _ = try await session.query("ALTER DATABASE postgres SET drctl.forced_promotion = 'by an earlier release'")
+                }
 
                 try await lab.etcd[0].start()
                 let etcd = try EtcdCoordinator.forConfig(try lab.config())
@@ -46,6 +51,48 @@ extension RealServers {
                 #expect(history.stdout.contains("forced promotion by") && history.stdout.contains("etcd lost, drill"), "\(history.stdout)")
                 let pending = (try? FileManager.default.contentsOfDirectory(atPath: "\(lab.dir)/operator/pending-history/lab")) ?? []
                 #expect(pending.isEmpty, "sent, then removed")
+            }
+        }
+
+        /// A forced promotion that does not finish in time (pg2's startup process stopped)
+        /// withdraws its marker: a node left a standby must not keep an exemption from
+        /// fencing. When the promotion completes later anyway, the node has no marker, and
+        /// its agent, with no lease and no etcd, fences it.
+        @Test func aForcedPromotionThatFailsWithdrawsItsMarker() async throws {
+            try await withLab { lab in
+                try await lab.etcd[0].stop()
+                let fenced = try await eventually(within: .seconds(15)) { try await lab.status().nodes.first { $0.name == "pg1" }?.role != .primary }
+                #expect(fenced)
+                let pg2 = try lab.node("pg2")
+                let postmaster = try #require(
+                    try String(contentsOfFile: "\(pg2.dataDir)/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
+                let found = try await CommandRunner.run(["pgrep", "-P", String(postmaster), "-f", "startup"], check: false)
+                let startup = try #require(Int32(found.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "pg2's startup process: \(found.stdout)")
+                kill(startup, SIGSTOP)
+                defer { kill(startup, SIGCONT) }
+
+                let promoted = try await CommandRunner.run(
+                    [try DrctlBinary.path(), "promote", "pg2", "--force", "--yes", "--config", lab.configFile], check: false,
+                    environment: ["DRCTL_STATE_DIR": "\(lab.dir)/operator"])
+                #expect(promoted.status == 1 && promoted.stderr.contains("did not finish"), "\(promoted.stdout)\(promoted.stderr)")
+                let marker = try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
+                    try await session.query("SELECT coalesce(current_setting('drctl.forced_promotion', true), '') AS m").single().string("m")
+                }
+                #expect(marker.isEmpty, "the marker was withdrawn: \(marker)")
+                let autoConf = try String(contentsOfFile: "\(pg2.dataDir)/postgresql.auto.conf", encoding: .utf8)
+                #expect(!autoConf.contains("forced_promotion"), "\(autoConf)")
+
+                kill(startup, SIGCONT)
+                let writableThenFenced = try await eventually(within: .seconds(20)) {
+                    let log = (try? String(contentsOfFile: pg2.logFile, encoding: .utf8)) ?? ""
+                    let promotedLate = log.contains("database system is ready to accept connections")
+                    let refused =
+                        (try? await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo, connectTimeout: .seconds(1)) { session in
+                            try await session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
+                        }) ?? true
+                    return promotedLate && refused
+                }
+                #expect(writableThenFenced, "the late promotion completed and pg2's agent fenced it (no marker, no lease, no etcd)")
             }
         }
     }
