@@ -33,6 +33,11 @@ public protocol DatabaseController: Sendable {
     func follow(_ leader: NodeConfig) async throws
     /// Turns this stopped, fenced database into a standby of `leader` (rewinding it).
     func rejoin(_ leader: NodeConfig) async throws
+    /// Whether the data directory holds no database (false when that cannot be known).
+    func dataDirectoryEmpty() -> Bool
+    /// Builds this node's database anew as a standby of `leader`, from the first of
+    /// `sources` that works, and starts it; returns the source used and why others failed.
+    func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome
     /// Starts this stopped (fenced, or crashed) database read-only, `standby.signal` written
     /// first; a running one is left as it is, read-only since the fence.
     func startAsStandby() async throws

@@ -144,8 +144,33 @@ extension NodeAgent {
             // Started with standby.signal: it can no longer come up writable.
             try? FileManager.default.removeItem(atPath: fenceMarker)
             rejoinFailed = nil
-            if rejoinRequested { try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry) }
+            if rejoinRequested {
+                rejoinRequested = false
+                try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry)
+            }
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
+        case .cloneStandby(_, let leaderName, let term):
+            guard let target = config.node(named: leaderName)?.node else { return false }
+            log.notice(
+                "building this node's database anew as a standby",
+                metadata: ["leader": "\(leaderName)", "term": "\(term)", "from": "\(config.replica.createFrom.map(\.rawValue).joined(separator: ", "))"])
+            let outcome: StandbyClone.Outcome
+            do {
+                outcome = try await database.cloneStandby(target, from: config.replica.createFrom)
+            } catch {
+                cloneFailed = RejoinFailure(term: term, message: "\(error)", at: now)
+                throw error
+            }
+            cloneFailed = nil
+            // A new database, started with standby.signal: whatever fence was on the old one is void.
+            try? FileManager.default.removeItem(atPath: fenceMarker)
+            if reinitRequested {
+                // Done: the next loop must not act on the intent this loop read.
+                reinitRequested = false
+                try? await coordinator.setReinitIntent(node: node.name, false, expiry: operatorIntentExpiry)
+            }
+            for skipped in outcome.skipped { log.warning("a standby source did not work", metadata: ["error": "\(skipped)"]) }
+            log.notice("built as a standby, starting", metadata: ["leader": "\(leaderName)", "from": "\(outcome.source.rawValue)"])
         case .resumeAsStandby(_, let reason):
             log.notice("leaving the fence as a standby", metadata: ["reason": "\(reason)"])
             do {

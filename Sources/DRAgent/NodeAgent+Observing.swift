@@ -46,6 +46,11 @@ extension NodeAgent {
         local.upstreamLostSince = upstreamLostSince
         local.fenceUnderway = fencing
         local.rejoinRequested = rejoinRequested
+        local.recloneRequested = reinitRequested
+        local.cloneFailed = cloneFailed
+        // Only when the server does not answer: a running one has a database, whatever
+        // the directory looks like from here.
+        local.dataDirectoryEmpty = !healthy && database.dataDirectoryEmpty()
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         return local
     }
@@ -88,6 +93,7 @@ extension NodeAgent {
         intent = snapshot.failoverIntent
         switchover = snapshot.switchover
         rejoinRequested = snapshot.rejoinRequested.contains(node.name)
+        reinitRequested = snapshot.reinitRequested.contains(node.name)
         synchronous = snapshot.synchronous
         reportSkipped(snapshot.skipped)
         if let episode = failsafeAfterRead(snapshot) { endedFailsafeEpisode = episode }

@@ -207,6 +207,9 @@ public actor NodeAgent {
     /// first seen so: a standby holds every acknowledged commit once it flushed past it.
     var synchronousSince: (standbys: [String], lsn: LSN)?
     var rejoinRequested = false
+    var reinitRequested = false
+    /// The last clone (`cloneStandby`) failed: under which term, why, when.
+    var cloneFailed: RejoinFailure?
     var resumeFailedAt: AgentInstant?
     /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
     var fencing = false

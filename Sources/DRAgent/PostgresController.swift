@@ -9,10 +9,14 @@ public struct PostgresController: DatabaseController {
     let node: NodeConfig
     let promotionTimeout: Duration
     let probe: NodeProbe
+    /// What building a standby from the backup repository needs: the configuration, and
+    /// how the standby's `restore_command` calls drctl. Nil: from the primary only.
+    let repository: StandbyClone.RepositorySource?
 
     /// - Parameter healthTimeout: a health check's connect time-out; its queries get at
     ///   least a second.
-    public init(node: NodeConfig, promotionTimeout: Duration, healthTimeout: Duration) {
+    public init(node: NodeConfig, promotionTimeout: Duration, healthTimeout: Duration, repository: StandbyClone.RepositorySource? = nil) {
+        self.repository = repository
         self.node = node
         self.promotionTimeout = promotionTimeout
         self.probe = NodeProbe(connectTimeout: healthTimeout, statementTimeout: max(healthTimeout, .seconds(1)))
@@ -227,6 +231,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case cannotFence(node: String, detail: String)
     case cannotRestart(node: String, detail: String)
     case cannotRejoin(node: String, detail: String)
+    case cannotClone(node: String, detail: String)
     case noNodes(region: String)
     case staleTerm(node: String, term: Int64, what: String)
 
@@ -236,6 +241,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case let .cannotFence(node, detail): "fencing \(node) failed: \(detail); stop its database by hand NOW"
         case let .cannotRestart(node, detail): "restarting \(node) failed: \(detail); the failure threshold decides the failover"
         case let .cannotRejoin(node, detail): "rejoining \(node) as a standby failed: \(detail); it stays stopped"
+        case let .cannotClone(node, detail): "building \(node) as a standby failed: \(detail); its data directory is left empty"
         case .noNodes(let region): "region \(region) has no database nodes: nothing for an agent to watch yet"
         case let .staleTerm(node, term, what): "\(what) on \(node) refused by etcd: term \(term) is no longer current"
         }

@@ -35,8 +35,12 @@ public enum RegionAgent {
         for (index, node) in region.nodes.enumerated() {
             var nodeLog = log
             nodeLog[metadataKey: "node"] = "\(node.name)"
+            // Building a standby from the repository needs drctl for its restore_command.
+            let database = PostgresController(
+                node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout,
+                repository: jobs.map { StandbyClone.RepositorySource(config: config, drctl: $0.drctl, configFile: $0.configFile) })
             let agent = NodeAgent(
-                config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog,
+                config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog, database: database,
                 board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil,
                 failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator))
             agents.append(agent)

@@ -101,6 +101,10 @@ public struct InMemoryCoordinator: Coordinator {
         try await setIntent(Key.rejoin + node, requested ? Data("rejoin".utf8) : nil, expiry: expiry)
     }
 
+    public func setReinitIntent(node: String, _ requested: Bool, expiry: Duration) async throws {
+        try await setIntent(Key.reinit + node, requested ? Data("reinit".utf8) : nil, expiry: expiry)
+    }
+
     /// Pauses automatic failover, as `drctl pause` does.
     public func setPaused(_ paused: Bool) async throws {
         try await etcd.request(client, .writeIntent) { store in

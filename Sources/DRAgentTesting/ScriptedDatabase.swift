@@ -88,7 +88,7 @@ public struct ScriptedDatabase: DatabaseController {
 
     public func restart() async throws {
         try servers.act(node, "restart") { me in
-            guard !me.startFails else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
+            guard !me.startFails, !me.dataLost else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
             me.running = true
             me.frozen = false
             me.inRecovery = me.standbySignal
@@ -99,7 +99,7 @@ public struct ScriptedDatabase: DatabaseController {
         try servers.act(node, "start as standby") { me in
             me.standbySignal = true
             guard !me.running else { return }
-            guard !me.startFails else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
+            guard !me.startFails, !me.dataLost else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
             me.running = true
             me.frozen = false
             me.inRecovery = true
@@ -138,6 +138,20 @@ public struct ScriptedDatabase: DatabaseController {
             me.upstream = leader.name
             me.timeline = source.timeline
             me.lsn = min(me.lsn, source.lsn)
+        }
+    }
+
+    public func dataDirectoryEmpty() -> Bool { servers[node].dataLost }
+
+    /// A new standby of the leader, whatever was there before.
+    public func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome {
+        let source = servers[leader.name]
+        return try servers.act(node, "clone from \(leader.name)") { me in
+            guard source.running, !source.inRecovery, !me.cloneFails else {
+                throw Failure.refused(node: node, call: "clone", why: "\(leader.name) is not a running primary, or no source works")
+            }
+            me = ScriptedServers.Server(name: node, inRecovery: true, standbySignal: true, timeline: source.timeline, lsn: source.lsn, upstream: leader.name)
+            return StandbyClone.Outcome(source: sources.first ?? .primary)
         }
     }
 

@@ -37,6 +37,10 @@ public final class ScriptedServers: @unchecked Sendable {
         public var rewindFails = false
         /// `data_dir` unknown: whether the postmaster runs cannot be known.
         public var postmasterUnknown = false
+        /// The data directory is empty (a lost disk): the server is down and cannot start.
+        public var dataLost = false
+        /// Building it as a standby fails (no source reachable).
+        public var cloneFails = false
     }
 
     let clock: ManualClock
@@ -72,7 +76,7 @@ public final class ScriptedServers: @unchecked Sendable {
     /// `standby.signal` is there.
     public func boot(_ name: String) {
         change(name) { me in
-            me.running = true
+            me.running = !me.dataLost
             me.frozen = false
             me.inRecovery = me.standbySignal
         }

@@ -128,13 +128,7 @@ public struct Restore: Sendable {
                 throw BackupError.commandFailed(what: "pg_restore of \(backup.id) into \(dataDir)", status: restore.status, output: restore.stderr)
             }
         case .base:
-            // Progress: bytes extracted so far against the tar's size.
-            let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
-            let extracted: @Sendable () async -> UInt64? = { Self.directorySize(dataDir) }
-            _ = try await meter.polling(extracted) {
-                try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: user)
-            }
-            for leftover in ["standby.signal", "postmaster.pid", "postmaster.opts"] { try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)") }
+            try await Self.extract(file, of: backup, into: dataDir, showProgress: showProgress)
             var recovery = local
             recovery.append("restore_command = '\(drctl) wal-fetch %f %p --config \(configFile)'")
             switch target {
@@ -154,6 +148,37 @@ public struct Restore: Sendable {
             try await waitUntilPromoted(port: port, logFile: "\(dataDir)/restore.log")
         }
         return Instance(dataDir: dataDir, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Fetches the base backup (checked) and unpacks it into `dataDir`, which must be
+    /// empty or absent: a data directory that recovery then brings up (an agent building a
+    /// standby writes its own `standby.signal` and settings).
+    public func extractBase(_ backup: BackupManifest, into dataDir: String, showProgress: Bool = false) async throws {
+        guard backup.kind == .base else { throw BackupError.refused("backup \(backup.id) is logical: a standby needs a base backup") }
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
+            throw BackupError.refused("\(dataDir) is not empty")
+        }
+        let scratch = dataDir + ".download"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let file = try await repository.fetchChecked(backup, scratch: scratch, progress: nil)
+        if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if geteuid() == 0 { _ = try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
+        try await Self.extract(file, of: backup, into: dataDir, showProgress: showProgress)
+    }
+
+    /// Unpacks a base backup's tar as the server's user, without the files that belong to
+    /// the server it was taken from.
+    static func extract(_ file: String, of backup: BackupManifest, into dataDir: String, showProgress: Bool) async throws {
+        // Progress: bytes extracted so far against the tar's size.
+        let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
+        let extracted: @Sendable () async -> UInt64? = { Self.directorySize(dataDir) }
+        _ = try await meter.polling(extracted) {
+            try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: .forPostgres)
+        }
+        for leftover in ["standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts"] {
+            try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)")
+        }
     }
 
     static func directorySize(_ path: String) -> UInt64 {

@@ -43,6 +43,7 @@ public protocol Coordinator: Sendable {
     func setFailoverIntent(_ intent: FailoverIntent?, expiry: Duration) async throws
     func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration) async throws
     func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration) async throws
+    func setReinitIntent(node: String, _ requested: Bool, expiry: Duration) async throws
 
     /// Appends a failover's evidence to the cluster's history.
     func appendHistory(_ evidence: FailoverEvidence) async throws

@@ -10,6 +10,7 @@ extension EtcdCoordinator {
     var failoverKey: String { prefix + CoordinationSnapshot.Key.failover }
     var switchoverKey: String { prefix + CoordinationSnapshot.Key.switchover }
     func rejoinKey(_ node: String) -> String { prefix + CoordinationSnapshot.Key.rejoin + node }
+    func reinitKey(_ node: String) -> String { prefix + CoordinationSnapshot.Key.reinit + node }
     var historyPrefix: String { prefix + "history/" }
 
     /// Writes the progress under its key and, in the same transaction, under the key older
@@ -96,6 +97,13 @@ extension EtcdCoordinator {
     }
 
     public func rejoinRequested(node: String) async throws -> Bool { try await get(rejoinKey(node)) != nil }
+
+    /// `drctl reinit NODE`: asks NODE's agent to build its database anew as a standby.
+    public func setReinitIntent(node: String, _ requested: Bool, expiry: Duration = operatorIntentExpiry) async throws {
+        guard requested else { return try await delete(reinitKey(node)) }
+        let lease = try await grantLease(ttl: expiry)
+        try await put(reinitKey(node), Data("reinit".utf8), lease: lease)
+    }
 
     /// Records a failover under its term and time (zero-padded so keys sort by term, then
     /// time: a leader promoted again under its term gets a record of its own).

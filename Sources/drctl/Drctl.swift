@@ -8,7 +8,8 @@ struct Drctl: AsyncParsableCommand {
         commandName: "drctl",
         abstract: "Disaster recovery and failover for PostgreSQL.",
         subcommands: [
-            StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, PromoteCommand.self,
+            StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, ReinitCommand.self,
+            PromoteCommand.self,
             DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self,
             DebugCommand.self, PreflightCommand.self, InitCommand.self,
         ]

@@ -49,6 +49,18 @@ import Testing
         return view
     }
 
+    /// Node b with an empty data directory (down), `a` leading and primary unless told.
+    static func emptyNode(
+        leader: String? = "a", leaderRole: NodeRole = .primary, state: LocalDatabase.State = .down, failed: RejoinFailure? = nil, reinit: Bool = false,
+        empty: Bool = true
+    ) -> ClusterView {
+        var view = standbyView(leader: leader, streamingFrom: nil, state: state, failed: 3, members: [member("a", leaderRole)])
+        view.local.dataDirectoryEmpty = empty
+        view.local.recloneRequested = reinit
+        view.local.cloneFailed = failed
+        return view
+    }
+
     struct Row: CustomTestStringConvertible, Sendable {
         var name: String
         var view: ClusterView
@@ -172,6 +184,37 @@ import Testing
         .init(
             name: "a fenced node that did not lead last stays fenced",
             view: standbyView("c", state: .fenced, members: [member("a", .fenced)], missingSince: 10), now: 30, rule: "fenced-stays-fenced", actions: []),
+        // Standbys built by the agents (replica.create_from).
+        .init(
+            name: "empty data directory: built as a standby of the leader", view: emptyNode(), now: 20, rule: "empty-node-clones",
+            actions: [.cloneStandby(node: "b", leader: "a", term: 7)]),
+        .init(
+            name: "empty and fenced: built all the same", view: emptyNode(state: .fenced), now: 20, rule: "empty-node-clones",
+            actions: [.cloneStandby(node: "b", leader: "a", term: 7)]),
+        .init(
+            name: "empty, no leader: nothing to build from", view: emptyNode(leader: nil), now: 20, rule: "empty-node-clones",
+            actions: [.holdForOperator(reason: .nothingToCloneFrom(node: "b"))]),
+        .init(
+            name: "empty, leader not yet primary: wait", view: emptyNode(leaderRole: .standby), now: 20, rule: "empty-node-clones",
+            actions: [.holdForOperator(reason: .nothingToCloneFrom(node: "b"))]),
+        .init(
+            name: "a build failed under this term: wait before the next", view: emptyNode(failed: RejoinFailure(term: 7, message: "pg_basebackup exited 1", at: .seconds(15))),
+            now: 20, rule: "empty-node-clones", actions: [.holdForOperator(reason: .cloneFailed(node: "b", message: "pg_basebackup exited 1"))]),
+        .init(
+            name: "a failed build is tried again after a while", view: emptyNode(failed: RejoinFailure(term: 7, message: "x", at: .seconds(15))), now: 50,
+            rule: "empty-node-clones", actions: [.cloneStandby(node: "b", leader: "a", term: 7)]),
+        .init(
+            name: "reinit asked of a running standby", view: emptyNode(state: .standby, reinit: true, empty: false), now: 20, rule: "empty-node-clones",
+            actions: [.cloneStandby(node: "b", leader: "a", term: 7)]),
+        .init(
+            name: "reinit without a writable leader: nothing yet", view: emptyNode(leader: nil, state: .standby, reinit: true, empty: false), now: 20,
+            rule: "empty-node-clones", actions: []),
+        .init(
+            name: "reinit never touches a primary",
+            view: {
+                var v = primaryView(leader: nil); v.local.recloneRequested = true; return v
+            }(), now: 10,
+            rule: "primary-claims-free-key", actions: nil),
     ]
 
     @Test(arguments: rows)
@@ -201,7 +244,7 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .cloneStandby, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
                     .publishFailsafe:
                     #expect(action.term != nil)
                 // The failsafe request carries its term to the members, who check it.

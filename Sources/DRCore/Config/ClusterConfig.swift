@@ -13,6 +13,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var backup: BackupConfig?
     /// Backups and restore drills the agents run on cron schedules.
     public var schedules: [ScheduledJob] = []
+    /// How standbys are built for empty or re-initialised nodes.
+    public var replica = ReplicaConfig()
 
     public init(
         cluster: String, objectives: Objectives, coordination: CoordinationConfig,

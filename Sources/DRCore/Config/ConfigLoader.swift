@@ -56,13 +56,15 @@ public enum ConfigLoader {
         let dns = DNSConfigLoader.parse(top["dns"])
         let backup = parseBackup(top["backup"])
         let schedules = ScheduleConfigLoader.parse(top["schedules"], hasBackup: backup != nil && backup! != nil)
+        let replica = ReplicaConfig.parse(top["replica"], hasBackup: backup != nil && backup! != nil)
         guard let cluster, let objectives, let coordination, let regions, let health,
-            let failover, let dns, let backup, let schedules
+            let failover, let dns, let backup, let schedules, let replica
         else { return nil }
         var config = ClusterConfig(
             cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
             health: health, failover: failover, dns: dns, backup: backup)
         config.schedules = schedules
+        config.replica = replica
         return config
     }
 

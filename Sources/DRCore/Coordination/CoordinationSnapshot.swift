@@ -19,6 +19,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     public var switchover: SwitchoverIntent?
     /// Nodes an operator asked to rejoin (`drctl rejoin NODE`).
     public var rejoinRequested: Set<String>
+    /// Nodes an operator asked to build anew as standbys (`drctl reinit NODE`).
+    public var reinitRequested: Set<String> = []
     /// The records that could not be read, with why; everything else was used.
     public var skipped: [SkippedRecord]
 
@@ -70,6 +72,7 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         public static let failover = "intents/failover"
         public static let switchover = "intents/switchover"
         public static let rejoin = "intents/rejoin/"
+        public static let reinit = "intents/reinit/"
     }
 
     /// Decodes `entries` (the cluster's keys under `prefix`) record by record. Keys it does
@@ -114,6 +117,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 snapshot.switchover = read(SwitchoverIntent.self)
             case _ where key.hasPrefix(Key.rejoin):
                 snapshot.rejoinRequested.insert(String(key.dropFirst(Key.rejoin.count)))
+            case _ where key.hasPrefix(Key.reinit):
+                snapshot.reinitRequested.insert(String(key.dropFirst(Key.reinit.count)))
             case _ where key.hasPrefix(Key.members):
                 if let member = read(MemberRecord.self) { snapshot.members.append(member) }
             default:

@@ -26,6 +26,10 @@ public enum Action: Sendable, Equatable {
     case follow(node: String, leader: String, term: Int64)
     /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
     case rejoin(node: String, leader: String, term: Int64)
+    /// Build this node's database anew as a standby of the leader (its data directory is
+    /// empty, or an operator asked with `drctl reinit`): from the sources `replica.create_from`
+    /// lists, first that works; whatever the directory held is replaced.
+    case cloneStandby(node: String, leader: String, term: Int64)
     /// Leave the fence as a read-only standby (`standby.signal` kept, the server started):
     /// only the last leader, which holds every commit, when nobody else can take over.
     case resumeAsStandby(node: String, reason: Reason)
@@ -52,7 +56,7 @@ public enum Action: Sendable, Equatable {
         switch self {
         case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term),
             .recordSynchronous(_, let term), .restartDatabase(_, let term),
-            .follow(_, _, let term), .rejoin(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
+            .follow(_, _, let term), .rejoin(_, _, let term), .cloneStandby(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
         case .publishFailsafe(let record):
             record.term

@@ -133,6 +133,13 @@ public struct LocalDatabase: Sendable, Equatable {
     public var fencedForSwitchover = false
     /// An operator asked for this node to be rejoined (`drctl rejoin NODE`).
     public var rejoinRequested = false
+    /// The data directory holds no database (a lost or replaced disk, a new node): it is
+    /// built as a standby of the leader.
+    public var dataDirectoryEmpty = false
+    /// An operator asked for this node's database to be built anew (`drctl reinit NODE`).
+    public var recloneRequested = false
+    /// The last clone failed under this leader term (tried again after a while).
+    public var cloneFailed: RejoinFailure? = nil
     /// An operator promoted this primary with `drctl promote --force` (etcd was gone).
     public var forcedPromotion = false
     /// This agent signalled a promotion that has not finished: the database may become

@@ -121,6 +121,23 @@ extension FailoverRule {
             return []
         },
         FailoverRule(
+            id: "empty-node-clones",
+            summary:
+                "A node whose data directory is empty, or whose rebuild an operator asked for (`drctl reinit`), and which does not lead, is built anew as a standby of the writable leader (from the repository or the primary, as `replica.create_from` says). Without such a leader it waits; a failed build is tried again after a while."
+        ) { input in
+            guard input.local.dataDirectoryEmpty || input.local.recloneRequested, input.local.state != .primary, !input.view.iAmLeader else { return nil }
+            guard !input.local.fenceUnderway else { return [] }
+            guard let leader = input.view.leader, leader.node != input.me,
+                input.view.members.contains(where: { $0.name == leader.node && $0.role == .primary })
+            else {
+                return input.local.dataDirectoryEmpty ? [.holdForOperator(reason: .nothingToCloneFrom(node: input.me))] : []
+            }
+            if let failure = input.local.cloneFailed, failure.term == leader.term, failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true {
+                return [.holdForOperator(reason: .cloneFailed(node: input.me, message: failure.message))]
+            }
+            return [.cloneStandby(node: input.me, leader: leader.node, term: leader.term)]
+        },
+        FailoverRule(
             id: "last-leader-resumes",
             summary:
                 "A fenced or stopped node that led last (its progress is the newest in etcd) starts as a read-only standby once the key has been free a while and no other node can take over: it holds every commit, and the ordinary rules then decide whether it is promoted. Never while its fence is still under way."

@@ -26,6 +26,8 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     // Holding for an operator.
     case rejoinFailed(node: String, message: String)
     case fencedUntilRejoined(node: String)
+    case cloneFailed(node: String, message: String)
+    case nothingToCloneFrom(node: String)
     case cannotFollow(node: String, timeline: Int, leader: String, leaderTimeline: Int)
     case lastLeaderCannotStart(node: String)
     case fenceFailed(node: String)
@@ -64,6 +66,10 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case let .rejoinFailed(node, message):
             "automatic rejoin of \(node) failed: \(message); it is tried again every 30 s, or fix it, then `drctl rejoin \(node)`"
         case .fencedUntilRejoined(let node): "\(node) is fenced; bring it back with `drctl rejoin \(node)`"
+        case let .cloneFailed(node, message):
+            "building \(node) as a standby failed: \(message); it is tried again every 30 s, or fix it, then `drctl reinit \(node)`"
+        case .nothingToCloneFrom(let node):
+            "\(node)'s data directory is empty and no writable leader exists to build a standby from: restore one (`drctl region activate`, runbooks/cold-region-activation.md)"
         case .lastLeaderCannotStart(let node):
             "\(node) led last and holds every commit, but starting it read-only failed; it is tried again every 30 s: see its PostgreSQL log"
         case let .cannotFollow(node, timeline, leader, leaderTimeline):

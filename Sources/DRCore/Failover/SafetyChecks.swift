@@ -58,7 +58,7 @@ public enum SafetyChecks {
         case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
             .publishFailsafe:
             return leader.node == me
-        case .follow(_, let target, _), .rejoin(_, let target, _): return leader.node == target
+        case .follow(_, let target, _), .rejoin(_, let target, _), .cloneStandby(_, let target, _): return leader.node == target
         case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert: return true
         }
     }

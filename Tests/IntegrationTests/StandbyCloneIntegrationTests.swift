@@ -1,0 +1,82 @@
+import DRCoordination
+import DRLab
+import DRPostgres
+import DRSystem
+import Foundation
+import Testing
+
+extension RealServers {
+    /// Standbys built by the agents (`replica.create_from: [repository, primary]`): a
+    /// standby's data directory is deleted, and its agent builds it anew — from the primary
+    /// while the repository holds no base backup, from the repository once it does.
+    @Suite("standbys built by the agents in the lab")
+    struct StandbyCloneIntegrationTests {
+        func streams(_ lab: LabState) async throws -> Bool {
+            let pg1 = try lab.node("pg1")
+            return try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                try await session.query("SELECT 1 FROM pg_stat_replication WHERE application_name = 'pg2' AND state = 'streaming'").rows.count == 1
+            }
+        }
+
+        func rows(_ lab: LabState) async throws -> Int {
+            try await PGConnection.withSession(node: "pg2", conninfo: try lab.node("pg2").conninfo, connectTimeout: .seconds(1)) { session in
+                try await session.query("SELECT count(*) AS n FROM kept").single().int("n")
+            }
+        }
+
+        @Test func aDeletedStandbyComesBackStreamingAndReinitRebuildsIt() async throws {
+            try await withLab(failover: LabFailoverSettings(extraConfig: "replica:\n  create_from: [repository, primary]\n")) { lab in
+                let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("CREATE TABLE kept AS SELECT g AS id FROM generate_series(1, 1000) g")
+                }
+                #expect(try await eventually(within: .seconds(20)) { try await streams(lab) })
+
+                // The disk is gone: the server dies with it, and the directory is empty.
+                let postmaster = try #require(
+                    try String(contentsOfFile: "\(pg2.dataDir)/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
+                kill(postmaster, SIGKILL)
+                _ = await ProcessControl.waitForExit(postmaster, within: .seconds(10))
+                try FileManager.default.removeItem(atPath: pg2.dataDir)
+                let agentLog = "\(lab.dir)/agents/region2/agent.log"
+                // pg1's WAL sender may report the dead standby for a moment: the build comes first.
+                let back = try await eventually(within: .seconds(60)) {
+                    guard ((try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? "").contains("built as a standby, starting") else { return false }
+                    return try await streams(lab)
+                }
+                let log = (try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? ""
+                #expect(back, "pg2 streams again: \(log.suffix(3000))")
+                #expect(log.contains("the repository holds no base backup"), "the repository was tried first: \(log.suffix(2000))")
+                #expect(log.contains("built as a standby, starting") && log.contains("primary"), "\(log.suffix(2000))")
+                #expect(try await rows(lab) == 1000)
+                let autoConf = try String(contentsOfFile: "\(pg2.dataDir)/postgresql.auto.conf", encoding: .utf8)
+                #expect(autoConf.contains("port = \(pg2.port)") && autoConf.contains("primary_slot_name = 'pg2'"), "its own port, its slot: \(autoConf)")
+
+                // With a base backup in the repository, `drctl reinit` rebuilds it from there.
+                let backup = try await CommandRunner.run([try DrctlBinary.path(), "backup", "run", "--kind", "base", "--config", lab.configFile], check: false)
+                #expect(backup.status == 0, "\(backup.stderr)")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("INSERT INTO kept SELECT g FROM generate_series(1001, 1500) g")
+                    _ = try await session.query("SELECT pg_switch_wal()")
+                }
+                let refused = try await CommandRunner.run([try DrctlBinary.path(), "reinit", "pg1", "--yes", "--config", lab.configFile], check: false)
+                #expect(refused.status != 0 && refused.stderr.contains("never rebuilt"), "\(refused.stderr)")
+                let before = try String(contentsOfFile: "\(pg2.dataDir)/postmaster.pid", encoding: .utf8)
+                let reinit = try await CommandRunner.run([try DrctlBinary.path(), "reinit", "pg2", "--yes", "--config", lab.configFile], check: false)
+                #expect(reinit.status == 0, "\(reinit.stdout)\(reinit.stderr)")
+                let rebuilt = try await eventually(within: .seconds(60)) {
+                    let now = (try? String(contentsOfFile: "\(pg2.dataDir)/postmaster.pid", encoding: .utf8)) ?? before
+                    guard now != before, (try? await streams(lab)) == true else { return false }
+                    return (try? await rows(lab)) == 1500
+                }
+                let after = (try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? ""
+                #expect(rebuilt, "\(after.suffix(3000))")
+                #expect(after.contains("\"from\": \"repository\"") || after.contains("from=repository"), "\(after.suffix(2000))")
+                let restoreCommand = try String(contentsOfFile: "\(pg2.dataDir)/postgresql.auto.conf", encoding: .utf8)
+                #expect(restoreCommand.contains("restore_command = '") && restoreCommand.contains("wal-fetch"), "\(restoreCommand)")
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                #expect(try await etcd.snapshot().reinitRequested.isEmpty, "the intent was withdrawn")
+            }
+        }
+    }
+}
