@@ -162,8 +162,13 @@ extension NodeAgent {
                 throw error
             }
             cloneFailed = nil
+            rejoinFailed = nil
             // A new database, started with standby.signal: whatever fence was on the old one is void.
             try? FileManager.default.removeItem(atPath: fenceMarker)
+            if rejoinRequested {
+                rejoinRequested = false
+                try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry)
+            }
             if reinitRequested {
                 // Done: the next loop must not act on the intent this loop read.
                 reinitRequested = false

@@ -68,6 +68,7 @@ extension NodeAgent {
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
                 publishedAtMillis: clock.wallMillis)
             record.hold = leader == nil ? lastHold?.description : nil
+            record.rejoinFailure = (cloneFailed ?? rejoinFailed)?.message
             record.failingSinceMillis = failingSince?.millis
             record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
             try await coordinator.publish(record, lease: lease)

@@ -15,6 +15,9 @@ struct RejoinCommand: AsyncParsableCommand {
 
     @OptionGroup var change: ChangeOptions
 
+    @Flag(name: .long, help: "When pg_rewind has failed for this node, rebuild it from scratch (drctl reinit) without asking.")
+    var reclone = false
+
     func run() async throws {
         let (config, etcd) = try Intents.coordinator(options)
         guard let target = config.node(named: node)?.node else {
@@ -33,6 +36,28 @@ struct RejoinCommand: AsyncParsableCommand {
         do { leader = try await etcd.leader() } catch { throw CLIExit.failed("cannot read the leader from etcd: \(error)") }
         guard let leader, leader.node != node else {
             throw CLIExit.failed("refused: \(leader == nil ? "no node holds the leader key" : "\(node) holds the leader key"): there is no primary to rejoin")
+        }
+        // pg_rewind failed before (its WAL is gone, a damaged directory, no checksums or
+        // wal_log_hints): rewinding again would fail again; a rebuild is offered instead.
+        let failure: String?
+        do { failure = try await etcd.snapshot().members.first { $0.name == node }?.rejoinFailure } catch { throw CLIExit.failed("\(error)") }
+        if let failure {
+            let sources = config.replica.createFrom.map(\.rawValue).joined(separator: ", then ")
+            print("the last attempt to bring \(node) back failed: \(failure)")
+            let plan = """
+                \(node)'s database will be DELETED (\(target.dataDir ?? "its data_dir")) and built anew as a standby of \(leader.node)
+                by \(node)'s agent, from \(sources) (replica.create_from); its own configuration files are kept
+                """
+            if change.dryRun { return print(plan + "\ndry run: nothing changed") }
+            guard reclone || !change.yes else {
+                throw CLIExit.failed("refused: rewinding \(node) failed before; add --reclone to rebuild it from scratch, or fix the cause and try again")
+            }
+            if !reclone {
+                print(plan)
+                try Intents.confirm("Rebuild \(node) from scratch instead?", cluster: config.cluster, yes: false)
+            }
+            do { try await etcd.setReinitIntent(node: node, true) } catch { throw CLIExit.failed("\(error)") }
+            return print("rebuild requested; `drctl status` shows \(node) as a standby once it streams")
         }
         guard
             try change.proceed(

@@ -78,5 +78,43 @@ extension RealServers {
                 #expect(try await etcd.snapshot().reinitRequested.isEmpty, "the intent was withdrawn")
             }
         }
+
+        /// An old primary whose data directory is damaged (pg_control gone) cannot be rewound:
+        /// the failed rejoin shows in `drctl status`, `drctl rejoin` then refuses to try the
+        /// same again unattended and, asked with --reclone, has it rebuilt as a standby.
+        @Test func aRejoinThatCannotWorkFallsBackToARebuildOnlyWhenAsked() async throws {
+            try await withLab { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let drctl = { (arguments: [String]) in
+                    try await CommandRunner.run([try DrctlBinary.path()] + arguments + ["--config", lab.configFile], check: false)
+                }
+                let pg1 = try lab.node("pg1")
+                kill(try #require(pg1.pid), SIGKILL)
+                let failedOver = try await eventually(within: .seconds(20)) { try await etcd.leader()?.node == "pg2" }
+                let fenced = try await eventually(within: .seconds(10)) { try await etcd.members().first { $0.name == "pg1" }?.role == .fenced }
+                #expect(failedOver && fenced)
+                try FileManager.default.removeItem(atPath: "\(pg1.dataDir)/global/pg_control")
+
+                #expect(try await drctl(["rejoin", "pg1", "--yes"]).status == 0)
+                let failed = try await eventually(within: .seconds(30)) { try await etcd.members().first { $0.name == "pg1" }?.rejoinFailure != nil }
+                #expect(failed, "the failed rewind is published")
+                let status = try await drctl(["status"])
+                #expect(status.stdout.contains("pg1 could not be brought back as a standby"), "\(status.stdout)")
+                let unattended = try await drctl(["rejoin", "pg1", "--yes"])
+                #expect(unattended.status == 1 && unattended.stderr.contains("--reclone"), "\(unattended.stdout)\(unattended.stderr)")
+                let plan = try await drctl(["rejoin", "pg1", "--dry-run"])
+                #expect(plan.stdout.contains("will be DELETED") && plan.stdout.contains("dry run"), "\(plan.stdout)")
+
+                let rebuild = try await drctl(["rejoin", "pg1", "--yes", "--reclone"])
+                #expect(rebuild.status == 0 && rebuild.stdout.contains("rebuild requested"), "\(rebuild.stdout)\(rebuild.stderr)")
+                let back = try await eventually(within: .seconds(60)) {
+                    guard let member = try await etcd.members().first(where: { $0.name == "pg1" }) else { return false }
+                    return member.role == .standby && member.rejoinFailure == nil
+                }
+                #expect(back, "pg1 streams from pg2, rebuilt")
+                let intents = try await etcd.snapshot()
+                #expect(intents.reinitRequested.isEmpty && intents.rejoinRequested.isEmpty, "both intents consumed")
+            }
+        }
     }
 }

@@ -18,6 +18,9 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     public var priority: Int
     /// Why this node's agent is waiting for an operator (e.g. beyond the RPO), if it is.
     public var hold: String? = nil
+    /// Why the last rejoin (pg_rewind) or rebuild of this node failed, while it is still
+    /// to be done: `drctl rejoin` reads it to offer a rebuild instead.
+    public var rejoinFailure: String? = nil
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
     /// never compared across machines.
     public var publishedAtMillis: Int64
@@ -53,6 +56,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
         case name, region, role, timeline, lsn, healthy
         case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
         case failingSinceMillis = "failing_since_ms", failingForMillis = "failing_for_ms"
+        case rejoinFailure = "rejoin_failure"
     }
 }
 

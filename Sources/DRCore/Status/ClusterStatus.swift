@@ -52,6 +52,10 @@ public enum ClusterStatus {
             }
             paused = isPaused
             hold = members.compactMap(\.hold).first
+            for member in members {
+                guard let failure = member.rejoinFailure else { continue }
+                problems.append("\(member.name) could not be brought back as a standby: \(failure); `drctl rejoin \(member.name)` offers a rebuild")
+            }
             // A fenced node may be down or running read-only in recovery: fenced either way
             // until it is rejoined.
             for index in rows.indices
