@@ -35,6 +35,8 @@ public protocol DatabaseController: Sendable {
     func rejoin(_ leader: NodeConfig) async throws
     /// Whether the data directory holds no database (false when that cannot be known).
     func dataDirectoryEmpty() -> Bool
+    /// Whether the server is in targeted archive recovery (`recovery.signal`): a restore.
+    func archiveRecoveryUnderway() -> Bool
     /// Builds this node's database anew as a standby of `leader`, from the first of
     /// `sources` that works, and starts it; returns the source used and why others failed.
     func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome

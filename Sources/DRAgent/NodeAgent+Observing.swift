@@ -25,6 +25,7 @@ extension NodeAgent {
             local.timeline = state.timeline
             local.lsn = state.bestLSN
             local.streamingFrom = upstreamName(state)
+            local.archiveRecovery = database.archiveRecoveryUnderway()
         case .unreachable, .failed:
             local.state = FileManager.default.fileExists(atPath: fenceMarker) ? .fenced : .down
             local.postmasterGone = database.postmasterRunning() == false

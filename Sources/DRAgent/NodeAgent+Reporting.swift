@@ -64,7 +64,7 @@ extension NodeAgent {
             }
             var record = MemberRecord(
                 name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
-                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced, failedChecks: local.failedChecks,
+                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery, failedChecks: local.failedChecks,
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
                 publishedAtMillis: clock.wallMillis)
             record.hold = leader == nil ? lastHold?.description : nil

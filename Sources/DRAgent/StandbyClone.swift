@@ -60,6 +60,11 @@ extension PostgresController {
         return !FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION")
     }
 
+    public func archiveRecoveryUnderway() -> Bool {
+        guard let dataDir = node.dataDir else { return false }
+        return FileManager.default.fileExists(atPath: "\(dataDir)/recovery.signal")
+    }
+
     public func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotClone(node: node.name, detail: "no data_dir configured for \(node.name)")
@@ -130,11 +135,8 @@ extension PostgresController {
         let files = FileManager.default
         if let entries = try? files.contentsOfDirectory(atPath: dataDir) {
             for entry in entries { try files.removeItem(atPath: "\(dataDir)/\(entry)") }
-        } else {
-            try files.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        chmod(dataDir, 0o700)
-        if geteuid() == 0 { try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
+        try await DataDirectory.prepare(dataDir)
     }
 
     /// The node's own configuration back (re-initialised), or the leader's with the

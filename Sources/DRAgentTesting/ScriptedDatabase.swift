@@ -143,6 +143,8 @@ public struct ScriptedDatabase: DatabaseController {
 
     public func dataDirectoryEmpty() -> Bool { servers[node].dataLost }
 
+    public func archiveRecoveryUnderway() -> Bool { false }
+
     /// A new standby of the leader, whatever was there before.
     public func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome {
         let source = servers[leader.name]

@@ -19,10 +19,11 @@ public struct Restore: Sendable {
     /// The restored, running instance.
     public struct Instance: Sendable {
         public var dataDir: String
+        public var host = "127.0.0.1"
         public var port: Int
         public var backup: BackupManifest
         public var seconds: Double
-        public var conninfo: String { "host=127.0.0.1 port=\(port) user=postgres dbname=\(backup.database ?? "postgres")" }
+        public var conninfo: String { "host=\(host) port=\(port) user=postgres dbname=\(backup.database ?? "postgres")" }
     }
 
     public let repository: BackupRepository
@@ -78,7 +79,13 @@ public struct Restore: Sendable {
         return nil
     }
 
-    public func run(_ backup: BackupManifest, target: Target, to dataDir: String, port: Int, showProgress: Bool = true) async throws -> Instance {
+    /// - Parameter settings: the new server's own settings, written to postgresql.auto.conf;
+    ///   nil: a throwaway instance on 127.0.0.1:`port`, archiving off (a restore to inspect,
+    ///   a drill). `region activate` gives the node's address (`host`), port and archiving.
+    public func run(
+        _ backup: BackupManifest, target: Target, to dataDir: String, host: String = "127.0.0.1", port: Int, settings: [String]? = nil,
+        showProgress: Bool = true
+    ) async throws -> Instance {
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
             throw BackupError.refused("restore: \(dataDir) is not empty; give a new directory")
         }
@@ -94,20 +101,20 @@ public struct Restore: Sendable {
         let file = try await repository.fetchChecked(backup, scratch: scratch, progress: meter)
         if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
         let user = ServerUser.forPostgres
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        if geteuid() == 0 { _ = try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
+        try await DataDirectory.prepare(dataDir)
         let pgctl = try PostgresBinaries.binary("pg_ctl")
-        let local = [
-            "port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", "archive_mode = off",
-            "cluster_name = 'drctl-restore'", "primary_conninfo = ''", "synchronous_standby_names = ''",
-        ]
+        let local =
+            settings ?? [
+                "port = \(port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", "archive_mode = off",
+                "cluster_name = 'drctl-restore'", "primary_conninfo = ''", "synchronous_standby_names = ''",
+            ]
         switch backup.kind {
         case .logical:
             try await CommandRunner.run([try PostgresBinaries.binary("initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust", "--no-instructions"], as: user)
             try append(local, to: "\(dataDir)/postgresql.auto.conf")
             try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-w", "-t", "120", "start"], as: user)
             let database = backup.database ?? "postgres"
-            let admin = "host=127.0.0.1 port=\(port) user=postgres dbname=postgres"
+            let admin = "host=\(host) port=\(port) user=postgres dbname=postgres"
             if database != "postgres" {
                 try await PGConnection.withSession(node: "restore", conninfo: admin) { session in
                     _ = try await session.query("CREATE DATABASE \"\(database.replacing("\"", with: "\"\""))\"")
@@ -115,7 +122,7 @@ public struct Restore: Sendable {
             }
             // Progress: the restored database's size as it grows (the dump is compressed: no ETA).
             let meter = ProgressMeter(label: "pg_restore \(backup.id)", enabled: showProgress && isatty(STDERR_FILENO) == 1)
-            let target = "host=127.0.0.1 port=\(port) user=postgres dbname=\(database)"
+            let target = "host=\(host) port=\(port) user=postgres dbname=\(database)"
             let databaseSize: @Sendable () async -> UInt64? = {
                 try? await PGConnection.withSession(node: "restore", conninfo: target, connectTimeout: .seconds(1)) { session in
                     UInt64(try await session.query("SELECT pg_database_size(current_database())::text AS s").single().string("s")) ?? 0
@@ -145,9 +152,9 @@ public struct Restore: Sendable {
             }
             // -W: recovery may take long; promotion is waited for below.
             try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-W", "start"], as: user)
-            try await waitUntilPromoted(port: port, logFile: "\(dataDir)/restore.log")
+            try await waitUntilPromoted(host: host, port: port, logFile: "\(dataDir)/restore.log")
         }
-        return Instance(dataDir: dataDir, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
+        return Instance(dataDir: dataDir, host: host, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
     }
 
     /// Fetches the base backup (checked) and unpacks it into `dataDir`, which must be
@@ -162,8 +169,7 @@ public struct Restore: Sendable {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let file = try await repository.fetchChecked(backup, scratch: scratch, progress: nil)
         if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        if geteuid() == 0 { _ = try await CommandRunner.run(["chown", "postgres:postgres", dataDir]) }
+        try await DataDirectory.prepare(dataDir)
         try await Self.extract(file, of: backup, into: dataDir, showProgress: showProgress)
     }
 
@@ -196,12 +202,12 @@ public struct Restore: Sendable {
     }
 
     /// Consistent and out of recovery (promoted at the target), or the log says why not.
-    private func waitUntilPromoted(port: Int, logFile: String, within limit: Duration = .seconds(600)) async throws {
+    private func waitUntilPromoted(host: String, port: Int, logFile: String, within limit: Duration = .seconds(600)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while clock.now < deadline {
             let promoted = try? await PGConnection.withSession(
-                node: "restore", conninfo: "host=127.0.0.1 port=\(port) user=postgres dbname=postgres",
+                node: "restore", conninfo: "host=\(host) port=\(port) user=postgres dbname=postgres",
                 connectTimeout: .seconds(1)
             ) { session in
                 try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")

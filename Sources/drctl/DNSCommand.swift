@@ -49,6 +49,23 @@ struct DNSStatusCommand: AsyncParsableCommand {
             if options.json { return try JSONOutput.print([DNSStatusRow]()) }
             return print("no DNS records are managed (dns.records is empty)")
         }
+        let rows = try await Self.rows(config)
+        if options.json {
+            try JSONOutput.print(rows)
+        } else {
+            print(
+                TextTable.render(
+                    ["RECORD", "TYPE", "CURRENT", "DESIRED", "NODE", "IN SYNC"],
+                    rows.map { row in
+                        [row.record, row.type, row.current ?? "-", row.desired ?? "-", row.desiredNode ?? "-", row.inSync ? "yes" : "NO"]
+                    }))
+            for row in rows { if let error = row.error { print("\(row.record): \(error)") } }
+        }
+        if rows.contains(where: { !$0.inSync }) { throw CLIExit.unhealthy }
+    }
+
+    /// Each managed record as the provider serves it against what it should be now.
+    static func rows(_ config: ClusterConfig) async throws -> [DNSStatusRow] {
         let switcher: DNSSwitcher
         do { switcher = try DNSSwitcher(config: config) } catch { throw CLIExit.failed("\(error)") }
         var leader: String?, members: [MemberRecord] = [], etcdProblem: String?
@@ -79,18 +96,7 @@ struct DNSStatusCommand: AsyncParsableCommand {
             }
             rows.append(row)
         }
-        if options.json {
-            try JSONOutput.print(rows)
-        } else {
-            print(
-                TextTable.render(
-                    ["RECORD", "TYPE", "CURRENT", "DESIRED", "NODE", "IN SYNC"],
-                    rows.map { row in
-                        [row.record, row.type, row.current ?? "-", row.desired ?? "-", row.desiredNode ?? "-", row.inSync ? "yes" : "NO"]
-                    }))
-            for row in rows { if let error = row.error { print("\(row.record): \(error)") } }
-        }
-        if rows.contains(where: { !$0.inSync }) { throw CLIExit.unhealthy }
+        return rows
     }
 }
 

@@ -9,7 +9,7 @@ struct Drctl: AsyncParsableCommand {
         abstract: "Disaster recovery and failover for PostgreSQL.",
         subcommands: [
             StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, ReinitCommand.self,
-            PromoteCommand.self,
+            RegionCommand.self, PromoteCommand.self,
             DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self,
             DebugCommand.self, PreflightCommand.self, InitCommand.self,
         ]

@@ -184,6 +184,12 @@ import Testing
         .init(
             name: "a fenced node that did not lead last stays fenced",
             view: standbyView("c", state: .fenced, members: [member("a", .fenced)], missingSince: 10), now: 30, rule: "fenced-stays-fenced", actions: []),
+        .init(
+            name: "a restore still replaying the archive is no candidate",
+            view: {
+                var v = standbyView(); v.local.archiveRecovery = true; return v
+            }(),
+            now: 20, rule: "not-a-candidate", actions: []),
         // Standbys built by the agents (replica.create_from).
         .init(
             name: "empty data directory: built as a standby of the leader", view: emptyNode(), now: 20, rule: "empty-node-clones",

@@ -25,7 +25,7 @@ import Testing
         primary-claims-free-key: The only writable database takes the free leader key (start-up, or after a release without a failover).
         standby-follows-leader: While a leader exists, a standby streams from it and does nothing else; one left on an older timeline than the leader's, not streaming for a while (its WAL went past the fork: a rebooted old primary), is rewound like a fenced node (with auto_rejoin, or when an operator asks).
         switchover-target-takes-over: Switchover, second half: with the old primary stopped, only the target takes the key, once it has received all of its WAL (zero loss by LSN); after a bounded wait the ordinary rules apply.
-        not-a-candidate: With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.
+        not-a-candidate: With the leader key free, a node that is not a healthy standby (a restore still replaying the archive is not one), or is tagged nofailover, or is not the operator's choice, stays put.
         failsafe-outsider-waits: Failsafe: a candidate the lost leader did not list in its `failsafe` key was never asked to confirm it, so that leader may still be writable without etcd: it waits for an operator, whose `drctl failover --to` it follows.
         cooldown: No automatic failover within the cooldown after the last one (against ping-pong); an operator intent overrides.
         wait-for-better-candidate: A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.

@@ -70,7 +70,9 @@ extension RealServers {
                 try script.write(toFile: path, atomically: true, encoding: .utf8)
                 let run = try await CommandRunner.run(["bash", path], check: false)
                 #expect(run.status == 0 && run.stdout.contains("RUNBOOK-DONE"), "\(name):\n\(run.stderr.suffix(3000))\n\(run.stdout.suffix(3000))")
-                // Leave no restored instance behind.
+                // Leave no process a runbook's setup started (an agent), and no restored instance, behind.
+                let pids = (try? String(contentsOfFile: "\(lab.dir)/runbook-pids", encoding: .utf8)) ?? ""
+                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
                 for dir in ["\(lab.dir)/restored", "\(lab.dir)/cold"] where FileManager.default.fileExists(atPath: "\(dir)/postmaster.pid") {
                     _ = try? await CommandRunner.run(["/usr/lib/postgresql/15/bin/pg_ctl", "-D", dir, "-m", "immediate", "stop"], as: .forPostgres, check: false)
                 }

@@ -138,6 +138,10 @@ public struct LocalDatabase: Sendable, Equatable {
     public var dataDirectoryEmpty = false
     /// An operator asked for this node's database to be built anew (`drctl reinit NODE`).
     public var recloneRequested = false
+    /// A standby in targeted archive recovery (`recovery.signal`: a restore such as `region
+    /// activate` replaying the archive): it promotes itself at the archive's end, and an
+    /// earlier promotion would cut the replay short. Never a candidate.
+    public var archiveRecovery = false
     /// The last clone failed under this leader term (tried again after a while).
     public var cloneFailed: RejoinFailure? = nil
     /// An operator promoted this primary with `drctl promote --force` (etcd was gone).

@@ -299,9 +299,13 @@ extension FailoverRule {
             guard let end = intent.endLSN, let received = input.local.lsn, received >= end else { return [] }
             return [.acquireLeadership(reason: .switchoverTarget(node: input.me, from: intent.from, receivedUpTo: end))]
         },
-        FailoverRule(id: "not-a-candidate", summary: "With the leader key free, a node that is not a healthy standby, or is tagged nofailover, or is not the operator's choice, stays put.") { input in
+        FailoverRule(
+            id: "not-a-candidate",
+            summary:
+                "With the leader key free, a node that is not a healthy standby (a restore still replaying the archive is not one), or is tagged nofailover, or is not the operator's choice, stays put."
+        ) { input in
             let intent = input.view.failoverIntent
-            if input.local.state != .standby || input.local.failedChecks > 0 { return [] }
+            if input.local.state != .standby || input.local.failedChecks > 0 || input.local.archiveRecovery { return [] }
             if let target = intent?.to, target != input.me { return [] }
             if input.local.tags.contains(.nofailover), intent?.to != input.me { return [] }
             return nil

@@ -1,0 +1,15 @@
+import Foundation
+
+/// A PostgreSQL data directory about to be filled (a restore, a new standby): the directory
+/// itself is 0700 and the server's user's, as initdb and pg_basebackup insist; its parents,
+/// created when missing, stay traversable (0755), or the server's user could not reach it.
+public enum DataDirectory {
+    public static func prepare(_ path: String) async throws {
+        let files = FileManager.default
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try files.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]) }
+        if !files.fileExists(atPath: path) { try files.createDirectory(atPath: path, withIntermediateDirectories: false) }
+        chmod(path, 0o700)
+        if geteuid() == 0 { try await CommandRunner.run(["chown", "postgres:postgres", path]) }
+    }
+}
