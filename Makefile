@@ -82,6 +82,7 @@ bench: build
 	bash bench/regions-failover.sh
 	bash bench/backup.sh
 	bash bench/backup-s3.sh
+	bash bench/region-activation.sh
 	bash bench/footprint.sh
 
 # A randomized fault campaign against a lab of its own, judged from what the clients saw

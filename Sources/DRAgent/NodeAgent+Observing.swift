@@ -50,8 +50,9 @@ extension NodeAgent {
         local.recloneRequested = reinitRequested
         local.cloneFailed = cloneFailed
         // Only when the server does not answer: a running one has a database, whatever
-        // the directory looks like from here.
-        local.dataDirectoryEmpty = !healthy && database.dataDirectoryEmpty()
+        // the directory looks like from here. A cold region's node is empty by design: it
+        // is built by `region activate` (or an operator's `drctl reinit`), never by itself.
+        local.dataDirectoryEmpty = !healthy && region.role != .cold && database.dataDirectoryEmpty()
         local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
         return local
     }

@@ -47,8 +47,8 @@ enum LabConfigFile {
             \(byRegion("region2"))
               - name: region3
                 role: cold
-                priority: 10
-                nodes: []
+                priority: 10\(api("region3"))
+                nodes:\(state.nodes.contains { $0.region == "region3" } ? "\n" + byRegion("region3") : " []")
             dns:\(state.failover.dnsRecheckInterval.map { "\n  recheck_interval: \($0)" } ?? "")
               providers:
                 - name: lab-pdns

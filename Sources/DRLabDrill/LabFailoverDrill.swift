@@ -6,13 +6,15 @@ import DRLab
 import DRPostgres
 import Foundation
 
-/// The failover and region-outage drills: a fault injected into the lab under a write
+/// The failover and region-outage drills (and, through `LabRegionActivationDrill`, the
+/// region-activation drill): a fault injected into the lab under a write
 /// load whose client (libpq multi-host, target_session_attrs=read-write) records every
 /// acknowledged commit; measured from the fault to the new primary serving, DNS verified.
 public struct LabFailoverDrill: FaultDrill {
     public init() {}
 
     public func run(_ spec: DrillSpec, runner: DrillRunner, clock: PhaseClock, progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
+        if spec.kind == .regionActivation { return try await LabRegionActivationDrill().run(spec, runner: runner, clock: clock, progress: progress) }
         let config = runner.config, configFile = runner.configFile
         let labDir = URL(fileURLWithPath: configFile).deletingLastPathComponent().path
         let lab = try LabState.load(dir: labDir)

@@ -53,4 +53,23 @@ import Testing
         #expect(try await cluster.etcd.client("operator").snapshot().reinitRequested.isEmpty, "the intent is withdrawn once done")
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
+
+    /// A cold region's node is empty by design: its agent leaves it so (no standby load on
+    /// the primary) until an operator asks (`drctl reinit`, or `region activate`).
+    @Test func aColdRegionsEmptyNodeStaysEmptyUntilAskedFor() async throws {
+        var yaml = AgentCluster.configuration(nodes: ["a", "b", "c"])
+        yaml = yaml.replacing("- name: region-c\n    role: hot-standby", with: "- name: region-c\n    role: cold")
+        #expect(yaml.contains("role: cold"))
+        let cluster = try await AgentCluster.bootstrapped(yaml: yaml)
+        defer { cluster.close() }
+        cluster.servers.change("c") {
+            $0.running = false; $0.dataLost = true
+        }
+        try await cluster.run(until: .seconds(40))
+        #expect(!cluster.servers.callLog("c").contains { $0.hasPrefix("clone") }, "\(cluster.log.text)")
+        try await cluster.etcd.client("operator").setReinitIntent(node: "c", true, expiry: .seconds(600))
+        try await cluster.run(until: .seconds(60))
+        #expect(cluster.servers["c"].running && cluster.servers["c"].inRecovery && cluster.servers["c"].upstream == "a", "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
 }

@@ -12,6 +12,12 @@ public struct DrillSpec: Sendable, Equatable {
         case failover
         /// Cut the primary's region off (lab network partition) and let the agents fail over.
         case regionOutage = "region-outage"
+        /// Lose every region with a database (the lab's region1 and region2) and build the
+        /// primary in the cold region from backups (`drctl region activate`).
+        case regionActivation = "region-activation"
+
+        /// The kinds that inject faults into the lab.
+        public var isLabFault: Bool { [.failover, .regionOutage, .regionActivation].contains(self) }
     }
 
     public enum Target: String, Sendable, Equatable, CaseIterable {
@@ -79,9 +85,9 @@ public enum DrillLoader {
             }
         }
         guard let name, let kind else { return nil }
-        let defaultTarget: DrillSpec.Target = (kind == .failover || kind == .regionOutage) ? .lab : .scratch
+        let defaultTarget: DrillSpec.Target = kind.isLabFault ? .lab : .scratch
         let chosen = target ?? defaultTarget
-        if kind == .failover || kind == .regionOutage, chosen != .lab {
+        if kind.isLabFault, chosen != .lab {
             top["target"].report("a \(kind.rawValue) drill runs against the lab (its faults are the lab's)")
         }
         return DrillSpec(name: name, kind: kind, target: chosen, description: description, rto: rto, rpo: rpo, validation: validation)
