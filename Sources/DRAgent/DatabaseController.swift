@@ -25,6 +25,9 @@ public protocol DatabaseController: Sendable {
     func guardRestart() throws
     /// Starts the crashed database again (without waiting for it).
     func restart() async throws
+    /// Creates the physical replication slots `create` (when missing) and drops `drop`
+    /// (only while inactive: a standby that connected meanwhile keeps its slot).
+    func keepSlots(create: [String], drop: [String]) async throws
     /// Sets `synchronous_standby_names` (none: asynchronous).
     func setSynchronousStandbys(_ standbys: [String]) async throws
     /// Removes `drctl promote --force`'s marker once the node leads under a term.

@@ -113,6 +113,10 @@ extension NodeAgent {
             log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
             try await database.restart()
             restartsTried += 1
+        case .keepSlots(let create, let drop, _):
+            try await database.keepSlots(create: create, drop: drop)
+            if !create.isEmpty { log.notice("replication slots created for configured nodes", metadata: ["slots": "\(create.joined(separator: ", "))"]) }
+            if !drop.isEmpty { log.notice("replication slots of nodes no longer configured dropped", metadata: ["slots": "\(drop.joined(separator: ", "))"]) }
         case .setSynchronousStandbys(let standbys, _):
             try await database.setSynchronousStandbys(standbys)
             log.notice("synchronous standbys set", metadata: ["standbys": "\(standbys)"])

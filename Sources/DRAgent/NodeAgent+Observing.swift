@@ -18,6 +18,7 @@ extension NodeAgent {
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
             local.synchronousConfirmed = confirmedSynchronous(state)
             local.forcedPromotion = state.forcedPromotion != nil
+            local.slots = state.slots
         case .standby(let state):
             // Started in recovery (by init, by hand) after a fence: still fenced, never a
             // candidate, until a rejoin rewinds it and removes the marker.

@@ -179,7 +179,23 @@ public struct PostgresController: DatabaseController {
     }
 
     /// The replication slot on the leader that keeps the WAL this node still needs.
-    var slotName: String { node.name.replacing("-", with: "_") }
+    var slotName: String { ReplicationSlots.name(of: node.name) }
+
+    public func keepSlots(create: [String], drop: [String]) async throws {
+        try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
+            // Reserved at once: a standby that is down right now must find the WAL from
+            // here on when it returns (max_slot_wal_keep_size bounds what that costs).
+            for name in create {
+                _ = try await session.query(
+                    "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+                    [name])
+            }
+            for name in drop {
+                _ = try await session.query(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND slot_type = 'physical' AND NOT active", [name])
+            }
+        }
+    }
 
     func createSlot(on leader: NodeConfig) async throws {
         try await PGConnection.withSession(node: leader.name, conninfo: leader.conninfo) { session in

@@ -30,7 +30,12 @@ public struct ScriptedDatabase: DatabaseController {
                             syncState: me.synchronousStandbys.contains($0.name) || me.synchronousStandbys == ["*"] ? "sync" : "async",
                             sentLSN: LSN($0.lsn), writeLSN: LSN($0.lsn), flushLSN: LSN($0.lsn), replayLSN: LSN($0.lsn),
                             writeLag: nil, flushLag: nil, replayLag: nil)
-                    }, slots: [])
+                    },
+                    slots: me.slots.map { slot in
+                        ReplicationSlot(
+                            name: slot, type: "physical", active: standbys.contains { ReplicationSlots.name(of: $0.name) == slot }, restartLSN: nil,
+                            walStatus: "reserved")
+                    })
                 state.synchronousStandbyNames = SynchronousStandbyNames.format(me.synchronousStandbys)
                 return .primary(state)
             }
@@ -142,6 +147,12 @@ public struct ScriptedDatabase: DatabaseController {
     }
 
     public func dataDirectoryEmpty() -> Bool { servers[node].dataLost }
+
+    public func keepSlots(create: [String], drop: [String]) async throws {
+        servers.act(node, "slots +\(create) -\(drop)") { server in
+            server.slots = (Set(server.slots).union(create).subtracting(drop)).sorted()
+        }
+    }
 
     public func archiveRecoveryUnderway() -> Bool { false }
 

@@ -41,6 +41,8 @@ public final class ScriptedServers: @unchecked Sendable {
         public var dataLost = false
         /// Building it as a standby fails (no source reachable).
         public var cloneFails = false
+        /// Its physical replication slots (kept by the leader's `keepSlots`).
+        public var slots: [String] = []
     }
 
     let clock: ManualClock
@@ -58,6 +60,8 @@ public final class ScriptedServers: @unchecked Sendable {
         for (_, node) in config.nodes {
             let isPrimary = node.name == primary
             servers[node.name] = Server(name: node.name, inRecovery: !isPrimary, standbySignal: !isPrimary, upstream: isPrimary ? nil : primary)
+            // A healthy cluster: the primary already keeps a slot for each standby.
+            if isPrimary { servers[node.name]?.slots = FailoverPolicy(config).slotNodes.filter { $0 != primary }.map(ReplicationSlots.name(of:)) }
             addresses[node.name] = (node.connection.host, node.connection.port)
         }
         self.servers = servers

@@ -72,4 +72,22 @@ import Testing
         #expect(cluster.servers["c"].running && cluster.servers["c"].inRecovery && cluster.servers["c"].upstream == "a", "\(cluster.log.text)")
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
+
+    /// The leader keeps a slot per configured node and drops inactive ones of removed nodes
+    /// but never those listed in `replica.ignore_slots`; after a failover the new leader does
+    /// the same, so the old primary finds its WAL when it rejoins.
+    @Test func theLeaderKeepsTheSlotsOfConfiguredNodesOnly() async throws {
+        let yaml = AgentCluster.configuration(nodes: ["a", "b", "c"]) + "replica:\n  ignore_slots: [receivewal]\n"
+        let cluster = try await AgentCluster.bootstrapped(yaml: yaml)
+        defer { cluster.close() }
+        cluster.servers.change("a") { $0.slots = ["b", "gone", "receivewal"] }
+        try await cluster.run(until: .seconds(10))
+        #expect(cluster.servers["a"].slots == ["b", "c", "receivewal"], "\(cluster.log.text)")
+        #expect(cluster.servers.callLog("a").filter { $0.hasPrefix("slots") }.count == 1, "once, then settled: \(cluster.servers.callLog("a"))")
+        cluster.servers.change("a") { $0.running = false }
+        try await cluster.run(until: .seconds(40))
+        let leader = try #require(cluster.servers.writable.first)
+        #expect(Set(cluster.servers[leader].slots) == Set(["a", "b", "c"]).subtracting([leader]), "\(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
 }

@@ -250,7 +250,7 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .cloneStandby, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .cloneStandby, .keepSlots, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
                     .publishFailsafe:
                     #expect(action.term != nil)
                 // The failsafe request carries its term to the members, who check it.

@@ -79,6 +79,39 @@ extension RealServers {
             }
         }
 
+        /// The primary keeps the slots of configured nodes: a standby's slot that vanished
+        /// comes back reserving WAL (and the standby streams through it again), a removed
+        /// node's slot is dropped, and `replica.ignore_slots` is left alone.
+        @Test func thePrimaryKeepsTheSlotsOfConfiguredNodesOnly() async throws {
+            try await withLab(failover: LabFailoverSettings(extraConfig: "replica:\n  ignore_slots: [receivewal]\n")) { lab in
+                let pg1 = try lab.node("pg1")
+                let query = { (sql: String) in
+                    try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                        try await session.query(sql).rows.map { try $0.string("slot_name") }
+                    }
+                }
+                #expect(try await eventually(within: .seconds(20)) { try await streams(lab) })
+                _ = try await query("SELECT slot_name FROM pg_create_physical_replication_slot('pg9')")
+                _ = try await query("SELECT slot_name FROM pg_create_physical_replication_slot('receivewal')")
+                // Drop pg2's slot in the moment its WAL receiver is gone (it reconnects within seconds).
+                let dropped = try await eventually(within: .seconds(20)) {
+                    _ = try await query("SELECT pg_terminate_backend(pid)::text AS slot_name FROM pg_stat_replication WHERE application_name = 'pg2'")
+                    return try await query(
+                        "SELECT pg_drop_replication_slot(slot_name)::text AS slot_name FROM pg_replication_slots WHERE slot_name = 'pg2' AND NOT active"
+                    ).count == 1
+                }
+                #expect(dropped)
+                let kept = try await eventually(within: .seconds(30)) {
+                    let slots = Set(try await query("SELECT slot_name FROM pg_replication_slots WHERE slot_name <> 'pg2' OR restart_lsn IS NOT NULL"))
+                    return slots == ["pg2", "receivewal"]
+                }
+                let log = (try? String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)) ?? ""
+                #expect(kept, "pg2's slot back (reserving WAL), pg9's dropped, receivewal kept: \(log.suffix(2000))")
+                #expect(try await eventually(within: .seconds(30)) { try await streams(lab) }, "pg2 streams through its slot again")
+                #expect(try await query("SELECT slot_name FROM pg_replication_slots WHERE slot_name = 'pg2' AND active").count == 1)
+            }
+        }
+
         /// An old primary whose data directory is damaged (pg_control gone) cannot be rewound:
         /// the failed rejoin shows in `drctl status`, `drctl rejoin` then refuses to try the
         /// same again unattended and, asked with --reclone, has it rebuilt as a standby.

@@ -30,7 +30,7 @@ public enum ConfigKeys {
     static let retention: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
     static let validation: Set<String> = ["sql", "expect"]
     static let schedule: Set<String> = ["name", "cron", "backup", "drill"]
-    static let replica: Set<String> = ["create_from"]
+    static let replica: Set<String> = ["create_from", "ignore_slots"]
 
     /// Each section's path (list items written as `[]`) and its keys.
     public static let all: [(section: String, keys: Set<String>)] = [

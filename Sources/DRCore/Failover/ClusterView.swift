@@ -122,6 +122,8 @@ public struct LocalDatabase: Sendable, Equatable {
     /// the WAL position at which they were first seen configured — they hold every commit
     /// acknowledged so far.
     public var synchronousConfirmed: [String] = []
+    /// Primary: its replication slots.
+    public var slots: [ReplicationSlot] = []
     /// Restarts the agent already tried since the database last passed a check.
     public var restartsTried: Int = 0
     /// The failed check found no postmaster process at all (crashed or killed), not merely
@@ -255,6 +257,10 @@ public struct FailoverPolicy: Sendable, Equatable {
     /// `failover.failsafe`: without etcd, the leader stays writable while every member of
     /// the `failsafe` key confirms it.
     public var failsafe: Bool = false
+    /// The nodes whose replication slots the leader keeps (every node outside cold regions).
+    public var slotNodes: [String] = []
+    /// `replica.ignore_slots`: slots the leader never drops.
+    public var ignoredSlots: Set<String> = []
 
     public init(
         failuresInARow: Int = 3, rpo: Duration, cooldown: Duration = .seconds(300), fencingMargin: Duration = .seconds(1),
@@ -278,6 +284,8 @@ public struct FailoverPolicy: Sendable, Equatable {
         failsafe = config.failover.failsafe
         dnsRecords = config.dns.records.map { DNSBinding(record: $0.name, target: $0.target) }
         dnsRecheck = config.dns.recheckInterval
+        slotNodes = config.nodes.filter { $0.region.role != .cold }.map(\.node.name)
+        ignoredSlots = Set(config.replica.ignoreSlots)
     }
 }
 

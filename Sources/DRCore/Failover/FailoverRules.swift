@@ -219,7 +219,7 @@ extension FailoverRule {
         FailoverRule(
             id: "leader-renews",
             summary:
-                "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), the live members listed in the `failsafe` key (with failsafe), and the managed DNS records pointed at their targets."
+                "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), the live members listed in the `failsafe` key (with failsafe), a replication slot per configured node (and none for removed ones), and the managed DNS records pointed at their targets."
         ) { input in
             guard input.view.iAmLeader, let term = input.leaderTerm else { return nil }
             var actions: [Action] = [.renewLease(term: term)]
@@ -235,7 +235,13 @@ extension FailoverRule {
                 let listed = FailsafeRecord(leader: input.me, term: term, members: input.view.recentMembers + input.view.members.map(\.name) + [input.me])
                 if input.view.failsafe != listed { actions.append(.publishFailsafe(listed)) }
             }
-            if input.local.state == .primary { actions += input.dnsSwitches(term: term) }
+            if input.local.state == .primary {
+                actions += input.dnsSwitches(term: term)
+                // Last: a slot that cannot be created (max_replication_slots) must not hold
+                // up a DNS switch.
+                let slots = ReplicationSlots.plan(existing: input.local.slots, leader: input.me, nodes: input.policy.slotNodes, ignored: input.policy.ignoredSlots)
+                if !slots.create.isEmpty || !slots.drop.isEmpty { actions.append(.keepSlots(create: slots.create, drop: slots.drop, term: term)) }
+            }
             return actions
         },
         FailoverRule(

@@ -257,7 +257,7 @@ public enum PreflightRules {
             return (name, settings)
         }
         guard primaries.count == 1, let (primary, settings) = primaries.first else { return [] }
-        return config.nodes.map(\.node.name).filter { $0 != primary && !settings.slots.contains($0.replacing("-", with: "_")) }.map { standby in
+        return config.nodes.map(\.node.name).filter { $0 != primary && !settings.slots.contains(ReplicationSlots.name(of: $0)) }.map { standby in
             PreflightFinding(
                 check: "slot", node: primary, severity: .warning, problem: "no replication slot for \(standby)",
                 why: "the primary may recycle WAL \(standby) still needs; its agent creates the slot when it follows, so \(standby)'s agent may not run",
