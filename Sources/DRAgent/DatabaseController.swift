@@ -42,7 +42,8 @@ public protocol DatabaseController: Sendable {
     func archiveRecoveryUnderway() -> Bool
     /// Builds this node's database anew as a standby of `leader`, from the first of
     /// `sources` that works, and starts it; returns the source used and why others failed.
-    func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome
+    func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source], progress: @escaping @Sendable (CloneProgress) -> Void) async throws
+        -> StandbyClone.Outcome
     /// Starts this stopped (fenced, or crashed) database read-only, `standby.signal` written
     /// first; a running one is left as it is, read-only since the fence.
     func startAsStandby() async throws

@@ -159,8 +159,19 @@ extension NodeAgent {
                 "building this node's database anew as a standby",
                 metadata: ["leader": "\(leaderName)", "term": "\(term)", "from": "\(config.replica.createFrom.map(\.rawValue).joined(separator: ", "))"])
             let outcome: StandbyClone.Outcome
+            // The loop waits for the build; progress is logged as it comes, and published
+            // from this (reentrant) actor meanwhile.
+            cloneInFlight = true
+            let cloning = local, log = log
+            defer {
+                cloneInFlight = false
+                building = nil
+            }
             do {
-                outcome = try await database.cloneStandby(target, from: config.replica.createFrom)
+                outcome = try await database.cloneStandby(target, from: config.replica.createFrom) { progress in
+                    log.notice("building as a standby", metadata: ["progress": "\(progress)"])
+                    Task { await self.publishBuilding(progress, local: cloning) }
+                }
             } catch {
                 cloneFailed = RejoinFailure(term: term, message: "\(error)", at: now)
                 throw error

@@ -41,6 +41,17 @@ extension NodeAgent {
         metrics.leader(node.name, term: leader?.term, isLeader: isLeader)
     }
 
+    /// A standby build's progress: logged, and published in the member record (which also
+    /// keeps the member's lease alive through a clone that outlasts it).
+    func publishBuilding(_ progress: CloneProgress, local: LocalDatabase) async {
+        // A report that arrives after the build ended must not bring back its record.
+        guard cloneInFlight else { return }
+        building = progress
+        var down = local
+        down.state = .down
+        await publish(down)
+    }
+
     /// This node's member record (and, from the leader, the primary's progress) in etcd.
     func publish(_ local: LocalDatabase) async {
         do {
@@ -64,11 +75,12 @@ extension NodeAgent {
             }
             var record = MemberRecord(
                 name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
-                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery, failedChecks: local.failedChecks,
+                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery && building == nil, failedChecks: local.failedChecks,
                 nofailover: node.tags.contains(.nofailover), priority: region.priority,
                 publishedAtMillis: clock.wallMillis)
             record.hold = leader == nil ? lastHold?.description : nil
             record.rejoinFailure = (cloneFailed ?? rejoinFailed)?.message
+            record.building = building?.description
             record.failingSinceMillis = failingSince?.millis
             record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
             try await coordinator.publish(record, lease: lease)

@@ -210,6 +210,10 @@ public actor NodeAgent {
     var reinitRequested = false
     /// The last clone (`cloneStandby`) failed: under which term, why, when.
     var cloneFailed: RejoinFailure?
+    /// A standby build in flight: how far it has come (published as the member's
+    /// `building`); nil when none runs.
+    var building: CloneProgress?
+    var cloneInFlight = false
     var resumeFailedAt: AgentInstant?
     /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
     var fencing = false

@@ -42,6 +42,8 @@ public enum StandbyClone {
         var listenAddresses: String
         var port: Int
         var clusterName: String
+        /// The leader's databases, the size a copy from it comes to (about).
+        var databaseBytes: UInt64?
     }
 
     /// Lines of postgresql.auto.conf that describe where a server came from or what it was
@@ -65,7 +67,9 @@ extension PostgresController {
         return FileManager.default.fileExists(atPath: "\(dataDir)/recovery.signal")
     }
 
-    public func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome {
+    public func cloneStandby(
+        _ leader: NodeConfig, from sources: [ReplicaConfig.Source], progress: @escaping @Sendable (CloneProgress) -> Void
+    ) async throws -> StandbyClone.Outcome {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotClone(node: node.name, detail: "no data_dir configured for \(node.name)")
         }
@@ -89,11 +93,14 @@ extension PostgresController {
                 switch source {
                 case .primary:
                     try await createSlot(on: leader)
-                    let cloned = try await CommandRunner.run(
-                        [
-                            try PostgresBinaries.binary("pg_basebackup"), "-d", upstreamConninfo(leader), "-D", dataDir, "-X", "stream", "-S", slotName, "-c",
-                            "fast", "--no-password",
-                        ], as: .forPostgres, check: false)
+                    let watch = CloneProgressWatch(source: source, dataDir: dataDir, expected: identity.databaseBytes, report: progress)
+                    let cloned = try await watch.during {
+                        try await CommandRunner.run(
+                            [
+                                try PostgresBinaries.binary("pg_basebackup"), "-d", upstreamConninfo(leader), "-D", dataDir, "-X", "stream", "-S", slotName,
+                                "-c", "fast", "--no-password",
+                            ], as: .forPostgres, check: false)
+                    }
                     guard cloned.status == 0 else {
                         throw AgentError.cannotClone(node: node.name, detail: "pg_basebackup exited \(cloned.status): \(cloned.stderr.suffix(500))")
                     }
@@ -103,7 +110,8 @@ extension PostgresController {
                     guard let newest = try await restore.repository.list().last(where: { $0.kind == .base }) else {
                         throw AgentError.cannotClone(node: node.name, detail: "the repository holds no base backup")
                     }
-                    try await restore.extractBase(newest, into: dataDir)
+                    let watch = CloneProgressWatch(source: source, dataDir: dataDir, expected: newest.size, report: progress)
+                    try await watch.during { try await restore.extractBase(newest, into: dataDir) }
                     try await createSlot(on: leader)
                 }
                 try await configureStandby(dataDir, leader: leader, source: source, own: own, identity: identity)
@@ -124,8 +132,10 @@ extension PostgresController {
             func show(_ name: String) async throws -> String {
                 try await session.query("SELECT current_setting($1) AS v", [name]).single().string("v")
             }
+            let bytes = try? await session.query("SELECT sum(pg_database_size(oid))::text AS n FROM pg_database").single().string("n")
             return StandbyClone.Identity(
-                listenAddresses: try await show("listen_addresses"), port: Int(try await show("port")) ?? 5432, clusterName: try await show("cluster_name"))
+                listenAddresses: try await show("listen_addresses"), port: Int(try await show("port")) ?? 5432, clusterName: try await show("cluster_name"),
+                databaseBytes: bytes.flatMap { UInt64($0) })
         }
     }
 

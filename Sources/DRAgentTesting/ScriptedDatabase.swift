@@ -157,8 +157,11 @@ public struct ScriptedDatabase: DatabaseController {
     public func archiveRecoveryUnderway() -> Bool { false }
 
     /// A new standby of the leader, whatever was there before.
-    public func cloneStandby(_ leader: NodeConfig, from sources: [ReplicaConfig.Source]) async throws -> StandbyClone.Outcome {
+    public func cloneStandby(
+        _ leader: NodeConfig, from sources: [ReplicaConfig.Source], progress: @escaping @Sendable (CloneProgress) -> Void
+    ) async throws -> StandbyClone.Outcome {
         let source = servers[leader.name]
+        progress(CloneProgress(source: sources.first ?? .primary, phase: .copying, bytes: 0, expected: source.lsn, elapsed: .zero))
         return try servers.act(node, "clone from \(leader.name)") { me in
             guard source.running, !source.inRecovery, !me.cloneFails else {
                 throw Failure.refused(node: node, call: "clone", why: "\(leader.name) is not a running primary, or no source works")

@@ -165,7 +165,7 @@ public struct Restore: Sendable {
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
             throw BackupError.refused("\(dataDir) is not empty")
         }
-        let scratch = dataDir + ".download"
+        let scratch = Self.downloadDirectory(for: dataDir)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let file = try await repository.fetchChecked(backup, scratch: scratch, progress: nil)
         if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
@@ -173,27 +173,21 @@ public struct Restore: Sendable {
         try await Self.extract(file, of: backup, into: dataDir, showProgress: showProgress)
     }
 
+    /// Where `extractBase` downloads a backup from object storage before unpacking it.
+    public static func downloadDirectory(for dataDir: String) -> String { dataDir + ".download" }
+
     /// Unpacks a base backup's tar as the server's user, without the files that belong to
     /// the server it was taken from.
     static func extract(_ file: String, of backup: BackupManifest, into dataDir: String, showProgress: Bool) async throws {
         // Progress: bytes extracted so far against the tar's size.
         let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
-        let extracted: @Sendable () async -> UInt64? = { Self.directorySize(dataDir) }
+        let extracted: @Sendable () async -> UInt64? = { await DataDirectory.size(dataDir) }
         _ = try await meter.polling(extracted) {
             try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: .forPostgres)
         }
         for leftover in ["standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts"] {
             try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)")
         }
-    }
-
-    static func directorySize(_ path: String) -> UInt64 {
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
-        var total: UInt64 = 0
-        while let item = walker.nextObject() as? String {
-            total += (try? FileManager.default.attributesOfItem(atPath: "\(path)/\(item)")[.size] as? UInt64) ?? 0
-        }
-        return total
     }
 
     private func append(_ lines: [String], to path: String) throws {

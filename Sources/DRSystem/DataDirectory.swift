@@ -12,4 +12,20 @@ public enum DataDirectory {
         chmod(path, 0o700)
         if geteuid() == 0 { try await CommandRunner.run(["chown", "postgres:postgres", path]) }
     }
+
+    /// The bytes of every file under `path` (0 when it does not exist), walked on a Dispatch
+    /// thread: a large directory is long blocking I/O for Swift's cooperative pool.
+    public static func size(_ path: String) async -> UInt64 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var total: UInt64 = 0
+                if let walker = FileManager.default.enumerator(atPath: path) {
+                    while let item = walker.nextObject() as? String {
+                        total += (try? FileManager.default.attributesOfItem(atPath: "\(path)/\(item)")[.size] as? UInt64) ?? 0
+                    }
+                }
+                continuation.resume(returning: total)
+            }
+        }
+    }
 }

@@ -22,6 +22,7 @@ import Testing
         cluster.servers.change("b") { $0.cloneFails = false }
         try await cluster.run(until: .seconds(60))
         #expect(cluster.servers["b"].running && cluster.servers["b"].inRecovery && cluster.servers["b"].upstream == "a", "\(cluster.log.text)")
+        #expect(cluster.log.text.contains("building as a standby"), "progress is logged")
         #expect(cluster.servers.writable == ["a"])
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }

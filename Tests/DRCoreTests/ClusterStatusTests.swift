@@ -158,6 +158,17 @@ import Testing
         #expect(report.nodes[0].role == .fenced, "a down node its agent fenced shows as fenced")
     }
 
+    /// A node being rebuilt is down for a while by design: status says how far it has come.
+    @Test func aStandbyBeingBuiltShowsItsProgress() {
+        var building = Self.member("b", .down)
+        building.building = CloneProgress(source: .primary, phase: .copying, bytes: 1 << 30, expected: 4 << 30, elapsed: .seconds(20)).description
+        let report = ClusterStatus.evaluate(
+            config: ClusterStatusTests.config,
+            observations: [NodeObservation(node: "a", result: ClusterStatusTests.primary()), NodeObservation(node: "b", result: .unreachable(reason: "refused"))],
+            coordination: .known(leader: LeaderRecord(node: "a", term: 3, lease: 1), members: [Self.member("a", .primary), building], paused: false))
+        #expect(report.problems.contains("b is being built as a standby from primary: copying 1.0 GiB of ~4.0 GiB (25%), 51.2 MiB/s, 20s"), "\(report.problems)")
+    }
+
     @Test func aWritableNodeWithoutTheKeyIsAProblem() {
         let report = ClusterStatus.evaluate(
             config: ClusterStatusTests.config,

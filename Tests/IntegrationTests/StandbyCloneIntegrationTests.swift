@@ -48,6 +48,7 @@ extension RealServers {
                 #expect(back, "pg2 streams again: \(log.suffix(3000))")
                 #expect(log.contains("the repository holds no base backup"), "the repository was tried first: \(log.suffix(2000))")
                 #expect(log.contains("built as a standby, starting") && log.contains("primary"), "\(log.suffix(2000))")
+                #expect(log.contains("building as a standby") && log.contains("from primary: copying"), "progress is logged: \(log.suffix(2000))")
                 #expect(try await rows(lab) == 1000)
                 let autoConf = try String(contentsOfFile: "\(pg2.dataDir)/postgresql.auto.conf", encoding: .utf8)
                 #expect(autoConf.contains("port = \(pg2.port)") && autoConf.contains("primary_slot_name = 'pg2'"), "its own port, its slot: \(autoConf)")

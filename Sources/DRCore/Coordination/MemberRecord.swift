@@ -21,6 +21,8 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     /// Why the last rejoin (pg_rewind) or rebuild of this node failed, while it is still
     /// to be done: `drctl rejoin` reads it to offer a rebuild instead.
     public var rejoinFailure: String? = nil
+    /// A standby build in flight on this node: how far it has come (`CloneProgress`).
+    public var building: String? = nil
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
     /// never compared across machines.
     public var publishedAtMillis: Int64
@@ -56,7 +58,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
         case name, region, role, timeline, lsn, healthy
         case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
         case failingSinceMillis = "failing_since_ms", failingForMillis = "failing_for_ms"
-        case rejoinFailure = "rejoin_failure"
+        case rejoinFailure = "rejoin_failure", building
     }
 }
 

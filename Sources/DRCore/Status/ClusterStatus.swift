@@ -53,6 +53,7 @@ public enum ClusterStatus {
             paused = isPaused
             hold = members.compactMap(\.hold).first
             for member in members {
+                if let building = member.building { problems.append("\(member.name) is being built as a standby \(building)") }
                 guard let failure = member.rejoinFailure else { continue }
                 problems.append("\(member.name) could not be brought back as a standby: \(failure); `drctl rejoin \(member.name)` offers a rebuild")
             }
