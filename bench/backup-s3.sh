@@ -82,7 +82,7 @@ import json, sys
 print(sum(r["ms"] for r in map(json.loads, sys.stdin) if r["method"] == "POST" and r["query"].startswith("uploadId=")))'; }
 logged() { wc -l < "$dir/s3/requests.jsonl"; }
 
-bare=() ours=() ours_c=() barebase=() base=() base_c=() boto=() boto_c=() restore=()
+bare=() ours=() ours_c=() barebase=() base=() base_c=() boto=() boto_c=() restore=() baserestore=() botountar=()
 for t in $(seq "$TRIALS"); do
   sync; t0=$(now_ms); "$BIN/pg_dump" -Fc -d "$standby" > "$dir/bare.dump"; sync; t1=$(now_ms)
   bare+=($((t1 - t0)))
@@ -108,6 +108,31 @@ s3.upload_file(sys.argv[3], "drctl-bench", "boto3/base.tar", Config=TransferConf
   restore+=($((t1 - t0)))
   as_pg "$BIN/pg_ctl" -D "$dir/restore-$t" -m immediate stop >/dev/null
   rm -rf "$dir/restore-$t"
+  # A base restore streams the tar from the bucket into tar -x while the next part travels.
+  t0=$(now_ms); "$DRCTL" restore --to "$dir/restore-$t" --latest --kind base --port "$(free_port)" --config "$cfg" >/dev/null; t1=$(now_ms)
+  baserestore+=($((t1 - t0)))
+  as_pg "$BIN/pg_ctl" -D "$dir/restore-$t" -m immediate stop >/dev/null
+  rm -rf "$dir/restore-$t"
+  # What it replaces: the whole tar downloaded first (boto3, 2 parts in flight), then unpacked.
+  key=$(python3 - "$cfg" "$DRCTL" <<'EOF'
+import json, subprocess, sys
+listing = json.loads(subprocess.run([sys.argv[2], "backup", "list", "--json", "--config", sys.argv[1]], capture_output=True, text=True, check=True).stdout)
+newest = [b for b in listing if b.get("kind") == "base"][-1]
+print(f"backups/lab/{newest['id']}/{newest['path']}")
+EOF
+)
+  mkdir -p "$dir/untar-$t"; sync; t0=$(now_ms)
+  python3 -c '
+import sys, boto3
+from boto3.s3.transfer import TransferConfig
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="eu-west-1", aws_access_key_id=open(sys.argv[2] + "/id").read().strip(),
+                  aws_secret_access_key=open(sys.argv[2] + "/secret").read().strip())
+part = int(sys.argv[5]) * 1048576
+s3.download_file("drctl-bench", sys.argv[3], sys.argv[4], Config=TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=2))
+' "http://127.0.0.1:$s3port" "$dir/s3" "$key" "$dir/boto-base.tar" "$PART_MIB"
+  tar -xf "$dir/boto-base.tar" -C "$dir/untar-$t"; sync; t1=$(now_ms)
+  botountar+=($((t1 - t0)))
+  rm -rf "$dir/untar-$t" "$dir/boto-base.tar"
 done
 basesize=$(python3 - "$cfg" "$DRCTL" <<'EOF'
 import json, subprocess, sys
@@ -149,5 +174,7 @@ awk -v mb="$mb" -v b="$bm" -v o="$om" -v oc="$oc" -v bb="$bb" -v bbb="$bbb" -v b
   printf "  boto3 upload_file of the bare tar      %6d ms  %7.1f MB/s  (the server'"'"'s ceiling; drctl = %.2f of it)\n", bo, basemb / (bo / 1000), bo / bb
   printf "    of which moto completing the upload  %6d ms; without it drctl = %.2f of boto3 + bare pg_basebackup\n", boc, (bo - boc + bbb) / (bb - bc) }'
 echo "  drctl restore --kind logical from the bucket (download + checksum, initdb, pg_restore): $rm_ ms"
+echo "  drctl restore --kind base from the bucket (streamed into tar -x + checksum, WAL replay, promotion, validation): $(median "${baserestore[@]}") ms"
+echo "    boto3 download_file of the same tar, then tar -x (nothing else): $(median "${botountar[@]}") ms"
 stats "wal-push, one process per 16 MiB segment" ms "${push[@]}"
 echo "  $requests requests to the bucket, $refused refused by the signature gate"

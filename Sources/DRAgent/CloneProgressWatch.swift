@@ -1,10 +1,9 @@
-import DRBackup
 import DRCore
 import DRSystem
 import Foundation
 
 /// Reports a standby build's progress while it runs — at once, every `interval` and at the
-/// end — from what has arrived on disk: the downloaded tar, then the data directory.
+/// end — from what has arrived in the data directory.
 struct CloneProgressWatch: Sendable {
     var source: ReplicaConfig.Source
     var dataDir: String
@@ -35,13 +34,8 @@ struct CloneProgressWatch: Sendable {
     }
 
     private func measure(since started: ContinuousClock.Instant) async -> CloneProgress {
-        let inPlace = await DataDirectory.size(dataDir)
-        var phase: CloneProgress.Phase = source == .primary ? .copying : .extracting
-        var bytes = inPlace
-        if source == .repository, inPlace == 0 {
-            phase = .downloading
-            bytes = await DataDirectory.size(Restore.downloadDirectory(for: dataDir))
-        }
-        return CloneProgress(source: source, phase: phase, bytes: bytes, expected: expected, elapsed: ContinuousClock.now - started)
+        let bytes = await DataDirectory.size(dataDir)
+        return CloneProgress(
+            source: source, phase: source == .primary ? .copying : .restoring, bytes: bytes, expected: expected, elapsed: ContinuousClock.now - started)
     }
 }

@@ -129,6 +129,20 @@ public struct BackupRepository: Sendable {
         return path
     }
 
+    /// Hands the backup's data to `consume` as it arrives (off Swift's cooperative pool; it
+    /// may block) and then checks its SHA-256 against the manifest: a mismatch or a short
+    /// object throws after `consume` has seen the bytes, so the caller undoes what it made
+    /// of them.
+    public func streamChecked(_ manifest: BackupManifest, into consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
+        let key = key(manifest.id, manifest.path)
+        guard let streamed = try await objects.stream(key, into: consume) else {
+            throw BackupError.io(path: describe(manifest.id, manifest.path), detail: "missing: backup \(manifest.id) is incomplete")
+        }
+        guard streamed.sha256 == manifest.sha256 else {
+            throw BackupError.checksumMismatch(id: manifest.id, file: describe(manifest.id, manifest.path), expected: manifest.sha256, found: streamed.sha256)
+        }
+    }
+
     /// SHA-256 of a file, streamed.
     static func sha256(of path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw BackupError.io(path: path, detail: "cannot open") }

@@ -93,15 +93,7 @@ public struct Restore: Sendable {
             throw BackupError.refused("backup \(backup.id) is logical: it restores to the moment it was taken; a time or LSN target needs a base backup")
         }
         let started = Date()
-        // From a bucket, the backup streams down beside the new data directory (checked as
-        // it arrives) and goes once restored; a directory repository's file is read in place.
-        let scratch = dataDir + ".download"
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let meter = ProgressMeter(label: "downloading \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
-        let file = try await repository.fetchChecked(backup, scratch: scratch, progress: meter)
-        if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
         let user = ServerUser.forPostgres
-        try await DataDirectory.prepare(dataDir)
         let pgctl = try PostgresBinaries.binary("pg_ctl")
         let local =
             settings ?? [
@@ -110,6 +102,15 @@ public struct Restore: Sendable {
             ]
         switch backup.kind {
         case .logical:
+            // pg_restore -j reads the dump out of order: from a bucket it comes down beside the
+            // new data directory first (checked as it arrives) and goes once restored; a
+            // directory repository's file is read in place.
+            let scratch = Self.downloadDirectory(for: dataDir)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let download = ProgressMeter(label: "downloading \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
+            let file = try await repository.fetchChecked(backup, scratch: scratch, progress: download)
+            if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
+            try await DataDirectory.prepare(dataDir)
             try await CommandRunner.run([try PostgresBinaries.binary("initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust", "--no-instructions"], as: user)
             try append(local, to: "\(dataDir)/postgresql.auto.conf")
             try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-w", "-t", "120", "start"], as: user)
@@ -135,7 +136,8 @@ public struct Restore: Sendable {
                 throw BackupError.commandFailed(what: "pg_restore of \(backup.id) into \(dataDir)", status: restore.status, output: restore.stderr)
             }
         case .base:
-            try await Self.extract(file, of: backup, into: dataDir, showProgress: showProgress)
+            try await DataDirectory.prepare(dataDir)
+            try await extract(backup, into: dataDir, showProgress: showProgress)
             var recovery = local
             recovery.append("restore_command = '\(drctl) wal-fetch %f %p --config \(configFile)'")
             switch target {
@@ -157,33 +159,42 @@ public struct Restore: Sendable {
         return Instance(dataDir: dataDir, host: host, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
     }
 
-    /// Fetches the base backup (checked) and unpacks it into `dataDir`, which must be
-    /// empty or absent: a data directory that recovery then brings up (an agent building a
-    /// standby writes its own `standby.signal` and settings).
+    /// Unpacks the base backup into `dataDir`, which must be empty or absent: a data
+    /// directory that recovery then brings up (an agent building a standby writes its own
+    /// `standby.signal` and settings).
     public func extractBase(_ backup: BackupManifest, into dataDir: String, showProgress: Bool = false) async throws {
         guard backup.kind == .base else { throw BackupError.refused("backup \(backup.id) is logical: a standby needs a base backup") }
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
             throw BackupError.refused("\(dataDir) is not empty")
         }
-        let scratch = Self.downloadDirectory(for: dataDir)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let file = try await repository.fetchChecked(backup, scratch: scratch, progress: nil)
-        if geteuid() == 0, file.hasPrefix(scratch) { _ = try await CommandRunner.run(["chown", "-R", "postgres:postgres", scratch]) }
         try await DataDirectory.prepare(dataDir)
-        try await Self.extract(file, of: backup, into: dataDir, showProgress: showProgress)
+        try await extract(backup, into: dataDir, showProgress: showProgress)
     }
 
-    /// Where `extractBase` downloads a backup from object storage before unpacking it.
-    public static func downloadDirectory(for dataDir: String) -> String { dataDir + ".download" }
+    /// Where a logical restore downloads its dump from object storage.
+    static func downloadDirectory(for dataDir: String) -> String { dataDir + ".download" }
 
-    /// Unpacks a base backup's tar as the server's user, without the files that belong to
-    /// the server it was taken from.
-    static func extract(_ file: String, of backup: BackupManifest, into dataDir: String, showProgress: Bool) async throws {
-        // Progress: bytes extracted so far against the tar's size.
-        let meter = ProgressMeter(label: "extracting \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
+    /// Streams a base backup's tar from the repository straight into `tar -x` as the server's
+    /// user — no second copy on disk, unpacking while the next part downloads — then drops the
+    /// files that belong to the server it was taken from. The checksum is known only at the
+    /// end: on a mismatch (or any failure) what was unpacked is removed, leaving `dataDir`
+    /// empty as it was found.
+    func extract(_ backup: BackupManifest, into dataDir: String, showProgress: Bool) async throws {
+        // Progress: bytes unpacked so far against the tar's size.
+        let meter = ProgressMeter(label: "restoring \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
         let extracted: @Sendable () async -> UInt64? = { await DataDirectory.size(dataDir) }
-        _ = try await meter.polling(extracted) {
-            try await CommandRunner.run(["tar", "-xf", file, "-C", dataDir], as: .forPostgres)
+        let tar = try FedCommand(ServerUser.forPostgres.wrap(["tar", "-xf", "-", "-C", dataDir]))
+        do {
+            try await meter.polling(extracted) { try await repository.streamChecked(backup) { try tar.write($0) } }
+        } catch {
+            await tar.cancel()
+            DataDirectory.empty(dataDir)
+            throw error
+        }
+        let unpacked = await tar.finish()
+        guard unpacked.status == 0 else {
+            DataDirectory.empty(dataDir)
+            throw BackupError.commandFailed(what: "tar -x of backup \(backup.id) into \(dataDir)", status: unpacked.status, output: unpacked.stderr)
         }
         for leftover in ["standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts"] {
             try? FileManager.default.removeItem(atPath: "\(dataDir)/\(leftover)")

@@ -13,6 +13,13 @@ public enum DataDirectory {
         if geteuid() == 0 { try await CommandRunner.run(["chown", "postgres:postgres", path]) }
     }
 
+    /// Removes everything inside `path`, keeping the directory itself (it may be a mount
+    /// point): what a failed restore or build unpacked goes.
+    public static func empty(_ path: String) {
+        let files = FileManager.default
+        for entry in (try? files.contentsOfDirectory(atPath: path)) ?? [] { try? files.removeItem(atPath: "\(path)/\(entry)") }
+    }
+
     /// The bytes of every file under `path` (0 when it does not exist), walked on a Dispatch
     /// thread: a large directory is long blocking I/O for Swift's cooperative pool.
     public static func size(_ path: String) async -> UInt64 {

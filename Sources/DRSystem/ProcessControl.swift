@@ -17,9 +17,11 @@ public enum ProcessControl {
     /// (`pg_ctl start`), which hung the caller.
     /// - Parameter pipe: when given, stdout goes to `pipe.write` instead of the `stdout`
     ///   file, and `pipe.read` is closed in the child.
+    /// - Parameter input: when given, stdin reads from `input.read` instead of /dev/null,
+    ///   and `input.write` is closed in the child.
     static func spawn(
         _ arguments: [String], stdout: String, stderr: String, append: Bool, newSession: Bool,
-        pipe: (read: Int32, write: Int32)? = nil
+        pipe: (read: Int32, write: Int32)? = nil, input: (read: Int32, write: Int32)? = nil
     ) throws -> Int32 {
         let executable = try CommandRunner.resolve(arguments[0])
         var attributes = posix_spawnattr_t()
@@ -38,7 +40,13 @@ public enum ProcessControl {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let input {
+            posix_spawn_file_actions_adddup2(&actions, input.read, 0)
+            posix_spawn_file_actions_addclose(&actions, input.read)
+            posix_spawn_file_actions_addclose(&actions, input.write)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if let pipe {
             posix_spawn_file_actions_adddup2(&actions, pipe.write, 1)
             posix_spawn_file_actions_addclose(&actions, pipe.read)

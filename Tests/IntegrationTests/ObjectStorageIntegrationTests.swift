@@ -177,6 +177,25 @@ extension RealServers {
                 _ = try await CommandRunner.run(["python3", "-c", damage, s3.endpoint, s3.region, s3.accessKey, s3.secretKey, Self.bucket, key])
                 let verify = try await drctl(["backup", "verify", logicalID], config: config)
                 #expect(verify.status != 0 && verify.stdout.contains("damaged"), "\(verify.stdout)\(verify.stderr)")
+
+                // A base backup streams from the bucket straight into tar; one byte flipped is
+                // found at the end, and everything unpacked goes.
+                let newestBase = try #require(listed.last { $0.kind == .base })
+                let flip = """
+                    import boto3, sys
+                    s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3], aws_secret_access_key=sys.argv[4])
+                    body = bytearray(s3.get_object(Bucket=sys.argv[5], Key=sys.argv[6])["Body"].read())
+                    body[len(body) // 2] ^= 0xff
+                    s3.put_object(Bucket=sys.argv[5], Key=sys.argv[6], Body=bytes(body))
+                    """
+                _ = try await CommandRunner.run(
+                    ["python3", "-c", flip, s3.endpoint, s3.region, s3.accessKey, s3.secretKey, Self.bucket, "backups/lab/\(newestBase.id)/\(newestBase.path)"])
+                let damagedTarget = "\(lab.dir)/restored-damaged"
+                let damagedRestore = try await drctl(
+                    ["restore", "--latest", "--kind", "base", "--to", damagedTarget, "--port", String(try PortAllocator.freePort())], config: config)
+                #expect(damagedRestore.status != 0 && damagedRestore.stderr.contains("damaged"), "\(damagedRestore.stdout)\(damagedRestore.stderr)")
+                let leftBehind = (try? FileManager.default.contentsOfDirectory(atPath: damagedTarget)) ?? []
+                #expect(leftBehind.isEmpty, "nothing of the damaged backup is left: \(leftBehind)")
             }
         }
 

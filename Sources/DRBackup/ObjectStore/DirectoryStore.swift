@@ -88,18 +88,23 @@ public struct DirectoryStore: ObjectStore {
         return try FileUpload(path: target, store: self)
     }
 
-    public func download(_ key: String, to destination: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)? {
-        try await Self.io { try copyNow(key, to: destination, progress: progress) }
-    }
-
-    func copyNow(_ key: String, to destination: String, progress: ProgressMeter?) throws -> (size: UInt64, sha256: String)? {
+    public func stream(_ key: String, into consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> (size: UInt64, sha256: String)? {
         let source = path(key)
-        guard FileManager.default.fileExists(atPath: source) else { return nil }
-        let sink = try StreamSink(path: destination, progress: progress)
-        guard let handle = FileHandle(forReadingAtPath: source) else { throw BackupError.io(path: source, detail: "cannot open") }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try chunk.withUnsafeBytes { try sink.write($0) } }
-        return try sink.close()
+        return try await Self.io {
+            guard let handle = FileHandle(forReadingAtPath: source) else {
+                guard FileManager.default.fileExists(atPath: source) else { return nil }
+                throw BackupError.io(path: source, detail: "cannot open")
+            }
+            defer { try? handle.close() }
+            var digest = FileDigest()
+            var size: UInt64 = 0
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                digest.update(chunk)
+                size += UInt64(chunk.count)
+                try chunk.withUnsafeBytes { try consume($0) }
+            }
+            return (size, digest.finish())
+        }
     }
 
     public func localPath(_ key: String) -> String? { path(key) }

@@ -23,9 +23,10 @@ public protocol ObjectStore: Sendable {
     func delete(_ key: String) async throws
     /// A streamed upload that becomes visible at `finish()` only.
     func upload(_ key: String) async throws -> any ObjectUpload
-    /// Streams an object into a new local file at `path` (0600), hashing it on the way;
-    /// nil when the object does not exist.
-    func download(_ key: String, to path: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)?
+    /// Hands an object's bytes, in order, to `consume` — on a thread outside Swift's
+    /// cooperative pool, so `consume` may block (a pipe into `tar`) — hashing them on the
+    /// way; nil when the object does not exist. Memory stays at one chunk (a bucket's part).
+    func stream(_ key: String, into consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> (size: UInt64, sha256: String)?
     /// The object's own file when the store is a directory (restores read it in place).
     func localPath(_ key: String) -> String?
     /// Uploads that were started more than `age` ago and never finished or aborted (a
@@ -33,6 +34,28 @@ public protocol ObjectStore: Sendable {
     func abandonedUploads(olderThan age: Duration) async throws -> [AbandonedUpload]
     /// Discards an abandoned upload's parts; one already gone is not an error.
     func abort(_ upload: AbandonedUpload) async throws
+}
+
+extension ObjectStore {
+    /// Streams an object into a new local file at `path` (0600), hashing it on the way;
+    /// nil when the object does not exist (and no file is left behind on failure).
+    public func download(_ key: String, to path: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)? {
+        let sink = try StreamSink(path: path, progress: progress)
+        do {
+            guard let streamed = try await stream(key, into: { try sink.write($0) }) else {
+                sink.discard()
+                try? FileManager.default.removeItem(atPath: path)
+                return nil
+            }
+            let written = try sink.close()
+            guard written.size == streamed.size else { throw BackupError.io(path: path, detail: "wrote \(written.size) of \(streamed.size) bytes") }
+            return written
+        } catch {
+            sink.discard()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
 }
 
 /// An upload nobody will finish: a multipart upload in a bucket, or a `.partial` file.

@@ -106,36 +106,46 @@ public struct S3Store: ObjectStore {
         S3Upload(client: client, key: objectKey(key), partSize: partSize)
     }
 
-    /// Ranged GETs of one part size each: memory stays at one part whatever the object's size.
-    public func download(_ key: String, to path: String, progress: ProgressMeter?) async throws -> (size: UInt64, sha256: String)? {
+    /// Ranged GETs of one part size each, the next one travelling while `consume` takes
+    /// the current: memory stays at two parts whatever the object's size.
+    public func stream(_ key: String, into consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> (size: UInt64, sha256: String)? {
         let head = try await client.send("HEAD", key: objectKey(key), operation: "HeadObject")
         if head.status == 404 { return nil }
         try client.check(head, "HeadObject", key: objectKey(key))
         guard let size = head.headers["content-length"].flatMap(UInt64.init) else {
             throw S3Error.failed(operation: "HeadObject", target: client.target(objectKey(key)), status: head.status, code: "", message: "no Content-Length")
         }
-        progress?.set(size)
-        let sink = try StreamSink(path: path, progress: progress)
-        do {
-            var offset: UInt64 = 0
-            while offset < size {
-                let last = min(offset + UInt64(partSize), size) - 1
-                let response = try await client.send(
-                    "GET", key: objectKey(key), headers: [("range", "bytes=\(offset)-\(last)")], timeout: .seconds(300), operation: "GetObject")
-                try client.check(response, "GetObject", key: objectKey(key), accept: [206])
-                guard response.body.count == Int(last - offset + 1) else {
-                    throw S3Error.failed(
-                        operation: "GetObject", target: client.target(objectKey(key)), status: response.status, code: "",
-                        message: "asked for bytes \(offset)-\(last), received \(response.body.count) bytes")
-                }
-                try response.body.withUnsafeBytes { try sink.write($0) }
-                offset = last + 1
+        var digest = FileDigest()
+        var offset: UInt64 = 0
+        var next = size > 0 ? part(of: key, at: 0, size: size) : nil
+        while let current = next {
+            let body = try await current.value
+            offset += UInt64(body.count)
+            next = offset < size ? part(of: key, at: offset, size: size) : nil
+            body.withUnsafeBytes { digest.update($0) }
+            do {
+                try await DirectoryStore.io { try body.withUnsafeBytes { try consume($0) } }
+            } catch {
+                next?.cancel()
+                throw error
             }
-            return try sink.close()
-        } catch {
-            sink.discard()
-            try? FileManager.default.removeItem(atPath: path)
-            throw error
+        }
+        return (size, digest.finish())
+    }
+
+    /// One ranged GET from `offset`, checked to hold exactly the bytes asked for.
+    private func part(of key: String, at offset: UInt64, size: UInt64) -> Task<[UInt8], any Error> {
+        Task { [client, partSize] in
+            let last = min(offset + UInt64(partSize), size) - 1
+            let target = objectKey(key)
+            let response = try await client.send("GET", key: target, headers: [("range", "bytes=\(offset)-\(last)")], timeout: .seconds(300), operation: "GetObject")
+            try client.check(response, "GetObject", key: target, accept: [206])
+            guard response.body.count == Int(last - offset + 1) else {
+                throw S3Error.failed(
+                    operation: "GetObject", target: client.target(target), status: response.status, code: "",
+                    message: "asked for bytes \(offset)-\(last), received \(response.body.count) bytes")
+            }
+            return response.body
         }
     }
 

@@ -5,10 +5,8 @@ public struct CloneProgress: Sendable, Equatable, CustomStringConvertible {
     public enum Phase: String, Sendable {
         /// `pg_basebackup` from the primary.
         case copying
-        /// The base backup's tar coming down from the repository.
-        case downloading
-        /// The tar unpacked into the data directory.
-        case extracting
+        /// The repository's base backup streamed down and unpacked at once.
+        case restoring
     }
 
     public var source: ReplicaConfig.Source
