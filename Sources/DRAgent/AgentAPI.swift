@@ -5,9 +5,9 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// One node's HTTP API, for load balancers and monitoring: Patroni's health endpoints
-/// (`/primary`, `/replica`, …, see `HealthEndpoints`), `/status` (JSON) and `/metrics`
-/// (Prometheus). Read-only by design: every change goes through the CLI and etcd. The one
+/// One node's HTTP API, for load balancers, monitoring and people: Patroni's health
+/// endpoints (`/primary`, `/replica`, …, see `HealthEndpoints`), `/status` (JSON),
+/// `/metrics` (Prometheus) and the status page `/` (see `StatusPageSource`). Read-only by design: every change goes through the CLI and etcd. The one
 /// POST, `/failsafe`, changes nothing but a promise this agent keeps: a leader without etcd
 /// asks to be confirmed under its term (see `FailsafeVote`); a forged one can only delay a
 /// failover by a lease TTL, never start one, and with a failsafe secret it is refused
@@ -27,12 +27,15 @@ public struct AgentAPI: Service {
     let authenticator: FailsafeAuthenticator?
     /// Logged when the reason changes, not for every request a sender repeats.
     let authenticationRefusals = LastReason()
+    /// The status page; nil: `/` is 404.
+    let page: StatusPageSource?
 
     public init(
         node: String, endpoint: APIEndpoint, board: AgentStateBoard, metrics: AgentMetrics, staleAfter: Duration,
         defaultLagLimit: UInt64 = 16 << 20, log: Logger, failsafe: (@Sendable (FailsafeRequest) async -> FailsafeAnswer)? = nil,
-        authenticator: FailsafeAuthenticator? = nil
+        authenticator: FailsafeAuthenticator? = nil, page: StatusPageSource? = nil
     ) {
+        self.page = page
         self.failsafe = failsafe
         self.authenticator = authenticator
         self.log = log
@@ -53,6 +56,9 @@ public struct AgentAPI: Service {
         let handler = self
         await server.appendRoute("*") { request in
             if request.method == .POST, request.path == "/failsafe" { return await handler.answerFailsafe(request) }
+            if request.method == .GET || request.method == .HEAD, let page = handler.page, let response = await page.answer(request.path) {
+                return response
+            }
             return handler.answer(request)
         }
         do {
@@ -85,7 +91,7 @@ public struct AgentAPI: Service {
                 path: request.path, query: query, snapshot: snapshot, now: board.now, staleAfter: staleAfter,
                 defaultLagLimit: defaultLagLimit)
         else {
-            return Self.text(404, "unknown path; endpoints: \(HealthEndpoints.paths.map(\.path).joined(separator: " ")) /metrics\n")
+            return Self.text(404, "unknown path; endpoints: / \(HealthEndpoints.paths.map(\.path).joined(separator: " ")) /metrics\n")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -17,10 +17,16 @@ public struct JobScheduler: Service {
     let coordinator: EtcdCoordinator
     let holder: String
     let metrics: AgentMetrics
+    /// Where the status page finds the repository's newest backups and drill reports.
+    let board: AgentStateBoard?
     let log: Logger
     var pollInterval: Duration = .seconds(15)
 
-    public init(config: ClusterConfig, configFile: String, drctl: String, coordinator: EtcdCoordinator, holder: String, metrics: AgentMetrics, log: Logger) {
+    public init(
+        config: ClusterConfig, configFile: String, drctl: String, coordinator: EtcdCoordinator, holder: String, metrics: AgentMetrics,
+        board: AgentStateBoard? = nil, log: Logger
+    ) {
+        self.board = board
         self.config = config
         self.configFile = configFile
         self.drctl = drctl
@@ -112,10 +118,15 @@ public struct JobScheduler: Service {
         }
     }
 
-    /// Backup and drill gauges from what the repository holds.
+    /// Backup and drill gauges from what the repository holds; for the status page, the
+    /// same and the failover history.
     func reportRepository() async {
+        var contents = board?.repository ?? RepositoryContents()
+        defer { board?.publish(contents) }
+        if board != nil, let history = try? await coordinator.history() { contents.failovers = history }
         guard config.backup != nil, let repository = try? BackupRepository(config: config) else { return }
         if let backups = try? await repository.list() {
+            contents.backups = backups
             for kind in BackupManifest.Kind.allCases {
                 guard let last = backups.last(where: { $0.kind == kind }) else { continue }
                 let formatter = ISO8601DateFormatter()
@@ -126,6 +137,9 @@ public struct JobScheduler: Service {
             }
         }
         if let drills = try? await DrillReports(repository: repository).list() {
+            contents.drills = drills.map {
+                StatusPageModel.Drill(id: $0.id, drill: $0.drill, startedAt: $0.startedAt, passed: $0.passed, rtoSeconds: $0.rtoSeconds, rpoSeconds: $0.rpoSeconds)
+            }
             for drill in Set(drills.map(\.drill)) {
                 guard let last = drills.last(where: { $0.drill == drill }) else { continue }
                 metrics.drill(drill, passed: last.passed, rto: last.rtoSeconds, rpo: last.rpoSeconds)

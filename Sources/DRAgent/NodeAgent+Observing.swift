@@ -89,6 +89,7 @@ extension NodeAgent {
             return false
         }
         lastRevision = snapshot.revision
+        lastSnapshot = snapshot
         leader = snapshot.leader
         members = snapshot.members
         primaryProgress = snapshot.progress

@@ -32,6 +32,7 @@ extension NodeAgent {
             noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now)
         snapshot.failsafe = failsafeStatus
         board.publish(snapshot)
+        board.publish(ClusterSighting(snapshot: lastSnapshot, etcdReachable: lastRevision != nil, dns: dnsState), of: node.name)
         metrics.failsafe(node.name, snapshot.failsafe)
         let up = local.state == .primary || local.state == .standby
         metrics.nodeUp(node.name, up)
@@ -41,8 +42,8 @@ extension NodeAgent {
         metrics.leader(node.name, term: leader?.term, isLeader: isLeader)
     }
 
-    /// A standby build's progress: logged, and published in the member record (which also
-    /// keeps the member's lease alive through a clone that outlasts it).
+    /// A standby build's progress, published in the member record (which also keeps the
+    /// member's lease alive through a clone that outlasts it).
     func publishBuilding(_ progress: CloneProgress, local: LocalDatabase) async {
         // A report that arrives after the build ended must not bring back its record.
         guard cloneInFlight else { return }

@@ -49,8 +49,9 @@ public enum RegionAgent {
             apis.append(
                 AgentAPI(
                     node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
-                    staleAfter: staleAfter, log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) }, authenticator: authenticator))
-            nodeLog.info("HTTP API", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
+                    staleAfter: staleAfter, log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) }, authenticator: authenticator,
+                    page: StatusPageSource(config: config, node: node.name, board: board)))
+            nodeLog.info("HTTP API and status page", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
         // Each agent looks at its database and takes over (or voids) the lease published
         // before it started *before* the watchdogs start: a watchdog reading a lease from
@@ -66,13 +67,14 @@ public enum RegionAgent {
             }
         }
         var scheduler: [any Service] = []
-        if let jobs, config.backup != nil {
+        // Also without a repository: it lists the failover history for the status page.
+        if let jobs {
             var jobLog = log
             jobLog[metadataKey: "region"] = "\(region.name)"
             scheduler.append(
                 JobScheduler(
                     config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
-                    holder: region.name, metrics: metrics, log: jobLog))
+                    holder: region.name, metrics: metrics, board: board, log: jobLog))
         }
         var preflightLog = log
         preflightLog[metadataKey: "region"] = "\(region.name)"

@@ -61,6 +61,11 @@ public struct DrillReports: Sendable {
         return repository.objects.localPath(key) ?? "\(location)/\(id)/\(file)"
     }
 
+    /// A report's self-contained HTML page; nil when there is none.
+    public func html(_ id: String) async throws -> Data? {
+        try await repository.objects.read("\(repository.cluster)/drills/\(id)/report.html")
+    }
+
     public func report(_ id: String) async throws -> DrillReport? {
         guard let data = try await repository.objects.read("\(repository.cluster)/drills/\(id)/report.json") else { return nil }
         do { return try JSONDecoder().decode(DrillReport.self, from: data) } catch {
