@@ -44,5 +44,38 @@ import Testing
         #expect(html.contains("fault &lt;isolated&gt;") && html.contains("a &amp; b"), "escaped")
         #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("src="), "no scripts or external resources")
         #expect(html.components(separatedBy: "<rect").count == 3, "one bar per phase")
+        // The axis fits the phases (0–5 s), not the 30 s objective, which is named off scale.
+        #expect(html.contains(">5</text>") && !html.contains(">30</text>"), "\(html)")
+        #expect(html.contains("RTO objective 30 s, off this scale →"))
+        var tight = report
+        tight.rtoObjectiveSeconds = 4
+        let drawn = DrillReportHTML.render(tight)
+        #expect(drawn.contains("stroke-dasharray") && drawn.contains("text-anchor=\"end\">RTO objective 4 s</text>"), "labelled inside the picture: \(drawn)")
+    }
+
+    static func run(_ id: String, _ drill: String, rto: Double?, passed: Bool = true, objective: Double = 30) -> DrillReport {
+        DrillReport(
+            id: id, drill: drill, kind: drill, cluster: "shop", startedAt: "2026-11-\(id)T08:00:00Z", finishedAt: "2026-11-\(id)T08:01:00Z",
+            rtoSeconds: rto, rpoSeconds: 0.5, dataLostBytes: 0, rtoObjectiveSeconds: objective, rpoObjectiveSeconds: 5, phases: [], validations: [],
+            failures: passed ? [] : ["RTO beyond the objective"], notes: [])
+    }
+
+    @Test func theIndexListsEveryRunNewestFirstWithTrendsAgainstTheObjectives() {
+        let runs = [
+            Self.run("03", "primary-failure", rto: 4.1), Self.run("01", "primary-failure", rto: 3.2), Self.run("02", "pitr", rto: 9),
+            Self.run("04", "primary-failure", rto: 31, passed: false), Self.run("05", "pitr <x>", rto: nil),
+        ]
+        let html = DrillIndexHTML.render(cluster: "shop", reports: runs, generatedAt: "now") { "\($0.id).html" }
+        let order = html.components(separatedBy: "<tr data-run=\"").dropFirst().map { String($0.prefix(2)) }
+        #expect(order == ["05", "04", "03", "02", "01"], "newest first")
+        #expect(html.contains("<p id=\"summary\">5 run(s): 4 passed, 1 failed."))
+        #expect(html.contains("<a href=\"03.html\">report</a>"))
+        #expect(html.contains("<span class=\"bad\">31 s</span> (30 s)") && html.contains("not measured (30 s)"))
+        #expect(html.components(separatedBy: "<polyline").count - 1 == 2, "one line per drill with several measured runs (RTO; RPO)")
+        #expect(html.contains("fill=\"#cf222e\"><title>primary-failure 2026-11-04T08:00:00Z: RTO 31 s (failed)</title>"))
+        #expect(html.contains("stroke-dasharray"), "the objectives")
+        #expect(html.contains("pitr &lt;x&gt;") && !html.contains("pitr <x>"))
+        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"))
+        #expect(DrillIndexHTML.render(cluster: "shop", reports: [], generatedAt: "now") { $0.id }.contains("no drills run yet"))
     }
 }

@@ -28,6 +28,18 @@ extension RealServers {
                     #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<svg"))
                     #expect(FileManager.default.fileExists(atPath: try #require(entry["report_json"] as? String)))
                 }
+                // Every run on one page, written as a folder with each report beside it.
+                let folder = "\(lab.dir)/drill-index"
+                let index = try await CommandRunner.run(
+                    [try DrctlBinary.path(), "drill", "report", "--index", "--out", folder, "--config", lab.configFile], check: false)
+                #expect(index.status == 0 && index.stdout.contains("3 run(s)"), "\(index.stdout)\(index.stderr)")
+                let page = try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8)
+                #expect(page.components(separatedBy: "<tr data-run=").count - 1 == 3 && page.contains("RTO over time"))
+                for entry in entries {
+                    let id = try #require(entry["id"] as? String)
+                    #expect(page.contains("<a href=\"\(id).html\">"), "linked")
+                    #expect(try String(contentsOfFile: "\(folder)/\(id).html", encoding: .utf8).contains("<svg"), "copied beside the index")
+                }
             }
         }
 

@@ -37,13 +37,22 @@ public enum DrillReportHTML {
             """
     }
 
-    /// Phases as horizontal bars on a seconds axis, with the RTO objective as a red line.
+    /// Phases as horizontal bars on a seconds axis scaled to the phases (ticked at round
+    /// steps), with the RTO objective as a red line — or, when it lies beyond the axis, as a
+    /// label at its end saying how far off it is.
     static func timeline(_ report: DrillReport) -> String {
-        let width = 900.0, left = 220.0, row = 26.0
-        let end = max(report.phases.map(\.end).max() ?? 0, report.rtoObjectiveSeconds, 0.001)
-        let scale = (width - left - 20) / end
-        let height = Double(report.phases.count) * row + 50
+        let width = 900.0, left = 220.0, right = 40.0, row = 26.0
+        let axis = ChartAxis(largest: report.phases.map(\.end).max() ?? 0)
+        let scale = (width - left - right) / axis.end
+        let baseline = Double(report.phases.count) * row + 15
+        let height = baseline + 50
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"drill timeline\">"
+        for tick in axis.ticks {
+            let x = left + tick * scale
+            svg += "<line x1=\"\(fmt(x))\" y1=\"5\" x2=\"\(fmt(x))\" y2=\"\(fmt(baseline))\" stroke=\"#eaeef2\"/>"
+            svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(baseline + 15))\" font-size=\"11\" text-anchor=\"middle\">\(ChartAxis.label(tick))</text>"
+        }
+        svg += "<text x=\"\(fmt(width - 5))\" y=\"\(fmt(baseline + 15))\" font-size=\"11\" text-anchor=\"end\">s</text>"
         for (index, phase) in report.phases.enumerated() {
             let y = Double(index) * row + 10
             let x = left + phase.start * scale, w = max((phase.end - phase.start) * scale, 2)
@@ -51,12 +60,17 @@ public enum DrillReportHTML {
             svg +=
                 "<rect x=\"\(fmt(x))\" y=\"\(y)\" width=\"\(fmt(w))\" height=\"18\" fill=\"#0969da\"><title>\(escape(phase.name)): \(DrillReport.format(phase.start))–\(DrillReport.format(phase.end)) s</title></rect>"
         }
-        let axis = Double(report.phases.count) * row + 15
-        svg += "<line x1=\"\(left)\" y1=\"\(axis)\" x2=\"\(width - 20)\" y2=\"\(axis)\" stroke=\"#555\"/>"
-        svg += "<text x=\"\(left)\" y=\"\(axis + 15)\" font-size=\"11\">0 s</text><text x=\"\(fmt(width - 60))\" y=\"\(axis + 15)\" font-size=\"11\">\(DrillReport.format(end)) s</text>"
-        let rtoX = left + report.rtoObjectiveSeconds * scale
-        svg += "<line x1=\"\(fmt(rtoX))\" y1=\"0\" x2=\"\(fmt(rtoX))\" y2=\"\(axis)\" stroke=\"#cf222e\" stroke-dasharray=\"4 3\"/>"
-        svg += "<text x=\"\(fmt(rtoX + 4))\" y=\"\(axis + 30)\" font-size=\"11\" fill=\"#cf222e\">RTO objective \(DrillReport.format(report.rtoObjectiveSeconds)) s</text>"
+        svg += "<line x1=\"\(left)\" y1=\"\(baseline)\" x2=\"\(width - right)\" y2=\"\(baseline)\" stroke=\"#555\"/>"
+        let objective = "RTO objective \(DrillReport.format(report.rtoObjectiveSeconds)) s"
+        if report.rtoObjectiveSeconds <= axis.end {
+            let x = left + report.rtoObjectiveSeconds * scale
+            svg += "<line x1=\"\(fmt(x))\" y1=\"0\" x2=\"\(fmt(x))\" y2=\"\(fmt(baseline))\" stroke=\"#cf222e\" stroke-dasharray=\"4 3\"/>"
+            // Anchored at whichever end keeps the label inside the picture.
+            let anchor = x > width / 2 ? "end" : "start"
+            svg += "<text x=\"\(fmt(anchor == "end" ? x - 4 : x + 4))\" y=\"\(fmt(baseline + 32))\" font-size=\"11\" fill=\"#cf222e\" text-anchor=\"\(anchor)\">\(objective)</text>"
+        } else {
+            svg += "<text x=\"\(fmt(width - 5))\" y=\"\(fmt(baseline + 32))\" font-size=\"11\" fill=\"#cf222e\" text-anchor=\"end\">\(objective), off this scale →</text>"
+        }
         return svg + "</svg>"
     }
 
