@@ -19,14 +19,16 @@ public struct JobScheduler: Service {
     let metrics: AgentMetrics
     /// Where the status page finds the repository's newest backups and drill reports.
     let board: AgentStateBoard?
+    let notifier: any Notifier
     let log: Logger
     var pollInterval: Duration = .seconds(15)
 
     public init(
         config: ClusterConfig, configFile: String, drctl: String, coordinator: EtcdCoordinator, holder: String, metrics: AgentMetrics,
-        board: AgentStateBoard? = nil, log: Logger
+        board: AgentStateBoard? = nil, notifier: any Notifier = SilentNotifier(), log: Logger
     ) {
         self.board = board
+        self.notifier = notifier
         self.config = config
         self.configFile = configFile
         self.drctl = drctl
@@ -63,6 +65,7 @@ public struct JobScheduler: Service {
             if !missed.isEmpty {
                 log.warning("scheduled job missed occurrences", metadata: ["job": "\(job.name)", "missed": "\(missed.count)", "cron": "\(job.cron)"])
                 metrics.jobMissed(job.name, count: missed.count)
+                report(job, "missed \(missed.count) occurrence(s) while no agent could run it", key: "job-\(job.name)-missed-before-\(minute)")
             }
             var record = JobRun(job: job.name, scheduledMinute: minute, node: holder, startedAt: ISO8601DateFormatter().string(from: Date()), missedMinutes: missed)
             try await coordinator.recordJob(record)
@@ -81,6 +84,7 @@ public struct JobScheduler: Service {
                 record.detail = "\(error)"
                 record.succeeded = false
                 log.error("scheduled job failed", metadata: ["job": "\(job.name)", "error": "\(error)"])
+                report(job, "failed: \(error)", key: "job-\(job.name)-\(minute)")
             }
             record.finishedAt = ISO8601DateFormatter().string(from: Date())
             try await coordinator.recordJob(record)
@@ -89,6 +93,19 @@ public struct JobScheduler: Service {
         } catch {
             log.warning("scheduler could not consider a job", metadata: ["job": "\(job.name)", "error": "\(error)"])
         }
+    }
+
+    /// A failed or missed backup or drill, for `notifications:` (one per occurrence).
+    func report(_ job: ScheduledJob, _ what: String, key: String) {
+        let kind: NotificationEvent.Kind
+        switch job.action {
+        case .backup: kind = .backupFailed
+        case .drill: kind = .drillFailed
+        }
+        notifier.notify(
+            NotificationEvent(
+                kind: kind, severity: .error, cluster: config.cluster, node: holder, summary: "scheduled job \(job.name) \(what)", details: ["job": job.name, "cron": "\(job.cron)"],
+                dedupKey: key))
     }
 
     func perform(_ job: ScheduledJob) async throws -> String {

@@ -102,8 +102,10 @@ extension NodeAgent {
                 // lease and try again instead of treating it as safely stopped.
                 try? FileManager.default.removeItem(atPath: fenceMarker)
                 fenceFailed = true
+                notifyFence(reason, failure: "\(error)")
                 throw error
             }
+            notifyFence(reason, failure: nil)
             if let problem {
                 log.critical(
                     "fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",

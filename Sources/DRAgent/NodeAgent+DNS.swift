@@ -75,6 +75,9 @@ extension NodeAgent {
             if let error = result.error {
                 dnsState[result.record] = DNSRecordState(node: result.node, term: result.term, phase: .failed(at: now))
                 log.error("DNS switch failed", metadata: ["record": "\(result.record)", "to": "\(result.node)", "error": "\(error)"])
+                notify(
+                    .dnsFailed, .error, "DNS record \(result.record) could not be pointed at \(result.node): \(error)",
+                    key: "dns-\(result.record)-term-\(result.term)", details: ["record": result.record, "target": result.node, "error": "\(error)"])
                 continue
             }
             dnsState[result.record] = DNSRecordState(node: result.node, term: result.term, phase: .synced(at: now))

@@ -86,8 +86,10 @@ extension NodeAgent {
         } catch {
             log.warning("etcd unreachable", metadata: ["error": "\(error)"])
             lastRevision = nil
+            etcdUnreachable(error)
             return false
         }
+        etcdAnswered()
         lastRevision = snapshot.revision
         lastSnapshot = snapshot
         leader = snapshot.leader

@@ -79,6 +79,13 @@ public actor NodeAgent {
     /// Where the HTTP API reads this node's state, and the process's metrics.
     let board: AgentStateBoard
     let metrics: AgentMetrics
+    /// Where events a person must hear of go (`notifications:`).
+    let notifier: any Notifier
+    /// etcd stopped answering this agent at this instant; whether that was notified.
+    var etcdLostAt: AgentInstant?
+    var etcdLossNotified = false
+    /// Keys this agent already handed over: a fence or DNS switch retried every loop is one event.
+    var notifiedKeys: Set<String> = []
     var lastRule = "none"
     var lastSkipped: Set<SkippedRecord> = []
     /// This primary's WAL positions over time: the standbys' loss windows on this clock.
@@ -94,8 +101,9 @@ public actor NodeAgent {
         config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: any Coordinator, stateDir: String, log: Logger,
         database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
         board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false,
-        failsafePeers: (any FailsafePeers)? = nil
+        failsafePeers: (any FailsafePeers)? = nil, notifier: any Notifier = SilentNotifier()
     ) {
+        self.notifier = notifier
         self.failsafePeers = failsafePeers ?? HTTPFailsafePeers(config: config)
         self.watchdogGuardsLease = watchdogGuardsLease
         self.walHistory = WALHistory(span: max(config.objectives.rpo * 2, .seconds(60)))
@@ -263,7 +271,10 @@ public actor NodeAgent {
     public var currentHold: Reason? { lastHold }
 
     func hold(_ reason: Reason) {
-        if reason != lastHold { log.critical("waiting for an operator", metadata: ["reason": "\(reason)"]) }
+        if reason != lastHold {
+            log.critical("waiting for an operator", metadata: ["reason": "\(reason)"])
+            notifyHold(reason)
+        }
         lastHold = reason
     }
 
@@ -283,7 +294,10 @@ public actor NodeAgent {
         try data.write(to: URL(fileURLWithPath: "\(stateDir)/failover-\(term).json"), options: .atomic)
         try await coordinator.appendHistory(record)
         // The leader promoting its own restarted database again is no failover or switchover.
-        if record.previousPrimary != record.promoted { metrics.failover(record) }
+        if record.previousPrimary != record.promoted {
+            metrics.failover(record)
+            notifyFailover(record)
+        }
         log.notice("failover evidence recorded", metadata: ["rto_seconds": "\(record.rtoSeconds)", "data_lost_bytes": "\(bytes.map(String.init) ?? "unknown")"])
     }
 

@@ -30,6 +30,12 @@ public enum RegionAgent {
         metrics.prepare(nodes: region.nodes.map(\.name), records: config.dns.records.map(\.name))
         let log = Logger(label: "drctl.agent")
         let authenticator = try FailsafeAuthenticator.load(config)
+        var notifyLog = log
+        notifyLog[metadataKey: "region"] = "\(region.name)"
+        let dispatcher =
+            config.notifications.isEmpty
+            ? nil : NotificationDispatcher(channels: config.notifications, claim: { key in try await coordinator.claimNotification(key) }, log: notifyLog)
+        let notifier: any Notifier = dispatcher ?? SilentNotifier()
         var apis: [any Service] = []
         var agents: [NodeAgent] = []
         for (index, node) in region.nodes.enumerated() {
@@ -42,7 +48,7 @@ public enum RegionAgent {
             let agent = NodeAgent(
                 config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog, database: database,
                 board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil,
-                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator))
+                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator), notifier: notifier)
             agents.append(agent)
             // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
             let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
@@ -74,15 +80,17 @@ public enum RegionAgent {
             scheduler.append(
                 JobScheduler(
                     config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
-                    holder: region.name, metrics: metrics, board: board, log: jobLog))
+                    holder: region.name, metrics: metrics, board: board, notifier: notifier, log: jobLog))
         }
         var preflightLog = log
         preflightLog[metadataKey: "region"] = "\(region.name)"
         let preflight = PreflightService(
             config: config, region: region.name, coordinator: coordinator, board: board, metrics: metrics, sourceAddress: sourceAddress, log: preflightLog)
-        // Services stop in reverse order: the loops (last) first, then the scheduler and preflight, then the APIs.
+        // Services stop in reverse order: the loops (last) first, then the scheduler and preflight, then the APIs
+        // and the notifications (which may still carry what the loops reported last).
         let loops: [any Service] = agents.map(NodeAgentService.init(agent:))
-        let group = ServiceGroup(services: apis + [preflight] + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        let senders: [any Service] = dispatcher.map { [$0] } ?? []
+        let group = ServiceGroup(services: senders + apis + [preflight] + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }

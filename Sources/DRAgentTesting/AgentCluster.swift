@@ -16,6 +16,8 @@ public final class AgentCluster: @unchecked Sendable {
     public let servers: ScriptedServers
     public let config: ClusterConfig
     public let log: LogRecorder
+    /// What the agents reported for `notifications:`.
+    public let notifications = RecordingNotifier()
     /// Where agents keep their fence markers, lease files and evidence (removed by `close`).
     public let stateDir: String
     public var step: Duration = .milliseconds(100)
@@ -116,7 +118,7 @@ public final class AgentCluster: @unchecked Sendable {
         let agent = NodeAgent(
             config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
             log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: withWatchdogs,
-            failsafePeers: Peers(cluster: self, from: node))
+            failsafePeers: Peers(cluster: self, from: node), notifier: notifications.notifier(for: node))
         await agent.start()
         lock.withLock { agents[node] = agent }
         if withWatchdogs, lock.withLock({ watchdogs[node] == nil }) {

@@ -62,3 +62,21 @@ public struct JobRun: Sendable, Equatable, Codable {
         case scheduledMinute = "scheduled_minute", startedAt = "started_at", finishedAt = "finished_at", missedMinutes = "missed_minutes"
     }
 }
+
+/// Notifications: a key per event, created only if absent, so one agent sends each.
+extension EtcdCoordinator {
+    /// Claims the notification `key` for a day; false when another agent claimed it first.
+    public func claimNotification(_ key: String, for duration: Duration = .seconds(86_400)) async throws -> Bool {
+        let lease = try await grantLease(ttl: duration)
+        let name = EtcdJSON.base64(prefix + "notifications/\(key)")
+        let response = try await gateway.call(
+            "/v3/kv/txn",
+            [
+                "compare": [["key": name, "result": "EQUAL", "target": "CREATE", "create_revision": "0"]],
+                "success": [["request_put": ["key": name, "value": EtcdJSON.base64("claimed"), "lease": String(lease)]]],
+            ])
+        let claimed = response["succeeded"] as? Bool == true
+        if !claimed { try? await revoke(lease: lease) }
+        return claimed
+    }
+}

@@ -15,6 +15,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var schedules: [ScheduledJob] = []
     /// How standbys are built for empty or re-initialised nodes.
     public var replica = ReplicaConfig()
+    /// `notifications:`: where events that need a person are sent.
+    public var notifications: [NotificationChannel] = []
 
     public init(
         cluster: String, objectives: Objectives, coordination: CoordinationConfig,

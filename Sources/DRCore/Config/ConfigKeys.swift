@@ -2,7 +2,7 @@
 /// key (with a suggestion), and the reference configuration (`examples/drctl.yaml`) must
 /// mention each one — a test holds it to that, so a new key cannot go undocumented.
 public enum ConfigKeys {
-    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules", "replica"]
+    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules", "replica", "notifications"]
     static let objectives: Set<String> = ["rto", "rpo"]
     static let coordination: Set<String> = ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]
     static let tls: Set<String> = ["ca_file", "cert_file", "key_file"]
@@ -31,6 +31,9 @@ public enum ConfigKeys {
     static let validation: Set<String> = ["sql", "expect"]
     static let schedule: Set<String> = ["name", "cron", "backup", "drill"]
     static let replica: Set<String> = ["create_from", "ignore_slots"]
+    static let notification: Set<String> = [
+        "name", "type", "url", "url_env", "url_file", "secret", "secret_env", "secret_file", "routing_key", "routing_key_env", "routing_key_file", "events",
+    ]
 
     /// Each section's path (list items written as `[]`) and its keys.
     public static let all: [(section: String, keys: Set<String>)] = [
@@ -38,6 +41,7 @@ public enum ConfigKeys {
         ("regions[].nodes[]", node), ("health", health), ("health.checks[]", check), ("failover", failover), ("dns", dns),
         ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.retention", retention),
         ("backup.validation[]", validation), ("schedules[]", schedule), ("replica", replica),
+        ("notifications[]", notification),
     ]
 }
 

@@ -57,14 +57,16 @@ public enum ConfigLoader {
         let backup = parseBackup(top["backup"])
         let schedules = ScheduleConfigLoader.parse(top["schedules"], hasBackup: backup != nil && backup! != nil)
         let replica = ReplicaConfig.parse(top["replica"], hasBackup: backup != nil && backup! != nil)
+        let notifications = NotificationConfigLoader.parse(top["notifications"])
         guard let cluster, let objectives, let coordination, let regions, let health,
-            let failover, let dns, let backup, let schedules, let replica
+            let failover, let dns, let backup, let schedules, let replica, let notifications
         else { return nil }
         var config = ClusterConfig(
             cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
             health: health, failover: failover, dns: dns, backup: backup)
         config.schedules = schedules
         config.replica = replica
+        config.notifications = notifications
         return config
     }
 
