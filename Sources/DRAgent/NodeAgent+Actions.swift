@@ -223,6 +223,9 @@ extension NodeAgent {
             hold(reason)
         case .alert(let reason):
             log.critical("\(reason)")
+            if case .forcedSplitBrain(let forced, let leader) = reason {
+                notify(.splitBrain, .critical, "\(reason)", key: "split-brain-\(forced)-\(leader)-term-\(lastTermSeen ?? 0)", details: ["forced": forced, "leader": leader])
+            }
         }
         return false
     }

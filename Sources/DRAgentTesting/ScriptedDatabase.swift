@@ -37,6 +37,7 @@ public struct ScriptedDatabase: DatabaseController {
                             walStatus: "reserved")
                     })
                 state.synchronousStandbyNames = SynchronousStandbyNames.format(me.synchronousStandbys)
+                state.forcedPromotion = me.forcedPromotion ? "promoted by hand" : nil
                 return .primary(state)
             }
             let upstream = me.upstream.flatMap { all[$0] }

@@ -43,6 +43,8 @@ public final class ScriptedServers: @unchecked Sendable {
         public var cloneFails = false
         /// Its physical replication slots (kept by the leader's `keepSlots`).
         public var slots: [String] = []
+        /// Promoted by an operator without etcd (`drctl promote --force`): carries the marker.
+        public var forcedPromotion = false
     }
 
     let clock: ManualClock

@@ -55,6 +55,21 @@ import Testing
         #expect(holds.first?.event.summary.contains("beyond") == true || holds.first?.event.summary.contains("RPO") == true, "\(holds.map(\.event.summary))")
     }
 
+    /// A standby promoted by hand while the leader still runs: the split brain is reported
+    /// once (with the wait for an operator that comes with it), from the forced node's agent.
+    @Test func aSplitBrainIsReportedOnce() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.servers.change("b") {
+            $0.inRecovery = false; $0.standbySignal = false; $0.upstream = nil; $0.forcedPromotion = true; $0.timeline += 1
+        }
+        try await cluster.run(for: .seconds(10))
+        let split = cluster.notifications.events.filter { $0.event.kind == .splitBrain }
+        #expect(split.count == 1 && split.first?.agent == "b", "\(Self.kinds(cluster)) \(cluster.log.text.suffix(2000))")
+        #expect(split.first?.event.summary.contains("split brain") == true)
+    }
+
     /// A blip shorter than a lease TTL is no page; a longer outage is reported by every
     /// agent cut off (none can know another did) and resolved when etcd answers again.
     @Test func anEtcdOutageIsReportedOnceEachAndResolved() async throws {

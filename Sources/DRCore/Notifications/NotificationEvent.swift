@@ -19,6 +19,8 @@ public struct NotificationEvent: Sendable, Equatable, Codable {
         case drillFailed = "drill-failed"
         /// An agent lost etcd for longer than a lease TTL (no automatic failover meanwhile).
         case etcdUnreachable = "etcd-unreachable"
+        /// Two databases accept writes (one promoted by hand while the leader still runs).
+        case splitBrain = "split-brain"
     }
 
     public enum Severity: String, Sendable, Equatable, Codable {
