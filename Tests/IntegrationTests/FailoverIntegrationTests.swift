@@ -225,8 +225,10 @@ extension RealServers {
 extension RealServers {
     @Suite("three-member etcd in the lab")
     struct EtcdClusterIntegrationTests {
+        /// The lease must outlive an election plus a loop (see the failsafe suite's leader-loss
+        /// test): a 4 s lease here, as the lab's 2 s lease once lost to a slow election on CI.
         @Test func losingAnEtcdMemberCausesNoFailover() async throws {
-            try await withLab(etcdMembers: 3) { lab in
+            try await withLab(etcdMembers: 3, failover: LabFailoverSettings(leaseTTL: "4s")) { lab in
                 #expect(lab.etcd.count == 3)
                 let config = try lab.config()
                 #expect(config.coordination.endpoints.count == 3)
@@ -241,7 +243,7 @@ extension RealServers {
                 let victim = try #require(raftLeader.pid)
                 kill(victim, SIGKILL)
                 #expect(await ProcessControl.waitForExit(victim, within: .seconds(5)))
-                try await Task.sleep(for: .seconds(6))  // three lease TTLs
+                try await Task.sleep(for: .seconds(12))  // three lease TTLs
 
                 #expect(try await etcd.leader() == before, "same leader, same term: no failover")
                 #expect(try await etcd.history().isEmpty)
