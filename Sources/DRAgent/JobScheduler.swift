@@ -126,7 +126,7 @@ public struct JobScheduler: Service {
         case .drill(let file):
             let path = file.hasPrefix("/") ? file : URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(file).path
             let spec = try DrillLoader.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
-            guard spec.target == .scratch else {
+            guard spec.target != .lab else {
                 throw BackupError.refused("drill \(spec.name) is a \(spec.kind.rawValue) drill against the lab: not for a schedule")
             }
             let outcome = try await DrillRunner(config: config, configFile: configFile, drctl: drctl).run(spec)

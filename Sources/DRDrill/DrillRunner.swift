@@ -40,6 +40,7 @@ public struct DrillRunner: Sendable {
             switch spec.kind {
             case .restoreLogical: measured = try await restoreLogical(spec, repository: repository, clock: clock, id: id, progress: progress)
             case .restorePITR: measured = try await restorePITR(spec, repository: repository, clock: clock, id: id, progress: progress)
+            case .switchover: measured = try await SwitchoverDrill(runner: self).run(spec, clock: clock, progress: progress)
             case .failover, .regionOutage, .regionActivation:
                 guard let faultDrill else { throw DrillError.notReady("\(spec.kind.rawValue) drills inject faults into the lab: run them with `drctl drill run`") }
                 measured = try await faultDrill.run(spec, runner: self, clock: clock, progress: progress)

@@ -25,6 +25,22 @@ import Testing
         #expect(throws: ConfigError.self) { try DrillLoader.load(yaml: "name: f\nkind: failover\ntarget: scratch\n", file: "f.yaml") }
     }
 
+    @Test func aSwitchoverDrillRunsAgainstTheClusterToARegion() throws {
+        let spec = try DrillLoader.load(yaml: "name: s\nkind: switchover\nto: region2\n", file: "s.yaml")
+        #expect(spec.target == .cluster && spec.to == "region2" && spec.switchBack)
+        let oneWay = try DrillLoader.load(yaml: "name: s\nkind: switchover\ntarget: cluster\nto: r2\nswitch_back: false\n", file: "s.yaml")
+        #expect(!oneWay.switchBack)
+        for (yaml, message) in [
+            ("name: s\nkind: switchover\n", "to"),
+            ("name: s\nkind: switchover\ntarget: lab\nto: r2\n", "target: cluster"),
+            ("name: r\nkind: restore-logical\ntarget: cluster\n", "only a switchover drill runs against the cluster"),
+            ("name: r\nkind: restore-logical\nto: r2\n", "only a switchover drill takes to"),
+        ] {
+            let error = try #require(throws: ConfigError.self) { try DrillLoader.load(yaml: yaml, file: "s.yaml") }
+            #expect(error.diagnostics.contains { $0.description.contains(message) }, "\(error.diagnostics)")
+        }
+    }
+
     @Test func theVerdictNamesEveryReason() {
         let ok = DrillReport.ValidationResult(sql: "SELECT 1", expect: "1", got: "1", passed: true)
         let bad = DrillReport.ValidationResult(sql: "SELECT 2", expect: "1", got: "2", passed: false)

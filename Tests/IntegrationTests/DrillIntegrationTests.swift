@@ -1,4 +1,6 @@
+import DRCoordination
 import DRLab
+import DRPostgres
 import DRSystem
 import Foundation
 import Testing
@@ -40,6 +42,32 @@ extension RealServers {
                     #expect(page.contains("<a href=\"\(id).html\">"), "linked")
                     #expect(try String(contentsOfFile: "\(folder)/\(id).html", encoding: .utf8).contains("<svg"), "copied beside the index")
                 }
+            }
+        }
+
+        /// The switchover drill against the lab as against any cluster: to region2 and back,
+        /// nothing lost, DNS verified each way, the probe table gone afterwards; and refused
+        /// (nothing changed) when the target region has no healthy standby.
+        @Test func switchoverDrillGoesThereAndBack() async throws {
+            try await withLab { lab in
+                let run = try await drill("switchover", lab)
+                #expect(run.status == 0 && run.stdout.contains("PASSED"), "\(run.stdout)\(run.stderr)")
+                #expect(run.stdout.contains("pg1 -> pg2") && run.stdout.contains("pg2 -> pg1") && run.stdout.contains("DNS verified"), "\(run.stdout)")
+                #expect(run.stdout.contains("0 of them lost"), "\(run.stdout)")
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                #expect(try await etcd.leader()?.node == "pg1", "switched back")
+                let pg1 = try lab.node("pg1")
+                let probe = try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    try await session.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'drctl_drill_probe'").single().int("n")
+                }
+                #expect(probe == 0, "the probe table is dropped")
+                // region3 has no node: refused before anything changes.
+                let elsewhere = "\(lab.dir)/switchover-region3.yaml"
+                try String(contentsOfFile: "\(Self.drills)/switchover.yaml", encoding: .utf8).replacing("to: region2", with: "to: region3")
+                    .write(toFile: elsewhere, atomically: true, encoding: .utf8)
+                let refused = try await CommandRunner.run([try DrctlBinary.path(), "drill", "run", elsewhere, "--config", lab.configFile], check: false)
+                #expect(refused.status != 0 && refused.stdout.contains("region region3 has no nodes"), "\(refused.stdout)\(refused.stderr)")
+                #expect(try await etcd.leader()?.node == "pg1")
             }
         }
 

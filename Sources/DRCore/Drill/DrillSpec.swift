@@ -15,6 +15,9 @@ public struct DrillSpec: Sendable, Equatable {
         /// Lose every region with a database (the lab's region1 and region2) and build the
         /// primary in the cold region from backups (`drctl region activate`).
         case regionActivation = "region-activation"
+        /// Switch the primary to a node of region `to` under a probe write load (and back,
+        /// unless `switch_back: false`), in any cluster: planned, no fault injected.
+        case switchover
 
         /// The kinds that inject faults into the lab.
         public var isLabFault: Bool { [.failover, .regionOutage, .regionActivation].contains(self) }
@@ -25,6 +28,8 @@ public struct DrillSpec: Sendable, Equatable {
         case scratch
         /// The local lab (`drctl lab up`) the configuration describes.
         case lab
+        /// The cluster the configuration describes, whatever it runs on (staging, production).
+        case cluster
     }
 
     /// A query and the text its first column must return (`t` for true).
@@ -46,6 +51,10 @@ public struct DrillSpec: Sendable, Equatable {
     public var rto: Duration?
     public var rpo: Duration?
     public var validation: [Validation]
+    /// Switchover: the region whose node becomes the primary.
+    public var to: String? = nil
+    /// Switchover: switch back to the old primary afterwards (default true).
+    public var switchBack = true
 }
 
 /// Reads a drill file with the configuration's located diagnostics.
@@ -63,7 +72,7 @@ public enum DrillLoader {
     }
 
     static func parse(_ document: YAMLField) -> DrillSpec? {
-        guard let top = document.object(keys: ["name", "kind", "target", "description", "objectives", "validation"]) else { return nil }
+        guard let top = document.object(keys: ["name", "kind", "target", "description", "objectives", "validation", "to", "switch_back"]) else { return nil }
         let name = top["name"].string(expected: "the drill's name")
         let kind = top["kind"].choice(DrillSpec.Kind.self)
         let target = top.has("target") ? top["target"].choice(DrillSpec.Target.self) : nil
@@ -85,11 +94,20 @@ public enum DrillLoader {
             }
         }
         guard let name, let kind else { return nil }
-        let defaultTarget: DrillSpec.Target = kind.isLabFault ? .lab : .scratch
+        let defaultTarget: DrillSpec.Target = kind.isLabFault ? .lab : kind == .switchover ? .cluster : .scratch
         let chosen = target ?? defaultTarget
         if kind.isLabFault, chosen != .lab {
             top["target"].report("a \(kind.rawValue) drill runs against the lab (its faults are the lab's)")
         }
-        return DrillSpec(name: name, kind: kind, target: chosen, description: description, rto: rto, rpo: rpo, validation: validation)
+        if kind == .switchover, chosen != .cluster { top["target"].report("a switchover drill runs against the cluster: target: cluster") }
+        if kind != .switchover, chosen == .cluster { top["target"].report("only a switchover drill runs against the cluster (restores use a scratch instance)") }
+        var spec = DrillSpec(name: name, kind: kind, target: chosen, description: description, rto: rto, rpo: rpo, validation: validation)
+        if kind == .switchover {
+            spec.to = top["to"].string(expected: "the region whose node becomes the primary")
+            spec.switchBack = top["switch_back"].bool(default: true) ?? true
+        } else {
+            for key in ["to", "switch_back"] where top.has(key) { top[key].report("only a switchover drill takes \(key)") }
+        }
+        return spec
     }
 }
