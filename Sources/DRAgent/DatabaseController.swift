@@ -23,6 +23,8 @@ public protocol DatabaseController: Sendable {
     /// runs, it makes any later start (init after a power loss, an operator) come up
     /// read-only until the agent promotes it again under a valid lease.
     func guardRestart() throws
+    /// Stops the database with an immediate shutdown: a crash, for a confirmed failover drill.
+    func crashForDrill() async throws
     /// Starts the crashed database again (without waiting for it).
     func restart() async throws
     /// Creates the physical replication slots `create` (when missing) and drops `drop`

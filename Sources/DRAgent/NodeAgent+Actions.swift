@@ -115,6 +115,12 @@ extension NodeAgent {
             log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
             try await database.restart()
             restartsTried += 1
+        case .crashForDrill:
+            // Withdrawn first: a crash that cannot be un-asked must not repeat after a restart.
+            try await coordinator.setDrillCrashIntent(node: node.name, false, expiry: operatorIntentExpiry)
+            drillCrashRequested = false
+            log.critical("failover drill: stopping this primary with an immediate shutdown, as a crash would")
+            try await database.crashForDrill()
         case .keepSlots(let create, let drop, _):
             try await database.keepSlots(create: create, drop: drop)
             if !create.isEmpty { log.notice("replication slots created for configured nodes", metadata: ["slots": "\(create.joined(separator: ", "))"]) }

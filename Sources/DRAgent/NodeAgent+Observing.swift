@@ -49,6 +49,7 @@ extension NodeAgent {
         local.fenceUnderway = fencing
         local.rejoinRequested = rejoinRequested
         local.recloneRequested = reinitRequested
+        local.drillCrashRequested = drillCrashRequested
         local.cloneFailed = cloneFailed
         // Only when the server does not answer: a running one has a database, whatever
         // the directory looks like from here. A cold region's node is empty by design: it
@@ -100,6 +101,7 @@ extension NodeAgent {
         switchover = snapshot.switchover
         rejoinRequested = snapshot.rejoinRequested.contains(node.name)
         reinitRequested = snapshot.reinitRequested.contains(node.name)
+        drillCrashRequested = snapshot.drillCrashRequested.contains(node.name)
         synchronous = snapshot.synchronous
         reportSkipped(snapshot.skipped)
         if let episode = failsafeAfterRead(snapshot) { endedFailsafeEpisode = episode }

@@ -218,6 +218,7 @@ public actor NodeAgent {
     var synchronousSince: (standbys: [String], lsn: LSN)?
     var rejoinRequested = false
     var reinitRequested = false
+    var drillCrashRequested = false
     /// The last clone (`cloneStandby`) failed: under which term, why, when.
     var cloneFailed: RejoinFailure?
     /// A standby build in flight: how far it has come (published as the member's

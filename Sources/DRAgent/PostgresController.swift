@@ -143,6 +143,14 @@ public struct PostgresController: DatabaseController {
     /// Starts the database without waiting (`pg_ctl start -W`): the agent's loop must keep
     /// renewing the lease meanwhile, and the next health checks judge the outcome. The
     /// server's output goes to `drctl-restart.log` in the data directory.
+    public func crashForDrill() async throws {
+        guard let dataDir = node.dataDir else {
+            throw AgentError.cannotRestart(node: node.name, detail: "no data_dir configured for \(node.name): a failover drill cannot stop it")
+        }
+        let pgctl = try PostgresBinaries.binary("pg_ctl")
+        try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "immediate", "-t", "30", "-w", "stop"], as: .forPostgres)
+    }
+
     public func restart() async throws {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotRestart(node: node.name, detail: "no data_dir configured for \(node.name)")

@@ -149,6 +149,10 @@ public struct ScriptedDatabase: DatabaseController {
 
     public func dataDirectoryEmpty() -> Bool { servers[node].dataLost }
 
+    public func crashForDrill() async throws {
+        servers.act(node, "crash for drill") { $0.running = false }
+    }
+
     public func keepSlots(create: [String], drop: [String]) async throws {
         servers.act(node, "slots +\(create) -\(drop)") { server in
             server.slots = (Set(server.slots).union(create).subtracting(drop)).sorted()

@@ -44,6 +44,9 @@ public protocol Coordinator: Sendable {
     func setSwitchoverIntent(_ intent: SwitchoverIntent?, expiry: Duration) async throws
     func setRejoinIntent(node: String, _ requested: Bool, expiry: Duration) async throws
     func setReinitIntent(node: String, _ requested: Bool, expiry: Duration) async throws
+    /// A confirmed failover drill's request that NODE's agent crash its primary (withdrawn
+    /// by that agent before it does, so it happens once).
+    func setDrillCrashIntent(node: String, _ requested: Bool, expiry: Duration) async throws
 
     /// Appends a failover's evidence to the cluster's history.
     func appendHistory(_ evidence: FailoverEvidence) async throws

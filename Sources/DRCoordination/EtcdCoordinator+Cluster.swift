@@ -98,6 +98,14 @@ extension EtcdCoordinator {
 
     public func rejoinRequested(node: String) async throws -> Bool { try await get(rejoinKey(node)) != nil }
 
+    /// A confirmed failover drill: asks NODE's agent (the primary's) to crash its database.
+    public func setDrillCrashIntent(node: String, _ requested: Bool, expiry: Duration = .seconds(60)) async throws {
+        let key = prefix + CoordinationSnapshot.Key.drillCrash + node
+        guard requested else { return try await delete(key) }
+        let lease = try await grantLease(ttl: expiry)
+        try await put(key, Data("crash".utf8), lease: lease)
+    }
+
     /// `drctl reinit NODE`: asks NODE's agent to build its database anew as a standby.
     public func setReinitIntent(node: String, _ requested: Bool, expiry: Duration = operatorIntentExpiry) async throws {
         guard requested else { return try await delete(reinitKey(node)) }

@@ -15,8 +15,12 @@ public struct DrillRunner: Sendable {
     /// Runs the drills that inject a fault into a running cluster; nil where none may run
     /// (the agent schedules restore drills only).
     public let faultDrill: (any FaultDrill)?
+    /// The cluster name an operator typed with `--confirm`: a failover drill on a real
+    /// cluster runs only when it names this one (a schedule never does).
+    public let confirmedCluster: String?
 
-    public init(config: ClusterConfig, configFile: String, drctl: String, faultDrill: (any FaultDrill)? = nil) {
+    public init(config: ClusterConfig, configFile: String, drctl: String, faultDrill: (any FaultDrill)? = nil, confirmedCluster: String? = nil) {
+        self.confirmedCluster = confirmedCluster
         self.config = config
         self.configFile = configFile
         self.drctl = drctl
@@ -41,6 +45,7 @@ public struct DrillRunner: Sendable {
             case .restoreLogical: measured = try await restoreLogical(spec, repository: repository, clock: clock, id: id, progress: progress)
             case .restorePITR: measured = try await restorePITR(spec, repository: repository, clock: clock, id: id, progress: progress)
             case .switchover: measured = try await SwitchoverDrill(runner: self).run(spec, clock: clock, progress: progress)
+            case .failover where spec.target == .cluster: measured = try await ClusterFailoverDrill(runner: self).run(spec, clock: clock, progress: progress)
             case .failover, .regionOutage, .regionActivation:
                 guard let faultDrill else { throw DrillError.notReady("\(spec.kind.rawValue) drills inject faults into the lab: run them with `drctl drill run`") }
                 measured = try await faultDrill.run(spec, runner: self, clock: clock, progress: progress)

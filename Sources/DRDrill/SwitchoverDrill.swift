@@ -15,8 +15,6 @@ import Foundation
 struct SwitchoverDrill {
     let runner: DrillRunner
 
-    static let table = "drctl_drill_probe"
-
     func run(_ spec: DrillSpec, clock: PhaseClock, progress: @Sendable (String) -> Void) async throws -> DrillMeasurement {
         let config = runner.config
         let etcd = try EtcdCoordinator.forConfig(config)
@@ -25,61 +23,35 @@ struct SwitchoverDrill {
         }
         let home = leader.node
         let target = try await choose(in: region, etcd: etcd)
-        let nodes = config.nodes.map(\.node)
-        let writer = Self.writerConninfo(nodes)
-        try await PGConnection.withSession(node: "drill", conninfo: writer) { session in
-            _ = try await session.query("CREATE TABLE IF NOT EXISTS \(Self.table) (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
-        }
-        let acks = AcknowledgedWrites()
-        let load = Task {
-            var id = Int64(Date().timeIntervalSince1970 * 1000) * 1000
-            while !Task.isCancelled {
-                id += 1
-                let server = try? await PGConnection.withSession(node: "drill", conninfo: writer, connectTimeout: .seconds(1)) { session in
-                    try await session.query("INSERT INTO \(Self.table) (id) VALUES ($1) RETURNING host(inet_server_addr()) AS s", [String(id)]).single().string("s")
-                }
-                if let server { acks.add(id, server: server) }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        let load = try await ProbeLoad.start(config.nodes.map(\.node))
         var measured = DrillMeasurement()
         do {
             try await clock.phase("steady load") { try await Task.sleep(for: .seconds(2)) }
-            let there = try await switchOver(to: target, from: home, etcd: etcd, acks: acks, clock: clock, progress: progress)
+            let there = try await switchOver(to: target, from: home, etcd: etcd, acks: load.acks, clock: clock, progress: progress)
             var gaps = [there.gap]
             measured.notes.append(there.note)
             if spec.switchBack {
                 try await clock.phase("\(home) rejoins as a standby") { _ = try await choose(in: nil, node: home, etcd: etcd, patience: .seconds(120)) }
-                let back = try await switchOver(to: home, from: target, etcd: etcd, acks: acks, clock: clock, progress: progress)
+                let back = try await switchOver(to: home, from: target, etcd: etcd, acks: load.acks, clock: clock, progress: progress)
                 gaps.append(back.gap)
                 measured.notes.append(back.note)
             }
             try await Task.sleep(for: .seconds(1))
-            load.cancel()
-            _ = await load.value
+            await load.stop()
             let primary = spec.switchBack ? home : target
             guard let node = config.node(named: primary)?.node else { throw DrillError.notReady("\(primary) is not in the configuration") }
-            let stored: Set<Int64> = try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
-                Set(try await session.query("SELECT id FROM \(Self.table)").rows.compactMap { Int64(try $0.string("id")) })
-            }
-            let lost = acks.ids.filter { !stored.contains($0) }.count
+            let (stored, lost) = try await load.survivors(on: node)
             measured.rto = gaps.max()
-            measured.rpo = acks.lossWindow(survivors: stored).seconds
+            measured.rpo = load.acks.lossWindow(survivors: stored).seconds
             measured.lostBytes = lost == 0 ? 0 : nil
-            measured.notes.append("client: \(acks.count) writes acknowledged, \(lost) of them lost; the RTO is the longest time writes were refused")
+            measured.notes.append("client: \(load.acks.count) writes acknowledged, \(lost) of them lost; the RTO is the longest time writes were refused")
             measured.validations = await clock.phase("validate") { await ValidationQueries.run(spec.validation, conninfo: node.conninfo) }
-            try await PGConnection.withSession(node: node.name, conninfo: node.conninfo) { session in
-                _ = try await session.query("DROP TABLE IF EXISTS \(Self.table)")
-            }
         } catch {
-            load.cancel()
-            _ = await load.value
-            // Whatever failed, the probe table does not stay behind.
-            _ = try? await PGConnection.withSession(node: "drill", conninfo: writer) { session in
-                try await session.query("DROP TABLE IF EXISTS \(Self.table)")
-            }
+            await load.stop()
+            await load.dropTable()
             throw error
         }
+        await load.dropTable()
         return measured
     }
 
@@ -147,15 +119,5 @@ struct SwitchoverDrill {
             note += "; DNS verified"
         }
         return (gap, note)
-    }
-
-    /// Every node as one libpq multi-host string that connects to whichever is writable.
-    static func writerConninfo(_ nodes: [NodeConfig]) -> String {
-        var parameters = nodes.first?.connection.parameters ?? [:]
-        parameters["hostaddr"] = nil
-        return Conninfo(parameters: parameters).rendered(overriding: [
-            "host": nodes.map(\.connection.host).joined(separator: ","), "port": nodes.map { String($0.connection.port) }.joined(separator: ","),
-            "target_session_attrs": "read-write", "connect_timeout": "1", "application_name": "drctl-drill",
-        ])
     }
 }

@@ -16,6 +16,8 @@ struct DrillRunCommand: AsyncParsableCommand {
         commandName: "run", abstract: "Run a drill and write its report (JSON + HTML with the timeline); exit 1 when it fails its objectives or validations.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The drill file, e.g. drills/region-outage.yaml.") var file: String
+    @Option(help: "The cluster's name: required by a failover drill on a real cluster (target: cluster), which crashes its primary.")
+    var confirm: String?
 
     func run() async throws {
         let (configFile, config) = try options.loadConfig()
@@ -25,7 +27,7 @@ struct DrillRunCommand: AsyncParsableCommand {
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let runner = DrillRunner(
             config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: binary,
-            faultDrill: LabFailoverDrill())
+            faultDrill: LabFailoverDrill(), confirmedCluster: confirm)
         let quiet = options.json
         let outcome: DrillRunner.Outcome
         do {

@@ -250,7 +250,8 @@ import Testing
         for row in Self.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
-                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .cloneStandby, .keepSlots, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .switchDNS, .handOver,
+                case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .cloneStandby, .keepSlots, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .crashForDrill, .switchDNS,
+                    .handOver,
                     .publishFailsafe:
                     #expect(action.term != nil)
                 // The failsafe request carries its term to the members, who check it.
@@ -524,5 +525,19 @@ import Testing
             "tried again after rejoinRetry: the leader may only have been restarting")
         failed.leader?.term = 9
         #expect(decide(failed, policy: policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 9)], "a new leader: try again")
+    }
+
+    /// A confirmed failover drill: only the leader, only while its primary is healthy.
+    @Test func theLeaderCrashesItsHealthyPrimaryForADrillAndNobodyElse() {
+        var asked = Self.primaryView()
+        asked.local.drillCrashRequested = true
+        let crash = decide(asked, policy: Self.policy, now: .seconds(10))
+        #expect(crash.rule == "leader-crashes-for-drill" && crash.actions == [.crashForDrill(node: "a", term: 7)])
+        var failing = Self.primaryView(failed: 1)
+        failing.local.drillCrashRequested = true
+        #expect(!decide(failing, policy: Self.policy, now: .seconds(10)).actions.contains(.crashForDrill(node: "a", term: 7)))
+        var standby = Self.standbyView(leader: "a")
+        standby.local.drillCrashRequested = true
+        #expect(!decide(standby, policy: Self.policy, now: .seconds(10)).actions.contains { if case .crashForDrill = $0 { true } else { false } })
     }
 }

@@ -28,12 +28,14 @@ import Testing
     @Test func aSwitchoverDrillRunsAgainstTheClusterToARegion() throws {
         let spec = try DrillLoader.load(yaml: "name: s\nkind: switchover\nto: region2\n", file: "s.yaml")
         #expect(spec.target == .cluster && spec.to == "region2" && spec.switchBack)
+        #expect(try DrillLoader.load(yaml: "name: f\nkind: failover\ntarget: cluster\n", file: "f.yaml").target == .cluster)
         let oneWay = try DrillLoader.load(yaml: "name: s\nkind: switchover\ntarget: cluster\nto: r2\nswitch_back: false\n", file: "s.yaml")
         #expect(!oneWay.switchBack)
         for (yaml, message) in [
             ("name: s\nkind: switchover\n", "to"),
             ("name: s\nkind: switchover\ntarget: lab\nto: r2\n", "target: cluster"),
-            ("name: r\nkind: restore-logical\ntarget: cluster\n", "only a switchover drill runs against the cluster"),
+            ("name: r\nkind: restore-logical\ntarget: cluster\n", "only switchover and failover drills run against the cluster"),
+            ("name: o\nkind: region-outage\ntarget: cluster\n", "runs against the lab"),
             ("name: r\nkind: restore-logical\nto: r2\n", "only a switchover drill takes to"),
         ] {
             let error = try #require(throws: ConfigError.self) { try DrillLoader.load(yaml: yaml, file: "s.yaml") }

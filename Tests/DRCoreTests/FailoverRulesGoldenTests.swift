@@ -19,6 +19,7 @@ import Testing
         leader-restarts-database: Only if configured: the leader restarts its crashed database while failures are still below the threshold, a bounded number of times.
         leader-hands-over: Switchover: once due, the leader stops its database cleanly and hands the key to a healthy standby target; until the target is healthy it waits.
         leader-promotes: A standby that won the leader key renews it, promotes itself under that term (renewing the lease while the promotion runs), then points the managed DNS records at itself.
+        leader-crashes-for-drill: A confirmed failover drill on a real cluster: the leader's agent stops its own healthy primary with an immediate shutdown, once; what follows is the failover any crash causes.
         leader-renews: The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), the live members listed in the `failsafe` key (with failsafe), a replication slot per configured node (and none for removed ones), and the managed DNS records pointed at their targets.
         forced-primary-waits: A primary an operator promoted without etcd is not fenced for a stale leader key: it waits for the key to expire, and if another live primary holds it, it is a split brain for the operator.
         foreign-primary-fences: A writable database whose node does not hold the leader key, while another holds it or reports primary, is fenced.

@@ -71,6 +71,28 @@ extension RealServers {
             }
         }
 
+        /// The failover drill for a real cluster, against the lab taken as one: refused without
+        /// `--confirm` naming the cluster (nothing changed), then a real crash by the primary's
+        /// own agent, a failover within the objectives, DNS verified.
+        @Test func clusterFailoverDrillAsksForConfirmationThenFailsOver() async throws {
+            try await withLab { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let unconfirmed = try await drill("cluster-failover", lab)
+                #expect(unconfirmed.status != 0 && unconfirmed.stdout.contains("--confirm lab"), "\(unconfirmed.stdout)\(unconfirmed.stderr)")
+                let wrong = try await CommandRunner.run(
+                    [try DrctlBinary.path(), "drill", "run", "\(Self.drills)/cluster-failover.yaml", "--confirm", "prod", "--config", lab.configFile], check: false)
+                #expect(wrong.status != 0, "another cluster's name is no confirmation")
+                #expect(try await etcd.leader()?.node == "pg1", "nothing changed")
+                let run = try await CommandRunner.run(
+                    [try DrctlBinary.path(), "drill", "run", "\(Self.drills)/cluster-failover.yaml", "--confirm", "lab", "--config", lab.configFile], check: false)
+                #expect(run.status == 0 && run.stdout.contains("PASSED"), "\(run.stdout)\(run.stderr)")
+                #expect(run.stdout.contains("pg1 -> pg2") && run.stdout.contains("DNS verified") && run.stdout.contains("writes refused"), "\(run.stdout)")
+                #expect(try await etcd.leader()?.node == "pg2")
+                let log = (try? String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)) ?? ""
+                #expect(log.contains("failover drill: stopping this primary with an immediate shutdown"), "the primary's own agent crashed it")
+            }
+        }
+
         @Test func regionOutagePasses() async throws {
             try await withLab { lab in
                 let run = try await drill("region-outage", lab)

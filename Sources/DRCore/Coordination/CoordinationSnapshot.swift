@@ -21,6 +21,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     public var rejoinRequested: Set<String>
     /// Nodes an operator asked to build anew as standbys (`drctl reinit NODE`).
     public var reinitRequested: Set<String> = []
+    /// Nodes a confirmed failover drill asked to crash (`drctl drill run --confirm`).
+    public var drillCrashRequested: Set<String> = []
     /// The records that could not be read, with why; everything else was used.
     public var skipped: [SkippedRecord]
 
@@ -73,6 +75,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         public static let switchover = "intents/switchover"
         public static let rejoin = "intents/rejoin/"
         public static let reinit = "intents/reinit/"
+        /// A failover drill on a real cluster asks the primary's agent to crash its database.
+        public static let drillCrash = "intents/drill-crash/"
     }
 
     /// Decodes `entries` (the cluster's keys under `prefix`) record by record. Keys it does
@@ -119,6 +123,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 snapshot.rejoinRequested.insert(String(key.dropFirst(Key.rejoin.count)))
             case _ where key.hasPrefix(Key.reinit):
                 snapshot.reinitRequested.insert(String(key.dropFirst(Key.reinit.count)))
+            case _ where key.hasPrefix(Key.drillCrash):
+                snapshot.drillCrashRequested.insert(String(key.dropFirst(Key.drillCrash.count)))
             case _ where key.hasPrefix(Key.members):
                 if let member = read(MemberRecord.self) { snapshot.members.append(member) }
             default:

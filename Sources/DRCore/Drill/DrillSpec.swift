@@ -8,7 +8,8 @@ public struct DrillSpec: Sendable, Equatable {
         case restoreLogical = "restore-logical"
         /// Restore a base backup plus archived WAL to a restore point made for the drill.
         case restorePITR = "restore-pitr"
-        /// Kill the primary (postmaster and agent) in the lab and let the agents fail over.
+        /// Kill the primary (postmaster and agent) in the lab and let the agents fail over; on
+        /// a real cluster (`target: cluster`, `--confirm`), the primary's agent crashes its database.
         case failover
         /// Cut the primary's region off (lab network partition) and let the agents fail over.
         case regionOutage = "region-outage"
@@ -96,11 +97,13 @@ public enum DrillLoader {
         guard let name, let kind else { return nil }
         let defaultTarget: DrillSpec.Target = kind.isLabFault ? .lab : kind == .switchover ? .cluster : .scratch
         let chosen = target ?? defaultTarget
-        if kind.isLabFault, chosen != .lab {
+        if kind.isLabFault, chosen != .lab, !(kind == .failover && chosen == .cluster) {
             top["target"].report("a \(kind.rawValue) drill runs against the lab (its faults are the lab's)")
         }
         if kind == .switchover, chosen != .cluster { top["target"].report("a switchover drill runs against the cluster: target: cluster") }
-        if kind != .switchover, chosen == .cluster { top["target"].report("only a switchover drill runs against the cluster (restores use a scratch instance)") }
+        if ![.switchover, .failover].contains(kind), chosen == .cluster {
+            top["target"].report("only switchover and failover drills run against the cluster (restores use a scratch instance)")
+        }
         var spec = DrillSpec(name: name, kind: kind, target: chosen, description: description, rto: rto, rpo: rpo, validation: validation)
         if kind == .switchover {
             spec.to = top["to"].string(expected: "the region whose node becomes the primary")

@@ -25,6 +25,9 @@ public enum Action: Sendable, Equatable {
     /// Create and drop physical replication slots on the leader's database (see
     /// `ReplicationSlots`); only the leader, only under `term`.
     case keepSlots(create: [String], drop: [String], term: Int64)
+    /// A confirmed failover drill: stop the leader's own healthy database with an immediate
+    /// shutdown (a crash), once; the rules that follow handle the loss like any other.
+    case crashForDrill(node: String, term: Int64)
     /// Point this standby at the leader.
     case follow(node: String, leader: String, term: Int64)
     /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
@@ -58,7 +61,7 @@ public enum Action: Sendable, Equatable {
     public var term: Int64? {
         switch self {
         case .renewLease(let term), .releaseLeadership(let term, _), .promote(_, let term), .setSynchronousStandbys(_, let term),
-            .recordSynchronous(_, let term), .restartDatabase(_, let term), .keepSlots(_, _, let term),
+            .recordSynchronous(_, let term), .restartDatabase(_, let term), .keepSlots(_, _, let term), .crashForDrill(_, let term),
             .follow(_, _, let term), .rejoin(_, _, let term), .cloneStandby(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
         case .publishFailsafe(let record):

@@ -140,6 +140,8 @@ public struct LocalDatabase: Sendable, Equatable {
     public var dataDirectoryEmpty = false
     /// An operator asked for this node's database to be built anew (`drctl reinit NODE`).
     public var recloneRequested = false
+    /// A confirmed failover drill asked this node's agent to crash its primary database.
+    public var drillCrashRequested = false
     /// A standby in targeted archive recovery (`recovery.signal`: a restore such as `region
     /// activate` replaying the archive): it promotes itself at the archive's end, and an
     /// earlier promotion would cut the replay short. Never a candidate.

@@ -217,6 +217,16 @@ extension FailoverRule {
             return [.renewLease(term: term), .promote(node: input.me, term: term)] + input.dnsSwitches(term: term)
         },
         FailoverRule(
+            id: "leader-crashes-for-drill",
+            summary:
+                "A confirmed failover drill on a real cluster: the leader's agent stops its own healthy primary with an immediate shutdown, once; what follows is the failover any crash causes."
+        ) { input in
+            guard input.local.drillCrashRequested, input.view.iAmLeader, input.local.state == .primary, input.local.failedChecks == 0,
+                let term = input.leaderTerm
+            else { return nil }
+            return [.crashForDrill(node: input.me, term: term)]
+        },
+        FailoverRule(
             id: "leader-renews",
             summary:
                 "The leader keeps its lease while its database is up or failing below the threshold, keeps one healthy standby synchronous and recorded in etcd (if configured), the live members listed in the `failsafe` key (with failsafe), a replication slot per configured node (and none for removed ones), and the managed DNS records pointed at their targets."

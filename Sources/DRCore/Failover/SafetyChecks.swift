@@ -55,7 +55,7 @@ public enum SafetyChecks {
         guard let term = action.term else { return true }
         guard let leader, leader.term == term else { return false }
         switch action {
-        case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .keepSlots, .switchDNS, .handOver,
+        case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .keepSlots, .crashForDrill, .switchDNS, .handOver,
             .publishFailsafe:
             return leader.node == me
         case .follow(_, let target, _), .rejoin(_, let target, _), .cloneStandby(_, let target, _): return leader.node == target
