@@ -18,6 +18,14 @@ extension RealServers {
             _ = try await admin.query("CREATE TABLE waits (id int)")
             _ = try await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
             _ = try await admin.query("SELECT pg_reload_conf()")
+            // The postmaster reloads asynchronously: a session forked before it did keeps the
+            // old setting, and its commit would not wait (CI saw exactly that).
+            let reloaded = try await eventually(within: .seconds(10)) {
+                let probe = try await primary.connect()
+                defer { Task { await probe.close() } }
+                return try await probe.query("SELECT current_setting('synchronous_standby_names') AS s").single().string("s") == "nobody"
+            }
+            #expect(reloaded, "new sessions see synchronous_standby_names = 'nobody'")
             return admin
         }
 
