@@ -13,7 +13,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Evaluated once: the tarball and the message name the same commit.
 VERSION := $(VERSION)
 
-.PHONY: setup build check format test unit demo bench soak chaos chaos-long lab-up lab-down clean install release
+.PHONY: setup build check format test unit flake-hunt demo bench soak chaos chaos-long lab-up lab-down clean install release
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -45,14 +45,26 @@ check:
 format:
 	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
 
-# The style check, unit tests (no servers, seconds) and integration tests (real PostgreSQL,
-# etcd, PowerDNS started through the lab code in unique /tmp directories).
+# What CI runs: the style check, unit tests (no servers, seconds) and integration tests
+# (real PostgreSQL, etcd, PowerDNS started through the lab code in unique /tmp directories,
+# tagged lab, root and chaos), then the ten slowest suites. Log: .build/test.log.
 test: setup check
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	bash scripts/run-tests.sh
 
+# The fast signal: every test that starts no server (under two minutes after a build).
 unit:
-	$(SWIFT) test --filter 'DRCoreTests|DRAgentTests|DRSystemTests|DRDNSTests|DRBackupTests'
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip IntegrationTests
+
+# One suite (any `swift test --filter` expression) N times, with pass/fail counts and
+# the artifacts each failed run kept: make flake-hunt SUITE=RegionCutsTests N=10
+SUITE ?=
+N ?= 5
+flake-hunt: build
+	@test -n "$(SUITE)" || { echo "usage: make flake-hunt SUITE=<swift test filter> [N=5]"; exit 2; }
+	$(SWIFT) build --build-tests
+	bash scripts/flake-hunt.sh '$(SUITE)' $(N)
 
 demo: build
 	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi

@@ -5,7 +5,7 @@ import Testing
 /// A child started by drctl inherits standard input, output and error, and nothing else:
 /// a postmaster started by the agent while a backup streams must not hold that backup's
 /// pipe open (it would never end), nor any socket or file of the agent's.
-@Suite struct DescriptorInheritanceTests {
+@Suite(.timeLimit(.minutes(1))) struct DescriptorInheritanceTests {
     /// The descriptors the child shell has open, by number.
     static func childDescriptors(_ output: String) -> Set<Int> {
         Set(output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) })

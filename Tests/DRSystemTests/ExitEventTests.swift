@@ -5,7 +5,7 @@ import Testing
 /// The leader's agent waits on its postmaster with `exitEvent`: it must wake when the
 /// process exits (even as an unreaped zombie, as a killed postmaster often is) and not
 /// before, and give up after its limit.
-@Suite struct ExitEventTests {
+@Suite(.timeLimit(.minutes(1))) struct ExitEventTests {
     @Test func wakesWhenTheProcessExitsAndOnlyThen() async throws {
         let log = NSTemporaryDirectory() + "drctl-exit-\(UUID().uuidString).log"
         defer { try? FileManager.default.removeItem(atPath: log) }

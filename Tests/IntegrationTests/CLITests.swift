@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The `drctl` binary's contract: exit codes and messages, run as an operator would.
-@Suite struct CLITests {
+@Suite(.timeLimit(.minutes(2))) struct CLITests {
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
     /// Runs the built drctl with drctl's own process runner (posix_spawn, waitpid on a

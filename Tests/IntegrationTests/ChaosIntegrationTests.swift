@@ -9,7 +9,7 @@ extension RealServers {
     /// `make chaos`, short and with fixed seeds, in both replication modes and with failsafe:
     /// random faults against a real lab under a write load, judged only from what the
     /// clients saw. Seed 26 kills the lab's only etcd member (with failsafe no write may stop).
-    @Suite("fault campaign in the lab")
+    @Suite("fault campaign in the lab", .tags(.chaos))
     struct ChaosIntegrationTests {
         @Test(arguments: [
             (seed: UInt64(7), synchronous: false, failsafe: false), (seed: UInt64(20), synchronous: true, failsafe: false),
@@ -44,8 +44,7 @@ extension RealServers {
         /// (`drctl lab chaos --hosts`): region1's whole host cut off (a failover across the
         /// relays), then etcd's raft leader killed. Every property must hold, the lab's
         /// namespaces and processes must be gone, and the report says where it ran.
-        @Test func aCampaignOnRegionsAsHosts() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
+        @Test(.tags(.root), .needsRoot) func aCampaignOnRegionsAsHosts() async throws {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-hosts-chaos-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -170,7 +170,7 @@ extension RealServers {
     }
 }
 
-@Suite("HTTP over libcurl")
+@Suite("HTTP over libcurl", .timeLimit(.minutes(1)))
 struct HTTPClientTests {
     @Test func refusedAndSilentServersFailWithTheirKind() async throws {
         let client = HTTPClient()

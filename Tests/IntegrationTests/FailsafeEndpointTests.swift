@@ -8,7 +8,7 @@ import Testing
 
 /// The agent API's one POST, over real HTTP: a failsafe request is answered by the node's
 /// agent, anything else sent by POST is refused, and a malformed request changes nothing.
-@Suite struct FailsafeEndpointTests {
+@Suite(.timeLimit(.minutes(1))) struct FailsafeEndpointTests {
     @Test func thePostIsAnsweredByTheAgentAndNothingElseIsAccepted() async throws {
         let port = try PortAllocator.freePort()
         let asked = Asked()

@@ -6,7 +6,7 @@ import Testing
 /// binary the test suite already built: every file in place, the unit pointing at the
 /// installed binary and README, and the installed reference configuration valid for the
 /// installed binary.
-@Suite struct InstallTests {
+@Suite(.timeLimit(.minutes(3))) struct InstallTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     @Test func makeInstallPutsEveryFileInPlace() async throws {

@@ -65,5 +65,21 @@ enum DrctlBinary {
 }
 
 /// Every suite that starts real servers nests here and runs one test at a time: two
-/// cores running several labs at once make lease and failover timing flaky.
-@Suite(.serialized) enum RealServers {}
+/// cores running several labs at once make lease and failover timing flaky. Each test is
+/// stopped after ten minutes (the longest takes about two), so a wedged lab fails its own
+/// test instead of eating CI's budget.
+@Suite(.serialized, .tags(.lab), .timeLimit(.minutes(10))) enum RealServers {}
+
+/// Where a test keeps what a reader of its failure needs (logs, rulesets, screenshots):
+/// `.build/test-artifacts/`, which `make flake-hunt` lists after each failed run.
+enum TestArtifacts {
+    static let root =
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/test-artifacts").path
+
+    /// A new directory for one failure of `name`, stamped with the time it was kept.
+    static func directory(_ name: String) -> String {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacing(":", with: "")
+        return "\(root)/\(name)-\(stamp)"
+    }
+}

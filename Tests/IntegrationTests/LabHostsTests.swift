@@ -6,9 +6,8 @@ import Testing
 /// Regions as separate hosts, the network part: namespaces joined by a bridge, a latency
 /// relay in one region, and nothing left behind — no namespace, no address in the root
 /// namespace.
-@Suite struct LabHostsTests {
+@Suite(.tags(.root), .needsRoot, .timeLimit(.minutes(2))) struct LabHostsTests {
     @Test func regionsAreNamespacesAndOneRegionsConnectionsAreDelayed() async throws {
-        try #require(getuid() == 0, "network namespaces need root")
         let hosts = LabHosts.plan(dir: "/tmp/drctl-hosts-\(UUID().uuidString)", regions: ["region1", "region2", "region3"])
         try await hosts.create()
         do {
@@ -40,10 +39,9 @@ import Testing
 extension RealServers {
     /// The relay as the lab runs it: `drctl lab relay` inside a region's namespace, the round
     /// trip it adds measured between regions, and gone with the namespaces.
-    @Suite("latency between region namespaces")
+    @Suite("latency between region namespaces", .tags(.root), .needsRoot)
     struct LabLatencyTests {
         @Test func theRelayProcessAddsTheRoundTripAndLeavesNothing() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-hosts-\(UUID().uuidString.prefix(8))"
             let hosts = LabHosts.plan(dir: dir, regions: ["region1", "region2"])
             try await hosts.create()

@@ -7,14 +7,14 @@ extension RealServers {
     /// The loopback lab's partitions on regions as hosts (`drctl lab isolate` on a lab of
     /// `lab up --hosts`), each checked by what it must and must not cut, at 40 ms so every
     /// connection crosses the latency relays. Region2 (the standby's) is cut: nothing fails over.
-    @Suite("partitions between region hosts")
+    @Suite("partitions between region hosts", .tags(.root), .needsRoot)
     struct RegionCutsTests {
         @Test func eachCutTakesExactlyItsConnections() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let lab = try await RegionHostsLab.up(dir: dir, binary: try DrctlBinary.path(), latency: .milliseconds(40), agents: true)
             do {
                 let probe = Probe(lab: lab)
+                var kept: String?
                 let everything = Probe.Reach(etcd: true, etcdFromRegion3: true, replication: true, agentAPI: true, otherPeer: true)
                 #expect(try await probe.all() == everything)
                 /// Cuts region2, checks what it reaches, heals and waits until it reaches everything again.
@@ -24,10 +24,11 @@ extension RealServers {
                     #expect(actual == reach, "\(kind) from \(peers ?? ["every region"]): \(actual)")
                     try await lab.heal("region2", kind)
                     var healed = Probe.Reach(etcd: false, etcdFromRegion3: false, replication: false, agentAPI: false, otherPeer: false)
-                    #expect(
-                        try await eventually(within: .seconds(30)) {
-                            healed = try await probe.all(); return healed == everything
-                        }, "healed \(kind): \(healed)")
+                    let converged = try await eventually(within: .seconds(30)) {
+                        healed = try await probe.all(); return healed == everything
+                    }
+                    if !converged { kept = await lab.keepDiagnostics(in: TestArtifacts.directory("region-cuts-heal-\(kind.rawValue)")) }
+                    #expect(converged, "healed \(kind): \(healed); the lab's state is kept in \(kept ?? "-")")
                 }
                 try await cut(.etcd, expect: Probe.Reach(etcd: false, etcdFromRegion3: true, replication: true, agentAPI: true, otherPeer: false))
                 try await cut(.replication, expect: Probe.Reach(etcd: true, etcdFromRegion3: true, replication: false, agentAPI: true, otherPeer: true))
@@ -66,12 +67,20 @@ extension RealServers {
                 #expect(read.stdout.contains("arrived"), "the request was applied: \(read.stdout)")
                 #expect(try await probe.all().etcd == false, "nor can region2 open a new connection to etcd")
                 try await lab.heal("region2")
-                #expect(try await eventually(within: .seconds(20)) { try await probe.all() == everything })
+                let healed = try await eventually(within: .seconds(20)) { try await probe.all() == everything }
 
                 // None of it was a reason to fail over.
-                #expect(try await lab.leaderKey() == "pg1")
-                #expect(try await lab.acceptsWrites(lab.databases[0], from: "region1") == true)
+                let leader = try await lab.leaderKey()
+                let writable = try await lab.acceptsWrites(lab.databases[0], from: "region1")
+                if !healed || leader != "pg1" || writable != true {
+                    kept = await lab.keepDiagnostics(in: TestArtifacts.directory("region-cuts-end"))
+                }
+                #expect(healed, "the lab's state is kept in \(kept ?? "-")")
+                #expect(leader == "pg1")
+                #expect(writable == true)
             } catch {
+                let kept = await lab.keepDiagnostics(in: TestArtifacts.directory("region-cuts"))
+                Issue.record("the lab's state is kept in \(kept)")
                 try? await RegionHostsLab.down(dir: dir)
                 throw error
             }

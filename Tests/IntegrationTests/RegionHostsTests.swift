@@ -6,10 +6,9 @@ import Testing
 extension RealServers {
     /// The etcd of a cross-region deployment: one member per region namespace, 40 ms between
     /// regions, probed from region1 as a leader's agent uses it (read, renew, every 100 ms).
-    @Suite("etcd across region namespaces")
+    @Suite("etcd across region namespaces", .tags(.root), .needsRoot)
     struct RegionEtcdTests {
         @Test func anEtcdAcrossRegionsKeepsALeaseThroughItsLeadersLoss() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let binary = try DrctlBinary.path()
             let lab = try await RegionHostsLab.up(dir: dir, binary: binary, latency: .milliseconds(40))
@@ -51,7 +50,6 @@ extension RealServers {
         /// A primary in region1 and its standby in region2, cloned and streaming across the
         /// 40 ms between them: a client in region2 feels the round trip, one in region1 not.
         @Test func aStandbyStreamsAcrossRegionsAndClientsFeelTheRoundTrip() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let lab = try await RegionHostsLab.up(dir: dir, binary: try DrctlBinary.path(), latency: .milliseconds(40), databases: true)
             let postmasters = try lab.databases.compactMap { try lab.server($0).pid }
@@ -79,7 +77,6 @@ extension RealServers {
         /// surviving etcd members elect a leader, region2's agent promotes pg2 and switches the
         /// record, and an operator in region3 sees both. `lab down` leaves nothing behind.
         @Test func losingRegion1sHostFailsOverToRegion2() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let binary = try DrctlBinary.path()
             func drctl(_ arguments: String...) async throws -> CommandRunner.Output {
@@ -126,7 +123,6 @@ extension RealServers {
         /// starting): `lab down` reads what `up` recorded before making anything, and leaves no
         /// namespace, process or directory behind.
         @Test func labDownCleansUpAfterACrashedUp() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let binary = try DrctlBinary.path()
             let hosts = LabHosts.plan(dir: dir, regions: RegionHostsLab.regions)
@@ -152,7 +148,6 @@ extension RealServers {
         /// region1, whose clients still reach it) before pg2 takes any (asked from region3).
         /// After the heal pg1 stays read-only: one primary, pg2.
         @Test func anIsolatedPrimaryRegionStopsBeforeTheOtherRegionPromotes() async throws {
-            try #require(getuid() == 0, "network namespaces need root")
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let lab = try await RegionHostsLab.up(dir: dir, binary: try DrctlBinary.path(), latency: .milliseconds(40), agents: true)
             do {

@@ -11,9 +11,7 @@ extension RealServers {
     /// kept under `.build/test-artifacts/`.
     @Suite("the status page in headless Chromium")
     struct StatusPageIntegrationTests {
-        static let artifacts =
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/test-artifacts").path
+        static let artifacts = TestArtifacts.root
 
         /// What the page shows, read from the DOM Chromium built: the verdict, each node's role,
         /// the warnings and the failovers listed.
