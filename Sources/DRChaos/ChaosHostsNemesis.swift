@@ -35,6 +35,8 @@ public struct ChaosHostsNemesis: ChaosTarget {
             if let pid = try lab.server(database).pid { await Self.kill(pid) }
         case .freezePostgres:
             for pid in try serverProcesses(database) { Foundation.kill(pid, SIGSTOP) }
+        case .freezePostmaster:
+            if let pid = try lab.server(database).pid { Foundation.kill(pid, SIGSTOP) }
         case .freezeAgent:
             try lab.freezeAgent(region, true)
         case .isolateRegion, .cutEtcd, .cutReplication, .loseEtcdAnswers:
@@ -69,6 +71,9 @@ public struct ChaosHostsNemesis: ChaosTarget {
             try await lab.startDatabase(database)
         case .freezePostgres:
             for pid in try serverProcesses(database) { Foundation.kill(pid, SIGCONT) }
+        case .freezePostmaster:
+            // Whatever the fence did meanwhile: a killed postmaster has nothing to continue.
+            if let pid = try lab.server(database).pid { Foundation.kill(pid, SIGCONT) }
         case .freezeAgent:
             try lab.freezeAgent(region, false)
         case .isolateRegion:

@@ -25,6 +25,8 @@ struct ChaosNemesis: ChaosTarget {
             if let pid = try lab.server(node).pid { await signal(pid, SIGKILL) }
         case .freezePostgres:
             for pid in try serverProcesses(node) { kill(pid, SIGSTOP) }
+        case .freezePostmaster:
+            if let pid = try lab.server(node).pid { kill(pid, SIGSTOP) }
         case .freezeAgent:
             _ = try Lab.freeze(dir: lab.dir, node: node.name, true)
         case .isolateRegion:
@@ -69,6 +71,9 @@ struct ChaosNemesis: ChaosTarget {
             try await startServer(node)
         case .freezePostgres:
             for pid in try serverProcesses(node) { kill(pid, SIGCONT) }
+        case .freezePostmaster:
+            // Whatever the fence did meanwhile: a killed postmaster has nothing to continue.
+            if let pid = try lab.server(node).pid { kill(pid, SIGCONT) }
         case .freezeAgent:
             _ = try Lab.freeze(dir: lab.dir, node: node.name, false)
         case .isolateRegion:

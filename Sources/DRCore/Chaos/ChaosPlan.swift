@@ -42,6 +42,10 @@ public enum ChaosFault: String, Sendable, Codable, CaseIterable {
     case failover
     /// An operator asks for the node to be rejoined (`drctl rejoin`), fenced or not.
     case rejoin
+    /// SIGSTOP the postmaster alone: new connections hang, so every health check fails, while
+    /// the backends of connections opened earlier (the campaign's direct writers keep theirs)
+    /// go on committing. Healed by SIGCONT.
+    case freezePostmaster = "freeze-postmaster"
 
     /// Whether the fault lasts until healed (a reboot or a request is over when injected).
     public var lasts: Bool { ![.reboot, .switchover, .failover, .rejoin].contains(self) }
