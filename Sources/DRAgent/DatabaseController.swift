@@ -17,8 +17,10 @@ public protocol DatabaseController: Sendable {
     /// `slow` is called every promotion timeout meanwhile.
     func promote(slow: @escaping @Sendable (Duration) async -> Void) async throws
     /// Stops the database so it cannot accept writes, leaving `standby.signal` so no
-    /// restart brings it back writable. Returns why that file could not be written, if so.
-    @discardableResult func fence() async throws -> String?
+    /// restart brings it back writable, and returns only with proof that no process of it is
+    /// left (escalating to SIGKILL within `limit`); throws otherwise. Returns why that file
+    /// could not be written, if so.
+    @discardableResult func fence(within limit: Duration) async throws -> String?
     /// Leaves `standby.signal` in the running primary's data directory: ignored while it
     /// runs, it makes any later start (init after a power loss, an operator) come up
     /// read-only until the agent promotes it again under a valid lease.

@@ -42,8 +42,9 @@ public enum FencingWatchdog {
     }
 
     /// `drctl watchdog`: reads the lease file at its deadline and at least every 250 ms, until
-    /// its agent is gone and no lease is left to guard (or the task is cancelled). Fences at
-    /// most once per published lease.
+    /// its agent is gone and no lease is left to guard (or the task is cancelled). Fences once
+    /// per published lease, trying again until the fence is proven (no PostgreSQL process left
+    /// in the data directory).
     /// - Parameters:
     ///   - database: PostgreSQL through `pg_ctl` unless given; `clock`: the host's monotonic
     ///     clock unless given; `isAlive`: whether a process runs (tests run agents in-process).
@@ -56,6 +57,7 @@ public enum FencingWatchdog {
         let database = database ?? PostgresController(node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout)
         let policy = FailoverPolicy(config)
         var fencedFor: LeaseBookkeeping?
+        var attempts = 0
         let boot = bootID()
         while !Task.isCancelled {
             let published = read(file)
@@ -68,22 +70,28 @@ public enum FencingWatchdog {
                     me: node.name, local: LocalDatabase(state: .primary, lsn: nil), etcdReachable: false,
                     leader: nil, members: [], primaryProgress: nil, lease: lease)
                 for case .fence(_, let reason) in decide(view, policy: policy, now: clock.hostMonotonic).actions {
-                    fencedFor = lease
                     log.critical(
                         "agent missed its lease deadline: fencing the database",
                         metadata: [
                             "node": "\(node.name)", "agent_alive": "\(agentAlive)", "reason": "\(reason)",
-                            "same_boot": "\(published?.bootID == boot)",
+                            "same_boot": "\(published?.bootID == boot)", "attempt": "\(attempts + 1)",
                         ])
                     _ = FileManager.default.createFile(atPath: "\(stateDir)/\(node.name).fenced", contents: Data("watchdog: \(reason)".utf8))
+                    // What is left of the lease (its margin at first): the fence escalates to
+                    // SIGKILL within it. Tried again until proven, however long that takes.
+                    let left = max(.milliseconds(100), lease.lastConfirmedRenewalSentAt + lease.ttl - clock.hostMonotonic)
                     do {
-                        if let problem = try await database.fence() {
+                        if let problem = try await database.fence(within: left) {
                             log.critical(
                                 "fenced, but standby.signal could not be written: a restart would bring the database up writable",
                                 metadata: ["error": "\(problem)"])
                         }
+                        fencedFor = lease
+                        attempts = 0
                     } catch {
-                        log.critical("watchdog could not fence", metadata: ["error": "\(error)"])
+                        attempts += 1
+                        log.critical("watchdog could not fence: trying again", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
+                        try? await clock.sleep(for: .milliseconds(100))
                     }
                 }
             }

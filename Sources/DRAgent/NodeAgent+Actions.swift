@@ -83,34 +83,7 @@ extension NodeAgent {
             if intent != nil { try? await coordinator.setFailoverIntent(nil, expiry: operatorIntentExpiry) }
             if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil, expiry: operatorIntentExpiry) }
         case .fence(_, let reason):
-            _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.description.utf8))
-            log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
-            if failsafe.leadingSince != nil, failsafe.endedByFence == nil {
-                let refusals = failsafe.lastRefusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
-                failsafe.endedByFence = (now, clock.wallMillis, refusals.isEmpty ? reason.description : "\(reason) (\(refusals))")
-            }
-            leaseBook = nil
-            armLeaseDeadline()
-            let problem: String?
-            fencing = true
-            defer { fencing = false }
-            do {
-                problem = try await database.fence()
-                fenceFailed = false
-            } catch {
-                // Not fenced: reported as it is (down, or primary), so the rules keep the
-                // lease and try again instead of treating it as safely stopped.
-                try? FileManager.default.removeItem(atPath: fenceMarker)
-                fenceFailed = true
-                notifyFence(reason, failure: "\(error)")
-                throw error
-            }
-            notifyFence(reason, failure: nil)
-            if let problem {
-                log.critical(
-                    "fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
-                    metadata: ["error": "\(problem)"])
-            }
+            try await fenceDatabase(reason)
         case .restartDatabase:
             log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
             try await database.restart()
@@ -257,6 +230,7 @@ extension NodeAgent {
     /// become so at any moment), so if the renewals fail it is fenced, not left promoting.
     private func promoteKeepingTheLease(term: Int64) async throws {
         promotionUnderway = true
+        promotionSignalled = true
         armLeaseDeadline()  // publishes the lease to the watchdog now that the node may turn writable
         scheduleHeartbeat(term: term)
         defer {
@@ -272,23 +246,23 @@ extension NodeAgent {
         }
     }
 
-    /// The next lease renewal of a promotion in progress, one interval from now.
-    private func scheduleHeartbeat(term: Int64) {
+    /// The next lease renewal of a promotion or a fence in progress, one interval from now.
+    func scheduleHeartbeat(term: Int64) {
         promotionHeartbeat = clock.schedule(at: now + config.health.interval) { [weak self] in
             await self?.promotionHeartbeatDue(term: term)
         }
     }
 
     private func promotionHeartbeatDue(term: Int64) async {
-        guard promotionUnderway else { return }
+        guard promotionUnderway || fencing else { return }
         do {
             try await renewLease(term: term)
         } catch CoordinationError.leaseExpired {
-            return log.critical("the lease expired during the promotion: the deadline fences this node", metadata: ["term": "\(term)"])
+            return log.critical("the lease expired during the \(promotionUnderway ? "promotion" : "fence"): the deadline fences this node", metadata: ["term": "\(term)"])
         } catch {
-            log.warning("renewing the lease during the promotion failed", metadata: ["error": "\(error)"])
+            log.warning("renewing the lease during the \(promotionUnderway ? "promotion" : "fence") failed", metadata: ["error": "\(error)"])
         }
-        if promotionUnderway { scheduleHeartbeat(term: term) }
+        if promotionUnderway || fencing { scheduleHeartbeat(term: term) }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database
@@ -302,7 +276,9 @@ extension NodeAgent {
             end = try await database.stopForHandover(within: .seconds(10))
         } catch {
             log.critical("switchover: the clean stop failed; fencing", metadata: ["error": "\(error)"])
-            _ = try? await database.fence()
+            // Released only once the fence is proven: a failed one keeps the key, and the
+            // rules try the fence again (leader-database-failed) before anything is promoted.
+            try await fenceDatabase(.switchoverFailed(error: "\(error)"))
             _ = try await perform(.releaseLeadership(term: term, reason: .switchoverFailed(error: "\(error)")), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
             throw error
         }
@@ -312,5 +288,71 @@ extension NodeAgent {
         handover.demotedAtMillis = clock.wallMillis
         try await coordinator.setSwitchoverIntent(handover, expiry: operatorIntentExpiry)
         _ = try await perform(.releaseLeadership(term: term, reason: .switchoverHandedOver(to: target, walEnd: end)), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
+    }
+
+    /// How long a fence may take before it counts as failed. At a missed lease deadline only
+    /// what is left of the lease (the fence must be done before another node can take the
+    /// key); otherwise long enough for a fast shutdown's checkpoint, since the leader keeps
+    /// its lease meanwhile.
+    func fenceLimit(_ reason: Reason) -> Duration {
+        guard case .leaseRenewalOverdue = reason else { return .seconds(10) }
+        guard let book = leaseBook else { return policy.fencingMargin }
+        return max(.milliseconds(100), book.lastConfirmedRenewalSentAt + book.ttl - now)
+    }
+
+    /// Fences the local database and counts it fenced only with proof (no PostgreSQL process
+    /// left in its data directory). A leader that can still renew keeps its lease while the
+    /// fence runs and after a failed one, so no standby is promoted beside a server whose open
+    /// connections may still commit (a stopped postmaster, a server refusing new
+    /// connections); the key is released only after the proof.
+    func fenceDatabase(_ reason: Reason) async throws {
+        _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.description.utf8))
+        log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
+        if failsafe.leadingSince != nil, failsafe.endedByFence == nil {
+            let refusals = failsafe.lastRefusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+            failsafe.endedByFence = (now, clock.wallMillis, refusals.isEmpty ? reason.description : "\(reason) (\(refusals))")
+        }
+        let limit = fenceLimit(reason)
+        // The lease is kept through the fence unless it is already overdue: the deadline
+        // timer and the watchdog go on guarding it, and renewals go on every interval.
+        var keptTerm: Int64?
+        if case .leaseRenewalOverdue = reason {
+        } else if let book = leaseBook, leader?.node == node.name {
+            keptTerm = book.term
+        }
+        if keptTerm == nil {
+            leaseBook = nil
+            armLeaseDeadline()
+        }
+        fencing = true
+        if let keptTerm { scheduleHeartbeat(term: keptTerm) }
+        defer {
+            fencing = false
+            if promotionHeartbeat != nil, !promotionUnderway {
+                promotionHeartbeat?.cancel()
+                promotionHeartbeat = nil
+            }
+        }
+        let problem: String?
+        do {
+            problem = try await database.fence(within: limit)
+            fenceFailed = false
+        } catch {
+            // Not fenced: reported as it is (down, or primary), so the rules keep the
+            // lease and try again instead of treating it as safely stopped.
+            try? FileManager.default.removeItem(atPath: fenceMarker)
+            fenceFailed = true
+            notifyFence(reason, failure: "\(error)")
+            throw error
+        }
+        // Proven: nothing of this server can acknowledge a write any more.
+        leaseBook = nil
+        armLeaseDeadline()
+        notifyFence(reason, failure: nil)
+        if let problem {
+            log.critical(
+                "fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
+                metadata: ["error": "\(problem)"])
+        }
     }
 }

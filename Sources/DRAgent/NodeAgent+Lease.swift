@@ -48,8 +48,9 @@ extension NodeAgent {
     /// what is known, and etcd counted unreachable — whether to fence.
     func armLeaseDeadline() {
         deadlineTimer?.cancel()
-        // In maintenance nothing is promoted automatically, so there is nothing to guard.
-        guard let book = leaseBook, !paused else {
+        // Armed in maintenance too: an operator's `drctl failover` may promote another node
+        // once the key lapses, so the deadline must still fence this one first.
+        guard let book = leaseBook else {
             failsafe.nextRound?.cancel()
             return FencingWatchdog.publish(nil, to: leaseFile)
         }
@@ -68,10 +69,10 @@ extension NodeAgent {
     }
 
     /// A primary, a server that stopped answering (it may be stalled, not stopped), a
-    /// promotion under way, or nothing observed yet (a restarted agent): the cases the
+    /// promotion under way or signalled (it completes without the agent), or nothing observed yet (a restarted agent): the cases the
     /// watchdog must guard.
     var databaseMayAcceptWrites: Bool {
-        promotionUnderway || lastLocal.map { $0.state == .primary || $0.state == .down } ?? true
+        promotionUnderway || promotionSignalled || lastLocal.map { $0.state == .primary || $0.state == .down } ?? true
     }
 
     func deadlineReached(_ book: LeaseBookkeeping) async {

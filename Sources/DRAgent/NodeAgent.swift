@@ -65,6 +65,9 @@ public actor NodeAgent {
     var fenceFailed = false
     /// A promotion has been signalled and has not finished yet.
     var promotionUnderway = false
+    /// pg_promote was signalled and the server has not been seen primary (or fenced) since:
+    /// it may turn writable any moment, also after the agent stopped waiting for it.
+    var promotionSignalled = false
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).
     var promotionHeartbeat: Task<Void, Never>?
     /// A watchdog process guards the published lease and outlives this agent.
@@ -163,6 +166,7 @@ public actor NodeAgent {
     public func tick() async {
         let local = await observeLocal()
         lastLocal = local
+        if local.state == .primary || local.state == .fenced { promotionSignalled = false }
         let etcdReachable = await readCluster()
         var decisions = 0
         while decisions < 3 {
@@ -188,7 +192,7 @@ public actor NodeAgent {
     /// The snapshot `decide` sees: the local database and what this agent last knew.
     func view(_ observed: LocalDatabase, etcdReachable: Bool) -> ClusterView {
         var local = observed
-        local.promotionUnderway = promotionUnderway
+        local.promotionUnderway = promotionUnderway || promotionSignalled
         var view = ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
             primaryProgress: primaryProgress, lease: leaseBook, paused: paused, failoverIntent: intent,
@@ -325,8 +329,7 @@ public actor NodeAgent {
         _ = await execute(decision, local: local)
         // A last renewal re-arms the timer; the watchdog, not this exiting process, guards that deadline.
         deadlineTimer?.cancel()
-        if paused { FencingWatchdog.publish(nil, to: leaseFile) }
-        if watchdogGuardsLease, leaseBook != nil, !paused {
+        if watchdogGuardsLease, leaseBook != nil {
             log.notice("stopping with the lease left to the watchdog: a restart within the lease is no failover; if no agent renews, the watchdog fences at the deadline")
         }
         log.notice("agent stopped", metadata: ["rule": "\(decision.rule)", "actions": "\(decision.actions.count)"])

@@ -74,13 +74,17 @@ public struct PostgresController: DatabaseController {
         return text.split(separator: "\n").first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
     }
 
-    /// Stops the database so it cannot accept writes: a fast shutdown, and an immediate
-    /// one if that does not finish in time. Needs `data_dir`.
+    /// Stops the database so it cannot accept writes, and proves it: a fast shutdown, then an
+    /// immediate one, then SIGKILL of the postmaster and of every PostgreSQL process still
+    /// working in the data directory (a stopped postmaster gets SIGKILL at once: it acts on
+    /// no other signal). Returns only once no such process is left; throws when that cannot
+    /// be shown within `limit` (plus the SIGKILL wait), so the caller never treats a server
+    /// whose open connections may still commit as stopped. Needs `data_dir`.
     /// - Returns: why `standby.signal` could not be written, if it could not: the server is
     ///   stopped all the same (stopping is what keeps writes out now), but a restart would
     ///   come up writable, which the caller must shout about.
     @discardableResult
-    public func fence() async throws -> String? {
+    public func fence(within limit: Duration) async throws -> String? {
         guard let dataDir = node.dataDir else {
             throw AgentError.cannotFence(node: node.name, detail: "no data_dir configured for \(node.name): the agent cannot stop its database")
         }
@@ -89,20 +93,20 @@ public struct PostgresController: DatabaseController {
         // until a rejoin rewinds it and a promotion under a new term makes it writable.
         var signalProblem: String?
         do { try await writeStandbySignal(dataDir: dataDir) } catch { signalProblem = "\(error)" }
-        // A crashed postmaster has nothing left to stop; asking pg_ctl would wait for its
-        // zombie (which kill(0) still finds) to be reaped, delaying the release of the key.
-        if postmasterRunning() == false { return signalProblem }
-        let pgctl = try PostgresBinaries.binary("pg_ctl")
-        // `pg_ctl status` exits 3 when no server runs: already fenced (or crashed) is fine.
-        func stopped() async throws -> Bool {
-            try await CommandRunner.run([pgctl, "-D", dataDir, "status"], as: .forPostgres, check: false).status == 3
+        // Signals, not pg_ctl: pg_ctl waits for a stopped postmaster like any other, and a
+        // crashed one (its PID dead) leaves backends pg_ctl does not know about.
+        let postmaster = postmasterRunning() == true ? postmasterPID() : nil
+        let fast = min(.seconds(5), limit * 0.45), immediate = min(.seconds(2), limit * 0.25)
+        let ending = await DataDirectoryProcesses.end(
+            dataDir, postmaster: postmaster, gentle: [(SIGINT, fast), (SIGQUIT, immediate)],
+            killWait: max(.milliseconds(250), limit - fast - immediate))
+        guard ending.proven else {
+            let left = ending.left.pids + ending.left.unreadable
+            throw AgentError.cannotFence(
+                node: node.name,
+                detail: "PostgreSQL processes \(left.map(String.init).joined(separator: ", ")) still run in \(dataDir) after \(ending.steps.joined(separator: "; "))")
         }
-        if try await stopped() { return signalProblem }
-        _ = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "fast", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
-        if try await stopped() { return signalProblem }
-        let immediate = try await CommandRunner.run([pgctl, "-D", dataDir, "-m", "immediate", "-t", "5", "-w", "stop"], as: .forPostgres, check: false)
-        if try await stopped() { return signalProblem }
-        throw AgentError.cannotFence(node: node.name, detail: immediate.stderr)
+        return signalProblem
     }
 
     public func guardRestart() throws {

@@ -30,6 +30,8 @@ public final class AgentCluster: @unchecked Sendable {
     /// Whether nodes run a watchdog (production always does).
     public let withWatchdogs: Bool
     private var busy: Set<String> = []
+    /// Each agent's loop in flight, cancelled when a service manager stops it.
+    private var ticks: [String: Task<Void, Never>] = [:]
     private var offsets: [String: Duration] = [:]
     /// Loops an agent asked for before its regular phase (see `NodeAgent.pauseAfterTick`).
     private var earlyTicks: [String: AgentInstant] = [:]
@@ -147,6 +149,9 @@ public final class AgentCluster: @unchecked Sendable {
     /// SIGTERM: the agent makes its last decision (`agent-stopping`) and exits.
     public func stopAgent(_ node: String) async throws {
         guard let agent = lock.withLock({ agents.removeValue(forKey: node) }) else { return }
+        // As `NodeAgent.loop` under a graceful shutdown: the loop in flight is cancelled
+        // (a promotion's wait ends), then the last decision.
+        lock.withLock { ticks[node] }?.cancel()
         let stopped = clock.track { await agent.shutdown() }
         try await clock.settle()
         await stopped.value
@@ -206,7 +211,7 @@ public final class AgentCluster: @unchecked Sendable {
             for (node, agent) in lock.withLock({ agents }) where isDue(node) && !lock.withLock({ busy.contains(node) }) {
                 lock.withLock { _ = busy.insert(node) }
                 lock.withLock { _ = earlyTicks.removeValue(forKey: node) }
-                clock.track { [self] in
+                let tick = clock.track { [self] in
                     let started = clock.now
                     await agent.tick()
                     // An agent that asks for its next loop sooner than the interval (a
@@ -218,6 +223,7 @@ public final class AgentCluster: @unchecked Sendable {
                         _ = busy.remove(node)
                     }
                 }
+                lock.withLock { ticks[node] = tick }
             }
             try await clock.settle()
             checkInvariant()

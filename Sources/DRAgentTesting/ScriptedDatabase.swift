@@ -59,25 +59,25 @@ public struct ScriptedDatabase: DatabaseController {
 
     public func waitForExit(within limit: Duration) async -> Bool { false }
 
-    /// Takes `promotionTakes` on the manual clock; the server becomes writable at its end.
+    /// Takes `promotionTakes` on the manual clock; the server becomes writable at its end —
+    /// also when the agent stops waiting (it is cancelled, it exits): once signalled,
+    /// PostgreSQL goes on promoting whoever watches.
     public func promote(slow: @escaping @Sendable (Duration) async -> Void) async throws {
-        let takes = try servers.act(node, "promote") { me -> Duration? in
+        let due = try servers.act(node, "promote") { me -> AgentInstant? in
             guard me.running else { throw Failure.refused(node: node, call: "promote", why: "the server is not running") }
             guard me.inRecovery else { return nil }
-            return me.promotionTakes
+            let due = me.promotesAt ?? servers.clock.now + me.promotionTakes
+            me.promotesAt = due
+            return due
         }
-        guard let takes else { return }
-        try await servers.clock.sleep(for: takes)
-        servers.change(node) { me in
-            guard me.running else { return }
-            me.inRecovery = false
-            me.standbySignal = false
-            me.upstream = nil
-            me.timeline += 1
-        }
+        guard let due else { return }
+        try await servers.clock.sleep(for: due - servers.clock.now)
+        servers.finishPromotion(node)
     }
 
-    public func fence() async throws -> String? {
+    public func fence(within limit: Duration) async throws -> String? {
+        let takes = servers[node].fenceTakes
+        if takes > .zero { try await servers.clock.sleep(for: takes) }
         try servers.act(node, "fence") { me in
             me.standbySignal = true
             guard !me.fenceFails || !me.running else { throw Failure.refused(node: node, call: "fence", why: "pg_ctl stop did not stop it") }

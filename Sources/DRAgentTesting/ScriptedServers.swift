@@ -26,10 +26,15 @@ public final class ScriptedServers: @unchecked Sendable {
         public var frozen = false
         /// How long the next promotion takes (the WAL it still has to replay).
         public var promotionTakes: Duration = .milliseconds(200)
+        /// A promotion was signalled: the server turns writable then, unless it stops first.
+        public var promotesAt: AgentInstant?
         /// Starting it fails (the crash recurs, the disk is gone).
         public var startFails = false
         /// Fencing fails (pg_ctl cannot stop it).
         public var fenceFails = false
+        /// How long a fence takes to prove the server gone (a stopped postmaster that only
+        /// SIGKILL ends, a shutdown checkpoint); it keeps accepting writes meanwhile.
+        public var fenceTakes: Duration = .zero
         /// Its WAL went past the point where a newer timeline forked off: as a standby it
         /// never streams, until a rejoin rewinds it.
         public var pastFork = false
@@ -84,6 +89,7 @@ public final class ScriptedServers: @unchecked Sendable {
         change(name) { me in
             me.running = !me.dataLost
             me.frozen = false
+            me.promotesAt = nil
             me.inRecovery = me.standbySignal
         }
     }
@@ -100,6 +106,7 @@ public final class ScriptedServers: @unchecked Sendable {
 
     /// One step of the world: primaries write, standbys receive what their upstream wrote.
     public func step() {
+        for name in read({ $0.values.filter { $0.promotesAt.map { clock.now >= $0 } ?? false }.map(\.name) }) { finishPromotion(name) }
         lock.withLock {
             for name in servers.keys where servers[name]!.running && !servers[name]!.inRecovery && !servers[name]!.frozen {
                 servers[name]!.lsn += 0x100
@@ -111,6 +118,20 @@ public final class ScriptedServers: @unchecked Sendable {
                 servers[name]!.lsn = max(standby.lsn, upstream.lsn)
                 servers[name]!.timeline = upstream.timeline
             }
+        }
+    }
+
+    /// A signalled promotion ends: the server is writable on a new timeline, if it still
+    /// runs and has not finished already.
+    func finishPromotion(_ name: String) {
+        change(name) { me in
+            guard me.promotesAt != nil else { return }
+            me.promotesAt = nil
+            guard me.running, me.inRecovery else { return }
+            me.inRecovery = false
+            me.standbySignal = false
+            me.upstream = nil
+            me.timeline += 1
         }
     }
 

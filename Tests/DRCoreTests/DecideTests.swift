@@ -86,6 +86,17 @@ import Testing
             name: "free key but another member reports primary: fence", view: primaryView(leader: nil, members: [member("a", .primary), member("b", .primary)]),
             now: 10, rule: "foreign-primary-fences", actions: nil),
         .init(name: "paused leader only renews", view: primaryView(failed: 5, paused: true), now: 10, rule: "paused", actions: [.renewLease(term: 7)]),
+        // Maintenance never disarms fencing (issue 26): `drctl failover` may follow a lapsed key.
+        .init(
+            name: "paused, renewal overdue: fenced all the same", view: primaryView(renewedAt: 6, etcd: false, paused: true), now: 10,
+            rule: "fence-on-lease-deadline",
+            actions: [.fence(node: "a", reason: .leaseRenewalOverdue), .alert(reason: .fencedItselfLeaseOverdue(node: "a"))]),
+        .init(
+            name: "paused, the leader's server restarted by hand: the key stays", view: primaryView(failed: 2, paused: true, state: .down), now: 10,
+            rule: "paused", actions: [.renewLease(term: 7)]),
+        .init(
+            name: "paused, another node holds the key: the writable old primary fences", view: primaryView(leader: "b", paused: true), now: 10,
+            rule: "paused", actions: [.fence(node: "a", reason: .otherLeader(node: "b", term: 7))]),
         // A standby's agent.
         .init(name: "standby with a leader does nothing", view: standbyView(leader: "a"), now: 10, rule: "standby-follows-leader", actions: []),
         .init(
@@ -427,7 +438,10 @@ import Testing
             "a watchdog guards the lease: renewed once more, so a restart within it is no failover; the watchdog fences if none comes")
         leader.watchdogGuardsLease = false
         leader.paused = true
-        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [], "maintenance: the database stays up")
+        #expect(
+            decide(leader, policy: Self.policy, now: .seconds(10)).actions == [
+                .fence(node: "a", reason: .agentStopping), .releaseLeadership(term: 7, reason: .agentStopping),
+            ], "maintenance changes nothing: an operator's failover may follow, so no unguarded writable primary is left")
         var standby = Self.standbyView(leader: "a")
         standby.shuttingDown = true
         #expect(decide(standby, policy: Self.policy, now: .seconds(10)).actions == [])

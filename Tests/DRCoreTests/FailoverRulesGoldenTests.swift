@@ -5,10 +5,10 @@ import Testing
 /// reviewable diff (as pg_auto_failover's fsm.sql does for its state machine).
 @Suite struct FailoverRulesGoldenTests {
     static let golden = """
-        agent-stopping: A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both.
-        paused: Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.
+        agent-stopping: A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. Maintenance changes nothing here: an operator's failover may follow.
         fence-on-lease-deadline: A leader whose database may accept writes (a primary, one that stopped answering but was not seen to stop, a standby being promoted) fences it when its lease renewal is overdue, before the lease can expire in etcd.
         unleased-primary-without-etcd: A writable database whose agent holds no confirmed lease and cannot reach etcd is fenced: it may have been deposed while it was down or cut off (a rebooted host, a restarted agent). Only a forced promotion is exempt.
+        paused: Maintenance: no automatic promotion or restart; the leader keeps its lease (also while its server restarts), and fencing stays armed (the two rules above, and a writable database whose node does not hold the key is fenced), so an operator's `drctl failover`, still carried out, never promotes beside a writable old primary.
         failsafe-leader-asks-members: Failsafe, etcd unreachable: the leader asks every member listed in the `failsafe` key to confirm it under its term; if all do, its lease counts as renewed when it asked (each member promises to take no key for a TTL). Anyone silent or refusing: the lease deadline fences as usual.
         etcd-unreachable: Without etcd nothing is safe to start: standbys never promote, the primary runs until its lease deadline.
         failsafe-promise-holds: With the leader key free, a node that confirmed a leader running without etcd takes no key until its promise ends: that leader may still accept writes.

@@ -67,18 +67,13 @@ extension FailoverRule {
         FailoverRule(
             id: "agent-stopping",
             summary:
-                "A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. In maintenance it leaves both."
+                "A stopping leader agent renews its lease one last time and leaves its database running when a watchdog guards the lease (a restart within the lease is no failover; an agent that stays stopped is fenced at the deadline); without a watchdog it fences, then releases the key. Maintenance changes nothing here: an operator's failover may follow."
         ) { input in
             guard input.view.shuttingDown else { return nil }
-            guard !input.view.paused, input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
+            guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state != .fenced else { return [] }
             // The renewal gives the restarted agent the whole TTL to take the lease over.
             if input.view.watchdogGuardsLease { return [.renewLease(term: term)] }
             return [.fence(node: input.me, reason: .agentStopping), .releaseLeadership(term: term, reason: .agentStopping)]
-        },
-        FailoverRule(id: "paused", summary: "Maintenance: no automatic action; the leader only keeps its lease. An operator's `drctl failover` is still carried out.") { input in
-            guard input.view.paused, input.view.failoverIntent == nil else { return nil }
-            if input.view.iAmLeader, input.local.state == .primary, let term = input.leaderTerm { return [.renewLease(term: term)] }
-            return []
         },
         FailoverRule(
             id: "fence-on-lease-deadline",
@@ -98,6 +93,21 @@ extension FailoverRule {
         ) { input in
             guard input.local.state == .primary, !input.view.etcdReachable, input.view.lease == nil, !input.local.forcedPromotion else { return nil }
             return [.fence(node: input.me, reason: .unleasedWithoutEtcd), .alert(reason: .fencedItselfUnleased(node: input.me))]
+        },
+        FailoverRule(
+            id: "paused",
+            summary:
+                "Maintenance: no automatic promotion or restart; the leader keeps its lease (also while its server restarts), and fencing stays armed (the two rules above, and a writable database whose node does not hold the key is fenced), so an operator's `drctl failover`, still carried out, never promotes beside a writable old primary."
+        ) { input in
+            guard input.view.paused, input.view.failoverIntent == nil else { return nil }
+            if input.local.state == .primary, !input.local.forcedPromotion, let leader = input.view.leader, leader.node != input.me {
+                return [.fence(node: input.me, reason: .otherLeader(node: leader.node, term: leader.term))]
+            }
+            // A server restarted by hand (the reason to pause) is down for a moment: the key stays.
+            if input.view.iAmLeader, input.local.state == .primary || input.local.state == .down, let term = input.leaderTerm {
+                return [.renewLease(term: term)]
+            }
+            return []
         },
         FailoverRule(
             id: "failsafe-leader-asks-members",
