@@ -65,9 +65,14 @@ public struct AgentAPI: Service {
             try await withGracefulShutdownHandler {
                 try await server.run()
             } onGracefulShutdown: {
-                Task { await server.stop(timeout: 1) }
+                // By now the node's loop has made its last decision (services stop in reverse
+                // order). Connections kept alive by load balancers and scrapers are not waited
+                // for: a service manager's restart must fit well inside the lease TTL.
+                Task { await server.stop(timeout: 0.05) }
             }
         } catch {
+            // Stopped on purpose: the cancelled connections are no failure.
+            if Task.isShuttingDownGracefully { return }
             // Without its API the agent must still guard its node: report, and keep going.
             log.error("the HTTP API could not run; the agent carries on without it", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
             try? await gracefulShutdown()

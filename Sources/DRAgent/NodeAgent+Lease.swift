@@ -10,11 +10,14 @@ extension NodeAgent {
     /// expired key, starts the next loop at once instead of after a poll interval.
     func pause(_ duration: Duration) async {
         let started = clock.now
+        let (database, coordinator) = (database, coordinator)
         if leader?.node == node.name {
-            if lastLocal?.state == .primary, await database.waitForExit(within: duration) { return }
-        } else if let revision = lastRevision, await coordinator.waitForLeaderChange(after: revision, within: duration) {
+            if lastLocal?.state == .primary, await CancellableWait.run({ await database.waitForExit(within: duration) }) { return }
+        } else if let revision = lastRevision, await CancellableWait.run({ await coordinator.waitForLeaderChange(after: revision, within: duration) }) {
             return
         }
+        // A stopping agent goes straight to its last decision.
+        if Task.isCancelled { return }
         let left = duration - (clock.now - started)
         if left > .zero { try? await clock.sleep(for: left) }
     }

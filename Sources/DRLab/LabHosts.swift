@@ -106,7 +106,11 @@ public struct LabHosts: Codable, Sendable, Equatable {
     public func remove() async {
         for namespace in NetworkNamespace.list(prefix: prefix) {
             let pids = (try? await CommandRunner.run(["ip", "netns", "pids", namespace], check: false))?.stdout ?? ""
-            for pid in pids.split(whereSeparator: \.isWhitespace).compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            let killed = pids.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+            for pid in killed { kill(pid, SIGKILL) }
+            // Gone before anything else is removed: a process still exiting (initdb cleaning
+            // up after its killed child) changes the lab directory under `down`'s feet.
+            for pid in killed { _ = await ProcessControl.waitForExit(pid, within: .seconds(5)) }
             _ = try? await CommandRunner.run(["ip", "netns", "delete", namespace], check: false)
         }
     }

@@ -120,6 +120,8 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
         await lab.stopServers()
         await lab.hosts.remove()
         if !lab.hosts.leftovers.isEmpty { throw LabError.io("namespaces left behind: \(lab.hosts.leftovers.joined(separator: ", "))") }
+        // Anything of the lab outside its namespaces (a crashed `up`'s helpers) goes too.
+        for pid in ProcessControl.processes(mentioning: dir + "/") { try? await ProcessControl.stop(pid, grace: .seconds(5), name: "lab process") }
         try FileManager.default.removeItem(atPath: dir)
     }
 

@@ -40,6 +40,31 @@ extension RealServers {
             #expect(report.timelines.count == 2, "pg2 was promoted once etcd was back: timelines \(report.timelines)")
         }
 
+        /// Issue 26's first split brain as a schedule: pg1's postmaster alone is stopped while
+        /// the campaign's direct writer keeps committing over the session it opened before.
+        /// Every health check fails, but pg2 may be promoted only once pg1 is proven gone: the
+        /// checker, which sees every acknowledged write, finds no two writers.
+        @Test func aFrozenPostmasterIsFencedWithProofBeforeTheStandbyIsPromoted() async throws {
+            var settings = ChaosCampaign.Settings(seed: 0, duration: 20, synchronous: false, binary: try DrctlBinary.path())
+            settings.plan = ChaosPlan(seed: 0, steps: [.init(at: 8, fault: .freezePostmaster, node: "pg1", healAfter: 10)])
+            let report = try await Self.run(settings)
+            #expect(report.timelines.count == 2, "pg2 took over once pg1 was fenced: timelines \(report.timelines)")
+        }
+
+        /// Issue 26's second: maintenance, pg1's region cut off until its lease lapses, then an
+        /// operator's `drctl failover --to pg2`. pg1 fences at its deadline, paused or not.
+        @Test func aFailoverDuringMaintenanceNeverPromotesBesideTheCutOffPrimary() async throws {
+            var settings = ChaosCampaign.Settings(seed: 0, duration: 24, synchronous: false, binary: try DrctlBinary.path())
+            settings.plan = ChaosPlan(
+                seed: 0,
+                steps: [
+                    .init(at: 4, fault: .pause, node: "pg1", healAfter: 24), .init(at: 6, fault: .isolateRegion, node: "pg1", healAfter: 14),
+                    .init(at: 12, fault: .failover, node: "pg2", healAfter: 0),
+                ])
+            let report = try await Self.run(settings)
+            #expect(report.timelines.count == 2, "the operator's failover promoted pg2: timelines \(report.timelines)")
+        }
+
         /// The campaign on regions as hosts, 40 ms apart, driven as an operator would
         /// (`drctl lab chaos --hosts`): region1's whole host cut off (a failover across the
         /// relays), then etcd's raft leader killed. Every property must hold, the lab's
