@@ -19,6 +19,14 @@ enum CancellableWait {
         }
     }
 
+    /// Waits for `work` to finish, or only until the current task is cancelled.
+    static func until(_ work: Task<Void, Never>) async {
+        _ = await run {
+            await work.value
+            return true
+        }
+    }
+
     /// Resumes its continuation exactly once, with the first answer given, whichever comes
     /// first: the continuation, or an answer (a cancellation can arrive before the wait starts).
     private final class OneAnswer: @unchecked Sendable {

@@ -23,46 +23,8 @@ struct PreflightService: Service {
             while !Task.isCancelled {
                 // A check in flight (psql's connect timeout, a slow DNS API) must not hold
                 // up the agent's exit on SIGTERM: the pass is abandoned, not awaited.
-                await Self.unlessCancelled(Task { await runOnce() })
+                await CancellableWait.until(Task { await runOnce() })
                 try? await Task.sleep(for: every)
-            }
-        }
-    }
-
-    /// Waits for `work` to finish, or only until this task is cancelled.
-    static func unlessCancelled(_ work: Task<Void, Never>) async {
-        let gate = Gate()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                gate.hold(continuation)
-                Task {
-                    await work.value
-                    gate.open()
-                }
-            }
-        } onCancel: {
-            gate.open()
-        }
-    }
-
-    /// Resumes its continuation once, whichever of completion and cancellation comes first.
-    final class Gate: @unchecked Sendable {
-        private let lock = NSLock()
-        private var continuation: CheckedContinuation<Void, Never>?
-        private var opened = false
-
-        func hold(_ continuation: CheckedContinuation<Void, Never>) {
-            lock.withLock {
-                if opened { continuation.resume() } else { self.continuation = continuation }
-            }
-        }
-
-        func open() {
-            lock.withLock {
-                guard !opened else { return }
-                opened = true
-                continuation?.resume()
-                continuation = nil
             }
         }
     }

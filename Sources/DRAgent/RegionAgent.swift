@@ -64,13 +64,12 @@ public enum RegionAgent {
         // before a reboot would otherwise stop a server that init brought up read-only.
         // Meanwhile the previous agent's watchdog, if it still runs, guards that lease.
         for agent in agents { await agent.start() }
+        var supervisor: [any Service] = []
         if let watchdogCommand {
             for node in region.nodes {
-                let pid = try ProcessControl.spawnDaemon(
-                    watchdogCommand + ["--node", node.name, "--state-dir", stateDir, "--agent-pid", String(getpid())],
-                    logFile: "\(stateDir)/watchdog-\(node.name).log")
-                try "\(pid)\n".write(toFile: "\(stateDir)/watchdog-\(node.name).pid", atomically: true, encoding: .utf8)
+                try WatchdogSupervisor.start(command: watchdogCommand, node: node.name, stateDir: stateDir, agentPID: getpid())
             }
+            supervisor.append(WatchdogSupervisor(command: watchdogCommand, nodes: region.nodes.map(\.name), stateDir: stateDir, log: log))
         }
         var scheduler: [any Service] = []
         // Also without a repository: it lists the failover history for the status page.
@@ -90,7 +89,10 @@ public enum RegionAgent {
         // and the notifications (which may still carry what the loops reported last).
         let loops: [any Service] = agents.map(NodeAgentService.init(agent:))
         let senders: [any Service] = dispatcher.map { [$0] } ?? []
-        let group = ServiceGroup(services: senders + apis + [preflight] + scheduler + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        // The supervisor stops right after the loops: a stopping agent leaves its watchdog
+        // running (it guards the lease until a restarted agent renews), but starts no new one.
+        let group = ServiceGroup(
+            services: senders + apis + [preflight] + scheduler + supervisor + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }

@@ -159,22 +159,6 @@ enum StableHash {
     }
 }
 
-/// PID files for the servers that do not write their own.
-enum PIDFile {
-    static func write(_ pid: Int32, to path: String) throws {
-        try "\(pid)\n".write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    /// The PID in `path` when that process is alive.
-    static func read(_ path: String) -> Int32? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            ProcessControl.isAlive(pid)
-        else { return nil }
-        return pid
-    }
-}
-
 /// Polls a readiness condition until it holds, the process dies, or a deadline passes.
 enum Readiness {
     static func wait(

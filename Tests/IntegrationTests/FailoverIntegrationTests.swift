@@ -284,6 +284,26 @@ extension RealServers {
     }
 }
 
+extension RealServers.AgentRestartIntegrationTests {
+    /// The fencing watchdog killed behind the agent's back (an OOM kill, an operator's
+    /// `kill`): the agent notices within a second or two, starts a new one and says so.
+    @Test func aWatchdogThatDiesIsStartedAgainAndReported() async throws {
+        try await withLab { lab in
+            let agent = try #require(lab.agents.first { $0.region == "region1" })
+            let pidFile = "\(agent.stateDir)/watchdog-pg1.pid"
+            let first = try #require(PIDFile.read(pidFile), "the agent started pg1's watchdog")
+            kill(first, SIGKILL)
+            #expect(await ProcessControl.waitForExit(first, within: .seconds(5)))
+            let restarted = try await eventually(within: .seconds(10)) {
+                PIDFile.read(pidFile).map { $0 != first } ?? false
+            }
+            #expect(restarted, "a new watchdog runs")
+            let log = try String(contentsOfFile: agent.logFile, encoding: .utf8)
+            #expect(log.contains("the fencing watchdog was gone: started a new one"), "\(log.suffix(2000))")
+        }
+    }
+}
+
 extension RealServers {
     @Suite("synchronous replication in the lab")
     struct SynchronousIntegrationTests {
