@@ -555,3 +555,26 @@ import Testing
         #expect(!decide(standby, policy: Self.policy, now: .seconds(10)).actions.contains { if case .crashForDrill = $0 { true } else { false } })
     }
 }
+
+/// A writable node promoted by hand while its agent was stopped (issue 26): with the key free
+/// it takes it only if it led last, nobody did, or an operator forced its promotion.
+@Suite struct FreeKeyClaimTests {
+    static func primaryWithFreeKey(lastLeader: String?, forced: Bool = false) -> ClusterView {
+        var view = DecideTests.primaryView(leader: nil)
+        view.primaryProgress = lastLeader.map { PrimaryProgress(node: $0, timeline: 1, lsn: LSN(5000), standbyLagSeconds: [:]) }
+        view.local.forcedPromotion = forced
+        view.local.timeline = 2
+        return view
+    }
+
+    @Test func onlyTheLastLeaderNobodyOrAForcedPromotionClaimsTheFreeKey() {
+        let policy = DecideTests.policy
+        let claim: [Action] = [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: "a"))]
+        #expect(decide(Self.primaryWithFreeKey(lastLeader: "a"), policy: policy, now: .seconds(10)).actions == claim)
+        #expect(decide(Self.primaryWithFreeKey(lastLeader: nil), policy: policy, now: .seconds(10)).actions == claim, "a new cluster")
+        #expect(decide(Self.primaryWithFreeKey(lastLeader: "b", forced: true), policy: policy, now: .seconds(10)).actions == claim)
+        let byHand = decide(Self.primaryWithFreeKey(lastLeader: "b"), policy: policy, now: .seconds(10))
+        #expect(byHand.rule == "primary-claims-free-key")
+        #expect(byHand.actions == [.holdForOperator(reason: .writableButNotLastLeader(node: "a", lastLeader: "b", timeline: 1))])
+    }
+}

@@ -288,8 +288,15 @@ extension FailoverRule {
             }
             return nil
         },
-        FailoverRule(id: "primary-claims-free-key", summary: "The only writable database takes the free leader key (start-up, or after a release without a failover).") { input in
+        FailoverRule(
+            id: "primary-claims-free-key",
+            summary:
+                "The only writable database takes the free leader key (start-up, or after a release without a failover) if it led last, or nobody did, or an operator forced its promotion; one promoted by hand while its agent was stopped would erase the last leader's later writes, so it waits for an operator."
+        ) { input in
             guard input.local.state == .primary, input.view.leader == nil, !input.failed else { return nil }
+            if let last = input.view.primaryProgress, last.node != input.me, !input.local.forcedPromotion {
+                return [.holdForOperator(reason: .writableButNotLastLeader(node: input.me, lastLeader: last.node, timeline: last.timeline))]
+            }
             return [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: input.me))]
         },
         FailoverRule(

@@ -39,6 +39,9 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     case timelineMismatch(node: String, timeline: Int?, lostPrimaryTimeline: Int)
     case beyondRPO(node: String, rpo: Duration, lossBytes: UInt64?, lossSeconds: Double?)
     case notFailsafeMember(node: String, leader: String)
+    /// A writable node that did not lead last (promoted by hand while its agent was stopped):
+    /// `lastLeader` went on writing on `timeline` after it forked off.
+    case writableButNotLastLeader(node: String, lastLeader: String, timeline: Int)
 
     // Alerts.
     case fencedItselfLeaseOverdue(node: String)
@@ -96,6 +99,9 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case let .notFailsafeMember(node, leader):
             "\(node) was not a member when \(leader) last listed who must confirm it without etcd (failsafe): \(leader) may still accept writes "
                 + "unseen by etcd, so \(node) does not take over by itself; make sure \(leader) is stopped or fenced, then `drctl failover --to \(node)`"
+        case let .writableButNotLastLeader(node, last, timeline):
+            "\(node) accepts writes but \(last) led last (timeline \(timeline)): \(node) was promoted outside drctl and lacks what \(last) wrote since, "
+                + "so it does not take the free leader key; `drctl rejoin \(node)` makes it a standby again, `drctl promote --force \(node)` keeps it and loses those writes"
         case .fencedItselfLeaseOverdue(let node): "\(node) fenced itself: lease renewal overdue (etcd unreachable or agent stalled)"
         case .fencedItselfUnleased(let node): "\(node) fenced itself: it accepts writes but holds no lease it could confirm, and etcd is unreachable"
         case let .forcedSplitBrain(node, leader):
