@@ -73,6 +73,7 @@ extension NodeAgent {
                 evidenceReason = "\(node.name)'s database came back read-only while it held the lease; promoted again under term \(term)"
             }
             evidence?.mark("promote issued", at: now)
+            try await claimProgress(term: term, local: local)
             try await promoteKeepingTheLease(term: term)
             evidence?.mark("writable", at: now)
             try? FileManager.default.removeItem(atPath: fenceMarker)
@@ -354,5 +355,22 @@ extension NodeAgent {
                 "fenced, but standby.signal could not be written: a restart would bring the database up writable; stop it from starting until `drctl rejoin`",
                 metadata: ["error": "\(problem)"])
         }
+    }
+
+    /// Before PostgreSQL can acknowledge a commit as the new primary, etcd must name this
+    /// node as the one that leads last: a new leader that crashed before its first progress
+    /// write otherwise left the old primary's record there, and `last-leader-resumes` or the
+    /// RPO gate then trusted it and erased the new timeline's writes. Written under the term
+    /// (nothing is promoted if that term is over, or etcd cannot be reached); the timeline is
+    /// the one promotion will start, the position where it starts. The lost primary's
+    /// record is kept for the failover's evidence (what this failover lost).
+    func claimProgress(term: Int64, local: LocalDatabase) async throws {
+        guard primaryProgress?.node != node.name else { return }  // led last already (its own restart)
+        progressBeforePromotion = primaryProgress
+        let claim = PrimaryProgress(node: node.name, timeline: (local.timeline ?? 0) + 1, lsn: local.lsn ?? LSN(0), standbyLagSeconds: [:], startOfTerm: true)
+        guard try await coordinator.publishProgress(claim, term: term) else {
+            throw AgentError.staleTerm(node: node.name, term: term, what: "naming this node as the last leader before promoting it")
+        }
+        primaryProgress = claim
     }
 }

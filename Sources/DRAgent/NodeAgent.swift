@@ -31,6 +31,9 @@ public actor NodeAgent {
     var leader: LeaderRecord?
     var members: [MemberRecord] = []
     var primaryProgress: PrimaryProgress?
+    /// The lost primary's progress as it was when this node began to promote (its own claim
+    /// replaces it in etcd): what the failover's evidence measures the loss against.
+    var progressBeforePromotion: PrimaryProgress?
     var leaderMissingSince: AgentInstant?
     var lastTermSeen: Int64?
     var lastFailoverSeen: AgentInstant?
@@ -286,7 +289,9 @@ public actor NodeAgent {
     func recordEvidence(term: Int64, local: LocalDatabase) async throws {
         guard let recorder = evidence else { return }
         evidence = nil
-        let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, primaryProgress: primaryProgress, rpo: config.objectives.rpo)
+        let lost = progressBeforePromotion ?? primaryProgress
+        progressBeforePromotion = nil
+        let loss = SafetyChecks.rpoGate(candidate: node.name, candidateLSN: local.lsn, primaryProgress: lost, rpo: config.objectives.rpo)
         let (bytes, seconds): (UInt64?, Double?) =
             switch loss {
             case let .within(b, s): (b, s)

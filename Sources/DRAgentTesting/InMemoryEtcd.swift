@@ -20,6 +20,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
         public var value: Data
         public var createRevision: Int64
         public var lease: Int64
+        public var modRevision: Int64 = 0
     }
 
     struct Lease {
@@ -184,7 +185,8 @@ public final class InMemoryEtcd: @unchecked Sendable {
         func appendEpisode(_ episode: FailsafeEpisode) { etcd.episodes.append(episode) }
         func entries() -> [CoordinationSnapshot.Entry] {
             etcd.keys.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.map {
-                CoordinationSnapshot.Entry(key: $0.key, value: $0.value.value, createRevision: $0.value.createRevision, lease: $0.value.lease)
+                CoordinationSnapshot.Entry(
+                    key: $0.key, value: $0.value.value, createRevision: $0.value.createRevision, lease: $0.value.lease, modRevision: $0.value.modRevision)
             }
         }
     }
@@ -193,7 +195,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
     private func write(_ key: String, _ value: Data, lease: Int64) {
         revisionCounter += 1
         let created = keys[key]?.createRevision ?? revisionCounter
-        keys[key] = Entry(value: value, createRevision: created, lease: lease)
+        keys[key] = Entry(value: value, createRevision: created, lease: lease, modRevision: revisionCounter)
     }
 
     private func delete(_ key: String) {

@@ -140,7 +140,7 @@ public struct EtcdCoordinator: Coordinator {
                 let value = (kv["value"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
                 return CoordinationSnapshot.Entry(
                     key: key, value: value, createRevision: EtcdJSON.int64(kv["create_revision"]) ?? 0,
-                    lease: EtcdJSON.int64(kv["lease"]) ?? 0)
+                    lease: EtcdJSON.int64(kv["lease"]) ?? 0, modRevision: EtcdJSON.int64(kv["mod_revision"]) ?? 0)
             }
         }
         return CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries)

@@ -103,3 +103,29 @@ import Testing
         #expect(off.problems.contains { $0.hasPrefix("the clock of b's agent differs from this host's by about 60s") }, "\(off.problems)")
     }
 }
+
+/// The progress an older agent writes under `primary` never wins over a newer `progress`
+/// (issue 26): the key written last is read, whatever the records say.
+@Suite struct LegacyProgressTests {
+    static func entries(progress: (timeline: Int, written: Int64)?, legacy: (timeline: Int, written: Int64)?) -> [CoordinationSnapshot.Entry] {
+        func entry(_ key: String, _ timeline: Int, _ written: Int64) -> CoordinationSnapshot.Entry {
+            let record = PrimaryProgress(node: "pg1", timeline: timeline, lsn: LSN(UInt64(timeline) << 24), standbyLagSeconds: [:])
+            return .init(key: "/drctl/x/" + key, value: try! JSONEncoder().encode(record), modRevision: written)
+        }
+        return [progress.map { entry(CoordinationSnapshot.Key.progress, $0.timeline, $0.written) }, legacy.map { entry("primary", $0.timeline, $0.written) }]
+            .compactMap { $0 }
+    }
+
+    @Test(
+        arguments: [
+            // (progress, legacy) → the timeline read
+            ((timeline: 3, written: Int64(20)), (timeline: 2, written: Int64(10)), 3),  // a stale legacy key from before an upgrade
+            ((timeline: 3, written: Int64(20)), (timeline: 9, written: Int64(10)), 3),  // stale, however good it looks
+            ((timeline: 3, written: Int64(20)), (timeline: 4, written: Int64(30)), 4),  // an older agent leads now and writes only `primary`
+            (nil, (timeline: 2, written: Int64(10)), 2),  // only the older agents ever wrote it
+        ] as [((timeline: Int, written: Int64)?, (timeline: Int, written: Int64)?, Int)])
+    func theKeyWrittenLastIsRead(progress: (timeline: Int, written: Int64)?, legacy: (timeline: Int, written: Int64)?, expected: Int) {
+        let snapshot = CoordinationSnapshot.decode(prefix: "/drctl/x/", revision: 40, entries: Self.entries(progress: progress, legacy: legacy))
+        #expect(snapshot.progress?.timeline == expected)
+    }
+}

@@ -48,12 +48,15 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         public var value: Data
         public var createRevision: Int64
         public var lease: Int64
+        /// The revision of the key's last write (0: unknown).
+        public var modRevision: Int64
 
-        public init(key: String, value: Data, createRevision: Int64 = 0, lease: Int64 = 0) {
+        public init(key: String, value: Data, createRevision: Int64 = 0, lease: Int64 = 0, modRevision: Int64 = 0) {
             self.key = key
             self.value = value
             self.createRevision = createRevision
             self.lease = lease
+            self.modRevision = modRevision
         }
     }
 
@@ -63,9 +66,10 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         public static let members = "members/"
         /// The primary's last published progress (`PrimaryProgress`).
         public static let progress = "progress"
-        /// Where earlier agents kept the progress: still written beside `progress` and
-        /// read when that is missing, so a rolling upgrade never sees stale progress (and an
-        /// RPO gate that looks better than it is). Drop once no older agent can run.
+        /// Where earlier agents kept the progress: still written beside `progress`, and read
+        /// when that is missing or was written before it (an older agent leads during a
+        /// rolling upgrade), so no stale progress makes an RPO gate look better than it is.
+        /// Drop once no older agent can run.
         public static let legacyProgress = "primary"
         public static let synchronous = "sync"
         public static let failsafe = "failsafe"
@@ -84,7 +88,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     /// skipped with the reason.
     public static func decode(prefix: String, revision: Int64, entries: [Entry]) -> CoordinationSnapshot {
         var snapshot = CoordinationSnapshot(revision: revision)
-        var legacyProgress: PrimaryProgress?
+        var progressWritten: Int64 = 0
+        var legacyProgress: (record: PrimaryProgress, written: Int64)?
         let decoder = JSONDecoder()
         for entry in entries where entry.key.hasPrefix(prefix) {
             let key = String(entry.key.dropFirst(prefix.count))
@@ -107,8 +112,9 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 }
             case Key.progress:
                 snapshot.progress = read(PrimaryProgress.self)
+                progressWritten = entry.modRevision
             case Key.legacyProgress:
-                legacyProgress = read(PrimaryProgress.self)
+                legacyProgress = read(PrimaryProgress.self).map { ($0, entry.modRevision) }
             case Key.synchronous:
                 snapshot.synchronous = read(SynchronousRecord.self)
             case Key.failsafe:
@@ -131,7 +137,12 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 continue
             }
         }
-        if snapshot.progress == nil { snapshot.progress = legacyProgress }
+        // The older key is read only when it was written after the newer one (an agent of
+        // the previous version leads now) or the newer one is missing: never a stale record
+        // over a fresh one, whatever either's content.
+        if let legacy = legacyProgress, snapshot.progress == nil || legacy.written > progressWritten {
+            snapshot.progress = legacy.record
+        }
         return snapshot
     }
 }

@@ -87,13 +87,28 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
     /// Per standby, its replication delay in seconds as the primary measured it
     /// (`pg_stat_replication.flush_lag`, zero when caught up): one clock, no skew.
     public var standbyLagSeconds: [String: Double]
+    /// The record a new leader writes under its term *before* promoting: where its timeline
+    /// will start. What it acknowledges after that is unknown until its first real progress,
+    /// so nobody else's loss can be measured against it.
+    public var startOfTerm: Bool
 
-    public init(node: String, timeline: Int, lsn: LSN, standbyLagSeconds: [String: Double]) {
+    public init(node: String, timeline: Int, lsn: LSN, standbyLagSeconds: [String: Double], startOfTerm: Bool = false) {
         self.node = node
         self.timeline = timeline
         self.lsn = lsn
         self.standbyLagSeconds = standbyLagSeconds
+        self.startOfTerm = startOfTerm
     }
 
-    enum CodingKeys: String, CodingKey { case node, timeline, lsn, standbyLagSeconds = "standby_lag_seconds" }
+    enum CodingKeys: String, CodingKey { case node, timeline, lsn, standbyLagSeconds = "standby_lag_seconds", startOfTerm = "start_of_term" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        node = try c.decode(String.self, forKey: .node)
+        timeline = try c.decode(Int.self, forKey: .timeline)
+        lsn = try c.decode(LSN.self, forKey: .lsn)
+        standbyLagSeconds = try c.decode([String: Double].self, forKey: .standbyLagSeconds)
+        // Absent in records of earlier versions, which never write one before promoting.
+        startOfTerm = try c.decodeIfPresent(Bool.self, forKey: .startOfTerm) ?? false
+    }
 }

@@ -41,6 +41,9 @@ public enum SafetyChecks {
     /// in favour of losing data.
     public static func rpoGate(candidate: String, candidateLSN: LSN?, primaryProgress: PrimaryProgress?, rpo: Duration) -> RPOVerdict {
         guard let primaryProgress, let candidateLSN else { return .beyond(lossBytes: nil, lossSeconds: nil) }
+        // A leader lost between its claim and its first real progress: what it acknowledged
+        // meanwhile is unknown (its own record is its own business: it lost nothing).
+        if primaryProgress.startOfTerm, primaryProgress.node != candidate { return .beyond(lossBytes: nil, lossSeconds: nil) }
         let bytes = primaryProgress.lsn.bytesAhead(of: candidateLSN)
         if bytes == 0 { return .within(lossBytes: 0, lossSeconds: 0) }
         guard let seconds = primaryProgress.standbyLagSeconds[candidate] else { return .beyond(lossBytes: bytes, lossSeconds: nil) }

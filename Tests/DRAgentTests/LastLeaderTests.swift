@@ -29,3 +29,29 @@ import Testing
         #expect(hold == .writableButNotLastLeader(node: "b", lastLeader: "a", timeline: 1), "\(String(describing: hold))")
     }
 }
+
+/// A new leader lost right after its promotion, before its first progress write (issue 26):
+/// etcd still named the old primary as the last leader, so the old primary, back read-only,
+/// passed the RPO gate against its own stale record and took over — erasing every write the
+/// new leader had acknowledged. The new leader now claims the progress under its term
+/// before it promotes, and nobody's loss is measured against such a claim.
+@Suite struct ProgressBeforePromotionTests {
+    @Test func aLeaderLostBeforeItsFirstProgressIsNotOverwrittenByTheOldPrimary() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        await cluster.loseHost("a")
+        var steps = 0
+        while cluster.servers.writable != ["b"], steps < 400 {
+            try await cluster.run(for: .milliseconds(50))
+            steps += 1
+        }
+        try #require(cluster.servers.writable == ["b"], "b was promoted: \(cluster.log.text)")
+        await cluster.loseHost("b")  // before its next loop could publish progress
+        try await cluster.run(for: .seconds(10))  // b's key lapses
+        await cluster.restoreHost("a")
+        try await cluster.run(for: .seconds(30))
+        #expect(cluster.servers.writable.isEmpty, "a took over from a stale record, erasing b's writes: \(cluster.log.text)")
+        #expect(cluster.etcd.leader == nil)
+    }
+}
