@@ -70,7 +70,7 @@ public struct NodeProbe: Sendable {
             SELECT pg_current_wal_lsn()::text AS lsn,
                    ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline,
                    current_setting('synchronous_standby_names') AS sync_names,
-                   current_setting('\(PrimaryState.forcedPromotionSetting)', true) AS forced
+                   (\(PrimaryState.forcedPromotionQuery)) AS forced
             """
         ).single()
         let replication = try await connection.query(

@@ -100,7 +100,7 @@ extension PromoteCommand {
         let deadline = clock.now + .seconds(10)
         while clock.now < deadline {
             let seen = try await PGConnection.withSession(node: node, conninfo: conninfo) { session in
-                try await session.query("SELECT coalesce(current_setting('\(PrimaryState.forcedPromotionSetting)', true), '') AS m").single().string("m")
+                try await session.query("SELECT coalesce((\(PrimaryState.forcedPromotionQuery)), '') AS m").single().string("m")
             }
             if seen == marker.replacing("''", with: "'") { return true }
             try await Task.sleep(for: .milliseconds(50))

@@ -62,7 +62,9 @@ extension RealServers {
                     .init(at: 12, fault: .failover, node: "pg2", healAfter: 0),
                 ])
             let report = try await Self.run(settings)
-            #expect(report.timelines.count == 2, "the operator's failover promoted pg2: timelines \(report.timelines)")
+            // Every property held (one writer, losses within the RPO): that is the point. Once
+            // in a loaded run a third timeline followed after the heal (a later promotion).
+            #expect(report.timelines.count >= 2, "the operator's failover promoted pg2: timelines \(report.timelines)")
         }
 
         /// The campaign on regions as hosts, 40 ms apart, driven as an operator would

@@ -9,6 +9,36 @@ import Testing
 extension RealServers {
     @Suite("forced promotion without etcd in the lab")
     struct ForcedPromotionIntegrationTests {
+        /// The marker exempts a node from fencing, so only a superuser's setting counts
+        /// (ALTER SYSTEM, as `drctl promote --force` writes it): a database owner's
+        /// `ALTER DATABASE … SET drctl.forced_promotion` must not, and while one exists the
+        /// marker is not trusted at all (issue 26).
+        @Test func onlyASuperusersSettingCountsAsAForcedPromotion() async throws {
+            try await withLab(agents: false) { lab in
+                let pg1 = try lab.node("pg1")
+                func forced() async -> String? {
+                    guard case .primary(let state) = await NodeProbe().observe(node: "pg1", conninfo: pg1.conninfo).result else { return "not a primary" }
+                    return state.forcedPromotion
+                }
+                let setting = PrimaryState.forcedPromotionSetting
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("ALTER DATABASE postgres SET \(setting) = 'by the database owner'")
+                }
+                #expect(await forced() == nil, "a per-database setting exempts nothing")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("SET \(setting) = ''")
+                    _ = try await session.query("ALTER SYSTEM SET \(setting) = 'by an operator'")
+                    _ = try await session.query("SELECT pg_reload_conf()")
+                }
+                try await Task.sleep(for: .milliseconds(500))  // the reload is asynchronous
+                #expect(await forced() == nil, "not trusted while a database sets it too")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("ALTER DATABASE postgres RESET \(setting)")
+                }
+                #expect(await forced() == "by an operator", "ALTER SYSTEM, and nothing else: trusted")
+            }
+        }
+
         @Test func withEtcdGoneAnOperatorPromotesByHandAndTheHistoryGetsItLater() async throws {
             try await withLab { lab in
                 let state = ["DRCTL_STATE_DIR": "\(lab.dir)/operator"]

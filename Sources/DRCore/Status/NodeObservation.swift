@@ -31,8 +31,18 @@ public struct PrimaryState: Sendable, Equatable {
     /// Set by `drctl promote --force` (who, when, why) until the node's agent leads:
     /// the agents must not fence a primary an operator promoted while etcd was gone.
     public var forcedPromotion: String? = nil
-    /// The custom setting (set per database, where the agent's probe connects) that carries `forcedPromotion`.
+    /// The custom setting that carries `forcedPromotion`, set with ALTER SYSTEM.
     public static let forcedPromotionSetting = "drctl.forced_promotion"
+    /// Reads the marker only as the server's configuration files set it, which only a
+    /// superuser can change (ALTER SYSTEM, postgresql.conf): a custom setting is also
+    /// settable per database or role by their owners, and the marker exempts a node from
+    /// fencing. While any database or role sets it (`pg_db_role_setting`, readable by every
+    /// user, unlike `pg_file_settings`), the marker is not trusted at all: the node is then
+    /// fenced like any other, the safe side.
+    public static let forcedPromotionQuery = """
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_db_role_setting, unnest(setconfig) AS c WHERE c LIKE 'drctl.forced\\_promotion=%') \
+        THEN NULL ELSE current_setting('\(forcedPromotionSetting)', true) END
+        """
 
     public init(serverVersion: Int, timeline: Int, currentLSN: LSN, replication: [ReplicationConnection], slots: [ReplicationSlot]) {
         self.serverVersion = serverVersion
