@@ -47,6 +47,17 @@ import Testing
         Case(
             name: "no rewind possible with auto_rejoin", yaml: ConfigFixtures.replacing("failover:\n", with: "failover:\n  auto_rejoin: true\n"),
             change: settings("pg-de") { $0.dataChecksums = false }, expected: ["blocking rewind pg-de"]),
+        Case(
+            name: "synchronous mode, but a database commits locally",
+            yaml: ConfigFixtures.replacing("failover:\n", with: "failover:\n  synchronous: true\n"),
+            change: settings("pg-eu") { $0.asynchronousCommits = ["database shop"] }, expected: ["blocking synchronous_commit pg-eu"]),
+        Case(
+            name: "synchronous mode, the server's synchronous_commit off",
+            yaml: ConfigFixtures.replacing("failover:\n", with: "failover:\n  synchronous: true\n"),
+            change: settings("pg-de") { $0.asynchronousCommits = ["server"] }, expected: ["blocking synchronous_commit pg-de"]),
+        Case(
+            name: "asynchronous mode: synchronous_commit is the operator's business",
+            change: settings("pg-eu") { $0.asynchronousCommits = ["server", "role app"] }, expected: []),
         Case(name: "archive_mode off", change: settings("pg-eu") { $0.archiveMode = "off" }, expected: ["blocking archive pg-eu"]),
         Case(name: "archive_command not drctl's", change: settings("pg-de") { $0.archiveCommand = "cp %p /mnt/%f" }, expected: ["blocking archive pg-de"]),
         Case(name: "archiver failing", change: settings("pg-eu") { $0.archiverFailing = true }, expected: ["blocking archive pg-eu"]),

@@ -47,6 +47,10 @@ public struct PreflightNodeSettings: Sendable, Equatable {
     /// The server's `data_directory` (nil: not readable by this role).
     public var dataDirectory: String? = nil
     public var slots: [String]
+    /// Where `synchronous_commit` is `local` or `off`: "server" for the configuration the
+    /// agent's session sees, then each database and role that sets it so
+    /// (`pg_db_role_setting`). Commits there never wait for a synchronous standby.
+    public var asynchronousCommits: [String] = []
 
     public init(
         inRecovery: Bool = false, walLevel: String = "replica", maxWalSenders: Int = 10, maxReplicationSlots: Int = 10, hotStandby: Bool = true,

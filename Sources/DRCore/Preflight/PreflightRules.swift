@@ -161,6 +161,12 @@ public enum PreflightRules {
                 "the agent fences, restarts, rewinds and restores the node in data_dir: it would act on the wrong directory",
                 "set data_dir: \(actual) for \(node.name)")
         }
+        if config.failover.synchronous, !settings.asynchronousCommits.isEmpty {
+            add(
+                "synchronous_commit", .blocking, "synchronous_commit is local or off for: \(settings.asynchronousCommits.joined(separator: ", "))",
+                "with failover.synchronous, no acknowledged commit may be lost; commits made there never wait for the synchronous standby, so a failover can lose them",
+                "set synchronous_commit = on (or remote_write/remote_apply) for the server, and RESET it where a database or role sets it: ALTER DATABASE … RESET synchronous_commit")
+        }
         if settings.walLevel == "minimal" {
             add("wal_level", .blocking, "wal_level is minimal", "no standby can stream from this node, nor a base backup be taken", "set wal_level = replica and restart")
         }
