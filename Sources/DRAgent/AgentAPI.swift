@@ -27,6 +27,8 @@ public struct AgentAPI: Service {
     let authenticator: FailsafeAuthenticator?
     /// Logged when the reason changes, not for every request a sender repeats.
     let authenticationRefusals = LastReason()
+    /// The nonces of signed failsafe requests heard lately: each is heard once.
+    let heardNonces = HeardNonces()
     /// The status page; nil: `/` is 404.
     let page: StatusPageSource?
 
@@ -109,25 +111,33 @@ public struct AgentAPI: Service {
     func answerFailsafe(_ request: FlyingFox.HTTPRequest) async -> FlyingFox.HTTPResponse {
         guard let failsafe else { return Self.text(404, "this agent answers no failsafe requests\n") }
         guard let body = try? await request.bodyData else { return Self.text(400, "the request's body could not be read\n") }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         if let authenticator,
             let why = authenticator.refusal(
-                body: Array(body), signature: request.headers[HTTPHeader(FailsafeAuthenticator.header)], nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                body: Array(body), signature: request.headers[HTTPHeader(FailsafeAuthenticator.header)], member: node, nowMillis: now,
+                seen: { heardNonces.insert($0, atMillis: now) })
         {
             // Answered as a refusal, so the leader logs why this member did not confirm it.
             if authenticationRefusals.changed(to: why) {
                 log.warning("refused an unauthenticated failsafe request", metadata: ["reason": "\(why)"])
             }
-            let refusal = FailsafeAnswer(node: node, accepted: false, reason: why)
-            return FlyingFox.HTTPResponse(
-                statusCode: HTTPStatusCode(401, phrase: "Unauthorized"), headers: [.contentType: "application/json"],
-                body: (try? JSONEncoder().encode(refusal)) ?? Data())
+            return signed(FailsafeAnswer(node: node, accepted: false, reason: why), status: HTTPStatusCode(401, phrase: "Unauthorized"))
         }
         guard let asked = try? JSONDecoder().decode(FailsafeRequest.self, from: body) else {
             return Self.text(400, "expected a JSON failsafe request: {\"cluster\", \"leader\", \"term\", \"ttl_ms\"}\n")
         }
-        let answer = await failsafe(asked)
-        return FlyingFox.HTTPResponse(
-            statusCode: .ok, headers: [.contentType: "application/json"], body: (try? JSONEncoder().encode(answer)) ?? Data())
+        var answer = await failsafe(asked)
+        answer.nonce = asked.nonce
+        return signed(answer, status: .ok)
+    }
+
+    /// The answer as JSON, signed over its exact bytes when the cluster has a secret: the
+    /// leader counts no confirmation it cannot verify.
+    func signed(_ answer: FailsafeAnswer, status: HTTPStatusCode) -> FlyingFox.HTTPResponse {
+        let body = (try? JSONEncoder().encode(answer)) ?? Data()
+        var headers: [HTTPHeader: String] = [.contentType: "application/json"]
+        if let authenticator { headers[HTTPHeader(FailsafeAuthenticator.header)] = authenticator.signature(of: Array(body)) }
+        return FlyingFox.HTTPResponse(statusCode: status, headers: headers, body: body)
     }
 
     static func text(_ code: Int, _ text: String) -> FlyingFox.HTTPResponse {
@@ -148,6 +158,23 @@ final class LastReason: @unchecked Sendable {
         lock.withLock {
             defer { last = reason }
             return last != reason
+        }
+    }
+}
+
+/// The nonces of recent failsafe requests, kept as long as a request can be fresh
+/// (`FailsafeAuthenticator.maxAge`), so that a replay within that window is refused.
+final class HeardNonces: @unchecked Sendable {
+    private let lock = NSLock()
+    private var heard: [String: Int64] = [:]
+
+    /// Whether `nonce` was heard before; remembers it either way.
+    func insert(_ nonce: String, atMillis now: Int64) -> Bool {
+        lock.withLock {
+            let horizon = now - FailsafeAuthenticator.maxAge.milliseconds
+            if heard.count > 256 { heard = heard.filter { $0.value >= horizon } }
+            defer { heard[nonce] = now }
+            return heard[nonce].map { $0 >= horizon } ?? false
         }
     }
 }

@@ -28,6 +28,9 @@ public struct HTTPFailsafePeers: FailsafePeers {
         guard let endpoint = config.apiEndpoint(of: member) else { throw FailsafePeerError.unknownMember(member) }
         var request = request
         request.sentAtMillis = Int64(Date().timeIntervalSince1970 * 1000)
+        request.to = member
+        let nonce = FailsafeAuthenticator.nonce()
+        request.nonce = nonce
         let body = Array(try JSONEncoder().encode(request))
         var headers = [("Content-Type", "application/json")]
         if let authenticator { headers.append((FailsafeAuthenticator.header, authenticator.signature(of: body))) }
@@ -39,6 +42,13 @@ public struct HTTPFailsafePeers: FailsafePeers {
             // An agent of a version without failsafe answers 405 or 404: not a confirmation.
             throw FailsafePeerError.unexpected(member: member, status: response.status, body: String(response.text.prefix(200)))
         }
+        // A refusal counts as no confirmation anyway: only a "yes" must prove where it came from.
+        if answer.accepted, let authenticator,
+            let why = authenticator.answerRefusal(
+                answer, body: response.body, signature: response.headers[FailsafeAuthenticator.header.lowercased()], member: member, nonce: nonce)
+        {
+            throw FailsafePeerError.unauthenticated(member: member, detail: why)
+        }
         return answer
     }
 }
@@ -46,11 +56,13 @@ public struct HTTPFailsafePeers: FailsafePeers {
 public enum FailsafePeerError: Error, CustomStringConvertible {
     case unknownMember(String)
     case unexpected(member: String, status: Int, body: String)
+    case unauthenticated(member: String, detail: String)
 
     public var description: String {
         switch self {
         case .unknownMember(let member): "\(member) is not a node of this configuration: its agent API is unknown here"
         case let .unexpected(member, status, body): "\(member)'s agent answered \(status) without a failsafe answer: \(body)"
+        case let .unauthenticated(_, detail): detail
         }
     }
 }

@@ -28,7 +28,7 @@ import Testing
         let request = FailsafeRequest(cluster: "lab", leader: "pg1", term: 7, ttlMillis: 2000)
         let peers = HTTPFailsafePeers(config: try Self.config(port: port))
         let answer = try await peers.ask("pg2", request, timeout: .seconds(2))
-        #expect(answer == FailsafeAnswer(node: "pg2", accepted: true))
+        #expect(answer.node == "pg2" && answer.accepted && answer.nonce != nil, "\(answer)")
         var stale = request
         stale.term = 6
         #expect(try await peers.ask("pg2", stale, timeout: .seconds(2)).reason == "stale term")
@@ -63,16 +63,48 @@ import Testing
         let config = try Self.config(port: port)
         let request = FailsafeRequest(cluster: "lab", leader: "pg1", term: 7, ttlMillis: 2000)
         let signed = HTTPFailsafePeers(config: config, authenticator: FailsafeAuthenticator(secret: "shared"))
-        #expect(try await signed.ask("pg2", request, timeout: .seconds(2)) == FailsafeAnswer(node: "pg2", accepted: true))
+        let confirmed = try await signed.ask("pg2", request, timeout: .seconds(2))
+        #expect(confirmed.node == "pg2" && confirmed.accepted, "\(confirmed)")
         #expect(await asked.terms == [7])
-        let sentAt = try #require(await asked.requests.first?.sentAtMillis)
+        let heard = try #require(await asked.requests.first)
+        let sentAt = try #require(heard.sentAtMillis)
         #expect(abs(sentAt - Int64(Date().timeIntervalSince1970 * 1000)) < 10_000, "the sending time travels in the signed body")
+        #expect(heard.to == "pg2" && heard.nonce == confirmed.nonce && heard.nonce != nil, "bound to its recipient, answered to its nonce")
+
+        // The same signed request sent again (captured on the wire): refused, never heard twice.
+        var replayed = request
+        (replayed.sentAtMillis, replayed.to, replayed.nonce) = (sentAt, "pg2", heard.nonce)
+        let replayBody = Array(try JSONEncoder().encode(replayed))
+        let replay = try await client.send(
+            HTTPRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/failsafe",
+                headers: [(FailsafeAuthenticator.header, FailsafeAuthenticator(secret: "shared").signature(of: replayBody))], body: replayBody))
+        #expect(replay.status == 401 && replay.text.contains("heard before"), "\(replay.status) \(replay.text)")
 
         let unsigned = try await HTTPFailsafePeers(config: config).ask("pg2", request, timeout: .seconds(2))
         #expect(!unsigned.accepted && unsigned.reason?.contains("not signed") == true, "\(unsigned)")
         let wrong = try await HTTPFailsafePeers(config: config, authenticator: FailsafeAuthenticator(secret: "guess")).ask("pg2", request, timeout: .seconds(2))
         #expect(!wrong.accepted && wrong.reason?.contains("does not match") == true, "\(wrong)")
         #expect(await asked.terms == [7], "neither reached the agent")
+    }
+
+    /// Something that answers "yes" at a member's address without the cluster's secret (an
+    /// impostor, a man in the middle, an agent configured without it): the leader does not
+    /// count it, so it cannot keep the leader writable without etcd while the real member,
+    /// which promised nothing, may take the lapsed key.
+    @Test func aConfirmationWithoutTheSecretIsNotCounted() async throws {
+        let port = try PortAllocator.freePort()
+        let impostor = AgentAPI(
+            node: "pg2", endpoint: APIEndpoint(host: "127.0.0.1", port: port), board: AgentStateBoard(), metrics: AgentMetrics(),
+            staleAfter: .seconds(5), log: Logger(label: "test"), failsafe: { _ in FailsafeAnswer(node: "pg2", accepted: true) })
+        let server = Task { try await impostor.run() }
+        defer { server.cancel() }
+        let client = HTTPClient()
+        #expect(try await eventually(within: .seconds(10)) { (try? await client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/health"))) != nil })
+        let leader = HTTPFailsafePeers(config: try Self.config(port: port), authenticator: FailsafeAuthenticator(secret: "shared"))
+        await #expect(throws: FailsafePeerError.self, "an unsigned yes is no confirmation") {
+            _ = try await leader.ask("pg2", FailsafeRequest(cluster: "lab", leader: "pg1", term: 7, ttlMillis: 2000), timeout: .seconds(2))
+        }
     }
 
     static func config(port: Int) throws -> ClusterConfig {

@@ -11,16 +11,24 @@ public struct FailsafeRequest: Sendable, Equatable, Codable {
     /// The leader's wall-clock time of sending, in milliseconds: with a shared secret, a
     /// member refuses a request sent too long ago (a replay). Nothing else reads it.
     public var sentAtMillis: Int64?
+    /// The member the request is for: with a shared secret, any other member refuses it (a
+    /// request captured on its way to one member cannot make another promise).
+    public var to: String?
+    /// Random, once per request: with a shared secret a member hears each nonce once, and
+    /// signs its answer over it, so an old answer cannot pass for a new confirmation.
+    public var nonce: String?
 
-    public init(cluster: String, leader: String, term: Int64, ttlMillis: Int64, sentAtMillis: Int64? = nil) {
+    public init(cluster: String, leader: String, term: Int64, ttlMillis: Int64, sentAtMillis: Int64? = nil, to: String? = nil, nonce: String? = nil) {
         self.cluster = cluster
         self.leader = leader
         self.term = term
         self.ttlMillis = ttlMillis
         self.sentAtMillis = sentAtMillis
+        self.to = to
+        self.nonce = nonce
     }
 
-    enum CodingKeys: String, CodingKey { case cluster, leader, term, ttlMillis = "ttl_ms", sentAtMillis = "sent_at_ms" }
+    enum CodingKeys: String, CodingKey { case cluster, leader, term, ttlMillis = "ttl_ms", sentAtMillis = "sent_at_ms", to, nonce }
 }
 
 /// A member's answer: confirmed (with a promise to take no leader key for a TTL), or
@@ -29,11 +37,14 @@ public struct FailsafeAnswer: Sendable, Equatable, Codable {
     public var node: String
     public var accepted: Bool
     public var reason: String?
+    /// The request's nonce, echoed (and covered by the answer's signature).
+    public var nonce: String?
 
-    public init(node: String, accepted: Bool, reason: String? = nil) {
+    public init(node: String, accepted: Bool, reason: String? = nil, nonce: String? = nil) {
         self.node = node
         self.accepted = accepted
         self.reason = reason
+        self.nonce = nonce
     }
 }
 
