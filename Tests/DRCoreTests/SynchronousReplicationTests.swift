@@ -32,6 +32,20 @@ import Testing
         #expect(Self.step(record: Self.record(["b"]), configured: ["b"], confirmed: ["b"], members: members) == nil, "settled")
     }
 
+    /// synchronous_standby_names changed behind the agent's back (issue 26): b no longer
+    /// waited for, though healthy, leaves the record at once — before the agent sets it
+    /// back — and rejoins it only once PostgreSQL waits for it again and it caught up.
+    @Test func anExternalChangeOfTheSettingShrinksTheRecordFirst() {
+        let members = [Self.member("b")]
+        #expect(
+            Self.step(record: Self.record(["b"]), configured: [], confirmed: [], members: members) == .recordSynchronous([], term: 7),
+            "commits stopped waiting for b: the record must not promise them")
+        #expect(
+            Self.step(record: Self.record(["b"]), configured: ["c"], confirmed: [], members: members + [Self.member("c")])
+                == .recordSynchronous([], term: 7))
+        #expect(Self.step(record: Self.record([]), configured: [], members: members) == .setSynchronousStandbys(["b"], term: 7), "then set back")
+    }
+
     @Test func aLostStandbyLeavesTheRecordBeforePostgreSQLStopsWaitingForIt() {
         let lost = [Self.member("b", healthy: false)]
         #expect(

@@ -52,7 +52,11 @@ public enum SynchronousReplication {
         var desired = pick(current: configured, members: members, me: me)
         if desired.isEmpty, strict { desired = configured.isEmpty ? [anyStandby] : configured }
         let recorded = record?.leader == me ? Set(record?.standbys ?? []) : nil
-        let kept = (recorded ?? []).intersection(desired)
+        // Only a standby PostgreSQL waits for *now* may stay recorded: one taken out of
+        // synchronous_standby_names behind the agent's back (an operator, a script) misses
+        // commits from that moment, so the record shrinks before anything is set back.
+        let waitedFor = configured.contains(anyStandby) ? (recorded ?? []) : Set(configured)
+        let kept = (recorded ?? []).intersection(desired).intersection(waitedFor)
         if recorded == nil || kept != recorded {
             // Shrink (or claim) the record before PostgreSQL stops waiting for anyone in it.
             return .recordSynchronous(kept.sorted(), term: term)
