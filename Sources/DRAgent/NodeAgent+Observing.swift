@@ -17,6 +17,7 @@ extension NodeAgent {
             local.lsn = state.currentLSN
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)
             local.synchronousConfirmed = confirmedSynchronous(state)
+            local.commitsSkipSynchronous = !state.asynchronousCommits.isEmpty
             local.forcedPromotion = state.forcedPromotion != nil
             local.slots = state.slots
         case .standby(let state):

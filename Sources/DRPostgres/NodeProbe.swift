@@ -70,7 +70,8 @@ public struct NodeProbe: Sendable {
             SELECT pg_current_wal_lsn()::text AS lsn,
                    ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline,
                    current_setting('synchronous_standby_names') AS sync_names,
-                   (\(PrimaryState.forcedPromotionQuery)) AS forced
+                   (\(PrimaryState.forcedPromotionQuery)) AS forced,
+                   (\(PrimaryState.asynchronousCommitsQuery)) AS asynchronous_commits
             """
         ).single()
         let replication = try await connection.query(
@@ -103,6 +104,7 @@ public struct NodeProbe: Sendable {
             slots: slots)
         state.synchronousStandbyNames = try position.string("sync_names")
         state.forcedPromotion = try position.optionalString("forced").flatMap { $0.isEmpty ? nil : $0 }
+        state.asynchronousCommits = try position.string("asynchronous_commits").split(separator: ",").map(String.init)
         return state
     }
 

@@ -20,12 +20,7 @@ public struct PreflightProbe: Sendable {
                                coalesce((SELECT string_agg(slot_name, ',') FROM pg_replication_slots), '') AS slot_names,
                                (SELECT last_archived_wal FROM pg_stat_archiver) AS last_archived,
                                current_setting('data_directory', true) AS data_directory,
-                               concat_ws(',',
-                                   CASE WHEN current_setting('synchronous_commit') IN ('local', 'off') THEN 'server' END,
-                                   (SELECT string_agg(coalesce(nullif(concat_ws(' ', 'database ' || d.datname, 'role ' || r.rolname), ''), 'every role'), ',')
-                                      FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase
-                                      LEFT JOIN pg_roles r ON r.oid = s.setrole, unnest(s.setconfig) AS c
-                                     WHERE c IN ('synchronous_commit=local', 'synchronous_commit=off'))) AS asynchronous_commits
+                               (\(PrimaryState.asynchronousCommitsQuery)) AS asynchronous_commits
                         """
                     ).single()
                     var settings = PreflightNodeSettings(

@@ -46,6 +46,20 @@ import Testing
         #expect(Self.step(record: Self.record([]), configured: [], members: members) == .setSynchronousStandbys(["b"], term: 7), "then set back")
     }
 
+    /// synchronous_commit local or off for the server, a database or a role (issue 26):
+    /// those commits never wait, so no standby is recorded as holding them all, and a lost
+    /// primary is not replaced automatically as if nothing could be lost.
+    @Test func commitsThatSkipTheStandbyLeaveNoStandbyRecorded() {
+        let members = [Self.member("b")]
+        func step(record: SynchronousRecord?, confirmed: [String]) -> Action? {
+            SynchronousReplication.nextStep(
+                me: "a", term: 7, record: record, configured: ["b"], confirmed: confirmed, members: [Self.member("a", .primary)] + members,
+                strict: false, commitsSkipSynchronous: true)
+        }
+        #expect(step(record: Self.record(["b"]), confirmed: ["b"]) == .recordSynchronous([], term: 7), "withdrawn at once")
+        #expect(step(record: Self.record([]), confirmed: ["b"]) == nil, "and never recorded again while it lasts")
+    }
+
     @Test func aLostStandbyLeavesTheRecordBeforePostgreSQLStopsWaitingForIt() {
         let lost = [Self.member("b", healthy: false)]
         #expect(

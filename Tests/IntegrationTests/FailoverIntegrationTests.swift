@@ -359,6 +359,27 @@ extension RealServers {
 extension RealServers {
     @Suite("synchronous record in the lab")
     struct SynchronousRecordIntegrationTests {
+        /// synchronous_commit = local for a database (issue 26): its commits never wait for
+        /// pg2, so the leader withdraws pg2 from the `sync` record while that lasts, and
+        /// records it again once the setting is gone.
+        @Test func commitsThatSkipTheStandbyEmptyTheSynchronousRecord() async throws {
+            try await withLab(failover: LabFailoverSettings(synchronous: true)) { lab in
+                let etcd = try EtcdCoordinator.forConfig(try lab.config())
+                let pg1 = try lab.node("pg1")
+                #expect(try await eventually(within: .seconds(15)) { try await etcd.snapshot().synchronous?.standbys == ["pg2"] })
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("ALTER DATABASE postgres SET synchronous_commit = local")
+                }
+                #expect(
+                    try await eventually(within: .seconds(15)) { try await etcd.snapshot().synchronous?.standbys == [] },
+                    "no standby holds the commits that did not wait for it")
+                try await PGConnection.withSession(node: "pg1", conninfo: pg1.conninfo) { session in
+                    _ = try await session.query("ALTER DATABASE postgres RESET synchronous_commit")
+                }
+                #expect(try await eventually(within: .seconds(15)) { try await etcd.snapshot().synchronous?.standbys == ["pg2"] }, "recorded again")
+            }
+        }
+
         /// Invariant 3: a standby the leader dropped from synchronous replication (here: its
         /// agent went quiet and its WAL receiver stopped) misses commits acknowledged after
         /// that; when the primary is then lost it must not be promoted without an operator.

@@ -122,6 +122,9 @@ public struct LocalDatabase: Sendable, Equatable {
     /// the WAL position at which they were first seen configured — they hold every commit
     /// acknowledged so far.
     public var synchronousConfirmed: [String] = []
+    /// Some commits do not wait for a synchronous standby (`synchronous_commit` local or off
+    /// for the server, a database or a role): no standby can be recorded as holding them all.
+    public var commitsSkipSynchronous = false
     /// Primary: its replication slots.
     public var slots: [ReplicationSlot] = []
     /// Restarts the agent already tried since the database last passed a check.

@@ -247,7 +247,7 @@ extension FailoverRule {
                 let step = SynchronousReplication.nextStep(
                     me: input.me, term: term, record: input.view.synchronous,
                     configured: input.local.synchronousStandbys, confirmed: input.local.synchronousConfirmed,
-                    members: input.view.members, strict: input.policy.synchronousStrict)
+                    members: input.view.members, strict: input.policy.synchronousStrict, commitsSkipSynchronous: input.local.commitsSkipSynchronous)
             {
                 actions.append(step)
             }

@@ -47,7 +47,7 @@ public enum SynchronousReplication {
     ///     the primary running asynchronously.
     public static func nextStep(
         me: String, term: Int64, record: SynchronousRecord?, configured: [String], confirmed: [String],
-        members: [MemberRecord], strict: Bool
+        members: [MemberRecord], strict: Bool, commitsSkipSynchronous: Bool = false
     ) -> Action? {
         var desired = pick(current: configured, members: members, me: me)
         if desired.isEmpty, strict { desired = configured.isEmpty ? [anyStandby] : configured }
@@ -56,14 +56,17 @@ public enum SynchronousReplication {
         // synchronous_standby_names behind the agent's back (an operator, a script) misses
         // commits from that moment, so the record shrinks before anything is set back.
         let waitedFor = configured.contains(anyStandby) ? (recorded ?? []) : Set(configured)
-        let kept = (recorded ?? []).intersection(desired).intersection(waitedFor)
+        var kept = (recorded ?? []).intersection(desired).intersection(waitedFor)
+        // Commits that never wait for a standby (synchronous_commit local or off somewhere):
+        // no standby holds them all, so none is recorded and no failover claims zero loss.
+        if commitsSkipSynchronous { kept = [] }
         if recorded == nil || kept != recorded {
             // Shrink (or claim) the record before PostgreSQL stops waiting for anyone in it.
             return .recordSynchronous(kept.sorted(), term: term)
         }
         if configured.sorted() != desired.sorted() { return .setSynchronousStandbys(desired, term: term) }
         let joining = Set(desired).intersection(confirmed).subtracting(kept).subtracting([anyStandby])
-        if !joining.isEmpty { return .recordSynchronous(kept.union(joining).sorted(), term: term) }
+        if !joining.isEmpty, !commitsSkipSynchronous { return .recordSynchronous(kept.union(joining).sorted(), term: term) }
         return nil
     }
 }

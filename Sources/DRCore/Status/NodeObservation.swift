@@ -28,6 +28,18 @@ public struct PrimaryState: Sendable, Equatable {
     public var slots: [ReplicationSlot]
     /// `synchronous_standby_names` as set.
     public var synchronousStandbyNames: String = ""
+    /// Where commits do not wait for a synchronous standby (`synchronous_commit` local or
+    /// off): "server", "database NAME", "role NAME", "every role". Empty: nowhere.
+    public var asynchronousCommits: [String] = []
+    /// Lists, comma-separated, where `synchronous_commit` is `local` or `off`: the setting
+    /// this session sees ("server"), then every database and role that sets it so
+    /// (`pg_db_role_setting`, readable by any user).
+    public static let asynchronousCommitsQuery = """
+        SELECT concat_ws(',', CASE WHEN current_setting('synchronous_commit') IN ('local', 'off') THEN 'server' END, \
+        (SELECT string_agg(coalesce(nullif(concat_ws(' ', 'database ' || d.datname, 'role ' || r.rolname), ''), 'every role'), ',') \
+        FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole, \
+        unnest(s.setconfig) AS c WHERE c IN ('synchronous_commit=local', 'synchronous_commit=off')))
+        """
     /// Set by `drctl promote --force` (who, when, why) until the node's agent leads:
     /// the agents must not fence a primary an operator promoted while etcd was gone.
     public var forcedPromotion: String? = nil
