@@ -153,6 +153,7 @@ public struct ChaosCampaign: Sendable {
             history.map { checker.history(acks, promotions: $0.map(\.promoted)) }
                 ?? ChaosChecker.Property(name: "history agrees with the clients", passed: false, detail: "the history could not be read from etcd"))
         properties.append(await Self.leftIntents(coordinator))
+        properties.append(ChaosChecker.longestWriteGap(acks: acks, steps: plan.steps, rto: config.objectives.rto.seconds))
         if settings.failsafe {
             properties.append(
                 ChaosChecker.etcdOutagesStoppedNoWrites(

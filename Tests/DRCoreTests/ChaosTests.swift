@@ -125,3 +125,25 @@ import Testing
         #expect(!check(acks(gap: 10.5...13), [cut], 1).passed, "a short outage is judged over a whole TTL")
     }
 }
+
+/// The campaign reports its longest stretch without an acknowledged write, with the faults
+/// that ran during it.
+@Suite struct WriteGapTests {
+    static func acks(at times: [Double]) -> [ChaosChecker.Ack] {
+        times.enumerated().map { ChaosChecker.Ack(id: Int64($0.offset), node: "pg1", timeline: 1, sentAt: $0.element - 0.01, ackedAt: $0.element) }
+    }
+
+    @Test func theLongestStretchAndItsFaultsAreFound() {
+        let steps = [
+            ChaosPlan.Step(at: 10, fault: .cutEtcd, node: "pg1", healAfter: 5), ChaosPlan.Step(at: 40, fault: .killNode, node: "pg2", healAfter: 3),
+        ]
+        let acks = Self.acks(at: [1, 2, 9.5, 23.5, 24, 29, 36, 39, 41])
+        let gaps = ChaosChecker.writeGaps(acks: acks, steps: steps, over: 1)
+        #expect(gaps.map(\.from) == [9.5, 2, 29, 24, 36, 39], "longest first")
+        #expect(gaps[0].length == 14 && gaps[0].faults == [steps[0]])
+        #expect(gaps[5].faults == [steps[1]] && gaps[1].faults.isEmpty)
+        let reported = ChaosChecker.longestWriteGap(acks: acks, steps: steps, rto: 10)
+        #expect(reported.detail.hasPrefix("14.00 s, from 9.5 s to 23.5 s (RTO 10 s; 1 stretch(es) beyond it)"), "\(reported.detail)")
+        #expect(reported.detail.contains("cut-etcd pg1 at 10.0 s"))
+    }
+}
