@@ -26,13 +26,13 @@ public enum DataDirectoryProcesses {
         public var provenEmpty: Bool { pids.isEmpty && unreadable.isEmpty }
     }
 
-    /// The live PostgreSQL processes (by executable name) working in `dataDir`, resolved
-    /// through symlinks as the kernel reports working directories. Reads /proc only: a few
-    /// milliseconds.
-    public static func scan(_ dataDir: String) -> Scan {
-        guard let target = realPath(dataDir) else { return Scan(pids: [], unreadable: []) }
-        var owner = stat()
-        let ownerUID: uid_t? = stat(target, &owner) == 0 ? owner.st_uid : nil
+    /// The live PostgreSQL processes (by executable name) working in `dataDir`. Reads /proc
+    /// only, never the data directory's filesystem (a hung mount is when fences happen):
+    /// `dataDir` is compared as written, normalized, and as `resolved` (the kernel reports
+    /// working directories with symlinks resolved). `owner` (the server's user, when known)
+    /// decides which unreadable processes could be the server's.
+    public static func scan(_ dataDir: String, resolved: String? = nil, owner: uid_t? = nil) -> Scan {
+        let targets = Set([(dataDir as NSString).standardizingPath, resolved].compactMap { $0 })
         var found = Scan(pids: [], unreadable: [])
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         let me = getpid()
@@ -42,14 +42,34 @@ public enum DataDirectoryProcesses {
             switch (link("/proc/\(pid)/cwd"), link("/proc/\(pid)/exe")) {
             case (.success(let cwd), .success(let exe)):
                 // A server process, not an operator's shell that happens to stand there.
-                if cwd == target, (exe as NSString).lastPathComponent.hasPrefix("postgres") { found.pids.append(pid) }
+                if targets.contains(cwd), (exe as NSString).lastPathComponent.hasPrefix("postgres") { found.pids.append(pid) }
             case (.failure(let error), _), (_, .failure(let error)):
                 // Gone meanwhile (ENOENT), or not ours to read (EACCES): the latter counts
-                // only for processes of the directory's owner.
-                if error.code == EACCES, let ownerUID, processUID(pid) == ownerUID { found.unreadable.append(pid) }
+                // only for processes of the server's user (all of them, when that is unknown).
+                if error.code == EACCES, owner == nil || processUID(pid) == owner { found.unreadable.append(pid) }
             }
         }
         return found
+    }
+
+    /// `path` with its symlinks resolved, or nil when that takes longer than `limit` (a hung
+    /// mount) or fails: asked on a thread of its own, never on Swift's cooperative pool.
+    public static func resolve(_ path: String, within limit: Duration = .seconds(1)) async -> String? {
+        let answer = ResolvedPath()
+        Thread { answer.give(realPath(path)) }.start()
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let resolved = answer.value { return resolved }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return answer.value ?? nil
+    }
+
+    private final class ResolvedPath: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: String??
+        var value: String?? { lock.withLock { result } }
+        func give(_ path: String?) { lock.withLock { result = .some(path) } }
     }
 
     /// How `end` got there: which signals it took, and what was left at the end.
@@ -69,10 +89,14 @@ public enum DataDirectoryProcesses {
         _ dataDir: String, postmaster: Int32?, gentle: [(signal: Int32, wait: Duration)], killWait: Duration = .seconds(2)
     ) async -> Ending {
         var steps: [String] = []
+        let resolved = await resolve(dataDir)
+        // The server runs as its postmaster's user; with none left, as this agent's (root reads all).
+        let owner = postmaster.flatMap { processUID($0) } ?? geteuid()
+        func scan() -> Scan { Self.scan(dataDir, resolved: resolved, owner: owner) }
         func waitEmpty(_ limit: Duration) async -> Bool {
             let deadline = ContinuousClock.now + limit
             while true {
-                if scan(dataDir).provenEmpty { return true }
+                if scan().provenEmpty { return true }
                 if ContinuousClock.now >= deadline { return false }
                 try? await Task.sleep(for: .milliseconds(20))
             }
@@ -82,7 +106,7 @@ public enum DataDirectoryProcesses {
             for (signal, wait) in gentle {
                 kill(live, signal)
                 steps.append("signal \(signal) to postmaster \(live)")
-                if await waitEmpty(wait) { return Ending(steps: steps, left: scan(dataDir)) }
+                if await waitEmpty(wait) { return Ending(steps: steps, left: scan()) }
                 if !ProcessControl.isAlive(live) { break }  // exited; its children are next
             }
         } else if let live {
@@ -92,11 +116,11 @@ public enum DataDirectoryProcesses {
         while true {
             // The postmaster first: no new backend can be forked after it.
             if let live, ProcessControl.isAlive(live) { kill(live, SIGKILL) }
-            let left = scan(dataDir)
+            let left = scan()
             for pid in left.pids { kill(pid, SIGKILL) }
             if !left.pids.isEmpty { steps.append("SIGKILL to \(left.pids.map(String.init).joined(separator: ", "))") }
             if left.provenEmpty || ContinuousClock.now >= deadline {
-                return Ending(steps: steps, left: left.provenEmpty ? left : scan(dataDir))
+                return Ending(steps: steps, left: left.provenEmpty ? left : scan())
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
