@@ -45,8 +45,9 @@ public enum DataDirectoryProcesses {
                 if targets.contains(cwd), (exe as NSString).lastPathComponent.hasPrefix("postgres") { found.pids.append(pid) }
             case (.failure(let error), _), (_, .failure(let error)):
                 // Gone meanwhile (ENOENT), or not ours to read (EACCES): the latter counts
-                // only for processes of the server's user (all of them, when that is unknown).
-                if error.code == EACCES, owner == nil || processUID(pid) == owner { found.unreadable.append(pid) }
+                // only for processes of the server's user (PostgreSQL never runs as root;
+                // what root cannot read — PID 1 of a sandbox — is no server of this directory).
+                if error.code == EACCES, let owner, owner != 0, processUID(pid) == owner { found.unreadable.append(pid) }
             }
         }
         return found
@@ -90,7 +91,8 @@ public enum DataDirectoryProcesses {
     ) async -> Ending {
         var steps: [String] = []
         let resolved = await resolve(dataDir)
-        // The server runs as its postmaster's user; with none left, as this agent's (root reads all).
+        // The server runs as its postmaster's user; with none left, as this agent's (an agent
+        // running as root reads every server process, so it needs no owner).
         let owner = postmaster.flatMap { processUID($0) } ?? geteuid()
         func scan() -> Scan { Self.scan(dataDir, resolved: resolved, owner: owner) }
         func waitEmpty(_ limit: Duration) async -> Bool {

@@ -63,7 +63,10 @@ struct PromoteCommand: AsyncParsableCommand {
                 _ = try await session.query("SELECT pg_reload_conf()")
             }
             guard try await markerVisible(target.conninfo, node: node, marker: marker) else {
-                throw CLIExit.failed("refused: \(node) did not show the forced-promotion marker after a reload; nothing was promoted")
+                throw CLIExit.failed(
+                    "refused: \(node) did not show the forced-promotion marker after a reload; nothing was promoted. "
+                        + "While a database or role sets \(PrimaryState.forcedPromotionSetting) the marker is not trusted: "
+                        + "find it with SELECT * FROM pg_db_role_setting, RESET it there (on the primary), and try again")
             }
             try await PGConnection.withSession(node: node, conninfo: target.conninfo, statementTimeout: config.failover.promotionTimeout + .seconds(5)) { session in
                 let seconds = String(max(1, Int(config.failover.promotionTimeout.seconds)))

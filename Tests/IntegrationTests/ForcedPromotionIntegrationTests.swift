@@ -60,11 +60,8 @@ extension RealServers {
                     try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
                 }
                 #expect(writable)
-                // As releases before 2026-12-05 marked a forced promotion: on the database, where
-                // it outlives ALTER SYSTEM RESET. The agent must clear this one too.
-                try await PGConnection.withSession(node: "pg2", conninfo: pg2.conninfo) { session in
-                    _ = try await session.query("ALTER DATABASE postgres SET drctl.forced_promotion = 'by an earlier release'")
-                }
+                // (A per-database marker — as releases before 2026-12-05 set it, or a database
+                // owner could — is not trusted since issue 26: `onlyASuperusersSettingCounts…`.)
 
                 try await lab.etcd[0].start()
                 let etcd = try EtcdCoordinator.forConfig(try lab.config())

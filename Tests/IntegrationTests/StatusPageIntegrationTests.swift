@@ -70,6 +70,15 @@ extension RealServers {
         }
 
         @Test func aHealthyLabThenAFailoverAsAnOperatorSeesThem() async throws {
+            // Chromium's first start reads a few hundred MB and takes both cores for a moment:
+            // done before the lab runs, so that burst cannot starve the primary's health checks
+            // (400 ms each in the lab) into a failover before the first page is read (seen once
+            // in a clean-clone run: pg1 "down", pg2 primary at the first load).
+            let profile = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-chromium-warmup-\(UUID().uuidString.prefix(8))").path
+            defer { try? FileManager.default.removeItem(atPath: profile) }
+            _ = try? await CommandRunner.run(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)", "--dump-dom", "about:blank"],
+                check: false)
             try await withLab { lab in
                 let agents = try Lab.status(dir: lab.dir).agents
                 let page1 = try #require(agents.first { $0.region == "region1" }?.api) + "/"
