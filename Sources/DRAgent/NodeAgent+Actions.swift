@@ -316,20 +316,19 @@ extension NodeAgent {
         let limit = fenceLimit(reason)
         // The lease is kept through the fence unless it is already overdue: the deadline
         // timer and the watchdog go on guarding it, and renewals go on every interval.
-        var keptTerm: Int64?
-        if case .leaseRenewalOverdue = reason {
-        } else if let book = leaseBook, leader?.node == node.name {
-            keptTerm = book.term
-        }
+        let overdue = if case .leaseRenewalOverdue = reason { true } else { false }
+        let keptTerm = overdue || leader?.node != node.name ? nil : leaseBook?.term
         if keptTerm == nil {
             leaseBook = nil
             armLeaseDeadline()
         }
-        fencing = true
+        // A count, not a flag: the deadline can start a second fence while this one runs,
+        // and its end must not end this one's renewals.
+        fencesInFlight += 1
         if let keptTerm { scheduleHeartbeat(term: keptTerm) }
         defer {
-            fencing = false
-            if promotionHeartbeat != nil, !promotionUnderway {
+            fencesInFlight -= 1
+            if !fencing, promotionHeartbeat != nil, !promotionUnderway {
                 promotionHeartbeat?.cancel()
                 promotionHeartbeat = nil
             }

@@ -234,7 +234,8 @@ public actor NodeAgent {
     var cloneInFlight = false
     var resumeFailedAt: AgentInstant?
     /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
-    var fencing = false
+    var fencesInFlight = 0
+    var fencing: Bool { fencesInFlight > 0 }
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
     var handoverUnderway = false

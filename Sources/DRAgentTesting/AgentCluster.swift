@@ -232,6 +232,14 @@ public final class AgentCluster: @unchecked Sendable {
 
     public func run(for duration: Duration) async throws { try await run(until: clock.now + duration) }
 
+    /// Runs the world in 50 ms steps until `condition` holds or `limit` has passed; whether it held.
+    @discardableResult
+    public func run(within limit: Duration, until condition: () -> Bool) async throws -> Bool {
+        let end = clock.now + limit
+        while !condition(), clock.now < end { try await run(for: .milliseconds(50)) }
+        return condition()
+    }
+
     /// Agents started and the cluster settled (the primary leads, everyone published).
     public static func bootstrapped(yaml: String = AgentCluster.configuration(), watchdogs: Bool = true) async throws -> AgentCluster {
         let cluster = try AgentCluster(yaml: yaml, watchdogs: watchdogs)

@@ -58,12 +58,8 @@ import Testing
         try await cluster.run(until: .seconds(10))
         cluster.servers.change("a") { $0.fenceFails = true }
         await cluster.killAgent("a")
-        var tries = 0
-        while !cluster.servers.callLog("a").contains("fence"), tries < 100 {
-            try await cluster.run(for: .milliseconds(100))
-            tries += 1
-        }
-        #expect(cluster.servers.callLog("a").contains("fence"), "the watchdog fenced at the deadline: \(cluster.log.text)")
+        let fenced = try await cluster.run(within: .seconds(10)) { cluster.servers.callLog("a").contains("fence") }
+        #expect(fenced, "the watchdog fenced at the deadline: \(cluster.log.text)")
         cluster.servers.change("a") { $0.fenceFails = false }
         try await cluster.run(for: .seconds(20))
         #expect(cluster.servers.callLog("a").filter { $0 == "fence" }.count >= 2, "\(cluster.servers.callLog("a"))")
@@ -124,12 +120,8 @@ import Testing
         try await cluster.run(until: .seconds(10))
         cluster.servers.change("b") { $0.promotionTakes = .seconds(8) }
         await cluster.loseHost("a")
-        var tries = 0
-        while !cluster.servers.callLog("b").contains("promote"), tries < 300 {
-            try await cluster.run(for: .milliseconds(100))
-            tries += 1
-        }
-        try #require(cluster.servers.callLog("b").contains("promote"), "\(cluster.log.text)")
+        let promoting = try await cluster.run(within: .seconds(30)) { cluster.servers.callLog("b").contains("promote") }
+        try #require(promoting, "\(cluster.log.text)")
         try await cluster.run(for: .seconds(1))
         try await cluster.stopAgent("b")
         try await cluster.run(for: .seconds(20))
