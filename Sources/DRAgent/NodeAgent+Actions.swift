@@ -219,7 +219,9 @@ extension NodeAgent {
             return
         }
         let sentAt = now
-        let ttl = try await coordinator.keepAlive(lease: lease)
+        // Past the deadline the renewal is worth nothing: the fence has begun.
+        let left = leaseBook.map { SafetyChecks.leaseDeadline($0, margin: policy.fencingMargin) - sentAt }
+        let ttl = try await coordinator.keepAlive(lease: lease, within: left.map { max($0, .milliseconds(100)) })
         leaderLease = lease
         leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
         failsafe.leaseFromMembers = false

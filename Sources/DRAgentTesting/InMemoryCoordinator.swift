@@ -15,7 +15,7 @@ public struct InMemoryCoordinator: Coordinator {
         try await etcd.request(client, .grantLease) { $0.grant(ttl) }
     }
 
-    public func keepAlive(lease: Int64) async throws -> Duration {
+    public func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration {
         guard let ttl = try await etcd.request(client, .keepAlive, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
         return ttl
     }

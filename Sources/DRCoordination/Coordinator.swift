@@ -8,8 +8,10 @@ public protocol Coordinator: Sendable {
     /// A new lease that expires `ttl` after its last renewal.
     func grantLease(ttl: Duration) async throws -> Int64
     /// Renews `lease`; returns the TTL granted. Throws `CoordinationError.leaseExpired`
-    /// when the lease is already gone (then every key bound to it is gone too).
-    func keepAlive(lease: Int64) async throws -> Duration
+    /// when the lease is already gone (then every key bound to it is gone too). Gives up
+    /// after `limit` (the store's own time-outs unless shorter): a renewal that lands after
+    /// the holder's deadline is worth nothing.
+    func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration
     func revoke(lease: Int64) async throws
 
     /// Takes the leader key for `node` if nobody holds it, bound to `lease`; the key's
@@ -87,4 +89,9 @@ public enum CoordinationError: Error, Sendable, CustomStringConvertible {
             return "etcd authentication failed: \(message) (check coordination.username and its password)"
         }
     }
+}
+
+extension Coordinator {
+    /// Renews `lease` within the store's own time-outs.
+    public func keepAlive(lease: Int64) async throws -> Duration { try await keepAlive(lease: lease, within: nil) }
 }

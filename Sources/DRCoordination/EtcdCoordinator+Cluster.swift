@@ -196,11 +196,13 @@ extension EtcdCoordinator {
             credentials = .init(username: auth.username, password: try SecretReader.read(auth.password, what: "coordination password"))
         }
         let tls = c.tls.map { HTTPTLSFiles(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile) }
-        // The lease must be renewable well within its TTL: one attempt may take a third of it.
+        // The lease must be renewable well within its TTL: a call, all its tries over the
+        // endpoints together, takes at most a third of it (and 10 s, Patroni's retry_timeout),
+        // so a loop's read and renewal both fit between two renewals with room to spare.
         let timeout = min(.seconds(2), c.leaseTTL / 6)
         return EtcdCoordinator(
             gateway: EtcdGateway(
                 endpoints: c.endpoints, tls: tls, credentials: credentials, timeout: timeout,
-                sourceAddress: sourceAddress), prefix: c.prefix)
+                budget: min(.seconds(10), c.leaseTTL / 3), sourceAddress: sourceAddress), prefix: c.prefix)
     }
 }

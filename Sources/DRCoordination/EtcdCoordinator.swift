@@ -25,8 +25,8 @@ public struct EtcdCoordinator: Coordinator {
         return id
     }
 
-    public func keepAlive(lease: Int64) async throws -> Duration {
-        let response = try await gateway.call("/v3/lease/keepalive", ["ID": String(lease)])
+    public func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration {
+        let response = try await gateway.call("/v3/lease/keepalive", ["ID": String(lease)], within: limit)
         // An expired lease comes back with no TTL (zero is omitted from etcd's JSON).
         let result = response["result"] as? [String: Any]
         guard let ttl = EtcdJSON.int64(result?["TTL"]), ttl > 0 else { throw CoordinationError.leaseExpired(lease) }

@@ -1,3 +1,4 @@
+import DRCore
 import DRHTTP
 import Foundation
 import Synchronization
@@ -15,6 +16,9 @@ public final class EtcdGateway: Sendable {
     let tls: HTTPTLSFiles?
     let credentials: Credentials?
     let timeout: Duration
+    /// How long one call may take over all its tries (see `EtcdAttemptBudget`).
+    let budget: Duration
+    let attempts: EtcdAttemptBudget
     /// Local address to send from, so a region's etcd traffic can be told apart (and cut,
     /// in the lab) from everything else on a shared host.
     let sourceAddress: String?
@@ -27,10 +31,15 @@ public final class EtcdGateway: Sendable {
         var token: String?
     }
 
+    /// - Parameters:
+    ///   - timeout: how long a connection may take; one try takes at most twice that.
+    ///   - budget: how long one call may take over all its tries; three tries' worth unless given.
     public init(
         endpoints: [String], tls: HTTPTLSFiles? = nil, credentials: Credentials? = nil, timeout: Duration = .seconds(2),
-        sourceAddress: String? = nil
+        budget: Duration? = nil, sourceAddress: String? = nil
     ) {
+        self.budget = budget ?? timeout * 6
+        self.attempts = EtcdAttemptBudget(attemptLimit: timeout * 2)
         self.sourceAddress = sourceAddress
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.tls = tls
@@ -38,25 +47,36 @@ public final class EtcdGateway: Sendable {
         self.timeout = timeout
     }
 
+    /// The endpoint the next call tries first (the one that answered last, or the one after
+    /// the last that failed).
+    public var preferredEndpoint: String { endpoints[state.withLock { $0.preferred }] }
+
     /// POSTs `body` to `path` (e.g. `/v3/kv/range`) on the first endpoint that answers,
     /// starting with the one that answered last. Connection failures, time-outs and etcd's
     /// transient answers (a member electing a leader, overloaded) move on to the next
-    /// endpoint; any other answer from etcd, even an error, does not.
+    /// endpoint; any other answer from etcd, even an error, does not. All tries together
+    /// take at most `limit` (the gateway's budget unless shorter): a member that holds
+    /// requests costs a share of it, not the call (see `EtcdAttemptBudget`).
     ///
     /// A member that lost its leader holds a request for about an election time-out and then
     /// answers 503 "leader changed": failing the call there would cost a leader a whole tick
     /// of its lease for an election the other members finish in half a second. Like a
     /// time-out, "request timed out" leaves a write's fate unknown; every write drctl makes is
     /// a compare-and-swap or a put of a fixed key, so sending it again is safe.
-    func call(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
+    func call(_ path: String, _ body: [String: Any], within limit: Duration? = nil) async throws -> [String: Any] {
         let payload = try JSONSerialization.data(withJSONObject: body)
+        let deadline = ContinuousClock.now + min(limit ?? budget, budget)
         var failures: [String] = []
         let start = state.withLock { $0.preferred }
         for offset in 0..<endpoints.count {
             let index = (start + offset) % endpoints.count
             let endpoint = endpoints[index]
+            guard let attempt = attempts.nextAttempt(remaining: deadline - ContinuousClock.now, endpointsLeft: endpoints.count - offset) else {
+                failures.append("\(endpoint): not tried, the call's \(DurationText.format(min(limit ?? budget, budget))) were spent")
+                break
+            }
             do {
-                let result = try await callOnce(endpoint, path, payload, retryAuth: true)
+                let result = try await callOnce(endpoint, path, payload, attempt: attempt, retryAuth: true)
                 state.withLock { $0.preferred = index }
                 return result
             } catch let error as HTTPError {
@@ -64,6 +84,9 @@ public final class EtcdGateway: Sendable {
             } catch CoordinationError.server(_, _, let status, let message) where Self.isTransient(status: status, message: message) {
                 failures.append("\(endpoint): \(status) \(message)")
             }
+            // The next call starts elsewhere: a member that failed once is likely to again,
+            // and the lease renewal that may follow this call must not wait on it first.
+            state.withLock { if $0.preferred == index { $0.preferred = (index + 1) % endpoints.count } }
         }
         throw CoordinationError.unavailable(failures)
     }
@@ -82,21 +105,21 @@ public final class EtcdGateway: Sendable {
         return transient.contains { message.contains($0) }
     }
 
-    private func callOnce(_ endpoint: String, _ path: String, _ payload: Data, retryAuth: Bool) async throws -> [String: Any] {
+    private func callOnce(_ endpoint: String, _ path: String, _ payload: Data, attempt: Duration, retryAuth: Bool) async throws -> [String: Any] {
         var headers = [(name: "Content-Type", value: "application/json")]
         if credentials != nil {
-            headers.append((name: "Authorization", value: try await token(endpoint)))
+            headers.append((name: "Authorization", value: try await token(endpoint, attempt: attempt)))
         }
         let response = try await http.send(
             HTTPRequest(
                 method: "POST", url: endpoint + path, headers: headers, body: Array(payload),
-                connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
+                connectTimeout: min(timeout, attempt), timeout: attempt, tls: tls, sourceInterface: sourceAddress))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200 else {
             let message = object?["message"] as? String ?? object?["error"] as? String ?? response.text
             if retryAuth, credentials != nil, message.contains("invalid auth token") {
                 state.withLock { $0.token = nil }
-                return try await callOnce(endpoint, path, payload, retryAuth: false)
+                return try await callOnce(endpoint, path, payload, attempt: attempt, retryAuth: false)
             }
             throw CoordinationError.server(endpoint: endpoint, path: path, status: response.status, message: message)
         }
@@ -115,7 +138,7 @@ public final class EtcdGateway: Sendable {
         let endpoint = endpoints[state.withLock { $0.preferred }]
         var headers = [(name: "Content-Type", value: "application/json")]
         if credentials != nil {
-            guard let token = try? await token(endpoint) else { return false }
+            guard let token = try? await token(endpoint, attempt: min(timeout * 2, limit)) else { return false }
             headers.append((name: "Authorization", value: token))
         }
         var request = HTTPRequest(
@@ -133,14 +156,14 @@ public final class EtcdGateway: Sendable {
             }()
     }
 
-    private func token(_ endpoint: String) async throws -> String {
+    private func token(_ endpoint: String, attempt: Duration) async throws -> String {
         if let token = state.withLock({ $0.token }) { return token }
         guard let credentials else { return "" }
         let body = try JSONSerialization.data(withJSONObject: ["name": credentials.username, "password": credentials.password])
         let response = try await http.send(
             HTTPRequest(
                 method: "POST", url: endpoint + "/v3/auth/authenticate", headers: [(name: "Content-Type", value: "application/json")],
-                body: Array(body), connectTimeout: timeout, timeout: timeout * 2, tls: tls, sourceInterface: sourceAddress))
+                body: Array(body), connectTimeout: min(timeout, attempt), timeout: attempt, tls: tls, sourceInterface: sourceAddress))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == 200, let token = object?["token"] as? String else {
             throw CoordinationError.authentication(object?["message"] as? String ?? "HTTP \(response.status)")

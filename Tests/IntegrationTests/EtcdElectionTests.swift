@@ -51,3 +51,35 @@ extension RealServers {
         }
     }
 }
+
+extension RealServers {
+    @Suite("etcd calls within their budget", .timeLimit(.minutes(1)))
+    struct EtcdCallBudgetTests {
+        /// The RegionCuts flake of 2026-12-07: a member that held requests (it had lost its
+        /// raft leader) cost each call its full time-out before the next member was tried,
+        /// and the leader's renewal, behind such a call, missed its deadline. A member that
+        /// holds requests now costs a share of the call's budget; the call reaches a member
+        /// that answers within it, and the next call starts there.
+        @Test func aMemberThatHoldsRequestsCostsAShareOfTheCall() async throws {
+            try await withEtcd { etcd in
+                let silent = try SilentServer()
+                // One try may take 4 s (twice the connect time-out); the call only 3 s.
+                let gateway = EtcdGateway(endpoints: ["http://127.0.0.1:\(silent.port)", etcd.endpoint], timeout: .seconds(2), budget: .seconds(3))
+                let coordinator = EtcdCoordinator(gateway: gateway, prefix: "/drctl/budget/")
+                let lease = try await coordinator.grantLease(ttl: .seconds(10))
+                #expect(gateway.preferredEndpoint == etcd.endpoint, "the call that found the silent member hung moved on")
+
+                // A renewal given less than one share is not sent to a second member: it gives up.
+                let fresh = EtcdGateway(endpoints: ["http://127.0.0.1:\(silent.port)", etcd.endpoint], timeout: .seconds(2), budget: .seconds(3))
+                let started = ContinuousClock.now
+                await #expect(throws: CoordinationError.self) {
+                    _ = try await EtcdCoordinator(gateway: fresh, prefix: "/drctl/budget/").keepAlive(lease: lease, within: .milliseconds(300))
+                }
+                let took = ContinuousClock.now - started
+                #expect(took < .seconds(2), "a renewal limited to 300 ms took \(took)")
+                #expect(fresh.preferredEndpoint == etcd.endpoint, "the next call starts after the member that failed")
+                #expect(try await EtcdCoordinator(gateway: fresh, prefix: "/drctl/budget/").keepAlive(lease: lease) == .seconds(10))
+            }
+        }
+    }
+}
