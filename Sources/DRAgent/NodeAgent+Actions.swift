@@ -8,7 +8,8 @@ extension NodeAgent {
     func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
         switch action {
         case .renewLease(let term):
-            try await renewLease(term: term)
+            // Renewed ahead of this loop's read already (see `renewAheadOfTheRead`).
+            if renewedAheadOfTheRead != term { try await renewLease(term: term) }
             if local.forcedPromotion {
                 // Leading now: the forced promotion is the cluster's ordinary state again.
                 try? await database.clearForcedPromotion()

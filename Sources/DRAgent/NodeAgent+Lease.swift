@@ -22,6 +22,27 @@ extension NodeAgent {
         if left > .zero { try? await clock.sleep(for: left) }
     }
 
+    /// The leader renews its lease before it reads etcd, not after: a read that meets a
+    /// member holding requests or an election may take a good part of the loop, and a
+    /// renewal behind it missed its deadline while etcd had long recovered (the RegionCuts
+    /// flake of 2026-12-07). Whether to renew is `decide`'s answer from this loop's look at
+    /// the database and the cluster as last read (one loop old); only the renewal is carried
+    /// out now, everything else waits for the read. Renewing one loop early is safe: the key
+    /// is bound to this lease, and only its holder deletes it, so a live lease still holds
+    /// the key; a lease that expired meanwhile is refused by etcd.
+    func renewAheadOfTheRead(_ local: LocalDatabase) async {
+        guard leaseBook != nil, lastRevision != nil, !failsafe.leaseFromMembers else { return }
+        let early = decide(view(local, etcdReachable: true), policy: policy, now: now)
+        let renewal = early.actions.first { if case .renewLease = $0 { true } else { false } }
+        guard let renewal, case .renewLease(let term) = renewal, SafetyChecks.permits(renewal, leader: leader, me: node.name) else { return }
+        do {
+            try await renewLease(term: term)
+            renewedAheadOfTheRead = term
+        } catch {
+            log.warning("renewing the lease ahead of the read failed; the loop tries again after it", metadata: ["error": "\(error)", "term": "\(term)"])
+        }
+    }
+
     /// A restarted agent (same boot) takes over the lease its predecessor published: until
     /// etcd confirms or denies it, its database runs exactly as long as the watchdog would
     /// let it — a restart is no failover, and no lease is stretched.

@@ -71,6 +71,8 @@ public actor NodeAgent {
     /// pg_promote was signalled and the server has not been seen primary (or fenced) since:
     /// it may turn writable any moment, also after the agent stopped waiting for it.
     var promotionSignalled = false
+    /// The term this loop renewed the lease under before reading etcd (nil outside a loop).
+    var renewedAheadOfTheRead: Int64?
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).
     var promotionHeartbeat: Task<Void, Never>?
     /// A watchdog process guards the published lease and outlives this agent.
@@ -170,6 +172,8 @@ public actor NodeAgent {
         let local = await observeLocal()
         lastLocal = local
         if local.state == .primary || local.state == .fenced { promotionSignalled = false }
+        await renewAheadOfTheRead(local)
+        defer { renewedAheadOfTheRead = nil }
         let etcdReachable = await readCluster()
         var decisions = 0
         while decisions < 3 {

@@ -215,11 +215,12 @@ public final class AgentCluster: @unchecked Sendable {
                     let started = clock.now
                     await agent.tick()
                     // An agent that asks for its next loop sooner than the interval (a
-                    // leader retrying a missed renewal) gets it, as `NodeAgent.loop` does.
+                    // leader retrying a missed renewal) gets it, and a loop that overran
+                    // its interval is followed at once, as `NodeAgent.loop` does.
                     let pause = await agent.pauseAfterTick(startedAt: started)
                     let regular = config.health.interval - (clock.now - started)
                     lock.withLock {
-                        if pause < regular { earlyTicks[node] = clock.now + pause }
+                        if pause < regular || regular <= .zero { earlyTicks[node] = clock.now + pause }
                         _ = busy.remove(node)
                     }
                 }

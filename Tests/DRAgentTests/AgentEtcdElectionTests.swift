@@ -40,4 +40,20 @@ import Testing
         #expect(cluster.servers.writable.count == 1, "\(cluster.log.text)")
         #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
     }
+
+    /// The RegionCuts flake (2026-12-07): one loop's read waited on members that had lost
+    /// their raft leader, about three seconds, and the renewal came after it — four seconds
+    /// after the last, at the deadline of a 5 s lease with 1 s loops. The leader renews ahead
+    /// of its read now, so a read that slow costs it nothing; reads that slow for good leave
+    /// the lease renewed once per loop.
+    @Test func aSlowReadDoesNotHoldUpTheLeadersRenewal() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        cluster.etcd.slowReads(["a": .milliseconds(3200)])
+        try await cluster.run(for: .seconds(20))
+        #expect(cluster.stoppedWriting("a", after: .seconds(10)) == nil, "the primary kept writing: \(cluster.log.text)")
+        #expect(cluster.etcd.history.isEmpty, "no failover")
+        #expect(cluster.safetyViolations.isEmpty, "\(cluster.safetyViolations)")
+    }
 }
