@@ -87,6 +87,9 @@ public struct ChaosCampaign: Sendable {
         let workload = ChaosWorkload(nodes: target.nodes, started: started)
         try await workload.start()
         note("write load started: one multi-host client, one client per node")
+        let coordinator = try EtcdCoordinator.forConfig(config)
+        let monitor = ChaosClusterMonitor()
+        monitor.start(coordinator, started: started)
 
         var requests: [(what: String, task: Task<String, Never>)] = []
         var events: [(at: Double, heal: Bool, step: ChaosPlan.Step)] = plan.steps.map { ($0.at, false, $0) }
@@ -111,7 +114,6 @@ public struct ChaosCampaign: Sendable {
         let budget = 2 * config.objectives.rto.seconds + 60
         note(String(format: "every fault healed; waiting up to %.0f s for a healthy cluster", budget))
         var settled = ChaosChecker.Settled.never
-        let coordinator = try EtcdCoordinator.forConfig(config)
         // Waiting for an operator counts only if it lasts to the end of the budget: a hold
         // such as the cooldown ends by itself, and the cluster must then become healthy.
         var waitingSince: (at: Double, why: String)?
@@ -140,6 +142,7 @@ public struct ChaosCampaign: Sendable {
         }
         try await Task.sleep(for: .seconds(3))  // the new primary takes writes for a while
         await workload.stop()
+        let samples = await monitor.stop()
         let acks = workload.acknowledged
         let survivors = try? await ChaosWorkload.survivors(target.nodes)
         let unconfirmed = workload.unconfirmed.count
@@ -153,7 +156,8 @@ public struct ChaosCampaign: Sendable {
             history.map { checker.history(acks, promotions: $0.map(\.promoted)) }
                 ?? ChaosChecker.Property(name: "history agrees with the clients", passed: false, detail: "the history could not be read from etcd"))
         properties.append(await Self.leftIntents(coordinator))
-        properties.append(ChaosChecker.longestWriteGap(acks: acks, steps: plan.steps, rto: config.objectives.rto.seconds))
+        properties.append(
+            ChaosChecker.judgeWriteGaps(acks: acks, steps: plan.steps, samples: samples, nodes: target.nodes.map(\.name), rto: config.objectives.rto.seconds))
         if settings.failsafe {
             properties.append(
                 ChaosChecker.etcdOutagesStoppedNoWrites(

@@ -127,7 +127,7 @@ import Testing
 }
 
 /// The campaign reports its longest stretch without an acknowledged write, with the faults
-/// that ran during it.
+/// that ran during it, and fails a stretch beyond the RTO that nothing explains.
 @Suite struct WriteGapTests {
     static func acks(at times: [Double]) -> [ChaosChecker.Ack] {
         times.enumerated().map { ChaosChecker.Ack(id: Int64($0.offset), node: "pg1", timeline: 1, sentAt: $0.element - 0.01, ackedAt: $0.element) }
@@ -142,8 +142,57 @@ import Testing
         #expect(gaps.map(\.from) == [9.5, 2, 29, 24, 36, 39], "longest first")
         #expect(gaps[0].length == 14 && gaps[0].faults == [steps[0]])
         #expect(gaps[5].faults == [steps[1]] && gaps[1].faults.isEmpty)
-        let reported = ChaosChecker.longestWriteGap(acks: acks, steps: steps, rto: 10)
-        #expect(reported.detail.hasPrefix("14.00 s, from 9.5 s to 23.5 s (RTO 10 s; 1 stretch(es) beyond it)"), "\(reported.detail)")
+        let reported = ChaosChecker.judgeWriteGaps(acks: acks, steps: steps, samples: [], nodes: ["pg1", "pg2"], rto: 10)
+        #expect(reported.detail.hasPrefix("longest 14.00 s, from 9.5 s to 23.5 s (RTO 10 s)"), "\(reported.detail)")
         #expect(reported.detail.contains("cut-etcd pg1 at 10.0 s"))
+        #expect(!reported.passed, "pg2 was free to take over: 14 s is beyond the RTO")
+    }
+
+    struct Row: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var steps: [ChaosPlan.Step] = []
+        var samples: [ChaosChecker.ClusterSample] = []
+        var passed: Bool
+        var mentions: String? = nil
+    }
+
+    static func kill(_ node: String, _ at: Double, _ heal: Double) -> ChaosPlan.Step { ChaosPlan.Step(at: at, fault: .killNode, node: node, healAfter: heal) }
+
+    /// Writes at 0–10 s and from 50 s: one gap of 40 s, judged against an RTO of 30 s.
+    @Test(arguments: [
+        Row(testDescription: "nothing explains it", passed: false, mentions: "40.0 s of it (10.0–50.0 s) unexplained"),
+        Row(
+            testDescription: "a healthy standby idle while only the primary was down", steps: [kill("pg1", 10, 40)], passed: false,
+            mentions: "kill-node pg1 at 10.0 s"),
+        Row(
+            testDescription: "both nodes down until 25 s, a failover in 25 s after", steps: [kill("pg1", 10, 40), kill("pg2", 12, 13)], passed: true,
+            mentions: "every database node under a fault"),
+        Row(testDescription: "both nodes down only a moment: 35 s unexplained after", steps: [kill("pg1", 10, 40), kill("pg2", 12, 3)], passed: false),
+        Row(
+            testDescription: "paused for 20 s of it",
+            samples: [.init(at: 5, readable: true, leader: "pg1"), .init(at: 15, readable: true, paused: true), .init(at: 35, readable: true, leader: "pg1")],
+            passed: true, mentions: "paused for maintenance"),
+        Row(
+            testDescription: "the key free while a standby waits out the cooldown",
+            samples: [.init(at: 12, readable: true, holds: ["pg2: cooldown"]), .init(at: 30, readable: true, leader: "pg2")], passed: true,
+            mentions: "waiting for an operator (pg2: cooldown)"),
+        Row(
+            testDescription: "a hold while a leader holds the key explains nothing",
+            samples: [.init(at: 12, readable: true, leader: "pg1", holds: ["pg2: fenced"]), .init(at: 30, readable: true, leader: "pg1")], passed: false),
+        Row(
+            testDescription: "etcd unreadable until 22 s",
+            samples: [.init(at: 10, readable: false), .init(at: 22, readable: true, leader: "pg1")], passed: true, mentions: "etcd unreadable"),
+    ])
+    func gapsBeyondTheRTOAreJudged(_ row: Row) {
+        let acks = Self.acks(at: Array(stride(from: 0.0, through: 10, by: 1)) + [50, 51])
+        let judged = ChaosChecker.judgeWriteGaps(acks: acks, steps: row.steps, samples: row.samples, nodes: ["pg1", "pg2"], rto: 30)
+        #expect(judged.passed == row.passed, "\(judged.detail)")
+        if let mentions = row.mentions { #expect(judged.detail.contains(mentions), "\(judged.detail)") }
+    }
+
+    @Test func gapsWithinTheRTOPassUnjudged() {
+        let judged = ChaosChecker.judgeWriteGaps(acks: Self.acks(at: [0, 1, 20, 21]), steps: [], samples: [], nodes: ["pg1"], rto: 30)
+        #expect(judged.passed)
+        #expect(!judged.detail.contains("beyond the RTO"), "\(judged.detail)")
     }
 }
