@@ -20,8 +20,30 @@ public struct BackupVerifier: Sendable {
 
     static func scratchDirectory() -> String { NSTemporaryDirectory() + "drctl-verify-\(UUID().uuidString)" }
 
+    /// Verifies the backup and records the outcome in its manifest: `verified_at` when it
+    /// holds, `damage` when its content is wrong. An error reaching the repository (a
+    /// timeout, a 503) records nothing: it says nothing about the backup.
     @discardableResult
     public func verify(_ manifest: BackupManifest) async throws -> BackupManifest {
+        do {
+            return try await check(manifest)
+        } catch let error as BackupError {
+            switch error {
+            case .checksumMismatch, .refused, .commandFailed:
+                var damaged = manifest
+                damaged.damage = "\(error)"
+                try? await repository.write(damaged)
+            case .io(_, let detail) where detail.hasPrefix("missing"):
+                var damaged = manifest
+                damaged.damage = "\(error)"
+                try? await repository.write(damaged)
+            default: break
+            }
+            throw error
+        }
+    }
+
+    private func check(_ manifest: BackupManifest) async throws -> BackupManifest {
         let scratch = Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let file = try await repository.fetchChecked(manifest, scratch: scratch)
@@ -46,6 +68,7 @@ public struct BackupVerifier: Sendable {
         }
         var verified = manifest
         verified.verifiedAt = ISO8601DateFormatter().string(from: Date())
+        verified.damage = nil
         try await repository.write(verified)
         return verified
     }

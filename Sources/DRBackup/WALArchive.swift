@@ -58,6 +58,22 @@ public struct WALArchive: Sendable {
         return true
     }
 
+    /// The archived files' names (segments, partial segments, backup labels, timeline
+    /// histories), without their checksum files, in name order.
+    public func names() async throws -> [String] {
+        try await repository.objects.keys(under: prefix).map { String($0.dropFirst(prefix.count)) }.filter { !$0.hasSuffix(".sha256") }.sorted()
+    }
+
+    /// Removes archived files (each with its checksum), oldest name first: a prune cut
+    /// short leaves the archive without a hole, only shorter at its old end.
+    public func expire(_ names: [String]) async throws {
+        for name in names.sorted() {
+            guard Self.isValidName(name) else { throw BackupError.refused("wal expiry: \"\(name)\" is not a WAL file name") }
+            try await repository.objects.delete(prefix + name)
+            try await repository.objects.delete(prefix + name + ".sha256")
+        }
+    }
+
     /// Timeline history files and partial/backup-label files are names too.
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && !name.contains("/") && name.allSatisfy { $0.isHexDigit || $0 == "." || $0.isLetter }

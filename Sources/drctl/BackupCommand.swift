@@ -112,7 +112,9 @@ struct BackupVerifyCommand: AsyncParsableCommand {
 struct BackupPruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove the backups backup.retention does not keep (never the only valid one) and abort abandoned uploads; --dry-run shows them.")
+        abstract:
+            "Remove the backups backup.retention does not keep (base backups and each database's dumps counted apart; never the newest valid base backup), expire the WAL no kept base backup needs, abort abandoned uploads; --dry-run shows them."
+    )
     @OptionGroup var options: GlobalOptions
     @OptionGroup var change: ChangeOptions
     @Option(
@@ -126,24 +128,34 @@ struct BackupPruneCommand: AsyncParsableCommand {
             throw CLIExit.badInput("--abandoned-after \(abandonedAfter): expected a duration such as 30m or 24h")
         }
         let repository = try BackupCommand.repository(config)
+        let archive = WALArchive(repository: repository)
         let backups: [BackupManifest]
         let abandoned: [AbandonedUpload]
+        let wal: [String]
         do {
             backups = try await repository.list()
             abandoned = try await repository.objects.abandonedUploads(olderThan: age)
+            wal = try await archive.names()
         } catch { throw CLIExit.failed("\(error)") }
-        let items = backups.map { b in
-            RetentionPolicy.Item(id: b.id, finishedAt: Int64(ISO8601DateFormatter().date(from: b.finishedAt)?.timeIntervalSince1970 ?? 0), valid: true)
+        let plan = (config.backup?.retention ?? RepositoryRetention()).plan(backups.map(Self.retained), wal: wal, now: Int64(Date().timeIntervalSince1970))
+        if plan.remove.isEmpty && abandoned.isEmpty && plan.expireWAL.isEmpty {
+            return print("nothing to prune: all \(backups.count) backup(s) and \(wal.count) archived WAL file(s) are kept")
         }
-        let plan = (config.backup?.retention ?? RetentionPolicy()).plan(items, now: Int64(Date().timeIntervalSince1970))
-        if plan.remove.isEmpty && abandoned.isEmpty { return print("nothing to prune: all \(backups.count) backup(s) are kept") }
         let started = ISO8601DateFormatter()
-        let text =
-            (plan.remove.map { "remove \($0)" } + abandoned.map { "abort  unfinished upload \($0.key) (started \(started.string(from: $0.started)))" }
-            + plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }).joined(separator: "\n")
-        let question = [plan.remove.isEmpty ? nil : "remove \(plan.remove.count) backup(s)", abandoned.isEmpty ? nil : "abort \(abandoned.count) upload(s)"]
-            .compactMap { $0 }.joined(separator: " and ")
-        guard try change.proceed(text, question: question.prefix(1).uppercased() + question.dropFirst() + "?", cluster: config.cluster) else { return }
+        let kinds = Dictionary(backups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var lines = plan.remove.map { id in "remove \(id)" + (kinds[id]?.damage.map { " (damaged: \($0))" } ?? "") }
+        if let first = plan.expireWAL.first, let last = plan.expireWAL.last {
+            lines.append("expire \(plan.expireWAL.count) WAL file(s) \(first) … \(last): no kept base backup needs them (kept from segment \(plan.walKeptFrom ?? "?"), timeline histories always)")
+        }
+        lines += abandoned.map { "abort  unfinished upload \($0.key) (started \(started.string(from: $0.started)))" }
+        lines += plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }
+        let question = [
+            plan.remove.isEmpty ? nil : "remove \(plan.remove.count) backup(s)", plan.expireWAL.isEmpty ? nil : "expire \(plan.expireWAL.count) WAL file(s)",
+            abandoned.isEmpty ? nil : "abort \(abandoned.count) upload(s)",
+        ].compactMap { $0 }.joined(separator: " and ")
+        guard try change.proceed(lines.joined(separator: "\n"), question: question.prefix(1).uppercased() + question.dropFirst() + "?", cluster: config.cluster) else {
+            return
+        }
         for upload in abandoned {
             do { try await repository.objects.abort(upload) } catch { throw CLIExit.failed("aborting the upload of \(upload.key): \(error)") }
             print("aborted the unfinished upload of \(upload.key)")
@@ -152,5 +164,16 @@ struct BackupPruneCommand: AsyncParsableCommand {
             do { try await repository.remove(id) } catch { throw CLIExit.failed("removing \(id): \(error)") }
             print("removed \(id)")
         }
+        if !plan.expireWAL.isEmpty {
+            do { try await archive.expire(plan.expireWAL) } catch { throw CLIExit.failed("expiring WAL: \(error)") }
+            print("expired \(plan.expireWAL.count) WAL file(s) older than segment \(plan.walKeptFrom ?? "?")")
+        }
+    }
+
+    /// A manifest as retention sees it: a damaged one is no valid backup.
+    static func retained(_ b: BackupManifest) -> RepositoryRetention.Backup {
+        RepositoryRetention.Backup(
+            id: b.id, kind: b.kind, database: b.database, finishedAt: Int64(ISO8601DateFormatter().date(from: b.finishedAt)?.timeIntervalSince1970 ?? 0),
+            valid: b.damage == nil, startLSN: b.startLSN)
     }
 }

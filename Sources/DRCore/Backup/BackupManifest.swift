@@ -27,6 +27,9 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     public var region: String
     /// When `backup verify` last found it intact; nil: never verified.
     public var verifiedAt: String?
+    /// What `backup verify` last found wrong with it (its bytes, its table of contents, a
+    /// base backup without its WAL); nil: nothing found. Retention counts it as no backup.
+    public var damage: String? = nil
     /// The node it was taken from, and its PostgreSQL version (server_version_num).
     public var sourceNode: String
     public var postgresVersion: Int
@@ -57,7 +60,28 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, kind, cluster, database, path, size, sha256, timeline, region
         case startedAt = "started_at", finishedAt = "finished_at", startLSN = "start_lsn", stopLSN = "stop_lsn", verifiedAt = "verified_at"
-        case sourceNode = "source_node", postgresVersion = "postgres_version"
+        case sourceNode = "source_node", postgresVersion = "postgres_version", damage
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        cluster = try c.decode(String.self, forKey: .cluster)
+        database = try c.decodeIfPresent(String.self, forKey: .database)
+        path = try c.decode(String.self, forKey: .path)
+        size = try c.decode(UInt64.self, forKey: .size)
+        sha256 = try c.decode(String.self, forKey: .sha256)
+        startedAt = try c.decode(String.self, forKey: .startedAt)
+        finishedAt = try c.decode(String.self, forKey: .finishedAt)
+        startLSN = try c.decodeIfPresent(LSN.self, forKey: .startLSN)
+        stopLSN = try c.decodeIfPresent(LSN.self, forKey: .stopLSN)
+        timeline = try c.decodeIfPresent(Int.self, forKey: .timeline)
+        region = try c.decode(String.self, forKey: .region)
+        verifiedAt = try c.decodeIfPresent(String.self, forKey: .verifiedAt)
+        sourceNode = try c.decode(String.self, forKey: .sourceNode)
+        postgresVersion = try c.decode(Int.self, forKey: .postgresVersion)
+        damage = try c.decodeIfPresent(String.self, forKey: .damage)
     }
 
     /// DESIGN.md's list row prints nulls explicitly.
@@ -69,5 +93,7 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         try c.encode(startLSN, forKey: .startLSN); try c.encode(stopLSN, forKey: .stopLSN); try c.encode(timeline, forKey: .timeline)
         try c.encode(region, forKey: .region); try c.encode(verifiedAt, forKey: .verifiedAt); try c.encode(sourceNode, forKey: .sourceNode)
         try c.encode(postgresVersion, forKey: .postgresVersion)
+        // Only when found: manifests of intact backups stay as they were.
+        try c.encodeIfPresent(damage, forKey: .damage)
     }
 }

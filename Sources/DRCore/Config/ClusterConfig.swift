@@ -284,8 +284,9 @@ public struct BackupConfig: Sendable, Equatable {
     public var repositoryRegion: String
     /// Data residency: the regions where this cluster's backups may be stored.
     public var allowedRegions: [String]
-    /// What `backup prune` keeps.
-    public var retention = RetentionPolicy()
+    /// What `backup prune` keeps: base backups and each database's dumps by their own
+    /// counts, and the WAL the kept base backups need.
+    public var retention = RepositoryRetention()
     /// The databases `backup run --kind logical` dumps (default: the conninfo's database).
     public var databases: [String] = []
     /// Queries `drctl restore` runs on the restored instance: a restore passes only when

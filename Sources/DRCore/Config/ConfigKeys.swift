@@ -27,7 +27,8 @@ public enum ConfigKeys {
         "endpoint", "addressing", "part_size_mib", "access_key_id", "secret_access_key", "session_token", "access_key_id_env", "access_key_id_file", "secret_access_key_env", "secret_access_key_file",
         "session_token_env", "session_token_file",
     ]
-    static let retention: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
+    static let retentionCounts: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
+    static let retention: Set<String> = retentionCounts.union(["base", "logical"])
     static let validation: Set<String> = ["sql", "expect"]
     static let schedule: Set<String> = ["name", "cron", "backup", "drill"]
     static let replica: Set<String> = ["create_from", "ignore_slots"]
@@ -40,6 +41,7 @@ public enum ConfigKeys {
         ("", top), ("objectives", objectives), ("coordination", coordination), ("coordination.tls", tls), ("regions[]", region),
         ("regions[].nodes[]", node), ("health", health), ("health.checks[]", check), ("failover", failover), ("dns", dns),
         ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.retention", retention),
+        ("backup.retention.base", retentionCounts), ("backup.retention.logical", retentionCounts),
         ("backup.validation[]", validation), ("schedules[]", schedule), ("replica", replica),
         ("notifications[]", notification),
     ]

@@ -272,15 +272,24 @@ public enum ConfigLoader {
         let region = object["repository_region"].string(expected: "the region where the repository is stored")
         let allowed = object["allowed_regions"].strings()
         if allowed?.isEmpty == true { object["allowed_regions"].report("is required (the regions where backups may be stored)") }
-        var retention = RetentionPolicy()
+        var retention = RepositoryRetention()
         if object.has("retention") {
             guard let keep = object["retention"].object(keys: ConfigKeys.retention) else { return nil }
-            let defaults = RetentionPolicy()
-            func count(_ key: String, _ fallback: Int) -> Int { keep.has(key) ? keep[key].int(in: 0...10000, default: fallback) ?? fallback : fallback }
-            retention = RetentionPolicy(
-                keepLast: count("keep_last", defaults.keepLast), hourly: count("hourly", defaults.hourly),
-                daily: count("daily", defaults.daily), weekly: count("weekly", defaults.weekly), monthly: count("monthly", defaults.monthly))
-            if retention.keepLast < 1 { keep["keep_last"].report("must keep at least 1 backup") }
+            // The counts given directly apply to both kinds; `base:` and `logical:` refine them.
+            func policy(_ keys: YAMLObject, _ defaults: RetentionPolicy) -> RetentionPolicy {
+                func count(_ key: String, _ fallback: Int) -> Int { keys.has(key) ? keys[key].int(in: 0...10000, default: fallback) ?? fallback : fallback }
+                let policy = RetentionPolicy(
+                    keepLast: count("keep_last", defaults.keepLast), hourly: count("hourly", defaults.hourly),
+                    daily: count("daily", defaults.daily), weekly: count("weekly", defaults.weekly), monthly: count("monthly", defaults.monthly))
+                if policy.keepLast < 1 { keys["keep_last"].report("must keep at least 1 backup") }
+                return policy
+            }
+            let common = policy(keep, RetentionPolicy())
+            retention = RepositoryRetention(base: common, logical: common)
+            for kind in ["base", "logical"] where keep.has(kind) {
+                guard let own = keep[kind].object(keys: ConfigKeys.retentionCounts) else { return nil }
+                if kind == "base" { retention.base = policy(own, common) } else { retention.logical = policy(own, common) }
+            }
         }
         let databases = object.has("databases") ? object["databases"].strings() : []
         var validation: [DrillSpec.Validation] = []
