@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
         .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting"]),
         .testTarget(name: "DRSystemTests", dependencies: ["DRSystem"]),
-        .testTarget(name: "DRBackupTests", dependencies: ["DRCore", "DRBackup"]),
+        .testTarget(name: "DRBackupTests", dependencies: ["DRCore", "DRBackup", "DRHTTP"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup", "DRChaos", "DRAgent"]),

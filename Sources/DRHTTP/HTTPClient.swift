@@ -89,6 +89,7 @@ public struct HTTPClient: Sendable {
                 switch code {
                 case CURLE_OPERATION_TIMEDOUT: .timeout
                 case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connection
+                case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR: .interrupted
                 default: .transport
                 }
             throw HTTPError(

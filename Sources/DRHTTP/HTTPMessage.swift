@@ -68,6 +68,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case timeout
         /// Nothing accepted the connection, or the name did not resolve.
         case connection
+        /// The connection dropped during the exchange: nothing came back, or a body came
+        /// back short (a reset mid-transfer). The request may or may not have been carried out.
+        case interrupted
         /// TLS, protocol or local failures.
         case transport
     }

@@ -16,8 +16,23 @@ public struct S3Server: Sendable {
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("s3-server.py").path
 
+    /// S3 under load, drawn from a seed: the share of requests answered 503 SlowDown, and
+    /// of object downloads whose connection drops after half the body.
+    public struct Faults: Sendable {
+        public var seed: Int
+        public var slowDown: Double
+        public var cutBody: Double
+        public init(seed: Int, slowDown: Double, cutBody: Double) {
+            self.seed = seed
+            self.slowDown = slowDown
+            self.cutBody = cutBody
+        }
+    }
+
     /// Starts the server with `buckets` created in `region`; returns once it answers.
-    public static func start(directory: String, region: String, buckets: [String], sessionToken: String? = nil) async throws -> S3Server {
+    public static func start(directory: String, region: String, buckets: [String], sessionToken: String? = nil, faults: Faults? = nil) async throws
+        -> S3Server
+    {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let port = try PortAllocator.freePort()
         let accessKey = "AKID" + UUID().uuidString.prefix(12).uppercased().replacing("-", with: "")
@@ -27,6 +42,7 @@ public struct S3Server: Sendable {
             "python3", script, "--port", "\(port)", "--access-key", accessKey, "--secret-key", secretKey, "--region", region, "--log", requestLog,
         ]
         if let sessionToken { arguments += ["--session-token", sessionToken] }
+        if let faults { arguments += ["--fault-seed", "\(faults.seed)", "--slow-down", "\(faults.slowDown)", "--cut-body", "\(faults.cutBody)"] }
         for bucket in buckets { arguments += ["--bucket", bucket] }
         let pid = try ProcessControl.spawnDaemon(arguments, logFile: "\(directory)/s3-server.log")
         let server = S3Server(port: port, pid: pid, accessKey: accessKey, secretKey: secretKey, region: region, requestLog: requestLog)

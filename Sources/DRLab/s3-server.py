@@ -17,14 +17,22 @@ checks every request the way S3 does before moto sees it:
 Each request is appended to the log as one JSON line (method, path, query, verdict), so a
 test can assert that every request drctl made was checked and accepted.
 
+With --fault-seed, the gate also behaves as S3 under load, from a seeded generator (the
+same seed, the same faults for the same requests): a share of accepted requests
+(--slow-down, 0..1) is answered 503 SlowDown before moto sees it, and a share of object
+downloads (--cut-body) sends its headers and half the body, then drops the connection.
+Verdicts "fault: SlowDown" and "fault: body cut" are logged.
+
 Usage: s3-server.py --port P --access-key K --secret-key S --region R --log FILE
        [--session-token T] [--bucket NAME]...   (buckets created in R at start)
+       [--fault-seed N --slow-down 0.1 --cut-body 0.05]
 """
 import argparse
 import datetime
 import hashlib
 import io
 import json
+import random
 import re
 import sys
 import threading
@@ -56,6 +64,13 @@ class Gate:
         self.lock = threading.Lock()
         self.log = open(args.log, "a", buffering=1)
         self.started = {}
+        self.faults = random.Random(args.fault_seed) if args.fault_seed is not None else None
+
+    def draw(self, share):
+        if self.faults is None or share <= 0:
+            return False
+        with self.lock:
+            return self.faults.random() < share
 
     def verify(self, environ, body):
         auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -131,13 +146,43 @@ class Gate:
             payload = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{text}</Message></Error>".encode()
             start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))])
             return [payload]
+        if self.draw(self.args.slow_down):
+            entry["verdict"] = "fault: SlowDown"
+            self.write(entry, started)
+            payload = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            start_response("503 Slow Down", [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))])
+            return [payload] if environ["REQUEST_METHOD"] != "HEAD" else []
         environ["wsgi.input"] = io.BytesIO(body)
+        if environ["REQUEST_METHOD"] == "GET" and environ.get("QUERY_STRING", "") == "" and self.draw(self.args.cut_body):
+            return self.cut(environ, start_response, entry, started)
         response = self.app(environ, start_response)
         self.write(entry, started)
         keys = {name for name, _ in parse_qsl(entry["query"], keep_blank_values=True)}
         if "uploads" in keys:
             response = self.initiated(environ["REQUEST_METHOD"], b"".join(response))
         return response
+
+    def cut(self, environ, start_response, entry, started):
+        """moto's whole answer, headers and all, but only half its body; then the
+        connection is dropped (as a reset mid-transfer looks to the client)."""
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        payload = b"".join(self.app(environ, capture))
+        entry["verdict"] = "fault: body cut" if payload else "ok"
+        self.write(entry, started)
+        start_response(captured["status"], captured["headers"])
+        if len(payload) < 2:
+            return [payload]
+
+        def halves():
+            yield payload[: len(payload) // 2]
+            raise ConnectionResetError("fault: body cut")
+
+        return halves()
 
     def initiated(self, method, payload):
         """moto answers ListMultipartUploads with one fixed Initiated time for every upload
@@ -177,6 +222,9 @@ def main():
     parser.add_argument("--region", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--bucket", action="append", default=[])
+    parser.add_argument("--fault-seed", type=int)
+    parser.add_argument("--slow-down", type=float, default=0.0)
+    parser.add_argument("--cut-body", type=float, default=0.0)
     args = parser.parse_args()
 
     app = create_backend_app("s3")

@@ -1,4 +1,5 @@
 import DRCore
+import DRHTTP
 import Testing
 
 @testable import DRBackup
@@ -28,6 +29,18 @@ import Testing
         #expect(S3Store.region(fromLocationConstraint: "") == "us-east-1", "an empty constraint is us-east-1")
         #expect(S3Store.region(fromLocationConstraint: "EU") == "eu-west-1")
         #expect(S3Store.region(fromLocationConstraint: "ap-south-1") == "ap-south-1")
+    }
+
+    /// What S3 says when it means "try again" (AWS's error responses page): these are
+    /// retried; an answer about the request itself is not.
+    @Test(arguments: [
+        (503, "<Error><Code>SlowDown</Code></Error>", true), (500, "<Error><Code>InternalError</Code></Error>", true), (502, "", true),
+        (504, "", true), (429, "", true), (400, "<Error><Code>RequestTimeout</Code></Error>", true),
+        (400, "<Error><Code>InvalidArgument</Code></Error>", false), (403, "<Error><Code>AccessDenied</Code></Error>", false),
+        (404, "<Error><Code>NoSuchKey</Code></Error>", false), (200, "", false), (206, "", false),
+    ])
+    func transientAnswers(status: Int, body: String, transient: Bool) {
+        #expect(S3Client.isTransient(HTTPResponse(status: status, headers: [:], body: Array(body.utf8))) == transient)
     }
 
     static func client(_ addressing: S3RepositoryConfig.Addressing, endpoint: String?) throws -> S3Client {

@@ -4,8 +4,9 @@ import DRHTTP
 import Foundation
 
 /// S3's REST API, signed with SigV4, for one bucket: the handful of calls a backup
-/// repository needs. Transient failures (5xx, throttling, a dropped connection) are
-/// retried with backoff; every other answer is the caller's to read.
+/// repository needs. Transient failures (5xx, 429, SlowDown, RequestTimeout, a refused,
+/// timed-out or dropped connection) are retried with capped exponential backoff and
+/// jitter, `maxAttempts` tries in all; every other answer is the caller's to read.
 public struct S3Client: Sendable {
     public let bucket: String
     let scheme: String
@@ -14,6 +15,9 @@ public struct S3Client: Sendable {
     let addressing: S3RepositoryConfig.Addressing
     let signer: SigV4Signer
     let sessionToken: String?
+    let maxAttempts: Int
+    /// AWS's SDKs start at 100 ms and cap at 20 s; 5 s keeps a restore moving.
+    static let backoff = RetrySchedule(initial: .milliseconds(100), maximum: .seconds(5))
     let http = HTTPClient()
 
     /// - Parameter region: the signing region, the provider's name (e.g. `eu-west-1`).
@@ -28,6 +32,7 @@ public struct S3Client: Sendable {
             accessKeyID: try SecretReader.read(config.accessKeyID, what: "backup.s3 access_key_id"),
             secretAccessKey: try SecretReader.read(config.secretAccessKey, what: "backup.s3 secret_access_key"), region: region, service: "s3")
         sessionToken = try config.sessionToken.map { try SecretReader.read($0, what: "backup.s3 session_token") }
+        maxAttempts = config.maxAttempts
     }
 
     /// One signed exchange. `key` nil addresses the bucket itself; `query` values are
@@ -38,23 +43,32 @@ public struct S3Client: Sendable {
     ) async throws -> HTTPResponse {
         var attempt = 0
         while true {
-            attempt += 1
+            let wait = { (retryAfter: Duration?) in
+                Self.backoff.delay(afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1), remaining: .seconds(60)) ?? .seconds(5)
+            }
             do {
                 let response = try await http.send(signed(method, key: key, query: query, headers: extra, body: body, timeout: timeout))
-                // 500/503 (SlowDown) are S3's "try again"; anything else is an answer.
-                if [500, 502, 503, 504].contains(response.status), attempt < 4 {
-                    try await Task.sleep(for: .milliseconds(200 << attempt))
-                    continue
-                }
-                return response
+                guard Self.isTransient(response), attempt + 1 < maxAttempts else { return response }
+                try await Task.sleep(for: wait(response.headers["retry-after"].flatMap { Int($0) }.map { .seconds(min($0, 30)) }))
             } catch let error as HTTPError {
-                // Timeouts and refused connections pass; TLS and local failures do not.
-                guard error.kind != .transport, attempt < 4 else {
-                    throw S3Error.unreachable(operation: operation, target: target(key), detail: "\(error)")
+                // Timeouts, refused and dropped connections pass; TLS and local failures do not.
+                guard error.kind != .transport, attempt + 1 < maxAttempts else {
+                    throw S3Error.unreachable(operation: operation, target: target(key), detail: "\(error) (tried \(attempt + 1) time(s))")
                 }
-                try await Task.sleep(for: .milliseconds(200 << attempt))
+                try await Task.sleep(for: wait(nil))
             }
+            attempt += 1
         }
+    }
+
+    /// S3's answers that say "not now": server errors, throttling (429, 503 SlowDown) and a
+    /// request it gave up reading (400 RequestTimeout). Retrying any of drctl's requests is
+    /// safe: every write replaces an object or a part whole.
+    static func isTransient(_ response: HTTPResponse) -> Bool {
+        if [429, 500, 502, 503, 504].contains(response.status) { return true }
+        guard response.status == 400 else { return false }
+        let code = S3XML.first("Code", in: response.text) ?? ""
+        return code == "RequestTimeout" || code == "SlowDown"
     }
 
     /// `s3://bucket/key`, for messages.

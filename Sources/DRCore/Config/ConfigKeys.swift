@@ -24,7 +24,8 @@ public enum ConfigKeys {
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
     static let backup: Set<String> = ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3"]
     static let s3: Set<String> = [
-        "endpoint", "addressing", "part_size_mib", "access_key_id", "secret_access_key", "session_token", "access_key_id_env", "access_key_id_file", "secret_access_key_env", "secret_access_key_file",
+        "endpoint", "addressing", "part_size_mib", "max_attempts", "access_key_id", "secret_access_key", "session_token", "access_key_id_env", "access_key_id_file", "secret_access_key_env",
+        "secret_access_key_file",
         "session_token_env", "session_token_file",
     ]
     static let retentionCounts: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]

@@ -20,6 +20,9 @@ public struct S3RepositoryConfig: Sendable, Equatable {
     public var secretAccessKey: SecretSource
     /// For temporary credentials (STS): sent as `x-amz-security-token`.
     public var sessionToken: SecretSource?
+    /// How many times one request is tried in all when S3 answers "not now" (5xx, 429,
+    /// SlowDown, RequestTimeout) or the connection fails or drops.
+    public var maxAttempts = 5
 
     public init(
         bucket: String, prefix: String, endpoint: String?, addressing: Addressing, partSize: Int, accessKeyID: SecretSource,
@@ -77,14 +80,16 @@ enum S3ConfigLoader {
             object["addressing"].report("bucket \(location.bucket) has dots: its virtual-host name would not match a TLS certificate; use addressing: path")
         }
         let partMiB = object["part_size_mib"].int(in: 5...5120, default: 16)
+        let attempts = object["max_attempts"].int(in: 1...20, default: 5)
         for name in ["access_key_id", "secret_access_key", "session_token"] { SecretFields.refuseInline(object, name: name) }
         let key = SecretFields.read(object, name: "access_key_id", required: true)
         let secret = SecretFields.read(object, name: "secret_access_key", required: true)
         let token = SecretFields.read(object, name: "session_token", required: false)
-        guard let addressing, let partMiB, let key, let secret else { return nil }
-        return .some(
-            S3RepositoryConfig(
-                bucket: location.bucket, prefix: location.prefix, endpoint: endpoint, addressing: addressing, partSize: partMiB << 20,
-                accessKeyID: key, secretAccessKey: secret, sessionToken: token))
+        guard let addressing, let partMiB, let attempts, let key, let secret else { return nil }
+        var config = S3RepositoryConfig(
+            bucket: location.bucket, prefix: location.prefix, endpoint: endpoint, addressing: addressing, partSize: partMiB << 20,
+            accessKeyID: key, secretAccessKey: secret, sessionToken: token)
+        config.maxAttempts = attempts
+        return .some(config)
     }
 }
