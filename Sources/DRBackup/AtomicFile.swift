@@ -24,6 +24,8 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case noSource(detail: String)
     case commandFailed(what: String, status: Int32, output: String)
     case refused(String)
+    /// Recovery ended before the archive's end: a WAL fetch failed or the archive has a hole.
+    case shortRecovery(dataDir: String, lastRestored: String, archiveEnd: String, missed: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +38,10 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
         case let .noSource(detail): "no node to back up from: \(detail)"
         case let .commandFailed(what, status, output): "\(what) exited \(status): \(output)"
         case .refused(let reason): reason
+        case let .shortRecovery(dataDir, last, end, missed):
+            "the restore is short: recovery stopped after WAL segment \(last), but the archive holds \(missed) later segment(s) on that timeline, up to \(end) "
+                + "(a fetch failed or the archive has a hole); the instance in \(dataDir) was stopped, not handed out. "
+                + "Check the archive (`drctl wal-fetch` of the next segment), then restore again; start it by hand only if a copy ending at \(last) is acceptable"
         }
     }
 }

@@ -152,9 +152,13 @@ public struct Restore: Sendable {
             if geteuid() == 0 {
                 _ = try await CommandRunner.run(["chown", "postgres:postgres", "\(dataDir)/postgresql.auto.conf", "\(dataDir)/recovery.signal"])
             }
+            // What the archive holds before recovery starts is what it must reach: a live
+            // primary archiving on meanwhile makes no restore short.
+            let archived = target == .latest ? try await WALArchive(repository: repository).names() : []
             // -W: recovery may take long; promotion is waited for below.
             try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-W", "start"], as: user)
             try await waitUntilPromoted(host: host, port: port, logFile: "\(dataDir)/restore.log")
+            if target == .latest { try await refuseShortRecovery(backup, dataDir: dataDir, archived: archived) }
         }
         return Instance(dataDir: dataDir, host: host, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
     }
@@ -204,6 +208,22 @@ public struct Restore: Sendable {
     private func append(_ lines: [String], to path: String) throws {
         let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         try (existing + "\n# drctl restore\n" + lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    /// A restore to the end of the archive must reach it: if the archive held segments
+    /// (when recovery began) after the last one recovery restored, on that timeline, a fetch
+    /// failed or the archive has a hole, and the copy is short. The instance is stopped,
+    /// not handed out.
+    func refuseShortRecovery(_ backup: BackupManifest, dataDir: String, archived: [String]) async throws {
+        let log = (try? String(contentsOfFile: "\(dataDir)/restore.log", encoding: .utf8)) ?? ""
+        let stopSegment = backup.stopLSN.map { lsn in
+            String(format: "%08X%08X%08X", backup.timeline ?? 1, UInt32(lsn.value >> 32), UInt32((lsn.value & 0xFFFF_FFFF) >> 24))
+        }
+        guard let last = RecoveryEnd.lastRestored(log: log) ?? stopSegment else { return }
+        let missed = RecoveryEnd.missed(after: last, archived: archived)
+        guard let newest = missed.last else { return }
+        _ = try? await CommandRunner.run([try PostgresBinaries.binary("pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"], as: ServerUser.forPostgres, check: false)
+        throw BackupError.shortRecovery(dataDir: dataDir, lastRestored: last, archiveEnd: newest, missed: missed.count)
     }
 
     /// Consistent and out of recovery (promoted at the target), or the log says why not.

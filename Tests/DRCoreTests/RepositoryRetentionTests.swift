@@ -84,3 +84,25 @@ import Testing
         #expect(RepositoryRetention.segmentNumber("0000000100000001000000FF") == 0x1FF)
     }
 }
+
+/// Where a restore's recovery ended against what the archive holds (issue 27).
+@Suite struct RecoveryEndTests {
+    static let log = """
+        2026-12-07 05:00:01 LOG:  starting archive recovery
+        2026-12-07 05:00:01 LOG:  restored log file "000000010000000000000004" from archive
+        2026-12-07 05:00:01 LOG:  restored log file "00000002.history" from archive
+        2026-12-07 05:00:02 LOG:  restored log file "000000010000000000000005" from archive
+        2026-12-07 05:00:02 LOG:  redo done at 0/5000148
+        """
+
+    @Test func theLastSegmentRestoredIsRead() {
+        #expect(RecoveryEnd.lastRestored(log: Self.log) == "000000010000000000000005")
+        #expect(RecoveryEnd.lastRestored(log: "LOG:  database system is ready") == nil)
+    }
+
+    @Test func laterSegmentsOnTheSameTimelineAreMissed() {
+        let archived = ["000000010000000000000005", "000000010000000000000006", "000000010000000000000007.partial", "000000020000000000000009", "00000002.history"]
+        #expect(RecoveryEnd.missed(after: "000000010000000000000005", archived: archived) == ["000000010000000000000006"])
+        #expect(RecoveryEnd.missed(after: "000000010000000000000006", archived: archived).isEmpty, "at the archive's end")
+    }
+}
