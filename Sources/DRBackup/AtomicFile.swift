@@ -8,6 +8,11 @@ enum AtomicFile {
         do { try DurableFile.write(data, to: path) } catch let failure as DurableFile.Failure { throw BackupError.io(path: failure.path, detail: failure.detail) }
     }
 
+    /// Creates `path` only if nothing is there (see `DurableFile.create`).
+    static func create(_ data: Data, at path: String) throws -> Bool {
+        do { return try DurableFile.create(data, at: path) } catch let failure as DurableFile.Failure { throw BackupError.io(path: failure.path, detail: failure.detail) }
+    }
+
     /// Renames a finished file into place and makes the rename durable.
     static func commit(_ temporary: String, to path: String) throws {
         do { try DurableFile.commit(temporary, to: path) } catch let failure as DurableFile.Failure { throw BackupError.io(path: failure.path, detail: failure.detail) }

@@ -21,6 +21,10 @@ public struct WALArchive: Sendable {
 
     public enum PushOutcome: Sendable, Equatable { case stored, alreadyArchived }
 
+    /// Stores a WAL file under its name, never over another's. The checksum file is
+    /// created first (a conditional create: it claims the name), then the segment; both
+    /// creates refuse to replace what is there, so two primaries pushing one name cannot
+    /// overwrite each other, and the same bytes again (PostgreSQL retries) succeed.
     public func push(path: String, name: String) async throws -> PushOutcome {
         guard Self.isValidName(name) else { throw BackupError.refused("wal-push: \"\(name)\" is not a WAL file name") }
         guard let data = FileManager.default.contents(atPath: path) else { throw BackupError.io(path: path, detail: "cannot read") }
@@ -28,31 +32,37 @@ public struct WALArchive: Sendable {
         var digest = FileDigest()
         digest.update(data)
         let sum = digest.finish()
-        if let existing = try await store.read(prefix + name) {
-            var old = FileDigest()
-            old.update(existing)
-            if old.finish() == sum { return .alreadyArchived }
-            throw BackupError.refused("wal-push: \(name) is already archived with different content; refusing to overwrite it (two primaries on one timeline?)")
-        }
         try await store.prepareForWriting()
-        // The checksum first: a segment is only ever visible with the sum that guards it.
-        try await store.write(prefix + name + ".sha256", Data("\(sum)  \(name)\n".utf8))
-        try await store.write(prefix + name, data)
-        return .stored
+        if try await !store.create(prefix + name + ".sha256", Data("\(sum)  \(name)\n".utf8)) {
+            let claimed = try await store.read(prefix + name + ".sha256").flatMap { String(decoding: $0, as: UTF8.self).split(separator: " ").first }
+            guard claimed.map(String.init) == sum else { throw refusal(name) }
+        }
+        if try await store.create(prefix + name, data) { return .stored }
+        guard let existing = try await store.read(prefix + name) else { throw BackupError.io(path: "\(location)/\(name)", detail: "exists and cannot be read") }
+        var old = FileDigest()
+        old.update(existing)
+        guard old.finish() == sum else { throw refusal(name) }
+        return .alreadyArchived
+    }
+
+    private func refusal(_ name: String) -> BackupError {
+        .refused("wal-push: \(name) is already archived with different content; refusing to overwrite it (two primaries on one timeline?)")
     }
 
     /// Copies `name` to `path` after checking its checksum; false when it is not archived
-    /// (restore_command must then fail so that recovery ends there).
+    /// (restore_command must then fail so that recovery ends there). A file without its
+    /// checksum is refused: nothing proves it is what was pushed.
     public func fetch(name: String, to path: String) async throws -> Bool {
         let store = repository.objects
         guard let data = try await store.read(prefix + name) else { return false }
-        if let expected = try await store.read(prefix + name + ".sha256").flatMap({ String(decoding: $0, as: UTF8.self).split(separator: " ").first }) {
-            var digest = FileDigest()
-            digest.update(data)
-            let found = digest.finish()
-            guard found == String(expected) else {
-                throw BackupError.checksumMismatch(id: "wal", file: "\(location)/\(name)", expected: String(expected), found: found)
-            }
+        guard let expected = try await store.read(prefix + name + ".sha256").flatMap({ String(decoding: $0, as: UTF8.self).split(separator: " ").first }) else {
+            throw BackupError.io(path: "\(location)/\(name).sha256", detail: "missing: \(name) has no checksum, so it cannot be verified; do not use it")
+        }
+        var digest = FileDigest()
+        digest.update(data)
+        let found = digest.finish()
+        guard found == String(expected) else {
+            throw BackupError.checksumMismatch(id: "wal", file: "\(location)/\(name)", expected: String(expected), found: found)
         }
         try AtomicFile.write(data, to: path)
         return true

@@ -13,7 +13,27 @@ public enum DurableFile {
 
     /// Writes `data` to `path` durably; throws `Failure` naming the file and the reason.
     public static func write(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
+        try commit(try writeTemporary(data, for: path), to: path)
+    }
+
+    /// Creates `path` with `data` durably only if nothing is there: false, leaving what is
+    /// there untouched, when something is. A hard link cannot replace a file, so of two
+    /// writers racing for one name exactly one wins, and nobody ever sees a partial file.
+    public static func create(_ data: Data, at path: String) throws -> Bool {
+        let temporary = try writeTemporary(data, for: path)
+        defer { unlink(temporary) }
+        guard link(temporary, path) == 0 else {
+            let code = errno
+            if code == EEXIST { return false }
+            throw failure(path, code)
+        }
+        syncDirectory(of: path)
+        return true
+    }
+
+    /// `data` in a new file beside `path`, flushed to disk; returns its name.
+    private static func writeTemporary(_ data: Data, for path: String) throws -> String {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw failure(temporary, errno) }
         var failed: Int32 = 0
@@ -36,7 +56,7 @@ public enum DurableFile {
             unlink(temporary)
             throw failure(path, failed)
         }
-        try commit(temporary, to: path)
+        return temporary
     }
 
     /// Renames a finished file into place and makes the rename durable.

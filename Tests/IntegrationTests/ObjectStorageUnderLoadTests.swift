@@ -58,6 +58,18 @@ extension RealServers.ObjectStorageIntegrationTests {
             }
             _ = try? await CommandRunner.run(["/usr/lib/postgresql/15/bin/pg_ctl", "-D", dir, "-m", "immediate", "stop"], as: .forPostgres, check: false)
 
+            // Pushes are conditional creates on the bucket too: the same bytes again are fine,
+            // other bytes under the name are refused, whatever the retries saw.
+            let segment = "\(lab.dir)/segment"
+            try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: segment))
+            #expect(try await drctl(["wal-push", segment, "0000000900000000000000AA"], config: config).status == 0)
+            #expect(try await drctl(["wal-push", segment, "0000000900000000000000AA"], config: config).status == 0, "idempotent")
+            try Data(repeating: 8, count: 4096).write(to: URL(fileURLWithPath: segment))
+            let clash = try await drctl(["wal-push", segment, "0000000900000000000000AA"], config: config)
+            #expect(clash.status == 1 && clash.stderr.contains("refusing to overwrite"), "\(clash.stderr)")
+            #expect(try await drctl(["wal-fetch", "0000000900000000000000AA", "\(lab.dir)/fetched"], config: config).status == 0)
+            #expect(FileManager.default.contents(atPath: "\(lab.dir)/fetched") == Data(repeating: 7, count: 4096))
+
             let verdicts = s3.requests().map(\.verdict)
             #expect(verdicts.contains("fault: SlowDown") && verdicts.contains("fault: body cut"), "the faults were injected")
             #expect(verdicts.allSatisfy { $0 == "ok" || $0.hasPrefix("fault: ") }, "every signature matched botocore's")

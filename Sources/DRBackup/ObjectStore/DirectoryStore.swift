@@ -32,6 +32,16 @@ public struct DirectoryStore: ObjectStore {
         adoptOwnership(target)
     }
 
+    public func create(_ key: String, _ data: Data) async throws -> Bool {
+        try await Self.io {
+            let target = path(key)
+            try ensureDirectory((target as NSString).deletingLastPathComponent)
+            guard try AtomicFile.create(data, at: target) else { return false }
+            adoptOwnership(target)
+            return true
+        }
+    }
+
     public func exists(_ key: String) async throws -> Bool { try await Self.io { FileManager.default.fileExists(atPath: path(key)) } }
 
     public func children(of prefix: String) async throws -> (objects: [String], prefixes: [String]) {

@@ -13,6 +13,9 @@ public protocol ObjectStore: Sendable {
     func read(_ key: String) async throws -> Data?
     /// Stores a small object atomically and durably.
     func write(_ key: String, _ data: Data) async throws
+    /// Stores a small object atomically and durably only if the key is free: false, with
+    /// the object there untouched, when it is not. Of two writers racing, exactly one wins.
+    func create(_ key: String, _ data: Data) async throws -> Bool
     func exists(_ key: String) async throws -> Bool
     /// One level under `prefix` (which ends in `/`): object names and sub-prefix names,
     /// both without `prefix`, sorted.

@@ -63,6 +63,17 @@ public struct S3Store: ObjectStore {
         try client.check(response, "PutObject", key: objectKey(key))
     }
 
+    /// PutObject with `If-None-Match: *`: S3 answers 412 when the key exists. A retried
+    /// request whose first try was stored meets its own object and reads as taken; the
+    /// caller compares content, so that is no loss.
+    public func create(_ key: String, _ data: Data) async throws -> Bool {
+        let response = try await client.send(
+            "PUT", key: objectKey(key), headers: [("If-None-Match", "*")], body: Array(data), timeout: .seconds(120), operation: "PutObject")
+        if response.status == 412 { return false }
+        try client.check(response, "PutObject", key: objectKey(key))
+        return true
+    }
+
     public func exists(_ key: String) async throws -> Bool {
         let response = try await client.send("HEAD", key: objectKey(key), operation: "HeadObject")
         if response.status == 404 { return false }
