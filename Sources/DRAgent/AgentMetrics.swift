@@ -137,6 +137,12 @@ public final class AgentMetrics: Sendable {
 
 extension AgentMetrics {
     /// `drctl_preflight_findings{severity}` and when the preflight last ran.
+    func archiveGaps(_ gaps: [ArchiveGaps.Gap]?) {
+        guard let gaps else { return }
+        gauge("wal_archive_missing_segments", [], "WAL segments missing from the archive between the oldest kept base backup's start and the archive's end (preflight)")
+            .set(Double(gaps.reduce(0) { $0 + $1.count }))
+    }
+
     func preflight(_ report: PreflightReport) {
         gauge("preflight_findings", [("severity", "blocking")], "Findings of the agent's latest preflight, by severity").set(Double(report.blocking))
         gauge("preflight_findings", [("severity", "warning")], "Findings of the agent's latest preflight, by severity").set(Double(report.warnings))

@@ -54,6 +54,9 @@ public enum PreflightRunner {
                     observations.archiveFetch = .failed(segment: newest, reason: "\(error)")
                 }
             }
+            if let repository = try? BackupRepository(config: config), let backups = try? await repository.list() {
+                observations.archiveGaps = try? await WALArchive(repository: repository).gaps(from: backups)
+            }
         }
         return observations
     }

@@ -36,6 +36,7 @@ struct PreflightService: Service {
         let report = PreflightReport(region: region, checkedAtMillis: Int64(Date().timeIntervalSince1970 * 1000), findings: findings)
         board.publish(report)
         metrics.preflight(report)
+        metrics.archiveGaps(observations.archiveGaps)
         for finding in findings where finding.severity == .blocking {
             log.warning(
                 "preflight: a DR operation would fail",

@@ -45,6 +45,26 @@ public struct WALArchive: Sendable {
         return .alreadyArchived
     }
 
+    /// What is wrong with one archived file, if anything: no checksum, or bytes that do
+    /// not match it. Errors reaching the repository are thrown, not reported as damage.
+    public func damage(of name: String) async throws -> String? {
+        let store = repository.objects
+        guard let data = try await store.read(prefix + name) else { return "\(name) vanished while being verified" }
+        guard let expected = try await store.read(prefix + name + ".sha256").flatMap({ String(decoding: $0, as: UTF8.self).split(separator: " ").first }) else {
+            return "\(name) has no checksum"
+        }
+        var digest = FileDigest()
+        digest.update(data)
+        let found = digest.finish()
+        return found == String(expected) ? nil : "\(name) has SHA-256 \(found), its checksum file says \(expected)"
+    }
+
+    /// The holes a restore from any of `bases` would stop at (see `ArchiveGaps`).
+    public func gaps(from bases: [BackupManifest]) async throws -> [ArchiveGaps.Gap] {
+        let starts = bases.filter { $0.kind == .base && $0.damage == nil }.compactMap { base in base.startLSN.map { (timeline: base.timeline ?? 1, lsn: $0) } }
+        return ArchiveGaps.find(starts: starts, archived: try await names())
+    }
+
     private func refusal(_ name: String) -> BackupError {
         .refused("wal-push: \(name) is already archived with different content; refusing to overwrite it (two primaries on one timeline?)")
     }

@@ -80,11 +80,17 @@ struct BackupListCommand: AsyncParsableCommand {
 
 struct BackupVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Re-hash a backup's files, read a dump's table of contents, check a base backup's WAL; all backups without an ID. Exit 1 on any damage.")
+        commandName: "verify",
+        abstract:
+            "Re-hash a backup's files, read a dump's table of contents, check a base backup's WAL; all backups without an ID. --archive: also every archived WAL file's checksum and every hole a restore would stop at. Exit 1 on any damage."
+    )
     @OptionGroup var options: GlobalOptions
 
     @Argument(help: "The backup (default: every backup).")
     var id: String?
+
+    @Flag(name: .long, help: "Also verify the WAL archive: each file against its checksum, and no segment missing from any base backup's start to the archive's end.")
+    var archive = false
 
     func run() async throws {
         let (_, config) = try options.loadConfig()
@@ -102,10 +108,26 @@ struct BackupVerifyCommand: AsyncParsableCommand {
                     print("\(manifest.id): FAILED: \(error)")
                 }
             }
+            if archive { failures += try await verifyArchive(repository) }
         } catch {
             throw CLIExit.failed("\(error)")
         }
-        if !failures.isEmpty { throw CLIExit.failed("\(failures.count) backup(s) failed verification") }
+        if !failures.isEmpty { throw CLIExit.failed("\(failures.count) problem(s) found in the repository") }
+    }
+
+    /// Every archived file against its checksum, and the holes a restore would stop at.
+    func verifyArchive(_ repository: BackupRepository) async throws -> [String] {
+        let wal = WALArchive(repository: repository)
+        let names = try await wal.names()
+        var problems: [String] = []
+        for name in names {
+            if let damage = try await wal.damage(of: name) { problems.append(damage) }
+        }
+        let gaps = try await wal.gaps(from: try await repository.list())
+        problems += gaps.map { "a restore stops here: \($0)" }
+        for problem in problems { print("wal: FAILED: \(problem)") }
+        if problems.isEmpty { print("wal: ok (\(names.count) file(s), no hole from the oldest base backup's start to the archive's end)") }
+        return problems
     }
 }
 

@@ -92,6 +92,11 @@ import Testing
         Case(name: "data_dir is where the server runs", change: settings("pg-de") { $0.dataDirectory = "/var/lib/postgresql/15/main" }, expected: []),
         Case(name: "archived WAL fetched back", change: { $0.archiveFetch = .fetched(segment: "000000010000000000000003") }, expected: []),
         Case(
+            name: "a hole in the WAL archive",
+            change: { $0.archiveGaps = [.init(timeline: 1, first: "000000010000000000000004", last: "000000010000000000000004", count: 1)] },
+            expected: ["warning archive_gaps cluster"]),
+        Case(name: "an archive without holes", change: { $0.archiveGaps = [] }, expected: []),
+        Case(
             name: "clocks within the round trip", change: { $0.clockOffsets["pg-de"] = .init(offset: .milliseconds(400), uncertainty: .milliseconds(300)) },
             expected: []),
         Case(

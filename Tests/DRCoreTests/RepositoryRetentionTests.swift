@@ -106,3 +106,28 @@ import Testing
         #expect(RecoveryEnd.missed(after: "000000010000000000000006", archived: archived).isEmpty, "at the archive's end")
     }
 }
+
+/// `backup verify --archive`: the holes a restore would stop at.
+@Suite struct ArchiveGapsTests {
+    static func names(_ timeline: Int, _ segments: [UInt64]) -> [String] { segments.map { ArchiveGaps.name(timeline, $0) } }
+
+    @Test func aContiguousArchiveHasNoGap() {
+        let archived = Self.names(1, Array(2...9)) + ["00000002.history"] + Self.names(2, [9, 10, 11])
+        #expect(ArchiveGaps.find(starts: [(1, LSN(2 << 24 | 0x28))], archived: archived).isEmpty)
+    }
+
+    @Test func holesAreFoundOnEachTimeline() {
+        let archived = Self.names(1, [2, 3, 5, 8, 9]) + Self.names(2, [9, 11])
+        let gaps = ArchiveGaps.find(starts: [(1, LSN(3 << 24)), (1, LSN(8 << 24))], archived: archived)
+        #expect(
+            gaps.map(\.description) == [
+                "timeline 1: 000000010000000000000004 is missing", "timeline 1: 2 segments missing, 000000010000000000000006 … 000000010000000000000007",
+                "timeline 2: 00000002000000000000000A is missing",
+            ])
+    }
+
+    @Test func theBackupsFirstSegmentMissingIsAGap() {
+        let gaps = ArchiveGaps.find(starts: [(1, LSN(2 << 24))], archived: Self.names(1, [3, 4]))
+        #expect(gaps == [ArchiveGaps.Gap(timeline: 1, first: ArchiveGaps.name(1, 2), last: ArchiveGaps.name(1, 2), count: 1)])
+    }
+}

@@ -95,7 +95,10 @@ extension RealServers.BackupIntegrationTests {
             try await switchAndArchive(lab, count: 4)
             let segments = archive(lab).filter { !$0.contains(".") }
             let hole = try #require(segments.dropLast().last, "\(segments)")
+            #expect(try await drctl(["backup", "verify", "--archive"], lab).status == 0, "intact before the hole")
             try FileManager.default.removeItem(atPath: "\(lab.backupDir)/lab/wal/\(hole)")
+            let verified = try await drctl(["backup", "verify", "--archive"], lab)
+            #expect(verified.status == 1 && verified.stdout.contains("a restore stops here: timeline 1: \(hole) is missing"), "\(verified.stdout)\(verified.stderr)")
             let dir = "\(lab.dir)/short"
             let short = try await drctl(["restore", "--latest", "--kind", "base", "--to", dir, "--port", String(try PortAllocator.freePort())], lab)
             #expect(short.status == 1 && short.stderr.contains("the restore is short"), "\(short.stdout)\(short.stderr)")

@@ -22,6 +22,9 @@ public struct PreflightObservations: Sendable, Equatable {
     public var local: [String: LocalHost] = [:]
     /// The newest archived segment fetched back from the repository from here (nil: not tried).
     public var archiveFetch: ArchiveFetch? = nil
+    /// The holes in the WAL archive a restore from a kept base backup would stop at (nil:
+    /// not looked at: no repository, or it could not be listed).
+    public var archiveGaps: [ArchiveGaps.Gap]? = nil
     /// Per DNS provider: what its own credential check reported (absent: fine, or none).
     public var dnsCredentialProblems: [String: String] = [:]
     /// Why `failover.failsafe_secret` cannot be read here (nil: read, or none configured).
@@ -252,6 +255,14 @@ public enum PreflightRules {
                     check: "archive_fetch", node: nil, severity: .blocking, problem: "the newest archived segment \(segment) cannot be fetched from here: \(reason)",
                     why: "a standby or a restore in this region could not replay WAL from the repository",
                     fix: "mount the repository here at \(config.backup?.repository ?? "its path"), readable by the server's user"))
+        }
+        if let gaps = observations.archiveGaps, let first = gaps.first {
+            found.append(
+                .init(
+                    check: "archive_gaps", node: nil, severity: .warning,
+                    problem: "the WAL archive has \(gaps.count) hole(s): \(gaps.prefix(3).map(\.description).joined(separator: "; "))",
+                    why: "a point-in-time restore or a region activation from a base backup older than \(first.last) stops at \(first.first) and comes up short",
+                    fix: "take a base backup now (`drctl backup run --kind base`): it needs no WAL from before it; `drctl backup verify --archive` lists every hole"))
         }
         return found
     }
