@@ -58,10 +58,10 @@ public struct BackupVerifier: Sendable {
         case .base:
             // The WAL it needs to be consistent travels inside the tar (-X fetch): its label
             // names the first segment, which must be there.
-            guard let segment = try await BaseBackup.startSegment(ofTar: file) else {
+            guard let segment = try await BaseBackup.startSegment(ofTar: file, decompression: manifest.tarDecompression) else {
                 throw BackupError.refused("backup \(manifest.id) is not a usable base backup: no backup_label in \(file)")
             }
-            let listing = try await CommandRunner.run(["tar", "-tf", file], check: false)
+            let listing = try await CommandRunner.run(["tar"] + manifest.tarDecompression + ["-tf", file], check: false)
             guard listing.status == 0, listing.stdout.contains("pg_wal/\(segment)"), listing.stdout.contains("global/pg_control") else {
                 throw BackupError.refused("backup \(manifest.id) lacks WAL segment \(segment) or pg_control: it cannot be restored")
             }

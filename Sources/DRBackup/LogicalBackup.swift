@@ -30,7 +30,7 @@ struct StreamedBackup: Sendable {
 
     func capture(
         kind: BackupManifest.Kind, label: String, file: String, database: String?, source: BackupSource, command: [String],
-        what: String, showProgress: Bool
+        what: String, showProgress: Bool, compression: String? = nil
     ) async throws -> BackupManifest {
         let positionDatabase = database ?? source.node.connection.parameters["dbname"] ?? "postgres"
         let start = try await source.position(database: positionDatabase)
@@ -48,11 +48,12 @@ struct StreamedBackup: Sendable {
             let (size, sha256) = sink.finish()
             try await upload.finish()
             let stop = try await source.position(database: positionDatabase)
-            let manifest = BackupManifest(
+            var manifest = BackupManifest(
                 id: id, kind: kind, cluster: config.cluster, database: database, path: file, size: size, sha256: sha256,
                 startedAt: ISO8601DateFormatter().string(from: startedAt), finishedAt: ISO8601DateFormatter().string(from: Date()),
                 startLSN: start.lsn, stopLSN: stop.lsn, timeline: start.timeline, region: repository.region, sourceNode: source.node.name,
                 postgresVersion: start.version)
+            manifest.compression = compression
             try await repository.write(manifest)
             return manifest
         } catch {

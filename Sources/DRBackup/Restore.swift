@@ -187,7 +187,7 @@ public struct Restore: Sendable {
         // Progress: bytes unpacked so far against the tar's size.
         let meter = ProgressMeter(label: "restoring \(backup.id)", total: backup.size, enabled: showProgress && isatty(STDERR_FILENO) == 1)
         let extracted: @Sendable () async -> UInt64? = { await DataDirectory.size(dataDir) }
-        let tar = try FedCommand(ServerUser.forPostgres.wrap(["tar", "-xf", "-", "-C", dataDir]))
+        let tar = try FedCommand(ServerUser.forPostgres.wrap(["tar"] + backup.tarDecompression + ["-xf", "-", "-C", dataDir]))
         do {
             try await meter.polling(extracted) { try await repository.streamChecked(backup) { try tar.write($0) } }
         } catch {

@@ -42,6 +42,11 @@ extension RealServers.BackupIntegrationTests {
             let second = try await drctl(["backup", "run", "--kind", "base", "--json"], lab)
             #expect(second.status == 0, "\(second.stderr)")
             let kept = try #require(try JSONDecoder().decode([BackupManifest].self, from: Data(second.stdout.utf8)).first)
+            // Compressed by default, and readable by zstd's own tool, independently of drctl.
+            #expect(kept.compression == "zstd" && kept.path == "base.tar.zst")
+            let stored = "\(lab.backupDir)/lab/\(kept.id)/\(kept.path)"
+            let listing = try await CommandRunner.run(["sh", "-c", "zstd -t \"$0\" && zstd -dc \"$0\" | tar -tf -", stored], check: false)
+            #expect(listing.status == 0 && listing.stdout.contains("backup_label") && listing.stdout.contains("global/pg_control"), "\(listing.stderr)")
             var dumps: [BackupManifest] = []
             for _ in 0..<3 {
                 let dump = try await drctl(["backup", "run", "--json"], lab)

@@ -141,7 +141,7 @@ extension RealServers {
                 var started = false
                 for _ in 0..<1500 where !started {
                     started = s3.requests().contains { request in
-                        request.method == "PUT" && request.query.contains("partNumber=1") && request.path.hasSuffix("base.tar")
+                        request.method == "PUT" && request.query.contains("partNumber=1") && request.path.contains("base.tar")
                             && !listed.contains { request.path.contains($0.id) }
                     }
                     if !started { try await Task.sleep(for: .milliseconds(20)) }

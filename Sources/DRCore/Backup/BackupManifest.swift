@@ -30,6 +30,9 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     /// What `backup verify` last found wrong with it (its bytes, its table of contents, a
     /// base backup without its WAL); nil: nothing found. Retention counts it as no backup.
     public var damage: String? = nil
+    /// How the data file is compressed (`zstd`); nil: not at all (older backups, dumps,
+    /// which pg_dump -Fc compresses itself).
+    public var compression: String? = nil
     /// The node it was taken from, and its PostgreSQL version (server_version_num).
     public var sourceNode: String
     public var postgresVersion: Int
@@ -60,7 +63,7 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, kind, cluster, database, path, size, sha256, timeline, region
         case startedAt = "started_at", finishedAt = "finished_at", startLSN = "start_lsn", stopLSN = "stop_lsn", verifiedAt = "verified_at"
-        case sourceNode = "source_node", postgresVersion = "postgres_version", damage
+        case sourceNode = "source_node", postgresVersion = "postgres_version", damage, compression
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,6 +85,7 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         sourceNode = try c.decode(String.self, forKey: .sourceNode)
         postgresVersion = try c.decode(Int.self, forKey: .postgresVersion)
         damage = try c.decodeIfPresent(String.self, forKey: .damage)
+        compression = try c.decodeIfPresent(String.self, forKey: .compression)
     }
 
     /// DESIGN.md's list row prints nulls explicitly.
@@ -95,5 +99,9 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         try c.encode(postgresVersion, forKey: .postgresVersion)
         // Only when found: manifests of intact backups stay as they were.
         try c.encodeIfPresent(damage, forKey: .damage)
+        try c.encodeIfPresent(compression, forKey: .compression)
     }
+
+    /// `tar`'s option to read the data file (`--zstd`), if it is compressed.
+    public var tarDecompression: [String] { compression == "zstd" ? ["--zstd"] : [] }
 }

@@ -294,4 +294,23 @@ public struct BackupConfig: Sendable, Equatable {
     public var validation: [DrillSpec.Validation] = []
     /// Set when `repository` is an `s3://` URL.
     public var objectStorage: S3RepositoryConfig? = nil
+    /// How base backups are compressed (`compression`, `compression_level`).
+    public var compression = BackupCompression()
+}
+
+/// How base backups are compressed: zstd by the source server itself (pg_basebackup's
+/// `server-zstd`), so the bytes travel and are stored compressed; `none` for the raw tar.
+public struct BackupCompression: Sendable, Equatable {
+    public enum Method: String, Sendable, Equatable, CaseIterable {
+        case zstd, none
+    }
+
+    public var method: Method
+    /// zstd's level, 1 (fastest) to 19.
+    public var level: Int
+
+    public init(method: Method = .zstd, level: Int = 3) {
+        self.method = method
+        self.level = level
+    }
 }

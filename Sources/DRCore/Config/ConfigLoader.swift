@@ -292,6 +292,9 @@ public enum ConfigLoader {
             }
         }
         let databases = object.has("databases") ? object["databases"].strings() : []
+        var compression = BackupCompression()
+        if object.has("compression"), let method = object["compression"].choice(BackupCompression.Method.self) { compression.method = method }
+        if object.has("compression_level"), let level = object["compression_level"].int(in: 1...19, default: 3) { compression.level = level }
         var validation: [DrillSpec.Validation] = []
         if object.has("validation") {
             guard let items = object["validation"].items() else { return nil }
@@ -307,6 +310,7 @@ public enum ConfigLoader {
         var backup = BackupConfig(repository: repository, repositoryRegion: region, allowedRegions: allowed)
         backup.objectStorage = objectStorage
         backup.retention = retention
+        backup.compression = compression
         backup.databases = databases
         backup.validation = validation
         return .some(backup)
