@@ -85,6 +85,7 @@ demo: build
 
 bench: build
 	bash bench/run.sh
+	bash bench/backup-vs-pgbackrest.sh
 	bash bench/failover.sh
 	SYNCHRONOUS=1 FAULTS=kill bash bench/failover.sh
 	bash bench/switchover.sh

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# make bench (base backups and WAL against pgBackRest): one pgbench-loaded PostgreSQL 15,
+# backed up in the same run by `drctl backup run --kind base` (zstd, the default, and
+# compression: none), bare `pg_basebackup -Ft -X fetch`, and pgBackRest 2.x full backups
+# (zst and lz4, process-max 2); then WAL segments pushed one at a time as archive_command
+# runs them: `drctl wal-push`, `pgbackrest archive-push` (zst, lz4), and `cp` + `sync`.
+# Every repository is a local directory on the same disk. pgBackRest needs a Unix socket,
+# which the lab turns off, so this runs its own instance (no replication: every tool reads
+# the one primary). SCALE (default 40, about 620 MB), TRIALS (default 3), SEGMENTS (20).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DRCTL=${DRCTL:-.build/debug/drctl}
+TRIALS=${TRIALS:-3}
+SCALE=${SCALE:-40}
+SEGMENTS=${SEGMENTS:-20}
+BIN=/usr/lib/postgresql/15/bin
+# shellcheck source=bench/common.sh
+source bench/common.sh
+command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (apt-get install pgbackrest)" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+port=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
+
+dir=$(mktemp -d /tmp/drctl-bench-pgbr-XXXXXX)
+chmod 755 "$dir"
+cleanup() {
+  as_pg "$BIN/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+mkdir -p "$dir/pg" "$dir/sock" "$dir/drctl-repo" "$dir/pgbr" "$dir/wal-in" "$dir/cp"
+chown postgres "$dir/pg" "$dir/sock" "$dir/drctl-repo" "$dir/pgbr" "$dir/wal-in" "$dir/cp" 2>/dev/null || true
+chmod 700 "$dir/pg"
+as_pg "$BIN/initdb" -D "$dir/pg" -U postgres --auth=trust --no-instructions >/dev/null
+cat >> "$dir/pg/postgresql.auto.conf" <<EOF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir/sock'
+archive_mode = on
+archive_command = '/bin/true'
+wal_level = replica
+max_wal_senders = 4
+EOF
+as_pg "$BIN/pg_ctl" -D "$dir/pg" -l "$dir/sock/pg.log" -w start >/dev/null
+conn="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+pgbench -i -q -s "$SCALE" "$conn" >/dev/null 2>&1
+dbsize=$(psql "$conn" -tAc "SELECT pg_database_size('postgres')")
+
+cat > "$dir/drctl.yaml" <<EOF
+cluster: bench
+objectives: {rto: 60s, rpo: 10s}
+coordination: {endpoints: ["http://127.0.0.1:1"], lease_ttl: 10s}
+regions:
+  - name: here
+    role: primary
+    nodes:
+      - {name: pg, conninfo: "$conn", data_dir: $dir/pg}
+backup:
+  repository: $dir/drctl-repo
+  repository_region: here
+  allowed_regions: [here]
+EOF
+sed 's/allowed_regions: \[here\]/allowed_regions: [here]\n  compression: none/' "$dir/drctl.yaml" > "$dir/drctl-none.yaml"
+for compress in zst lz4; do
+  cat > "$dir/pgbackrest-$compress.conf" <<EOF
+[global]
+repo1-path=$dir/pgbr/$compress
+compress-type=$compress
+process-max=2
+start-fast=y
+archive-check=n
+log-level-console=warn
+repo1-retention-full=9999999
+log-level-file=off
+lock-path=$dir/pgbr/lock-$compress
+[bench]
+pg1-path=$dir/pg
+pg1-port=$port
+pg1-socket-path=$dir/sock
+EOF
+  chmod 644 "$dir/pgbackrest-$compress.conf"
+  as_pg mkdir -p "$dir/pgbr/$compress"
+  as_pg pgbackrest --config="$dir/pgbackrest-$compress.conf" --stanza=bench stanza-create >/dev/null
+done
+
+du_bytes() { du -sb "$1" | cut -f1; }
+declare -A times sizes
+run() { # label, then the command; records its time and the repository growth
+  local label=$1 repo=$2; shift 2
+  local before after t0 t1
+  before=$(du_bytes "$repo"); sync; t0=$(now_ms); "$@" >/dev/null; sync; t1=$(now_ms); after=$(du_bytes "$repo")
+  times[$label]+="$((t1 - t0)) "; sizes[$label]=$((after - before))
+}
+for _ in $(seq "$TRIALS"); do
+  run "drctl base, zstd level 3 (server, 2 workers)" "$dir/drctl-repo" "$DRCTL" backup run --kind base --config "$dir/drctl.yaml"
+  run "drctl base, compression none" "$dir/drctl-repo" "$DRCTL" backup run --kind base --config "$dir/drctl-none.yaml"
+  run "pg_basebackup -Ft -X fetch" "$dir/cp" sh -c "'$BIN/pg_basebackup' -d '$conn' -D - -Ft -X fetch -c fast > '$dir/cp/bare.tar'"
+  rm -f "$dir/cp/bare.tar"
+  for compress in zst lz4; do
+    run "pgBackRest full, $compress, 2 processes" "$dir/pgbr/$compress" as_pg pgbackrest --config="$dir/pgbackrest-$compress.conf" --stanza=bench --type=full backup
+  done
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+echo "base backup of one PostgreSQL 15 (pgbench scale $SCALE, database $(awk -v b="$dbsize" 'BEGIN { printf "%.0f", b / 1048576 }') MB), $TRIALS trials, median time, repository bytes of the last:"
+for label in "drctl base, zstd level 3 (server, 2 workers)" "drctl base, compression none" "pg_basebackup -Ft -X fetch" "pgBackRest full, zst, 2 processes" "pgBackRest full, lz4, 2 processes"; do
+  # shellcheck disable=SC2086
+  m=$(median ${times[$label]})
+  size=${sizes[$label]}
+  [ "$label" = "pg_basebackup -Ft -X fetch" ] && size="(tar)"
+  awk -v l="$label" -v m="$m" -v s="$size" 'BEGIN { printf "  %-46s %7.2f s  %s\n", l, m / 1000, (s ~ /^[0-9]+$/ ? sprintf("%.1f MB", s / 1048576) : s) }'
+done
+
+# WAL: real segments from this server, pushed one process per segment as archive_command does.
+for _ in $(seq "$SEGMENTS"); do
+  psql "$conn" -qtAc "INSERT INTO pgbench_history SELECT 1, 1, 1, 1, now(), repeat('x', 22) FROM generate_series(1, 20000)" >/dev/null
+  psql "$conn" -qtAc "SELECT pg_switch_wal()" >/dev/null
+done
+psql "$conn" -qtAc "CHECKPOINT" >/dev/null
+mapfile -t names < <(ls "$dir/pg/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$SEGMENTS")
+for name in "${names[@]}"; do cp "$dir/pg/pg_wal/$name" "$dir/wal-in/$name"; done
+chown -R postgres "$dir/wal-in" 2>/dev/null || true
+push_times() { # label, command with NAME and PATH placeholders
+  local label=$1; shift
+  local t0 t1
+  sync; t0=$(now_ms)
+  for name in "${names[@]}"; do
+    cmd=("${@//NAME/$name}"); cmd=("${cmd[@]//PATH/$dir/wal-in/$name}")
+    "${cmd[@]}" >/dev/null
+  done
+  t1=$(now_ms)
+  awk -v l="$label" -v t="$((t1 - t0))" -v n="${#names[@]}" 'BEGIN { printf "  %-46s %5.0f ms per segment\n", l, t / n }'
+}
+echo "WAL pushed one segment per process (${#names[@]} segments of 16 MiB):"
+push_times "drctl wal-push" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl.yaml"
+echo "    (stored $(du -sb "$dir/drctl-repo/bench/wal" | cut -f1 | awk '{ printf "%.1f", $1 / 1048576 }') MB)"
+for compress in zst lz4; do
+  push_times "pgbackrest archive-push, $compress" as_pg pgbackrest --config="$dir/pgbackrest-$compress.conf" --stanza=bench archive-push PATH
+done
+push_times "cp + sync" sh -c 'cp "$0" "$1" && sync "$1"' PATH "$dir/cp/NAME"
