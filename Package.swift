@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // zstd for the WAL archive (base backups are compressed by pg_basebackup itself).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Functional core: values and pure decisions, no I/O.
         .target(name: "DRCore", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "CSpawn"),
         .target(name: "DRSystem", dependencies: ["CSpawn"]),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
-        .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto", "DRHTTP"]),
+        .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto", "DRHTTP", "CZstd"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
         // The randomized fault campaign against a lab (`drctl lab chaos`, `make chaos`).
         .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem", "DRCoordination"]),

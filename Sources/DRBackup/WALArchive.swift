@@ -3,18 +3,24 @@ import Foundation
 
 /// The WAL archive in the repository (`REPOSITORY/CLUSTER/wal/`, a directory or a bucket prefix), written by `drctl
 /// wal-push` from `archive_command` and read by `drctl wal-fetch` from `restore_command`.
-/// Each segment is stored atomically with its SHA-256 beside it; pushing identical
+/// Each segment is stored atomically with the SHA-256 of its bytes beside it (`NAME.sha256`),
+/// compressed with zstd (`NAME.zst`) unless `backup.compression` is none; pushing identical
 /// content again succeeds (PostgreSQL retries), different content under the same name is
-/// refused (two timelines must never overwrite each other's WAL).
+/// refused (two timelines must never overwrite each other's WAL). Readers take either form,
+/// so archives written before compression stay readable.
 public struct WALArchive: Sendable {
     let repository: BackupRepository
     /// The archive's prefix in the repository's store.
     let prefix: String
+    let compression: BackupCompression
 
-    public init(repository: BackupRepository) {
+    public init(repository: BackupRepository, compression: BackupCompression = BackupCompression()) {
         self.repository = repository
+        self.compression = compression
         prefix = "\(repository.cluster)/wal/"
     }
+
+    static let compressedSuffix = ".zst"
 
     /// Where the archive is, for messages.
     public var location: String { "\(repository.location)/wal" }
@@ -36,20 +42,43 @@ public struct WALArchive: Sendable {
         if try await !store.create(prefix + name + ".sha256", Data("\(sum)  \(name)\n".utf8)) {
             let claimed = try await store.read(prefix + name + ".sha256").flatMap { String(decoding: $0, as: UTF8.self).split(separator: " ").first }
             guard claimed.map(String.init) == sum else { throw refusal(name) }
+            // Stored already, in either form (a retry, or an archive from before compression).
+            if let existing = try await content(of: name) {
+                var old = FileDigest()
+                old.update(existing)
+                guard old.finish() == sum else { throw refusal(name) }
+                return .alreadyArchived
+            }
         }
-        if try await store.create(prefix + name, data) { return .stored }
-        guard let existing = try await store.read(prefix + name) else { throw BackupError.io(path: "\(location)/\(name)", detail: "exists and cannot be read") }
+        let stored = compression.method == .zstd ? (prefix + name + Self.compressedSuffix, try Zstd.compress(data, level: compression.level)) : (prefix + name, data)
+        if try await store.create(stored.0, stored.1) { return .stored }
+        guard let existing = try await content(of: name) else { throw BackupError.io(path: "\(location)/\(name)", detail: "exists and cannot be read") }
         var old = FileDigest()
         old.update(existing)
         guard old.finish() == sum else { throw refusal(name) }
         return .alreadyArchived
     }
 
+    /// The file's original bytes, from whichever form is stored; nil when neither is.
+    func content(of name: String) async throws -> Data? {
+        let store = repository.objects
+        if let compressed = try await store.read(prefix + name + Self.compressedSuffix) {
+            return try Zstd.decompress(compressed, what: "\(location)/\(name)\(Self.compressedSuffix)")
+        }
+        return try await store.read(prefix + name)
+    }
+
     /// What is wrong with one archived file, if anything: no checksum, or bytes that do
     /// not match it. Errors reaching the repository are thrown, not reported as damage.
     public func damage(of name: String) async throws -> String? {
         let store = repository.objects
-        guard let data = try await store.read(prefix + name) else { return "\(name) vanished while being verified" }
+        let data: Data
+        do {
+            guard let found = try await content(of: name) else { return "\(name) vanished while being verified" }
+            data = found
+        } catch let error as BackupError {
+            return "\(name): \(error)"
+        }
         guard let expected = try await store.read(prefix + name + ".sha256").flatMap({ String(decoding: $0, as: UTF8.self).split(separator: " ").first }) else {
             return "\(name) has no checksum"
         }
@@ -74,7 +103,7 @@ public struct WALArchive: Sendable {
     /// checksum is refused: nothing proves it is what was pushed.
     public func fetch(name: String, to path: String) async throws -> Bool {
         let store = repository.objects
-        guard let data = try await store.read(prefix + name) else { return false }
+        guard let data = try await content(of: name) else { return false }
         guard let expected = try await store.read(prefix + name + ".sha256").flatMap({ String(decoding: $0, as: UTF8.self).split(separator: " ").first }) else {
             throw BackupError.io(path: "\(location)/\(name).sha256", detail: "missing: \(name) has no checksum, so it cannot be verified; do not use it")
         }
@@ -91,7 +120,8 @@ public struct WALArchive: Sendable {
     /// The archived files' names (segments, partial segments, backup labels, timeline
     /// histories), without their checksum files, in name order.
     public func names() async throws -> [String] {
-        try await repository.objects.keys(under: prefix).map { String($0.dropFirst(prefix.count)) }.filter { !$0.hasSuffix(".sha256") }.sorted()
+        let stored = try await repository.objects.keys(under: prefix).map { String($0.dropFirst(prefix.count)) }.filter { !$0.hasSuffix(".sha256") }
+        return Set(stored.map { $0.hasSuffix(Self.compressedSuffix) ? String($0.dropLast(Self.compressedSuffix.count)) : $0 }).sorted()
     }
 
     /// Removes archived files (each with its checksum), oldest name first: a prune cut
@@ -99,6 +129,7 @@ public struct WALArchive: Sendable {
     public func expire(_ names: [String]) async throws {
         for name in names.sorted() {
             guard Self.isValidName(name) else { throw BackupError.refused("wal expiry: \"\(name)\" is not a WAL file name") }
+            try await repository.objects.delete(prefix + name + Self.compressedSuffix)
             try await repository.objects.delete(prefix + name)
             try await repository.objects.delete(prefix + name + ".sha256")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRBackup
+import DRCore
 import Foundation
 
 /// `archive_command = 'drctl wal-push %p %f --config FILE'`: exit 0 only once the segment
@@ -14,7 +15,8 @@ struct WALPushCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         do {
-            _ = try await WALArchive(repository: try BackupCommand.repository(config)).push(path: path, name: name)
+            let compression = config.backup?.compression ?? BackupCompression()
+            _ = try await WALArchive(repository: try BackupCommand.repository(config), compression: compression).push(path: path, name: name)
         } catch let error as CLIExit {
             throw error
         } catch {

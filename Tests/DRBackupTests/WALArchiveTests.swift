@@ -42,6 +42,40 @@ import Testing
         #expect(try await archive.push(path: sources[winner], name: name) == .alreadyArchived, "the same bytes again: fine")
     }
 
+    /// Stored compressed (zstd's own tool reads it back), fetched as it was; an archive
+    /// written before compression (plain files) stays readable and is not stored twice.
+    @Test func segmentsAreStoredCompressedAndPlainOnesStillRead() async throws {
+        let (root, archive) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let name = "00000001000000000000000A"
+        let source = "\(root)/source"
+        let original = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) })
+        try original.write(to: URL(fileURLWithPath: source))
+        #expect(try await archive.push(path: source, name: name) == .stored)
+        let stored = "\(root)/c/wal/\(name).zst"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: stored)[.size] as? Int)
+        #expect(size < original.count / 10, "compressed: \(size) bytes")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        process.arguments = ["-dcq", stored, "-o", "\(root)/by-zstd"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && FileManager.default.contents(atPath: "\(root)/by-zstd") == original, "zstd -d reads it")
+        #expect(try await archive.fetch(name: name, to: "\(root)/fetched"))
+        #expect(FileManager.default.contents(atPath: "\(root)/fetched") == original)
+
+        let plain = WALArchive(repository: BackupRepository(store: DirectoryStore(root: root), cluster: "c", region: "r"), compression: .init(method: .none))
+        let legacy = "00000001000000000000000B"
+        #expect(try await plain.push(path: source, name: legacy) == .stored)
+        #expect(FileManager.default.fileExists(atPath: "\(root)/c/wal/\(legacy)"))
+        #expect(try await archive.push(path: source, name: legacy) == .alreadyArchived, "not stored a second time, compressed")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/c/wal/\(legacy).zst"))
+        #expect(try await archive.fetch(name: legacy, to: "\(root)/legacy"))
+        #expect(try await archive.names() == [name, legacy])
+        try await archive.expire([name, legacy])
+        #expect(try await archive.names().isEmpty)
+    }
+
     @Test func aSegmentWithoutItsChecksumIsRefused() async throws {
         let (root, archive) = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: root) }

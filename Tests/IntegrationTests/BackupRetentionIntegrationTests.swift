@@ -26,8 +26,10 @@ extension RealServers.BackupIntegrationTests {
         #expect(archived, "pg1 archived its switched segments")
     }
 
+    /// The archive's WAL file names (stored compressed, as `NAME.zst`).
     func archive(_ lab: LabState) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "\(lab.backupDir)/lab/wal")) ?? []).filter { !$0.hasSuffix(".sha256") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(lab.backupDir)/lab/wal")) ?? []).filter { !$0.hasSuffix(".sha256") }
+            .map { $0.hasSuffix(".zst") ? String($0.dropLast(4)) : $0 }.sorted()
     }
 
     /// Issue 27's schedule: a base backup, WAL, another base backup, dumps, one of them
@@ -101,7 +103,7 @@ extension RealServers.BackupIntegrationTests {
             let segments = archive(lab).filter { !$0.contains(".") }
             let hole = try #require(segments.dropLast().last, "\(segments)")
             #expect(try await drctl(["backup", "verify", "--archive"], lab).status == 0, "intact before the hole")
-            try FileManager.default.removeItem(atPath: "\(lab.backupDir)/lab/wal/\(hole)")
+            try FileManager.default.removeItem(atPath: "\(lab.backupDir)/lab/wal/\(hole).zst")
             let verified = try await drctl(["backup", "verify", "--archive"], lab)
             #expect(verified.status == 1 && verified.stdout.contains("a restore stops here: timeline 1: \(hole) is missing"), "\(verified.stdout)\(verified.stderr)")
             let dir = "\(lab.dir)/short"
