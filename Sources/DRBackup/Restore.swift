@@ -12,8 +12,22 @@ public struct Restore: Sendable {
         /// A timestamp PostgreSQL accepts for recovery_target_time (e.g. 2026-11-23 08:00:00+00).
         case time(String)
         case lsn(LSN)
-        /// A restore point made with pg_create_restore_point (drills make one).
+        /// A restore point made with pg_create_restore_point (`drctl backup mark`, drills).
         case name(String)
+        /// A transaction id: recovery stops just after it commits.
+        case xid(String)
+        /// The end of the base backup: the earliest consistent state.
+        case immediate
+    }
+
+    /// What the server does at the target (recovery_target_action).
+    public enum TargetAction: String, Sendable, Equatable, CaseIterable {
+        /// Ends recovery: a new timeline, writable (the default).
+        case promote
+        /// Stays in recovery, paused, read-only: inspect it, then `SELECT pg_wal_replay_resume()` to promote.
+        case pause
+        /// Stops: start it later with another target, or to keep it as it is.
+        case shutdown
     }
 
     /// The restored, running instance.
@@ -60,7 +74,9 @@ public struct Restore: Sendable {
                 throw BackupError.noBackup(repository: repository.location, what: "base backup ending before \(lsn)")
             }
             return base
-        case .name:
+        case .name, .xid, .immediate:
+            // Which base backup precedes a name or a transaction is not known here: the newest
+            // (`--backup ID` picks an older one).
             guard let base = all.last(where: { $0.kind == .base }) else {
                 throw BackupError.noBackup(repository: repository.location, what: "base backup")
             }
@@ -82,9 +98,13 @@ public struct Restore: Sendable {
     /// - Parameter settings: the new server's own settings, written to postgresql.auto.conf;
     ///   nil: a throwaway instance on 127.0.0.1:`port`, archiving off (a restore to inspect,
     ///   a drill). `region activate` gives the node's address (`host`), port and archiving.
+    /// - Parameters:
+    ///   - timeline: recovery_target_timeline (`latest`, `current` or a number); latest unless given.
+    ///   - action: what the server does at the target; a paused or stopped server is
+    ///     returned as it is (the short-restore check applies to a promotion only).
     public func run(
         _ backup: BackupManifest, target: Target, to dataDir: String, host: String = "127.0.0.1", port: Int, settings: [String]? = nil,
-        showProgress: Bool = true
+        showProgress: Bool = true, timeline: String? = nil, action: TargetAction = .promote
     ) async throws -> Instance {
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: dataDir), !entries.isEmpty {
             throw BackupError.refused("restore: \(dataDir) is not empty; give a new directory")
@@ -140,13 +160,16 @@ public struct Restore: Sendable {
             try await extract(backup, into: dataDir, showProgress: showProgress)
             var recovery = local
             recovery.append("restore_command = '\(drctl) wal-fetch %f %p --config \(configFile)'")
+            recovery.append("recovery_target_timeline = '\((timeline ?? "latest").replacing("'", with: "''"))'")
             switch target {
-            case .latest: recovery.append("recovery_target_timeline = 'latest'")
+            case .latest: break
             case .time(let text): recovery += ["recovery_target_time = '\(text.replacing("'", with: "''"))'", "recovery_target_inclusive = true"]
             case .lsn(let lsn): recovery += ["recovery_target_lsn = '\(lsn)'", "recovery_target_inclusive = true"]
             case .name(let name): recovery.append("recovery_target_name = '\(name.replacing("'", with: "''"))'")
+            case .xid(let xid): recovery += ["recovery_target_xid = '\(xid.replacing("'", with: "''"))'", "recovery_target_inclusive = true"]
+            case .immediate: recovery.append("recovery_target = 'immediate'")
             }
-            recovery.append("recovery_target_action = 'promote'")
+            recovery.append("recovery_target_action = '\(action.rawValue)'")
             try append(recovery, to: "\(dataDir)/postgresql.auto.conf")
             try Data().write(to: URL(fileURLWithPath: "\(dataDir)/recovery.signal"))
             if geteuid() == 0 {
@@ -157,8 +180,8 @@ public struct Restore: Sendable {
             let archived = target == .latest ? try await WALArchive(repository: repository).names() : []
             // -W: recovery may take long; promotion is waited for below.
             try await CommandRunner.run([pgctl, "-D", dataDir, "-l", "\(dataDir)/restore.log", "-W", "start"], as: user)
-            try await waitUntilPromoted(host: host, port: port, logFile: "\(dataDir)/restore.log")
-            if target == .latest { try await refuseShortRecovery(backup, dataDir: dataDir, archived: archived) }
+            try await waitUntilAtTarget(action, host: host, port: port, logFile: "\(dataDir)/restore.log")
+            if target == .latest, action == .promote { try await refuseShortRecovery(backup, dataDir: dataDir, archived: archived) }
         }
         return Instance(dataDir: dataDir, host: host, port: port, backup: backup, seconds: Date().timeIntervalSince(started))
     }
@@ -224,6 +247,29 @@ public struct Restore: Sendable {
         guard let newest = missed.last else { return }
         _ = try? await CommandRunner.run([try PostgresBinaries.binary("pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"], as: ServerUser.forPostgres, check: false)
         throw BackupError.shortRecovery(dataDir: dataDir, lastRestored: last, archiveEnd: newest, missed: missed.count)
+    }
+
+    /// At the target as `action` leaves it: promoted, paused in recovery, or stopped.
+    private func waitUntilAtTarget(_ action: TargetAction, host: String, port: Int, logFile: String, within limit: Duration = .seconds(600)) async throws {
+        switch action {
+        case .promote: try await waitUntilPromoted(host: host, port: port, logFile: logFile, within: limit)
+        case .pause, .shutdown:
+            let clock = ContinuousClock()
+            let deadline = clock.now + limit
+            let reached = action == .pause ? "pausing at the end of recovery" : "shutdown at recovery target"
+            while clock.now < deadline {
+                let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+                if log.contains(reached) || (action == .pause && log.contains("recovery has paused")) {
+                    if action == .shutdown { try await Task.sleep(for: .milliseconds(500)) }
+                    return
+                }
+                if log.contains("FATAL") && log.contains("recovery ended before configured recovery target") {
+                    throw BackupError.refused("recovery failed: \(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw BackupError.refused("the restored instance did not reach its target within \(limit); see \(logFile)")
+        }
     }
 
     /// Consistent and out of recovery (promoted at the target), or the log says why not.

@@ -5,8 +5,8 @@ import Foundation
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Backups in the repository: take, list, verify, prune.",
-        subcommands: [BackupRunCommand.self, BackupListCommand.self, BackupVerifyCommand.self, BackupPruneCommand.self])
+        commandName: "backup", abstract: "Backups in the repository: take, list, verify, prune, mark a restore point.",
+        subcommands: [BackupRunCommand.self, BackupListCommand.self, BackupVerifyCommand.self, BackupPruneCommand.self, BackupMarkCommand.self])
 
     /// The repository of `config`, or a clear error when the config has no `backup` section.
     static func repository(_ config: ClusterConfig) throws -> BackupRepository {
