@@ -39,10 +39,26 @@ import Testing
         (yaml(s3: credentials, mapped: false), "needs regions[1].provider_region"),
         (yaml(s3: credentials, repository: "s3://shop.backups/x"), "use addressing: path"),
         (yaml(s3: credentials, repository: "/srv/backups/shop"), "applies only to a repository given as s3://"),
+        (yaml(s3: credentials + "    server_side_encryption: AES256\n    kms_key_id: alias/backups\n"), "applies only with server_side_encryption: aws:kms"),
+        (yaml(s3: credentials + "    storage_class: DEEP_ARCHIVE\n"), "expected one of STANDARD"),
+        (yaml(s3: credentials + "    server_side_encryption: kms\n"), "expected one of AES256, aws:kms"),
     ])
     func refused(_ yaml: String, _ message: String) throws {
         let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(yaml: yaml, file: "x.yaml") }
         #expect(error.diagnostics.contains { $0.description.contains(message) }, "\(error.diagnostics)")
+    }
+
+    /// SSE-KMS with its key on every object; the storage class for data files only.
+    @Test func encryptionAtRestAndStorageClass() throws {
+        let config = try ConfigLoader.load(
+            yaml: Self.yaml(s3: Self.credentials + "    server_side_encryption: aws:kms\n    kms_key_id: alias/backups\n    storage_class: STANDARD_IA\n"),
+            file: "x.yaml")
+        let s3 = try #require(config.backup?.objectStorage)
+        #expect(s3.encryptionHeaders.map(\.0) == ["x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"])
+        #expect(s3.encryptionHeaders.map(\.1) == ["aws:kms", "alias/backups"])
+        #expect(s3.storageClass == "STANDARD_IA")
+        let plain = try ConfigLoader.load(yaml: Self.yaml(s3: Self.credentials), file: "x.yaml").backup?.objectStorage
+        #expect(plain?.encryptionHeaders.isEmpty == true && plain?.storageClass == nil, "the bucket's defaults")
     }
 
     @Test func bucketNames() {

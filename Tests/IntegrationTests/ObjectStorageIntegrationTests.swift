@@ -215,7 +215,10 @@ extension RealServers {
                 for (file, tokenFile) in [(config, "token"), (stale, "stale-token")] {
                     try s3Config(
                         lab, s3, region3At: "eu-west-1", from: original, endpoint: "http://s3.localhost:\(s3.port)",
-                        s3Lines: ["addressing: virtual", "session_token_file: \(lab.dir)/\(tokenFile)"], backupLines: retention
+                        s3Lines: [
+                            "addressing: virtual", "session_token_file: \(lab.dir)/\(tokenFile)", "server_side_encryption: AES256",
+                            "storage_class: STANDARD_IA",
+                        ], backupLines: retention
                     ).write(toFile: file, atomically: true, encoding: .utf8)
                 }
 
@@ -239,6 +242,21 @@ extension RealServers {
                 let keys = try await BackupRepository(config: try ConfigLoader.load(yaml: try String(contentsOfFile: config, encoding: .utf8), file: config))
                     .objects.keys(under: "lab/")
                 #expect(!keys.contains { $0.contains(ids[0]) }, "no object of the pruned backup is left: \(keys)")
+
+                // Every object encrypted at rest; the data files (not the manifests) in the class asked for.
+                let script = """
+                    import boto3, sys
+                    s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3], aws_secret_access_key=sys.argv[4], aws_session_token=sys.argv[6])
+                    for o in s3.list_objects_v2(Bucket=sys.argv[5], Prefix="backups/lab/").get("Contents", []):
+                        h = s3.head_object(Bucket=sys.argv[5], Key=o["Key"])
+                        print(o["Key"], h.get("ServerSideEncryption"), h.get("StorageClass", "STANDARD"))
+                    """
+                let heads = try await CommandRunner.run(
+                    ["python3", "-c", script, s3.endpoint, s3.region, s3.accessKey, s3.secretKey, Self.bucket, token], check: false)
+                let lines = heads.stdout.split(separator: "\n")
+                #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(" AES256 ") }, "\(heads.stdout)\(heads.stderr)")
+                #expect(lines.filter { $0.hasSuffix(".dump AES256 STANDARD_IA") }.count == 2, "\(heads.stdout)")
+                #expect(lines.filter { $0.contains("manifest.json") }.allSatisfy { $0.hasSuffix(" STANDARD") }, "\(heads.stdout)")
 
                 let virtualHost = "\(Self.bucket).s3.localhost:\(s3.port)"
                 let accepted = requests.filter { $0.verdict == "ok" }

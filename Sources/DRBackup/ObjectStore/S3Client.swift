@@ -16,6 +16,10 @@ public struct S3Client: Sendable {
     let signer: SigV4Signer
     let sessionToken: String?
     let maxAttempts: Int
+    /// Sent with every object's PUT and CreateMultipartUpload.
+    let encryptionHeaders: [(String, String)]
+    /// For backup data files (see `S3RepositoryConfig.storageClass`).
+    let storageClass: String?
     /// AWS's SDKs start at 100 ms and cap at 20 s; 5 s keeps a restore moving.
     static let backoff = RetrySchedule(initial: .milliseconds(100), maximum: .seconds(5))
     let http = HTTPClient()
@@ -33,6 +37,8 @@ public struct S3Client: Sendable {
             secretAccessKey: try SecretReader.read(config.secretAccessKey, what: "backup.s3 secret_access_key"), region: region, service: "s3")
         sessionToken = try config.sessionToken.map { try SecretReader.read($0, what: "backup.s3 session_token") }
         maxAttempts = config.maxAttempts
+        encryptionHeaders = config.encryptionHeaders
+        storageClass = config.storageClass
     }
 
     /// One signed exchange. `key` nil addresses the bucket itself; `query` values are

@@ -59,7 +59,8 @@ public struct S3Store: ObjectStore {
     }
 
     public func write(_ key: String, _ data: Data) async throws {
-        let response = try await client.send("PUT", key: objectKey(key), body: Array(data), timeout: .seconds(120), operation: "PutObject")
+        let response = try await client.send(
+            "PUT", key: objectKey(key), headers: client.encryptionHeaders, body: Array(data), timeout: .seconds(120), operation: "PutObject")
         try client.check(response, "PutObject", key: objectKey(key))
     }
 
@@ -68,7 +69,8 @@ public struct S3Store: ObjectStore {
     /// caller compares content, so that is no loss.
     public func create(_ key: String, _ data: Data) async throws -> Bool {
         let response = try await client.send(
-            "PUT", key: objectKey(key), headers: [("If-None-Match", "*")], body: Array(data), timeout: .seconds(120), operation: "PutObject")
+            "PUT", key: objectKey(key), headers: [("If-None-Match", "*")] + client.encryptionHeaders, body: Array(data), timeout: .seconds(120),
+            operation: "PutObject")
         if response.status == 412 { return false }
         try client.check(response, "PutObject", key: objectKey(key))
         return true

@@ -65,7 +65,7 @@ final class S3Upload: ObjectUpload, @unchecked Sendable {
 
     func finish() async throws {
         guard let uploadID else {
-            let response = try await client.send("PUT", key: key, body: buffer, timeout: .seconds(300), operation: "PutObject")
+            let response = try await client.send("PUT", key: key, headers: Self.objectHeaders(client), body: buffer, timeout: .seconds(300), operation: "PutObject")
             try client.check(response, "PutObject", key: key)
             return
         }
@@ -105,12 +105,17 @@ final class S3Upload: ObjectUpload, @unchecked Sendable {
     }
 
     static func create(client: S3Client, key: String) async throws -> String {
-        let response = try await client.send("POST", key: key, query: [("uploads", "")], operation: "CreateMultipartUpload")
+        let response = try await client.send("POST", key: key, query: [("uploads", "")], headers: objectHeaders(client), operation: "CreateMultipartUpload")
         try client.check(response, "CreateMultipartUpload", key: key)
         guard let id = S3XML.first("UploadId", in: response.text) else {
             throw S3Error.failed(operation: "CreateMultipartUpload", target: client.target(key), status: response.status, code: "", message: "no UploadId")
         }
         return id
+    }
+
+    /// A backup data file's encryption and storage class (parts inherit both).
+    static func objectHeaders(_ client: S3Client) -> [(String, String)] {
+        client.encryptionHeaders + (client.storageClass.map { [("x-amz-storage-class", $0)] } ?? [])
     }
 
     static func uploadPart(client: S3Client, key: String, uploadID: String, number: Int, bytes: [UInt8]) async throws -> String {

@@ -23,6 +23,26 @@ public struct S3RepositoryConfig: Sendable, Equatable {
     /// How many times one request is tried in all when S3 answers "not now" (5xx, 429,
     /// SlowDown, RequestTimeout) or the connection fails or drops.
     public var maxAttempts = 5
+    /// Server-side encryption of every object: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS,
+    /// with `kmsKeyID` or the account's default key); nil: the bucket's default.
+    public var serverSideEncryption: ServerSideEncryption? = nil
+    public var kmsKeyID: String? = nil
+    /// The storage class of backup data files (base backups, dumps); WAL and manifests,
+    /// read often and small, stay in the bucket's default class.
+    public var storageClass: String? = nil
+
+    public enum ServerSideEncryption: String, Sendable, Equatable, CaseIterable {
+        case aes256 = "AES256"
+        case kms = "aws:kms"
+    }
+
+    /// The headers every object's PUT (and CreateMultipartUpload) carries for encryption.
+    public var encryptionHeaders: [(String, String)] {
+        guard let serverSideEncryption else { return [] }
+        var headers = [("x-amz-server-side-encryption", serverSideEncryption.rawValue)]
+        if serverSideEncryption == .kms, let kmsKeyID { headers.append(("x-amz-server-side-encryption-aws-kms-key-id", kmsKeyID)) }
+        return headers
+    }
 
     public init(
         bucket: String, prefix: String, endpoint: String?, addressing: Addressing, partSize: Int, accessKeyID: SecretSource,
@@ -81,6 +101,15 @@ enum S3ConfigLoader {
         }
         let partMiB = object["part_size_mib"].int(in: 5...5120, default: 16)
         let attempts = object["max_attempts"].int(in: 1...20, default: 5)
+        let encryption = object.has("server_side_encryption") ? object["server_side_encryption"].choice(S3RepositoryConfig.ServerSideEncryption.self) : nil
+        let kmsKey = object.has("kms_key_id") ? object["kms_key_id"].string(expected: "a KMS key id, ARN or alias") : nil
+        if kmsKey != nil, encryption != .kms { object["kms_key_id"].report("applies only with server_side_encryption: aws:kms") }
+        let classes = ["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "REDUCED_REDUNDANCY"]
+        let storageClass = object.has("storage_class") ? object["storage_class"].string(expected: "an S3 storage class") : nil
+        if let storageClass, !classes.contains(storageClass) {
+            // Archive classes (GLACIER, DEEP_ARCHIVE) need a restore request before a read: no use for a restore at 3 a.m.
+            object["storage_class"].report("expected one of \(classes.joined(separator: ", ")), found \"\(storageClass)\"" + Suggestion.hint(for: storageClass, among: classes))
+        }
         for name in ["access_key_id", "secret_access_key", "session_token"] { SecretFields.refuseInline(object, name: name) }
         let key = SecretFields.read(object, name: "access_key_id", required: true)
         let secret = SecretFields.read(object, name: "secret_access_key", required: true)
@@ -90,6 +119,9 @@ enum S3ConfigLoader {
             bucket: location.bucket, prefix: location.prefix, endpoint: endpoint, addressing: addressing, partSize: partMiB << 20,
             accessKeyID: key, secretAccessKey: secret, sessionToken: token)
         config.maxAttempts = attempts
+        config.serverSideEncryption = encryption
+        config.kmsKeyID = kmsKey
+        config.storageClass = storageClass
         return .some(config)
     }
 }
