@@ -82,8 +82,8 @@ public struct AgentAPI: Service {
     }
 
     func answer(_ request: FlyingFox.HTTPRequest) -> FlyingFox.HTTPResponse {
-        guard request.method == .GET || request.method == .HEAD else {
-            return Self.text(405, "read-only API: only GET; changes go through `drctl` and etcd\n")
+        guard HealthEndpoints.methods.contains(request.method.rawValue) else {
+            return Self.text(405, "read-only API: GET, HEAD and OPTIONS only; changes go through `drctl` and etcd\n")
         }
         if request.path == "/metrics" {
             return FlyingFox.HTTPResponse(

@@ -31,6 +31,10 @@ extension NodeAgent {
             timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,
             noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now)
         snapshot.failsafe = failsafeStatus
+        snapshot.tags = node.tags.map(\.rawValue).sorted()
+        if config.failover.synchronous {
+            snapshot.synchronous = local.state == .standby && synchronous.map { $0.term == leader?.term && $0.standbys.contains(node.name) } == true
+        }
         board.publish(snapshot)
         board.publish(ClusterSighting(snapshot: lastSnapshot, etcdReachable: lastRevision != nil, dns: dnsState), of: node.name)
         metrics.failsafe(node.name, snapshot.failsafe)

@@ -43,6 +43,29 @@ import Testing
         #expect(Self.code("/nope", Self.snapshot("standby")) == nil)
     }
 
+    /// Patroni's other endpoints: synchronous and asynchronous replicas, liveness (the loop)
+    /// and readiness (serving), tag filters, and the methods HAProxy sends.
+    @Test func patronisOtherEndpoints() {
+        var sync = Self.snapshot("standby")
+        sync.synchronous = true
+        var async = Self.snapshot("standby")
+        async.synchronous = false
+        #expect(Self.code("/sync", sync) == 200 && Self.code("/synchronous", sync) == 200 && Self.code("/async", sync) == 503)
+        #expect(Self.code("/sync", async) == 503 && Self.code("/asynchronous", async) == 200)
+        #expect(Self.code("/async", Self.snapshot("standby")) == 200, "asynchronous mode: every replica is async")
+        let down = Self.snapshot("down")
+        #expect(Self.code("/liveness", down) == 200 && Self.code("/readiness", down) == 503 && Self.code("/health", down) == 503)
+        #expect(Self.code("/liveness", down, now: 30) == 503, "a stalled loop is not alive")
+        #expect(Self.code("/readiness", Self.snapshot("primary", holdsLease: true)) == 200 && Self.code("/master", Self.snapshot("primary", holdsLease: true)) == 200)
+        #expect(Self.code("/readiness", Self.snapshot("standby", noloadbalance: true)) == 200, "ready, though out of the load-balanced pool")
+        var tagged = Self.snapshot("standby")
+        tagged.tags = ["nofailover"]
+        #expect(Self.code("/replica", tagged, query: ["tag_nofailover": "true"]) == 200)
+        #expect(Self.code("/replica", tagged, query: ["tag_nofailover": "false"]) == 503)
+        #expect(Self.code("/replica", Self.snapshot("standby"), query: ["tag_nofailover": "true"]) == 503)
+        #expect(HealthEndpoints.methods == ["GET", "HEAD", "OPTIONS"])
+    }
+
     @Test func lagSizesParseAsPostgreSQLWritesThem() {
         #expect(HealthEndpoints.parseSize("1048576") == 1_048_576)
         #expect(HealthEndpoints.parseSize("16MB") == 16 << 20)

@@ -12,8 +12,8 @@ extension RealServers {
     struct AgentAPIIntegrationTests {
         static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-        func code(_ url: String) async -> Int? {
-            try? await HTTPClient().send(HTTPRequest(url: url, connectTimeout: .seconds(1), timeout: .seconds(2))).status
+        func code(_ url: String, method: String = "GET") async -> Int? {
+            try? await HTTPClient().send(HTTPRequest(method: method, url: url, connectTimeout: .seconds(1), timeout: .seconds(2))).status
         }
 
         func codes(_ base: String) async -> [String: Int] {
@@ -43,6 +43,18 @@ extension RealServers {
                 #expect(await codes(api2) == ["/primary": 503, "/replica": 200, "/read-only": 200, "/health": 200])
                 #expect(await code(api2 + "/replica?lag=0") == 200, "caught up: within even a zero limit")
                 #expect(await code(api1 + "/nope") == 404)
+                // Patroni's other names and methods, as HAProxy and Kubernetes probes send them.
+                for (path, primary, standby) in [
+                    ("/master", 200, 503), ("/liveness", 200, 200), ("/readiness", 200, 200), ("/async", 503, 200), ("/sync", 503, 503),
+                    ("/replica?tag_noloadbalance=false", 503, 200), ("/replica?tag_nofailover=true", 503, 503),
+                ] {
+                    #expect(await code(api1 + path) == primary, "\(path) on the primary")
+                    #expect(await code(api2 + path) == standby, "\(path) on the standby")
+                }
+                #expect(await code(api1 + "/primary", method: "OPTIONS") == 200)
+                #expect(await code(api2 + "/primary", method: "OPTIONS") == 503)
+                #expect(await code(api1 + "/primary", method: "HEAD") == 200)
+                #expect(await code(api1 + "/primary", method: "DELETE") == 405)
                 let status = try await HTTPClient().send(HTTPRequest(url: api2 + "/status"))
                 let view = try JSONSerialization.jsonObject(with: Data(status.body)) as? [String: Any]
                 #expect(view?["node"] as? String == "pg2" && view?["leader"] as? String == "pg1" && view?["state"] as? String == "standby")

@@ -30,6 +30,11 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     public var servedAtMillis: Int64? = nil
     /// When the loop finished, on the agent's clock (not encoded: meaningless outside it).
     public var tickedAt: AgentInstant
+    /// A standby the leader recorded as synchronous (it holds every acknowledged commit);
+    /// nil in asynchronous mode.
+    public var synchronous: Bool? = nil
+    /// The node's tags (`nofailover`, `nobackup`, `noloadbalance`), for `?tag_NAME=true`.
+    public var tags: [String] = []
 
     public init(
         node: String, region: String, state: String, leader: String?, term: Int64?, holdsLease: Bool, timeline: Int?, lsn: LSN?,
@@ -55,7 +60,7 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance, failsafe, preflight
+        case node, region, state, leader, term, timeline, lsn, streaming, paused, hold, rule, noloadbalance, failsafe, preflight, synchronous, tags
         case servedAtMillis = "served_at_ms"
         case holdsLease = "holds_lease", lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
     }
@@ -74,5 +79,7 @@ public struct NodeSnapshot: Sendable, Equatable, Codable {
         failsafe = try c.decodeIfPresent(FailsafeStatus.self, forKey: .failsafe)
         preflight = try c.decodeIfPresent(PreflightReport.self, forKey: .preflight)
         servedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .servedAtMillis)
+        synchronous = try c.decodeIfPresent(Bool.self, forKey: .synchronous)
+        tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
     }
 }
