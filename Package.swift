@@ -47,7 +47,7 @@ let package = Package(
         // Drills that inject lab faults: the CLI runs them, the agent never links them.
         .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
         .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
-        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"], exclude: ["s3-server.py", "notify-server.py"]),
+        .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"], exclude: ["s3-server.py", "notify-server.py", "aws-standin.py"]),
         .target(
             name: "DRAgent",
             dependencies: [

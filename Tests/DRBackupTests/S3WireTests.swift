@@ -1,5 +1,6 @@
 import DRCore
 import DRHTTP
+import Foundation
 import Testing
 
 @testable import DRBackup
@@ -50,18 +51,48 @@ import Testing
         return try S3Client(config: config, region: "eu-west-1")
     }
 
+    static let keys = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret", source: "test")
+
     @Test func addressing() throws {
-        let virtual = try Self.client(.virtual, endpoint: nil).signed("GET", key: "lab/x:1/m.json", query: [], headers: [], body: [], timeout: .seconds(1))
+        let virtual = try Self.client(.virtual, endpoint: nil).signed("GET", key: "lab/x:1/m.json", query: [], headers: [], body: [], timeout: .seconds(1), keys: Self.keys)
         #expect(virtual.url == "https://shop-backups.s3.eu-west-1.amazonaws.com/lab/x%3A1/m.json")
         #expect(virtual.headers.first { $0.name == "host" }?.value == "shop-backups.s3.eu-west-1.amazonaws.com")
         let path = try Self.client(.path, endpoint: "http://127.0.0.1:9000").signed(
-            "POST", key: "k", query: [("uploads", "")], headers: [], body: [], timeout: .seconds(1))
+            "POST", key: "k", query: [("uploads", "")], headers: [], body: [], timeout: .seconds(1), keys: Self.keys)
         #expect(path.url == "http://127.0.0.1:9000/shop-backups/k?uploads")
         #expect(path.headers.first { $0.name == "host" }?.value == "127.0.0.1:9000")
         #expect(path.headers.contains { $0.name == "content-type" && $0.value == "application/octet-stream" }, "never libcurl's form type")
         let list = try Self.client(.path, endpoint: "http://127.0.0.1:9000").signed(
-            "GET", key: nil, query: [("list-type", "2"), ("prefix", "lab/a b")], headers: [], body: [], timeout: .seconds(1))
+            "GET", key: nil, query: [("list-type", "2"), ("prefix", "lab/a b")], headers: [], body: [], timeout: .seconds(1), keys: Self.keys)
         #expect(list.url == "http://127.0.0.1:9000/shop-backups?list-type=2&prefix=lab%2Fa%20b")
         #expect(list.body == nil)
+    }
+
+    /// The formats AWS's default chain reads, as AWS documents them.
+    @Test func credentialSources() throws {
+        let file = """
+            [default]
+            aws_access_key_id = AKIDDEFAULT
+            aws_secret_access_key = s1
+            # a comment
+            [backups]
+            aws_access_key_id=AKIDBACKUPS
+            aws_secret_access_key=s2
+            aws_session_token=tok
+            """
+        #expect(AWSCredentialSources.profile("backups", in: file) == AWSCredentials(accessKeyID: "AKIDBACKUPS", secretAccessKey: "s2", sessionToken: "tok", source: "profile backups"))
+        #expect(AWSCredentialSources.profile("default", in: file)?.accessKeyID == "AKIDDEFAULT")
+        #expect(AWSCredentialSources.profile("other", in: file) == nil)
+        let sts = """
+            <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>
+            <Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>s3</SecretAccessKey><SessionToken>FQo</SessionToken>
+            <Expiration>2026-12-07T06:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>
+            """
+        let assumed = try #require(AWSCredentialSources.assumedRole(sts))
+        #expect(assumed.accessKeyID == "ASIAX" && assumed.sessionToken == "FQo" && assumed.expiration == ISO8601DateFormatter().date(from: "2026-12-07T06:00:00Z"))
+        let imds = #"{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIAY","SecretAccessKey":"s4","Token":"IQo","Expiration":"2026-12-07T06:00:00Z"}"#
+        #expect(AWSCredentialSources.instanceRole(Data(imds.utf8), role: "db")?.sessionToken == "IQo")
+        #expect(AWSCredentialSources.instanceRole(Data(#"{"Code":"Failure"}"#.utf8), role: "db") == nil)
+        #expect(AWSCredentialSources.formEncode("a b+c/=") == "a%20b%2Bc%2F%3D")
     }
 }

@@ -19,7 +19,7 @@ import Testing
         #expect(s3.bucket == "shop-backups" && s3.prefix == "prod/db")
         #expect(s3.endpoint == nil && s3.addressing == .virtual, "AWS's endpoint, virtual-host style")
         #expect(s3.partSize == 16 << 20)
-        #expect(s3.accessKeyID == .environment("S3_KEY") && s3.secretAccessKey == .file("/etc/drctl/s3") && s3.sessionToken == nil)
+        #expect(s3.credentials == .keys(accessKeyID: .environment("S3_KEY"), secretAccessKey: .file("/etc/drctl/s3"), sessionToken: nil))
         #expect(config.regions.first { $0.name == "eu-central" }?.providerRegion == "eu-central-1")
     }
 
@@ -27,13 +27,15 @@ import Testing
         let config = try ConfigLoader.load(
             yaml: Self.yaml(s3: Self.credentials + "    endpoint: http://10.0.3.9:9000\n    part_size_mib: 64\n    session_token_env: S3_TOKEN\n"), file: "x.yaml")
         let s3 = try #require(config.backup?.objectStorage)
-        #expect(s3.endpoint == "http://10.0.3.9:9000" && s3.addressing == .path && s3.partSize == 64 << 20 && s3.sessionToken == .environment("S3_TOKEN"))
+        #expect(s3.endpoint == "http://10.0.3.9:9000" && s3.addressing == .path && s3.partSize == 64 << 20)
+        #expect(s3.credentials == .keys(accessKeyID: .environment("S3_KEY"), secretAccessKey: .file("/etc/drctl/s3"), sessionToken: .environment("S3_TOKEN")))
     }
 
     @Test(arguments: [
         (yaml(s3: credentials, repository: "s3://Bad_Bucket/x"), "bucket name of 3-63"),
         (yaml(s3: "    access_key_id: AKIA123\n    secret_access_key_env: S\n"), "secrets are never read from the config"),
         (yaml(s3: "    secret_access_key_env: S\n"), "needs access_key_id_env"),
+        (yaml(s3: credentials + "    profile: backups\n"), "applies only without access_key_id_env"),
         (yaml(s3: credentials + "    endpoint: s3.example.com\n"), "scheme://host[:port]"),
         (yaml(s3: credentials + "    part_size_mib: 1\n"), "5"),
         (yaml(s3: credentials, mapped: false), "needs regions[1].provider_region"),
@@ -59,6 +61,14 @@ import Testing
         #expect(s3.storageClass == "STANDARD_IA")
         let plain = try ConfigLoader.load(yaml: Self.yaml(s3: Self.credentials), file: "x.yaml").backup?.objectStorage
         #expect(plain?.encryptionHeaders.isEmpty == true && plain?.storageClass == nil, "the bucket's defaults")
+    }
+
+    /// No keys named: AWS's default chain, with the shared file's profile if given.
+    @Test func withoutKeysTheDefaultChain() throws {
+        let s3 = try #require(try ConfigLoader.load(yaml: Self.yaml(s3: "    profile: backups\n"), file: "x.yaml").backup?.objectStorage)
+        #expect(s3.credentials == .chain(profile: "backups"))
+        let bare = try #require(try ConfigLoader.load(yaml: Self.yaml(s3: "    part_size_mib: 16\n"), file: "x.yaml").backup?.objectStorage)
+        #expect(bare.credentials == .chain(profile: nil))
     }
 
     @Test func bucketNames() {

@@ -13,8 +13,9 @@ public struct S3Client: Sendable {
     /// host[:port] of the endpoint, without the bucket.
     let endpointHost: String
     let addressing: S3RepositoryConfig.Addressing
-    let signer: SigV4Signer
-    let sessionToken: String?
+    /// The keys to sign with, current at each request.
+    let credentials: S3CredentialProvider
+    let region: String
     let maxAttempts: Int
     /// Sent with every object's PUT and CreateMultipartUpload.
     let encryptionHeaders: [(String, String)]
@@ -32,10 +33,8 @@ public struct S3Client: Sendable {
         endpointHost = parts.count > 1 ? parts[1] : endpoint
         bucket = config.bucket
         addressing = config.addressing
-        signer = SigV4Signer(
-            accessKeyID: try SecretReader.read(config.accessKeyID, what: "backup.s3 access_key_id"),
-            secretAccessKey: try SecretReader.read(config.secretAccessKey, what: "backup.s3 secret_access_key"), region: region, service: "s3")
-        sessionToken = try config.sessionToken.map { try SecretReader.read($0, what: "backup.s3 session_token") }
+        self.region = region
+        credentials = try S3CredentialProvider(config.credentials, region: region)
         maxAttempts = config.maxAttempts
         encryptionHeaders = config.encryptionHeaders
         storageClass = config.storageClass
@@ -53,7 +52,8 @@ public struct S3Client: Sendable {
                 Self.backoff.delay(afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1), remaining: .seconds(60)) ?? .seconds(5)
             }
             do {
-                let response = try await http.send(signed(method, key: key, query: query, headers: extra, body: body, timeout: timeout))
+                let keys = try await credentials.current()
+                let response = try await http.send(signed(method, key: key, query: query, headers: extra, body: body, timeout: timeout, keys: keys))
                 guard Self.isTransient(response), attempt + 1 < maxAttempts else { return response }
                 try await Task.sleep(for: wait(response.headers["retry-after"].flatMap { Int($0) }.map { .seconds(min($0, 30)) }))
             } catch let error as HTTPError {
@@ -80,9 +80,10 @@ public struct S3Client: Sendable {
     /// `s3://bucket/key`, for messages.
     func target(_ key: String?) -> String { "s3://\(bucket)/\(key ?? "")" }
 
-    func signed(_ method: String, key: String?, query: [(String, String)], headers extra: [(String, String)], body: [UInt8], timeout: Duration)
-        -> HTTPRequest
-    {
+    func signed(
+        _ method: String, key: String?, query: [(String, String)], headers extra: [(String, String)], body: [UInt8], timeout: Duration,
+        keys: AWSCredentials
+    ) -> HTTPRequest {
         let host: String
         var path: String
         switch addressing {
@@ -98,12 +99,13 @@ public struct S3Client: Sendable {
         var headers: [(String, String)] = [
             ("host", host), ("x-amz-date", amzDate), ("x-amz-content-sha256", Hex.encode(SHA256.hash(body))),
         ]
-        if let sessionToken { headers.append(("x-amz-security-token", sessionToken)) }
+        if let sessionToken = keys.sessionToken { headers.append(("x-amz-security-token", sessionToken)) }
         // libcurl would label a body form data, which servers may try to parse.
         if method == "PUT" || method == "POST", !extra.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.append(("content-type", "application/octet-stream"))
         }
         headers += extra.map { ($0.0.lowercased(), $0.1) }
+        let signer = SigV4Signer(accessKeyID: keys.accessKeyID, secretAccessKey: keys.secretAccessKey, region: region, service: "s3")
         let signature = signer.sign(method: method, path: path, query: query, headers: headers, payload: body, amzDate: amzDate)
         let queryText = query.map { $0.1.isEmpty ? SigV4Signer.uriEncode($0.0) : "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }
             .joined(separator: "&")
@@ -127,6 +129,7 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
     case failed(operation: String, target: String, status: Int, code: String, message: String)
     case unreachable(operation: String, target: String, detail: String)
     case residency(bucket: String, reported: String, detail: String)
+    case credentials(detail: String)
 
     public var description: String {
         switch self {
@@ -134,6 +137,8 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
             "S3 \(operation) \(target): HTTP \(status) \(code) \(message)" + Self.hint(code: code, status: status)
         case let .unreachable(operation, target, detail):
             "S3 \(operation) \(target): no answer (\(detail)); check backup.s3.endpoint and the network to it"
+        case .credentials(let detail):
+            "S3 credentials: \(detail); name the keys in backup.s3 (access_key_id_env/_file, secret_access_key_env/_file) or provide them as AWS's SDKs find them"
         case let .residency(bucket, reported, detail):
             "data residency: bucket \(bucket) is in \(reported) (as the provider reports it): \(detail); nothing was written"
         }

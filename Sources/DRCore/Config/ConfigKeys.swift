@@ -24,7 +24,8 @@ public enum ConfigKeys {
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
     static let backup: Set<String> = ["repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level"]
     static let s3: Set<String> = [
-        "endpoint", "addressing", "part_size_mib", "max_attempts", "server_side_encryption", "kms_key_id", "storage_class", "access_key_id", "secret_access_key", "session_token", "access_key_id_env",
+        "endpoint", "addressing", "part_size_mib", "max_attempts", "server_side_encryption", "kms_key_id", "storage_class", "profile", "access_key_id", "secret_access_key", "session_token",
+        "access_key_id_env",
         "access_key_id_file", "secret_access_key_env",
         "secret_access_key_file",
         "session_token_env", "session_token_file",

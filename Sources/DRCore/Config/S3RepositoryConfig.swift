@@ -16,10 +16,19 @@ public struct S3RepositoryConfig: Sendable, Equatable {
     public var addressing: Addressing
     /// Upload part size: the memory a streamed backup holds per part in flight.
     public var partSize: Int
-    public var accessKeyID: SecretSource
-    public var secretAccessKey: SecretSource
-    /// For temporary credentials (STS): sent as `x-amz-security-token`.
-    public var sessionToken: SecretSource?
+    /// Where the keys come from: named in the config, or AWS's default chain.
+    public var credentials: Credentials
+
+    public enum Credentials: Sendable, Equatable {
+        /// `access_key_id_env|_file` and `secret_access_key_env|_file` (and a session token's
+        /// for temporary credentials, sent as `x-amz-security-token`).
+        case keys(accessKeyID: SecretSource, secretAccessKey: SecretSource, sessionToken: SecretSource?)
+        /// None named: AWS's default chain, in its order — the environment
+        /// (`AWS_ACCESS_KEY_ID`…), the shared credentials file's `profile` (else `AWS_PROFILE`,
+        /// else `default`), web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`,
+        /// exchanged with STS), then the EC2 instance role through IMDSv2.
+        case chain(profile: String?)
+    }
     /// How many times one request is tried in all when S3 answers "not now" (5xx, 429,
     /// SlowDown, RequestTimeout) or the connection fails or drops.
     public var maxAttempts = 5
@@ -53,9 +62,7 @@ public struct S3RepositoryConfig: Sendable, Equatable {
         self.endpoint = endpoint
         self.addressing = addressing
         self.partSize = partSize
-        self.accessKeyID = accessKeyID
-        self.secretAccessKey = secretAccessKey
-        self.sessionToken = sessionToken
+        self.credentials = .keys(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken)
     }
 
     /// S3's smallest part (every part but the last must be at least this).
@@ -111,13 +118,18 @@ enum S3ConfigLoader {
             object["storage_class"].report("expected one of \(classes.joined(separator: ", ")), found \"\(storageClass)\"" + Suggestion.hint(for: storageClass, among: classes))
         }
         for name in ["access_key_id", "secret_access_key", "session_token"] { SecretFields.refuseInline(object, name: name) }
-        let key = SecretFields.read(object, name: "access_key_id", required: true)
-        let secret = SecretFields.read(object, name: "secret_access_key", required: true)
+        // Keys named in the config, or none at all: AWS's default chain.
+        let named = ["access_key_id", "secret_access_key", "session_token"].contains { name in object.has("\(name)_env") || object.has("\(name)_file") }
+        let key = SecretFields.read(object, name: "access_key_id", required: named)
+        let secret = SecretFields.read(object, name: "secret_access_key", required: named)
         let token = SecretFields.read(object, name: "session_token", required: false)
-        guard let addressing, let partMiB, let attempts, let key, let secret else { return nil }
+        let profile = object.has("profile") ? object["profile"].string(expected: "a profile of the shared credentials file") : nil
+        if named, profile != nil { object["profile"].report("applies only without access_key_id_env/_file: the keys named here are used") }
+        guard let addressing, let partMiB, let attempts, !named || (key != nil && secret != nil) else { return nil }
         var config = S3RepositoryConfig(
             bucket: location.bucket, prefix: location.prefix, endpoint: endpoint, addressing: addressing, partSize: partMiB << 20,
-            accessKeyID: key, secretAccessKey: secret, sessionToken: token)
+            accessKeyID: key ?? .environment("AWS_ACCESS_KEY_ID"), secretAccessKey: secret ?? .environment("AWS_SECRET_ACCESS_KEY"), sessionToken: token)
+        if !named { config.credentials = .chain(profile: profile) }
         config.maxAttempts = attempts
         config.serverSideEncryption = encryption
         config.kmsKeyID = kmsKey
