@@ -114,8 +114,10 @@ for _ in $(seq "$SEGMENTS"); do
   psql "$conn" -qtAc "INSERT INTO pgbench_history SELECT 1, 1, 1, 1, now(), repeat('x', 22) FROM generate_series(1, 20000)" >/dev/null
   psql "$conn" -qtAc "SELECT pg_switch_wal()" >/dev/null
 done
-psql "$conn" -qtAc "CHECKPOINT" >/dev/null
-mapfile -t names < <(ls "$dir/pg/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$SEGMENTS")
+# Completed segments only: pg_wal also holds the one being written and recycled files
+# under future names, which the archive would later refuse to see with other content.
+current=$(psql "$conn" -tAc "SELECT pg_walfile_name(pg_current_wal_lsn())")
+mapfile -t names < <(ls "$dir/pg/pg_wal" | grep -E '^[0-9A-F]{24}$' | awk -v c="$current" '$0 < c' | sort | tail -n "$SEGMENTS")
 for name in "${names[@]}"; do cp "$dir/pg/pg_wal/$name" "$dir/wal-in/$name"; done
 chown -R postgres "$dir/wal-in" 2>/dev/null || true
 push_times() { # label, command with NAME and PATH placeholders
@@ -136,3 +138,33 @@ for compress in zst lz4; do
   push_times "pgbackrest archive-push, $compress" as_pg pgbackrest --config="$dir/pgbackrest-$compress.conf" --stanza=bench archive-push PATH
 done
 push_times "cp + sync" sh -c 'cp "$0" "$1" && sync "$1"' PATH "$dir/cp/NAME"
+
+# PostgreSQL's archiver working off a backlog: SEGMENTS segments made while archive_command
+# fails, then the command set and the time until the last one is archived.
+sed 's/allowed_regions: \[here\]/allowed_regions: [here]\n  archive_async: true\n  archive_workers: 2/' "$dir/drctl.yaml" > "$dir/drctl-async.yaml"
+mkdir -p "$dir/pgbr/spool" && chown postgres "$dir/pgbr/spool" 2>/dev/null || true
+printf '[global:archive-push]\nspool-path=%s\n' "$dir/pgbr/spool" >> "$dir/pgbackrest-zst.conf"
+backlog() { # label, archive_command
+  psql "$conn" -qtAc "ALTER SYSTEM SET archive_command = '/bin/false'" >/dev/null
+  psql "$conn" -qtAc "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq "$SEGMENTS"); do
+    psql "$conn" -qtAc "INSERT INTO pgbench_history SELECT 1, 1, 1, 1, now(), repeat('x', 22) FROM generate_series(1, 20000)" >/dev/null
+    psql "$conn" -qtAc "SELECT pg_switch_wal()" >/dev/null
+  done
+  local last t0 t1
+  last=$(psql "$conn" -tAc "SELECT pg_walfile_name(pg_current_wal_lsn() - 1)")
+  t0=$(now_ms)
+  psql "$conn" -qtAc "ALTER SYSTEM SET archive_command = '$2'" >/dev/null
+  psql "$conn" -qtAc "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq 6000); do
+    [ "$(psql "$conn" -tAc "SELECT coalesce(last_archived_wal >= '$last', false) FROM pg_stat_archiver")" = t ] && break
+    sleep 0.05
+  done
+  t1=$(now_ms)
+  awk -v l="$1" -v t="$((t1 - t0))" -v n="$SEGMENTS" 'BEGIN { printf "  %-46s %5.0f ms per segment (%d in %.1f s)\n", l, t / n, n, t / 1000 }'
+}
+echo "PostgreSQL's archiver working off a backlog of $SEGMENTS segments:"
+backlog "drctl wal-push" "$(readlink -f "$DRCTL") wal-push %p %f --config $dir/drctl.yaml"
+backlog "drctl wal-push, archive_async, 2 workers" "$(readlink -f "$DRCTL") wal-push %p %f --config $dir/drctl-async.yaml"
+backlog "pgbackrest archive-push, zst" "pgbackrest --config=$dir/pgbackrest-zst.conf --stanza=bench archive-push %p"
+backlog "pgbackrest archive-push, zst, archive-async" "pgbackrest --config=$dir/pgbackrest-zst.conf --stanza=bench --archive-async --process-max=2 archive-push %p"

@@ -10,7 +10,8 @@ struct Drctl: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, ReinitCommand.self,
             RegionCommand.self, PromoteCommand.self,
-            DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self, LabCommand.self,
+            DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, WALPusherCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self,
+            LabCommand.self,
             DebugCommand.self, PreflightCommand.self, InitCommand.self,
         ]
     )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRBackup
 import DRCore
+import DRSystem
 import Foundation
 
 /// `archive_command = 'drctl wal-push %p %f --config FILE'`: exit 0 only once the segment
@@ -13,10 +14,28 @@ struct WALPushCommand: AsyncParsableCommand {
     @Argument(help: "The file's name (%f).") var name: String
 
     func run() async throws {
-        let (_, config) = try options.loadConfig()
+        let (file, config) = try options.loadConfig()
         do {
             let compression = config.backup?.compression ?? BackupCompression()
-            _ = try await WALArchive(repository: try BackupCommand.repository(config), compression: compression).push(path: path, name: name)
+            let archive = WALArchive(repository: try BackupCommand.repository(config), compression: compression)
+            if let backup = config.backup, backup.archiveAsync {
+                // %p is relative to the data directory, archive_command's working directory.
+                let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+                let pgWal = (absolute as NSString).deletingLastPathComponent
+                let spooler = AsyncArchiver(
+                    archive: archive, spool: backup.archiveSpool ?? AsyncArchiver.defaultSpool(cluster: config.cluster), workers: backup.archiveWorkers)
+                let configFile = URL(fileURLWithPath: file).standardizedFileURL.path
+                let outcome = try await spooler.await(segment: name) {
+                    let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+                    _ = try ProcessControl.spawnDaemon([binary, "wal-pusher", "--pg-wal", pgWal, "--config", configFile], logFile: spooler.spool + "/pusher.log")
+                }
+                switch outcome {
+                case .archived: return
+                case .failed(let why): throw CLIExit.failed("wal-push \(name) (asynchronous): \(why)")
+                case .timedOut: throw CLIExit.failed("wal-push \(name) (asynchronous): not archived within \(spooler.wait); see \(spooler.spool)/pusher.log")
+                }
+            }
+            _ = try await archive.push(path: path, name: name)
         } catch let error as CLIExit {
             throw error
         } catch {
@@ -43,5 +62,21 @@ struct WALFetchCommand: AsyncParsableCommand {
         } catch {
             throw CLIExit.failed("\(error)")
         }
+    }
+}
+
+/// The background pusher `wal-push` starts with `backup.archive_async` (not for direct use).
+struct WALPusherCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wal-pusher", abstract: "Asynchronous archiving's background pusher (started by wal-push).", shouldDisplay: false)
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("pg-wal"), help: "The server's pg_wal directory.") var pgWal: String
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        guard let backup = config.backup else { throw CLIExit.badInput("the config has no `backup` section") }
+        let archive = WALArchive(repository: try BackupCommand.repository(config), compression: backup.compression)
+        await AsyncArchiver(archive: archive, spool: backup.archiveSpool ?? AsyncArchiver.defaultSpool(cluster: config.cluster), workers: backup.archiveWorkers)
+            .push(from: pgWal)
     }
 }

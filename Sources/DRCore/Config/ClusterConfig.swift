@@ -294,8 +294,15 @@ public struct BackupConfig: Sendable, Equatable {
     public var validation: [DrillSpec.Validation] = []
     /// Set when `repository` is an `s3://` URL.
     public var objectStorage: S3RepositoryConfig? = nil
-    /// How base backups are compressed (`compression`, `compression_level`).
+    /// How base backups and WAL are compressed (`compression`, `compression_level`).
     public var compression = BackupCompression()
+    /// Asynchronous archiving (`archive_async`): `wal-push` hands ready segments to a
+    /// background pusher with `archiveWorkers` parallel uploads and answers PostgreSQL once
+    /// its segment is durable; the pusher's notes live in `archiveSpool`.
+    public var archiveAsync = false
+    public var archiveWorkers = 2
+    /// Nil: a directory under the system's temporary directory, per cluster.
+    public var archiveSpool: String? = nil
 }
 
 /// How base backups are compressed: zstd by the source server itself (pg_basebackup's

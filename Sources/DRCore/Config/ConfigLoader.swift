@@ -295,6 +295,10 @@ public enum ConfigLoader {
         var compression = BackupCompression()
         if object.has("compression"), let method = object["compression"].choice(BackupCompression.Method.self) { compression.method = method }
         if object.has("compression_level"), let level = object["compression_level"].int(in: 1...19, default: 3) { compression.level = level }
+        let archiveAsync = object["archive_async"].bool(default: false) ?? false
+        let archiveWorkers = object.has("archive_workers") ? object["archive_workers"].int(in: 1...16, default: 2) ?? 2 : 2
+        let archiveSpool = object.has("archive_spool") ? object["archive_spool"].string(expected: "an absolute directory the database server's user can write") : nil
+        if let archiveSpool, !archiveSpool.hasPrefix("/") { object["archive_spool"].report("expected an absolute path, found \"\(archiveSpool)\"") }
         var validation: [DrillSpec.Validation] = []
         if object.has("validation") {
             guard let items = object["validation"].items() else { return nil }
@@ -311,6 +315,9 @@ public enum ConfigLoader {
         backup.objectStorage = objectStorage
         backup.retention = retention
         backup.compression = compression
+        backup.archiveAsync = archiveAsync
+        backup.archiveWorkers = archiveWorkers
+        backup.archiveSpool = archiveSpool
         backup.databases = databases
         backup.validation = validation
         return .some(backup)
