@@ -38,7 +38,7 @@ public struct AsyncArchiver: Sendable {
 
     /// `archive_command`'s side: the segment's note, after starting the pusher if needed.
     /// `startPusher` launches one (a new process) when none holds the spool's lock.
-    public func await(segment name: String, startPusher: () throws -> Void) async throws -> Outcome {
+    public func waitFor(segment name: String, startPusher: () throws -> Void) async throws -> Outcome {
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if let outcome = take(name) { return outcome }
         if !pusherRunning() { try startPusher() }

@@ -25,7 +25,7 @@ struct WALPushCommand: AsyncParsableCommand {
                 let spooler = AsyncArchiver(
                     archive: archive, spool: backup.archiveSpool ?? AsyncArchiver.defaultSpool(cluster: config.cluster), workers: backup.archiveWorkers)
                 let configFile = URL(fileURLWithPath: file).standardizedFileURL.path
-                let outcome = try await spooler.await(segment: name) {
+                let outcome = try await spooler.waitFor(segment: name) {
                     let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
                     _ = try ProcessControl.spawnDaemon([binary, "wal-pusher", "--pg-wal", pgWal, "--config", configFile], logFile: spooler.spool + "/pusher.log")
                 }
