@@ -131,7 +131,11 @@ lab-down:
 # in packaging/DEPENDENCIES), the agent's systemd unit, the reference configuration, README
 # and runbooks. /etc/drctl is created, never overwritten: the configuration is the operator's.
 install:
-	@if [ "$(CONFIGURATION)" = release ]; then $(MAKE) --no-print-directory setup && $(SWIFT) build -c release --static-swift-stdlib; fi
+	@# The release binary carries VERSION (`drctl --version`); the source goes back to `dev`.
+	@if [ "$(CONFIGURATION)" = release ]; then \
+	  $(MAKE) --no-print-directory setup && bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift "$(VERSION)" && \
+	  { $(SWIFT) build -c release --static-swift-stdlib; status=$$?; bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift dev; exit $$status; }; \
+	fi
 	install -D -m 0755 .build/$(CONFIGURATION)/drctl $(DESTDIR)$(PREFIX)/bin/drctl
 	install -d -m 0755 $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)$(PREFIX)/share/doc/drctl/runbooks
 	sed -e 's|/usr/local/bin/drctl|$(PREFIX)/bin/drctl|' -e 's|/usr/local/share/doc/drctl|$(PREFIX)/share/doc/drctl|' examples/drctl-agent@.service >$(DESTDIR)$(SYSTEMD_DIR)/drctl-agent@.service

@@ -7,6 +7,7 @@ struct Drctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drctl",
         abstract: "Disaster recovery and failover for PostgreSQL.",
+        version: "drctl \(BuildVersion.value)",
         subcommands: [
             StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, ReinitCommand.self,
             RegionCommand.self, PromoteCommand.self,

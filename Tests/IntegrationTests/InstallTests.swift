@@ -33,4 +33,22 @@ import Testing
         let check = try await CommandRunner.run([binary, "config", "check", "--config", "\(doc)/drctl.yaml"], check: false)
         #expect(check.status == 0 && check.stdout.contains("valid") && !check.stdout.contains("warnings:"), "\(check.stdout)\(check.stderr)")
     }
+
+    /// `drctl --version`: `dev` from a development build; the release build carries the
+    /// Makefile's VERSION, stamped by the script `make install` runs around it (tried here on
+    /// a copy: a release build takes minutes).
+    @Test func theVersionIsStampedForReleasesAndDevOtherwise() async throws {
+        let version = try await CommandRunner.run([try DrctlBinary.path(), "--version"], check: false)
+        #expect(version.status == 0 && version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "drctl dev", "\(version.stdout)\(version.stderr)")
+        let copy = "/tmp/drctl-version-\(UUID().uuidString.prefix(8)).swift"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: "\(Self.root)/Sources/drctl/BuildVersion.swift", toPath: copy)
+        let script = "\(Self.root)/scripts/stamp-version.sh"
+        #expect(try await CommandRunner.run(["bash", script, copy, "v1.4.0-3-gca30c8c-dirty"], check: false).status == 0)
+        #expect(try String(contentsOfFile: copy, encoding: .utf8).contains(#"static let value = "v1.4.0-3-gca30c8c-dirty""#))
+        let refused = try await CommandRunner.run(["bash", script, copy, "x\"; rm -rf /"], check: false)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(try await CommandRunner.run(["bash", script, copy, "dev"], check: false).status == 0)
+        #expect(try String(contentsOfFile: copy, encoding: .utf8) == String(contentsOfFile: "\(Self.root)/Sources/drctl/BuildVersion.swift", encoding: .utf8))
+    }
 }
