@@ -24,15 +24,8 @@ public struct AWSStandIn: Sendable {
                 "python3", script, "--port", "\(port)", "--access-key", accessKey, "--secret-key", secretKey, "--session-token", sessionToken,
                 "--web-identity-token", webIdentityToken, "--role", role, "--log", log,
             ], logFile: "\(directory)/aws-standin.log")
-        let standIn = AWSStandIn(port: port, pid: pid, requestLog: log)
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if ((try? String(contentsOfFile: "\(directory)/aws-standin.log", encoding: .utf8)) ?? "").contains("listening on") { return standIn }
-            guard ProcessControl.isAlive(pid) else { throw LabError.io("AWS stand-in exited: \((try? String(contentsOfFile: "\(directory)/aws-standin.log", encoding: .utf8)) ?? "")") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try? await standIn.stop()
-        throw LabError.io("AWS stand-in did not listen on 127.0.0.1:\(port) within 15 s")
+        try await ScriptServerStart.waitUntilListening(pid: pid, log: "\(directory)/aws-standin.log", what: "AWS stand-in", port: port, within: .seconds(15))
+        return AWSStandIn(port: port, pid: pid, requestLog: log)
     }
 
     public func stop() async throws {

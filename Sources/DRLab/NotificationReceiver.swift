@@ -28,17 +28,9 @@ public struct NotificationReceiver: Sendable {
         var arguments = ["python3", script, "--port", "\(port)", "--log", requestLog, "--routing-key", routingKey, "--fail-first", "\(failFirst)"]
         if let secret { arguments += ["--secret", secret] }
         let pid = try ProcessControl.spawnDaemon(arguments, logFile: "\(directory)/notify-server.log")
-        let receiver = NotificationReceiver(port: port, pid: pid, requestLog: requestLog)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(15)
-        while clock.now < deadline {
-            let log = (try? String(contentsOfFile: "\(directory)/notify-server.log", encoding: .utf8)) ?? ""
-            if log.contains("listening on") { return receiver }
-            guard ProcessControl.isAlive(pid) else { throw LabError.io("notification receiver exited: \(log.suffix(800))") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try? await receiver.stop()
-        throw LabError.io("notification receiver did not listen on 127.0.0.1:\(port) within 15 s")
+        try await ScriptServerStart.waitUntilListening(
+            pid: pid, log: "\(directory)/notify-server.log", what: "notification receiver", port: port, within: .seconds(15))
+        return NotificationReceiver(port: port, pid: pid, requestLog: requestLog)
     }
 
     public func stop() async throws {

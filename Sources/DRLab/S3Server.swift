@@ -45,19 +45,10 @@ public struct S3Server: Sendable {
         if let faults { arguments += ["--fault-seed", "\(faults.seed)", "--slow-down", "\(faults.slowDown)", "--cut-body", "\(faults.cutBody)"] }
         for bucket in buckets { arguments += ["--bucket", bucket] }
         let pid = try ProcessControl.spawnDaemon(arguments, logFile: "\(directory)/s3-server.log")
-        let server = S3Server(port: port, pid: pid, accessKey: accessKey, secretKey: secretKey, region: region, requestLog: requestLog)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(30)
-        while clock.now < deadline {
-            let log = (try? String(contentsOfFile: "\(directory)/s3-server.log", encoding: .utf8)) ?? ""
-            if log.contains("listening on") { return server }
-            guard ProcessControl.isAlive(pid) else {
-                throw LabError.io("S3 server: " + "exited: \(log.suffix(800)) (moto and boto3 from PyPI are needed: pip install 'moto[server]' boto3)")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try? await server.stop()
-        throw LabError.io("S3 server: " + "did not listen on 127.0.0.1:\(port) within 30 s")
+        try await ScriptServerStart.waitUntilListening(
+            pid: pid, log: "\(directory)/s3-server.log", what: "S3 server", port: port, within: .seconds(30),
+            hint: " (moto and boto3 from PyPI are needed: pip install 'moto[server]' boto3)")
+        return S3Server(port: port, pid: pid, accessKey: accessKey, secretKey: secretKey, region: region, requestLog: requestLog)
     }
 
     public func stop() async throws {
