@@ -39,7 +39,7 @@ public struct AsyncArchiver: Sendable {
     /// `archive_command`'s side: the segment's note, after starting the pusher if needed.
     /// `startPusher` launches one (a new process) when none holds the spool's lock.
     public func waitFor(segment name: String, startPusher: () throws -> Void) async throws -> Outcome {
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try prepareSpool()
         if let outcome = take(name) { return outcome }
         if !pusherRunning() { try startPusher() }
         let deadline = ContinuousClock.now + wait
@@ -54,6 +54,21 @@ public struct AsyncArchiver: Sendable {
             }
         }
         return .timedOut
+    }
+
+    /// Creates the spool (0700) and checks that it is a directory of this user's that nobody
+    /// else can write: a note in it tells PostgreSQL a segment is safe, so a spool someone
+    /// else made (the default is under /tmp) could fake an archive. Throws otherwise.
+    func prepareSpool() throws {
+        try? FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var info = stat()
+        guard lstat(spool, &info) == 0 else { throw BackupError.io(path: spool, detail: "the archive spool cannot be created: \(String(cString: strerror(errno)))") }
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        guard isDirectory, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+            throw BackupError.refused(
+                "the archive spool \(spool) is not a directory of uid \(geteuid()) closed to others (mode 0700): its notes say which segments are archived, "
+                    + "so it is not trusted; remove it, or set backup.archive_spool to a directory only the database server's user can write")
+        }
     }
 
     /// Takes (removes) the segment's note, if there is one.
@@ -88,7 +103,7 @@ public struct AsyncArchiver: Sendable {
     /// returns at once when another pusher holds the lock.
     /// - Parameter pgWal: the server's `pg_wal` directory.
     public func push(from pgWal: String) async {
-        try? FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard (try? prepareSpool()) != nil else { return }
         let fd = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             if fd >= 0 { close(fd) }

@@ -87,3 +87,23 @@ import Testing
         #expect(try await archive.fetch(name: "000000010000000000000009", to: "\(root)/none") == false, "not archived: recovery ends")
     }
 }
+
+/// Asynchronous archiving's spool tells PostgreSQL which segments are safe: one that someone
+/// else could write (the default lies under /tmp) is refused, never trusted.
+@Suite struct AsyncArchiverSpoolTests {
+    @Test func aSpoolOthersCanWriteIsRefused() async throws {
+        let (root, archive) = try WALArchiveTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let spool = "\(root)/spool"
+        let archiver = AsyncArchiver(archive: archive, spool: spool, workers: 1)
+        try archiver.prepareSpool()
+        #expect(try FileManager.default.attributesOfItem(atPath: spool)[.posixPermissions] as? Int == 0o700)
+        chmod(spool, 0o777)
+        // A note planted by another user must not pass for an archived segment.
+        try Data().write(to: URL(fileURLWithPath: "\(spool)/000000010000000000000001.ok"))
+        await #expect(throws: BackupError.self) { _ = try await archiver.waitFor(segment: "000000010000000000000001") {} }
+        try FileManager.default.removeItem(atPath: spool)
+        try FileManager.default.createSymbolicLink(atPath: spool, withDestinationPath: root)
+        #expect(throws: BackupError.self) { try archiver.prepareSpool() }
+    }
+}

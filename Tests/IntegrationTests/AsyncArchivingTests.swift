@@ -15,6 +15,8 @@ extension RealServers.BackupIntegrationTests {
             let spool = "\(lab.dir)/spool"
             try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
             _ = try await CommandRunner.run(["chown", "postgres:postgres", spool])
+            // Only the server's user may write the spool: its notes say what is archived.
+            chmod(spool, 0o700)
             try String(contentsOfFile: lab.configFile, encoding: .utf8)
                 .replacing(
                     "allowed_regions: [region2, region3]",
