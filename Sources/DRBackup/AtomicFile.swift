@@ -31,6 +31,10 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case refused(String)
     /// Recovery ended before the archive's end: a WAL fetch failed or the archive has a hole.
     case shortRecovery(dataDir: String, lastRestored: String, archiveEnd: String, missed: Int)
+    /// Sealed bytes that do not authenticate under their key: damaged or tampered with.
+    case unauthentic(what: String, detail: String)
+    /// Sealed with a key the config does not have (not damage: add the key).
+    case keyMissing(keyID: String, what: String, configured: [String])
 
     public var description: String {
         switch self {
@@ -47,6 +51,10 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
             "the restore is short: recovery stopped after WAL segment \(last), but the archive holds \(missed) later segment(s) on that timeline, up to \(end) "
                 + "(a fetch failed or the archive has a hole); the instance in \(dataDir) was stopped, not handed out. "
                 + "Check the archive (`drctl wal-fetch` of the next segment), then restore again; start it by hand only if a copy ending at \(last) is acceptable"
+        case let .unauthentic(what, detail): "\(what) is damaged or was altered: \(detail); do not use it"
+        case let .keyMissing(keyID, what, configured):
+            "\(what) was encrypted with backup key \(keyID), which the config does not have (it has \(configured.joined(separator: ", "))); "
+                + "add that key's file to backup.encryption.previous_key_files"
         }
     }
 }

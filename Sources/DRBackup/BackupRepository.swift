@@ -8,14 +8,18 @@ public struct BackupRepository: Sendable {
     public let objects: any ObjectStore
     public let cluster: String
     public let region: String
+    /// The keys backups and WAL are sealed and opened with; nil: not encrypted.
+    public let keyring: BackupKeyring?
 
-    public init(store: any ObjectStore, cluster: String, region: String) {
+    public init(store: any ObjectStore, cluster: String, region: String, keyring: BackupKeyring? = nil) {
         self.objects = store
         self.cluster = cluster
         self.region = region
+        self.keyring = keyring
     }
 
-    /// The repository the config names: its directory, or its bucket (credentials read now).
+    /// The repository the config names: its directory, or its bucket (credentials and
+    /// encryption keys read now).
     public init(config: ClusterConfig) throws {
         guard let backup = config.backup else {
             throw BackupError.refused("the config has no `backup` section (repository, repository_region, allowed_regions)")
@@ -33,6 +37,7 @@ public struct BackupRepository: Sendable {
         }
         cluster = config.cluster
         region = backup.repositoryRegion
+        keyring = try BackupKeyring.load(backup.encryption)
     }
 
     /// Where this cluster's backups are, for messages: a directory or an s3:// URL.
@@ -105,6 +110,7 @@ public struct BackupRepository: Sendable {
     /// repository's own file for a directory, else a download into `scratch` (the caller
     /// removes it). The checksum is computed as the bytes arrive, costing no second read.
     public func fetchChecked(_ manifest: BackupManifest, scratch: String, progress: ProgressMeter? = nil) async throws -> String {
+        if manifest.encryption != nil { return try await fetchOpened(manifest, scratch: scratch, progress: progress) }
         let key = key(manifest.id, manifest.path)
         let path = objects.localPath(key) ?? "\(scratch)/\(manifest.path)"
         let found: String
@@ -133,13 +139,51 @@ public struct BackupRepository: Sendable {
     /// may block) and then checks its SHA-256 against the manifest: a mismatch or a short
     /// object throws after `consume` has seen the bytes, so the caller undoes what it made
     /// of them.
+    /// An encrypted backup is opened on the way: `consume` sees only authenticated plaintext,
+    /// and the checksum is of the stored (sealed) bytes.
     public func streamChecked(_ manifest: BackupManifest, into consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
         let key = key(manifest.id, manifest.path)
-        guard let streamed = try await objects.stream(key, into: consume) else {
+        var opener: StreamOpener?
+        if manifest.encryption != nil {
+            guard let keyring else {
+                throw BackupError.keyMissing(keyID: manifest.keyID ?? "(unknown)", what: "backup \(manifest.id)", configured: [])
+            }
+            opener = StreamOpener(keyring: keyring, what: "backup \(manifest.id) (\(describe(manifest.id, manifest.path)))")
+        }
+        let sink: @Sendable (UnsafeRawBufferPointer) throws -> Void
+        if let opener {
+            sink = { sealed in try Self.hand(try opener.update(sealed), to: consume) }
+        } else {
+            sink = consume
+        }
+        guard let streamed = try await objects.stream(key, into: sink) else {
             throw BackupError.io(path: describe(manifest.id, manifest.path), detail: "missing: backup \(manifest.id) is incomplete")
         }
         guard streamed.sha256 == manifest.sha256 else {
             throw BackupError.checksumMismatch(id: manifest.id, file: describe(manifest.id, manifest.path), expected: manifest.sha256, found: streamed.sha256)
+        }
+        if let opener { try Self.hand(try opener.finish(), to: consume) }
+    }
+
+    private static func hand(_ bytes: [UInt8], to consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard !bytes.isEmpty else { return }
+        try bytes.withUnsafeBytes { try consume($0) }
+    }
+
+    /// An encrypted backup's plaintext, opened into a new file in `scratch` (even from a
+    /// directory repository: tools like pg_restore read it in place).
+    private func fetchOpened(_ manifest: BackupManifest, scratch: String, progress: ProgressMeter?) async throws -> String {
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = "\(scratch)/\(manifest.path.hasSuffix(".enc") ? String(manifest.path.dropLast(4)) : manifest.path)"
+        let sink = try StreamSink(path: path, progress: progress)
+        do {
+            try await streamChecked(manifest) { try sink.write($0) }
+            _ = try sink.close()
+            return path
+        } catch {
+            sink.discard()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
         }
     }
 

@@ -29,7 +29,7 @@ public struct BackupVerifier: Sendable {
             return try await check(manifest)
         } catch let error as BackupError {
             switch error {
-            case .checksumMismatch, .refused, .commandFailed:
+            case .checksumMismatch, .unauthentic, .refused, .commandFailed:
                 var damaged = manifest
                 damaged.damage = "\(error)"
                 try? await repository.write(damaged)

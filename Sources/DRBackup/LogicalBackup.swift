@@ -36,16 +36,20 @@ struct StreamedBackup: Sendable {
         let start = try await source.position(database: positionDatabase)
         let startedAt = Date()
         let id = try await repository.create(kind: kind, label: label, at: startedAt)
+        let key = repository.keyring?.current
+        let file = key == nil ? file : file + ".enc"
         let upload = try await repository.objects.upload(repository.key(id, file))
         do {
-            let sink = HashingUpload(upload, progress: ProgressMeter(label: "\(what) from \(source.node.name)", enabled: showProgress && isatty(STDERR_FILENO) == 1))
+            let sink = HashingUpload(
+                upload, sealer: try key.map { try StreamSealer(key: $0) },
+                progress: ProgressMeter(label: "\(what) from \(source.node.name)", enabled: showProgress && isatty(STDERR_FILENO) == 1))
             let result = try await StreamingCommand.run(command) { chunk in try sink.write(chunk) }
             guard result.status == 0 else {
                 throw BackupError.commandFailed(
                     what: "\(what) on \(source.node.name)", status: result.status,
                     output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            let (size, sha256) = sink.finish()
+            let (size, sha256) = try sink.finish()
             try await upload.finish()
             let stop = try await source.position(database: positionDatabase)
             var manifest = BackupManifest(
@@ -54,6 +58,10 @@ struct StreamedBackup: Sendable {
                 startLSN: start.lsn, stopLSN: stop.lsn, timeline: start.timeline, region: repository.region, sourceNode: source.node.name,
                 postgresVersion: start.version)
             manifest.compression = compression
+            if let key {
+                manifest.encryption = "aes-256-gcm"
+                manifest.keyID = key.id
+            }
             try await repository.write(manifest)
             return manifest
         } catch {
@@ -64,27 +72,37 @@ struct StreamedBackup: Sendable {
     }
 }
 
-/// Hashes and counts a stream on its way into an upload (one producer thread).
+/// Seals (when a key is set), hashes and counts a stream on its way into an upload (one
+/// producer thread). The checksum and size are of the stored bytes.
 final class HashingUpload: @unchecked Sendable {
     private let upload: any ObjectUpload
+    private let sealer: StreamSealer?
     private var digest: FileDigest? = FileDigest()
     private var size: UInt64 = 0
     private let progress: ProgressMeter
 
-    init(_ upload: any ObjectUpload, progress: ProgressMeter) {
+    init(_ upload: any ObjectUpload, sealer: StreamSealer? = nil, progress: ProgressMeter) {
         self.upload = upload
+        self.sealer = sealer
         self.progress = progress
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
-        digest!.update(chunk)
-        size += UInt64(chunk.count)
-        try upload.write(chunk)
+        if let sealer { try store(try sealer.update(chunk)) } else { try store(chunk) }
         progress.advance(by: chunk.count)
     }
 
-    /// The size and hex SHA-256 of everything written.
-    func finish() -> (size: UInt64, sha256: String) {
+    private func store(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { if $0.count > 0 { try store($0) } } }
+
+    private func store(_ chunk: UnsafeRawBufferPointer) throws {
+        digest!.update(chunk)
+        size += UInt64(chunk.count)
+        try upload.write(chunk)
+    }
+
+    /// The size and hex SHA-256 of everything stored.
+    func finish() throws -> (size: UInt64, sha256: String) {
+        if let sealer { try store(try sealer.finish()) }
         progress.finish()
         return (size, digest.take()?.finish() ?? "")
     }

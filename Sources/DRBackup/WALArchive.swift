@@ -4,10 +4,12 @@ import Foundation
 /// The WAL archive in the repository (`REPOSITORY/CLUSTER/wal/`, a directory or a bucket prefix), written by `drctl
 /// wal-push` from `archive_command` and read by `drctl wal-fetch` from `restore_command`.
 /// Each segment is stored atomically with the SHA-256 of its bytes beside it (`NAME.sha256`),
-/// compressed with zstd (`NAME.zst`) unless `backup.compression` is none; pushing identical
-/// content again succeeds (PostgreSQL retries), different content under the same name is
-/// refused (two timelines must never overwrite each other's WAL). Readers take either form,
-/// so archives written before compression stay readable.
+/// compressed with zstd (`NAME.zst`) unless `backup.compression` is none, and sealed with
+/// the backup key (`NAME.zst.enc`, see `SealedFormat`) when `backup.encryption` is set; the
+/// checksum is of the segment itself. Pushing identical content again succeeds (PostgreSQL
+/// retries), different content under the same name is refused (two timelines must never
+/// overwrite each other's WAL). Readers take every form, so archives written before
+/// compression or encryption was turned on stay readable.
 public struct WALArchive: Sendable {
     let repository: BackupRepository
     /// The archive's prefix in the repository's store.
@@ -21,7 +23,14 @@ public struct WALArchive: Sendable {
     }
 
     static let compressedSuffix = ".zst"
+    static let sealedSuffix = ".enc"
 
+    /// The suffix this archive writes, then every other a reader may meet, in the order a
+    /// read tries them: the writer's own form first, so a fetch costs one request.
+    var forms: [String] {
+        let written = (compression.method == .zstd ? Self.compressedSuffix : "") + (repository.keyring != nil ? Self.sealedSuffix : "")
+        return [written] + ["", Self.compressedSuffix, Self.sealedSuffix, Self.compressedSuffix + Self.sealedSuffix].filter { $0 != written }
+    }
     /// Where the archive is, for messages.
     public var location: String { "\(repository.location)/wal" }
 
@@ -50,8 +59,9 @@ public struct WALArchive: Sendable {
                 return .alreadyArchived
             }
         }
-        let stored = compression.method == .zstd ? (prefix + name + Self.compressedSuffix, try Zstd.compress(data, level: compression.level)) : (prefix + name, data)
-        if try await store.create(stored.0, stored.1) { return .stored }
+        var stored = compression.method == .zstd ? try Zstd.compress(data, level: compression.level) : data
+        if let key = repository.keyring?.current { stored = try StreamSealer.seal(stored, key: key) }
+        if try await store.create(prefix + name + forms[0], stored) { return .stored }
         guard let existing = try await content(of: name) else { throw BackupError.io(path: "\(location)/\(name)", detail: "exists and cannot be read") }
         var old = FileDigest()
         old.update(existing)
@@ -61,11 +71,21 @@ public struct WALArchive: Sendable {
 
     /// The file's original bytes, from whichever form is stored; nil when neither is.
     func content(of name: String) async throws -> Data? {
-        let store = repository.objects
-        if let compressed = try await store.read(prefix + name + Self.compressedSuffix) {
-            return try Zstd.decompress(compressed, what: "\(location)/\(name)\(Self.compressedSuffix)")
+        for form in forms {
+            guard var data = try await repository.objects.read(prefix + name + form) else { continue }
+            let what = "\(location)/\(name)\(form)"
+            if form.hasSuffix(Self.sealedSuffix) {
+                guard let keyring = repository.keyring else { throw BackupError.keyMissing(keyID: Self.keyID(of: data), what: what, configured: []) }
+                data = try StreamOpener.open(data, keyring: keyring, what: what)
+            }
+            return form.hasPrefix(Self.compressedSuffix) ? try Zstd.decompress(data, what: what) : data
         }
-        return try await store.read(prefix + name)
+        return nil
+    }
+
+    /// The key id in a sealed object's header, for an error.
+    private static func keyID(of data: Data) -> String {
+        SealedFormat.isSealed(data) ? String(decoding: data[data.startIndex + 8..<data.startIndex + 24], as: UTF8.self) : "(unknown)"
     }
 
     /// What is wrong with one archived file, if anything: no checksum, or bytes that do
@@ -77,6 +97,8 @@ public struct WALArchive: Sendable {
             guard let found = try await content(of: name) else { return "\(name) vanished while being verified" }
             data = found
         } catch let error as BackupError {
+            // A key the config lacks says nothing about the file.
+            if case .keyMissing = error { throw error }
             return "\(name): \(error)"
         }
         guard let expected = try await store.read(prefix + name + ".sha256").flatMap({ String(decoding: $0, as: UTF8.self).split(separator: " ").first }) else {
@@ -121,7 +143,13 @@ public struct WALArchive: Sendable {
     /// histories), without their checksum files, in name order.
     public func names() async throws -> [String] {
         let stored = try await repository.objects.keys(under: prefix).map { String($0.dropFirst(prefix.count)) }.filter { !$0.hasSuffix(".sha256") }
-        return Set(stored.map { $0.hasSuffix(Self.compressedSuffix) ? String($0.dropLast(Self.compressedSuffix.count)) : $0 }).sorted()
+        return Set(
+            stored.map { key in
+                var name = Substring(key)
+                for suffix in [Self.sealedSuffix, Self.compressedSuffix] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
+                return String(name)
+            }
+        ).sorted()
     }
 
     /// Removes archived files (each with its checksum), oldest name first: a prune cut
@@ -129,8 +157,7 @@ public struct WALArchive: Sendable {
     public func expire(_ names: [String]) async throws {
         for name in names.sorted() {
             guard Self.isValidName(name) else { throw BackupError.refused("wal expiry: \"\(name)\" is not a WAL file name") }
-            try await repository.objects.delete(prefix + name + Self.compressedSuffix)
-            try await repository.objects.delete(prefix + name)
+            for form in forms { try await repository.objects.delete(prefix + name + form) }
             try await repository.objects.delete(prefix + name + ".sha256")
         }
     }
@@ -138,18 +165,5 @@ public struct WALArchive: Sendable {
     /// Timeline history files and partial/backup-label files are names too.
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && !name.contains("/") && name.allSatisfy { $0.isHexDigit || $0 == "." || $0.isLetter }
-    }
-
-    /// 16 MiB segments from `start` to `stop` on `timeline` that are not in the archive.
-    public func missingSegments(timeline: Int, from start: LSN, through stop: LSN, segmentSize: UInt64 = 16 << 20) async throws -> [String] {
-        let archived = Set(try await repository.objects.keys(under: prefix))
-        var missing: [String] = []
-        var segment = start.value / segmentSize
-        while segment <= stop.value / segmentSize {
-            let name = String(format: "%08X%08X%08X", timeline, UInt32(segment / 0x100), UInt32(segment % 0x100))
-            if !archived.contains(prefix + name) { missing.append(name) }
-            segment += 1
-        }
-        return missing
     }
 }

@@ -76,6 +76,49 @@ import Testing
         #expect(try await archive.names().isEmpty)
     }
 
+    /// With a key, segments are compressed then sealed (`NAME.zst.enc`): the stored bytes
+    /// are neither the segment nor a zstd frame, the independent reader plus `zstd -d` give
+    /// the segment back, an archive without the key names the key it needs, and an archive
+    /// written before encryption stays readable.
+    @Test func encryptedSegmentsAreSealedAfterCompression() async throws {
+        let (root, plain) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try (SealedStreamTests.keyHex + "\n").write(toFile: "\(root)/key", atomically: true, encoding: .utf8)
+        chmod("\(root)/key", 0o600)
+        let keyring = try #require(try BackupKeyring.load(BackupEncryption(key: .file("\(root)/key"))))
+        let sealed = WALArchive(repository: BackupRepository(store: DirectoryStore(root: root), cluster: "c", region: "r", keyring: keyring))
+        let original = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) })
+        try original.write(to: URL(fileURLWithPath: "\(root)/source"))
+        let name = "00000001000000000000000C", earlier = "00000001000000000000000B"
+        #expect(try await plain.push(path: "\(root)/source", name: earlier) == .stored, "before encryption was turned on")
+        #expect(try await sealed.push(path: "\(root)/source", name: name) == .stored)
+        #expect(try await sealed.push(path: "\(root)/source", name: name) == .alreadyArchived, "a retry of the same bytes")
+        let stored = "\(root)/c/wal/\(name).zst.enc"
+        let bytes = try #require(FileManager.default.contents(atPath: stored))
+        #expect(bytes.count < original.count / 10, "compressed before sealing")
+        #expect(bytes.prefix(8) == Data("DRCTLAE1".utf8))
+        #expect(try SealedStreamTests.python(["\(root)/key", stored, "\(root)/opened.zst"]) == 0)
+        let zstd = Process()
+        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+        zstd.arguments = ["-dcq", "\(root)/opened.zst", "-o", "\(root)/by-zstd"]
+        try zstd.run()
+        zstd.waitUntilExit()
+        #expect(FileManager.default.contents(atPath: "\(root)/by-zstd") == original, "python's AES-GCM, then zstd -d")
+        #expect(try await sealed.fetch(name: name, to: "\(root)/fetched"))
+        #expect(FileManager.default.contents(atPath: "\(root)/fetched") == original)
+        #expect(try await sealed.fetch(name: earlier, to: "\(root)/fetched-earlier"))
+        #expect(try await sealed.names() == [earlier, name])
+        do {
+            _ = try await plain.fetch(name: name, to: "\(root)/no-key")
+            Issue.record("fetched a sealed segment without the key")
+        } catch BackupError.keyMissing(let id, _, _) {
+            #expect(id == keyring.current.id)
+        }
+        #expect(try await sealed.damage(of: name) == nil)
+        try await sealed.expire([earlier, name])
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/c/wal")) ?? []).isEmpty, "every form and checksum expired")
+    }
+
     @Test func aSegmentWithoutItsChecksumIsRefused() async throws {
         let (root, archive) = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: root) }

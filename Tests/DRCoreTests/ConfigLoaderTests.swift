@@ -136,6 +136,15 @@ import Testing
         .init(
             name: "relative repository path", yaml: ConfigFixtures.replacing("repository: /srv/backups/shop", with: "repository: backups"),
             message: "backup.repository: expected an absolute directory path", line: 67),
+        .init(
+            name: "inline backup key",
+            yaml: ConfigFixtures.replacing("  allowed_regions: [eu-central, eu-west]\n", with: "  allowed_regions: [eu-central, eu-west]\n  encryption: {key: 00ff}\n"),
+            message: "secrets are never read from the config", line: 70),
+        .init(
+            name: "backup key in two places",
+            yaml: ConfigFixtures.replacing(
+                "  allowed_regions: [eu-central, eu-west]\n", with: "  allowed_regions: [eu-central, eu-west]\n  encryption: {key_env: K, key_file: /k}\n"),
+            message: "give key_env or key_file, not both", line: 70),
     ]
 
     @Test(arguments: badConfigs)
@@ -157,6 +166,15 @@ import Testing
         let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(yaml: yaml, file: "x.yaml") }
         let paths = Set(error.diagnostics.map(\.path))
         #expect(paths.isSuperset(of: ["objectives.rto", "health.failures", "regions[2].role", "dns.records[0].points_to"]), "\(error)")
+    }
+
+    @Test func readsWhereTheBackupKeysAre() throws {
+        let yaml = ConfigFixtures.replacing(
+            "  allowed_regions: [eu-central, eu-west]\n",
+            with: "  allowed_regions: [eu-central, eu-west]\n  encryption:\n    key_file: /etc/drctl/backup.key\n    previous_key_files: [/etc/drctl/old.key]\n")
+        let config = try ConfigLoader.load(yaml: yaml, file: "x.yaml")
+        #expect(config.backup?.encryption == BackupEncryption(key: .file("/etc/drctl/backup.key"), previousKeys: [.file("/etc/drctl/old.key")]))
+        #expect(try ConfigLoader.load(yaml: ConfigFixtures.valid, file: "x.yaml").backup?.encryption == nil, "off unless configured")
     }
 
     @Test func neverEchoesAnInlineSecret() throws {

@@ -33,6 +33,10 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     /// How the data file is compressed (`zstd`); nil: not at all (older backups, dumps,
     /// which pg_dump -Fc compresses itself).
     public var compression: String? = nil
+    /// How the data file is encrypted (`aes-256-gcm`, drctl's sealed format) and the id of
+    /// the backup key that sealed it; nil: not encrypted.
+    public var encryption: String? = nil
+    public var keyID: String? = nil
     /// The node it was taken from, and its PostgreSQL version (server_version_num).
     public var sourceNode: String
     public var postgresVersion: Int
@@ -63,7 +67,8 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, kind, cluster, database, path, size, sha256, timeline, region
         case startedAt = "started_at", finishedAt = "finished_at", startLSN = "start_lsn", stopLSN = "stop_lsn", verifiedAt = "verified_at"
-        case sourceNode = "source_node", postgresVersion = "postgres_version", damage, compression
+        case sourceNode = "source_node", postgresVersion = "postgres_version", damage, compression, encryption
+        case keyID = "key_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -86,6 +91,8 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         postgresVersion = try c.decode(Int.self, forKey: .postgresVersion)
         damage = try c.decodeIfPresent(String.self, forKey: .damage)
         compression = try c.decodeIfPresent(String.self, forKey: .compression)
+        encryption = try c.decodeIfPresent(String.self, forKey: .encryption)
+        keyID = try c.decodeIfPresent(String.self, forKey: .keyID)
     }
 
     /// DESIGN.md's list row prints nulls explicitly.
@@ -100,6 +107,8 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         // Only when found: manifests of intact backups stay as they were.
         try c.encodeIfPresent(damage, forKey: .damage)
         try c.encodeIfPresent(compression, forKey: .compression)
+        try c.encodeIfPresent(encryption, forKey: .encryption)
+        try c.encodeIfPresent(keyID, forKey: .keyID)
     }
 
     /// `tar`'s option to read the data file (`--zstd`), if it is compressed.

@@ -303,6 +303,23 @@ public struct BackupConfig: Sendable, Equatable {
     public var archiveWorkers = 2
     /// Nil: a directory under the system's temporary directory, per cluster.
     public var archiveSpool: String? = nil
+    /// Client-side AES-256-GCM of every backup and WAL file (`encryption`); nil: stored as
+    /// compressed, readable by whoever can read the repository.
+    public var encryption: BackupEncryption? = nil
+}
+
+/// Where the backup encryption keys are: the key new backups and WAL are sealed with, and
+/// the keys of earlier rotations, kept to read what they sealed. Each key is 32 random
+/// bytes written as 64 hex digits (`openssl rand -hex 32`); objects name their key by its
+/// id (a fingerprint), never by a secret.
+public struct BackupEncryption: Sendable, Equatable {
+    public var key: SecretSource
+    public var previousKeys: [SecretSource]
+
+    public init(key: SecretSource, previousKeys: [SecretSource] = []) {
+        self.key = key
+        self.previousKeys = previousKeys
+    }
 }
 
 /// How base backups are compressed: zstd by the source server itself (pg_basebackup's

@@ -24,6 +24,7 @@ public enum ConfigKeys {
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
     static let backup: Set<String> = [
         "repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level", "archive_async", "archive_workers", "archive_spool",
+        "encryption",
     ]
     static let s3: Set<String> = [
         "endpoint", "addressing", "part_size_mib", "max_attempts", "server_side_encryption", "kms_key_id", "storage_class", "profile", "access_key_id", "secret_access_key", "session_token",
@@ -32,6 +33,7 @@ public enum ConfigKeys {
         "secret_access_key_file",
         "session_token_env", "session_token_file",
     ]
+    static let encryption: Set<String> = ["key", "key_env", "key_file", "previous_key_files"]
     static let retentionCounts: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
     static let retention: Set<String> = retentionCounts.union(["base", "logical"])
     static let validation: Set<String> = ["sql", "expect"]
@@ -45,7 +47,7 @@ public enum ConfigKeys {
     public static let all: [(section: String, keys: Set<String>)] = [
         ("", top), ("objectives", objectives), ("coordination", coordination), ("coordination.tls", tls), ("regions[]", region),
         ("regions[].nodes[]", node), ("health", health), ("health.checks[]", check), ("failover", failover), ("dns", dns),
-        ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.retention", retention),
+        ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.encryption", encryption), ("backup.retention", retention),
         ("backup.retention.base", retentionCounts), ("backup.retention.logical", retentionCounts),
         ("backup.validation[]", validation), ("schedules[]", schedule), ("replica", replica),
         ("notifications[]", notification),

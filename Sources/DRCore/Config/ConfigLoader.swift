@@ -299,6 +299,14 @@ public enum ConfigLoader {
         let archiveWorkers = object.has("archive_workers") ? object["archive_workers"].int(in: 1...16, default: 2) ?? 2 : 2
         let archiveSpool = object.has("archive_spool") ? object["archive_spool"].string(expected: "an absolute directory the database server's user can write") : nil
         if let archiveSpool, !archiveSpool.hasPrefix("/") { object["archive_spool"].report("expected an absolute path, found \"\(archiveSpool)\"") }
+        var encryption: BackupEncryption?
+        if object.has("encryption") {
+            guard let keys = object["encryption"].object(keys: ConfigKeys.encryption) else { return nil }
+            SecretFields.refuseInline(keys, name: "key")
+            guard let key = SecretFields.read(keys, name: "key", required: true) else { return nil }
+            let previous = keys.has("previous_key_files") ? keys["previous_key_files"].strings() ?? [] : []
+            encryption = BackupEncryption(key: key, previousKeys: previous.map { .file($0) })
+        }
         var validation: [DrillSpec.Validation] = []
         if object.has("validation") {
             guard let items = object["validation"].items() else { return nil }
@@ -318,6 +326,7 @@ public enum ConfigLoader {
         backup.archiveAsync = archiveAsync
         backup.archiveWorkers = archiveWorkers
         backup.archiveSpool = archiveSpool
+        backup.encryption = encryption
         backup.databases = databases
         backup.validation = validation
         return .some(backup)
