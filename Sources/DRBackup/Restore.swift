@@ -263,12 +263,26 @@ public struct Restore: Sendable {
                     if action == .shutdown { try await Task.sleep(for: .milliseconds(500)) }
                     return
                 }
-                if log.contains("FATAL") && log.contains("recovery ended before configured recovery target") {
-                    throw BackupError.refused("recovery failed: \(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
-                }
+                try Self.refuseFailedRecovery(log: log, logFile: logFile)
                 try await Task.sleep(for: .milliseconds(200))
             }
             throw BackupError.refused("the restored instance did not reach its target within \(limit); see \(logFile)")
+        }
+    }
+
+    /// Recovery that failed: the target was never reached, or recovery stopped because a
+    /// WAL fetch failed for a reason other than "not archived" (`wal-fetch` exit 128): the
+    /// server is down, its data directory untouched by any promotion, to be started again.
+    static func refuseFailedRecovery(log: String, logFile: String) throws {
+        guard log.contains("FATAL") else { return }
+        let tail = log.split(separator: "\n").suffix(8).joined(separator: "\n")
+        if log.contains("due to startup process failure") {
+            throw BackupError.refused(
+                "recovery stopped: a WAL fetch failed (not a missing segment); nothing was promoted. Mend what \(logFile) names, "
+                    + "then start the server on that data directory again and recovery goes on:\n\(tail)")
+        }
+        if log.contains("recovery ended before configured recovery target") || log.contains("shutting down") {
+            throw BackupError.refused("recovery failed: \(tail)")
         }
     }
 
@@ -285,9 +299,7 @@ public struct Restore: Sendable {
             }
             if promoted == true { return }
             let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
-            if log.contains("FATAL") && (log.contains("recovery ended before configured recovery target") || log.contains("shutting down")) {
-                throw BackupError.refused("recovery failed: \(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
-            }
+            try Self.refuseFailedRecovery(log: log, logFile: logFile)
             try await Task.sleep(for: .milliseconds(200))
         }
         throw BackupError.refused("the restored instance did not finish recovery within \(limit); see \(logFile)")

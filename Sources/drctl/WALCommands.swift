@@ -46,6 +46,17 @@ struct WALPushCommand: AsyncParsableCommand {
 
 /// `restore_command = 'drctl wal-fetch %f %p --config FILE'`: exit 1 when the file is not
 /// archived, which ends recovery there.
+///
+/// Any other failure — the repository unreachable after its retries, a checksum that does
+/// not match, a key the config lacks, a config that does not load — is not "not archived".
+/// PostgreSQL reads every exit below 126 as "not archived", so in archive recovery (a
+/// restore, `region activate`, a drill) it would end recovery there and promote a copy
+/// short of the archive. Exit 128 makes it stop recovery instead (FATAL; 126 and 127 would
+/// read "not executable" and "not found" in its log), leaving the data directory as it
+/// was: start it again once the repository answers and recovery goes on. A standby
+/// (restore_command runs in the data directory, where its `standby.signal` is) only falls
+/// back to streaming and asks again later: for it, exit 1, never a stopped standby over a
+/// repository's bad minute.
 struct WALFetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wal-fetch", abstract: "restore_command: copy an archived WAL file out, after checking its checksum.")
@@ -53,14 +64,24 @@ struct WALFetchCommand: AsyncParsableCommand {
     @Argument(help: "The file's name (%f).") var name: String
     @Argument(help: "Where to put it (%p).") var path: String
 
+    /// The exit code that makes PostgreSQL stop recovery rather than end it.
+    static let stopRecovery: Int32 = 128
+
     func run() async throws {
-        let (_, config) = try options.loadConfig()
         do {
+            let (_, config) = try options.loadConfig()
             guard try await WALArchive(repository: try BackupCommand.repository(config)).fetch(name: name, to: path) else { throw CLIExit.unhealthy }
-        } catch let error as CLIExit {
+        } catch let error as CLIExit where error.code == 1 && error.message.isEmpty {
             throw error
         } catch {
-            throw CLIExit.failed("\(error)")
+            let message = (error as? CLIExit)?.message ?? "\(error)"
+            if FileManager.default.fileExists(atPath: "standby.signal") {
+                throw CLIExit.failed("wal-fetch \(name): \(message) (a standby: PostgreSQL streams meanwhile and asks again)")
+            }
+            throw CLIExit(
+                code: Self.stopRecovery,
+                message: "wal-fetch \(name): \(message). Recovery is stopped here rather than ended short of the archive: "
+                    + "mend the repository (or the config), then start the server again and recovery goes on")
         }
     }
 }

@@ -113,4 +113,44 @@ extension RealServers.BackupIntegrationTests {
             await stopInstance(dir)
         }
     }
+
+    /// A fetch that fails for any reason but "not archived" (here a damaged segment) stops
+    /// recovery instead of ending it: nothing is promoted, and once the repository is mended
+    /// the same data directory, started again, recovers to the archive's end. (Before, it
+    /// exited 1: PostgreSQL ended recovery there and promoted a short copy on a new timeline.)
+    @Test func aFailedFetchStopsRecoveryAndAStartAfterTheRepairGoesOn() async throws {
+        try await withLab { lab in
+            #expect(try await drctl(["backup", "run", "--kind", "base"], lab).status == 0)
+            try await switchAndArchive(lab, count: 4)
+            let segments = archive(lab).filter { !$0.contains(".") }
+            let damaged = try #require(segments.dropLast().last, "\(segments)")
+            let file = "\(lab.backupDir)/lab/wal/\(damaged).zst"
+            let intact = try #require(FileManager.default.contents(atPath: file))
+            var flipped = intact
+            flipped[flipped.count / 2] ^= 0xFF
+            try flipped.write(to: URL(fileURLWithPath: file))
+            let dir = "\(lab.dir)/stopped"
+            let port = try PortAllocator.freePort()
+            let stopped = try await drctl(["restore", "--latest", "--kind", "base", "--to", dir, "--port", String(port)], lab)
+            #expect(stopped.status == 1 && stopped.stderr.contains("recovery stopped") && stopped.stderr.contains(damaged), "\(stopped.stdout)\(stopped.stderr)")
+            let walFiles = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/pg_wal")) ?? []
+            #expect(!walFiles.contains { $0.hasSuffix(".history") }, "nothing promoted: no new timeline \(walFiles)")
+
+            try intact.write(to: URL(fileURLWithPath: file))
+            _ = try await CommandRunner.run(
+                ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", dir, "-l", "\(dir)/restore.log", "-w", "start"], as: .forPostgres, check: false)
+            let conninfo = "host=127.0.0.1 port=\(port) user=postgres dbname=postgres"
+            let promoted = try await eventually(within: .seconds(60)) {
+                (try? await PGConnection.withSession(node: "restored", conninfo: conninfo, connectTimeout: .seconds(1)) { session in
+                    try await !session.query("SELECT pg_is_in_recovery() AS r").single().bool("r")
+                }) ?? false
+            }
+            #expect(promoted)
+            let rows = try await PGConnection.withSession(node: "restored", conninfo: conninfo) { session in
+                try await session.query("SELECT count(*) AS n FROM churn").single().int("n")
+            }
+            #expect(rows == 4, "every archived insert, to the archive's end")
+            await stopInstance(dir)
+        }
+    }
 }
