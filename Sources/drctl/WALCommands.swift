@@ -69,8 +69,28 @@ struct WALFetchCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, config) = try options.loadConfig()
-            guard try await WALArchive(repository: try BackupCommand.repository(config)).fetch(name: name, to: path) else { throw CLIExit.unhealthy }
+            let (file, config) = try options.loadConfig()
+            let archive = WALArchive(repository: try BackupCommand.repository(config), compression: config.backup?.compression ?? BackupCompression())
+            let dataDirectory = FileManager.default.currentDirectoryPath
+            let ahead = config.backup?.fetchAhead ?? 0
+            guard ahead > 0, WALPrefetcher.isSegment(name), FileManager.default.fileExists(atPath: dataDirectory + "/pg_wal") else {
+                guard try await archive.fetch(name: name, to: path) else { throw CLIExit.unhealthy }
+                return
+            }
+            let prefetcher = WALPrefetcher(archive: archive, dataDirectory: dataDirectory, ahead: ahead)
+            let found = prefetcher.take(name, to: path) ? true : try await archive.fetch(name: name, to: path)
+            guard found else {
+                prefetcher.clear()
+                throw CLIExit.unhealthy
+            }
+            // Fetching ahead only speeds recovery up: if it cannot start, recovery goes on.
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? nil
+            try? prefetcher.requested(name, segmentSize: size ?? 16 << 20) {
+                let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+                let configFile = URL(fileURLWithPath: file).standardizedFileURL.path
+                _ = try ProcessControl.spawnDaemon(
+                    [binary, "wal-prefetcher", "--data-directory", dataDirectory, "--config", configFile], logFile: prefetcher.spool + "/prefetcher.log")
+            }
         } catch let error as CLIExit where error.code == 1 && error.message.isEmpty {
             throw error
         } catch {
@@ -99,5 +119,20 @@ struct WALPusherCommand: AsyncParsableCommand {
         let archive = WALArchive(repository: try BackupCommand.repository(config), compression: backup.compression)
         await AsyncArchiver(archive: archive, spool: backup.archiveSpool ?? AsyncArchiver.defaultSpool(cluster: config.cluster), workers: backup.archiveWorkers)
             .push(from: pgWal)
+    }
+}
+
+/// The background prefetcher `wal-fetch` starts with `backup.fetch_ahead` (not for direct use).
+struct WALPrefetcherCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wal-prefetcher", abstract: "Recovery's background WAL prefetcher (started by wal-fetch).", shouldDisplay: false)
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("data-directory"), help: "The recovering server's data directory.") var dataDirectory: String
+
+    func run() async throws {
+        let (_, config) = try options.loadConfig()
+        guard let backup = config.backup else { throw CLIExit.badInput("the config has no `backup` section") }
+        let archive = WALArchive(repository: try BackupCommand.repository(config), compression: backup.compression)
+        await WALPrefetcher(archive: archive, dataDirectory: dataDirectory, ahead: backup.fetchAhead).run()
     }
 }

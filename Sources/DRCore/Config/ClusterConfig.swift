@@ -306,6 +306,8 @@ public struct BackupConfig: Sendable, Equatable {
     /// Client-side AES-256-GCM of every backup and WAL file (`encryption`); nil: stored as
     /// compressed, readable by whoever can read the repository.
     public var encryption: BackupEncryption? = nil
+    /// How many WAL segments `wal-fetch` keeps fetched ahead of recovery (0: none).
+    public var fetchAhead = 8
 }
 
 /// Where the backup encryption keys are: the key new backups and WAL are sealed with, and

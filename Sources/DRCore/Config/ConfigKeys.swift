@@ -24,7 +24,7 @@ public enum ConfigKeys {
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
     static let backup: Set<String> = [
         "repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level", "archive_async", "archive_workers", "archive_spool",
-        "encryption",
+        "encryption", "fetch_ahead",
     ]
     static let s3: Set<String> = [
         "endpoint", "addressing", "part_size_mib", "max_attempts", "server_side_encryption", "kms_key_id", "storage_class", "profile", "access_key_id", "secret_access_key", "session_token",

@@ -297,6 +297,7 @@ public enum ConfigLoader {
         if object.has("compression_level"), let level = object["compression_level"].int(in: 1...19, default: 3) { compression.level = level }
         let archiveAsync = object["archive_async"].bool(default: false) ?? false
         let archiveWorkers = object.has("archive_workers") ? object["archive_workers"].int(in: 1...16, default: 2) ?? 2 : 2
+        let fetchAhead = object.has("fetch_ahead") ? object["fetch_ahead"].int(in: 0...64, default: 8) ?? 8 : 8
         let archiveSpool = object.has("archive_spool") ? object["archive_spool"].string(expected: "an absolute directory the database server's user can write") : nil
         if let archiveSpool, !archiveSpool.hasPrefix("/") { object["archive_spool"].report("expected an absolute path, found \"\(archiveSpool)\"") }
         var encryption: BackupEncryption?
@@ -327,6 +328,7 @@ public enum ConfigLoader {
         backup.archiveWorkers = archiveWorkers
         backup.archiveSpool = archiveSpool
         backup.encryption = encryption
+        backup.fetchAhead = fetchAhead
         backup.databases = databases
         backup.validation = validation
         return .some(backup)
