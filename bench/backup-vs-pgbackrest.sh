@@ -6,10 +6,19 @@
 # runs them: `drctl wal-push`, `pgbackrest archive-push` (zst, lz4), and `cp` + `sync`.
 # Every repository is a local directory on the same disk. pgBackRest needs a Unix socket,
 # which the lab turns off, so this runs its own instance (no replication: every tool reads
-# the one primary). SCALE (default 40, about 620 MB), TRIALS (default 3), SEGMENTS (20).
+# the one primary). Last, restores to the archive's end, from a fresh base backup of each
+# tool plus RESTORE_SEGMENTS of pgbench WAL: `drctl restore --latest` (with and without
+# fetch_ahead) against `pgbackrest restore` and PostgreSQL replaying through `archive-get`
+# (sync, and archive-async's prefetch), each timed until the copy takes writes. drctl is
+# the release build `make install` ships (Swift runtime linked statically). SCALE (default
+# 40, about 620 MB), TRIALS (default 3), SEGMENTS (20), RESTORE_SEGMENTS (40).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DRCTL=${DRCTL:-.build/debug/drctl}
+if [ -z "${DRCTL:-}" ]; then
+  swift build -c release --static-swift-stdlib --product drctl >/dev/null
+  DRCTL=.build/release/drctl
+fi
+RESTORE_SEGMENTS=${RESTORE_SEGMENTS:-40}
 TRIALS=${TRIALS:-3}
 SCALE=${SCALE:-40}
 SEGMENTS=${SEGMENTS:-20}
@@ -132,8 +141,12 @@ push_times() { # label, command with NAME and PATH placeholders
   awk -v l="$label" -v t="$((t1 - t0))" -v n="${#names[@]}" 'BEGIN { printf "  %-46s %5.0f ms per segment\n", l, t / n }'
 }
 echo "WAL pushed one segment per process (${#names[@]} segments of 16 MiB):"
-push_times "drctl wal-push" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl.yaml"
+push_times "drctl wal-push (wal_compression_level 1)" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl.yaml"
 echo "    (stored $(du -sb "$dir/drctl-repo/bench/wal" | cut -f1 | awk '{ printf "%.1f", $1 / 1048576 }') MB)"
+sed "s|repository: $dir/drctl-repo|repository: $dir/drctl-repo-l3\n  wal_compression_level: 3|" "$dir/drctl.yaml" > "$dir/drctl-l3.yaml"
+mkdir -p "$dir/drctl-repo-l3" && chown postgres "$dir/drctl-repo-l3" 2>/dev/null || true
+push_times "drctl wal-push, wal_compression_level 3" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl-l3.yaml"
+echo "    (stored $(du -sb "$dir/drctl-repo-l3/bench/wal" | cut -f1 | awk '{ printf "%.1f", $1 / 1048576 }') MB)"
 for compress in zst lz4; do
   push_times "pgbackrest archive-push, $compress" as_pg pgbackrest --config="$dir/pgbackrest-$compress.conf" --stanza=bench archive-push PATH
 done
@@ -168,3 +181,73 @@ backlog "drctl wal-push" "$(readlink -f "$DRCTL") wal-push %p %f --config $dir/d
 backlog "drctl wal-push, archive_async, 2 workers" "$(readlink -f "$DRCTL") wal-push %p %f --config $dir/drctl-async.yaml"
 backlog "pgbackrest archive-push, zst" "pgbackrest --config=$dir/pgbackrest-zst.conf --stanza=bench archive-push %p"
 backlog "pgbackrest archive-push, zst, archive-async" "pgbackrest --config=$dir/pgbackrest-zst.conf --stanza=bench --archive-async --process-max=2 archive-push %p"
+
+# Restores to the archive's end. Every segment from here on goes to both archives; each
+# tool takes a fresh base backup, pgbench writes RESTORE_SEGMENTS segments, and each copy
+# is timed from the command until it is out of recovery and takes writes.
+psql "$conn" -qtAc "ALTER SYSTEM SET archive_command = '$(readlink -f "$DRCTL") wal-push %p %f --config $dir/drctl.yaml && pgbackrest --config=$dir/pgbackrest-zst.conf --stanza=bench archive-push %p'" >/dev/null
+psql "$conn" -qtAc "SELECT pg_reload_conf()" >/dev/null
+"$DRCTL" backup run --kind base --config "$dir/drctl.yaml" >/dev/null
+as_pg pgbackrest --config="$dir/pgbackrest-zst.conf" --stanza=bench --type=full backup
+for _ in $(seq "$RESTORE_SEGMENTS"); do
+  pgbench -n -c 2 -t 2000 "$conn" >/dev/null
+  psql "$conn" -qtAc "SELECT pg_switch_wal()" >/dev/null
+done
+last=$(psql "$conn" -tAc "SELECT pg_walfile_name(pg_current_wal_lsn() - 1)")
+for _ in $(seq 6000); do
+  [ "$(psql "$conn" -tAc "SELECT coalesce(last_archived_wal >= '$last', false) FROM pg_stat_archiver")" = t ] && break
+  sleep 0.05
+done
+expected=$(psql "$conn" -tAc "SELECT count(*) FROM pgbench_history")
+sed 's/allowed_regions: \[here\]/allowed_regions: [here]\n  fetch_ahead: 0/' "$dir/drctl.yaml" > "$dir/drctl-no-prefetch.yaml"
+sed "s|^log-level-file=off|log-level-file=off\narchive-async=y\nspool-path=$dir/pgbr/spool-get\narchive-get-queue-max=128MB|" "$dir/pgbackrest-zst.conf" > "$dir/pgbackrest-zst-async.conf"
+mkdir -p "$dir/pgbr/spool-get" && chown postgres "$dir/pgbr/spool-get" 2>/dev/null || true
+chmod 644 "$dir/pgbackrest-zst-async.conf"
+restored_rows() { psql "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -tAc "SELECT count(*) FROM pgbench_history" 2>/dev/null || echo "?"; }
+until_writable() { # port
+  for _ in $(seq 12000); do
+    [ "$(psql "host=127.0.0.1 port=$1 user=postgres dbname=postgres" -tAc "SELECT NOT pg_is_in_recovery()" 2>/dev/null)" = t ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+declare -A restore_times
+restore_drctl() { # label, config
+  local target=$dir/restore-$RANDOM rport t0 t1
+  rport=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
+  t0=$(now_ms)
+  "$DRCTL" restore --latest --kind base --to "$target" --port "$rport" --config "$2" >/dev/null
+  t1=$(now_ms)
+  restore_times[$1]+="$((t1 - t0)) "
+  [ "$(restored_rows "$rport")" = "$expected" ] || echo "  $1: restored $(restored_rows "$rport") rows, expected $expected" >&2
+  as_pg "$BIN/pg_ctl" -D "$target" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$target"
+}
+restore_pgbackrest() { # label, config
+  local target=$dir/restore-$RANDOM rport t0 t1
+  rport=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
+  mkdir -p "$target" && chown postgres "$target" && chmod 700 "$target"
+  rm -rf "$dir/pgbr/spool-get/"*
+  t0=$(now_ms)
+  as_pg pgbackrest --config="$2" --stanza=bench --pg1-path="$target" --process-max=2 restore >/dev/null
+  printf "port = %s\nunix_socket_directories = ''\narchive_mode = off\n" "$rport" >> "$target/postgresql.auto.conf"
+  as_pg "$BIN/pg_ctl" -D "$target" -l "$dir/sock/restore-pgbr.log" start >/dev/null
+  until_writable "$rport" || echo "  $1: not writable in time; see $dir/sock/restore-pgbr.log" >&2
+  t1=$(now_ms)
+  restore_times[$1]+="$((t1 - t0)) "
+  [ "$(restored_rows "$rport")" = "$expected" ] || echo "  $1: restored $(restored_rows "$rport") rows, expected $expected" >&2
+  as_pg "$BIN/pg_ctl" -D "$target" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$target"
+}
+labels=("drctl restore --latest, fetch_ahead 8" "drctl restore --latest, fetch_ahead 0" "pgbackrest restore + archive-get" "pgbackrest restore + archive-get, archive-async")
+for _ in $(seq "$TRIALS"); do
+  restore_drctl "${labels[0]}" "$dir/drctl.yaml"
+  restore_drctl "${labels[1]}" "$dir/drctl-no-prefetch.yaml"
+  restore_pgbackrest "${labels[2]}" "$dir/pgbackrest-zst.conf"
+  restore_pgbackrest "${labels[3]}" "$dir/pgbackrest-zst-async.conf"
+done
+echo "restore to the archive's end: base backup (zstd) + $RESTORE_SEGMENTS segments of pgbench WAL, until the copy takes writes; $TRIALS trials, median:"
+for label in "${labels[@]}"; do
+  # shellcheck disable=SC2086
+  awk -v l="$label" -v m="$(median ${restore_times[$label]})" 'BEGIN { printf "  %-50s %6.2f s\n", l, m / 1000 }'
+done

@@ -42,15 +42,12 @@ public struct WALArchive: Sendable {
     /// overwrite each other, and the same bytes again (PostgreSQL retries) succeed.
     public func push(path: String, name: String) async throws -> PushOutcome {
         guard Self.isValidName(name) else { throw BackupError.refused("wal-push: \"\(name)\" is not a WAL file name") }
-        let data = try await DirectoryStore.io {
-            guard let data = FileManager.default.contents(atPath: path) else { throw BackupError.io(path: path, detail: "cannot read") }
-            return data
-        }
+        let data = try await DirectoryStore.io { try Self.map(path) }
         let store = repository.objects
         // The checksum and the compression (each about 10 ms for a segment) on two threads:
         // archive_command's time is the primary's pg_wal backlog.
         async let storedForm = DirectoryStore.io { [compression, keyring = repository.keyring] in
-            var stored = compression.method == .zstd ? try Zstd.compress(data, level: compression.level) : data
+            var stored = compression.method == .zstd ? try Zstd.compress(data, level: compression.walLevel) : data
             if let key = keyring?.current { stored = try StreamSealer.seal(stored, key: key) }
             return stored
         }
@@ -77,6 +74,22 @@ public struct WALArchive: Sendable {
         old.update(existing)
         guard old.finish() == sum else { throw refusal(name) }
         return .alreadyArchived
+    }
+
+    /// A segment's bytes, mapped rather than read: the checksum and the compression read
+    /// the page cache directly, with no 16 MiB copy into freshly zeroed memory.
+    static func map(_ path: String) throws -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw BackupError.io(path: path, detail: "cannot read: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw BackupError.io(path: path, detail: "cannot stat: \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        guard size > 0 else { return Data() }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw BackupError.io(path: path, detail: "cannot map: \(String(cString: strerror(errno)))")
+        }
+        return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
     }
 
     /// The file's original bytes, from whichever form is stored; nil when neither is.

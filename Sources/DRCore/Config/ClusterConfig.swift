@@ -332,11 +332,16 @@ public struct BackupCompression: Sendable, Equatable {
     }
 
     public var method: Method
-    /// zstd's level, 1 (fastest) to 19.
+    /// zstd's level for base backups, 1 (fastest) to 19.
     public var level: Int
+    /// zstd's level for WAL segments (`wal_compression_level`): archive_command runs once
+    /// per segment on the primary's critical path, so the fastest level is the default;
+    /// on WAL it stores about as small as level 3.
+    public var walLevel: Int
 
-    public init(method: Method = .zstd, level: Int = 3) {
+    public init(method: Method = .zstd, level: Int = 3, walLevel: Int = 1) {
         self.method = method
         self.level = level
+        self.walLevel = walLevel
     }
 }

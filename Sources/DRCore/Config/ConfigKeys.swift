@@ -23,7 +23,7 @@ public enum ConfigKeys {
     }
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
     static let backup: Set<String> = [
-        "repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level", "archive_async", "archive_workers", "archive_spool",
+        "repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level", "wal_compression_level", "archive_async", "archive_workers", "archive_spool",
         "encryption", "fetch_ahead",
     ]
     static let s3: Set<String> = [
