@@ -116,6 +116,11 @@ public final class AgentMetrics: Sendable {
         }
     }
 
+    func etcdConnections(_ node: String, opened: Int) {
+        gauge("etcd_connections_opened", [("node", node)], "TCP connections this agent has opened to etcd since it started (keep-alive: one per member in steady state)")
+            .set(Double(opened))
+    }
+
     func skippedRecords(_ node: String, _ count: Int) {
         counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
             .increment(by: Int64(count))

@@ -44,6 +44,7 @@ extension NodeAgent {
         metrics.consecutiveFailures(node.name, local.failedChecks)
         metrics.replication(node.name, lagBytes: lagBytes, lagSeconds: lagSeconds)
         metrics.leader(node.name, term: leader?.term, isLeader: isLeader)
+        if let opened = coordinator.connectionsOpened { metrics.etcdConnections(node.name, opened: opened) }
     }
 
     /// A standby build's progress, published in the member record (which also keeps the

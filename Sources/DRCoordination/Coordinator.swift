@@ -92,6 +92,10 @@ public enum CoordinationError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Coordinator {
+    /// Connections opened to the store since the start (nil: not a networked store). With
+    /// keep-alive it stays at one per member unless members restart or cuts break them.
+    public var connectionsOpened: Int? { nil }
+
     /// Renews `lease` within the store's own time-outs.
     public func keepAlive(lease: Int64) async throws -> Duration { try await keepAlive(lease: lease, within: nil) }
 }

@@ -6,6 +6,7 @@ import Foundation
 /// and `members/NAME` (each agent's `MemberRecord`, bound to that agent's lease).
 public struct EtcdCoordinator: Coordinator {
     let gateway: EtcdGateway
+    public var connectionsOpened: Int? { gateway.connectionsOpened }
     let prefix: String
 
     public init(gateway: EtcdGateway, prefix: String) {

@@ -23,6 +23,8 @@ public final class EtcdGateway: Sendable {
     /// in the lab) from everything else on a shared host.
     let sourceAddress: String?
     private let http = HTTPClient()
+    /// TCP connections opened to etcd so far: one per member in steady state (keep-alive).
+    public var connectionsOpened: Int { http.connectionsOpened }
     private let state = Mutex(State())
 
     private struct State {

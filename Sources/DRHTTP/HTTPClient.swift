@@ -6,27 +6,33 @@ import Dispatch
 ///
 /// `curl_easy_perform` blocks, so each request runs on a Dispatch queue and is bridged
 /// to async with a continuation: Swift's cooperative pool never waits on the network.
-/// One easy handle per request keeps handles unshared between threads.
+/// A client keeps its idle easy handles (`EasyHandlePool`), and with them their open
+/// connections: an agent's etcd calls reuse one keep-alive connection per member instead of
+/// a new TCP (and TLS) connection per request. A handle serves one request at a time.
 public struct HTTPClient: Sendable {
     private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     private let queue = DispatchQueue(label: "drctl.http", attributes: .concurrent)
+    private let handles = EasyHandlePool()
 
     public init() {}
 
+    /// Connections this client has opened so far (requests that reused one add nothing).
+    public var connectionsOpened: Int { handles.connectionsOpened }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         _ = Self.initialized
-        return try await withCheckedThrowingContinuation { continuation in
+        return try await withCheckedThrowingContinuation { [handles] continuation in
             queue.async {
-                continuation.resume(with: Result { () throws(HTTPError) in try Self.perform(request) })
+                continuation.resume(with: Result { () throws(HTTPError) in try Self.perform(request, handles: handles) })
             }
         }
     }
 
-    private static func perform(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        guard let handle = curl_easy_init() else {
+    private static func perform(_ request: HTTPRequest, handles: EasyHandlePool) throws(HTTPError) -> HTTPResponse {
+        guard let handle = handles.acquire() else {
             throw HTTPError(kind: .transport, method: request.method, url: request.url, code: -1, message: "curl_easy_init failed")
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { handles.release(handle) }
         let sink = ResponseSink(complete: request.complete)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -98,6 +104,9 @@ public struct HTTPClient: Sendable {
         }
         var status = 0
         drctl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var opened = 0
+        drctl_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &opened)
+        handles.opened(opened)
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
     }
 }

@@ -31,6 +31,36 @@ func member(_ name: String, role: NodeRole = .standby, lsn: UInt64 = 100) -> Mem
 extension RealServers {
     @Suite("etcd coordination against a real etcd")
     struct EtcdCoordinatorTests {
+        /// Issue 28: one keep-alive connection carries every call (before: one new TCP
+        /// connection per request, about 8 a second per agent); a restarted member's dead
+        /// connection is replaced, not fatal.
+        @Test func callsReuseOneConnectionAndOutliveARestartedMember() async throws {
+            try await withEtcd { etcd in
+                let gateway = EtcdGateway(endpoints: [etcd.endpoint])
+                let coordinator = EtcdCoordinator(gateway: gateway, prefix: "/drctl/k/")
+                let lease = try await coordinator.grantLease(ttl: .seconds(30))
+                for _ in 0..<20 {
+                    _ = try await coordinator.keepAlive(lease: lease)
+                    _ = try await coordinator.leader()
+                }
+                #expect(gateway.connectionsOpened == 1, "41 calls, \(gateway.connectionsOpened) connections")
+                try await etcd.stop()
+                try await etcd.start()
+                let answered = try await eventually(within: .seconds(20)) {
+                    do {
+                        _ = try await coordinator.leader()
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+                #expect(answered)
+                let afterRestart = gateway.connectionsOpened
+                for _ in 0..<10 { _ = try await coordinator.leader() }
+                #expect(gateway.connectionsOpened == afterRestart, "steady again on the new connection")
+            }
+        }
+
         @Test func anUnconsumedFailoverIntentExpires() async throws {
             try await withEtcd { etcd in
                 let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/i/")
