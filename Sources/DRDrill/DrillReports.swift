@@ -34,6 +34,19 @@ public struct DrillReports: Sendable {
         }
     }
 
+    /// A run id no other run has: `stem`, or `stem-2`, `stem-3`… The claim is a conditional
+    /// create, so two runs starting at once cannot both take one id.
+    func claim(_ stem: String) async throws -> String {
+        try await repository.objects.prepareForWriting()
+        for suffix in 1...1000 {
+            let id = suffix == 1 ? stem : "\(stem)-\(suffix)"
+            if try await repository.objects.create("\(repository.cluster)/drills/\(id)/claimed", Data(ISO8601DateFormatter().string(from: Date()).utf8)) {
+                return id
+            }
+        }
+        throw BackupError.refused("no free drill report id for \(stem) in \(location)")
+    }
+
     func write(_ report: DrillReport) async throws -> DrillRunner.Outcome {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

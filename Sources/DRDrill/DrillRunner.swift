@@ -37,7 +37,9 @@ public struct DrillRunner: Sendable {
         guard config.backup != nil else { throw BackupError.refused("drills store their reports in the backup repository: the config has no `backup` section") }
         let repository = try BackupRepository(config: config)
         let clock = PhaseClock()
-        let id = Self.runID(spec.name, at: clock.startedDate)
+        // Every run its own directory, even two in one second (a refused attempt, then the
+        // confirmed one): one report never overwrites another.
+        let id = try await DrillReports(repository: repository).claim(Self.runID(spec.name, at: clock.startedDate))
         var measured = DrillMeasurement()
         var errors: [String] = []
         do {
@@ -53,6 +55,7 @@ public struct DrillRunner: Sendable {
         } catch {
             errors.append("\(error)")
         }
+        errors += measured.problems
         let rtoObjective = (spec.rto ?? config.objectives.rto).seconds, rpoObjective = (spec.rpo ?? config.objectives.rpo).seconds
         let report = DrillReport(
             id: id, drill: spec.name, kind: spec.kind.rawValue, cluster: config.cluster,

@@ -14,6 +14,9 @@ public struct DrillMeasurement: Sendable {
     public var lostBytes: UInt64?
     public var validations: [DrillReport.ValidationResult] = []
     public var notes: [String] = []
+    /// What makes the drill fail besides its objectives: e.g. a failover drill after which
+    /// the old primary, not a standby, took the writes back (no failover was exercised).
+    public var problems: [String] = []
 
     public init() {}
 }

@@ -83,6 +83,10 @@ extension RealServers {
                     [try DrctlBinary.path(), "drill", "run", "\(Self.drills)/cluster-failover.yaml", "--confirm", "prod", "--config", lab.configFile], check: false)
                 #expect(wrong.status != 0, "another cluster's name is no confirmation")
                 #expect(try await etcd.leader()?.node == "pg1", "nothing changed")
+                // Two refused runs within a second or two: each its own report.
+                let listed = try await CommandRunner.run([try DrctlBinary.path(), "drill", "list", "--json", "--config", lab.configFile])
+                let ids = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? String }
+                #expect(ids.count == 2 && Set(ids).count == 2, "\(ids)")
                 let run = try await CommandRunner.run(
                     [try DrctlBinary.path(), "drill", "run", "\(Self.drills)/cluster-failover.yaml", "--confirm", "lab", "--config", lab.configFile], check: false)
                 #expect(run.status == 0 && run.stdout.contains("PASSED"), "\(run.stdout)\(run.stderr)")
@@ -90,6 +94,12 @@ extension RealServers {
                 #expect(try await etcd.leader()?.node == "pg2")
                 let log = (try? String(contentsOfFile: "\(lab.dir)/agents/region1/agent.log", encoding: .utf8)) ?? ""
                 #expect(log.contains("failover drill: stopping this primary with an immediate shutdown"), "the primary's own agent crashed it")
+                // Right after a failover the agents' cooldown (1m in the lab) would hold the next
+                // one for an operator: a drill now would measure that hold, so it is refused.
+                let again = try await CommandRunner.run(
+                    [try DrctlBinary.path(), "drill", "run", "\(Self.drills)/cluster-failover.yaml", "--confirm", "lab", "--config", lab.configFile], check: false)
+                #expect(again.status != 0 && again.stdout.contains("failover.cooldown"), "\(again.stdout)\(again.stderr)")
+                #expect(try await etcd.leader()?.node == "pg2", "nothing changed")
             }
         }
 

@@ -39,6 +39,26 @@ public final class AcknowledgedWrites: @unchecked Sendable {
         all.first { $0.at > instant && (server == nil || $0.server == server) }
     }
 
+    /// The first outage that ends after `instant`: two consecutive acknowledged writes at
+    /// least `threshold` apart, the second after `instant`. A fault is asked for before it
+    /// strikes, so writes acknowledged just after `instant` by the still-running server are
+    /// not the recovery; the gap is.
+    public func outage(endingAfter instant: ContinuousClock.Instant, threshold: Duration) -> (lastBefore: Write, resumed: Write)? {
+        Self.outage(in: all, endingAfter: instant, threshold: threshold)
+    }
+
+    static func outage(in writes: [Write], endingAfter instant: ContinuousClock.Instant, threshold: Duration) -> (lastBefore: Write, resumed: Write)? {
+        zip(writes, writes.dropFirst()).first { $1.at > instant && $1.at - $0.at >= threshold }.map { (lastBefore: $0, resumed: $1) }
+    }
+
+    /// The median time between consecutive writes acknowledged before `instant`: the
+    /// client's pace in steady state.
+    public func typicalGap(before instant: ContinuousClock.Instant) -> Duration? {
+        let writes = all.filter { $0.at < instant }
+        let gaps = zip(writes, writes.dropFirst()).map { $1.at - $0.at }.sorted()
+        return gaps.isEmpty ? nil : gaps[gaps.count / 2]
+    }
+
     /// The longest time between two consecutive acknowledged writes (a client's outage).
     public var longestGap: Duration {
         let writes = all
