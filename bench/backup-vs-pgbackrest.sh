@@ -141,12 +141,12 @@ push_times() { # label, command with NAME and PATH placeholders
   awk -v l="$label" -v t="$((t1 - t0))" -v n="${#names[@]}" 'BEGIN { printf "  %-46s %5.0f ms per segment\n", l, t / n }'
 }
 echo "WAL pushed one segment per process (${#names[@]} segments of 16 MiB):"
-push_times "drctl wal-push (wal_compression_level 1)" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl.yaml"
+push_times "drctl wal-push" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl.yaml"
 echo "    (stored $(du -sb "$dir/drctl-repo/bench/wal" | cut -f1 | awk '{ printf "%.1f", $1 / 1048576 }') MB)"
-sed "s|repository: $dir/drctl-repo|repository: $dir/drctl-repo-l3\n  wal_compression_level: 3|" "$dir/drctl.yaml" > "$dir/drctl-l3.yaml"
-mkdir -p "$dir/drctl-repo-l3" && chown postgres "$dir/drctl-repo-l3" 2>/dev/null || true
-push_times "drctl wal-push, wal_compression_level 3" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl-l3.yaml"
-echo "    (stored $(du -sb "$dir/drctl-repo-l3/bench/wal" | cut -f1 | awk '{ printf "%.1f", $1 / 1048576 }') MB)"
+sed "s|repository: $dir/drctl-repo|repository: $dir/drctl-repo-l1\n  wal_compression_level: 1|" "$dir/drctl.yaml" > "$dir/drctl-l1.yaml"
+mkdir -p "$dir/drctl-repo-l1" && chown postgres "$dir/drctl-repo-l1" 2>/dev/null || true
+push_times "drctl wal-push, wal_compression_level 1" as_pg "$DRCTL" wal-push PATH NAME --config "$dir/drctl-l1.yaml"
+echo "    (stored $(du -sb "$dir/drctl-repo-l1/bench/wal" | cut -f1 | awk '{ printf "%.1f", $1 / 1048576 }') MB)"
 for compress in zst lz4; do
   push_times "pgbackrest archive-push, $compress" as_pg pgbackrest --config="$dir/pgbackrest-$compress.conf" --stanza=bench archive-push PATH
 done

@@ -334,12 +334,11 @@ public struct BackupCompression: Sendable, Equatable {
     public var method: Method
     /// zstd's level for base backups, 1 (fastest) to 19.
     public var level: Int
-    /// zstd's level for WAL segments (`wal_compression_level`): archive_command runs once
-    /// per segment on the primary's critical path, so the fastest level is the default;
-    /// on WAL it stores about as small as level 3.
+    /// zstd's level for WAL segments (`wal_compression_level`), compressed by `wal-push`
+    /// on archive_command's path: a lower level for a primary whose archiving falls behind.
     public var walLevel: Int
 
-    public init(method: Method = .zstd, level: Int = 3, walLevel: Int = 1) {
+    public init(method: Method = .zstd, level: Int = 3, walLevel: Int = 3) {
         self.method = method
         self.level = level
         self.walLevel = walLevel

@@ -295,7 +295,7 @@ public enum ConfigLoader {
         var compression = BackupCompression()
         if object.has("compression"), let method = object["compression"].choice(BackupCompression.Method.self) { compression.method = method }
         if object.has("compression_level"), let level = object["compression_level"].int(in: 1...19, default: 3) { compression.level = level }
-        if object.has("wal_compression_level"), let level = object["wal_compression_level"].int(in: 1...19, default: 1) { compression.walLevel = level }
+        if object.has("wal_compression_level"), let level = object["wal_compression_level"].int(in: 1...19, default: 3) { compression.walLevel = level }
         let archiveAsync = object["archive_async"].bool(default: false) ?? false
         let archiveWorkers = object.has("archive_workers") ? object["archive_workers"].int(in: 1...16, default: 2) ?? 2 : 2
         let fetchAhead = object.has("fetch_ahead") ? object["fetch_ahead"].int(in: 0...64, default: 8) ?? 8 : 8
