@@ -72,7 +72,8 @@ let package = Package(
         ),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
-        .testTarget(name: "DRAgentTests", dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting"]),
+        .testTarget(
+            name: "DRAgentTests", dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DRSystemTests", dependencies: ["DRSystem"]),
         .testTarget(name: "DRBackupTests", dependencies: ["DRCore", "DRBackup", "DRHTTP"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),

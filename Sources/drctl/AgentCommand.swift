@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRAgent
+import DRCore
 import Foundation
 import Logging
 
@@ -19,12 +20,15 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Local address to send etcd traffic from (the lab uses the region's address).")
     var sourceAddress: String?
 
+    @Option(name: .long, help: "The least severe level logged for this run (trace, debug, info, notice, warning, error, critical); overrides log.level.")
+    var logLevel: LogConfig.Level?
+
     func run() async throws {
         let (_, config) = try options.loadConfig()
         guard config.regions.contains(where: { $0.name == region }) else {
             throw CLIExit.badInput("--region: no region named \"\(region)\" in the configuration (regions: \(config.regions.map(\.name).joined(separator: ", ")))")
         }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        config.log.bootstrap(override: logLevel)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let configPath = try options.configPath()
         do {
@@ -52,7 +56,9 @@ struct WatchdogCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, config) = try options.loadConfig()
         guard let entry = config.node(named: node) else { throw CLIExit.badInput("--node: no node named \"\(node)\"") }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        config.log.bootstrap()
         await FencingWatchdog.run(config: config, node: entry.node, stateDir: stateDir, agentPID: agentPid, log: Logger(label: "drctl.watchdog"))
     }
 }
+
+extension LogConfig.Level: ExpressibleByArgument {}

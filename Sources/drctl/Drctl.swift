@@ -11,7 +11,8 @@ struct Drctl: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, ConfigCommand.self, AgentCommand.self, WatchdogCommand.self, HistoryCommand.self, FailoverCommand.self, SwitchoverCommand.self, RejoinCommand.self, ReinitCommand.self,
             RegionCommand.self, PromoteCommand.self,
-            DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, WALPusherCommand.self, WALPrefetcherCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self, ResumeCommand.self,
+            DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, WALPusherCommand.self, WALPrefetcherCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self,
+            ResumeCommand.self,
             LabCommand.self,
             DebugCommand.self, PreflightCommand.self, InitCommand.self,
         ]

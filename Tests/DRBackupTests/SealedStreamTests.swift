@@ -71,7 +71,12 @@ import Testing
             ("cut inside a chunk", sealed.prefix(sealed.count - 3)),
             ("two chunks swapped", header + chunks[1] + chunks[0] + chunks[2] + chunks[3]),
             ("cut inside the header", sealed.prefix(20)),
-            ("the nonce prefix changed", { var d = sealed; d[30] ^= 0x80; return d }()),
+            (
+                "the nonce prefix changed",
+                {
+                    var d = sealed; d[30] ^= 0x80; return d
+                }()
+            ),
         ]
         for (what, bytes) in cases {
             #expect(throws: BackupError.self, "\(what)") { try StreamOpener.open(bytes, keyring: keyring, what: what) }

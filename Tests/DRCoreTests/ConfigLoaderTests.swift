@@ -177,6 +177,14 @@ import Testing
         #expect(try ConfigLoader.load(yaml: ConfigFixtures.valid, file: "x.yaml").backup?.encryption == nil, "off unless configured")
     }
 
+    @Test func readsTheLogFormatAndLevel() throws {
+        #expect(try ConfigLoader.load(yaml: ConfigFixtures.valid, file: "x.yaml").log == LogConfig(format: .text, level: .info), "text at info unless set")
+        let json = try ConfigLoader.load(yaml: ConfigFixtures.valid + "log: {format: json, level: debug}\n", file: "x.yaml")
+        #expect(json.log == LogConfig(format: .json, level: .debug))
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(yaml: ConfigFixtures.valid + "log: {format: jsn}\n", file: "x.yaml") }
+        #expect(error.description.contains("did you mean \"json\""), "\(error)")
+    }
+
     @Test func neverEchoesAnInlineSecret() throws {
         let yaml = ConfigFixtures.replacing("api_key_env: PDNS_API_KEY", with: "api_key: very-secret-value")
         let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(yaml: yaml, file: "x.yaml") }

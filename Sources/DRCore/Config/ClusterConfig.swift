@@ -17,6 +17,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var replica = ReplicaConfig()
     /// `notifications:`: where events that need a person are sent.
     public var notifications: [NotificationChannel] = []
+    /// `log:`: the agents' log format and level.
+    public var log = LogConfig()
 
     public init(
         cluster: String, objectives: Objectives, coordination: CoordinationConfig,

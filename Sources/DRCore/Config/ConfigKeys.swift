@@ -2,7 +2,7 @@
 /// key (with a suggestion), and the reference configuration (`examples/drctl.yaml`) must
 /// mention each one — a test holds it to that, so a new key cannot go undocumented.
 public enum ConfigKeys {
-    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules", "replica", "notifications"]
+    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules", "replica", "notifications", "log"]
     static let objectives: Set<String> = ["rto", "rpo"]
     static let coordination: Set<String> = ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]
     static let tls: Set<String> = ["ca_file", "cert_file", "key_file"]
@@ -23,7 +23,8 @@ public enum ConfigKeys {
     }
     static let record: Set<String> = ["name", "type", "ttl", "provider", "points_to"]
     static let backup: Set<String> = [
-        "repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level", "wal_compression_level", "archive_async", "archive_workers", "archive_spool",
+        "repository", "repository_region", "allowed_regions", "retention", "databases", "validation", "s3", "compression", "compression_level", "wal_compression_level", "archive_async",
+        "archive_workers", "archive_spool",
         "encryption", "fetch_ahead",
     ]
     static let s3: Set<String> = [
@@ -34,6 +35,7 @@ public enum ConfigKeys {
         "session_token_env", "session_token_file",
     ]
     static let encryption: Set<String> = ["key", "key_env", "key_file", "previous_key_files"]
+    static let log: Set<String> = ["format", "level"]
     static let retentionCounts: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
     static let retention: Set<String> = retentionCounts.union(["base", "logical"])
     static let validation: Set<String> = ["sql", "expect"]
@@ -50,7 +52,7 @@ public enum ConfigKeys {
         ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.encryption", encryption), ("backup.retention", retention),
         ("backup.retention.base", retentionCounts), ("backup.retention.logical", retentionCounts),
         ("backup.validation[]", validation), ("schedules[]", schedule), ("replica", replica),
-        ("notifications[]", notification),
+        ("notifications[]", notification), ("log", log),
     ]
 }
 

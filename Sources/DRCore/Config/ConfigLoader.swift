@@ -58,8 +58,9 @@ public enum ConfigLoader {
         let schedules = ScheduleConfigLoader.parse(top["schedules"], hasBackup: backup != nil && backup! != nil)
         let replica = ReplicaConfig.parse(top["replica"], hasBackup: backup != nil && backup! != nil)
         let notifications = NotificationConfigLoader.parse(top["notifications"])
+        let log = LogConfig.parse(top["log"])
         guard let cluster, let objectives, let coordination, let regions, let health,
-            let failover, let dns, let backup, let schedules, let replica, let notifications
+            let failover, let dns, let backup, let schedules, let replica, let notifications, let log
         else { return nil }
         var config = ClusterConfig(
             cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
@@ -67,6 +68,7 @@ public enum ConfigLoader {
         config.schedules = schedules
         config.replica = replica
         config.notifications = notifications
+        config.log = log
         return config
     }
 
