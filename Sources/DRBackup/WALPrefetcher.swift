@@ -90,13 +90,16 @@ public struct WALPrefetcher: Sendable {
         var last = ""
         var quietSince = ContinuousClock.now
         var end: String?
-        while ContinuousClock.now - quietSince < idle {
+        while true {
+            // The newest request decides whether to go on: one that arrived while the last
+            // fetches ran is served, not lost to the idle clock.
             guard let (name, segmentSize) = lastRequest() else { break }
             if name != last {
                 last = name
                 quietSince = ContinuousClock.now
                 dropCopies(through: name)
             }
+            if ContinuousClock.now - quietSince >= idle { break }
             let wanted = Self.following(name, count: ahead, segmentSize: segmentSize)
                 .filter { $0 < (end ?? "~") && !FileManager.default.fileExists(atPath: "\(spool)/\($0)") }
             if wanted.isEmpty {
@@ -118,7 +121,9 @@ public struct WALPrefetcher: Sendable {
             }
             if let first = missing.min() { end = min(end ?? first, first) }
         }
-        if last == (lastRequest()?.name ?? last) { clear() }
+        // A request written after the read above goes with the spool: that one segment is
+        // fetched directly, and its wal-fetch, finding no prefetcher, starts the next.
+        clear()
     }
 
     /// Fetches one segment into the spool; its name when it is not archived (or failed:
