@@ -137,6 +137,11 @@ install:
 	  { $(SWIFT) build -c release --static-swift-stdlib; status=$$?; bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift dev; exit $$status; }; \
 	fi
 	install -D -m 0755 .build/$(CONFIGURATION)/drctl $(DESTDIR)$(PREFIX)/bin/drctl
+	@# Shell completion from the argument parser itself: always the installed binary's own.
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	.build/$(CONFIGURATION)/drctl --generate-completion-script bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/drctl
+	.build/$(CONFIGURATION)/drctl --generate-completion-script zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_drctl
+	.build/$(CONFIGURATION)/drctl --generate-completion-script fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/drctl.fish
 	install -d -m 0755 $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)$(PREFIX)/share/doc/drctl/runbooks
 	sed -e 's|/usr/local/bin/drctl|$(PREFIX)/bin/drctl|' -e 's|/usr/local/share/doc/drctl|$(PREFIX)/share/doc/drctl|' examples/drctl-agent@.service >$(DESTDIR)$(SYSTEMD_DIR)/drctl-agent@.service
 	install -m 0644 examples/drctl.yaml README.md packaging/DEPENDENCIES $(DESTDIR)$(PREFIX)/share/doc/drctl/

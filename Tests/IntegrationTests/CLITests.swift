@@ -128,6 +128,30 @@ import Testing
         #expect(result.stdout.lowercased().contains("timeout"), "\(result.stdout)")
     }
 
+    /// Issue 28: bash completes drctl's commands and their options from the script the
+    /// argument parser generates (what `make install` puts in bash-completion's directory),
+    /// run by a real bash.
+    @Test func bashCompletesCommandsAndOptions() async throws {
+        let drctl = try DrctlBinary.path()
+        let complete = { (line: String) async throws -> [String] in
+            let script = """
+                source <('\(drctl)' --generate-completion-script bash)
+                COMP_LINE='\(line)'; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< "$COMP_LINE"
+                [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
+                COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+                $(complete -p drctl | sed -E 's/.*-F ([^ ]+).*/\\1/') drctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+                printf '%s\\n' "${COMPREPLY[@]}"
+                """
+            let result = try await CommandRunner.run(["bash", "-c", script], check: false)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").map(String.init)
+        }
+        #expect(try await complete("drctl ba").contains("backup"))
+        #expect(try await complete("drctl wal-").contains("wal-fetch"))
+        #expect(Set(try await complete("drctl backup ")).isSuperset(of: ["run", "list", "verify", "prune"]))
+        #expect(try await complete("drctl restore --tar").contains("--target-time"))
+    }
+
     @Test func badUsageExitsTwo() async throws {
         #expect(try await Self.drctl(["status", "--no-such-flag"]).status == 2)
         #expect(try await Self.drctl(["status", "--config", "/nonexistent/drctl.yaml"]).status == 2)

@@ -29,6 +29,14 @@ import Testing
         #expect(runbooks.count == (try FileManager.default.contentsOfDirectory(atPath: "\(Self.root)/runbooks").filter { $0.hasSuffix(".md") }.count))
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: "\(stage)/etc/drctl", isDirectory: &isDirectory) && isDirectory.boolValue)
+        // Shell completion where each shell looks, and the installed binary's own (current).
+        for (shell, path) in [
+            ("bash", "share/bash-completion/completions/drctl"), ("zsh", "share/zsh/site-functions/_drctl"), ("fish", "share/fish/vendor_completions.d/drctl.fish"),
+        ] {
+            let installed = try String(contentsOfFile: "\(stage)/opt/drctl/\(path)", encoding: .utf8)
+            let current = try await CommandRunner.run([binary, "--generate-completion-script", shell]).stdout
+            #expect(!installed.isEmpty && installed == current, "\(path)")
+        }
 
         let check = try await CommandRunner.run([binary, "config", "check", "--config", "\(doc)/drctl.yaml"], check: false)
         #expect(check.status == 0 && check.stdout.contains("valid") && !check.stdout.contains("warnings:"), "\(check.stdout)\(check.stderr)")
