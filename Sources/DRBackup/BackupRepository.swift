@@ -139,6 +139,7 @@ public struct BackupRepository: Sendable {
     /// may block) and then checks its SHA-256 against the manifest: a mismatch or a short
     /// object throws after `consume` has seen the bytes, so the caller undoes what it made
     /// of them.
+    ///
     /// An encrypted backup is opened on the way: `consume` sees only authenticated plaintext,
     /// and the checksum is of the stored (sealed) bytes.
     public func streamChecked(_ manifest: BackupManifest, into consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {

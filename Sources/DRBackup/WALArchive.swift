@@ -31,6 +31,7 @@ public struct WALArchive: Sendable {
         let written = (compression.method == .zstd ? Self.compressedSuffix : "") + (repository.keyring != nil ? Self.sealedSuffix : "")
         return [written] + ["", Self.compressedSuffix, Self.sealedSuffix, Self.compressedSuffix + Self.sealedSuffix].filter { $0 != written }
     }
+
     /// Where the archive is, for messages.
     public var location: String { "\(repository.location)/wal" }
 
