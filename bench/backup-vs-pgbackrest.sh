@@ -177,7 +177,7 @@ backlog() { # label, archive_command
   awk -v l="$1" -v t="$((t1 - t0))" -v n="$SEGMENTS" 'BEGIN { printf "  %-46s %5.0f ms per segment (%d in %.1f s)\n", l, t / n, n, t / 1000 }'
 }
 echo "PostgreSQL's archiver working off a backlog of $SEGMENTS segments:"
-backlog "cp (the archiver's own pace: no compression, no fsync)" "cp %p $dir/cp/%f"
+backlog "cp (16 MiB written per segment, no fsync)" "cp %p $dir/cp/%f"
 backlog "drctl wal-push" "$(readlink -f "$DRCTL") wal-push %p %f --config $dir/drctl.yaml"
 backlog "drctl wal-push, archive_async, 2 workers" "$(readlink -f "$DRCTL") wal-push %p %f --config $dir/drctl-async.yaml"
 backlog "pgbackrest archive-push, zst" "pgbackrest --config=$dir/pgbackrest-zst.conf --stanza=bench archive-push %p"
