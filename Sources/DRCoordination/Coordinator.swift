@@ -5,6 +5,9 @@ import DRCore
 /// the agent's bookkeeping is exercised without servers. DRCore's decisions never see it,
 /// only the values it returns.
 public protocol Coordinator: Sendable {
+    /// Connections opened to the store since the start (nil: not a networked store). A
+    /// requirement, not only an extension, so that `any Coordinator` reaches etcd's count.
+    var connectionsOpened: Int? { get }
     /// A new lease that expires `ttl` after its last renewal.
     func grantLease(ttl: Duration) async throws -> Int64
     /// Renews `lease`; returns the TTL granted. Throws `CoordinationError.leaseExpired`
@@ -92,8 +95,7 @@ public enum CoordinationError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Coordinator {
-    /// Connections opened to the store since the start (nil: not a networked store). With
-    /// keep-alive it stays at one per member unless members restart or cuts break them.
+    /// With keep-alive it stays at one per member unless members restart or cuts break them.
     public var connectionsOpened: Int? { nil }
 
     /// Renews `lease` within the store's own time-outs.

@@ -44,6 +44,8 @@ extension RealServers {
                     _ = try await coordinator.leader()
                 }
                 #expect(gateway.connectionsOpened == 1, "41 calls, \(gateway.connectionsOpened) connections")
+                let seenByTheAgent: any Coordinator = coordinator
+                #expect(seenByTheAgent.connectionsOpened == 1, "what the agent's metric reads, through the protocol")
                 try await etcd.stop()
                 try await etcd.start()
                 let answered = try await eventually(within: .seconds(20)) {
