@@ -85,34 +85,18 @@ public struct AsyncArchiver: Sendable {
         return nil
     }
 
-    var lockFile: String { "\(spool)/pusher.lock" }
+    var lock: ProcessLock { ProcessLock(path: "\(spool)/pusher.lock") }
 
     /// Whether a pusher holds the spool's lock now.
-    func pusherRunning() -> Bool {
-        let fd = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return false
-        }
-        return true
-    }
+    func pusherRunning() -> Bool { lock.isHeld }
 
     /// The pusher: runs while `.ready` segments without a note remain, then `idle` longer;
     /// returns at once when another pusher holds the lock.
     /// - Parameter pgWal: the server's `pg_wal` directory.
     public func push(from pgWal: String) async {
         guard (try? prepareSpool()) != nil else { return }
-        let fd = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            if fd >= 0 { close(fd) }
-            return
-        }
-        defer {
-            flock(fd, LOCK_UN)
-            close(fd)
-        }
+        guard let held = lock.take() else { return }
+        defer { ProcessLock.release(held) }
         var quietSince = ContinuousClock.now
         while ContinuousClock.now - quietSince < idle {
             let due = ready(in: pgWal)

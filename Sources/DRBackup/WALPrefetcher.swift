@@ -78,15 +78,8 @@ public struct WALPrefetcher: Sendable {
     /// `idle` without a new request. Returns at once when another prefetcher runs.
     public func run() async {
         guard isPrivateDirectory() else { return }
-        let fd = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            if fd >= 0 { close(fd) }
-            return
-        }
-        defer {
-            flock(fd, LOCK_UN)
-            close(fd)
-        }
+        guard let held = lock.take() else { return }
+        defer { ProcessLock.release(held) }
         var last = ""
         var quietSince = ContinuousClock.now
         var end: String?
@@ -120,27 +113,32 @@ public struct WALPrefetcher: Sendable {
                 return missing
             }
             if let first = missing.min() { end = min(end ?? first, first) }
+            // Every fetch of the round failed (the repository is down, a segment damaged):
+            // try again after a pause, not in a tight loop.
+            if wanted.allSatisfy({ !FileManager.default.fileExists(atPath: "\(spool)/\($0)") }) {
+                try? await Task.sleep(for: .milliseconds(500))
+            }
         }
         // A request written after the read above goes with the spool: that one segment is
         // fetched directly, and its wal-fetch, finding no prefetcher, starts the next.
         clear()
     }
 
-    /// Fetches one segment into the spool; its name when it is not archived (or failed:
-    /// `wal-fetch` then asks the repository itself and reports why).
+    /// Fetches one segment into the spool; its name only when the archive says it is not
+    /// there (the end). A failed fetch is no end: the segment is left to `wal-fetch`,
+    /// which asks the repository itself and reports why, and later ones are still fetched.
     private func fetchOne(_ name: String) async -> String? {
         let temporary = "\(spool)/\(name).partial"
         do {
             guard try await archive.fetch(name: name, to: temporary) else { return name }
             rename(temporary, "\(spool)/\(name)")
-            return nil
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            return name
         }
+        return nil
     }
 
-    private var lockFile: String { "\(spool)/prefetcher.lock" }
+    private var lock: ProcessLock { ProcessLock(path: "\(spool)/prefetcher.lock") }
 
     private func lastRequest() -> (name: String, segmentSize: UInt64)? {
         guard let text = try? String(contentsOfFile: "\(spool)/requested", encoding: .utf8) else { return nil }
@@ -157,16 +155,7 @@ public struct WALPrefetcher: Sendable {
         }
     }
 
-    func running() -> Bool {
-        let fd = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return false
-        }
-        return true
-    }
+    func running() -> Bool { lock.isHeld }
 
     private func prepareSpool() throws {
         try? FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
