@@ -2,12 +2,15 @@ import DRCore
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The agent's Prometheus metrics: `drctl_` prefix, base units, `_total` counters, help
 /// text on each (so `promtool check metrics` passes). One registry per process, also
 /// bootstrapped as the swift-metrics backend.
 public final class AgentMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
+    /// The last value of each counter mirrored from PostgreSQL, by name and node.
+    private let mirrored = Mutex<[String: Int64]>([:])
 
     public init() {}
 
@@ -43,13 +46,25 @@ public final class AgentMetrics: Sendable {
         }
     }
 
-    private func gauge(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Gauge {
+    func gauge(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Gauge {
         registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "", helpText: help), labels: labels)
     }
 
     /// `drctl_NAME_total`.
-    private func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Counter {
+    func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Counter {
         registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "total", helpText: help), labels: labels)
+    }
+
+    /// `drctl_NAME_total{node}` following a counter PostgreSQL keeps: increased by what it
+    /// grew since the last reading; after a statistics reset or a restart (it went down)
+    /// by its new value, so the series only rises, as a Prometheus counter must.
+    func mirror(_ name: String, _ node: String, _ value: Int64, _ help: String) {
+        let growth = mirrored.withLock { last in
+            defer { last["\(name)/\(node)"] = value }
+            guard let previous = last["\(name)/\(node)"] else { return value }
+            return value >= previous ? value - previous : value
+        }
+        counter(name, [("node", node)], help).increment(by: growth)
     }
 
     func backup(kind: String, finishedAt: Double?, seconds: Double?, bytes: UInt64) {

@@ -92,6 +92,7 @@ extension NodeAgent {
             return false
         }
         etcdAnswered()
+        etcdLastContactMillis = clock.wallMillis
         lastRevision = snapshot.revision
         lastSnapshot = snapshot
         leader = snapshot.leader

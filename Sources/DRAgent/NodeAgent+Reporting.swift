@@ -32,6 +32,7 @@ extension NodeAgent {
             noloadbalance: node.tags.contains(.noloadbalance), paused: paused, hold: lastHold?.description, rule: lastRule, tickedAt: board.now)
         snapshot.failsafe = failsafeStatus
         snapshot.tags = node.tags.map(\.rawValue).sorted()
+        snapshot.describe(probeResult, etcdLastContactMillis: etcdLastContactMillis)
         if config.failover.synchronous {
             snapshot.synchronous = local.state == .standby && synchronous.map { $0.term == leader?.term && $0.standbys.contains(node.name) } == true
         }
@@ -44,6 +45,8 @@ extension NodeAgent {
         metrics.consecutiveFailures(node.name, local.failedChecks)
         metrics.replication(node.name, lagBytes: lagBytes, lagSeconds: lagSeconds)
         metrics.leader(node.name, term: leader?.term, isLeader: isLeader)
+        metrics.postgres(node.name, probeResult, clusterPaused: paused)
+        metrics.etcdContact(node.name, atMillis: etcdLastContactMillis)
         if let opened = coordinator.connectionsOpened { metrics.etcdConnections(node.name, opened: opened) }
     }
 

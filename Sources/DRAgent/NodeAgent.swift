@@ -222,6 +222,8 @@ public actor NodeAgent {
     var synchronous: SynchronousRecord?
     /// The etcd revision of the last successful read (nil while etcd is unreachable).
     var lastRevision: Int64?
+    /// When etcd last answered this agent's read, on the wall clock (Unix milliseconds).
+    var etcdLastContactMillis: Int64?
     /// The last snapshot etcd answered with (the status page shows it, aged, during an outage).
     var lastSnapshot: CoordinationSnapshot?
     /// The synchronous standbys last seen configured, and the WAL position when they were

@@ -51,15 +51,28 @@ public struct NodeProbe: Sendable {
     }
 
     func probe(_ connection: PGConnection) async throws -> ProbeResult {
+        // The server's activity rides in the first query: no extra round trip per check.
         let basics = try await connection.query(
-            "SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version"
+            "SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version, \(ServerActivity.columns)"
         ).single()
         let version = try basics.int("version")
         let slots = try await readSlots(connection)
+        let activity = try Self.activity(basics)
         if try basics.bool("in_recovery") {
-            return .standby(try await readStandby(connection, version: version, slots: slots))
+            var state = try await readStandby(connection, version: version, slots: slots)
+            state.activity = activity
+            return .standby(state)
         }
-        return .primary(try await readPrimary(connection, version: version, slots: slots))
+        var state = try await readPrimary(connection, version: version, slots: slots)
+        state.activity = activity
+        return .primary(state)
+    }
+
+    static func activity(_ row: PGRow) throws(PGError) -> ServerActivity {
+        return ServerActivity(
+            pendingRestart: try row.bool("pending_restart"), postmasterStartMillis: try row.optionalInt("started_ms").map(Int64.init),
+            archivedCount: try row.optionalInt("archived_count").map(Int64.init) ?? 0, archiveFailedCount: try row.optionalInt("failed_count").map(Int64.init) ?? 0,
+            lastArchivedMillis: try row.optionalInt("last_archived_ms").map(Int64.init), lastArchiveFailedMillis: try row.optionalInt("last_failed_ms").map(Int64.init))
     }
 
     private func readPrimary(_ connection: PGConnection, version: Int, slots: [ReplicationSlot]) async throws -> PrimaryState {
@@ -130,6 +143,7 @@ public struct NodeProbe: Sendable {
             SELECT pg_last_wal_receive_lsn()::text AS receive_lsn,
                    pg_last_wal_replay_lsn()::text AS replay_lsn,
                    extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS since_replay,
+                   (extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000)::int8 AS replayed_commit_ms,
                    pg_is_wal_replay_paused() AS paused,
                    coalesce(r.received_tli, \(Self.replayedSegmentTimeline), (pg_control_checkpoint()).timeline_id)::int AS timeline,
                    r.status, r.sender_host, r.sender_port,
@@ -146,6 +160,7 @@ public struct NodeProbe: Sendable {
             upstreamHost: try row.optionalString("sender_host"), upstreamPort: try row.optionalInt("sender_port"),
             replayPaused: try row.bool("paused"), slots: slots)
         state.primaryConninfo = try row.optionalString("primary_conninfo")
+        state.lastReplayedCommitMillis = try row.optionalInt("replayed_commit_ms").map(Int64.init)
         return state
     }
 

@@ -132,11 +132,13 @@ enum StatusTable {
 
     private static func state(_ node: StatusReport.NodeStatus) -> String {
         if let error = node.error { return error.split(separator: "\n").first.map(String.init) ?? error }
-        switch (node.replication, node.syncState) {
-        case let (replication?, sync?): return "\(replication) (\(sync))"
-        case let (replication?, nil): return replication
-        default: return node.role == .primary ? "accepting writes" : "-"
-        }
+        let state =
+            switch (node.replication, node.syncState) {
+            case let (replication?, sync?): "\(replication) (\(sync))"
+            case let (replication?, nil): replication
+            default: node.role == .primary ? "accepting writes" : "-"
+            }
+        return node.pendingRestart ? state + ", pending restart" : state
     }
 
     static func bytes(_ value: UInt64) -> String {

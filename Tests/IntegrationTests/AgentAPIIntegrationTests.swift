@@ -58,6 +58,14 @@ extension RealServers {
                 let status = try await HTTPClient().send(HTTPRequest(url: api2 + "/status"))
                 let view = try JSONSerialization.jsonObject(with: Data(status.body)) as? [String: Any]
                 #expect(view?["node"] as? String == "pg2" && view?["leader"] as? String == "pg1" && view?["state"] as? String == "standby")
+                // Patroni's body fields, read from the real servers.
+                let replicaXlog = view?["xlog"] as? [String: Any]
+                #expect(view?["role"] as? String == "replica" && view?["replication_state"] as? String == "streaming")
+                #expect((replicaXlog?["received_location"] as? Int ?? 0) > 0 && replicaXlog?["paused"] as? Bool == false)
+                #expect((view?["server_version"] as? Int ?? 0) >= 150_000 && view?["dcs_last_seen"] is Int && view?["postmaster_start_time"] is String)
+                let primaryBody = try await HTTPClient().send(HTTPRequest(url: api1 + "/primary"))
+                let primaryView = try JSONSerialization.jsonObject(with: Data(primaryBody.body)) as? [String: Any]
+                #expect(primaryView?["role"] as? String == "primary" && ((primaryView?["xlog"] as? [String: Any])?["location"] as? Int ?? 0) > 0)
 
                 // The metrics text passes promtool's checks.
                 let metrics = try await HTTPClient().send(HTTPRequest(url: api1 + "/metrics"))
@@ -66,6 +74,13 @@ extension RealServers {
                 let lint = try await CommandRunner.run(["sh", "-c", "promtool check metrics < '\(file)'"], check: false)
                 #expect(lint.status == 0, "promtool: \(lint.stdout)\(lint.stderr)")
                 #expect(metrics.text.contains("drctl_leader_term{node=\"pg1\"}") && metrics.text.contains("drctl_health_checks_total"))
+                for series in [
+                    "drctl_postgres_timeline{node=\"pg1\"} 1", "drctl_postgres_pending_restart{node=\"pg1\"} 0", "drctl_cluster_paused{node=\"pg1\"} 0",
+                    "drctl_postgres_wal_archived_total{node=\"pg1\"}", "drctl_etcd_last_contact_timestamp_seconds{node=\"pg1\"}",
+                    "drctl_postgres_wal_current_lsn_bytes{node=\"pg1\"}",
+                ] {
+                    #expect(metrics.text.contains(series), "\(series) in /metrics")
+                }
 
                 // examples/haproxy.cfg, as shipped, in front of the lab.
                 let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")

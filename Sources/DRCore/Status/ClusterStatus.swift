@@ -138,6 +138,7 @@ public enum ClusterStatus {
             row.replication = state.walReceiverStatus
             describeStandby(node: node, state: state, primary: primary, rpo: rpo, row: &row, problems: &problems)
         }
+        row.pendingRestart = result?.activity?.pendingRestart == true
         return row
     }
 

@@ -17,6 +17,24 @@ public enum ProbeResult: Sendable, Equatable {
     case failed(reason: String)
     case primary(PrimaryState)
     case standby(StandbyState)
+
+    /// What the server reports besides its role; nil when it did not answer.
+    public var activity: ServerActivity? {
+        switch self {
+        case .primary(let state): state.activity
+        case .standby(let state): state.activity
+        case .unreachable, .failed: nil
+        }
+    }
+
+    /// `server_version_num`; nil when the server did not answer.
+    public var serverVersion: Int? {
+        switch self {
+        case .primary(let state): state.serverVersion
+        case .standby(let state): state.serverVersion
+        case .unreachable, .failed: nil
+        }
+    }
 }
 
 /// A node that is not in recovery: it accepts writes.
@@ -43,6 +61,8 @@ public struct PrimaryState: Sendable, Equatable {
     /// Set by `drctl promote --force` (who, when, why) until the node's agent leads:
     /// the agents must not fence a primary an operator promoted while etcd was gone.
     public var forcedPromotion: String? = nil
+    /// Pending restart, start time and archiver counters (no decision reads them).
+    public var activity = ServerActivity()
     /// The custom setting that carries `forcedPromotion`, set with ALTER SYSTEM.
     public static let forcedPromotionSetting = "drctl.forced_promotion"
     /// Reads the marker only as the server's configuration files set it, which only a
@@ -84,6 +104,8 @@ public struct StandbyState: Sendable, Equatable {
     public var primaryConninfo: String? = nil
     public var replayPaused: Bool
     public var slots: [ReplicationSlot]
+    /// Pending restart, start time and archiver counters (no decision reads them).
+    public var activity = ServerActivity()
 
     public init(
         serverVersion: Int, timeline: Int?, receiveLSN: LSN?, replayLSN: LSN?, secondsSinceLastReplay: Double?,
@@ -100,6 +122,10 @@ public struct StandbyState: Sendable, Equatable {
         self.replayPaused = replayPaused
         self.slots = slots
     }
+
+    /// When the last replayed transaction committed, on the primary's clock (Unix
+    /// milliseconds), nil before any was replayed.
+    public var lastReplayedCommitMillis: Int64? = nil
 
     /// The furthest WAL position this standby holds, received or replayed.
     public var bestLSN: LSN? { [receiveLSN, replayLSN].compactMap { $0 }.max() }

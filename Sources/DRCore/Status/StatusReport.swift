@@ -54,6 +54,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
         public var replication: String?
         public var syncState: String?
         public var serverVersion: Int?
+        /// A changed setting waits for a restart of the node's database (`drctl restart`).
+        public var pendingRestart: Bool = false
         /// Why the node is down or unknown.
         public var error: String?
 
@@ -61,6 +63,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
             case name, region, role, reachable, host, port, timeline, lsn
             case receiveLSN = "receive_lsn", replayLSN = "replay_lsn", lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
             case replication, syncState = "sync_state", serverVersion = "server_version", error
+            case pendingRestart = "pending_restart"
         }
     }
 
@@ -102,6 +105,7 @@ extension StatusReport.NodeStatus {
         try c.encode(replication, forKey: .replication)
         try c.encode(syncState, forKey: .syncState)
         try c.encode(serverVersion, forKey: .serverVersion)
+        try c.encode(pendingRestart, forKey: .pendingRestart)
         try c.encode(error, forKey: .error)
     }
 }
