@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "DRCore", "DRPostgres", "DRCoordination", "DRHTTP", "DRSystem", "DRCrypto", "DRDNS", "DRBackup", "DRDrill", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "FlyingFox", package: "FlyingFox"),

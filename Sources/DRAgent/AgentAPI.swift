@@ -18,7 +18,10 @@ public struct AgentAPI: Service {
     let board: AgentStateBoard
     let metrics: AgentMetrics
     /// A loop silent for this long is stalled: every endpoint answers 503.
-    let staleAfter: Duration
+    var staleAfter: Duration { live.map { Self.staleAfter($0.value) } ?? fixedStaleAfter }
+    let fixedStaleAfter: Duration
+    /// The running configuration, when reloads may change the health interval.
+    var live: LiveConfig?
     let defaultLagLimit: UInt64
     let log: Logger
     /// The node's agent answering `POST /failsafe`; nil: 404.
@@ -45,8 +48,13 @@ public struct AgentAPI: Service {
         self.endpoint = endpoint
         self.board = board
         self.metrics = metrics
-        self.staleAfter = staleAfter
+        self.fixedStaleAfter = staleAfter
         self.defaultLagLimit = defaultLagLimit
+    }
+
+    /// Stale after three loops (each bounded by its time-outs): a stalled agent is not healthy.
+    public static func staleAfter(_ config: ClusterConfig) -> Duration {
+        config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
     }
 
     public func run() async throws {

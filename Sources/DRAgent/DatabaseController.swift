@@ -53,4 +53,11 @@ public protocol DatabaseController: Sendable {
     func startAsStandby() async throws
     /// Stops the primary cleanly for a switchover; returns where its WAL ends.
     func stopForHandover(within limit: Duration) async throws -> LSN
+    /// The same server under a reloaded configuration (its time-outs, its repository).
+    func reconfigured(_ config: ClusterConfig, node: NodeConfig) -> any DatabaseController
+}
+
+extension DatabaseController {
+    /// Nothing the configuration sets: the same controller.
+    public func reconfigured(_ config: ClusterConfig, node: NodeConfig) -> any DatabaseController { self }
 }

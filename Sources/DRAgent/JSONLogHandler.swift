@@ -105,14 +105,15 @@ public final class JSONLogSink: Sendable {
 extension LogConfig {
     /// Starts swift-log with this format and level (`override`: `--log-level` for one run).
     public func bootstrap(override: LogConfig.Level? = nil) {
-        let level = Logger.Level(rawValue: (override ?? self.level).rawValue) ?? .info
+        let levels = LogLevelSwitch.shared
+        levels.start(Logger.Level(rawValue: (override ?? self.level).rawValue) ?? .info, pinned: override != nil)
         switch format {
-        case .json: LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        case .json: LoggingSystem.bootstrap { label in SwitchedLevelLogHandler(inner: JSONLogHandler(label: label, level: .trace), levels: levels) }
         case .text:
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
+                handler.logLevel = .trace
+                return SwitchedLevelLogHandler(inner: handler, levels: levels)
             }
         }
     }

@@ -11,7 +11,9 @@ import ServiceLifecycle
 /// Occurrences missed while no agent could run them are recorded and logged, not replayed.
 /// It also keeps the backup and drill gauges current from the repository.
 public struct JobScheduler: Service {
-    let config: ClusterConfig
+    let live: LiveConfig
+    /// The configuration as last loaded (a reload replaces it between two polls).
+    var config: ClusterConfig { live.value }
     let configFile: String
     let drctl: String
     let coordinator: EtcdCoordinator
@@ -24,12 +26,12 @@ public struct JobScheduler: Service {
     var pollInterval: Duration = .seconds(15)
 
     public init(
-        config: ClusterConfig, configFile: String, drctl: String, coordinator: EtcdCoordinator, holder: String, metrics: AgentMetrics,
+        config: LiveConfig, configFile: String, drctl: String, coordinator: EtcdCoordinator, holder: String, metrics: AgentMetrics,
         board: AgentStateBoard? = nil, notifier: any Notifier = SilentNotifier(), log: Logger
     ) {
         self.board = board
         self.notifier = notifier
-        self.config = config
+        self.live = config
         self.configFile = configFile
         self.drctl = drctl
         self.coordinator = coordinator

@@ -90,6 +90,7 @@ extension NodeAgent {
             record.hold = leader == nil ? lastHold?.description : nil
             record.rejoinFailure = (cloneFailed ?? rejoinFailed)?.message
             record.building = building?.description
+            record.configHash = configHash.isEmpty ? nil : configHash
             record.failingSinceMillis = failingSince?.millis
             record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
             try await coordinator.publish(record, lease: lease)

@@ -12,14 +12,22 @@ import Logging
 /// view, carries out the actions (refusing any whose term is stale) and keeps the
 /// bookkeeping the view needs (lease renewals, when the leader went missing, evidence).
 public actor NodeAgent {
-    let config: ClusterConfig
-    let region: RegionConfig
-    let node: NodeConfig
+    // A reload replaces these at the start of a loop (see `reload`).
+    var config: ClusterConfig
+    var region: RegionConfig
+    var node: NodeConfig
+    var policy: FailoverPolicy
+    var database: any DatabaseController
+    /// Provider clients, or why they could not be built (a missing credential).
+    var dns: Result<DNSSwitcher, any Error>
+    /// A reloaded configuration waiting for the next loop, and its file's hash.
+    var reloaded: (config: ClusterConfig, hash: String)?
+    /// The hash of the configuration file the node runs, published in its member record.
+    var configHash = ""
+
     let coordinator: any Coordinator
-    let policy: FailoverPolicy
     let stateDir: String
     let log: Logger
-    let database: any DatabaseController
     let clock: any AgentClock
 
     // Bookkeeping carried from tick to tick.
@@ -42,8 +50,6 @@ public actor NodeAgent {
     var evidenceReason: String?
     /// The promotion whose evidence waits for its DNS switch.
     var evidenceAwaiting: (term: Int64, local: LocalDatabase)?
-    /// Provider clients, or why they could not be built (a missing credential).
-    let dns: Result<DNSSwitcher, any Error>
     var dnsState: [String: DNSRecordState] = [:]
     /// The DNS switches of the decision being executed, launched together after it.
     var dnsBatch: [DNSBatchItem] = []
@@ -114,7 +120,7 @@ public actor NodeAgent {
         self.notifier = notifier
         self.failsafePeers = failsafePeers ?? HTTPFailsafePeers(config: config)
         self.watchdogGuardsLease = watchdogGuardsLease
-        self.walHistory = WALHistory(span: max(config.objectives.rpo * 2, .seconds(60)))
+        self.walHistory = WALHistory(span: WALHistory.span(rpo: config.objectives.rpo))
         self.board = board
         self.metrics = metrics
         self.config = config
@@ -169,6 +175,7 @@ public actor NodeAgent {
 
     /// One loop: observe the database, read etcd, decide, act, publish.
     public func tick() async {
+        applyReloadedConfig()
         let local = await observeLocal()
         lastLocal = local
         if local.state == .primary || local.state == .fenced { promotionSignalled = false }

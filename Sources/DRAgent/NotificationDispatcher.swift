@@ -23,7 +23,9 @@ public struct SilentNotifier: Notifier {
 /// it, retried with backoff on a transport error, 429 or 5xx. Secrets (a Slack URL, a
 /// routing key, an HMAC key) are read when sending and never logged.
 public final class NotificationDispatcher: Notifier, Service {
-    let channels: [NotificationChannel]
+    /// The channels as last configured (a reload changes them for the next event).
+    var channels: [NotificationChannel] { configured() }
+    private let configured: @Sendable () -> [NotificationChannel]
     /// True when this agent is the first to claim the key; throws when etcd cannot answer.
     let claim: @Sendable (String) async throws -> Bool
     let log: Logger
@@ -34,10 +36,10 @@ public final class NotificationDispatcher: Notifier, Service {
     private let continuation: AsyncStream<NotificationEvent>.Continuation
 
     public init(
-        channels: [NotificationChannel], claim: @escaping @Sendable (String) async throws -> Bool, log: Logger,
+        channels: @escaping @Sendable () -> [NotificationChannel], claim: @escaping @Sendable (String) async throws -> Bool, log: Logger,
         backoff: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)]
     ) {
-        self.channels = channels
+        self.configured = channels
         self.claim = claim
         self.log = log
         self.backoff = backoff

@@ -22,6 +22,13 @@ public struct PostgresController: DatabaseController {
         self.probe = NodeProbe(connectTimeout: healthTimeout, statementTimeout: max(healthTimeout, .seconds(1)))
     }
 
+    public func reconfigured(_ config: ClusterConfig, node: NodeConfig) -> any DatabaseController {
+        var repository = repository
+        repository?.config = config
+        return PostgresController(
+            node: node, promotionTimeout: config.failover.promotionTimeout, healthTimeout: config.health.timeout, repository: repository)
+    }
+
     public func observe() async -> ProbeResult {
         await probe.observe(node: node.name, conninfo: node.conninfo).result
     }

@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// (`preflight/REGION`, which `drctl status` shows). It never changes anything, and a run
 /// that fails to publish is retried at the next one.
 struct PreflightService: Service {
-    let config: ClusterConfig
+    let live: LiveConfig
+    var config: ClusterConfig { live.value }
     let region: String
     let coordinator: EtcdCoordinator
     let board: AgentStateBoard

@@ -23,6 +23,11 @@ public enum RegionAgent {
         }
         guard !region.nodes.isEmpty else { throw AgentError.noNodes(region: name) }
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        // SIGHUP reloads (`ConfigReloader`); until that service listens, one must not kill the agent.
+        signal(SIGHUP, SIG_IGN)
+        FileManager.default.createFile(atPath: ConfigReloader.pidFile(stateDir: stateDir), contents: Data("\(getpid())\n".utf8))
+        let hash = jobs.map { LiveConfig.hash(ofFile: $0.configFile) } ?? ""
+        let live = LiveConfig(config, hash: hash)
         let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
         let board = AgentStateBoard()
         let metrics = AgentMetrics()
@@ -32,10 +37,10 @@ public enum RegionAgent {
         let authenticator = try FailsafeAuthenticator.load(config)
         var notifyLog = log
         notifyLog[metadataKey: "region"] = "\(region.name)"
-        let dispatcher =
-            config.notifications.isEmpty
-            ? nil : NotificationDispatcher(channels: config.notifications, claim: { key in try await coordinator.claimNotification(key) }, log: notifyLog)
-        let notifier: any Notifier = dispatcher ?? SilentNotifier()
+        // Also without channels: a reload may add some.
+        let dispatcher = NotificationDispatcher(
+            channels: { live.value.notifications }, claim: { key in try await coordinator.claimNotification(key) }, log: notifyLog)
+        let notifier: any Notifier = dispatcher
         var apis: [any Service] = []
         var agents: [NodeAgent] = []
         for (index, node) in region.nodes.enumerated() {
@@ -49,14 +54,14 @@ public enum RegionAgent {
                 config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog, database: database,
                 board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil,
                 failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator), notifier: notifier)
+            await agent.setConfigHash(hash)
             agents.append(agent)
-            // Stale after three loops (each bounded by its timeouts): a stalled agent is not healthy.
-            let staleAfter = config.health.interval * 3 + config.health.timeout * 2 + config.coordination.leaseTTL
-            apis.append(
-                AgentAPI(
-                    node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
-                    staleAfter: staleAfter, log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) }, authenticator: authenticator,
-                    page: StatusPageSource(config: config, node: node.name, board: board)))
+            var api = AgentAPI(
+                node: node.name, endpoint: region.apiEndpoint(forNodeAt: index), board: board, metrics: metrics,
+                staleAfter: AgentAPI.staleAfter(config), log: nodeLog, failsafe: { request in await agent.answerFailsafe(request) },
+                authenticator: authenticator, page: StatusPageSource(config: live, node: node.name, board: board))
+            api.live = live
+            apis.append(api)
             nodeLog.info("HTTP API and status page", metadata: ["url": "\(region.apiEndpoint(forNodeAt: index).url)"])
         }
         // Each agent looks at its database and takes over (or voids) the lease published
@@ -78,21 +83,24 @@ public enum RegionAgent {
             jobLog[metadataKey: "region"] = "\(region.name)"
             scheduler.append(
                 JobScheduler(
-                    config: config, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
+                    config: live, configFile: jobs.configFile, drctl: jobs.drctl, coordinator: coordinator,
                     holder: region.name, metrics: metrics, board: board, notifier: notifier, log: jobLog))
         }
         var preflightLog = log
         preflightLog[metadataKey: "region"] = "\(region.name)"
         let preflight = PreflightService(
-            config: config, region: region.name, coordinator: coordinator, board: board, metrics: metrics, sourceAddress: sourceAddress, log: preflightLog)
+            live: live, region: region.name, coordinator: coordinator, board: board, metrics: metrics, sourceAddress: sourceAddress, log: preflightLog)
         // Services stop in reverse order: the loops (last) first, then the scheduler and preflight, then the APIs
         // and the notifications (which may still carry what the loops reported last).
         let loops: [any Service] = agents.map(NodeAgentService.init(agent:))
-        let senders: [any Service] = dispatcher.map { [$0] } ?? []
+        let senders: [any Service] = [dispatcher]
+        // Stops first: no reload lands while the loops shut down.
+        let reloader: [any Service] =
+            jobs.map { [ConfigReloader(file: $0.configFile, stateDir: stateDir, live: live, agents: agents, log: log)] } ?? []
         // The supervisor stops right after the loops: a stopping agent leaves its watchdog
         // running (it guards the lease until a restarted agent renews), but starts no new one.
         let group = ServiceGroup(
-            services: senders + apis + [preflight] + scheduler + supervisor + loops, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+            services: senders + apis + [preflight] + scheduler + supervisor + loops + reloader, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }

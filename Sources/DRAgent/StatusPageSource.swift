@@ -10,12 +10,13 @@ import Foundation
 /// the repository at request time except a report's own page, so the page still answers
 /// — showing its age — when etcd is down.
 public struct StatusPageSource: Sendable {
-    let config: ClusterConfig
+    let live: LiveConfig
+    var config: ClusterConfig { live.value }
     let node: String
     let board: AgentStateBoard
 
-    public init(config: ClusterConfig, node: String, board: AgentStateBoard) {
-        self.config = config
+    public init(config: LiveConfig, node: String, board: AgentStateBoard) {
+        self.live = config
         self.node = node
         self.board = board
     }

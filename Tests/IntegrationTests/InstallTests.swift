@@ -23,6 +23,12 @@ import Testing
         let unit = try String(contentsOfFile: "\(stage)/lib/systemd/system/drctl-agent@.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/opt/drctl/bin/drctl agent --region %i"), "\(unit)")
         #expect(unit.contains("Documentation=file:/opt/drctl/share/doc/drctl/README.md"), "\(unit)")
+        #expect(unit.contains("ExecReload=/opt/drctl/bin/drctl reload --state-dir /var/lib/drctl/%i"), "\(unit)")
+        // systemd's own parser, on an instance of the unit pointing at the staged binary.
+        let instance = "\(stage)/drctl-agent@region1.service"
+        try unit.replacingOccurrences(of: "/opt/drctl/bin/drctl", with: binary).write(toFile: instance, atomically: true, encoding: .utf8)
+        let verify = try await CommandRunner.run(["systemd-analyze", "verify", instance], check: false)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let doc = "\(stage)/opt/drctl/share/doc/drctl"
         for file in ["drctl.yaml", "README.md", "DEPENDENCIES"] { #expect(FileManager.default.fileExists(atPath: "\(doc)/\(file)"), "\(file)") }
         let runbooks = try FileManager.default.contentsOfDirectory(atPath: "\(doc)/runbooks").filter { $0.hasSuffix(".md") }

@@ -23,6 +23,9 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     public var rejoinFailure: String? = nil
     /// A standby build in flight on this node: how far it has come (`CloneProgress`).
     public var building: String? = nil
+    /// The hash of the configuration file the node's agent runs (`LiveConfig.hash`):
+    /// members that differ run different files.
+    public var configHash: String? = nil
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
     /// never compared across machines.
     public var publishedAtMillis: Int64
@@ -58,7 +61,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
         case name, region, role, timeline, lsn, healthy
         case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
         case failingSinceMillis = "failing_since_ms", failingForMillis = "failing_for_ms"
-        case rejoinFailure = "rejoin_failure", building
+        case rejoinFailure = "rejoin_failure", building, configHash = "config_hash"
     }
 }
 

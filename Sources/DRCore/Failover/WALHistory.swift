@@ -11,10 +11,14 @@ public struct WALHistory: Sendable, Equatable {
 
     public private(set) var samples: [Sample] = []
     /// How far back samples are kept: a standby further behind is of unknown (so too
-    /// large) loss. Keep it above the RPO.
-    public let span: Duration
+    /// large) loss. Keep it above the RPO (a reload that raises the RPO raises it; the
+    /// samples kept so far stay).
+    public var span: Duration
 
     public init(span: Duration) { self.span = span }
+
+    /// The span an agent keeps for an RPO: twice it, and at least a minute.
+    public static func span(rpo: Duration) -> Duration { max(rpo * 2, .seconds(60)) }
 
     /// Adds the primary's current position; positions never go back within one timeline,
     /// so a lower one (a new timeline after a promotion) starts the history again.

@@ -52,6 +52,7 @@ public enum ClusterStatus {
             }
             paused = isPaused
             hold = members.compactMap(\.hold).first
+            if let drift = configurationDrift(members) { problems.append(drift) }
             for member in members {
                 if let building = member.building { problems.append("\(member.name) is being built as a standby \(building)") }
                 guard let failure = member.rejoinFailure else { continue }
@@ -91,6 +92,15 @@ public enum ClusterStatus {
             term: leader.map { Int($0.term) }, paused: paused, nodes: rows)
         report.failsafe = leading
         return report
+    }
+
+    /// Members whose agents run different configuration files (by the hash each publishes);
+    /// nil when they all run the same one (or publish none: an older agent).
+    public static func configurationDrift(_ members: [MemberRecord]) -> String? {
+        let byHash = Dictionary(grouping: members.filter { $0.configHash?.isEmpty == false }, by: { $0.configHash ?? "" })
+        guard byHash.count > 1 else { return nil }
+        let groups = byHash.sorted { $0.key < $1.key }.map { hash, members in "\(hash) on \(members.map(\.name).sorted().joined(separator: ", "))" }
+        return "the agents run different configuration files (\(groups.joined(separator: "; "))): compare them, then `drctl reload` on each host"
     }
 
     /// "running in failsafe for 12s: pg1 stays writable while pg2 confirms it"
