@@ -37,7 +37,9 @@ public enum PreflightRunner {
                 refused[name] = .some(refusal)
             }
         }
-        var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: await etcd, dnsReadFailed: await dns)
+        let (etcdRead, hashes) = await etcd
+        var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: etcdRead, dnsReadFailed: await dns)
+        observations.configHashes = hashes
         observations.dnsCredentialProblems = await credentials
         do { _ = try FailsafeAuthenticator.load(config) } catch { observations.failsafeSecretProblem = "\(error)" }
         for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = await offThePool { localHost(node) } }
@@ -113,15 +115,19 @@ public enum PreflightRunner {
         }
     }
 
-    static func etcdRead(_ config: ClusterConfig, sourceAddress: String?) async -> PreflightObservations.EtcdRead {
+    /// A timed linearizable read, then the configuration hash each member publishes.
+    static func etcdRead(_ config: ClusterConfig, sourceAddress: String?) async -> (PreflightObservations.EtcdRead, [String: String]) {
         do {
             let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
             let clock = ContinuousClock()
             let started = clock.now
             _ = try await coordinator.leader()
-            return .answered(clock.now - started)
+            let took = clock.now - started
+            let members = (try? await coordinator.snapshot().members) ?? []
+            let hashes = members.compactMap { member in member.configHash.map { (member.name, $0) } }
+            return (.answered(took), Dictionary(hashes, uniquingKeysWith: { first, _ in first }))
         } catch {
-            return .failed("\(error)")
+            return (.failed("\(error)"), [:])
         }
     }
 

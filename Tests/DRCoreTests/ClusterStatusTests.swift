@@ -212,4 +212,22 @@ import Testing
         #expect(plain.failsafe == nil)
         #expect(String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("\"failsafe\":null"), "the key is always present")
     }
+
+    @Test func agentsRunningDifferentFilesDegradeTheVerdictAndAPendingRestartIsShown() throws {
+        var a = Self.member("a", .primary), b = Self.member("b", .standby)
+        a.configHash = "aaaaaaaaaaaa"
+        b.configHash = "bbbbbbbbbbbb"
+        guard case .primary(var state) = ClusterStatusTests.primary() else { return }
+        state.activity.pendingRestart = true
+        let observations = [NodeObservation(node: "a", result: .primary(state)), NodeObservation(node: "b", result: ClusterStatusTests.standby())]
+        let leader = LeaderRecord(node: "a", term: 3, lease: 1)
+        let drifted = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: observations, coordination: .known(leader: leader, members: [a, b], paused: false))
+        #expect(drifted.verdict == .degraded)
+        #expect(drifted.problems == ["the agents run different configuration files (aaaaaaaaaaaa on a; bbbbbbbbbbbb on b): compare them, then `drctl reload` on each host"])
+        #expect(drifted.nodes.map(\.pendingRestart) == [true, false])
+        #expect(String(decoding: try JSONEncoder().encode(drifted), as: UTF8.self).contains("\"pending_restart\":true"))
+        b.configHash = nil  // an agent too old to publish one
+        let older = ClusterStatus.evaluate(config: ClusterStatusTests.config, observations: observations, coordination: .known(leader: leader, members: [a, b], paused: false))
+        #expect(older.verdict == .healthy, "\(older.problems)")
+    }
 }

@@ -119,6 +119,13 @@ import Testing
             change: { $0.failsafeSecretProblem = "failover.failsafe_secret: environment variable FS is not set" },
             expected: ["blocking failsafe_secret cluster"]),
         Case(
+            name: "agents run different configuration files",
+            change: { $0.configHashes = ["pg-eu": "aaaaaaaaaaaa", "pg-de": "aaaaaaaaaaaa", "pg-de2": "bbbbbbbbbbbb"] },
+            expected: ["warning config_drift cluster"]),
+        Case(
+            name: "the same file everywhere, or an older agent that publishes none",
+            change: { $0.configHashes = ["pg-eu": "aaaaaaaaaaaa", "pg-de": "", "pg-de2": "aaaaaaaaaaaa"] }, expected: []),
+        Case(
             name: "blocking findings come first",
             change: { observations in
                 settings("pg-de") { $0.hotStandby = false }(&observations)

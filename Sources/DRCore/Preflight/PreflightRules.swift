@@ -29,6 +29,8 @@ public struct PreflightObservations: Sendable, Equatable {
     public var dnsCredentialProblems: [String: String] = [:]
     /// Why `failover.failsafe_secret` cannot be read here (nil: read, or none configured).
     public var failsafeSecretProblem: String? = nil
+    /// The hash of the configuration file each member's agent runs, from etcd.
+    public var configHashes: [String: String] = [:]
     /// Per node whose agent answered: its host's clock minus this one's, and the measurement's
     /// uncertainty (half the request's round trip).
     public var clockOffsets: [String: ClockOffset] = [:]
@@ -114,6 +116,13 @@ public enum PreflightRules {
                     fix: "put an etcd member near each agent, or raise coordination.lease_ttl"))
         case .answered:
             break
+        }
+        if let drift = ClusterStatus.configurationDrift(observations.configHashes) {
+            found.append(
+                .init(
+                    check: "config_drift", node: nil, severity: .warning, problem: drift,
+                    why: "agents decide with the objectives, tags and timings of their own file: a failover may follow rules nobody reviewed",
+                    fix: "make the files equal (one source, e.g. configuration management), then `systemctl reload drctl-agent@REGION` on each host"))
         }
         for (record, failure) in observations.dnsReadFailed.sorted(by: { $0.key < $1.key }) {
             guard let failure else { continue }

@@ -52,7 +52,8 @@ public enum ClusterStatus {
             }
             paused = isPaused
             hold = members.compactMap(\.hold).first
-            if let drift = configurationDrift(members) { problems.append(drift) }
+            let hashes = members.compactMap { member in member.configHash.map { (member.name, $0) } }
+            if let drift = configurationDrift(Dictionary(hashes, uniquingKeysWith: { first, _ in first })) { problems.append(drift) }
             for member in members {
                 if let building = member.building { problems.append("\(member.name) is being built as a standby \(building)") }
                 guard let failure = member.rejoinFailure else { continue }
@@ -94,12 +95,12 @@ public enum ClusterStatus {
         return report
     }
 
-    /// Members whose agents run different configuration files (by the hash each publishes);
-    /// nil when they all run the same one (or publish none: an older agent).
-    public static func configurationDrift(_ members: [MemberRecord]) -> String? {
-        let byHash = Dictionary(grouping: members.filter { $0.configHash?.isEmpty == false }, by: { $0.configHash ?? "" })
+    /// Members whose agents run different configuration files, from the hash each publishes
+    /// (by member name); nil when they all run the same one (an older agent publishes none).
+    public static func configurationDrift(_ hashes: [String: String]) -> String? {
+        let byHash = Dictionary(grouping: hashes.filter { !$0.value.isEmpty }, by: \.value)
         guard byHash.count > 1 else { return nil }
-        let groups = byHash.sorted { $0.key < $1.key }.map { hash, members in "\(hash) on \(members.map(\.name).sorted().joined(separator: ", "))" }
+        let groups = byHash.sorted { $0.key < $1.key }.map { hash, members in "\(hash) on \(members.map(\.key).sorted().joined(separator: ", "))" }
         return "the agents run different configuration files (\(groups.joined(separator: "; "))): compare them, then `drctl reload` on each host"
     }
 
