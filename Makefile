@@ -12,6 +12,8 @@ CONFIGURATION ?= release
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Evaluated once: the tarball and the message name the same commit.
 VERSION := $(VERSION)
+# The man page's date: the last commit's, so that an install of the same commit is byte-identical.
+MAN_DATE ?= $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 
 .PHONY: setup build check format test unit flake-hunt demo bench soak chaos chaos-long lab-up lab-down clean install release
 
@@ -50,6 +52,7 @@ format:
 # tagged lab, root and chaos), then the ten slowest suites. Log: .build/test.log.
 test: setup check
 	$(SWIFT) build --build-tests
+	$(SWIFT) build --product generate-manual
 	bash scripts/run-tests.sh
 
 # The fast signal: every test that starts no server (under two minutes after a build).
@@ -131,7 +134,13 @@ lab-down:
 # The binary (release: Swift's runtime linked in, so a host needs only the system libraries
 # in packaging/DEPENDENCIES), the agent's systemd unit, the reference configuration, README
 # and runbooks. /etc/drctl is created, never overwritten: the configuration is the operator's.
-install:
+# swift-argument-parser's man page generator (built once; `make test` builds it before the
+# tests run, since the install test cannot start a build while `swift test` holds .build).
+GENERATE_MANUAL = .build/debug/generate-manual
+$(GENERATE_MANUAL):
+	$(SWIFT) build --product generate-manual
+
+install: $(GENERATE_MANUAL)
 	@# The release binary carries VERSION (`drctl --version`); the source goes back to `dev`.
 	@if [ "$(CONFIGURATION)" = release ]; then \
 	  $(MAKE) --no-print-directory setup && bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift "$(VERSION)" && \
@@ -143,6 +152,9 @@ install:
 	.build/$(CONFIGURATION)/drctl --generate-completion-script bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/drctl
 	.build/$(CONFIGURATION)/drctl --generate-completion-script zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_drctl
 	.build/$(CONFIGURATION)/drctl --generate-completion-script fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/drctl.fish
+	@# The man page, from the argument parser's own generator run on the installed binary.
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/man/man1
+	$(GENERATE_MANUAL) .build/$(CONFIGURATION)/drctl --date $(MAN_DATE) --output-directory $(DESTDIR)$(PREFIX)/share/man/man1
 	install -d -m 0755 $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)$(PREFIX)/share/doc/drctl/runbooks
 	sed -e 's|/usr/local/bin/drctl|$(PREFIX)/bin/drctl|' -e 's|/usr/local/share/doc/drctl|$(PREFIX)/share/doc/drctl|' examples/drctl-agent@.service >$(DESTDIR)$(SYSTEMD_DIR)/drctl-agent@.service
 	install -m 0644 examples/drctl.yaml README.md packaging/DEPENDENCIES $(DESTDIR)$(PREFIX)/share/doc/drctl/
