@@ -24,6 +24,9 @@ public actor NodeAgent {
     var reloaded: (config: ClusterConfig, hash: String)?
     /// The hash of the configuration file the node runs, published in its member record.
     var configHash = ""
+    /// Runs `hooks:` one at a time, off the loop; the role they last announced.
+    let hooks: RoleHooks
+    var hookRoleAnnounced: String?
 
     let coordinator: any Coordinator
     let stateDir: String
@@ -115,8 +118,10 @@ public actor NodeAgent {
         config: ClusterConfig, region: RegionConfig, node: NodeConfig, coordinator: any Coordinator, stateDir: String, log: Logger,
         database: (any DatabaseController)? = nil, clock: any AgentClock = SystemAgentClock(),
         board: AgentStateBoard = AgentStateBoard(), metrics: AgentMetrics = AgentMetrics(), watchdogGuardsLease: Bool = false,
-        failsafePeers: (any FailsafePeers)? = nil, notifier: any Notifier = SilentNotifier()
+        failsafePeers: (any FailsafePeers)? = nil, notifier: any Notifier = SilentNotifier(),
+        recordHookRun: @escaping @Sendable (HookRun) async -> Void = { _ in }
     ) {
+        self.hooks = RoleHooks(node: node.name, log: log, record: recordHookRun)
         self.notifier = notifier
         self.failsafePeers = failsafePeers ?? HTTPFailsafePeers(config: config)
         self.watchdogGuardsLease = watchdogGuardsLease
@@ -171,6 +176,7 @@ public actor NodeAgent {
         lastLocal = await observeLocal()
         loadFailsafeState()
         adoptPublishedLease()
+        if let local = lastLocal { runStartHook(local) }
     }
 
     /// One loop: observe the database, read etcd, decide, act, publish.
@@ -201,6 +207,7 @@ public actor NodeAgent {
             }
         }
         report(local)
+        runRoleChangeHook(local)
     }
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
@@ -351,6 +358,7 @@ public actor NodeAgent {
         if watchdogGuardsLease, leaseBook != nil {
             log.notice("stopping with the lease left to the watchdog: a restart within the lease is no failover; if no agent renews, the watchdog fences at the deadline")
         }
+        await runStopHook()
         log.notice("agent stopped", metadata: ["rule": "\(decision.rule)", "actions": "\(decision.actions.count)"])
     }
 }

@@ -53,7 +53,12 @@ public enum RegionAgent {
             let agent = NodeAgent(
                 config: config, region: region, node: node, coordinator: coordinator, stateDir: stateDir, log: nodeLog, database: database,
                 board: board, metrics: metrics, watchdogGuardsLease: watchdogCommand != nil,
-                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator), notifier: notifier)
+                failsafePeers: HTTPFailsafePeers(config: config, sourceAddress: sourceAddress, authenticator: authenticator), notifier: notifier,
+                recordHookRun: { [nodeLog] run in
+                    do { try await coordinator.appendHookRun(run) } catch {
+                        nodeLog.warning("the hook's run could not be recorded in etcd's history", metadata: ["error": "\(error)"])
+                    }
+                })
             await agent.setConfigHash(hash)
             agents.append(agent)
             var api = AgentAPI(

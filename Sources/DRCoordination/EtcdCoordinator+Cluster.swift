@@ -162,6 +162,24 @@ extension EtcdCoordinator {
         }
     }
 
+    var hookHistoryPrefix: String { prefix + "events/hooks/" }
+
+    /// Records a hook's run, keyed by when it started and where.
+    public func appendHookRun(_ run: HookRun) async throws {
+        let key = hookHistoryPrefix + String(format: "%020lld", run.startedAtMillis) + "-" + run.node + "-" + run.event.rawValue
+        try await put(key, try JSONEncoder().encode(run))
+    }
+
+    /// The hooks' runs, oldest first; one this version cannot read is left out.
+    public func hookRuns() async throws -> [HookRun] {
+        let response = try await gateway.call(
+            "/v3/kv/range",
+            ["key": EtcdJSON.base64(hookHistoryPrefix), "range_end": EtcdJSON.prefixEnd(hookHistoryPrefix), "sort_order": "ASCEND", "sort_target": "KEY"])
+        return (response["kvs"] as? [[String: Any]] ?? []).compactMap { kv in
+            (kv["value"] as? String).flatMap { Data(base64Encoded: $0) }.flatMap { try? JSONDecoder().decode(HookRun.self, from: $0) }
+        }
+    }
+
     func put(_ key: String, _ value: Data, lease: Int64? = nil) async throws {
         var body = ["key": EtcdJSON.base64(key), "value": value.base64EncodedString()]
         if let lease { body["lease"] = String(lease) }

@@ -19,6 +19,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var notifications: [NotificationChannel] = []
     /// `log:`: the agents' log format and level.
     public var log = LogConfig()
+    /// `hooks:`: local commands run on role changes, at the agent's start and stop.
+    public var hooks = HooksConfig()
 
     public init(
         cluster: String, objectives: Objectives, coordination: CoordinationConfig,

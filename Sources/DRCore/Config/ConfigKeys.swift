@@ -2,7 +2,7 @@
 /// key (with a suggestion), and the reference configuration (`examples/drctl.yaml`) must
 /// mention each one — a test holds it to that, so a new key cannot go undocumented.
 public enum ConfigKeys {
-    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules", "replica", "notifications", "log"]
+    static let top: Set<String> = ["cluster", "objectives", "coordination", "regions", "health", "failover", "dns", "backup", "schedules", "replica", "notifications", "log", "hooks"]
     static let objectives: Set<String> = ["rto", "rpo"]
     static let coordination: Set<String> = ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]
     static let tls: Set<String> = ["ca_file", "cert_file", "key_file"]
@@ -36,6 +36,7 @@ public enum ConfigKeys {
     ]
     static let encryption: Set<String> = ["key", "key_env", "key_file", "previous_key_files"]
     static let log: Set<String> = ["format", "level"]
+    static let hooks: Set<String> = ["on_start", "on_stop", "on_role_change", "timeout"]
     static let retentionCounts: Set<String> = ["keep_last", "hourly", "daily", "weekly", "monthly"]
     static let retention: Set<String> = retentionCounts.union(["base", "logical"])
     static let validation: Set<String> = ["sql", "expect"]
@@ -52,7 +53,7 @@ public enum ConfigKeys {
         ("dns.providers[]", provider), ("dns.records[]", record), ("backup", backup), ("backup.s3", s3), ("backup.encryption", encryption), ("backup.retention", retention),
         ("backup.retention.base", retentionCounts), ("backup.retention.logical", retentionCounts),
         ("backup.validation[]", validation), ("schedules[]", schedule), ("replica", replica),
-        ("notifications[]", notification), ("log", log),
+        ("notifications[]", notification), ("log", log), ("hooks", hooks),
     ]
 }
 

@@ -59,8 +59,9 @@ public enum ConfigLoader {
         let replica = ReplicaConfig.parse(top["replica"], hasBackup: backup != nil && backup! != nil)
         let notifications = NotificationConfigLoader.parse(top["notifications"])
         let log = LogConfig.parse(top["log"])
+        let hooks = HooksConfig.parse(top["hooks"])
         guard let cluster, let objectives, let coordination, let regions, let health,
-            let failover, let dns, let backup, let schedules, let replica, let notifications, let log
+            let failover, let dns, let backup, let schedules, let replica, let notifications, let log, let hooks
         else { return nil }
         var config = ClusterConfig(
             cluster: cluster, objectives: objectives, coordination: coordination, regions: regions,
@@ -69,6 +70,7 @@ public enum ConfigLoader {
         config.replica = replica
         config.notifications = notifications
         config.log = log
+        config.hooks = hooks
         return config
     }
 

@@ -48,6 +48,7 @@ public struct ConfigReload: Sendable, Equatable {
         live("replica", \.replica)
         live("notifications", \.notifications)
         live("log", \.log)
+        live("hooks", \.hooks)
         return ConfigReload(changed: restart.isEmpty ? changed : [], needsRestart: restart)
     }
 
