@@ -53,6 +53,10 @@ public protocol DatabaseController: Sendable {
     func startAsStandby() async throws
     /// Stops the primary cleanly for a switchover; returns where its WAL ends.
     func stopForHandover(within limit: Duration) async throws -> LSN
+    /// Stops the running server cleanly (fast shutdown) and starts it again, waiting until
+    /// it answers: a standby as a standby; `asPrimary` without `standby.signal` for this
+    /// start (it runs as the primary on its own timeline), the guard written back once it runs.
+    func restartInPlace(asPrimary: Bool) async throws
     /// The same server under a reloaded configuration (its time-outs, its repository).
     func reconfigured(_ config: ClusterConfig, node: NodeConfig) -> any DatabaseController
 }

@@ -86,6 +86,10 @@ extension NodeAgent {
             if switchover?.to == node.name { try? await coordinator.setSwitchoverIntent(nil, expiry: operatorIntentExpiry) }
         case .fence(_, let reason):
             try await fenceDatabase(reason)
+        case .restartInPlace(_, let term, let asPrimary, let reason):
+            try await restartInPlace(asPrimary: asPrimary, term: term, reason: reason)
+        case .dropRestartRequest(_, let reason):
+            try await dropRestartRequest(reason)
         case .restartDatabase:
             log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
             try await database.restart()

@@ -51,6 +51,9 @@ extension NodeAgent {
         local.rejoinRequested = rejoinRequested
         local.recloneRequested = reinitRequested
         local.drillCrashRequested = drillCrashRequested
+        local.restartRequest = restartRequest
+        local.restoreFailedAt = restoreFailedAt
+        local.pendingRestart = result.activity?.pendingRestart == true
         local.cloneFailed = cloneFailed
         // Only when the server does not answer: a running one has a database, whatever
         // the directory looks like from here. A cold region's node is empty by design: it
@@ -103,6 +106,7 @@ extension NodeAgent {
         switchover = snapshot.switchover
         rejoinRequested = snapshot.rejoinRequested.contains(node.name)
         reinitRequested = snapshot.reinitRequested.contains(node.name)
+        restartRequest = snapshot.restartRequested[node.name]
         drillCrashRequested = snapshot.drillCrashRequested.contains(node.name)
         synchronous = snapshot.synchronous
         reportSkipped(snapshot.skipped)

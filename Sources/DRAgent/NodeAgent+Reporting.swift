@@ -101,7 +101,8 @@ extension NodeAgent {
                     state.replication.compactMap { connection in
                         connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
                     }, uniquingKeysWith: max)
-                let progress = PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag)
+                var progress = PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag)
+                progress.term = leader.term
                 if try await !coordinator.publishProgress(progress, term: leader.term) {
                     log.warning("progress not published: this node no longer holds the leader key under its term", metadata: ["term": "\(leader.term)"])
                 }

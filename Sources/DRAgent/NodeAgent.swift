@@ -245,6 +245,10 @@ public actor NodeAgent {
     var synchronousSince: (standbys: [String], lsn: LSN)?
     var rejoinRequested = false
     var reinitRequested = false
+    /// `drctl restart NODE`, as last read from etcd.
+    var restartRequest: RestartRequest?
+    /// Starting the leader's own database again as the primary failed at this instant.
+    var restoreFailedAt: AgentInstant?
     var drillCrashRequested = false
     /// The last clone (`cloneStandby`) failed: under which term, why, when.
     var cloneFailed: RejoinFailure?

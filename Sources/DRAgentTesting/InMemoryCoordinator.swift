@@ -105,6 +105,10 @@ public struct InMemoryCoordinator: Coordinator {
         try await setIntent(Key.drillCrash + node, requested ? Data("crash".utf8) : nil, expiry: expiry)
     }
 
+    public func setRestartIntent(node: String, _ request: RestartRequest?, expiry: Duration) async throws {
+        try await setIntent(Key.restart + node, request?.value, expiry: expiry)
+    }
+
     public func setReinitIntent(node: String, _ requested: Bool, expiry: Duration) async throws {
         try await setIntent(Key.reinit + node, requested ? Data("reinit".utf8) : nil, expiry: expiry)
     }

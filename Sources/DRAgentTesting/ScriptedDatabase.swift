@@ -38,6 +38,7 @@ public struct ScriptedDatabase: DatabaseController {
                     })
                 state.synchronousStandbyNames = SynchronousStandbyNames.format(me.synchronousStandbys)
                 state.forcedPromotion = me.forcedPromotion ? "promoted by hand" : nil
+                state.activity.pendingRestart = me.pendingRestart
                 return .primary(state)
             }
             let upstream = me.upstream.flatMap { all[$0] }
@@ -48,6 +49,7 @@ public struct ScriptedDatabase: DatabaseController {
                 secondsSinceLastReplay: 0, walReceiverStatus: streaming ? "streaming" : nil,
                 upstreamHost: address?.host, upstreamPort: address?.port, replayPaused: false, slots: [])
             state.primaryConninfo = address.map { "host=\($0.host) port=\($0.port)" }
+            state.activity.pendingRestart = me.pendingRestart
             return .standby(state)
         }
     }
@@ -98,6 +100,17 @@ public struct ScriptedDatabase: DatabaseController {
             me.running = true
             me.frozen = false
             me.inRecovery = me.standbySignal
+        }
+    }
+
+    public func restartInPlace(asPrimary: Bool) async throws {
+        try servers.act(node, asPrimary ? "restart in place as primary" : "restart in place") { me in
+            guard !me.startFails, !me.dataLost else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
+            me.running = true
+            me.frozen = false
+            me.pendingRestart = false
+            me.inRecovery = !asPrimary
+            me.standbySignal = true
         }
     }
 

@@ -50,6 +50,8 @@ public final class ScriptedServers: @unchecked Sendable {
         public var slots: [String] = []
         /// Promoted by an operator without etcd (`drctl promote --force`): carries the marker.
         public var forcedPromotion = false
+        /// A changed setting waits for a restart (cleared by any restart).
+        public var pendingRestart = false
     }
 
     let clock: ManualClock

@@ -52,6 +52,8 @@ public protocol Coordinator: Sendable {
     /// A confirmed failover drill's request that NODE's agent crash its primary (withdrawn
     /// by that agent before it does, so it happens once).
     func setDrillCrashIntent(node: String, _ requested: Bool, expiry: Duration) async throws
+    /// `drctl restart NODE` (nil: withdrawn by NODE's agent once done or refused).
+    func setRestartIntent(node: String, _ request: RestartRequest?, expiry: Duration) async throws
 
     /// Appends a failover's evidence to the cluster's history.
     func appendHistory(_ evidence: FailoverEvidence) async throws

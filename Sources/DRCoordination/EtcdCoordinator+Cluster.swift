@@ -106,6 +106,14 @@ extension EtcdCoordinator {
         try await put(key, Data("crash".utf8), lease: lease)
     }
 
+    /// `drctl restart NODE`: asks NODE's agent to restart its database in place.
+    public func setRestartIntent(node: String, _ request: RestartRequest?, expiry: Duration = operatorIntentExpiry) async throws {
+        let key = prefix + CoordinationSnapshot.Key.restart + node
+        guard let request else { return try await delete(key) }
+        let lease = try await grantLease(ttl: expiry)
+        try await put(key, request.value, lease: lease)
+    }
+
     /// `drctl reinit NODE`: asks NODE's agent to build its database anew as a standby.
     public func setReinitIntent(node: String, _ requested: Bool, expiry: Duration = operatorIntentExpiry) async throws {
         guard requested else { return try await delete(reinitKey(node)) }

@@ -14,7 +14,7 @@ struct Drctl: AsyncParsableCommand {
             DNSCommand.self, BackupCommand.self, WALPushCommand.self, WALFetchCommand.self, WALPusherCommand.self, WALPrefetcherCommand.self, RestoreCommand.self, DrillCommand.self, PauseCommand.self,
             ResumeCommand.self,
             LabCommand.self,
-            DebugCommand.self, PreflightCommand.self, InitCommand.self, ReloadCommand.self,
+            DebugCommand.self, PreflightCommand.self, InitCommand.self, ReloadCommand.self, RestartCommand.self,
         ]
     )
 }

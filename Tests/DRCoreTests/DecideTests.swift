@@ -258,13 +258,16 @@ import Testing
     }
 
     @Test func everyActionThatTouchesTheClusterCarriesATerm() {
-        for row in Self.rows {
+        for row in Self.rows + RestartRulesTests.rows {
             for action in decide(row.view, policy: Self.policy, now: .seconds(row.now)).actions {
                 switch action {
                 case .renewLease, .releaseLeadership, .promote, .follow, .rejoin, .cloneStandby, .keepSlots, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .crashForDrill, .switchDNS,
                     .handOver,
                     .publishFailsafe:
                     #expect(action.term != nil)
+                // A standby's restart is safe in any term; the primary's needs its own.
+                case .restartInPlace(_, let term, let asPrimary, _): #expect(asPrimary == (term != nil))
+                case .dropRestartRequest: #expect(action.term == nil)
                 // The failsafe request carries its term to the members, who check it.
                 case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert: #expect(action.term == nil)
                 }

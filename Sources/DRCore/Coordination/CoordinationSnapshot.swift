@@ -23,6 +23,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
     public var reinitRequested: Set<String> = []
     /// Nodes a confirmed failover drill asked to crash (`drctl drill run --confirm`).
     public var drillCrashRequested: Set<String> = []
+    /// Nodes an operator asked to restart in place (`drctl restart NODE`).
+    public var restartRequested: [String: RestartRequest] = [:]
     /// The records that could not be read, with why; everything else was used.
     public var skipped: [SkippedRecord]
 
@@ -81,6 +83,8 @@ public struct CoordinationSnapshot: Sendable, Equatable {
         public static let reinit = "intents/reinit/"
         /// A failover drill on a real cluster asks the primary's agent to crash its database.
         public static let drillCrash = "intents/drill-crash/"
+        /// `drctl restart NODE`: the value is `restart` or `pending-only`.
+        public static let restart = "intents/restart/"
     }
 
     /// Decodes `entries` (the cluster's keys under `prefix`) record by record. Keys it does
@@ -131,6 +135,9 @@ public struct CoordinationSnapshot: Sendable, Equatable {
                 snapshot.reinitRequested.insert(String(key.dropFirst(Key.reinit.count)))
             case _ where key.hasPrefix(Key.drillCrash):
                 snapshot.drillCrashRequested.insert(String(key.dropFirst(Key.drillCrash.count)))
+            case _ where key.hasPrefix(Key.restart):
+                guard let request = RestartRequest(value: entry.value) else { skip("expected `restart` or `pending-only`"); continue }
+                snapshot.restartRequested[String(key.dropFirst(Key.restart.count))] = request
             case _ where key.hasPrefix(Key.members):
                 if let member = read(MemberRecord.self) { snapshot.members.append(member) }
             default:

@@ -94,6 +94,10 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
     /// will start. What it acknowledges after that is unknown until its first real progress,
     /// so nobody else's loss can be measured against it.
     public var startOfTerm: Bool
+    /// The leader term it was published under (nil in earlier versions' records): a leader
+    /// whose own progress carries its current term was primary under that term, and nobody
+    /// else can have written since (see `leader-restores-own-primary`).
+    public var term: Int64? = nil
 
     public init(node: String, timeline: Int, lsn: LSN, standbyLagSeconds: [String: Double], startOfTerm: Bool = false) {
         self.node = node
@@ -103,7 +107,7 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
         self.startOfTerm = startOfTerm
     }
 
-    enum CodingKeys: String, CodingKey { case node, timeline, lsn, standbyLagSeconds = "standby_lag_seconds", startOfTerm = "start_of_term" }
+    enum CodingKeys: String, CodingKey { case node, timeline, lsn, term, standbyLagSeconds = "standby_lag_seconds", startOfTerm = "start_of_term" }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -113,5 +117,6 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
         standbyLagSeconds = try c.decode([String: Double].self, forKey: .standbyLagSeconds)
         // Absent in records of earlier versions, which never write one before promoting.
         startOfTerm = try c.decodeIfPresent(Bool.self, forKey: .startOfTerm) ?? false
+        term = try c.decodeIfPresent(Int64.self, forKey: .term)
     }
 }

@@ -28,6 +28,12 @@ public enum Action: Sendable, Equatable {
     /// A confirmed failover drill: stop the leader's own healthy database with an immediate
     /// shutdown (a crash), once; the rules that follow handle the loss like any other.
     case crashForDrill(node: String, term: Int64)
+    /// Stop this node's running database cleanly and start it again in its role: a standby
+    /// as a standby; the leader's as the primary on its own timeline (`standby.signal`
+    /// lifted for that start only), only under `term`. No promotion, no failover.
+    case restartInPlace(node: String, term: Int64?, asPrimary: Bool, reason: Reason)
+    /// Withdraw `drctl restart NODE`'s request without restarting, saying why.
+    case dropRestartRequest(node: String, reason: Reason)
     /// Point this standby at the leader.
     case follow(node: String, leader: String, term: Int64)
     /// Turn a fenced old primary into a standby of the leader (pg_rewind when needed).
@@ -64,9 +70,11 @@ public enum Action: Sendable, Equatable {
             .recordSynchronous(_, let term), .restartDatabase(_, let term), .keepSlots(_, _, let term), .crashForDrill(_, let term),
             .follow(_, _, let term), .rejoin(_, _, let term), .cloneStandby(_, _, let term), .switchDNS(_, _, let term), .handOver(_, let term):
             term
+        case .restartInPlace(_, let term, _, _):
+            term
         case .publishFailsafe(let record):
             record.term
-        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert:
+        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .dropRestartRequest:
             nil
         }
     }

@@ -153,6 +153,12 @@ public struct LocalDatabase: Sendable, Equatable {
     public var cloneFailed: RejoinFailure? = nil
     /// An operator promoted this primary with `drctl promote --force` (etcd was gone).
     public var forcedPromotion = false
+    /// An operator asked for this node's database to be restarted in place (`drctl restart`).
+    public var restartRequest: RestartRequest? = nil
+    /// A changed setting waits for a restart (`pg_settings.pending_restart`).
+    public var pendingRestart = false
+    /// Starting the leader's own database again as the primary failed at this instant.
+    public var restoreFailedAt: AgentInstant? = nil
     /// This agent signalled a promotion that has not finished: the database may become
     /// writable at any moment, so the lease deadline treats it as writable.
     public var promotionUnderway = false

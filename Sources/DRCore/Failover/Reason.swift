@@ -12,6 +12,12 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     // Leaving a fence.
     case lastLeaderResumes(node: String)
 
+    // Restarting in place.
+    case restartRequested(node: String, pendingOnly: Bool)
+    case ownPrimaryCameBackReadOnly(node: String, term: Int64)
+    case noPendingRestart(node: String)
+    case notRestartable(node: String, state: String)
+
     // Fencing and releasing.
     case agentStopping
     case leaseRenewalOverdue
@@ -57,6 +63,13 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case .lostLeaderHoldsEveryCommit(let node): "\(node) led last and holds every acknowledged commit in its own WAL"
         case .lastLeaderResumes(let node):
             "\(node) led last and holds every commit; the leader key is free and no other node can take over: it leaves its fence as a read-only standby"
+        case let .restartRequested(node, pendingOnly):
+            "an operator asked for \(node)'s database to be restarted in place\(pendingOnly ? " (a changed setting waits for it)" : "")"
+        case let .ownPrimaryCameBackReadOnly(node, term):
+            "\(node)'s database came back read-only (restarted outside the agent) although \(node) has led as primary under term \(term) and nobody else can have written: it is started again as the primary on its own timeline"
+        case .noPendingRestart(let node): "\(node) has no setting waiting for a restart: nothing to do (--pending-only)"
+        case let .notRestartable(node, state):
+            "\(node)'s database is \(state): only a running primary that leads, or a running standby, is restarted in place"
         case .agentStopping: "agent stopping while it holds the leader key"
         case .leaseRenewalOverdue: "leader lease not renewed in time; another node may be promoted"
         case .unleasedWithoutEtcd: "writable without a confirmed leader lease while etcd is unreachable"

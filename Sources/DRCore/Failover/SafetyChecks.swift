@@ -59,10 +59,10 @@ public enum SafetyChecks {
         guard let leader, leader.term == term else { return false }
         switch action {
         case .renewLease, .releaseLeadership, .promote, .setSynchronousStandbys, .recordSynchronous, .restartDatabase, .keepSlots, .crashForDrill, .switchDNS, .handOver,
-            .publishFailsafe:
+            .publishFailsafe, .restartInPlace:
             return leader.node == me
         case .follow(_, let target, _), .rejoin(_, let target, _), .cloneStandby(_, let target, _): return leader.node == target
-        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert: return true
+        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .dropRestartRequest: return true
         }
     }
 }
