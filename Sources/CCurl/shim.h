@@ -22,3 +22,10 @@ static inline CURLcode drctl_curl_setopt_header_callback(CURL *handle, size_t (*
 static inline CURLcode drctl_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *list) {
     return curl_easy_setopt(handle, option, list);
 }
+/* The progress callback libcurl calls about once a second, also while no data flows:
+   returning non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static inline CURLcode drctl_curl_setopt_xferinfo(CURL *handle, int (*callback)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t), void *data) {
+    curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+    curl_easy_setopt(handle, CURLOPT_XFERINFODATA, data);
+    return curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+}

@@ -8,10 +8,13 @@ public struct EtcdCoordinator: Coordinator {
     let gateway: EtcdGateway
     public var connectionsOpened: Int? { gateway.connectionsOpened }
     let prefix: String
+    /// The one long-lived watch of the leader key every wait shares (see `LeaderWatch`).
+    let leaderWatch: LeaderWatch
 
     public init(gateway: EtcdGateway, prefix: String) {
         self.gateway = gateway
         self.prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        self.leaderWatch = LeaderWatch(gateway: gateway, key: self.prefix + CoordinationSnapshot.Key.leader)
     }
 
     var leaderKey: String { prefix + CoordinationSnapshot.Key.leader }
@@ -151,7 +154,7 @@ public struct EtcdCoordinator: Coordinator {
     /// taken), or after `limit`: a standby learns that the leader is gone at once instead
     /// of at its next poll. False when nothing changed in time (or no watch could be made).
     public func waitForLeaderChange(after revision: Int64, within limit: Duration) async -> Bool {
-        await gateway.watch(["key": EtcdJSON.base64(leaderKey), "start_revision": String(revision + 1)], within: limit)
+        await leaderWatch.wait(after: revision, within: limit)
     }
 
     static func leaderRecord(_ kv: [String: Any]) -> LeaderRecord? {

@@ -131,31 +131,39 @@ public final class EtcdGateway: Sendable {
         return object
     }
 
-    /// Opens a watch (`/v3/watch`, a stream) with `request` on the endpoint that answered
-    /// last and waits up to `limit` for its first event. True when an event (or the
-    /// watch's cancellation, e.g. a compacted start revision) arrived; false when the time
-    /// ran out or the watch could not be opened — the caller then simply reads again.
-    func watch(_ request: [String: Any], within limit: Duration) async -> Bool {
-        guard let payload = try? JSONSerialization.data(withJSONObject: ["create_request": request]) else { return false }
-        let endpoint = endpoints[state.withLock { $0.preferred }]
+    /// Keeps a watch (`/v3/watch`) open on `endpoint` and hands each message (one JSON
+    /// object per line) to `message`, until `keepGoing` says stop or `lifetime` ends; throws
+    /// when it could not be opened or broke. One connection for the stream's whole life.
+    func stream(
+        _ request: [String: Any], on endpoint: String, lifetime: Duration, keepGoing: @escaping @Sendable () -> Bool,
+        message: @escaping @Sendable ([String: Any]) -> Void
+    ) async throws {
+        let payload = try JSONSerialization.data(withJSONObject: ["create_request": request])
         var headers = [(name: "Content-Type", value: "application/json")]
-        if credentials != nil {
-            guard let token = try? await token(endpoint, attempt: min(timeout * 2, limit)) else { return false }
-            headers.append((name: "Authorization", value: token))
+        if credentials != nil { headers.append((name: "Authorization", value: try await token(endpoint, attempt: timeout * 2))) }
+        var http = HTTPRequest(
+            method: "POST", url: endpoint + "/v3/watch", headers: headers, body: Array(payload), connectTimeout: timeout, timeout: lifetime, tls: tls,
+            sourceInterface: sourceAddress)
+        let pending = Mutex<[UInt8]>([])
+        http.keepGoing = keepGoing
+        http.chunk = { bytes in
+            let lines: [[UInt8]] = pending.withLock { buffer in
+                buffer.append(contentsOf: bytes)
+                var lines: [[UInt8]] = []
+                while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(Array(buffer[..<end]))
+                    buffer.removeSubrange(...end)
+                }
+                return lines
+            }
+            for line in lines where !line.isEmpty {
+                if let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] { message(object) }
+            }
         }
-        var request = HTTPRequest(
-            method: "POST", url: endpoint + "/v3/watch", headers: headers, body: Array(payload),
-            connectTimeout: min(timeout, limit), timeout: limit, tls: tls, sourceInterface: sourceAddress)
-        request.complete = { body in
-            let text = String(decoding: body, as: UTF8.self)
-            return text.contains("\"events\"") || text.contains("\"canceled\"")
+        let response = try await self.http.send(http)
+        guard response.status == 200 else {
+            throw CoordinationError.server(endpoint: endpoint, path: "/v3/watch", status: response.status, message: "the watch was refused")
         }
-        guard let response = try? await http.send(request) else { return false }
-        return response.status == 200
-            && {
-                let text = response.text
-                return text.contains("\"events\"") || text.contains("\"canceled\"")
-            }()
     }
 
     private func token(_ endpoint: String, attempt: Duration) async throws -> String {

@@ -33,7 +33,7 @@ public struct HTTPClient: Sendable {
             throw HTTPError(kind: .transport, method: request.method, url: request.url, code: -1, message: "curl_easy_init failed")
         }
         defer { handles.release(handle) }
-        let sink = ResponseSink(complete: request.complete)
+        let sink = ResponseSink(complete: request.complete, chunk: request.chunk, keepGoing: request.keepGoing)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -48,6 +48,10 @@ public struct HTTPClient: Sendable {
             { data, size, count, context in
                 guard let data, let context else { return 0 }
                 let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                if let chunk = sink.chunk {
+                    chunk(Array(UnsafeRawBufferPointer(start: data, count: size * count)))
+                    return size * count
+                }
                 sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
                 if let complete = sink.complete, complete(sink.body) {
                     sink.completedEarly = true
@@ -65,6 +69,17 @@ public struct HTTPClient: Sendable {
                 return size * count
             })
         drctl_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        if request.keepGoing != nil {
+            drctl_curl_setopt_xferinfo(
+                handle,
+                { context, _, _, _, _ in
+                    guard let context else { return 0 }
+                    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                    guard sink.keepGoing?() == false else { return 0 }
+                    sink.completedEarly = true
+                    return 1  // CURLE_ABORTED_BY_CALLBACK, taken as success below
+                }, context)
+        }
 
         if let body = request.body {
             drctl_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
@@ -90,7 +105,7 @@ public struct HTTPClient: Sendable {
         if let interface = request.sourceInterface { drctl_curl_setopt_string(handle, CURLOPT_INTERFACE, interface) }
 
         let code = curl_easy_perform(handle)
-        guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && sink.completedEarly) else {
+        guard code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && sink.completedEarly) else {
             let kind: HTTPError.Kind =
                 switch code {
                 case CURLE_OPERATION_TIMEDOUT: .timeout
@@ -116,10 +131,16 @@ private final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     let complete: (@Sendable ([UInt8]) -> Bool)?
-    /// `complete` ended the transfer before the server did.
+    let chunk: (@Sendable ([UInt8]) -> Void)?
+    let keepGoing: (@Sendable () -> Bool)?
+    /// `complete` or `keepGoing` ended the transfer before the server did.
     var completedEarly = false
 
-    init(complete: (@Sendable ([UInt8]) -> Bool)?) { self.complete = complete }
+    init(complete: (@Sendable ([UInt8]) -> Bool)?, chunk: (@Sendable ([UInt8]) -> Void)?, keepGoing: (@Sendable () -> Bool)?) {
+        self.complete = complete
+        self.chunk = chunk
+        self.keepGoing = keepGoing
+    }
 
     func header(_ line: String) {
         // A new status line (after a redirect or 100 Continue) starts a new header block.

@@ -15,6 +15,12 @@ public struct HTTPRequest: Sendable {
     /// For streamed answers (etcd's watch): the exchange ends as soon as the body received
     /// so far satisfies this, and that partial body is the response.
     public var complete: (@Sendable ([UInt8]) -> Bool)? = nil
+    /// For long-lived streams: each piece of the body as it arrives, which is then not
+    /// kept (the response's body stays empty).
+    public var chunk: (@Sendable ([UInt8]) -> Void)? = nil
+    /// Asked about once a second, also while nothing arrives: false ends the exchange (a
+    /// stream whose reader moved on), and the response is what arrived until then.
+    public var keepGoing: (@Sendable () -> Bool)? = nil
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,

@@ -63,6 +63,45 @@ extension RealServers {
             }
         }
 
+        /// Issue 28: a standby waits on the leader key every loop; the waits share one
+        /// long-lived watch (before: a watch per loop, each ended by an abort that closed its
+        /// connection: one new connection per loop). A change wakes the waiter at once.
+        @Test func waitsForTheLeaderKeyShareOneStreamAndWakeOnAChange() async throws {
+            try await withEtcd { etcd in
+                let gateway = EtcdGateway(endpoints: [etcd.endpoint])
+                let coordinator = EtcdCoordinator(gateway: gateway, prefix: "/drctl/w/")
+                let lease = try await coordinator.grantLease(ttl: .seconds(30))
+                guard case .acquired(let record) = try await coordinator.acquireLeadership(node: "a", lease: lease) else {
+                    Issue.record("the key was free")
+                    return
+                }
+                let read = try await coordinator.snapshot().revision
+                #expect(await !coordinator.waitForLeaderChange(after: read, within: .milliseconds(300)), "nothing changed")
+                // The stream keeps its connection; the calls get one of their own, once.
+                _ = try await coordinator.leader()
+                let opened = gateway.connectionsOpened
+                for _ in 0..<20 {
+                    let changed = await coordinator.waitForLeaderChange(after: read, within: .milliseconds(100))
+                    _ = try await coordinator.leader()
+                    #expect(!changed)
+                }
+                #expect(gateway.connectionsOpened == opened, "20 loops' waits and reads: no new connection (\(gateway.connectionsOpened - opened))")
+
+                // The leader lets go while a standby waits: it wakes long before its limit.
+                let clock = ContinuousClock()
+                let started = clock.now
+                async let woke = coordinator.waitForLeaderChange(after: read, within: .seconds(20))
+                try await Task.sleep(for: .milliseconds(200))
+                _ = try await coordinator.releaseLeadership(node: "a", term: record.term)
+                #expect(await woke)
+                #expect(clock.now - started < .seconds(10), "woken by the change, not by its limit")
+                // A change from before the wait began is seen too; after the newest read, none.
+                #expect(await coordinator.waitForLeaderChange(after: read, within: .seconds(5)))
+                let now = try await coordinator.snapshot().revision
+                #expect(await !coordinator.waitForLeaderChange(after: now, within: .milliseconds(300)))
+            }
+        }
+
         @Test func anUnconsumedFailoverIntentExpires() async throws {
             try await withEtcd { etcd in
                 let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/i/")
