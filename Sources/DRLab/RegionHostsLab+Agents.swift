@@ -12,7 +12,7 @@ extension RegionHostsLab {
     func agentDir(_ region: String) -> String { "\(dir)/\(region)/agent" }
     public func agentPID(_ region: String) -> Int32? { PIDFile.read("\(agentDir(region))/agent.pid") }
 
-    /// The cluster's configuration, with the settings README recommends for regions 20–100 ms
+    /// The cluster's configuration, with the settings docs/failsafe.md recommends for regions 20–100 ms
     /// apart (1 s checks, 3 failures, a 5 s lease), which `bench/etcd-regions.sh` measured.
     func renderConfig() -> String {
         let dnsSection =

@@ -61,7 +61,7 @@ struct LabUp: AsyncParsableCommand {
 }
 
 extension LabUp {
-    /// `lab up --hosts`: the regions lab with databases, agents and DNS, with the README's
+    /// `lab up --hosts`: the regions lab with databases, agents and DNS, with docs/failsafe.md's
     /// recommended cross-region settings (its options are the regions', not the loopback's).
     func upAsHosts(binary: String) async throws {
         guard etcdMembers == 1, !synchronous, !failsafe, healthInterval == nil else {

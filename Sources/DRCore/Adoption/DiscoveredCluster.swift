@@ -78,7 +78,7 @@ public enum InitialConfig {
             "  rpo: \(isSynchronous(discovered) ? "0s   # synchronous replication found" : "5s   # asynchronous replication: set the data loss you accept")",
             "coordination:",
             "  endpoints: [\(etcd.joined(separator: ", "))]",
-            "  lease_ttl: 5s  # measured across regions 20-100 ms apart (README)",
+            "  lease_ttl: 5s  # measured across regions 20-100 ms apart (docs/failsafe.md)",
             "health:",
             "  interval: 1s",
             "  failures: 3",
