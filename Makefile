@@ -15,7 +15,7 @@ VERSION := $(VERSION)
 # The man page's date: the last commit's, so that an install of the same commit is byte-identical.
 MAN_DATE ?= $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 
-.PHONY: setup build check format test unit flake-hunt demo bench soak chaos chaos-long lab-up lab-down clean install release
+.PHONY: setup build check cli-docs format test unit flake-hunt demo bench soak chaos chaos-long lab-up lab-down clean install release
 
 # Installs the missing Debian packages only; silent when everything is present.
 # Works as root or through sudo.
@@ -39,10 +39,20 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# The house style (.swift-format): `make format` applies it, `make check` (part of
-# `make test`, so CI) fails on any difference.
+# `make check` (part of `make test`, so CI) fails on: any difference from the house style
+# (.swift-format; `make format` applies it), a Package.swift edge that disagrees with the
+# imports (scripts/check-module-edges.py), or a stale docs/cli.md (`make cli-docs`).
 check:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) package dump-package | python3 scripts/check-module-edges.py
+	$(SWIFT) build --product drctl >/dev/null
+	$(DRCTL) --experimental-dump-help | python3 scripts/cli-reference.py | diff -u docs/cli.md - >/dev/null \
+	  || { echo "docs/cli.md is stale: run make cli-docs and commit it"; exit 1; }
+
+# docs/cli.md, the command reference, generated from the argument parser.
+cli-docs:
+	$(SWIFT) build --product drctl >/dev/null
+	$(DRCTL) --experimental-dump-help | python3 scripts/cli-reference.py >docs/cli.md
 
 format:
 	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
@@ -85,6 +95,7 @@ demo: build
 	$(DRCTL) dns status --config $(LAB_DIR)/drctl.yaml
 	@echo
 	@echo "The lab keeps running (pg2 is the primary now): explore it, then 'make lab-down'."
+	@echo "Docs by task: README.md's map, then docs/ (docs/lab.md for the lab, docs/cli.md for every command)."
 
 bench: build
 	bash bench/run.sh
@@ -159,6 +170,8 @@ install: $(GENERATE_MANUAL)
 	sed -e 's|/usr/local/bin/drctl|$(PREFIX)/bin/drctl|' -e 's|/usr/local/share/doc/drctl|$(PREFIX)/share/doc/drctl|' examples/drctl-agent@.service >$(DESTDIR)$(SYSTEMD_DIR)/drctl-agent@.service
 	install -m 0644 examples/drctl.yaml README.md packaging/DEPENDENCIES $(DESTDIR)$(PREFIX)/share/doc/drctl/
 	install -m 0644 runbooks/*.md $(DESTDIR)$(PREFIX)/share/doc/drctl/runbooks/
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/drctl/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/drctl/docs/
 	install -d -m 0750 $(DESTDIR)/etc/drctl
 
 # A tarball of what install puts in place (under usr/local and etc/), for hosts without

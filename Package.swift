@@ -45,8 +45,8 @@ let package = Package(
         // The randomized fault campaign against a lab (`drctl lab chaos`, `make chaos`).
         .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem", "DRCoordination"]),
         // Drills that inject lab faults: the CLI runs them, the agent never links them.
-        .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination"]),
-        .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
+        .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination", "DRBackup", "DRSystem"]),
+        .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"], exclude: ["s3-server.py", "notify-server.py", "aws-standin.py"]),
         .target(
             name: "DRAgent",
@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill", "DRChaos",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill", "DRChaos", "DRHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,7 +79,11 @@ let package = Package(
         .testTarget(name: "DRBackupTests", dependencies: ["DRCore", "DRBackup", "DRHTTP"]),
         .testTarget(name: "DRDNSTests", dependencies: ["DRCore", "DRDNS", "DRCrypto", "DRHTTP"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup", "DRChaos", "DRAgent"]),
+            name: "IntegrationTests",
+            dependencies: [
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRHTTP", "DRCoordination", "DRDNS", "DRBackup", "DRChaos", "DRAgent",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )
 

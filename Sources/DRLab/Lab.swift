@@ -2,7 +2,7 @@ import DRCore
 import DRSystem
 import Foundation
 
-/// The local three-region sandbox of DESIGN.md: region 1 primary, region 2 streaming hot
+/// The local three-region sandbox (docs/lab.md): region 1 primary, region 2 streaming hot
 /// standby, region 3 cold (backups only), one etcd member and one PowerDNS server, all on
 /// loopback, region k on 127.0.k.1. Tests use exactly this code.
 public enum Lab {

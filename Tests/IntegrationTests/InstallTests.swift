@@ -30,7 +30,9 @@ import Testing
         let verify = try await CommandRunner.run(["systemd-analyze", "verify", instance], check: false)
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let doc = "\(stage)/opt/drctl/share/doc/drctl"
-        for file in ["drctl.yaml", "README.md", "DEPENDENCIES"] { #expect(FileManager.default.fileExists(atPath: "\(doc)/\(file)"), "\(file)") }
+        for file in ["drctl.yaml", "README.md", "DEPENDENCIES", "docs/deploy.md", "docs/cli.md", "docs/design.md"] {
+            #expect(FileManager.default.fileExists(atPath: "\(doc)/\(file)"), "\(file)")
+        }
         let runbooks = try FileManager.default.contentsOfDirectory(atPath: "\(doc)/runbooks").filter { $0.hasSuffix(".md") }
         #expect(runbooks.count == (try FileManager.default.contentsOfDirectory(atPath: "\(Self.root)/runbooks").filter { $0.hasSuffix(".md") }.count))
         var isDirectory: ObjCBool = false

@@ -3,7 +3,7 @@ import Foundation
 /// Everything the agents keep under the cluster's prefix, read in one transaction (one etcd
 /// revision) and decoded one record at a time: a record this version cannot read — a newer
 /// agent's during a rolling upgrade, a stray write — is skipped and reported, and never
-/// makes the rest unreadable (DESIGN.md, safety invariant 5).
+/// makes the rest unreadable (safety invariant 5; docs/design.md, "etcd key schema").
 public struct CoordinationSnapshot: Sendable, Equatable {
     /// The etcd revision every value was read at.
     public var revision: Int64

@@ -1,4 +1,4 @@
-/// The one decision function of DESIGN.md: from one agent's snapshot, the policy and the
+/// The one decision function (docs/design.md, "The HA loop"): from one agent's snapshot, the policy and the
 /// time, the actions to take. Pure: the same inputs always give the same actions.
 public func decide(_ view: ClusterView, policy: FailoverPolicy, now: AgentInstant) -> Decision {
     let input = RuleInput(view: view, policy: policy, now: now)
