@@ -77,14 +77,22 @@ import Testing
         .init(
             name: "database crash with agent alive: fence, then release", view: primaryView(failed: 3, state: .down), now: 10, rule: "leader-database-failed",
             actions: [.fence(node: "a", reason: .databaseFailedChecks(3)), .releaseLeadership(term: 7, reason: .databaseFailedChecks(3))]),
-        .init(name: "renewal overdue: fence before etcd expires the lease", view: primaryView(renewedAt: 6, etcd: false), now: 10, rule: "fence-on-lease-deadline", actions: nil),
+        .init(
+            name: "renewal overdue: fence before etcd expires the lease", view: primaryView(renewedAt: 6, etcd: false), now: 10, rule: "fence-on-lease-deadline",
+            actions: [.fence(node: "a", reason: .leaseRenewalOverdue), .alert(reason: .fencedItselfLeaseOverdue(node: "a"))]),
         .init(name: "etcd unreachable, deadline not reached: keep running", view: primaryView(renewedAt: 8, etcd: false), now: 10, rule: "etcd-unreachable", actions: []),
-        .init(name: "woken after a freeze past the deadline: fence first", view: primaryView(renewedAt: 1), now: 30, rule: "fence-on-lease-deadline", actions: nil),
-        .init(name: "another node holds the key: a writable old primary fences", view: primaryView(leader: "b"), now: 10, rule: "foreign-primary-fences", actions: nil),
-        .init(name: "start-up primary claims the free key", view: primaryView(leader: nil), now: 10, rule: "primary-claims-free-key", actions: nil),
+        .init(
+            name: "woken after a freeze past the deadline: fence first", view: primaryView(renewedAt: 1), now: 30, rule: "fence-on-lease-deadline",
+            actions: [.fence(node: "a", reason: .leaseRenewalOverdue), .alert(reason: .fencedItselfLeaseOverdue(node: "a"))]),
+        .init(
+            name: "another node holds the key: a writable old primary fences", view: primaryView(leader: "b"), now: 10, rule: "foreign-primary-fences",
+            actions: [.fence(node: "a", reason: .otherLeader(node: "b", term: 7))]),
+        .init(
+            name: "start-up primary claims the free key", view: primaryView(leader: nil), now: 10, rule: "primary-claims-free-key",
+            actions: [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: "a"))]),
         .init(
             name: "free key but another member reports primary: fence", view: primaryView(leader: nil, members: [member("a", .primary), member("b", .primary)]),
-            now: 10, rule: "foreign-primary-fences", actions: nil),
+            now: 10, rule: "foreign-primary-fences", actions: [.fence(node: "a", reason: .otherPrimary(node: "b"))]),
         .init(name: "paused leader only renews", view: primaryView(failed: 5, paused: true), now: 10, rule: "paused", actions: [.renewLease(term: 7)]),
         // Maintenance never disarms fencing (issue 26): `drctl failover` may follow a lapsed key.
         .init(
@@ -102,7 +110,7 @@ import Testing
         .init(
             name: "standby re-points at a new leader", view: standbyView(leader: "c", term: 9), now: 10, rule: "standby-follows-leader",
             actions: [.follow(node: "b", leader: "c", term: 9)]),
-        .init(name: "whole primary lost: best candidate takes the key", view: standbyView(), now: 11, rule: "take-over", actions: nil),
+        .init(name: "whole primary lost: best candidate takes the key", view: standbyView(), now: 11, rule: "take-over", actions: [.acquireLeadership(reason: .bestCandidateWithinRPO(node: "b"))]),
         .init(
             name: "holder of the key promotes under its term", view: standbyView(leader: "b", term: 8), now: 11, rule: "leader-promotes",
             actions: [.renewLease(term: 8), .promote(node: "b", term: 8)]),
@@ -113,28 +121,41 @@ import Testing
         .init(name: "paused cluster: no promotion", view: standbyView(paused: true), now: 11, rule: "paused", actions: []),
         .init(
             name: "paused, but the operator asked for a failover: carried out", view: standbyView(intent: FailoverIntent(to: "b", acceptDataLoss: true), paused: true),
-            now: 11, rule: "take-over", actions: nil),
-        .init(name: "cooldown after a recent failover", view: standbyView(lastFailover: 0), now: 60, rule: "cooldown", actions: nil),
-        .init(name: "cooldown over", view: standbyView(lastFailover: 0), now: 400, rule: "take-over", actions: nil),
+            now: 11, rule: "take-over", actions: [.acquireLeadership(reason: .dataLossAccepted(node: "b"))]),
+        .init(
+            name: "cooldown after a recent failover", view: standbyView(lastFailover: 0), now: 60, rule: "cooldown",
+            actions: [.holdForOperator(reason: .cooldown(sinceLastFailover: .seconds(60), cooldown: .seconds(300)))]),
+        .init(name: "cooldown over", view: standbyView(lastFailover: 0), now: 400, rule: "take-over", actions: [.acquireLeadership(reason: .bestCandidateWithinRPO(node: "b"))]),
         .init(name: "a better candidate exists: wait for it", view: standbyView("c", lsn: 900), now: 11, rule: "wait-for-better-candidate", actions: []),
         .init(
             name: "the better candidate never came: go after the bound (RPO permitting)",
-            view: standbyView("c", lsn: 900, members: [member("b"), member("c", lsn: 900)]), now: 14, rule: "rpo-gate", actions: nil),
+            view: standbyView("c", lsn: 900, members: [member("b"), member("c", lsn: 900)]), now: 14, rule: "rpo-gate",
+            actions: [.holdForOperator(reason: .beyondRPO(node: "c", rpo: .seconds(5), lossBytes: 100, lossSeconds: 9))]),
         .init(
             name: "two candidates racing: equal LSN, the higher priority wins",
-            view: standbyView("c", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "take-over", actions: nil),
+            view: standbyView("c", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "take-over",
+            actions: [.acquireLeadership(reason: .bestCandidateWithinRPO(node: "c"))]),
         .init(
             name: "two candidates racing: the other waits",
             view: standbyView("b", lsn: 1000, members: [member("b", priority: 50), member("c", priority: 90)]), now: 11, rule: "wait-for-better-candidate", actions: []),
-        .init(name: "lag beyond the RPO: manual intervention", view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)]), now: 11, rule: "rpo-gate", actions: nil),
+        .init(
+            name: "lag beyond the RPO: manual intervention", view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)]), now: 11, rule: "rpo-gate",
+            actions: [.holdForOperator(reason: .beyondRPO(node: "c", rpo: .seconds(5), lossBytes: 100, lossSeconds: 9))]),
         .init(
             name: "accepted data loss promotes beyond the RPO",
-            view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)], intent: FailoverIntent(to: "c", acceptDataLoss: true)), now: 11, rule: "take-over", actions: nil),
+            view: standbyView("c", lsn: 900, members: [member("c", lsn: 900)], intent: FailoverIntent(to: "c", acceptDataLoss: true)), now: 11, rule: "take-over",
+            actions: [.acquireLeadership(reason: .dataLossAccepted(node: "c"))]),
         .init(name: "operator chose another node", view: standbyView(intent: FailoverIntent(to: "c", acceptDataLoss: false)), now: 11, rule: "not-a-candidate", actions: []),
-        .init(name: "operator intent overrides cooldown", view: standbyView(lastFailover: 0, intent: FailoverIntent(to: "b", acceptDataLoss: false)), now: 60, rule: "take-over", actions: nil),
-        .init(name: "standby on another timeline is not promoted", view: standbyView(timeline: 2), now: 11, rule: "rpo-gate", actions: nil),
+        .init(
+            name: "operator intent overrides cooldown", view: standbyView(lastFailover: 0, intent: FailoverIntent(to: "b", acceptDataLoss: false)), now: 60, rule: "take-over",
+            actions: [.acquireLeadership(reason: .bestCandidateWithinRPO(node: "b"))]),
+        .init(
+            name: "standby on another timeline is not promoted", view: standbyView(timeline: 2), now: 11, rule: "rpo-gate",
+            actions: [.holdForOperator(reason: .timelineMismatch(node: "b", timeline: 2, lostPrimaryTimeline: 1))]),
         // A fenced old primary.
-        .init(name: "fenced node stays fenced", view: standbyView("a", leader: "b", term: 8, state: .fenced), now: 11, rule: "fenced-stays-fenced", actions: nil),
+        .init(
+            name: "fenced node stays fenced", view: standbyView("a", leader: "b", term: 8, state: .fenced), now: 11, rule: "fenced-stays-fenced",
+            actions: [.holdForOperator(reason: .fencedUntilRejoined(node: "a"))]),
         // A rebooted old primary that came up read-only and followed the new leader, but whose
         // WAL went past the fork: it never streams, and is rewound.
         .init(
@@ -191,7 +212,7 @@ import Testing
                         var b = member("b"); b.hold = "beyond the RPO"; return b
                     }()
                 ], missingSince: 10), now: 30,
-            rule: "last-leader-resumes", actions: nil),
+            rule: "last-leader-resumes", actions: [.resumeAsStandby(node: "a", reason: .lastLeaderResumes(node: "a"))]),
         .init(
             name: "a fenced node that did not lead last stays fenced",
             view: standbyView("c", state: .fenced, members: [member("a", .fenced)], missingSince: 10), now: 30, rule: "fenced-stays-fenced", actions: []),
@@ -231,7 +252,7 @@ import Testing
             view: {
                 var v = primaryView(leader: nil); v.local.recloneRequested = true; return v
             }(), now: 10,
-            rule: "primary-claims-free-key", actions: nil),
+            rule: "primary-claims-free-key", actions: [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: "a"))]),
     ]
 
     @Test(arguments: rows)

@@ -34,7 +34,7 @@ import Testing
         wait-for-better-candidate: A candidate that knows a better-placed one (in synchronous mode: a recorded synchronous one) waits for it, for a bounded time.
         synchronous-gate: Synchronous mode: only the lost leader itself, back read-only, or a standby it recorded as synchronous holds every acknowledged commit; it takes over without an RPO estimate. Others leave it to that standby, or wait for an operator when none is available.
         rpo-gate: Beyond the RPO (or with an unknown loss) nothing is promoted: manual intervention, with the numbers.
-        take-over: The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).
+        take-over: The primary is lost and this standby is the best candidate within the RPO (or an operator's failover accepted the loss): take the leader key (promotion follows under its term).
         """
 
     @Test func tableMatchesTheGoldenDump() {

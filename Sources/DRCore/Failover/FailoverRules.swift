@@ -399,8 +399,14 @@ extension FailoverRule {
                 guard case .beyond(let bytes, let seconds) = verdict else { return nil }
                 return [.holdForOperator(reason: .beyondRPO(node: input.me, rpo: input.policy.rpo, lossBytes: bytes, lossSeconds: seconds))]
             },
-            FailoverRule(id: "take-over", summary: "The primary is lost and this standby is the best candidate within the RPO: take the leader key (promotion follows under its term).") { input in
-                [.acquireLeadership(reason: .bestCandidateWithinRPO(node: input.me))]
+            FailoverRule(
+                id: "take-over",
+                summary:
+                    "The primary is lost and this standby is the best candidate within the RPO (or an operator's failover accepted the loss): take the leader key (promotion follows under its term)."
+            ) { input in
+                // The log and the evidence say which: a loss accepted by an operator is not "within the RPO".
+                if input.view.failoverIntent?.acceptDataLoss == true { return [.acquireLeadership(reason: .dataLossAccepted(node: input.me))] }
+                return [.acquireLeadership(reason: .bestCandidateWithinRPO(node: input.me))]
             },
         ]
 }

@@ -5,6 +5,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     // Taking the leader key.
     case onlyPrimaryKeyFree(node: String)
     case bestCandidateWithinRPO(node: String)
+    case dataLossAccepted(node: String)
     case synchronousStandby(node: String)
     case switchoverTarget(node: String, from: String?, receivedUpTo: LSN)
     case lostLeaderHoldsEveryCommit(node: String)
@@ -58,6 +59,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .onlyPrimaryKeyFree(let node): "\(node) is the only primary and the leader key is free"
         case .bestCandidateWithinRPO(let node): "leader key free; \(node) is the best candidate within the RPO"
+        case .dataLossAccepted(let node): "leader key free; an operator's failover to \(node) accepted losing data beyond the RPO (--accept-data-loss)"
         case .synchronousStandby(let node): "\(node) was the synchronous standby: no acknowledged commit is lost"
         case let .switchoverTarget(node, from, lsn): "switchover from \(from ?? "the old primary"): \(node) has received its WAL up to \(lsn)"
         case .lostLeaderHoldsEveryCommit(let node): "\(node) led last and holds every acknowledged commit in its own WAL"
