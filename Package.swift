@@ -34,11 +34,11 @@ let package = Package(
         // Imperative shells.
         .target(name: "DRPostgres", dependencies: ["DRCore", "CLibPQ"]),
         .target(name: "DRHTTP", dependencies: ["DRCore", "CCurl"]),
-        .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP"]),
+        .target(name: "DRCoordination", dependencies: ["DRCore", "DRHTTP", "DRSystem"]),
         // glibc calls hidden behind _GNU_SOURCE (close-on-exec pipes, closefrom in spawn,
         // pidfd): compiled C, so the feature macro never reaches a Swift-visible header.
         .target(name: "CSpawn"),
-        .target(name: "DRSystem", dependencies: ["CSpawn"]),
+        .target(name: "DRSystem", dependencies: ["CSpawn", "DRCore"]),
         .target(name: "DRCrypto", dependencies: ["CCrypto"]),
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto", "DRHTTP", "CZstd"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "DRChaos", dependencies: ["DRCore", "DRLab", "DRPostgres", "DRSystem", "DRCoordination"]),
         // Drills that inject lab faults: the CLI runs them, the agent never links them.
         .target(name: "DRLabDrill", dependencies: ["DRCore", "DRDrill", "DRLab", "DRPostgres", "DRCoordination", "DRBackup", "DRSystem"]),
-        .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination"]),
+        .target(name: "DRDNS", dependencies: ["DRCore", "DRHTTP", "DRCrypto", "DRCoordination", "DRSystem"]),
         .target(name: "DRLab", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCoordination"], exclude: ["s3-server.py", "notify-server.py", "aws-standin.py"]),
         .target(
             name: "DRAgent",

@@ -1,6 +1,7 @@
 import DRCoordination
 import DRCore
 import DRCrypto
+import DRSystem
 import Foundation
 
 /// Signs and checks `POST /failsafe` with the cluster's shared secret

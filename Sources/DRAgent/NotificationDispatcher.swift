@@ -1,6 +1,7 @@
 import DRCore
 import DRCrypto
 import DRHTTP
+import DRSystem
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import DRCore
 import DRCrypto
+import DRSystem
 import Foundation
 
 /// One backup encryption key: 32 bytes, known by its id — the first 16 hex digits of the

@@ -1,5 +1,6 @@
 import DRCore
 import DRHTTP
+import DRSystem
 import Foundation
 
 /// Cluster-wide keys without a lease, so they outlive any agent: the primary's last

@@ -1,5 +1,6 @@
 import DRCoordination
 import DRCore
+import DRSystem
 
 /// Points managed records at their targets: reads what each provider holds, changes only
 /// what differs (idempotent), one call per provider, checks just before writing that the

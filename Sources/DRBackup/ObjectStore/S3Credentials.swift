@@ -1,5 +1,6 @@
 import DRCore
 import DRHTTP
+import DRSystem
 import Foundation
 import Synchronization
 

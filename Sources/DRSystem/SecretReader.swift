@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 /// Reads secrets from their configured source; the error names the source, never a value.
