@@ -237,14 +237,14 @@ extension NodeAgent {
     /// interval meanwhile, and the lease deadline treats the node as writable (it may
     /// become so at any moment), so if the renewals fail it is fenced, not left promoting.
     private func promoteKeepingTheLease(term: Int64) async throws {
-        promotionUnderway = true
-        promotionSignalled = true
+        promotion = .underway
         armLeaseDeadline()  // publishes the lease to the watchdog now that the node may turn writable
         scheduleHeartbeat(term: term)
         defer {
             promotionHeartbeat?.cancel()
             promotionHeartbeat = nil
-            promotionUnderway = false
+            // Signalled until the server is seen primary (or fenced): it may still turn writable.
+            promotion = .signalled
         }
         let log = self.log
         try await database.promote { elapsed in
@@ -262,15 +262,15 @@ extension NodeAgent {
     }
 
     private func promotionHeartbeatDue(term: Int64) async {
-        guard promotionUnderway || fencing else { return }
+        guard promotion.isUnderway || fencing else { return }
         do {
             try await renewLease(term: term)
         } catch CoordinationError.leaseExpired {
-            return log.critical("the lease expired during the \(promotionUnderway ? "promotion" : "fence"): the deadline fences this node", metadata: ["term": "\(term)"])
+            return log.critical("the lease expired during the \(promotion.isUnderway ? "promotion" : "fence"): the deadline fences this node", metadata: ["term": "\(term)"])
         } catch {
-            log.warning("renewing the lease during the \(promotionUnderway ? "promotion" : "fence") failed", metadata: ["error": "\(error)"])
+            log.warning("renewing the lease during the \(promotion.isUnderway ? "promotion" : "fence") failed", metadata: ["error": "\(error)"])
         }
-        if promotionUnderway || fencing { scheduleHeartbeat(term: term) }
+        if promotion.isUnderway || fencing { scheduleHeartbeat(term: term) }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database
@@ -331,11 +331,10 @@ extension NodeAgent {
         }
         // A count, not a flag: the deadline can start a second fence while this one runs,
         // and its end must not end this one's renewals.
-        fencesInFlight += 1
+        fence.begin()
         if let keptTerm { scheduleHeartbeat(term: keptTerm) }
         defer {
-            fencesInFlight -= 1
-            if !fencing, promotionHeartbeat != nil, !promotionUnderway {
+            if !fencing, promotionHeartbeat != nil, !promotion.isUnderway {
                 promotionHeartbeat?.cancel()
                 promotionHeartbeat = nil
             }
@@ -343,12 +342,12 @@ extension NodeAgent {
         let problem: String?
         do {
             problem = try await database.fence(within: limit)
-            fenceFailed = false
+            fence.end(failure: nil)
         } catch {
             // Not fenced: reported as it is (down, or primary), so the rules keep the
             // lease and try again instead of treating it as safely stopped.
             try? FileManager.default.removeItem(atPath: fenceMarker)
-            fenceFailed = true
+            fence.end(failure: "\(error)")
             notifyFence(reason, failure: "\(error)")
             throw error
         }

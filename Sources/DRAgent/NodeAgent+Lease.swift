@@ -96,7 +96,7 @@ extension NodeAgent {
     /// promotion under way or signalled (it completes without the agent), or nothing observed yet (a restarted agent): the cases the
     /// watchdog must guard.
     var databaseMayAcceptWrites: Bool {
-        promotionUnderway || promotionSignalled || lastLocal.map { $0.state == .primary || $0.state == .down } ?? true
+        promotion.mayTurnWritable || lastLocal.map { $0.state == .primary || $0.state == .down } ?? true
     }
 
     func deadlineReached(_ book: LeaseBookkeeping) async {

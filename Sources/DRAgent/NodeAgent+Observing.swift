@@ -44,7 +44,7 @@ extension NodeAgent {
         local.failedChecks = failedChecks
         local.restartsTried = restartsTried
         local.rejoinFailed = rejoinFailed
-        local.fenceFailed = fenceFailed
+        local.fenceFailed = fence.failed
         local.resumeFailedAt = resumeFailedAt
         local.upstreamLostSince = upstreamLostSince
         local.fenceUnderway = fencing

@@ -73,13 +73,10 @@ public actor NodeAgent {
     var handoverSeenAt: AgentInstant?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
-    /// The last attempt to fence the database failed (it may still accept writes).
-    var fenceFailed = false
-    /// A promotion has been signalled and has not finished yet.
-    var promotionUnderway = false
-    /// pg_promote was signalled and the server has not been seen primary (or fenced) since:
-    /// it may turn writable any moment, also after the agent stopped waiting for it.
-    var promotionSignalled = false
+    /// The fences of the database: running, failed, or none.
+    var fence = FenceState.idle
+    /// A promotion running, or signalled and not yet seen to end.
+    var promotion = PromotionState.idle
     /// The term this loop renewed the lease under before reading etcd (nil outside a loop).
     var renewedAheadOfTheRead: Int64?
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).
@@ -184,7 +181,7 @@ public actor NodeAgent {
         applyReloadedConfig()
         let local = await observeLocal()
         lastLocal = local
-        if local.state == .primary || local.state == .fenced { promotionSignalled = false }
+        if local.state == .primary || local.state == .fenced, !promotion.isUnderway { promotion = .idle }
         await renewAheadOfTheRead(local)
         defer { renewedAheadOfTheRead = nil }
         let etcdReachable = await readCluster()
@@ -213,7 +210,7 @@ public actor NodeAgent {
     /// The snapshot `decide` sees: the local database and what this agent last knew.
     func view(_ observed: LocalDatabase, etcdReachable: Bool) -> ClusterView {
         var local = observed
-        local.promotionUnderway = promotionUnderway || promotionSignalled
+        local.promotionUnderway = promotion.mayTurnWritable
         var view = ClusterView(
             me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
             primaryProgress: primaryProgress, lease: leaseBook, paused: paused, failoverIntent: intent,
@@ -258,8 +255,7 @@ public actor NodeAgent {
     var cloneInFlight = false
     var resumeFailedAt: AgentInstant?
     /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
-    var fencesInFlight = 0
-    var fencing: Bool { fencesInFlight > 0 }
+    var fencing: Bool { fence.isUnderway }
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
     var handoverUnderway = false
