@@ -12,7 +12,16 @@ public final class AgentMetrics: Sendable {
     /// The last value of each counter mirrored from PostgreSQL, by name and node.
     private let mirrored = Mutex<[String: Int64]>([:])
 
-    public init() {}
+    /// The `cluster` label every series carries (none when empty), so one Prometheus can
+    /// tell the clusters of a fleet apart.
+    let cluster: String
+
+    public init(cluster: String) { self.cluster = cluster }
+
+    /// Without the `cluster` label (tests, tools that serve one cluster).
+    public convenience init() { self.init(cluster: "") }
+
+    private func labelled(_ labels: [(String, String)]) -> [(String, String)] { cluster.isEmpty ? labels : [("cluster", cluster)] + labels }
 
     /// Makes the registry the process's swift-metrics backend (at most once per process).
     public func bootstrap() {
@@ -47,12 +56,12 @@ public final class AgentMetrics: Sendable {
     }
 
     func gauge(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Gauge {
-        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "", helpText: help), labels: labels)
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "", helpText: help), labels: labelled(labels))
     }
 
     /// `drctl_NAME_total`.
     func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Prometheus.Counter {
-        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "total", helpText: help), labels: labels)
+        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "drctl", metricName: name, unitName: "total", helpText: help), labels: labelled(labels))
     }
 
     /// `drctl_NAME_total{node}` following a counter PostgreSQL keeps: increased by what it

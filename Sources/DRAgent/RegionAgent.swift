@@ -30,7 +30,7 @@ public enum RegionAgent {
         let live = LiveConfig(config, hash: hash)
         let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
         let board = AgentStateBoard()
-        let metrics = AgentMetrics()
+        let metrics = AgentMetrics(cluster: config.cluster)
         metrics.bootstrap()
         metrics.prepare(nodes: region.nodes.map(\.name), records: config.dns.records.map(\.name))
         let log = Logger(label: "drctl.agent")

@@ -49,4 +49,13 @@ import Testing
         #expect(Self.value(text, "drctl_postgres_wal_received_lsn_bytes{node=\"pg1\"}") == 0)
         #expect(Self.value(text, "drctl_postgres_timeline{node=\"pg1\"}") == 0)
     }
+
+    @Test func everySeriesOfAnAgentCarriesItsCluster() {
+        let metrics = AgentMetrics(cluster: "shop")
+        metrics.prepare(nodes: ["pg1"], records: [])
+        metrics.etcdContact("pg1", atMillis: 1000)
+        let series = metrics.exposition().split(separator: "\n").filter { $0.hasPrefix("drctl_") }
+        #expect(!series.isEmpty && series.allSatisfy { $0.contains("{cluster=\"shop\"") }, "\(series)")
+        #expect(Self.value(metrics.exposition(), "drctl_etcd_last_contact_timestamp_seconds{cluster=\"shop\",node=\"pg1\"}") == 1)
+    }
 }

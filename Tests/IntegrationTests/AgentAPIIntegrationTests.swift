@@ -73,11 +73,12 @@ extension RealServers {
                 try Data(metrics.body).write(to: URL(fileURLWithPath: file))
                 let lint = try await CommandRunner.run(["sh", "-c", "promtool check metrics < '\(file)'"], check: false)
                 #expect(lint.status == 0, "promtool: \(lint.stdout)\(lint.stderr)")
-                #expect(metrics.text.contains("drctl_leader_term{node=\"pg1\"}") && metrics.text.contains("drctl_health_checks_total"))
+                #expect(metrics.text.contains("drctl_leader_term{cluster=\"lab\",node=\"pg1\"}") && metrics.text.contains("drctl_health_checks_total"))
                 for series in [
-                    "drctl_postgres_timeline{node=\"pg1\"} 1", "drctl_postgres_pending_restart{node=\"pg1\"} 0", "drctl_cluster_paused{node=\"pg1\"} 0",
-                    "drctl_postgres_wal_archived_total{node=\"pg1\"}", "drctl_etcd_last_contact_timestamp_seconds{node=\"pg1\"}",
-                    "drctl_postgres_wal_current_lsn_bytes{node=\"pg1\"}",
+                    "drctl_postgres_timeline{cluster=\"lab\",node=\"pg1\"} 1", "drctl_postgres_pending_restart{cluster=\"lab\",node=\"pg1\"} 0",
+                    "drctl_cluster_paused{cluster=\"lab\",node=\"pg1\"} 0",
+                    "drctl_postgres_wal_archived_total{cluster=\"lab\",node=\"pg1\"}", "drctl_etcd_last_contact_timestamp_seconds{cluster=\"lab\",node=\"pg1\"}",
+                    "drctl_postgres_wal_current_lsn_bytes{cluster=\"lab\",node=\"pg1\"}",
                 ] {
                     #expect(metrics.text.contains(series), "\(series) in /metrics")
                 }

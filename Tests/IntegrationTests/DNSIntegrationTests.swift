@@ -91,7 +91,7 @@ extension RealServers {
                 #expect(repaired, "the leader points the record back at the primary")
                 let api = try #require(Lab.status(dir: lab.dir).agents.first { $0.region == "region1" }?.api)
                 let metrics = try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).text
-                #expect(metrics.contains("drctl_dns_drift_repairs_total{record=\"\(record)\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("drift") })")
+                #expect(metrics.contains("drctl_dns_drift_repairs_total{cluster=\"lab\",record=\"\(record)\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("drift") })")
                 let log = try String(contentsOfFile: agentLog, encoding: .utf8)
                 #expect(log.contains("DNS record had drifted from its target: repaired"))
             }

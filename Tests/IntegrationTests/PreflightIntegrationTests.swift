@@ -46,7 +46,7 @@ extension RealServers {
                 }
                 #expect(published, "region1's agent publishes its preflight in /status")
                 let metrics = String(decoding: try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).body, as: UTF8.self)
-                #expect(metrics.contains("drctl_preflight_findings{severity=\"blocking\"} 0"), "\(metrics.split(separator: "\n").filter { $0.contains("preflight") })")
+                #expect(metrics.contains("drctl_preflight_findings{cluster=\"lab\",severity=\"blocking\"} 0"), "\(metrics.split(separator: "\n").filter { $0.contains("preflight") })")
                 let status = try await CommandRunner.run([binary, "status", "--config", lab.configFile], check: false)
                 #expect(status.stdout.contains("region1: 0 blocking") && status.stdout.contains("region2: 0 blocking"), "\(status.stdout)")
 

@@ -33,7 +33,7 @@ extension RealServers {
                 let api = try #require(Lab.status(dir: lab.dir).agents.first?.api)
                 let exported = try await eventually(within: .seconds(30)) {
                     let text = try await HTTPClient().send(HTTPRequest(url: api + "/metrics")).text
-                    return text.contains("drctl_backup_last_size_bytes{kind=\"logical\"}")
+                    return text.contains("drctl_backup_last_size_bytes{cluster=\"lab\",kind=\"logical\"}")
                 }
                 #expect(exported)
             }
