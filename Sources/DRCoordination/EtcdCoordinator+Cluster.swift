@@ -233,3 +233,38 @@ extension EtcdCoordinator {
                 budget: min(.seconds(10), c.leaseTTL / 3), sourceAddress: sourceAddress), prefix: c.prefix)
     }
 }
+
+extension EtcdCoordinator {
+    /// The prefix above this cluster's (`/drctl/` for `/drctl/shop/`), where a fleet's
+    /// clusters sit side by side.
+    public var fleetRoot: String {
+        let parts = prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast(2)
+        return parts.joined(separator: "/") + "/"
+    }
+
+    /// Every cluster under `fleetRoot`, read in one range: each cluster's snapshot and its
+    /// newest failover record.
+    public func fleet() async throws -> [(cluster: String, snapshot: CoordinationSnapshot, last: FailoverEvidence?)] {
+        let root = fleetRoot
+        let response = try await gateway.call("/v3/kv/range", ["key": EtcdJSON.base64(root), "range_end": EtcdJSON.prefixEnd(root)])
+        let revision = EtcdJSON.int64((response["header"] as? [String: Any])?["revision"]) ?? 0
+        var byCluster: [String: [CoordinationSnapshot.Entry]] = [:]
+        for kv in response["kvs"] as? [[String: Any]] ?? [] {
+            guard let key = EtcdJSON.decode(kv["key"]), let name = key.dropFirst(root.count).split(separator: "/").first else { continue }
+            let value = (kv["value"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
+            byCluster[String(name), default: []].append(
+                CoordinationSnapshot.Entry(
+                    key: key, value: value, createRevision: EtcdJSON.int64(kv["create_revision"]) ?? 0, lease: EtcdJSON.int64(kv["lease"]) ?? 0,
+                    modRevision: EtcdJSON.int64(kv["mod_revision"]) ?? 0))
+        }
+        return byCluster.sorted { $0.key < $1.key }.compactMap { name, entries in
+            let prefix = root + name + "/"
+            // A cluster is a prefix with a leader key or member records; other keys are not ours.
+            guard entries.contains(where: { $0.key == prefix + CoordinationSnapshot.Key.leader || $0.key.hasPrefix(prefix + CoordinationSnapshot.Key.members) })
+            else { return nil }
+            let last = entries.filter { $0.key.hasPrefix(prefix + "history/") }.max { $0.key < $1.key }
+                .flatMap { try? JSONDecoder().decode(FailoverEvidence.self, from: $0.value) }
+            return (name, CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries), last)
+        }
+    }
+}

@@ -22,8 +22,12 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Wait up to this long for a primary that accepts writes (healthy or degraded), e.g. after a failover with a node still down.")
     var waitWritable: String?
 
+    @Flag(name: .long, help: "Every cluster beside this one under the etcd prefix above it (e.g. /drctl/): one line each, from the agents' records.")
+    var all = false
+
     func run() async throws {
         let (_, config) = try options.loadConfig()
+        if all { return try await fleet(config) }
         guard let timeout = DurationText.parse(connectTimeout) else {
             throw CLIExit.badInput("--connect-timeout: expected a duration like 2s, found \"\(connectTimeout)\"")
         }
