@@ -261,16 +261,23 @@ extension NodeAgent {
         }
     }
 
+    /// Work during which the loop waits and the lease must be renewed meanwhile.
+    var leaseWorkUnderway: String? {
+        if promotion.isUnderway { return "promotion" }
+        if fencing { return "fence" }
+        return restartingInPlace ? "restart" : nil
+    }
+
     private func promotionHeartbeatDue(term: Int64) async {
-        guard promotion.isUnderway || fencing else { return }
+        guard let work = leaseWorkUnderway else { return }
         do {
             try await renewLease(term: term)
         } catch CoordinationError.leaseExpired {
-            return log.critical("the lease expired during the \(promotion.isUnderway ? "promotion" : "fence"): the deadline fences this node", metadata: ["term": "\(term)"])
+            return log.critical("the lease expired during the \(work): the deadline fences this node", metadata: ["term": "\(term)"])
         } catch {
-            log.warning("renewing the lease during the \(promotion.isUnderway ? "promotion" : "fence") failed", metadata: ["error": "\(error)"])
+            log.warning("renewing the lease during the \(work) failed", metadata: ["error": "\(error)"])
         }
-        if promotion.isUnderway || fencing { scheduleHeartbeat(term: term) }
+        if leaseWorkUnderway != nil { scheduleHeartbeat(term: term) }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database
@@ -334,7 +341,7 @@ extension NodeAgent {
         fence.begin()
         if let keptTerm { scheduleHeartbeat(term: keptTerm) }
         defer {
-            if !fencing, promotionHeartbeat != nil, !promotion.isUnderway {
+            if leaseWorkUnderway == nil, promotionHeartbeat != nil {
                 promotionHeartbeat?.cancel()
                 promotionHeartbeat = nil
             }

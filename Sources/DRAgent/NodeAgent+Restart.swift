@@ -16,6 +16,20 @@ extension NodeAgent {
         }
         log.notice("restarting the database in place", metadata: ["role": "\(asPrimary ? "primary" : "standby")", "reason": "\(reason)"])
         let started = now
+        // A shutdown checkpoint or a slow start may outlast the lease: it is renewed every
+        // interval meanwhile, as during a promotion, so the deadline does not fence the
+        // database this agent is restarting.
+        if asPrimary, let term {
+            restartingInPlace = true
+            scheduleHeartbeat(term: term)
+        }
+        defer {
+            restartingInPlace = false
+            if leaseWorkUnderway == nil {
+                promotionHeartbeat?.cancel()
+                promotionHeartbeat = nil
+            }
+        }
         do {
             try await database.restartInPlace(asPrimary: asPrimary)
         } catch {

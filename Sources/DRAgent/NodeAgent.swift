@@ -77,6 +77,8 @@ public actor NodeAgent {
     var fence = FenceState.idle
     /// A promotion running, or signalled and not yet seen to end.
     var promotion = PromotionState.idle
+    /// The leader's database is being restarted in place (the lease is renewed meanwhile).
+    var restartingInPlace = false
     /// The term this loop renewed the lease under before reading etcd (nil outside a loop).
     var renewedAheadOfTheRead: Int64?
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).

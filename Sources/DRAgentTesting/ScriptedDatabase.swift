@@ -104,6 +104,11 @@ public struct ScriptedDatabase: DatabaseController {
     }
 
     public func restartInPlace(asPrimary: Bool) async throws {
+        let takes = servers[node].restartTakes
+        if takes > .zero {
+            servers.change(node) { $0.running = false }
+            try await servers.clock.sleep(for: takes)
+        }
         try servers.act(node, asPrimary ? "restart in place as primary" : "restart in place") { me in
             guard !me.startFails, !me.dataLost else { throw Failure.refused(node: node, call: "pg_ctl start", why: "the server exited during start-up") }
             me.running = true

@@ -52,6 +52,9 @@ public final class ScriptedServers: @unchecked Sendable {
         public var forcedPromotion = false
         /// A changed setting waits for a restart (cleared by any restart).
         public var pendingRestart = false
+        /// How long a restart in place takes on the manual clock (the server is down meanwhile:
+        /// a shutdown checkpoint, a slow start).
+        public var restartTakes: Duration = .zero
     }
 
     let clock: ManualClock

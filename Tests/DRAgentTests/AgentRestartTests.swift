@@ -48,6 +48,23 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty)
     }
 
+    /// A restart that outlasts the lease (a long shutdown checkpoint): the lease is renewed
+    /// while it runs, as during a promotion, so the deadline never fences the database the
+    /// agent is restarting and no standby takes over.
+    @Test func aRestartLongerThanTheLeaseKeepsTheLease() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        let term = try #require(cluster.etcd.leader?.term)
+        cluster.servers.change("a") { $0.restartTakes = .seconds(12) }
+        cluster.etcd.put(CoordinationSnapshot.Key.restart + "a", RestartRequest(pendingOnly: false).value)
+        try await cluster.run(for: .seconds(30))
+        #expect(cluster.servers.callLog("a").contains("restart in place as primary"), "\(cluster.log.text)")
+        #expect(!cluster.servers.callLog("a").contains("fence"), "never fenced: \(cluster.log.text)")
+        #expect(cluster.etcd.leader?.term == term && cluster.servers.writable == ["a"] && cluster.etcd.history.isEmpty)
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
     @Test func drctlRestartRestartsTheLeaderAndAStandbyInPlace() async throws {
         let cluster = try await AgentCluster.bootstrapped()
         defer { cluster.close() }
