@@ -58,7 +58,9 @@ struct RestartCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            guard (try? await etcd.snapshot().restartRequested[node]) == nil else { continue }
+            // An etcd read that fails (a 503, an election) says nothing: asked again, never
+            // taken for the request gone.
+            guard let snapshot = try? await etcd.snapshot(), snapshot.restartRequested[node] == nil else { continue }
             let after = await NodeProbe().observe(node: target.name, conninfo: target.conninfo).result
             guard let started = after.activity?.postmasterStartMillis else { continue }
             guard started != startedBefore else {
