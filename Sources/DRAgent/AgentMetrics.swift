@@ -145,6 +145,21 @@ public final class AgentMetrics: Sendable {
             .set(Double(opened))
     }
 
+    /// What this agent asks of etcd in its loops, by purpose (`make bench` divides them
+    /// by the loops: what a cluster costs a shared etcd, docs/fleet.md).
+    enum EtcdPurpose: String {
+        /// The loop's read of every key (`read_and_progress`: with the leader's progress).
+        case read, readAndProgress = "read_and_progress"
+        /// Lease keep-alives: the leader key's, the member record's.
+        case leaderLease = "leader_lease", memberLease = "member_lease"
+        /// The member record written (on change and heartbeat) and its lease granted.
+        case memberRecord = "member_record", memberLeaseGrant = "member_lease_grant"
+    }
+
+    func etcdRequest(_ node: String, _ purpose: EtcdPurpose) {
+        counter("etcd_requests", [("node", node), ("purpose", purpose.rawValue)], "Requests this agent's loops sent to etcd, by purpose").increment()
+    }
+
     func skippedRecords(_ node: String, _ count: Int) {
         counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
             .increment(by: Int64(count))

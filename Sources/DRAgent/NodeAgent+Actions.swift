@@ -226,6 +226,7 @@ extension NodeAgent {
         let sentAt = now
         // Past the deadline the renewal is worth nothing: the fence has begun.
         let left = leaseBook.map { SafetyChecks.leaseDeadline($0, margin: policy.fencingMargin) - sentAt }
+        metrics.etcdRequest(node.name, .leaderLease)
         let ttl = try await coordinator.keepAlive(lease: lease, within: left.map { max($0, .milliseconds(100)) })
         leaderLease = lease
         leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)

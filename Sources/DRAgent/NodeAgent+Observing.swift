@@ -84,10 +84,24 @@ extension NodeAgent {
 
     /// Reads the cluster from etcd in one consistent snapshot; false (keeping the last
     /// values) only when etcd cannot be read at all — an unreadable record is skipped.
+    /// The leader writes its progress in the same transaction (`progressToWrite`).
     func readCluster() async -> Bool {
         let snapshot: CoordinationSnapshot
+        let write = progressToWrite()
         do {
-            snapshot = try await coordinator.snapshot()
+            let sent = now
+            do {
+                metrics.etcdRequest(node.name, write == nil ? .read : .readAndProgress)
+                let answer = try await coordinator.snapshot(writing: write)
+                snapshot = answer.snapshot
+                if let write { progressWritten(write, answer.written, at: sent) }
+            } catch  where write != nil {
+                // A write can time out where a read does not (an election): read on its own.
+                published.progress = nil
+                log.warning("publishing the progress to etcd failed", metadata: ["error": "\(error)"])
+                metrics.etcdRequest(node.name, .read)
+                snapshot = try await coordinator.snapshot()
+            }
         } catch {
             log.warning("etcd unreachable", metadata: ["error": "\(error)"])
             lastRevision = nil

@@ -61,54 +61,96 @@ extension NodeAgent {
         await publish(down)
     }
 
-    /// This node's member record (and, from the leader, the primary's progress) in etcd.
+    /// This node's member record in etcd, renewed and written when `PublicationSchedule`
+    /// says so, not every loop (the leader's progress goes with its read: `readCluster`).
     func publish(_ local: LocalDatabase) async {
+        let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
         do {
-            if let lease = memberLease {
-                do { _ = try await coordinator.keepAlive(lease: lease) } catch CoordinationError.leaseExpired { memberLease = nil }
+            if let lease = published.memberLease, schedule.memberLeaseRenewalDue(lastRenewedAt: published.memberLeaseRenewedAt, now: now) {
+                let sent = now
+                metrics.etcdRequest(node.name, .memberLease)
+                do {
+                    _ = try await coordinator.keepAlive(lease: lease)
+                    published.memberLeaseRenewedAt = sent
+                } catch CoordinationError.leaseExpired { published.memberLeaseLost() }
             }
-            if memberLease == nil { memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL) }
-            guard let lease = memberLease else { return }
-            let role: NodeRole =
-                switch local.state {
-                case .primary: .primary
-                case .standby: .standby
-                case .fenced: .fenced
-                case .down: .down
-                }
-            var replayed: LSN?
-            if case .standby(let state)? = probeResult { replayed = state.replayLSN }
-            var behind: UInt64?
-            if role == .standby, let primaryLSN = primaryProgress?.lsn, let received = local.lsn {
-                behind = primaryLSN.bytesAhead(of: received)
+            if published.memberLease == nil {
+                let sent = now
+                metrics.etcdRequest(node.name, .memberLeaseGrant)
+                published.memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
+                published.memberLeaseRenewedAt = sent
             }
-            var record = MemberRecord(
-                name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
-                lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery && building == nil, failedChecks: local.failedChecks,
-                nofailover: node.tags.contains(.nofailover), priority: region.priority,
-                publishedAtMillis: clock.wallMillis)
-            record.hold = leader == nil ? lastHold?.description : nil
-            record.rejoinFailure = (cloneFailed ?? rejoinFailed)?.message
-            record.building = building?.description
-            record.configHash = configHash.isEmpty ? nil : configHash
-            record.failingSinceMillis = failingSince?.millis
-            record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
-            try await coordinator.publish(record, lease: lease)
-            if let leader, leader.node == node.name, case .primary(let state)? = probeResult {
-                // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
-                walHistory.record(state.currentLSN, at: now)
-                let lag = Dictionary(
-                    state.replication.compactMap { connection in
-                        connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
-                    }, uniquingKeysWith: max)
-                var progress = PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag)
-                progress.term = leader.term
-                if try await !coordinator.publishProgress(progress, term: leader.term) {
-                    log.warning("progress not published: this node no longer holds the leader key under its term", metadata: ["term": "\(leader.term)"])
-                }
+            guard let lease = published.memberLease else { return }
+            let record = memberRecord(local)
+            guard schedule.memberDue(record, last: published.member, leaderKnown: leader != nil, now: now) else { return }
+            // Forgotten until etcd confirms: a write that failed (or whose answer was lost) is
+            // written again at the next loop, not at the next heartbeat.
+            published.member = nil
+            metrics.etcdRequest(node.name, .memberRecord)
+            do {
+                try await coordinator.publish(record, lease: lease)
+            } catch {
+                if EtcdPublication.namesLostLease(error) { published.memberLeaseLost() }
+                throw error
             }
+            published.member = .init(record, at: now)
         } catch {
             log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The leader's progress, when it is due: this loop's position and its standbys' loss
+    /// windows, under the term this node led at its last read (the transaction checks it).
+    func progressToWrite() -> ProgressWrite? {
+        guard let leader, leader.node == node.name, case .primary(let state)? = probeResult else { return nil }
+        // A standby whose loss window is unknown is left out: unknown counts as beyond the RPO.
+        walHistory.record(state.currentLSN, at: now)
+        let lag = Dictionary(
+            state.replication.compactMap { connection in
+                connection.flushLSN.flatMap { walHistory.lossWindow(flushed: $0, now: now) }.map { (connection.applicationName, $0.seconds) }
+            }, uniquingKeysWith: max)
+        var progress = PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag)
+        progress.term = leader.term
+        let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
+        return schedule.progressDue(progress, last: published.progress, now: now) ? ProgressWrite(progress, term: leader.term) : nil
+    }
+
+    /// What the read's transaction said of the progress it carried.
+    func progressWritten(_ write: ProgressWrite, _ written: Bool, at sent: AgentInstant) {
+        guard written else {
+            published.progress = nil
+            log.warning("progress not published: this node no longer holds the leader key under its term", metadata: ["term": "\(write.term)"])
+            return
+        }
+        published.progress = .init(write.progress, at: sent)
+    }
+
+    /// What this node's member record says after this loop.
+    func memberRecord(_ local: LocalDatabase) -> MemberRecord {
+        let role: NodeRole =
+            switch local.state {
+            case .primary: .primary
+            case .standby: .standby
+            case .fenced: .fenced
+            case .down: .down
+            }
+        var replayed: LSN?
+        if case .standby(let state)? = probeResult { replayed = state.replayLSN }
+        var behind: UInt64?
+        if role == .standby, let primaryLSN = primaryProgress?.lsn, let received = local.lsn {
+            behind = primaryLSN.bytesAhead(of: received)
+        }
+        var record = MemberRecord(
+            name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
+            lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery && building == nil, failedChecks: local.failedChecks,
+            nofailover: node.tags.contains(.nofailover), priority: region.priority,
+            publishedAtMillis: clock.wallMillis)
+        record.hold = leader == nil ? lastHold?.description : nil
+        record.rejoinFailure = (cloneFailed ?? rejoinFailed)?.message
+        record.building = building?.description
+        record.configHash = configHash.isEmpty ? nil : configHash
+        record.failingSinceMillis = failingSince?.millis
+        record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
+        return record
     }
 }

@@ -38,7 +38,8 @@ public actor NodeAgent {
     var restartsTried = 0
     var leaderLease: Int64?
     var leaseBook: LeaseBookkeeping?
-    var memberLease: Int64?
+    /// What this agent last wrote to etcd about itself (`PublicationSchedule`).
+    var published = EtcdPublication()
     var leader: LeaderRecord?
     var members: [MemberRecord] = []
     var primaryProgress: PrimaryProgress?
@@ -348,7 +349,7 @@ public actor NodeAgent {
     public func shutdown() async {
         deadlineTimer?.cancel()
         failsafe.nextRound?.cancel()
-        if let lease = memberLease { try? await coordinator.revoke(lease: lease) }
+        if let lease = published.memberLease { try? await coordinator.revoke(lease: lease) }
         let local = lastLocal ?? LocalDatabase(state: .down, lsn: nil)
         var last = view(local, etcdReachable: true)
         last.shuttingDown = true

@@ -48,10 +48,13 @@ public struct InMemoryCoordinator: Coordinator {
         }
     }
 
-    public func snapshot() async throws -> CoordinationSnapshot {
+    public func snapshot(writing progress: ProgressWrite?) async throws -> (snapshot: CoordinationSnapshot, written: Bool) {
         await etcd.readDelay(client)
-        return try await etcd.request(client, .snapshot) { store in
-            CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries())
+        // With a write it is a write: it fails wherever a progress write would.
+        return try await etcd.request(client, progress == nil ? .snapshot : .snapshotWritingProgress) { store in
+            var written = false
+            if let progress { written = try Self.putProgress(progress.progress, term: progress.term, in: &store) }
+            return (CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries()), written)
         }
     }
 
@@ -64,13 +67,15 @@ public struct InMemoryCoordinator: Coordinator {
     }
 
     public func publishProgress(_ progress: PrimaryProgress, term: Int64) async throws -> Bool {
+        return try await etcd.request(client, .publishProgress) { store in try Self.putProgress(progress, term: term, in: &store) }
+    }
+
+    static func putProgress(_ progress: PrimaryProgress, term: Int64, in store: inout InMemoryEtcd.Store) throws -> Bool {
+        guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(progress.node.utf8) else { return false }
         let value = try JSONEncoder().encode(progress)
-        return try await etcd.request(client, .publishProgress) { store in
-            guard let held = store.get(Key.leader), held.createRevision == term, held.value == Data(progress.node.utf8) else { return false }
-            try store.write(Key.progress, value)
-            try store.write(Key.legacyProgress, value)
-            return true
-        }
+        try store.write(Key.progress, value)
+        try store.write(Key.legacyProgress, value)
+        return true
     }
 
     public func recordSynchronous(_ record: SynchronousRecord) async throws -> Bool {

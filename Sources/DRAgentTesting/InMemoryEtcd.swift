@@ -23,6 +23,10 @@ public final class InMemoryEtcd: @unchecked Sendable {
         public var modRevision: Int64 = 0
     }
 
+    /// The requests served so far (that reached the store), by client and kind: what a
+    /// cluster costs etcd, counted as etcd would.
+    public func requestsServed(by client: String) -> [Operation: Int] { lock.withLock { served[client] ?? [:] } }
+
     struct Lease {
         var ttl: Duration
         var expiresAt: AgentInstant
@@ -38,6 +42,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
     private var faults = Faults()
     private var evidence: [FailoverEvidence] = []
     private var episodes: [FailsafeEpisode] = []
+    private var served: [String: [Operation: Int]] = [:]
 
     struct Faults {
         var down = false
@@ -57,8 +62,18 @@ public final class InMemoryEtcd: @unchecked Sendable {
     /// The kinds of request, for failing some and not others (etcd's lease subsystem
     /// stalled while reads still work, a slow leader election that times out writes).
     public enum Operation: Sendable, Hashable {
-        case grantLease, keepAlive, revoke, acquireLeadership, readLeader, releaseLeadership, snapshot
+        case grantLease, keepAlive, revoke, acquireLeadership, readLeader, releaseLeadership, snapshot, snapshotWritingProgress
         case publishMember, publishProgress, recordSynchronous, publishFailsafe, writeIntent, appendHistory
+
+        /// Whether etcd commits it through raft (a lease keep-alive and a read do not).
+        public var isWrite: Bool {
+            switch self {
+            case .keepAlive, .readLeader, .snapshot: false
+            case .grantLease, .revoke, .acquireLeadership, .releaseLeadership, .publishMember, .publishProgress, .snapshotWritingProgress, .recordSynchronous,
+                .publishFailsafe, .writeIntent, .appendHistory:
+                true
+            }
+        }
     }
 
     public init(clock: ManualClock, prefix: String = "/drctl/test/") {
@@ -141,11 +156,12 @@ public final class InMemoryEtcd: @unchecked Sendable {
         if !lock.withLock({ faults.down || faults.cutOff.contains(client) }) { try await meetElection(operation) }
         let answer: Result<T, any Error> = lock.withLock {
             if faults.down { return .failure(CoordinationError.unavailable(["memory etcd: no quorum"])) }
-            if faults.failing.contains(operation) {
+            if faults.failing.contains(operation) || (operation == .snapshotWritingProgress && !faults.failing.isDisjoint(with: [.snapshot, .publishProgress])) {
                 return .failure(CoordinationError.server(endpoint: "memory", path: "\(operation)", status: 503, message: "etcdserver: request timed out"))
             }
             if faults.cutOff.contains(client) { return .failure(CoordinationError.unavailable(["memory etcd: \(client) is cut off"])) }
             expire()
+            served[client, default: [:]][operation, default: 0] += 1
             var store = Store(etcd: self)
             let result = Result { try body(&store) }
             if faults.answersLost.contains(client) {

@@ -24,6 +24,9 @@ public final class ScriptedServers: @unchecked Sendable {
         public var synchronousStandbys: [String] = []
         /// Accepts connections but answers no query (a stalled server, a full disk).
         public var frozen = false
+        /// Whether its clients write (a primary's position moves every step); false is an
+        /// idle database.
+        public var writing = true
         /// How long the next promotion takes (the WAL it still has to replay).
         public var promotionTakes: Duration = .milliseconds(200)
         /// A promotion was signalled: the server turns writable then, unless it stops first.
@@ -113,7 +116,7 @@ public final class ScriptedServers: @unchecked Sendable {
     public func step() {
         for name in read({ $0.values.filter { $0.promotesAt.map { clock.now >= $0 } ?? false }.map(\.name) }) { finishPromotion(name) }
         lock.withLock {
-            for name in servers.keys where servers[name]!.running && !servers[name]!.inRecovery && !servers[name]!.frozen {
+            for name in servers.keys where servers[name]!.running && !servers[name]!.inRecovery && !servers[name]!.frozen && servers[name]!.writing {
                 servers[name]!.lsn += 0x100
             }
             for name in servers.keys {

@@ -26,7 +26,10 @@ public protocol Coordinator: Sendable {
 
     /// Every key an agent decides from, at one revision; a record that cannot be read is
     /// skipped (listed in the snapshot), never fatal. Throws only when nothing can be read.
-    func snapshot() async throws -> CoordinationSnapshot
+    /// With `progress`, the leader's progress is written first in the same transaction, on
+    /// the terms of `publishProgress` (`written` says whether it was): a busy leader's loop
+    /// then costs etcd one request for both, not two (docs/fleet.md).
+    func snapshot(writing progress: ProgressWrite?) async throws -> (snapshot: CoordinationSnapshot, written: Bool)
     /// Returns true as soon as the leader key changes after `revision`, false after `limit`.
     func waitForLeaderChange(after revision: Int64, within limit: Duration) async -> Bool
 
@@ -59,6 +62,16 @@ public protocol Coordinator: Sendable {
     func appendHistory(_ evidence: FailoverEvidence) async throws
     /// Appends a stretch the leader ran without etcd (failsafe) to the history.
     func appendFailsafeEpisode(_ episode: FailsafeEpisode) async throws
+}
+
+/// The leader's progress to write under its term (`Coordinator.snapshot(writing:)`).
+public struct ProgressWrite: Sendable, Equatable {
+    public var progress: PrimaryProgress
+    public var term: Int64
+    public init(_ progress: PrimaryProgress, term: Int64) {
+        self.progress = progress
+        self.term = term
+    }
 }
 
 /// How long an operator's intent lives unless it is carried out (or withdrawn) first.
@@ -97,6 +110,9 @@ public enum CoordinationError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Coordinator {
+    /// Every key an agent decides from, at one revision (`snapshot(writing:)` writing nothing).
+    public func snapshot() async throws -> CoordinationSnapshot { try await snapshot(writing: nil).snapshot }
+
     /// With keep-alive it stays at one per member unless members restart or cuts break them.
     public var connectionsOpened: Int? { nil }
 

@@ -45,18 +45,23 @@ extension EtcdCoordinator {
 
     /// Puts `value` under each of `keys` in one transaction, with the same check.
     func putWhileLeading(_ keys: [String], _ value: Data, leader: String, term: Int64) async throws -> Bool {
-        let leaderKey = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
         let response = try await gateway.call(
             "/v3/kv/txn",
             [
-                "compare": [
-                    ["key": leaderKey, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
-                    ["key": leaderKey, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(leader)],
-                ],
+                "compare": leadingComparison(leader: leader, term: term),
                 "success": keys.map { key in ["request_put": ["key": EtcdJSON.base64(prefix + key), "value": value.base64EncodedString()]] },
             ])
         // etcd omits `succeeded` when it is false.
         return response["succeeded"] as? Bool == true
+    }
+
+    /// A transaction's comparison that `leader` holds the leader key under `term`.
+    func leadingComparison(leader: String, term: Int64) -> [[String: Any]] {
+        let leaderKey = EtcdJSON.base64(prefix + CoordinationSnapshot.Key.leader)
+        return [
+            ["key": leaderKey, "result": "EQUAL", "target": "CREATE", "create_revision": String(term)],
+            ["key": leaderKey, "result": "EQUAL", "target": "VALUE", "value": EtcdJSON.base64(leader)],
+        ]
     }
 
     public func setPaused(_ paused: Bool) async throws {

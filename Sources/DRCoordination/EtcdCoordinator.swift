@@ -114,23 +114,31 @@ public struct EtcdCoordinator: Coordinator {
     /// Every key an agent decides from, read in one transaction — so leader, members,
     /// progress and intents are all of one etcd revision — and decoded record by record.
     /// Throws only when etcd cannot be read at all; a bad record is skipped, not fatal.
-    public func snapshot() async throws -> CoordinationSnapshot {
+    /// With `progress`, the transaction first puts it under both progress keys if its node
+    /// still holds the leader key under its term, and reads either way.
+    public func snapshot(writing progress: ProgressWrite?) async throws -> (snapshot: CoordinationSnapshot, written: Bool) {
         typealias Key = CoordinationSnapshot.Key
         func range(_ key: String, prefix: Bool = false) -> [String: Any] {
             var request: [String: Any] = ["key": EtcdJSON.base64(self.prefix + key)]
             if prefix { request["range_end"] = EtcdJSON.prefixEnd(self.prefix + key) }
             return ["request_range": request]
         }
+        let reads = [
+            range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous), range(Key.failsafe),
+            range(Key.intents, prefix: true),
+        ]
+        var body: [String: Any] = ["compare": [[String: Any]](), "success": reads]
+        if let progress {
+            let value = try JSONEncoder().encode(progress.progress).base64EncodedString()
+            let puts: [[String: Any]] = [Key.progress, Key.legacyProgress].map { key in
+                ["request_put": ["key": EtcdJSON.base64(self.prefix + key), "value": value]]
+            }
+            body = [
+                "compare": leadingComparison(leader: progress.progress.node, term: progress.term), "success": puts + reads, "failure": reads,
+            ]
+        }
         let path = "/v3/kv/txn"
-        let response = try await gateway.call(
-            path,
-            [
-                "compare": [[String: Any]](),
-                "success": [
-                    range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous), range(Key.failsafe),
-                    range(Key.intents, prefix: true),
-                ],
-            ])
+        let response = try await gateway.call(path, body)
         guard let revision = EtcdJSON.int64((response["header"] as? [String: Any])?["revision"]),
             let responses = response["responses"] as? [[String: Any]]
         else {
@@ -147,7 +155,9 @@ public struct EtcdCoordinator: Coordinator {
                     lease: EtcdJSON.int64(kv["lease"]) ?? 0, modRevision: EtcdJSON.int64(kv["mod_revision"]) ?? 0)
             }
         }
-        return CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries)
+        // etcd omits `succeeded` when it is false.
+        let written = progress != nil && response["succeeded"] as? Bool == true
+        return (CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries), written)
     }
 
     /// Returns as soon as the leader key changes after `revision` (released, expired,

@@ -96,6 +96,11 @@ import Testing
             config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
             nowMillis: 1_000_900)
         #expect(!fine.problems.contains { $0.contains("clock") })
+        // An unchanged record is written again only every heartbeat: 9 s old is a fine clock.
+        let unchanged = ClusterStatus.evaluate(
+            config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
+            nowMillis: 1_009_000)
+        #expect(!unchanged.problems.contains { $0.contains("clock") }, "\(unchanged.problems)")
         skewed.publishedAtMillis = 1_000_000 - 60_000
         let off = ClusterStatus.evaluate(
             config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),

@@ -26,6 +26,15 @@ import Testing
         #expect(ranked.map(\.name) == ["a", "b", "c", "d"])
     }
 
+    @Test func aStandbyThatHadEverythingAtThePrimarysLastProgressRanksFirst() {
+        // b's record is a heartbeat old (a lower position), c's fresh; the primary's progress
+        // of this loop says b had everything and c did not.
+        let progress = PrimaryProgress(node: "p", timeline: 1, lsn: LSN(900), standbyLagSeconds: ["b": 0, "c": 0.3])
+        let members = [Self.m("b", lsn: 500), Self.m("c", lsn: 800), Self.m("d", lsn: 700)]
+        #expect(SafetyChecks.rankCandidates(members, timeline: 1, progress: progress).map(\.name) == ["b", "c", "d"])
+        #expect(SafetyChecks.rankCandidates(members, timeline: 1).map(\.name) == ["c", "d", "b"], "without progress: by position")
+    }
+
     @Test func rankingIgnoresTimelineWhenUnknown() {
         #expect(SafetyChecks.rankCandidates([Self.m("x", lsn: 1, timeline: 3)], timeline: nil).map(\.name) == ["x"])
     }

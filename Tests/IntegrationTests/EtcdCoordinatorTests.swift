@@ -165,6 +165,14 @@ extension RealServers {
                 #expect(try await coordinator.publishProgress(PrimaryProgress(node: "a", timeline: 3, lsn: LSN(9000), standbyLagSeconds: [:]), term: second.term) == false, "b's term, not a's key")
                 #expect(try await coordinator.progress() == new)
                 #expect(try await coordinator.snapshot().progress == new)
+                // The same guard when the progress rides on the loop's read.
+                let stale = try await coordinator.snapshot(writing: ProgressWrite(old, term: first.term))
+                #expect(!stale.written && stale.snapshot.progress == new && stale.snapshot.leader?.node == "b", "read either way")
+                var newer = new
+                newer.lsn = LSN(6000)
+                let current = try await coordinator.snapshot(writing: ProgressWrite(newer, term: second.term))
+                #expect(current.written && current.snapshot.progress == newer, "written first, then read in the same transaction")
+                #expect(try await coordinator.progress() == newer)
             }
         }
 

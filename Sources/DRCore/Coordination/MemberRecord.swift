@@ -1,4 +1,4 @@
-/// What an agent publishes about its node every loop, under the member's own lease so a
+/// What an agent publishes about its node (on change and every heartbeat: `PublicationSchedule`), under the member's own lease so a
 /// dead agent's record disappears on its own.
 public struct MemberRecord: Sendable, Equatable, Codable {
     public var name: String

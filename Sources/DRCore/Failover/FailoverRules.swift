@@ -367,7 +367,7 @@ extension FailoverRule {
                 input in
                 guard input.view.failoverIntent?.to != input.me else { return nil }
                 let eligible = input.synchronousSet.map { set in input.view.members.filter { set.contains($0.name) } } ?? input.view.members
-                let ranked = SafetyChecks.rankCandidates(eligible, timeline: input.view.primaryProgress?.timeline)
+                let ranked = SafetyChecks.rankCandidates(eligible, timeline: input.view.primaryProgress?.timeline, progress: input.view.primaryProgress)
                 guard let best = ranked.first, best.name != input.me else { return nil }
                 let missingFor = input.view.leaderMissingSince.map { input.now - $0 } ?? .zero
                 return missingFor < input.policy.betterCandidateWait ? [] : nil

@@ -41,8 +41,9 @@ public enum ClusterStatus {
                 problems.append("\(leading.leader)'s agent cannot reach etcd: " + describe(leading, nowMillis: nowMillis))
             }
             if let nowMillis {
-                // A live record was published within the last lease TTL; a larger difference is the clock.
-                let tolerance = config.coordination.leaseTTL.milliseconds + config.health.interval.milliseconds + 1000
+                // A live record was written within the last heartbeat (`PublicationSchedule`);
+                // a larger difference is the clock.
+                let tolerance = (PublicationSchedule.defaultHeartbeat + config.coordination.leaseTTL + config.health.interval).milliseconds + 1000
                 for member in members where abs(nowMillis - member.publishedAtMillis) > tolerance {
                     let off = Double(abs(nowMillis - member.publishedAtMillis)) / 1000
                     problems.append(

@@ -163,7 +163,7 @@ extension StatusPageModel {
             if let building = member.building { warnings.append("\(member.name) is being built as a standby \(building)") }
             if let failure = member.rejoinFailure { warnings.append("\(member.name) could not be brought back as a standby: \(failure)") }
             let skew = abs(inputs.now.timeIntervalSince1970 * 1000 - Double(member.publishedAtMillis)) / 1000
-            let tolerance = Double((config.coordination.leaseTTL + config.health.interval).components.seconds) + 1
+            let tolerance = Double((PublicationSchedule.defaultHeartbeat + config.coordination.leaseTTL + config.health.interval).components.seconds) + 1
             if inputs.etcdReachable, skew > tolerance {
                 warnings.append("the clock of \(member.name)'s agent differs from this host's by about \(Int(skew.rounded()))s")
             }

@@ -1,0 +1,102 @@
+import DRAgentTesting
+import DRCore
+import Foundation
+import Testing
+
+/// What a healthy cluster costs etcd at the production defaults `drctl init` writes (1 s
+/// loop, 5 s lease; the agent cluster's defaults), counted request by request as etcd would
+/// serve them: a fleet of clusters shares one etcd, so every loop's requests and every raft
+/// write is multiplied by the fleet (docs/fleet.md has the calculation).
+@Suite struct AgentEtcdCostTests {
+    struct Cost: CustomStringConvertible {
+        var writes = 0
+        var requests = 0
+        var byKind: [InMemoryEtcd.Operation: Int] = [:]
+        var description: String { "\(requests) requests, \(writes) writes: " + byKind.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ") }
+    }
+
+    /// Requests per loop per agent over the cluster (60 loops each).
+    static func averagePerLoop(_ cost: [String: Cost]) -> Double { Double(cost.values.map(\.requests).reduce(0, +)) / Double(cost.count) / 60 }
+
+    /// Each agent's requests over `seconds` of steady state after the cluster settled.
+    static func measure(idle: Bool, seconds: Int) async throws -> (cluster: AgentCluster, cost: [String: Cost]) {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(nodes: ["a", "b", "c"]))
+        for node in ["a", "b", "c"] { cluster.servers.change(node) { $0.writing = !idle } }
+        try await cluster.run(for: .seconds(15))
+        let before = Dictionary(uniqueKeysWithValues: ["a", "b", "c"].map { ($0, cluster.etcd.requestsServed(by: $0)) })
+        try await cluster.run(for: .seconds(seconds))
+        var cost: [String: Cost] = [:]
+        for node in ["a", "b", "c"] {
+            var spent = Cost()
+            for (kind, count) in cluster.etcd.requestsServed(by: node) {
+                let delta = count - (before[node]?[kind] ?? 0)
+                guard delta > 0 else { continue }
+                spent.byKind[kind] = delta
+                spent.requests += delta
+                if kind.isWrite { spent.writes += delta }
+            }
+            cost[node] = spent
+        }
+        return (cluster, cost)
+    }
+
+    @Test func anIdleClusterWritesOnlyItsHeartbeats() async throws {
+        let (cluster, cost) = try await Self.measure(idle: true, seconds: 60)
+        defer { cluster.close() }
+        let writes = cost.values.map(\.writes).reduce(0, +)
+        #expect(Double(writes) / 60 <= 0.5, "at most one write every 2 s for the whole cluster: \(cost)")
+        for node in ["b", "c"] {
+            #expect(Double(cost[node]?.requests ?? 0) / 60 <= 2, "a standby: at most 2 requests per loop: \(cost)")
+        }
+        #expect(Double(cost["a"]?.requests ?? 0) / 60 <= 2.7, "the leader: at most 2.7 requests per loop: \(cost)")
+        #expect(Self.averagePerLoop(cost) <= 2, "at most 2 requests per loop per agent: \(cost)")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
+    @Test func aBusyClusterWritesItsProgressAndHeartbeats() async throws {
+        let (cluster, cost) = try await Self.measure(idle: false, seconds: 60)
+        defer { cluster.close() }
+        let writes = cost.values.map(\.writes).reduce(0, +)
+        // The primary's position moves every loop, and the RPO gate needs it every loop.
+        #expect(Double(writes) / 60 <= 1.4, "the progress each loop plus the heartbeats: \(cost)")
+        for node in ["b", "c"] {
+            #expect((cost[node]?.byKind[.publishMember] ?? 0) <= 7, "a standby's member record: on change and every 10 s: \(cost)")
+            #expect(Double(cost[node]?.requests ?? 0) / 60 <= 2, "a standby: at most 2 requests per loop: \(cost)")
+        }
+        #expect(Double(cost["a"]?.requests ?? 0) / 60 <= 2.7, "the leader: at most 2.7 requests per loop: \(cost)")
+        #expect(Self.averagePerLoop(cost) <= 2, "at most 2 requests per loop per agent: \(cost)")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+}
+
+/// Written on change is not written once: a record etcd lost is written again at once.
+@Suite struct MemberRecordRepublishTests {
+    @Test func aRecordThatExpiredWithItsLeaseDuringAPartitionIsWrittenAgainWhenItHeals() async throws {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(nodes: ["a", "b", "c"]))
+        defer { cluster.close() }
+        try await cluster.run(for: .seconds(15))
+        #expect(cluster.etcd.entry("members/c") != nil)
+        cluster.etcd.cutOff(["c"])
+        try await cluster.run(for: .seconds(8))
+        #expect(cluster.etcd.entry("members/c") == nil, "c's lease expired, taking its record with it")
+        cluster.etcd.cutOff([])
+        let back = try await cluster.run(within: .seconds(2.5)) { cluster.etcd.entry("members/c") != nil }
+        #expect(back, "written again within two loops, not at the next heartbeat: \(cluster.log.text)")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+
+    @Test func aRecordWhoseWriteFailedIsWrittenAgainAtTheNextLoop() async throws {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(nodes: ["a", "b", "c"]))
+        defer { cluster.close() }
+        try await cluster.run(for: .seconds(15))
+        // One change worth writing (c falls 32 MiB behind) while member writes time out.
+        cluster.etcd.fail([.publishMember])
+        cluster.servers.isolate(["c"])
+        cluster.servers.change("a") { $0.lsn += 32 << 20 }
+        try await cluster.run(for: .seconds(1.5))
+        cluster.etcd.fail([])
+        try await cluster.run(for: .seconds(2.5))
+        let record = try JSONDecoder().decode(MemberRecord.self, from: try #require(cluster.etcd.entry("members/c")).value)
+        #expect((record.lagBytes ?? 0) >= 32 << 20, "written again after the failed write, not at the next heartbeat: \(record)")
+    }
+}
