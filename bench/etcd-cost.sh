@@ -1,30 +1,26 @@
 #!/usr/bin/env bash
-# make bench (what a cluster costs etcd): the default lab (2 agents with a database each,
-# the health interval of its config) left in steady state for DURATION seconds. Prints, from
-# etcd's own metrics, the requests by kind (gRPC method behind the JSON gateway), the
-# writes committed and the bytes each way, per second and per agent loop; and, from each
-# agent's /metrics, the TCP connections it opened to etcd in that time, per loop. (The
-# gateway's paths map to gRPC methods one to one: /v3/kv/txn is Txn, /v3/kv/put Put,
-# /v3/kv/range Range, /v3/lease/keepalive LeaseKeepAlive, /v3/watch Watch.)
+# make bench (what a cluster costs etcd): the default lab (2 agents with a database each) at
+# the lab's settings (500 ms loop, 2 s lease) and at the production defaults `drctl init`
+# writes (1 s loop, 5 s lease), each left in steady state for DURATION seconds idle and
+# DURATION seconds under a write load (an INSERT every ~50 ms: the primary's position moves
+# every loop). Prints, from etcd's own metrics, the requests by gRPC method behind the JSON
+# gateway (/v3/kv/txn is Txn, /v3/kv/put Put, /v3/kv/range Range, /v3/lease/keepalive
+# LeaseKeepAlive, /v3/watch Watch), the writes raft committed and the bytes each way, per
+# second and per agent loop; from each agent's /metrics, its requests by purpose
+# (drctl_etcd_requests_total) and the TCP connections it opened (drctl_etcd_connections_opened).
+# docs/fleet.md turns these figures into clusters per etcd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
 DURATION=${DURATION:-30}
-dir=$(mktemp -d /tmp/drctl-bench-etcd-XXXXXX); rmdir "$dir"
-cleanup() { "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+dir=""
+writer=""
+cleanup() {
+  [[ -n "$writer" ]] && kill "$writer" 2>/dev/null || true
+  [[ -n "$dir" ]] && { "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+}
 trap cleanup EXIT
-"$DRCTL" lab up --dir "$dir" >/dev/null
-status=$("$DRCTL" lab status --dir "$dir" --json)
-etcd=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['etcd']['endpoint'])" "$status")
-mapfile -t apis < <(python3 -c "import json,sys; [print(a['api']) for a in json.loads(sys.argv[1])['agents']]" "$status")
-interval_ms=$(python3 - "$dir/drctl.yaml" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-m = re.search(r"^health:\s*\n(?:\s+.*\n)*?\s+interval:\s*(\d+)(ms|s)", text, re.M)
-print(int(m.group(1)) * (1 if m.group(2) == "ms" else 1000) if m else 1000)
-PY
-)
-sleep 5 # past start-up: leases granted, members published
+
 etcd_sample() {
   curl -s "$etcd/metrics" | awk '
     /^grpc_server_handled_total/ { match($0, /grpc_method="[^"]+"/); m = substr($0, RSTART + 13, RLENGTH - 14); v[m] += $NF }
@@ -33,14 +29,51 @@ etcd_sample() {
     /^etcd_network_client_grpc_sent_bytes_total / { v["bytes_sent"] = $NF }
     END { for (k in v) printf "%s %s\n", k, v[k] }' | sort
 }
-agents_sample() { for api in "${apis[@]}"; do curl -s "$api/metrics" | awk '/^drctl_etcd_connections_opened/ { print $1, $NF }'; done; }
-before=$(etcd_sample); conns_before=$(agents_sample)
-sleep "$DURATION"
-after=$(etcd_sample); conns_after=$(agents_sample)
-loops=$(awk -v d="$DURATION" -v i="$interval_ms" 'BEGIN { printf "%.1f", d * 1000 / i }')
-echo "etcd cost of the default lab: ${#apis[@]} agents, health interval ${interval_ms} ms, ${DURATION} s of steady state (${loops} loops per agent):"
-join <(echo "$before") <(echo "$after") | awk -v d="$DURATION" -v n="${#apis[@]}" -v l="$loops" '
-  $3 != $2 { delta = $3 - $2; printf "  %-22s %9.1f per second  %7.2f per agent loop\n", $1, delta / d, delta / n / l }'
-echo "connections opened to etcd (each agent's drctl_etcd_connections_opened):"
-join <(echo "$conns_before") <(echo "$conns_after") | awk -v l="$loops" '
-  { delta = $3 - $2; printf "  %-40s %5d in the run, %.2f per loop\n", $1, delta, delta / l }'
+# Each agent's requests by purpose (summed over the agents) and its connections opened.
+agents_sample() {
+  for api in "${apis[@]}"; do curl -s "$api/metrics"; done | awk '
+    /^drctl_etcd_requests_total/ { match($0, /purpose="[^"]+"/); p = substr($0, RSTART + 9, RLENGTH - 10); v["purpose:" p] += $NF }
+    /^drctl_etcd_connections_opened/ { v["connections_opened"] += $NF }
+    END { for (k in v) printf "%s %s\n", k, v[k] }' | sort
+}
+
+measure() { # label
+  local before after abefore aafter loops
+  before=$(etcd_sample); abefore=$(agents_sample)
+  sleep "$DURATION"
+  after=$(etcd_sample); aafter=$(agents_sample)
+  loops=$(awk -v d="$DURATION" -v i="$interval_ms" 'BEGIN { printf "%.1f", d * 1000 / i }')
+  echo "  $1 (${DURATION} s, ${loops} loops per agent):"
+  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$before") <(echo "$after") | awk -v d="$DURATION" -v n="${#apis[@]}" -v l="$loops" '
+    $3 != $2 { delta = $3 - $2; printf "    etcd %-28s %9.2f per second  %7.2f per agent loop\n", $1, delta / d, delta / n / l }'
+  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$abefore") <(echo "$aafter") | awk -v d="$DURATION" -v n="${#apis[@]}" -v l="$loops" '
+    $3 != $2 { delta = $3 - $2; printf "    agents %-26s %9.2f per second  %7.2f per agent loop\n", $1, delta / d, delta / n / l }'
+}
+
+run_lab() { # label, health interval, lease TTL
+  dir=$(mktemp -d /tmp/drctl-bench-etcd-XXXXXX); rmdir "$dir"
+  "$DRCTL" lab up --dir "$dir" --health-interval "$2" --lease-ttl "$3" >/dev/null
+  local status
+  status=$("$DRCTL" lab status --dir "$dir" --json)
+  etcd=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['etcd']['endpoint'])" "$status")
+  mapfile -t apis < <(python3 -c "import json,sys; [print(a['api']) for a in json.loads(sys.argv[1])['agents']]" "$status")
+  local conn
+  conn=$(python3 -c "
+import json,sys
+n = json.loads(sys.argv[1])['nodes'][0]
+print(f\"host={n['host']} port={n['port']} user=postgres dbname=postgres\")" "$status")
+  interval_ms=$(awk -v t="$2" 'BEGIN { if (t ~ /ms$/) print t + 0; else print (t + 0) * 1000 }')
+  echo "etcd cost, $1: ${#apis[@]} agents, health interval $2, lease TTL $3, one etcd member"
+  sleep 8 # past start-up: leases granted, members published, the standby streaming
+  measure "idle"
+  psql "$conn" -qc "CREATE TABLE IF NOT EXISTS etcd_cost (id serial PRIMARY KEY, at timestamptz DEFAULT now())"
+  (while true; do psql "$conn" -qc "INSERT INTO etcd_cost DEFAULT VALUES" >/dev/null 2>&1; sleep 0.05; done) &
+  writer=$!
+  sleep 2
+  measure "under a write load (an INSERT every ~50 ms)"
+  kill "$writer"; wait "$writer" 2>/dev/null || true; writer=""
+  "$DRCTL" lab down --dir "$dir" >/dev/null; dir=""
+}
+
+run_lab "lab settings" 500ms 2s
+run_lab "production defaults (drctl init)" 1s 5s

@@ -25,6 +25,9 @@ struct LabUp: AsyncParsableCommand {
     @Option(name: .long, help: "health.interval of the lab's agents (default 500ms).")
     var healthInterval: String?
 
+    @Option(name: .long, help: "coordination.lease_ttl of the lab's agents (default 2s).")
+    var leaseTTL: String?
+
     @Flag(name: .long, help: "Regions as separate hosts: a network namespace per region with its own database, agent and etcd member, DNS in a host of its own (root).")
     var hosts = false
 
@@ -40,13 +43,15 @@ struct LabUp: AsyncParsableCommand {
     func run() async throws {
         // The agents run this very executable's `agent` command.
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        if hosts, leaseTTL != nil { throw ValidationError("--lease-ttl: a regions lab runs the recommended 5s") }
         if hosts { return try await upAsHosts(binary: binary) }
         if try recordedHostsLab(lab.dir) != nil { throw CLIExit.failed("a regions lab runs in \(lab.dir): drctl lab down --dir \(lab.dir) first") }
         guard latency == "0ms", jitter == "0ms", loss == 0 else { throw ValidationError("--latency, --jitter and --loss need --hosts (loopback has no distance)") }
         let state = try await labOperation {
             try await Lab.up(
                 dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
-                failover: LabFailoverSettings(synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval, failsafe: failsafe),
+                failover: LabFailoverSettings(
+                    synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval, failsafe: failsafe, leaseTTL: leaseTTL),
                 progress: printProgress)
         }
         print(
