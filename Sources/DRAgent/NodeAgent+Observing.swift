@@ -95,8 +95,9 @@ extension NodeAgent {
                 let answer = try await coordinator.snapshot(writing: write)
                 snapshot = answer.snapshot
                 if let write { progressWritten(write, answer.written, at: sent) }
-            } catch  where write != nil {
-                // A write can time out where a read does not (an election): read on its own.
+            } catch let error as CoordinationError where write != nil && !error.isUnavailable {
+                // etcd refused the write but answered (its space quota exceeded, a write timed
+                // out): a read may still work. Unreachable, a second request would only wait again.
                 published.progress = nil
                 log.warning("publishing the progress to etcd failed", metadata: ["error": "\(error)"])
                 metrics.etcdRequest(node.name, .read)

@@ -119,3 +119,11 @@ extension Coordinator {
     /// Renews `lease` within the store's own time-outs.
     public func keepAlive(lease: Int64) async throws -> Duration { try await keepAlive(lease: lease, within: nil) }
 }
+
+extension CoordinationError {
+    /// No member answered at all (as opposed to a member answering with an error).
+    public var isUnavailable: Bool {
+        if case .unavailable = self { return true }
+        return false
+    }
+}

@@ -100,3 +100,22 @@ import Testing
         #expect((record.lagBytes ?? 0) >= 32 << 20, "written again after the failed write, not at the next heartbeat: \(record)")
     }
 }
+
+/// The leader's progress rides in its read: a refused write must not cost it its view.
+@Suite struct ProgressInTheReadTests {
+    @Test func aLeaderWhoseProgressWritesAreRefusedStillReadsTheCluster() async throws {
+        let cluster = try await AgentCluster.bootstrapped(yaml: AgentCluster.configuration(nodes: ["a", "b", "c"]))
+        defer { cluster.close() }
+        try await cluster.run(for: .seconds(10))
+        let reads = cluster.etcd.requestsServed(by: "a")[.snapshot] ?? 0
+        cluster.etcd.fail([.publishProgress])  // e.g. etcd's space quota: writes refused, reads served
+        try await cluster.run(for: .seconds(10))
+        #expect((cluster.etcd.requestsServed(by: "a")[.snapshot] ?? 0) - reads >= 9, "a plain read after each refused write")
+        #expect(cluster.etcd.leader?.node == "a" && cluster.servers.writable == ["a"], "\(cluster.log.text)")
+        let stale = try #require(cluster.etcd.entry("progress")).modRevision
+        cluster.etcd.fail([])
+        try await cluster.run(for: .seconds(2))
+        #expect(try #require(cluster.etcd.entry("progress")).modRevision > stale, "written again once etcd takes writes")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+}
