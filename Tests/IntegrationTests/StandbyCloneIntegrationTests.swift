@@ -24,6 +24,19 @@ extension RealServers {
             }
         }
 
+        /// Deletes `path` while other processes may still change it (the killed postmaster's
+        /// children exiting, the agent looking at its server): a file vanishing under the walk
+        /// fails `removeItem` (a clean-clone CI run did), so the walk is tried again.
+        func removeWhileInUse(_ path: String) async throws {
+            for _ in 0..<50 {
+                do { return try FileManager.default.removeItem(atPath: path) } catch {
+                    if !FileManager.default.fileExists(atPath: path) { return }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            try FileManager.default.removeItem(atPath: path)
+        }
+
         @Test func aDeletedStandbyComesBackStreamingAndReinitRebuildsIt() async throws {
             try await withLab(failover: LabFailoverSettings(extraConfig: "replica:\n  create_from: [repository, primary]\n")) { lab in
                 let pg1 = try lab.node("pg1"), pg2 = try lab.node("pg2")
@@ -37,7 +50,7 @@ extension RealServers {
                     try String(contentsOfFile: "\(pg2.dataDir)/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
                 kill(postmaster, SIGKILL)
                 _ = await ProcessControl.waitForExit(postmaster, within: .seconds(10))
-                try FileManager.default.removeItem(atPath: pg2.dataDir)
+                try await removeWhileInUse(pg2.dataDir)
                 let agentLog = "\(lab.dir)/agents/region2/agent.log"
                 // pg1's WAL sender may report the dead standby for a moment: the build comes first.
                 let back = try await eventually(within: .seconds(60)) {
