@@ -62,11 +62,14 @@ let package = Package(
         // What the agent's tests drive it with: a manual clock, an in-memory etcd, a scripted
         // database and a cluster of real agents around them (no servers).
         .target(name: "DRAgentTesting", dependencies: ["DRCore", "DRCoordination", "DRAgent", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "DRLabFleet",
+            dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting", "DRLab", "DRSystem", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill", "DRChaos", "DRHTTP",
+                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill", "DRChaos", "DRHTTP", "DRLabFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

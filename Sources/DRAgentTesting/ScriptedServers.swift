@@ -60,7 +60,8 @@ public final class ScriptedServers: @unchecked Sendable {
         public var restartTakes: Duration = .zero
     }
 
-    let clock: ManualClock
+    /// The tests' manual clock, or the host's for a simulation in real time (`drctl lab fleet`).
+    let clock: any AgentClock
     /// The conninfo each node's standbys use, as the config names it.
     let addresses: [String: (host: String, port: Int)]
     private let lock = NSLock()
@@ -68,7 +69,7 @@ public final class ScriptedServers: @unchecked Sendable {
     private var isolated: Set<String> = []
     private var calls: [(at: AgentInstant, node: String, call: String)] = []
 
-    init(clock: ManualClock, config: ClusterConfig, primary: String) {
+    public init(clock: any AgentClock, config: ClusterConfig, primary: String) {
         self.clock = clock
         var servers: [String: Server] = [:]
         var addresses: [String: (String, Int)] = [:]

@@ -9,7 +9,7 @@ struct LabCommand: AsyncParsableCommand {
         abstract: "The local three-region sandbox on loopback.",
         subcommands: [
             LabUp.self, LabDown.self, LabStatusCommand.self, LabKill.self, LabFreeze.self, LabThaw.self, LabIsolate.self, LabHeal.self, LabKillEtcd.self, LabStartEtcd.self, LabChaos.self,
-            LabRelay.self, LabRegions.self,
+            LabRelay.self, LabRegions.self, LabFleet.self,
         ])
 }
 

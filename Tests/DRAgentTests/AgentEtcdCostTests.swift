@@ -119,3 +119,25 @@ import Testing
         #expect(cluster.safetyViolations.isEmpty)
     }
 }
+
+/// Found by `drctl lab fleet`: a cluster that failed over once fails over again.
+@Suite struct SecondFailoverTests {
+    @Test func aClusterThatFailedOverOnceFailsOverAgainAfterTheCooldown() async throws {
+        let yaml = AgentCluster.configuration(nodes: ["a", "b", "c"], cooldown: "10s", failover: ["auto_rejoin: true"])
+        let cluster = try await AgentCluster.bootstrapped(yaml: yaml)
+        defer { cluster.close() }
+        try await cluster.run(for: .seconds(10))
+        await cluster.loseHost("a")
+        #expect(try await cluster.run(within: .seconds(15)) { cluster.servers.writable.count == 1 && cluster.servers.writable != ["a"] })
+        let first = try #require(cluster.servers.writable.first)
+        try await cluster.run(for: .seconds(3))
+        let progress = try JSONDecoder().decode(PrimaryProgress.self, from: try #require(cluster.etcd.entry("progress")).value)
+        #expect(progress.node == first && !progress.startOfTerm, "the new primary's own progress, not its claim: \(progress)")
+        await cluster.restoreHost("a")
+        try await cluster.run(for: .seconds(10))
+        await cluster.loseHost(first)
+        let again = try await cluster.run(within: .seconds(25)) { cluster.servers.writable.count == 1 && cluster.servers.writable != [first] }
+        #expect(again, "a second failover after the cooldown: \(cluster.log.text.suffix(4000))")
+        #expect(cluster.safetyViolations.isEmpty)
+    }
+}
