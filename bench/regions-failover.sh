@@ -20,6 +20,9 @@ DRCTL=${DRCTL:-$PWD/.build/debug/drctl}
 TRIALS=${TRIALS:-10}
 LATENCIES=${LATENCIES:-"0ms 40ms"}
 FAULTS=${FAULTS:-"host crash switchover"}
+# on: each region names its etcd member and the leader's agent keeps etcd's leader out of
+# region1 (the recommended setup); off: etcd's leader lands where elections put it.
+PLACEMENTS=${PLACEMENTS:-"on off"}
 export PGCONNECT_TIMEOUT=1
 
 # shellcheck source=bench/common.sh
@@ -27,10 +30,10 @@ source bench/common.sh
 
 field() { python3 -c "import json,sys;l=json.load(open(sys.argv[1]));print(eval(sys.argv[2]))" "$1" "$2"; }
 
-trial() { # fault latency -> prints "gap_ms dns_ms lost" or FAILED
-  local fault=$1 latency=$2 dir r3 conn t0 acks writer dns=-1
+trial() { # fault latency placement -> prints "gap_ms dns_ms lost region1_led_etcd" or FAILED
+  local fault=$1 latency=$2 placement=$3 dir r3 conn t0 acks writer dns=-1
   dir=$(mktemp -d /tmp/drctl-regions-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --hosts --dir "$dir" --latency "$latency" >"$dir.up.log"
+  "$DRCTL" lab up --hosts --dir "$dir" --latency "$latency" $([ "$placement" = off ] && echo --no-etcd-placement) >"$dir.up.log"
   r3=$(field "$dir/regions.json" "l['hosts']['hosts'][2]['namespace']")
   conn="port=5432 user=postgres dbname=postgres target_session_attrs=read-write"
   ip netns exec "$r3" psql "host=10.213.0.2 $conn" -qc "CREATE TABLE bench (id int PRIMARY KEY)" >/dev/null
@@ -43,6 +46,10 @@ trial() { # fault latency -> prints "gap_ms dns_ms lost" or FAILED
       sleep 0.02; done ) &
   writer=$!
   sleep 3
+  # Whether region1's etcd member led etcd when the fault came (the second peak's cause).
+  local r1leads
+  r1leads=$(ip netns exec "$r3" etcdctl --endpoints http://10.213.0.2:2379 endpoint status -w json 2>/dev/null \
+    | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['Status']; print('yes' if s['leader'] == s['header']['member_id'] else 'no')" 2>/dev/null || echo unknown)
   t0=$(now_ms)
   case $fault in
     host) "$DRCTL" lab kill pg1 --dir "$dir" >/dev/null ;;
@@ -65,26 +72,34 @@ trial() { # fault latency -> prints "gap_ms dns_ms lost" or FAILED
   "$DRCTL" lab down --dir "$dir" >/dev/null
   rm -f "$dir.up.log" "$dir.acks" "$dir.stop" "$dir.switchover.log"
   if [ "$moved" -eq 0 ] || [ "$dns" -lt 0 ]; then echo FAILED; return; fi
-  echo "$gap $dns $lost"
+  echo "$gap $dns $lost $r1leads"
 }
 
 echo "regions as hosts (lab up --hosts): pg1 in region1, pg2 in region2, writer and operator in region3"
+for placement in $PLACEMENTS; do
 for latency in $LATENCIES; do
   for fault in $FAULTS; do
-    gaps=() dnss=() losses=() failed=0
+    # Without placement only a lost host differs (an etcd election on top of the lease).
+    [ "$placement" = off ] && [ "$fault" != host ] && continue
+    gaps=() dnss=() losses=() failed=0 led=() free=()
     for _ in $(seq "$TRIALS"); do
-      read -r gap dns lost <<<"$(trial "$fault" "$latency")"
+      read -r gap dns lost r1leads <<<"$(trial "$fault" "$latency" "$placement")"
       if [ "$gap" = FAILED ]; then failed=$((failed + 1)); continue; fi
       gaps+=("$gap"); dnss+=("$dns"); losses+=("$lost")
+      if [ "$r1leads" = yes ]; then led+=("$gap"); else free+=("$gap"); fi
     done
     echo
-    echo "$fault, $latency round trip between regions ($TRIALS trials):"
+    echo "$fault, $latency round trip between regions, etcd leader placement $placement ($TRIALS trials):"
     [ ${#gaps[@]} -gt 0 ] || { echo "  every trial failed"; continue; }
     stats "longest write gap" ms "${gaps[@]}"
     stats "fault -> DNS answers pg2" ms "${dnss[@]}"
     stats "acknowledged writes lost" "" "${losses[@]}"
+    # The two peaks: region1's etcd member leading etcd at the fault costs an election.
+    [ ${#led[@]} -eq 0 ] || stats "  gap, region1's member led etcd (${#led[@]})" ms "${led[@]}"
+    [ ${#free[@]} -eq 0 ] || stats "  gap, another member led etcd (${#free[@]})" ms "${free[@]}"
     [ "$failed" -eq 0 ] || echo "  $failed trial(s) did not move writes and DNS to pg2 within 60 s"
   done
+done
 done
 echo
 echo "settings: health.interval 1s, failures 3, timeout 500ms, lease_ttl 5s, DNS ttl 5s (DIR/drctl.yaml of lab up --hosts)"

@@ -160,6 +160,10 @@ public final class AgentMetrics: Sendable {
         counter("etcd_requests", [("node", node), ("purpose", purpose.rawValue)], "Requests this agent's loops sent to etcd, by purpose").increment()
     }
 
+    func etcdLeaderMoved() {
+        counter("etcd_leader_moves", [], "Times this agent moved etcd's raft leader out of the primary's region").increment()
+    }
+
     func skippedRecords(_ node: String, _ count: Int) {
         counter("etcd_records_skipped", [("node", node)], "etcd records the agent could not read and skipped (another version's, or a stray write)")
             .increment(by: Int64(count))

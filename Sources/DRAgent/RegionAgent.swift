@@ -95,6 +95,13 @@ public enum RegionAgent {
         preflightLog[metadataKey: "region"] = "\(region.name)"
         let preflight = PreflightService(
             live: live, region: region.name, coordinator: coordinator, board: board, metrics: metrics, sourceAddress: sourceAddress, log: preflightLog)
+        var placement: [any Service] = []
+        if EtcdLeaderKeeper.applies(to: config) {
+            placement.append(
+                EtcdLeaderKeeper(
+                    live: live, region: region.name, nodes: region.nodes.map(\.name), coordinator: coordinator, board: board, metrics: metrics,
+                    log: preflightLog))
+        }
         // Services stop in reverse order: the loops (last) first, then the scheduler and preflight, then the APIs
         // and the notifications (which may still carry what the loops reported last).
         let loops: [any Service] = agents.map(NodeAgentService.init(agent:))
@@ -105,7 +112,7 @@ public enum RegionAgent {
         // The supervisor stops right after the loops: a stopping agent leaves its watchdog
         // running (it guards the lease until a restarted agent renews), but starts no new one.
         let group = ServiceGroup(
-            services: senders + apis + [preflight] + scheduler + supervisor + loops + reloader, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+            services: senders + apis + [preflight] + placement + scheduler + supervisor + loops + reloader, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         try await group.run()
     }
 }

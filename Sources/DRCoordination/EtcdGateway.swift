@@ -93,6 +93,13 @@ public final class EtcdGateway: Sendable {
         throw CoordinationError.unavailable(failures)
     }
 
+    /// One request to one member, `endpoint` (which need not be among the configured ones:
+    /// a member's advertised client URL), within the gateway's budget: for requests only
+    /// that member may answer (etcd's MoveLeader goes to its leader).
+    func call(_ path: String, _ body: [String: Any], at endpoint: String) async throws -> [String: Any] {
+        try await callOnce(endpoint, path, try JSONSerialization.data(withJSONObject: body), attempt: budget, retryAuth: true)
+    }
+
     /// etcd's answers that say "not now, maybe elsewhere": the member has no leader or is
     /// between leaders, is overloaded, or is shutting down (etcdserver's ErrNoLeader,
     /// ErrLeaderChanged, ErrTimeout*, ErrTooManyRequests, ErrStopped, ErrUnhealthy). The

@@ -12,6 +12,10 @@ enum LabConfigFile {
         }
         let byRegion = { (region: String) in state.nodes.filter { $0.region == region }.map(node).joined(separator: "\n") }
         let api = { (region: String) in state.agents.first { $0.region == region }.map { "\n    api: \"\($0.apiHost):\($0.apiPort)\"" } ?? "" }
+        // With `etcdPlacement` and a member per region, region N names etcd member eN.
+        let etcdMember = { (index: Int) in
+            state.failover.etcdPlacement == true && state.etcd.count == 3 ? "\n    etcd_member: \(state.etcd[index - 1].name)" : ""
+        }
         return """
             # Written by `drctl lab up`; every drctl command run with --config \(state.configFile) reads it.
             cluster: \(state.cluster)
@@ -37,17 +41,17 @@ enum LabConfigFile {
             regions:
               - name: region1
                 role: primary
-                priority: 100\(api("region1"))
+                priority: 100\(api("region1"))\(etcdMember(1))
                 nodes:
             \(byRegion("region1"))
               - name: region2
                 role: hot-standby
-                priority: 90\(api("region2"))
+                priority: 90\(api("region2"))\(etcdMember(2))
                 nodes:
             \(byRegion("region2"))
               - name: region3
                 role: cold
-                priority: 10\(api("region3"))
+                priority: 10\(api("region3"))\(etcdMember(3))
                 nodes:\(state.nodes.contains { $0.region == "region3" } ? "\n" + byRegion("region3") : " []")
             dns:\(state.failover.dnsRecheckInterval.map { "\n  recheck_interval: \($0)" } ?? "")
               providers:

@@ -171,12 +171,16 @@ public struct LabFailoverSettings: Codable, Sendable, Equatable {
     public var failsafe: Bool? = nil
     /// `coordination.lease_ttl` (e.g. `4s`); nil keeps the lab's 2 s.
     public var leaseTTL: String? = nil
+    /// With three etcd members: region N names member eN (`regions[].etcd_member`), so the
+    /// leader's agent keeps etcd's raft leader out of its region (nil: false).
+    public var etcdPlacement: Bool? = nil
 
     public init(
         synchronous: Bool = false, restartAttempts: Int = 0, autoRejoin: Bool = false, extraConfig: String = "",
         dnsRecheckInterval: String? = nil, synchronousStrict: Bool = false, healthInterval: String? = nil, failsafe: Bool = false,
-        leaseTTL: String? = nil
+        leaseTTL: String? = nil, etcdPlacement: Bool = false
     ) {
+        self.etcdPlacement = etcdPlacement
         self.leaseTTL = leaseTTL
         self.failsafe = failsafe
         self.healthInterval = healthInterval

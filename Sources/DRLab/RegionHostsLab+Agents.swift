@@ -47,7 +47,9 @@ extension RegionHostsLab {
                     + nodes.map {
                         "      - name: \($0.name)\n        conninfo: \"host=\($0.host) port=\($0.port) user=postgres dbname=postgres\"\n        data_dir: \($0.dataDir)\n        address: \($0.host)"
                     }.joined(separator: "\n")
-            return "  - name: \(region)\n    role: \(role)\n    priority: \(region == "region1" ? 100 : region == "region2" ? 90 : 10)\(api)\n    nodes:\(listed)"
+            // The member in this region's namespace: the leader's agent keeps etcd's leader elsewhere.
+            let member = etcdPlacement == true ? members.first { $0.namespace == namespace(region) }.map { "\n    etcd_member: \($0.name)" } ?? "" : ""
+            return "  - name: \(region)\n    role: \(role)\n    priority: \(region == "region1" ? 100 : region == "region2" ? 90 : 10)\(api)\(member)\n    nodes:\(listed)"
         }
         return """
             # Written by `drctl lab up --hosts`: regions as hosts, one etcd member each.

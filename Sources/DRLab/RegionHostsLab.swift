@@ -29,6 +29,9 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     public var binary: String?
     /// `failover.auto_rejoin` in the lab's configuration (nil: false).
     public var autoRejoin: Bool?
+    /// Whether the configuration names each region's etcd member (`regions[].etcd_member`),
+    /// so the leader's agent keeps etcd's raft leader out of its region (nil: false).
+    public var etcdPlacement: Bool?
     public static let regions = ["region1", "region2", "region3"]
 
     public static func file(in dir: String) -> String { "\(dir)/regions.json" }
@@ -51,9 +54,11 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     ///   - databases: also a primary in region1 and its streaming standby in region2.
     ///   - agents: also an agent beside each database (implies `databases`).
     ///   - autoRejoin: `failover.auto_rejoin` for them (a deposed primary rewinds and streams).
+    ///   - etcdPlacement: name each region's etcd member in the configuration (as
+    ///     recommended), so the leader's agent keeps etcd's leader out of its region.
     public static func up(
         dir: String, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, databases: Bool = false,
-        agents: Bool = false, autoRejoin: Bool = false, progress: @Sendable (String) -> Void = { _ in }
+        agents: Bool = false, autoRejoin: Bool = false, etcdPlacement: Bool = true, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> RegionHostsLab {
         guard !FileManager.default.fileExists(atPath: file(in: dir)) else { throw LabError.alreadyRunning(dir: dir, pids: []) }
         for program in ["etcd", "etcdctl", "ip", "nft", "psql"] { _ = try CommandRunner.resolve(program) }
@@ -72,7 +77,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
                 return member
             })
         var lab = RegionHostsLab(dir: dir, hosts: hosts, members: members, latency: latency)
-        (lab.jitter, lab.loss, lab.binary, lab.autoRejoin) = (jitter, loss, binary, autoRejoin)
+        (lab.jitter, lab.loss, lab.binary, lab.autoRejoin, lab.etcdPlacement) = (jitter, loss, binary, autoRejoin, etcdPlacement)
         if databases || agents { lab.databases = plannedDatabases(dir: dir, hosts: hosts) }
         if agents { lab.dns = plannedDNS(dir: dir, hosts: hosts) }
         // Recorded first: from here on `down` can remove whatever gets made.

@@ -28,6 +28,11 @@ struct LabUp: AsyncParsableCommand {
     @Option(name: .long, help: "coordination.lease_ttl of the lab's agents (default 2s).")
     var leaseTTL: String?
 
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: "Name each region's etcd member in the configuration, so the leader's agent keeps etcd's raft leader out of the primary's region (with --hosts, or --etcd-members 3).")
+    var etcdPlacement: Bool?
+
     @Flag(name: .long, help: "Regions as separate hosts: a network namespace per region with its own database, agent and etcd member, DNS in a host of its own (root).")
     var hosts = false
 
@@ -51,7 +56,8 @@ struct LabUp: AsyncParsableCommand {
             try await Lab.up(
                 dir: lab.dir, agentBinary: binary, etcdMembers: etcdMembers,
                 failover: LabFailoverSettings(
-                    synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval, failsafe: failsafe, leaseTTL: leaseTTL),
+                    synchronous: synchronous, autoRejoin: autoRejoin, healthInterval: healthInterval, failsafe: failsafe, leaseTTL: leaseTTL,
+                    etcdPlacement: etcdPlacement ?? false),
                 progress: printProgress)
         }
         print(
@@ -83,7 +89,7 @@ extension LabUp {
         let regions = try await labOperation {
             try await RegionHostsLab.up(
                 dir: dir, binary: binary, latency: latency, jitter: jitter, loss: loss, databases: true, agents: true, autoRejoin: autoRejoin,
-                progress: printProgress)
+                etcdPlacement: etcdPlacement ?? true, progress: printProgress)
         }
         let operatorHost = regions.namespace("region3") ?? ""
         print(

@@ -123,6 +123,9 @@ public struct RegionConfig: Sendable, Equatable {
     /// The cloud provider's name for where this region is (e.g. `eu-west-1`): an S3
     /// repository's bucket must report the provider region of one of the allowed regions.
     public var providerRegion: String? = nil
+    /// The name (`etcd --name`) of the etcd member that runs in this region: the leader's
+    /// agent keeps etcd's raft leader out of its own region (`EtcdLeaderPlacement`).
+    public var etcdMember: String? = nil
 
     /// The HTTP API address of the region's node at `index`.
     public func apiEndpoint(forNodeAt index: Int) -> APIEndpoint {

@@ -6,7 +6,7 @@ public enum ConfigKeys {
     static let objectives: Set<String> = ["rto", "rpo"]
     static let coordination: Set<String> = ["endpoints", "lease_ttl", "prefix", "tls", "username", "password", "password_env", "password_file"]
     static let tls: Set<String> = ["ca_file", "cert_file", "key_file"]
-    static let region: Set<String> = ["name", "role", "priority", "nodes", "api", "provider_region"]
+    static let region: Set<String> = ["name", "role", "priority", "nodes", "api", "provider_region", "etcd_member"]
     static let node: Set<String> = ["name", "conninfo", "data_dir", "address", "tags"]
     static let health: Set<String> = ["interval", "failures", "timeout", "checks"]
     static let check: Set<String> = ["type", "target", "url"]

@@ -145,12 +145,14 @@ public enum ConfigLoader {
                 if api == nil { object["api"].report("expected host:port with a port in 1...65535, e.g. 10.1.0.5:8008, found \"\(text)\"") }
             }
             let providerRegion = object["provider_region"].string(required: false, expected: "the cloud provider's region name, e.g. eu-west-1")
+            let etcdMember = object["etcd_member"].string(required: false, expected: "the name (etcd --name) of the etcd member in this region, e.g. etcd-eu1")
             guard let name, let role, let priority, let nodes,
                 nodes.count == object["nodes"].items()?.count
             else { return nil }
             var region = RegionConfig(name: name, role: role, priority: priority, nodes: nodes)
             region.api = api
             region.providerRegion = providerRegion
+            region.etcdMember = etcdMember
             return region
         }
         return regions.count == items.count ? regions : nil
