@@ -125,7 +125,7 @@ public enum StatusPage {
             let measured = { (value: Double?) in value.map { String(format: "%.2f s", $0) } ?? "—" }
             return "<tr data-drill=\"\(escape(drill.id))\"><td>\(escape(drill.startedAt))</td><td>\(escape(drill.drill))</td>"
                 + "<td class=\"\(drill.passed ? "ok" : "bad")\">\(drill.passed ? "passed" : "FAILED")</td><td>\(measured(drill.rtoSeconds))</td><td>\(measured(drill.rpoSeconds))</td>"
-                + "<td><a href=\"/drills/\(escape(drill.id))/report.html\">report</a></td></tr>"
+                + "<td><a href=\"drills/\(escape(drill.id))/report.html\">report</a></td></tr>"
         }
         return "<table id=\"drills\"><tr><th>Started</th><th>Drill</th><th>Verdict</th><th>RTO</th><th>RPO</th><th></th></tr>\n"
             + rows.joined(separator: "\n") + "</table>"
