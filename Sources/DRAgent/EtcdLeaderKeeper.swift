@@ -43,20 +43,24 @@ struct EtcdLeaderKeeper: Service {
     }
 
     func placeOnce() async {
-        do {
-            let leadership = try await coordinator.etcdLeadership()
-            guard
-                let target = EtcdLeaderPlacement.transferee(
-                    leaderID: leadership.leaderID, members: leadership.members, primaryRegion: region, regions: live.value.regions)
-            else { return }
-            let from = leadership.members.first { $0.id == leadership.leaderID }?.name ?? leadership.leaderID
-            try await coordinator.moveEtcdLeader(to: target.id, leaderURLs: leadership.clientURLs[leadership.leaderID] ?? [])
-            metrics.etcdLeaderMoved()
-            log.notice(
-                "moved etcd's raft leader out of the primary's region: losing this region now costs no etcd election",
-                metadata: ["from": "\(from)", "to": "\(target.name)", "region": "\(region)"])
-        } catch {
-            log.warning("could not check or move etcd's raft leader; tried again later", metadata: ["error": "\(error)"])
+        let leadership: EtcdCoordinator.EtcdLeadership
+        do { leadership = try await coordinator.etcdLeadership() } catch {
+            return log.warning("could not ask etcd who leads it; asked again later", metadata: ["error": "\(error)"])
+        }
+        let targets = EtcdLeaderPlacement.transferees(
+            leaderID: leadership.leaderID, members: leadership.members, primaryRegion: region, regions: live.value.regions)
+        let from = leadership.members.first { $0.id == leadership.leaderID }?.name ?? leadership.leaderID
+        for target in targets {
+            do {
+                try await coordinator.moveEtcdLeader(to: target.id, leaderURLs: leadership.clientURLs[leadership.leaderID] ?? [])
+                metrics.etcdLeaderMoved()
+                return log.notice(
+                    "moved etcd's raft leader out of the primary's region: losing this region now costs no etcd election",
+                    metadata: ["from": "\(from)", "to": "\(target.name)", "region": "\(region)"])
+            } catch {
+                // A member that is down cannot lead: the next one is asked.
+                log.warning("could not move etcd's raft leader", metadata: ["from": "\(from)", "to": "\(target.name)", "error": "\(error)"])
+            }
         }
     }
 }

@@ -36,17 +36,22 @@ import Testing
     func movesEtcdsLeaderOutOfThePrimarysRegion(_ label: String, leader: String, primary: String, expected: String?) throws {
         let regions = try Self.regions()
         #expect(
-            EtcdLeaderPlacement.transferee(leaderID: leader, members: Self.members, primaryRegion: primary, regions: regions)?.name == expected,
+            EtcdLeaderPlacement.transferees(leaderID: leader, members: Self.members, primaryRegion: primary, regions: regions).first?.name == expected,
             "\(label)")
+    }
+
+    @Test func theWitnessFirstThenTheOtherRegion() throws {
+        let names = EtcdLeaderPlacement.transferees(leaderID: "11", members: Self.members, primaryRegion: "r1", regions: try Self.regions()).map(\.name)
+        #expect(names == ["e3", "e2"], "when the witness's member is down, the other region's is asked next")
     }
 
     @Test func withoutAWitnessTheOtherRegionsMemberByName() throws {
         let regions = try Self.regions(r3: "hot-standby")
-        #expect(EtcdLeaderPlacement.transferee(leaderID: "11", members: Self.members, primaryRegion: "r1", regions: regions)?.name == "e2")
+        #expect(EtcdLeaderPlacement.transferees(leaderID: "11", members: Self.members, primaryRegion: "r1", regions: regions).map(\.name) == ["e2", "e3"])
     }
 
     @Test func regionsThatDoNotNameTheirMembersLeaveEtcdAlone() throws {
         let regions = try Self.regions(members: [nil, nil, nil])
-        #expect(EtcdLeaderPlacement.transferee(leaderID: "11", members: Self.members, primaryRegion: "r1", regions: regions) == nil)
+        #expect(EtcdLeaderPlacement.transferees(leaderID: "11", members: Self.members, primaryRegion: "r1", regions: regions).isEmpty)
     }
 }

@@ -15,14 +15,15 @@ public enum EtcdLeaderPlacement {
         }
     }
 
-    /// The member etcd's leadership should move to, or nil when it may stay: it is not in
-    /// `primaryRegion`, or the regions do not say where the members are, or no member is
-    /// elsewhere. Prefers a region that runs no database that could be promoted (a cold or
-    /// witness region: losing it costs neither a failover nor the primary's etcd), then the
-    /// member's name, so every agent asks for the same one.
-    public static func transferee(leaderID: String, members: [Member], primaryRegion: String, regions: [RegionConfig]) -> Member? {
+    /// The members etcd's leadership should move to, best first, or none when it may stay:
+    /// it is not in `primaryRegion`, or the regions do not say where the members are, or no
+    /// member is elsewhere. A region that runs no database that could be promoted (a cold or
+    /// witness region: losing it costs neither a failover nor the primary's etcd) comes
+    /// first, then the member's name, so every agent asks for the same one; the next is
+    /// tried when etcd refuses one (a member that is down).
+    public static func transferees(leaderID: String, members: [Member], primaryRegion: String, regions: [RegionConfig]) -> [Member] {
         let regionOf = Dictionary(regions.compactMap { region in region.etcdMember.map { ($0, region) } }, uniquingKeysWith: { first, _ in first })
-        guard let leader = members.first(where: { $0.id == leaderID }), regionOf[leader.name]?.name == primaryRegion else { return nil }
+        guard let leader = members.first(where: { $0.id == leaderID }), regionOf[leader.name]?.name == primaryRegion else { return [] }
         return
             members
             .filter { member in regionOf[member.name].map { $0.name != primaryRegion } == true }
@@ -32,7 +33,6 @@ public enum EtcdLeaderPlacement {
                 if aWitness != bWitness { return aWitness }
                 return a.name < b.name
             }
-            .first
     }
 
     static func isWitness(_ region: RegionConfig) -> Bool { region.role == .cold || region.nodes.isEmpty }
