@@ -24,17 +24,16 @@ extension RealServers {
             }
         }
 
-        /// Deletes `path` while other processes may still change it (the killed postmaster's
-        /// children exiting, the agent looking at its server): a file vanishing under the walk
-        /// fails `removeItem` (a clean-clone CI run did), so the walk is tried again.
-        func removeWhileInUse(_ path: String) async throws {
-            for _ in 0..<50 {
-                do { return try FileManager.default.removeItem(atPath: path) } catch {
-                    if !FileManager.default.fileExists(atPath: path) { return }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-            }
-            try FileManager.default.removeItem(atPath: path)
+        /// The disk is gone at once: the directory is renamed away (one rename(2)), then
+        /// deleted. Deleting it in place raced the agent, which starts clearing and rebuilding
+        /// the directory as soon as it looks empty: files vanished under the test's walk (a
+        /// failed clean-clone CI run), and deleting again deleted the agent's new build
+        /// (the next one).
+        func loseDisk(_ path: String) throws {
+            let gone = path + ".gone"
+            try FileManager.default.moveItem(atPath: path, toPath: gone)
+            // The dead postmaster's children may still touch it; the lab's teardown removes what is left.
+            try? FileManager.default.removeItem(atPath: gone)
         }
 
         @Test func aDeletedStandbyComesBackStreamingAndReinitRebuildsIt() async throws {
@@ -50,7 +49,7 @@ extension RealServers {
                     try String(contentsOfFile: "\(pg2.dataDir)/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
                 kill(postmaster, SIGKILL)
                 _ = await ProcessControl.waitForExit(postmaster, within: .seconds(10))
-                try await removeWhileInUse(pg2.dataDir)
+                try loseDisk(pg2.dataDir)
                 let agentLog = "\(lab.dir)/agents/region2/agent.log"
                 // pg1's WAL sender may report the dead standby for a moment: the build comes first.
                 let back = try await eventually(within: .seconds(60)) {
