@@ -146,18 +146,23 @@ public final class AgentMetrics: Sendable {
     }
 
     /// What this agent asks of etcd in its loops, by purpose (`make bench` divides them
-    /// by the loops: what a cluster costs a shared etcd, docs/fleet.md).
+    /// by the loops: what a cluster costs a shared etcd, docs/fleet.md). A request that
+    /// does several things is counted once under all of them joined by `+`: the loop's read
+    /// carrying the leader's progress and the member record is `read+progress+member_record`.
     enum EtcdPurpose: String {
-        /// The loop's read of every key (`read_and_progress`: with the leader's progress).
-        case read, readAndProgress = "read_and_progress"
-        /// Lease keep-alives: the leader key's, the member record's.
+        /// The loop's read of every key, and the writes that ride in it.
+        case read, progress, memberRecord = "member_record"
+        /// Lease keep-alives (one request renews the leader's both when both are due).
         case leaderLease = "leader_lease", memberLease = "member_lease"
-        /// The member record written (on change and heartbeat) and its lease granted.
-        case memberRecord = "member_record", memberLeaseGrant = "member_lease_grant"
+        /// The member lease granted (at start, or after it was lost).
+        case memberLeaseGrant = "member_lease_grant"
     }
 
-    func etcdRequest(_ node: String, _ purpose: EtcdPurpose) {
-        counter("etcd_requests", [("node", node), ("purpose", purpose.rawValue)], "Requests this agent's loops sent to etcd, by purpose").increment()
+    func etcdRequest(_ node: String, _ purposes: EtcdPurpose...) { etcdRequest(node, purposes) }
+
+    func etcdRequest(_ node: String, _ purposes: [EtcdPurpose]) {
+        let purpose = purposes.map(\.rawValue).joined(separator: "+")
+        counter("etcd_requests", [("node", node), ("purpose", purpose)], "Requests this agent's loops sent to etcd, by purpose").increment()
     }
 
     func etcdLeaderMoved() {

@@ -226,8 +226,14 @@ extension NodeAgent {
         let sentAt = now
         // Past the deadline the renewal is worth nothing: the fence has begun.
         let left = leaseBook.map { SafetyChecks.leaseDeadline($0, margin: policy.fencingMargin) - sentAt }
-        metrics.etcdRequest(node.name, .leaderLease)
-        let ttl = try await coordinator.keepAlive(lease: lease, within: left.map { max($0, .milliseconds(100)) })
+        // The member lease rides along when due: one request renews both (docs/fleet.md).
+        let member = memberLeaseDue(at: sentAt)
+        metrics.etcdRequest(node.name, member == nil ? [.leaderLease] : [.leaderLease, .memberLease])
+        let granted = try await coordinator.keepAlive(leases: [lease] + (member.map { [$0] } ?? []), within: left.map { max($0, .milliseconds(100)) })
+        if let member {
+            if granted[member] != nil { published.memberLeaseRenewedAt = sentAt } else { published.memberLeaseLost() }
+        }
+        guard let ttl = granted[lease] else { throw CoordinationError.leaseExpired(lease) }
         leaderLease = lease
         leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
         failsafe.leaseFromMembers = false

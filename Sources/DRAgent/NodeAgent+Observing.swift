@@ -84,22 +84,28 @@ extension NodeAgent {
 
     /// Reads the cluster from etcd in one consistent snapshot; false (keeping the last
     /// values) only when etcd cannot be read at all — an unreadable record is skipped.
-    /// The leader writes its progress in the same transaction (`progressToWrite`).
-    func readCluster() async -> Bool {
+    /// The leader's progress (`progressToWrite`) and this node's member record
+    /// (`memberToWrite`) ride in the same transaction when they are due.
+    func readCluster(_ local: LocalDatabase) async -> Bool {
         let snapshot: CoordinationSnapshot
-        let write = progressToWrite()
+        let writes = LoopWrites(progress: progressToWrite(), member: memberToWrite(local))
         do {
             let sent = now
             do {
-                metrics.etcdRequest(node.name, write == nil ? .read : .readAndProgress)
-                let answer = try await coordinator.snapshot(writing: write)
+                metrics.etcdRequest(node.name, [.read] + (writes.progress == nil ? [] : [.progress]) + (writes.member == nil ? [] : [.memberRecord]))
+                // Forgotten until etcd confirms: written again next loop if this fails.
+                if writes.member != nil { published.member = nil }
+                let answer = try await coordinator.snapshot(writing: writes)
                 snapshot = answer.snapshot
-                if let write { progressWritten(write, answer.written, at: sent) }
-            } catch let error as CoordinationError where write != nil && !error.isUnavailable {
-                // etcd refused the write but answered (its space quota exceeded, a write timed
-                // out): a read may still work. Unreachable, a second request would only wait again.
+                if let progress = writes.progress { progressWritten(progress, answer.progressWritten, at: sent) }
+                if let member = writes.member, answer.memberWritten { published.member = .init(member.record, at: sent) }
+            } catch let error as CoordinationError where !writes.isEmpty && !error.isUnavailable {
+                // etcd refused a write but answered (its space quota exceeded, a write timed
+                // out, a member lease it no longer has): a read may still work. Unreachable, a
+                // second request would only wait again.
                 published.progress = nil
-                log.warning("publishing the progress to etcd failed", metadata: ["error": "\(error)"])
+                if EtcdPublication.namesLostLease(error) { published.memberLeaseLost() }
+                log.warning("writing to etcd with the read failed; reading without", metadata: ["error": "\(error)"])
                 metrics.etcdRequest(node.name, .read)
                 snapshot = try await coordinator.snapshot()
             }

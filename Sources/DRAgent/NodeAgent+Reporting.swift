@@ -61,9 +61,38 @@ extension NodeAgent {
         await publish(down)
     }
 
-    /// This node's member record in etcd, renewed and written when `PublicationSchedule`
-    /// says so, not every loop (the leader's progress goes with its read: `readCluster`).
+    /// This node's member record written now, on its own (a standby build's progress
+    /// arrives between loops); in the loop it rides in the read (`memberToWrite`).
     func publish(_ local: LocalDatabase) async {
+        await keepMemberLease()
+        guard let write = memberToWrite(local) else { return }
+        // Forgotten until etcd confirms: a write that failed (or whose answer was lost) is
+        // written again at the next loop, not at the next heartbeat.
+        published.member = nil
+        metrics.etcdRequest(node.name, .memberRecord)
+        do {
+            try await coordinator.publish(write.record, lease: write.lease)
+            published.member = .init(write.record, at: now)
+        } catch {
+            if EtcdPublication.namesLostLease(error) { published.memberLeaseLost() }
+            log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// This node's member record, to ride in the loop's read, when `PublicationSchedule`
+    /// says it is due (and a member lease is held to bind it to).
+    func memberToWrite(_ local: LocalDatabase) -> MemberWrite? {
+        guard let lease = published.memberLease else { return nil }
+        let record = memberRecord(local)
+        let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
+        guard schedule.memberDue(record, last: published.member, leaderKnown: leader != nil, now: now) else { return nil }
+        return MemberWrite(record, lease: lease)
+    }
+
+    /// The member lease renewed when due (unless the leader's renewal already carried it:
+    /// `renewLease`), or granted when none is held. After the loop's read, and only when
+    /// etcd answered it: during an outage a keep-alive would only spend the loop's time.
+    func keepMemberLease() async {
         let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
         do {
             if let lease = published.memberLease, schedule.memberLeaseRenewalDue(lastRenewedAt: published.memberLeaseRenewedAt, now: now) {
@@ -80,23 +109,16 @@ extension NodeAgent {
                 published.memberLease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
                 published.memberLeaseRenewedAt = sent
             }
-            guard let lease = published.memberLease else { return }
-            let record = memberRecord(local)
-            guard schedule.memberDue(record, last: published.member, leaderKnown: leader != nil, now: now) else { return }
-            // Forgotten until etcd confirms: a write that failed (or whose answer was lost) is
-            // written again at the next loop, not at the next heartbeat.
-            published.member = nil
-            metrics.etcdRequest(node.name, .memberRecord)
-            do {
-                try await coordinator.publish(record, lease: lease)
-            } catch {
-                if EtcdPublication.namesLostLease(error) { published.memberLeaseLost() }
-                throw error
-            }
-            published.member = .init(record, at: now)
         } catch {
-            log.warning("publishing to etcd failed", metadata: ["error": "\(error)"])
+            log.warning("keeping the member lease failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The member lease to renew with the leader lease, when its renewal is due.
+    func memberLeaseDue(at instant: AgentInstant) -> Int64? {
+        let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
+        guard let lease = published.memberLease, schedule.memberLeaseRenewalDue(lastRenewedAt: published.memberLeaseRenewedAt, now: instant) else { return nil }
+        return lease
     }
 
     /// The leader's progress, when it is due: this loop's position and its standbys' loss

@@ -179,7 +179,8 @@ public actor NodeAgent {
         if let local = lastLocal { runStartHook(local) }
     }
 
-    /// One loop: observe the database, read etcd, decide, act, publish.
+    /// One loop: observe the database, renew the lease, read etcd (with what this node
+    /// publishes), decide, act, keep the member lease.
     public func tick() async {
         applyReloadedConfig()
         let local = await observeLocal()
@@ -187,7 +188,7 @@ public actor NodeAgent {
         if local.state == .primary || local.state == .fenced, !promotion.isUnderway { promotion = .idle }
         await renewAheadOfTheRead(local)
         defer { renewedAheadOfTheRead = nil }
-        let etcdReachable = await readCluster()
+        let etcdReachable = await readCluster(local)
         var decisions = 0
         while decisions < 3 {
             decisions += 1
@@ -197,7 +198,7 @@ public actor NodeAgent {
             let wonLeadership = await execute(decision, local: local)
             if !wonLeadership { break }
         }
-        if etcdReachable { await publish(local) }
+        if etcdReachable { await keepMemberLease() }
         if let episode = endedFailsafeEpisode {
             do {
                 try await coordinator.appendFailsafeEpisode(episode)

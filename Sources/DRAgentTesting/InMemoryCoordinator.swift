@@ -15,9 +15,10 @@ public struct InMemoryCoordinator: Coordinator {
         try await etcd.request(client, .grantLease) { $0.grant(ttl) }
     }
 
-    public func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration {
-        guard let ttl = try await etcd.request(client, .keepAlive, { $0.renew(lease) }) else { throw CoordinationError.leaseExpired(lease) }
-        return ttl
+    public func keepAlive(leases: [Int64], within limit: Duration?) async throws -> [Int64: Duration] {
+        try await etcd.request(client, .keepAlive) { store in
+            leases.reduce(into: [:]) { granted, lease in granted[lease] = store.renew(lease) }
+        }
     }
 
     public func revoke(lease: Int64) async throws {
@@ -48,13 +49,20 @@ public struct InMemoryCoordinator: Coordinator {
         }
     }
 
-    public func snapshot(writing progress: ProgressWrite?) async throws -> (snapshot: CoordinationSnapshot, written: Bool) {
+    public func snapshot(writing writes: LoopWrites) async throws -> LoopAnswer {
         await etcd.readDelay(client)
-        // With a write it is a write: it fails wherever a progress write would.
-        return try await etcd.request(client, progress == nil ? .snapshot : .snapshotWritingProgress) { store in
+        // With writes it is a write: it fails wherever one of its writes would.
+        var carried: Set<InMemoryEtcd.Operation> = []
+        if writes.progress != nil { carried.insert(.publishProgress) }
+        if writes.member != nil { carried.insert(.publishMember) }
+        return try await etcd.request(client, writes.isEmpty ? .snapshot : .snapshotWriting, carrying: carried) { store in
+            // The member first: a lease etcd no longer has fails the whole transaction.
+            if let member = writes.member { try store.write(Key.members + member.record.name, try JSONEncoder().encode(member.record), lease: member.lease) }
             var written = false
-            if let progress { written = try Self.putProgress(progress.progress, term: progress.term, in: &store) }
-            return (CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries()), written)
+            if let progress = writes.progress { written = try Self.putProgress(progress.progress, term: progress.term, in: &store) }
+            return LoopAnswer(
+                snapshot: CoordinationSnapshot.decode(prefix: store.prefix, revision: store.revision, entries: store.entries()),
+                progressWritten: written, memberWritten: writes.member != nil)
         }
     }
 

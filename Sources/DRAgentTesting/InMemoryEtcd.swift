@@ -26,6 +26,9 @@ public final class InMemoryEtcd: @unchecked Sendable {
     /// The requests served so far (that reached the store), by client and kind: what a
     /// cluster costs etcd, counted as etcd would.
     public func requestsServed(by client: String) -> [Operation: Int] { lock.withLock { served[client] ?? [:] } }
+    /// The writes that rode in a client's reads (`snapshotWriting`), by the kind of request
+    /// each would otherwise have been.
+    public func writesCarried(by client: String) -> [Operation: Int] { lock.withLock { carriedServed[client] ?? [:] } }
 
     struct Lease {
         var ttl: Duration
@@ -43,6 +46,7 @@ public final class InMemoryEtcd: @unchecked Sendable {
     private var evidence: [FailoverEvidence] = []
     private var episodes: [FailsafeEpisode] = []
     private var served: [String: [Operation: Int]] = [:]
+    private var carriedServed: [String: [Operation: Int]] = [:]
 
     struct Faults {
         var down = false
@@ -62,14 +66,14 @@ public final class InMemoryEtcd: @unchecked Sendable {
     /// The kinds of request, for failing some and not others (etcd's lease subsystem
     /// stalled while reads still work, a slow leader election that times out writes).
     public enum Operation: Sendable, Hashable {
-        case grantLease, keepAlive, revoke, acquireLeadership, readLeader, releaseLeadership, snapshot, snapshotWritingProgress
+        case grantLease, keepAlive, revoke, acquireLeadership, readLeader, releaseLeadership, snapshot, snapshotWriting
         case publishMember, publishProgress, recordSynchronous, publishFailsafe, writeIntent, appendHistory
 
         /// Whether etcd commits it through raft (a lease keep-alive and a read do not).
         public var isWrite: Bool {
             switch self {
             case .keepAlive, .readLeader, .snapshot: false
-            case .grantLease, .revoke, .acquireLeadership, .releaseLeadership, .publishMember, .publishProgress, .snapshotWritingProgress, .recordSynchronous,
+            case .grantLease, .revoke, .acquireLeadership, .releaseLeadership, .publishMember, .publishProgress, .snapshotWriting, .recordSynchronous,
                 .publishFailsafe, .writeIntent, .appendHistory:
                 true
             }
@@ -152,16 +156,18 @@ public final class InMemoryEtcd: @unchecked Sendable {
 
     /// Runs one request for `client` as etcd would: refused when it cannot arrive, carried
     /// out atomically otherwise, and its answer lost when the fault says so.
-    func request<T>(_ client: String, _ operation: Operation, _ body: (inout Store) throws -> T) async throws -> T {
+    /// A read that carries writes fails wherever a read or one of `carried` would.
+    func request<T>(_ client: String, _ operation: Operation, carrying carried: Set<Operation> = [], _ body: (inout Store) throws -> T) async throws -> T {
         if !lock.withLock({ faults.down || faults.cutOff.contains(client) }) { try await meetElection(operation) }
         let answer: Result<T, any Error> = lock.withLock {
             if faults.down { return .failure(CoordinationError.unavailable(["memory etcd: no quorum"])) }
-            if faults.failing.contains(operation) || (operation == .snapshotWritingProgress && !faults.failing.isDisjoint(with: [.snapshot, .publishProgress])) {
+            if faults.failing.contains(operation) || (!carried.isEmpty && !faults.failing.isDisjoint(with: carried.union([.snapshot]))) {
                 return .failure(CoordinationError.server(endpoint: "memory", path: "\(operation)", status: 503, message: "etcdserver: request timed out"))
             }
             if faults.cutOff.contains(client) { return .failure(CoordinationError.unavailable(["memory etcd: \(client) is cut off"])) }
             expire()
             served[client, default: [:]][operation, default: 0] += 1
+            for kind in carried { carriedServed[client, default: [:]][kind, default: 0] += 1 }
             var store = Store(etcd: self)
             let result = Result { try body(&store) }
             if faults.answersLost.contains(client) {

@@ -10,11 +10,13 @@ public protocol Coordinator: Sendable {
     var connectionsOpened: Int? { get }
     /// A new lease that expires `ttl` after its last renewal.
     func grantLease(ttl: Duration) async throws -> Int64
-    /// Renews `lease`; returns the TTL granted. Throws `CoordinationError.leaseExpired`
-    /// when the lease is already gone (then every key bound to it is gone too). Gives up
-    /// after `limit` (the store's own time-outs unless shorter): a renewal that lands after
-    /// the holder's deadline is worth nothing.
-    func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration
+    /// Renews every lease of `leases` in one request; returns the TTL granted to each, and
+    /// leaves out a lease that is already gone (then every key bound to it is gone too).
+    /// Gives up after `limit` (the store's own time-outs unless shorter): a renewal that
+    /// lands after the holder's deadline is worth nothing. One request for several leases
+    /// is what lets a leader renew its leader lease and its member lease together
+    /// (docs/fleet.md).
+    func keepAlive(leases: [Int64], within limit: Duration?) async throws -> [Int64: Duration]
     func revoke(lease: Int64) async throws
 
     /// Takes the leader key for `node` if nobody holds it, bound to `lease`; the key's
@@ -26,10 +28,12 @@ public protocol Coordinator: Sendable {
 
     /// Every key an agent decides from, at one revision; a record that cannot be read is
     /// skipped (listed in the snapshot), never fatal. Throws only when nothing can be read.
-    /// With `progress`, the leader's progress is written first in the same transaction, on
-    /// the terms of `publishProgress` (`written` says whether it was): a busy leader's loop
-    /// then costs etcd one request for both, not two (docs/fleet.md).
-    func snapshot(writing progress: ProgressWrite?) async throws -> (snapshot: CoordinationSnapshot, written: Bool)
+    /// What `writes` carries is written first in the same transaction: the member record
+    /// on the terms of `publish(_:lease:)`, the leader's progress on those of
+    /// `publishProgress` (the answer says which were written). A loop then costs etcd one
+    /// request for its read and its writes, not three (docs/fleet.md). A write etcd refuses
+    /// (a lease it no longer has, its space quota) fails the whole request.
+    func snapshot(writing writes: LoopWrites) async throws -> LoopAnswer
     /// Returns true as soon as the leader key changes after `revision`, false after `limit`.
     func waitForLeaderChange(after revision: Int64, within limit: Duration) async -> Bool
 
@@ -74,6 +78,48 @@ public struct ProgressWrite: Sendable, Equatable {
     }
 }
 
+/// What a loop's read writes in the same transaction (`Coordinator.snapshot(writing:)`).
+public struct LoopWrites: Sendable, Equatable {
+    /// The leader's progress, written only while its node holds the leader key under the term.
+    public var progress: ProgressWrite?
+    /// This agent's member record, bound to its member lease (whoever leads).
+    public var member: MemberWrite?
+
+    /// Nothing to write: a plain read.
+    public static let none = LoopWrites()
+
+    public init(progress: ProgressWrite? = nil, member: MemberWrite? = nil) {
+        self.progress = progress
+        self.member = member
+    }
+
+    public var isEmpty: Bool { progress == nil && member == nil }
+}
+
+/// A member record to write bound to `lease` (`LoopWrites`).
+public struct MemberWrite: Sendable, Equatable {
+    public var record: MemberRecord
+    public var lease: Int64
+    public init(_ record: MemberRecord, lease: Int64) {
+        self.record = record
+        self.lease = lease
+    }
+}
+
+/// A loop's read and which of its writes were made.
+public struct LoopAnswer: Sendable {
+    public var snapshot: CoordinationSnapshot
+    /// The progress was written (false: none was asked, or its term is over).
+    public var progressWritten: Bool
+    /// The member record was written (false: none was asked).
+    public var memberWritten: Bool
+    public init(snapshot: CoordinationSnapshot, progressWritten: Bool = false, memberWritten: Bool = false) {
+        self.snapshot = snapshot
+        self.progressWritten = progressWritten
+        self.memberWritten = memberWritten
+    }
+}
+
 /// How long an operator's intent lives unless it is carried out (or withdrawn) first.
 public let operatorIntentExpiry: Duration = .seconds(600)
 
@@ -111,7 +157,14 @@ public enum CoordinationError: Error, Sendable, CustomStringConvertible {
 
 extension Coordinator {
     /// Every key an agent decides from, at one revision (`snapshot(writing:)` writing nothing).
-    public func snapshot() async throws -> CoordinationSnapshot { try await snapshot(writing: nil).snapshot }
+    public func snapshot() async throws -> CoordinationSnapshot { try await snapshot(writing: .none).snapshot }
+
+    /// Renews `lease`; returns the TTL granted. Throws `CoordinationError.leaseExpired`
+    /// when the lease is already gone (see `keepAlive(leases:within:)`).
+    public func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration {
+        guard let ttl = try await keepAlive(leases: [lease], within: limit)[lease] else { throw CoordinationError.leaseExpired(lease) }
+        return ttl
+    }
 
     /// With keep-alive it stays at one per member unless members restart or cuts break them.
     public var connectionsOpened: Int? { nil }

@@ -29,12 +29,31 @@ public struct EtcdCoordinator: Coordinator {
         return id
     }
 
-    public func keepAlive(lease: Int64, within limit: Duration?) async throws -> Duration {
-        let response = try await gateway.call("/v3/lease/keepalive", ["ID": String(lease)], within: limit)
-        // An expired lease comes back with no TTL (zero is omitted from etcd's JSON).
-        let result = response["result"] as? [String: Any]
-        guard let ttl = EtcdJSON.int64(result?["TTL"]), ttl > 0 else { throw CoordinationError.leaseExpired(lease) }
-        return .seconds(ttl)
+    public func keepAlive(leases: [Int64], within limit: Duration?) async throws -> [Int64: Duration] {
+        guard !leases.isEmpty else { return [:] }
+        let path = "/v3/lease/keepalive"
+        let answers = try await gateway.callStreaming(path, leases.map { ["ID": String($0)] }, within: limit)
+        var granted: [Int64: Duration] = [:]
+        var answered: Set<Int64> = []
+        for answer in answers {
+            if let error = answer["error"] as? [String: Any] {
+                let status = EtcdJSON.int64(error["http_code"]).map(Int.init) ?? 500
+                throw CoordinationError.server(endpoint: "", path: path, status: status, message: error["message"] as? String ?? "\(error)")
+            }
+            // An expired lease comes back with no TTL (zero is omitted from etcd's JSON).
+            let result = answer["result"] as? [String: Any]
+            guard let id = EtcdJSON.int64(result?["ID"]) else {
+                throw CoordinationError.malformed(endpoint: "", path: path, detail: "an answer without a lease ID")
+            }
+            answered.insert(id)
+            if let ttl = EtcdJSON.int64(result?["TTL"]), ttl > 0 { granted[id] = .seconds(ttl) }
+        }
+        // A lease etcd did not answer for is unknown, not expired: a leader must not read
+        // a short answer as the loss of its lease.
+        guard answered.isSuperset(of: leases) else {
+            throw CoordinationError.malformed(endpoint: "", path: path, detail: "\(leases.count) leases sent, \(answered.count) answered")
+        }
+        return granted
     }
 
     public func revoke(lease: Int64) async throws {
@@ -114,9 +133,9 @@ public struct EtcdCoordinator: Coordinator {
     /// Every key an agent decides from, read in one transaction — so leader, members,
     /// progress and intents are all of one etcd revision — and decoded record by record.
     /// Throws only when etcd cannot be read at all; a bad record is skipped, not fatal.
-    /// With `progress`, the transaction first puts it under both progress keys if its node
-    /// still holds the leader key under its term, and reads either way.
-    public func snapshot(writing progress: ProgressWrite?) async throws -> (snapshot: CoordinationSnapshot, written: Bool) {
+    /// The writes go first: the member record in both branches, the progress only if its
+    /// node still holds the leader key under its term.
+    public func snapshot(writing writes: LoopWrites) async throws -> LoopAnswer {
         typealias Key = CoordinationSnapshot.Key
         func range(_ key: String, prefix: Bool = false) -> [String: Any] {
             var request: [String: Any] = ["key": EtcdJSON.base64(self.prefix + key)]
@@ -127,14 +146,20 @@ public struct EtcdCoordinator: Coordinator {
             range(Key.leader), range(Key.members, prefix: true), range(Key.progress), range(Key.legacyProgress), range(Key.synchronous), range(Key.failsafe),
             range(Key.intents, prefix: true),
         ]
-        var body: [String: Any] = ["compare": [[String: Any]](), "success": reads]
-        if let progress {
+        var always = reads
+        if let member = writes.member {
+            let value = try JSONEncoder().encode(member.record).base64EncodedString()
+            let put: [String: Any] = ["key": EtcdJSON.base64(membersPrefix + member.record.name), "value": value, "lease": String(member.lease)]
+            always.insert(["request_put": put], at: 0)
+        }
+        var body: [String: Any] = ["compare": [[String: Any]](), "success": always]
+        if let progress = writes.progress {
             let value = try JSONEncoder().encode(progress.progress).base64EncodedString()
             let puts: [[String: Any]] = [Key.progress, Key.legacyProgress].map { key in
                 ["request_put": ["key": EtcdJSON.base64(self.prefix + key), "value": value]]
             }
             body = [
-                "compare": leadingComparison(leader: progress.progress.node, term: progress.term), "success": puts + reads, "failure": reads,
+                "compare": leadingComparison(leader: progress.progress.node, term: progress.term), "success": puts + always, "failure": always,
             ]
         }
         let path = "/v3/kv/txn"
@@ -156,8 +181,9 @@ public struct EtcdCoordinator: Coordinator {
             }
         }
         // etcd omits `succeeded` when it is false.
-        let written = progress != nil && response["succeeded"] as? Bool == true
-        return (CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries), written)
+        return LoopAnswer(
+            snapshot: CoordinationSnapshot.decode(prefix: prefix, revision: revision, entries: entries),
+            progressWritten: writes.progress != nil && response["succeeded"] as? Bool == true, memberWritten: writes.member != nil)
     }
 
     /// Returns as soon as the leader key changes after `revision` (released, expired,

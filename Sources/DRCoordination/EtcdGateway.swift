@@ -66,7 +66,26 @@ public final class EtcdGateway: Sendable {
     /// time-out, "request timed out" leaves a write's fate unknown; every write drctl makes is
     /// a compare-and-swap or a put of a fixed key, so sending it again is safe.
     func call(_ path: String, _ body: [String: Any], within limit: Duration? = nil) async throws -> [String: Any] {
-        let payload = try JSONSerialization.data(withJSONObject: body)
+        let (endpoint, body) = try await firstAnswer(path, try JSONSerialization.data(withJSONObject: body), within: limit)
+        return try Self.object(body, endpoint: endpoint, path: path)
+    }
+
+    /// POSTs `bodies` as one stream of messages, one JSON object per line, to a streaming
+    /// method (`/v3/lease/keepalive`), on the terms of `call`; returns the messages etcd
+    /// answered with, one per line (the gateway wraps each in `result`, or sends `error`).
+    func callStreaming(_ path: String, _ bodies: [[String: Any]], within limit: Duration? = nil) async throws -> [[String: Any]] {
+        var payload = Data()
+        for body in bodies {
+            payload.append(try JSONSerialization.data(withJSONObject: body))
+            payload.append(0x0A)
+        }
+        let (endpoint, body) = try await firstAnswer(path, payload, within: limit)
+        let lines = body.split(separator: 0x0A).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
+        return try lines.map { try Self.object(Array($0), endpoint: endpoint, path: path) }
+    }
+
+    /// The body of the first endpoint's 200 answer (see `call` for the order and the budget).
+    private func firstAnswer(_ path: String, _ payload: Data, within limit: Duration?) async throws -> (endpoint: String, body: [UInt8]) {
         let deadline = ContinuousClock.now + min(limit ?? budget, budget)
         var failures: [String] = []
         let start = state.withLock { $0.preferred }
@@ -78,9 +97,9 @@ public final class EtcdGateway: Sendable {
                 break
             }
             do {
-                let result = try await callOnce(endpoint, path, payload, attempt: attempt, retryAuth: true)
+                let body = try await exchange(endpoint, path, payload, attempt: attempt, retryAuth: true)
                 state.withLock { $0.preferred = index }
-                return result
+                return (endpoint, body)
             } catch let error as HTTPError {
                 failures.append("\(endpoint): \(error.message)")
             } catch CoordinationError.server(_, _, let status, let message) where Self.isTransient(status: status, message: message) {
@@ -93,11 +112,19 @@ public final class EtcdGateway: Sendable {
         throw CoordinationError.unavailable(failures)
     }
 
+    static func object(_ body: [UInt8], endpoint: String, path: String) throws -> [String: Any] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            throw CoordinationError.malformed(endpoint: endpoint, path: path, detail: "not a JSON object: \(String(decoding: body.prefix(200), as: UTF8.self))")
+        }
+        return object
+    }
+
     /// One request to one member, `endpoint` (which need not be among the configured ones:
     /// a member's advertised client URL), within the gateway's budget: for requests only
     /// that member may answer (etcd's MoveLeader goes to its leader).
     func call(_ path: String, _ body: [String: Any], at endpoint: String) async throws -> [String: Any] {
-        try await callOnce(endpoint, path, try JSONSerialization.data(withJSONObject: body), attempt: budget, retryAuth: true)
+        let answer = try await exchange(endpoint, path, try JSONSerialization.data(withJSONObject: body), attempt: budget, retryAuth: true)
+        return try Self.object(answer, endpoint: endpoint, path: path)
     }
 
     /// etcd's answers that say "not now, maybe elsewhere": the member has no leader or is
@@ -114,7 +141,8 @@ public final class EtcdGateway: Sendable {
         return transient.contains { message.contains($0) }
     }
 
-    private func callOnce(_ endpoint: String, _ path: String, _ payload: Data, attempt: Duration, retryAuth: Bool) async throws -> [String: Any] {
+    /// One request to one member: the body of its 200 answer, or its error thrown.
+    private func exchange(_ endpoint: String, _ path: String, _ payload: Data, attempt: Duration, retryAuth: Bool) async throws -> [UInt8] {
         var headers = [(name: "Content-Type", value: "application/json")]
         if credentials != nil {
             headers.append((name: "Authorization", value: try await token(endpoint, attempt: attempt)))
@@ -128,14 +156,11 @@ public final class EtcdGateway: Sendable {
             let message = object?["message"] as? String ?? object?["error"] as? String ?? response.text
             if retryAuth, credentials != nil, message.contains("invalid auth token") {
                 state.withLock { $0.token = nil }
-                return try await callOnce(endpoint, path, payload, attempt: attempt, retryAuth: false)
+                return try await exchange(endpoint, path, payload, attempt: attempt, retryAuth: false)
             }
             throw CoordinationError.server(endpoint: endpoint, path: path, status: response.status, message: message)
         }
-        guard let object else {
-            throw CoordinationError.malformed(endpoint: endpoint, path: path, detail: "not a JSON object: \(response.text.prefix(200))")
-        }
-        return object
+        return response.body
     }
 
     /// Keeps a watch (`/v3/watch`) open on `endpoint` and hands each message (one JSON

@@ -166,13 +166,55 @@ extension RealServers {
                 #expect(try await coordinator.progress() == new)
                 #expect(try await coordinator.snapshot().progress == new)
                 // The same guard when the progress rides on the loop's read.
-                let stale = try await coordinator.snapshot(writing: ProgressWrite(old, term: first.term))
-                #expect(!stale.written && stale.snapshot.progress == new && stale.snapshot.leader?.node == "b", "read either way")
+                let stale = try await coordinator.snapshot(writing: LoopWrites(progress: ProgressWrite(old, term: first.term)))
+                #expect(!stale.progressWritten && stale.snapshot.progress == new && stale.snapshot.leader?.node == "b", "read either way")
                 var newer = new
                 newer.lsn = LSN(6000)
-                let current = try await coordinator.snapshot(writing: ProgressWrite(newer, term: second.term))
-                #expect(current.written && current.snapshot.progress == newer, "written first, then read in the same transaction")
+                let current = try await coordinator.snapshot(writing: LoopWrites(progress: ProgressWrite(newer, term: second.term)))
+                #expect(current.progressWritten && current.snapshot.progress == newer, "written first, then read in the same transaction")
                 #expect(try await coordinator.progress() == newer)
+                // A deposed leader's member record is written with its read all the same.
+                let mine = try await coordinator.grantLease(ttl: .seconds(10))
+                var record = member("a")
+                record.role = .fenced
+                let both = try await coordinator.snapshot(writing: LoopWrites(progress: ProgressWrite(old, term: first.term), member: MemberWrite(record, lease: mine)))
+                #expect(!both.progressWritten && both.memberWritten && both.snapshot.members.first { $0.name == "a" }?.role == .fenced, "the record read back in the same revision")
+                #expect(try await coordinator.progress() == newer)
+            }
+        }
+
+        /// The loop's read carries the member record bound to the member lease; a lease etcd
+        /// no longer has fails the whole request (nothing written, the agent reads again).
+        @Test func aMemberRecordRidesInTheReadOnlyUnderALiveLease() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/ride/")
+                let lease = try await coordinator.grantLease(ttl: .seconds(10))
+                let answer = try await coordinator.snapshot(writing: LoopWrites(member: MemberWrite(member("b"), lease: lease)))
+                #expect(answer.memberWritten && answer.snapshot.members.map(\.name) == ["b"])
+                try await coordinator.revoke(lease: lease)
+                #expect(try await coordinator.members().isEmpty, "gone with its lease")
+                do {
+                    _ = try await coordinator.snapshot(writing: LoopWrites(member: MemberWrite(member("b"), lease: lease)))
+                    Issue.record("a put under a revoked lease must fail")
+                } catch {
+                    #expect(error is CoordinationError && "\(error)".contains("lease not found"), "\(error)")
+                }
+                #expect(try await coordinator.members().isEmpty, "nothing written")
+            }
+        }
+
+        /// One keep-alive request renews several leases (etcd's keep-alive is a stream);
+        /// a lease that is gone is left out of the answer, not an error for the others.
+        @Test func oneKeepAliveRenewsTwoLeasesAndLeavesOutAGoneOne() async throws {
+            try await withEtcd { etcd in
+                let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/ka/")
+                let short = try await coordinator.grantLease(ttl: .seconds(5))
+                let long = try await coordinator.grantLease(ttl: .seconds(30))
+                let gone = try await coordinator.grantLease(ttl: .seconds(30))
+                try await coordinator.revoke(lease: gone)
+                let granted = try await coordinator.keepAlive(leases: [short, gone, long], within: nil)
+                #expect(granted == [short: .seconds(5), long: .seconds(30)])
+                await #expect(throws: CoordinationError.self) { try await coordinator.keepAlive(lease: gone) }
             }
         }
 
