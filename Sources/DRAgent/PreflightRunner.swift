@@ -37,9 +37,10 @@ public enum PreflightRunner {
                 refused[name] = .some(refusal)
             }
         }
-        let (etcdRead, hashes) = await etcd
+        let (etcdRead, hashes, etcdMembers) = await etcd
         var observations = PreflightObservations(nodes: nodes, replicationRefused: refused, etcd: etcdRead, dnsReadFailed: await dns)
         observations.configHashes = hashes
+        observations.etcdMemberNames = etcdMembers
         observations.dnsCredentialProblems = await credentials
         do { _ = try FailsafeAuthenticator.load(config) } catch { observations.failsafeSecretProblem = "\(error)" }
         for (_, node) in config.nodes where localNodes.contains(node.name) { observations.local[node.name] = await offThePool { localHost(node) } }
@@ -115,8 +116,9 @@ public enum PreflightRunner {
         }
     }
 
-    /// A timed linearizable read, then the configuration hash each member publishes.
-    static func etcdRead(_ config: ClusterConfig, sourceAddress: String?) async -> (PreflightObservations.EtcdRead, [String: String]) {
+    /// A timed linearizable read, then the configuration hash each member publishes and,
+    /// when regions name their etcd members, etcd's member names.
+    static func etcdRead(_ config: ClusterConfig, sourceAddress: String?) async -> (PreflightObservations.EtcdRead, [String: String], [String]?) {
         do {
             let coordinator = try EtcdCoordinator.forConfig(config, sourceAddress: sourceAddress)
             let clock = ContinuousClock()
@@ -125,9 +127,11 @@ public enum PreflightRunner {
             let took = clock.now - started
             let members = (try? await coordinator.snapshot().members) ?? []
             let hashes = members.compactMap { member in member.configHash.map { (member.name, $0) } }
-            return (.answered(took), Dictionary(hashes, uniquingKeysWith: { first, _ in first }))
+            // etcd's own members, only when a region names one to check.
+            let names = config.regions.contains { $0.etcdMember != nil } ? try? await coordinator.etcdLeadership().members.map(\.name) : nil
+            return (.answered(took), Dictionary(hashes, uniquingKeysWith: { first, _ in first }), names)
         } catch {
-            return (.failed("\(error)"), [:])
+            return (.failed("\(error)"), [:], nil)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCoordination
 import DRCore
 import DRPostgres
 import Foundation
@@ -12,7 +13,8 @@ struct InitCommand: AsyncParsableCommand {
         discussion: """
             Connects to the primary and each standby, finds who streams from whom (pg_stat_replication, \
             each standby's WAL receiver and slot), synchronous_standby_names, archive_command and the data \
-            directories, and writes a configuration with one region per node, the primary's first. Then: \
+            directories, and etcd's member list (a region's etcd_member is the one member on its host), and \
+            writes a configuration with one region per node, the primary's first. Then: \
             rename the regions, set the objectives, drctl config check and drctl preflight.
             """)
 
@@ -33,12 +35,27 @@ struct InitCommand: AsyncParsableCommand {
             throw CLIExit.failed("reading the cluster failed: \(error)")
         }
         if let primaryName { discovered.primary.name = InitialConfig.nodeName(primaryName) }
-        let text = InitialConfig.render(cluster: cluster, discovered: discovered, etcd: etcd.split(separator: ",").map(String.init))
+        let endpoints = etcd.split(separator: ",").map(String.init)
+        let text = InitialConfig.render(cluster: cluster, discovered: discovered, etcd: endpoints, etcdMembers: await Self.etcdMembers(endpoints))
         // What init writes must load: a problem here is init's, reported before anything is written.
         do { _ = try ConfigLoader.load(yaml: text, file: output ?? "drctl.yaml") } catch { throw CLIExit.failed("the written configuration does not load: \(error)\n\(text)") }
         guard let output else { return print(text, terminator: "") }
         guard !FileManager.default.fileExists(atPath: output) else { throw CLIExit.badInput("\(output) exists: init never overwrites a configuration") }
         try text.write(toFile: output, atomically: true, encoding: .utf8)
         print("wrote \(output): review it, then drctl config check --config \(output) && drctl preflight --config \(output)")
+    }
+
+    /// etcd's member list (read-only), for each region's `etcd_member`.
+    static func etcdMembers(_ endpoints: [String]) async -> InitialConfig.EtcdMembers {
+        do {
+            let coordinator = EtcdCoordinator(gateway: EtcdGateway(endpoints: endpoints), prefix: "/drctl/init/")
+            let leadership = try await coordinator.etcdLeadership()
+            return .read(
+                leadership.members.map { member in
+                    InitialConfig.EtcdMember(name: member.name, hosts: (leadership.clientURLs[member.id] ?? []).compactMap { URL(string: $0)?.host })
+                })
+        } catch {
+            return .unread("\(error)")
+        }
     }
 }

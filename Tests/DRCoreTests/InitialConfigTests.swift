@@ -48,6 +48,25 @@ import Testing
         #expect(text.contains("pg_rewind cannot run yet"))
     }
 
+    /// A region whose node shares its host with one etcd member names it; otherwise the
+    /// candidates are a comment, and the configuration loads either way.
+    @Test func eachRegionNamesTheEtcdMemberOnItsHost() throws {
+        let members: [InitialConfig.EtcdMember] = [.init(name: "etcd-a", hosts: ["10.1.0.5"]), .init(name: "etcd-b", hosts: ["10.9.0.1"])]
+        let text = InitialConfig.render(cluster: "orders", discovered: Self.discovered(), etcd: ["http://10.1.0.5:2379"], etcdMembers: .read(members))
+        let config = try ConfigLoader.load(yaml: text, file: "drctl.yaml")
+        #expect(config.regions.map(\.etcdMember) == ["etcd-a", nil])
+        #expect(text.contains("# etcd_member: the etcd member in this region, one of etcd-a, etcd-b (none runs on 10.2.0.5)"))
+        let unread = InitialConfig.render(cluster: "orders", discovered: Self.discovered(), etcd: ["http://10.1.0.5:2379"], etcdMembers: .unread("connection refused"))
+        #expect(try ConfigLoader.load(yaml: unread, file: "drctl.yaml").regions.allSatisfy { $0.etcdMember == nil })
+        #expect(unread.contains("etcd's member list could not be read: connection refused"))
+        // One host for every node (a lab): the member is nobody's region.
+        var oneHost = Self.discovered()
+        oneHost.standbys[0].conninfo = "host=10.1.0.5 port=5433 user=drctl dbname=postgres"
+        let lab = InitialConfig.render(cluster: "orders", discovered: oneHost, etcd: ["http://10.1.0.5:2379"], etcdMembers: .read(members))
+        #expect(try ConfigLoader.load(yaml: lab, file: "drctl.yaml").regions.allSatisfy { $0.etcdMember == nil })
+        #expect(lab.contains("(10.1.0.5 also runs db2)"))
+    }
+
     @Test(arguments: [("pg-eu", "pg-eu"), ("10.1.0.5", "10-1-0-5"), ("DB_Main.example.com", "db-main-example-com"), ("--", "node")])
     func nodeNamesAreValidNames(_ input: String, _ expected: String) {
         #expect(InitialConfig.nodeName(input) == expected)

@@ -73,6 +73,14 @@ import Testing
             expected: ["blocking replication_access pg-de"]),
         Case(name: "etcd without quorum", change: { $0.etcd = .failed("context deadline exceeded") }, expected: ["blocking etcd cluster"]),
         Case(name: "etcd slow against the lease", change: { $0.etcd = .answered(.seconds(2)) }, expected: ["warning etcd_latency cluster"]),
+        Case(
+            name: "a region names an etcd member etcd does not have",
+            yaml: ConfigFixtures.replacing("    role: primary\n", with: "    role: primary\n    etcd_member: etcd-eu1\n"),
+            change: { $0.etcdMemberNames = ["etcd-eu", "etcd-de", "etcd-witness"] }, expected: ["warning etcd_member cluster"]),
+        Case(
+            name: "the named etcd member is etcd's",
+            yaml: ConfigFixtures.replacing("    role: primary\n", with: "    role: primary\n    etcd_member: etcd-eu\n"),
+            change: { $0.etcdMemberNames = ["etcd-eu", "etcd-de", "etcd-witness"] }, expected: []),
         Case(name: "DNS unreadable", change: { $0.dnsReadFailed["db.shop.example."] = .some("HTTP 401") }, expected: ["blocking dns cluster"]),
         Case(
             name: "the pg_ctl of a node's host missing",

@@ -66,7 +66,26 @@ public struct DiscoveredCluster: Sendable, Equatable {
 /// it decided, and what it could not know left for the operator with a pointer to the
 /// reference configuration. It loads as written (`drctl config check`).
 public enum InitialConfig {
-    public static func render(cluster: String, discovered: DiscoveredCluster, etcd: [String]) -> String {
+    /// An etcd member as its member list names it, with the hosts of its client URLs.
+    public struct EtcdMember: Sendable, Equatable {
+        public var name: String
+        public var hosts: [String]
+        public init(name: String, hosts: [String]) {
+            self.name = name
+            self.hosts = hosts
+        }
+    }
+
+    /// What init learnt of etcd's members: the list, or why it could not be read.
+    public enum EtcdMembers: Sendable, Equatable {
+        case read([EtcdMember])
+        case unread(String)
+    }
+
+    /// - Parameter etcdMembers: etcd's member list: a region whose node shares its host with
+    ///   exactly one member gets that member as `etcd_member` (the leader's agent keeps
+    ///   etcd's leader out of the primary's region); otherwise the candidates are a comment.
+    public static func render(cluster: String, discovered: DiscoveredCluster, etcd: [String], etcdMembers: EtcdMembers? = nil) -> String {
         let nodes = [discovered.primary] + discovered.standbys
         var lines: [String] = [
             "# Written by `drctl init` from the running cluster; nothing on it was changed.",
@@ -98,6 +117,7 @@ public enum InitialConfig {
                 "      - name: \(node.name)",
                 "        conninfo: \"\(node.conninfo.replacing("\"", with: "\\\""))\"",
             ]
+            if let line = etcdMemberLine(for: node, among: nodes, etcdMembers) { lines.insert(line, at: lines.count - 3) }
             if let dataDirectory = node.dataDirectory { lines.append("        data_dir: \(dataDirectory)") }
             if index > 0 {
                 let streaming = node.upstreamHost.map { "streams from \($0)" } ?? "NOT streaming"
@@ -125,6 +145,25 @@ public enum InitialConfig {
         }
         lines.append("# DNS records drctl should switch: add a dns section (providers, records).")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The region's `etcd_member` line: the one member on the node's host when no other
+    /// node shares that host (on one host, as in a lab, regions are not places), or a comment.
+    static func etcdMemberLine(for node: DiscoveredCluster.Node, among nodes: [DiscoveredCluster.Node], _ members: EtcdMembers?) -> String? {
+        switch members {
+        case nil:
+            return nil
+        case .unread(let reason):
+            return "    # etcd_member: the etcd member in this region (etcd's member list could not be read: \(reason))"
+        case .read(let members):
+            guard let host = try? Conninfo.parse(node.conninfo).host else { return nil }
+            let here = members.filter { $0.hosts.contains(host) }
+            let sharing = nodes.filter { $0.name != node.name && (try? Conninfo.parse($0.conninfo).host) == host }
+            if here.count == 1, let member = here.first, sharing.isEmpty { return "    etcd_member: \(member.name)  # etcd's member on \(host), as \(node.name)" }
+            let names = members.map(\.name).sorted().joined(separator: ", ")
+            let why = here.isEmpty ? "none runs on \(host)" : !sharing.isEmpty ? "\(host) also runs \(sharing.map(\.name).joined(separator: ", "))" : "several run on \(host)"
+            return "    # etcd_member: the etcd member in this region, one of \(names) (\(why))"
+        }
     }
 
     static func isSynchronous(_ discovered: DiscoveredCluster) -> Bool {

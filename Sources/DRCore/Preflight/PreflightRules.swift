@@ -31,6 +31,9 @@ public struct PreflightObservations: Sendable, Equatable {
     public var failsafeSecretProblem: String? = nil
     /// The hash of the configuration file each member's agent runs, from etcd.
     public var configHashes: [String: String] = [:]
+    /// The names of etcd's members, from its member list (nil: not read — no region names
+    /// its etcd member, or etcd did not answer).
+    public var etcdMemberNames: [String]? = nil
     /// Per node whose agent answered: its host's clock minus this one's, and the measurement's
     /// uncertainty (half the request's round trip).
     public var clockOffsets: [String: ClockOffset] = [:]
@@ -116,6 +119,18 @@ public enum PreflightRules {
                     fix: "put an etcd member near each agent, or raise coordination.lease_ttl"))
         case .answered:
             break
+        }
+        if let names = observations.etcdMemberNames {
+            for region in config.regions {
+                guard let member = region.etcdMember, !names.contains(member) else { continue }
+                found.append(
+                    .init(
+                        check: "etcd_member", node: nil, severity: .warning,
+                        problem: "region \(region.name) names etcd member \(member), which is not in etcd's member list (\(names.sorted().joined(separator: ", ")))",
+                        why:
+                            "the leader's agent cannot tell when etcd's raft leader sits beside the primary, so losing that region waits for an etcd election on top of the lease",
+                        fix: "set regions[].etcd_member to the member's `etcd --name` (`etcdctl member list`), then reload the agents"))
+            }
         }
         if let drift = ClusterStatus.configurationDrift(observations.configHashes) {
             found.append(
