@@ -107,6 +107,7 @@ bench: build
 	bash bench/etcd-leader-loss.sh
 	bash bench/etcd-regions.sh
 	bash bench/etcd-cost.sh
+	bash bench/etcd-cost-patroni.sh
 	bash bench/fleet.sh
 	bash bench/regions-failover.sh
 	bash bench/backup.sh

@@ -11,6 +11,8 @@
 # docs/fleet.md turns these figures into clusters per etcd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 DRCTL=${DRCTL:-.build/debug/drctl}
 DURATION=${DURATION:-30}
 dir=""
@@ -21,14 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-etcd_sample() {
-  curl -s "$etcd/metrics" | awk '
-    /^grpc_server_handled_total/ { match($0, /grpc_method="[^"]+"/); m = substr($0, RSTART + 13, RLENGTH - 14); v[m] += $NF }
-    /^etcd_server_proposals_committed_total / { v["writes_committed"] = $NF }
-    /^etcd_network_client_grpc_received_bytes_total / { v["bytes_received"] = $NF }
-    /^etcd_network_client_grpc_sent_bytes_total / { v["bytes_sent"] = $NF }
-    END { for (k in v) printf "%s %s\n", k, v[k] }' | sort
-}
 # Each agent's requests by purpose (summed over the agents) and its connections opened.
 agents_sample() {
   for api in "${apis[@]}"; do curl -s "$api/metrics"; done | awk '
@@ -39,15 +33,13 @@ agents_sample() {
 
 measure() { # label
   local before after abefore aafter loops
-  before=$(etcd_sample); abefore=$(agents_sample)
+  before=$(etcd_sample "$etcd"); abefore=$(agents_sample)
   sleep "$DURATION"
-  after=$(etcd_sample); aafter=$(agents_sample)
+  after=$(etcd_sample "$etcd"); aafter=$(agents_sample)
   loops=$(awk -v d="$DURATION" -v i="$interval_ms" 'BEGIN { printf "%.1f", d * 1000 / i }')
   echo "  $1 (${DURATION} s, ${loops} loops per agent):"
-  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$before") <(echo "$after") | awk -v d="$DURATION" -v n="${#apis[@]}" -v l="$loops" '
-    $3 != $2 { delta = $3 - $2; printf "    etcd %-28s %9.2f per second  %7.2f per agent loop\n", $1, delta / d, delta / n / l }'
-  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$abefore") <(echo "$aafter") | awk -v d="$DURATION" -v n="${#apis[@]}" -v l="$loops" '
-    $3 != $2 { delta = $3 - $2; printf "    agents %-26s %9.2f per second  %7.2f per agent loop\n", $1, delta / d, delta / n / l }'
+  sample_rates etcd "$before" "$after" "$DURATION" "${#apis[@]}" "$loops"
+  sample_rates agents "$abefore" "$aafter" "$DURATION" "${#apis[@]}" "$loops"
 }
 
 run_lab() { # label, health interval, lease TTL
