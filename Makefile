@@ -2,6 +2,8 @@
 SWIFT ?= swift
 LAB_DIR ?= .lab
 DRCTL = .build/debug/drctl
+# The lab, its faults, campaigns and lab drills (never shipped: release installs drctl only).
+DRCTL_LAB = .build/debug/drctl-lab
 PACKAGES = $(shell grep -v '^\#' debian-packages.txt)
 
 PREFIX ?= /usr/local
@@ -46,13 +48,18 @@ check:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) package dump-package | python3 scripts/check-module-edges.py
 	$(SWIFT) build --product drctl >/dev/null
+	$(SWIFT) build --product drctl-lab >/dev/null
 	$(DRCTL) --experimental-dump-help | python3 scripts/cli-reference.py | diff -u docs/cli.md - >/dev/null \
 	  || { echo "docs/cli.md is stale: run make cli-docs and commit it"; exit 1; }
+	$(DRCTL_LAB) --experimental-dump-help | python3 scripts/cli-reference.py | diff -u docs/cli-lab.md - >/dev/null \
+	  || { echo "docs/cli-lab.md is stale: run make cli-docs and commit it"; exit 1; }
 
-# docs/cli.md, the command reference, generated from the argument parser.
+# docs/cli.md and docs/cli-lab.md, the command references, generated from the argument parser.
 cli-docs:
 	$(SWIFT) build --product drctl >/dev/null
+	$(SWIFT) build --product drctl-lab >/dev/null
 	$(DRCTL) --experimental-dump-help | python3 scripts/cli-reference.py >docs/cli.md
+	$(DRCTL_LAB) --experimental-dump-help | python3 scripts/cli-reference.py >docs/cli-lab.md
 
 format:
 	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
@@ -80,15 +87,15 @@ flake-hunt: build
 	bash scripts/flake-hunt.sh '$(SUITE)' $(N)
 
 demo: build
-	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi
-	$(DRCTL) lab up --dir $(LAB_DIR)
+	@if [ -f $(LAB_DIR)/lab.json ]; then $(DRCTL_LAB) down --dir $(LAB_DIR); fi
+	$(DRCTL_LAB) up --dir $(LAB_DIR)
 	@echo
 	$(DRCTL) config check --config $(LAB_DIR)/drctl.yaml
 	@echo
 	$(DRCTL) status --config $(LAB_DIR)/drctl.yaml
 	@echo
 	@echo "== DR drill: the primary's region is cut off under a write load (drills/region-outage.yaml)"
-	$(DRCTL) drill run drills/region-outage.yaml --config $(LAB_DIR)/drctl.yaml
+	$(DRCTL_LAB) drill run drills/region-outage.yaml --config $(LAB_DIR)/drctl.yaml
 	@echo
 	@$(DRCTL) status --config $(LAB_DIR)/drctl.yaml || true  # degraded: region1's old primary stays fenced
 	@echo
@@ -127,7 +134,7 @@ MODE ?= async
 ETCD_MEMBERS ?= 1
 SHRINK ?= 0
 chaos: build
-	$(DRCTL) lab chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) $(if $(FAILSAFE),--failsafe) $(if $(HOSTS),--hosts --latency $(or $(LATENCY),40ms)) --report chaos-$(SEED).json
+	$(DRCTL_LAB) chaos --seed $(SEED) --duration $(DURATION) --mode $(MODE) --etcd-members $(ETCD_MEMBERS) --shrink $(SHRINK) $(if $(FAULTS),--faults $(FAULTS)) $(if $(FAILSAFE),--failsafe) $(if $(HOSTS),--hosts --latency $(or $(LATENCY),40ms)) --report chaos-$(SEED).json
 
 # Many campaigns (SEEDS=1..10, DURATION=90, both modes, 1 and 3 etcd members) and their summary.
 chaos-long: build
@@ -139,10 +146,10 @@ soak: build
 	bash bench/regions-soak.sh
 
 lab-up: build
-	$(DRCTL) lab up --dir $(LAB_DIR)
+	$(DRCTL_LAB) up --dir $(LAB_DIR)
 
 lab-down:
-	$(DRCTL) lab down --dir $(LAB_DIR)
+	$(DRCTL_LAB) down --dir $(LAB_DIR)
 
 # The binary (release: Swift's runtime linked in, so a host needs only the system libraries
 # in packaging/DEPENDENCIES), the agent's systemd unit, the reference configuration, README
@@ -185,5 +192,5 @@ release:
 	@echo "drctl-$(VERSION)-linux-$$(uname -m).tar.gz: runtime dependencies in usr/local/share/doc/drctl/DEPENDENCIES"
 
 clean:
-	@if [ -f $(LAB_DIR)/lab.json ] && [ -x $(DRCTL) ]; then $(DRCTL) lab down --dir $(LAB_DIR); fi
+	@if [ -f $(LAB_DIR)/lab.json ] && [ -x $(DRCTL_LAB) ]; then $(DRCTL_LAB) down --dir $(LAB_DIR); fi
 	rm -rf .build

@@ -5,7 +5,10 @@ import PackageDescription
 let package = Package(
     name: "drctl",
     products: [
-        .executable(name: "drctl", targets: ["drctl"])
+        .executable(name: "drctl", targets: ["drctl"]),
+        // The lab, its faults, the campaign and the lab's drills: never shipped (make release
+        // installs drctl only).
+        .executable(name: "drctl-lab", targets: ["drctl-lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,10 +69,22 @@ let package = Package(
             name: "DRLabFleet",
             dependencies: ["DRCore", "DRCoordination", "DRAgent", "DRAgentTesting", "DRLab", "DRSystem", .product(name: "Logging", package: "swift-log")]),
 
+        // What both command lines share: exit codes, --config/--json, output, drill files.
+        .target(
+            name: "DRCommandLine",
+            dependencies: ["DRCore", "DRDrill", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "DRPostgres", "DRLab", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRLabDrill", "DRChaos", "DRHTTP", "DRLabFleet",
+                "DRCore", "DRPostgres", "DRSystem", "DRCoordination", "DRAgent", "DRDNS", "DRBackup", "DRDrill", "DRHTTP", "DRCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "drctl-lab",
+            dependencies: [
+                "DRCore", "DRLab", "DRSystem", "DRDrill", "DRLabDrill", "DRChaos", "DRLabFleet", "DRCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

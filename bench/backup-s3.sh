@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-3}
 SCALE=${SCALE:-10}
 NOISE_MB=${NOISE_MB:-150}
@@ -29,10 +30,10 @@ s3pid=""
 cleanup() {
   for d in "$dir"/restore-*; do [ -d "$d" ] && as_pg "$BIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   [ -n "$s3pid" ] && kill "$s3pid" 2>/dev/null || true
-  "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-"$DRCTL" lab up --dir "$dir" >/dev/null
+"$DRCTL_LAB" up --dir "$dir" >/dev/null
 p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
 p2=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][1]['port'])")
 

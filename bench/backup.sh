@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-3}
 SCALE=${SCALE:-50}
 BIN=/usr/lib/postgresql/15/bin
@@ -16,10 +17,10 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
 cleanup() {
   for d in "$dir"/bare-restore-* "$dir"/drctl-restore-*; do [ -d "$d" ] && as_pg "$BIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
-  "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-"$DRCTL" lab up --dir "$dir" >/dev/null
+"$DRCTL_LAB" up --dir "$dir" >/dev/null
 cfg="$dir/drctl.yaml"
 p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
 p2=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][1]['port'])")

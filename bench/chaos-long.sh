@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make chaos-long: many seeded fault campaigns, in both replication modes and with one and
-# three etcd members, each judged by `drctl lab chaos`; then one summary of schedules,
+# three etcd members, each judged by `drctl-lab chaos`; then one summary of schedules,
 # faults and violations (the README's figures come from it). Reports stay in $OUT.
 #   SEEDS=first..last (default 1..10), DURATION seconds of faults per campaign (default 90),
 #   MODES (default "async sync"), MEMBERS (default "1 3"), OUT (default /tmp/drctl-chaos-long),
@@ -14,14 +14,16 @@ MODES=${MODES:-async sync}
 MEMBERS=${MEMBERS:-1 3}
 OUT=${OUT:-/tmp/drctl-chaos-long}
 mkdir -p "$OUT"
+# Copies, so a rebuild meanwhile changes nothing (drctl-lab runs the drctl beside it).
 cp "${DRCTL:-.build/debug/drctl}" "$OUT/drctl"
+cp "${DRCTL_LAB:-.build/debug/drctl-lab}" "$OUT/drctl-lab"
 first=${SEEDS%..*}; last=${SEEDS#*..}
 started=$(date +%s)
 for seed in $(seq "$first" "$last"); do
   for mode in $MODES; do
     for members in $MEMBERS; do
       name="chaos-$seed-$mode-etcd$members${FAILSAFE:+-failsafe}"
-      if "$OUT/drctl" lab chaos --seed "$seed" --duration "$DURATION" --mode "$mode" --etcd-members "$members" ${FAILSAFE:+--failsafe} \
+      if "$OUT/drctl-lab" chaos --seed "$seed" --duration "$DURATION" --mode "$mode" --etcd-members "$members" ${FAILSAFE:+--failsafe} \
         --report "$OUT/$name.json" > "$OUT/$name.log" 2>&1; then verdict=pass; else verdict=FAIL; fi
       echo "$(date +%H:%M:%S) seed $seed $mode etcd×$members: $verdict"
     done

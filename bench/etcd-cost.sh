@@ -14,12 +14,13 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
 source bench/common.sh
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 DURATION=${DURATION:-30}
 dir=""
 writer=""
 cleanup() {
   [[ -n "$writer" ]] && kill "$writer" 2>/dev/null || true
-  [[ -n "$dir" ]] && { "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+  [[ -n "$dir" ]] && { "$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
 }
 trap cleanup EXIT
 
@@ -44,9 +45,9 @@ measure() { # label
 
 run_lab() { # label, health interval, lease TTL
   dir=$(mktemp -d /tmp/drctl-bench-etcd-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --dir "$dir" --health-interval "$2" --lease-ttl "$3" >/dev/null
+  "$DRCTL_LAB" up --dir "$dir" --health-interval "$2" --lease-ttl "$3" >/dev/null
   local status
-  status=$("$DRCTL" lab status --dir "$dir" --json)
+  status=$("$DRCTL_LAB" status --dir "$dir" --json)
   etcd=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['etcd']['endpoint'])" "$status")
   mapfile -t apis < <(python3 -c "import json,sys; [print(a['api']) for a in json.loads(sys.argv[1])['agents']]" "$status")
   local conn
@@ -64,7 +65,7 @@ print(f\"host={n['host']} port={n['port']} user=postgres dbname=postgres\")" "$s
   sleep 2
   measure "under a write load (an INSERT every ~50 ms)"
   kill "$writer"; wait "$writer" 2>/dev/null || true; writer=""
-  "$DRCTL" lab down --dir "$dir" >/dev/null; dir=""
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null; dir=""
 }
 
 run_lab "lab settings" 500ms 2s

@@ -7,6 +7,7 @@ set -euo pipefail
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-10}
 export PGCONNECT_TIMEOUT=1 ETCDCTL_API=3
 
@@ -23,11 +24,11 @@ for s in json.load(sys.stdin):
 trial() { # -> prints "longest_pause_ms election_ms same_primary"
   local dir
   dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --dir "$dir" --etcd-members 3 >/dev/null
+  "$DRCTL_LAB" up --dir "$dir" --etcd-members 3 >/dev/null
   cp "$dir/drctl.yaml" "$SETTINGS"
   local p1 conn acks members endpoints leader victim
   p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
-  members=$("$DRCTL" lab status --dir "$dir" --json | python3 -c "
+  members=$("$DRCTL_LAB" status --dir "$dir" --json | python3 -c "
 import json,sys; print(' '.join(f\"{m['endpoint']}={m['pid']}\" for m in json.load(sys.stdin)['etcd_members']))")
   endpoints=$(tr ' ' '\n' <<<"$members" | cut -d= -f1 | paste -sd,)
   conn="host=127.0.1.1 port=$p1 user=postgres dbname=postgres"
@@ -66,7 +67,7 @@ import json,sys; r=json.load(sys.stdin); print(','.join(f\"{n['name']}@{n['timel
       if (t1 - last > longest) longest = t1 - last
       printf "%d %d %s\n", longest, elected, (primary == "pg1@1" ? "yes" : "no(" primary ")")
     }' "$acks")
-  "$DRCTL" lab down --dir "$dir" >/dev/null
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null
   echo "$result"
 }
 

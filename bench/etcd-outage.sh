@@ -8,6 +8,7 @@ set -euo pipefail
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-5}
 OUTAGE=${OUTAGE:-10}
 export PGCONNECT_TIMEOUT=1
@@ -18,11 +19,11 @@ source bench/common.sh
 trial() { # failsafe(0|1) -> prints "longest_pause_ms acks_during same_primary"
   local failsafe=$1 dir
   dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --dir "$dir" $([ "$failsafe" = 1 ] && echo --failsafe) >/dev/null
+  "$DRCTL_LAB" up --dir "$dir" $([ "$failsafe" = 1 ] && echo --failsafe) >/dev/null
   cp "$dir/drctl.yaml" "$SETTINGS"
   local p1 conn acks etcd
   p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
-  etcd=$("$DRCTL" lab status --dir "$dir" --json | python3 -c "import json,sys;print(json.load(sys.stdin)['etcd']['pid'])")
+  etcd=$("$DRCTL_LAB" status --dir "$dir" --json | python3 -c "import json,sys;print(json.load(sys.stdin)['etcd']['pid'])")
   conn="host=127.0.1.1 port=$p1 user=postgres dbname=postgres"
   psql "$conn" -qc "CREATE TABLE bench (id int PRIMARY KEY)" >/dev/null
   # The leader lists its members in etcd before the outage (failsafe needs the list).
@@ -54,7 +55,7 @@ import json,sys; r=json.load(sys.stdin); print(','.join(f\"{n['name']}@{n['timel
       if (t1 - last > longest) longest = t1 - last
       printf "%d %d %s\n", longest, n, (primary == "pg1@1" ? "yes" : "no(" primary ")")
     }' "$acks")
-  "$DRCTL" lab down --dir "$dir" >/dev/null
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null
   echo "$result"
 }
 

@@ -8,6 +8,7 @@ set -euo pipefail
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-$PWD/.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-$PWD/.build/debug/drctl-lab}
 TRIALS=${TRIALS:-5}
 LATENCIES=${LATENCIES:-"0ms 40ms 100ms"}
 export ETCDCTL_API=3
@@ -20,11 +21,11 @@ field() { python3 -c "import json,sys; r=json.loads(sys.stdin.read().strip().spl
 trial() { # latency -> prints "loop_median_ms longest_gap_ms failed_loops"
   local latency=$1 dir ns endpoints quiet leader pid
   dir=$(mktemp -d /tmp/drctl-regions-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab regions up --dir "$dir" --latency "$latency" >"$dir.up.log"
+  "$DRCTL_LAB" regions up --dir "$dir" --latency "$latency" >"$dir.up.log"
   ns=$(python3 -c "import json;print(json.load(open('$dir/regions.json'))['hosts']['hosts'][0]['namespace'])")
   endpoints=$(grep '^etcd endpoints from region1:' "$dir.up.log" | cut -d' ' -f5)
-  quiet=$(ip netns exec "$ns" "$DRCTL" lab regions probe --endpoints "$endpoints" --duration 3s | field "sorted(r['loopMillis'])[(len(r['loopMillis'])-1)//2]")
-  ip netns exec "$ns" "$DRCTL" lab regions probe --endpoints "$endpoints" --duration 10s >"$dir.probe" &
+  quiet=$(ip netns exec "$ns" "$DRCTL_LAB" regions probe --endpoints "$endpoints" --duration 3s | field "sorted(r['loopMillis'])[(len(r['loopMillis'])-1)//2]")
+  ip netns exec "$ns" "$DRCTL_LAB" regions probe --endpoints "$endpoints" --duration 10s >"$dir.probe" &
   local probe=$!
   sleep 3
   leader=$(ip netns exec "$ns" etcdctl --endpoints "$endpoints" --dial-timeout 1s endpoint status -w json | python3 -c "
@@ -38,7 +39,7 @@ for m in json.load(open('$dir/regions.json'))['members']:
   kill -KILL "$pid"
   wait "$probe"
   echo "$quiet $(field "r['longestRenewalGapMillis'], r['failures']" <"$dir.probe" | tr -d '(),')"
-  "$DRCTL" lab regions down --dir "$dir"
+  "$DRCTL_LAB" regions down --dir "$dir"
   rm -f "$dir.up.log" "$dir.probe"
 }
 

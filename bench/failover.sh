@@ -9,6 +9,7 @@ set -euo pipefail
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-10}
 export PGCONNECT_TIMEOUT=1
 
@@ -18,7 +19,7 @@ source bench/common.sh
 trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
   local fault=$1 dir
   dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --dir "$dir" ${SYNCHRONOUS:+--synchronous} >/dev/null
+  "$DRCTL_LAB" up --dir "$dir" ${SYNCHRONOUS:+--synchronous} >/dev/null
   cp "$dir/drctl.yaml" "$SETTINGS"
   local p1 p2 conn acks
   p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
@@ -35,7 +36,7 @@ trial() { # fault -> prints "total_ms detection_ms promotion_ms lost"
   local writer=$!
   sleep 3
   local t0; t0=$(now_ms)
-  if [ "$fault" = kill ]; then "$DRCTL" lab kill pg1 --dir "$dir" >/dev/null
+  if [ "$fault" = kill ]; then "$DRCTL_LAB" kill pg1 --dir "$dir" >/dev/null
   else kill -9 "$(head -1 "$dir/region1/pg1/data/postmaster.pid")"; fi
   local first=""
   for _ in $(seq 600); do
@@ -58,7 +59,7 @@ import json,sys; h=json.loads(sys.argv[1]); at={e['name']: e['at'] for e in h[-1
 print(int(1000*(at['writable']-at['declared failed'])) if at else '', int(1000*(at['DNS verified']-at['writable'])) if 'DNS verified' in at else -1)" "$history")"
   lost=$(psql "host=127.0.2.1 port=$p2 user=postgres dbname=postgres" -qtAc "SELECT count(*) FROM bench" 2>/dev/null || echo 0)
   lost=$(( $(wc -l <"$acks") - lost ))
-  "$DRCTL" lab down --dir "$dir" >/dev/null
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null
   if [ -z "$first" ] || [ -z "$declared" ]; then echo "FAILED"; return; fi
   echo "$((first - t0)) $((declared - t0)) $writable $lost $dns"
 }

@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WINDOW=${WINDOW:-60}
 swift build -c release --static-swift-stdlib --product drctl >/dev/null
+swift build -c release --static-swift-stdlib --product drctl-lab >/dev/null
 DRCTL=.build/release/drctl
+DRCTL_LAB=.build/release/drctl-lab
 DIR=$(mktemp -d /tmp/drctl-footprint-XXXXXX)
 rmdir "$DIR"
-cleanup() { [ -f "$DIR/lab.json" ] && "$DRCTL" lab down --dir "$DIR" >/dev/null || true; }
+cleanup() { [ -f "$DIR/lab.json" ] && "$DRCTL_LAB" down --dir "$DIR" >/dev/null || true; }
 trap cleanup EXIT
 
-"$DRCTL" lab up --dir "$DIR" --health-interval 1s >/dev/null
+"$DRCTL_LAB" up --dir "$DIR" --health-interval 1s >/dev/null
 sleep 10  # past start-up: the leader's first DNS switch, the first member records
 agent=$(pgrep -f "drctl agent --region region1 --config $DIR/drctl.yaml" | head -1)
 watchdog=$(pgrep -f "drctl watchdog --config $DIR/drctl.yaml --node pg1" | head -1)

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-$PWD/.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-$PWD/.build/debug/drctl-lab}
 TRIALS=${TRIALS:-5}
 # shellcheck source=bench/common.sh
 source bench/common.sh
@@ -17,9 +18,9 @@ source bench/common.sh
 rto=() rpo=() writable=() keyed=()
 for t in $(seq "$TRIALS"); do
   dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --dir "$dir" >/dev/null
-  out=$("$DRCTL" drill run drills/region-activation.yaml --config "$dir/drctl.yaml" 2>&1) || { echo "trial $t failed:"; echo "$out"; }
-  "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true
+  "$DRCTL_LAB" up --dir "$dir" >/dev/null
+  out=$("$DRCTL_LAB" drill run drills/region-activation.yaml --config "$dir/drctl.yaml" 2>&1) || { echo "trial $t failed:"; echo "$out"; }
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true
   r=$(awk '/^  RTO / { printf "%d", $2 * 1000 }' <<<"$out"); p=$(awk '/^  RPO / { printf "%d", $2 * 1000 }' <<<"$out")
   # The timeline's phases: "start – end s  name"; the activation's steps end at their time.
   w=$(awk '/ writable$/ { print $3 }' <<<"$out"); k=$(awk '/ leader key taken$/ { print $3 }' <<<"$out")

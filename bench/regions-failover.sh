@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench (regions as hosts, `drctl lab up --hosts`): FAULTS on a fresh lab with
+# make bench (regions as hosts, `drctl-lab up --hosts`): FAULTS on a fresh lab with
 # LATENCIES round trips between regions, TRIALS times each, the recommended settings (1 s
 # checks, 3 failures, 5 s lease; etcd 100 ms heartbeat / 1 s election, one member per region).
 #   host:       region1's whole host lost (SIGKILL to everything in its namespace: database,
@@ -17,6 +17,7 @@ set -euo pipefail
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-$PWD/.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-$PWD/.build/debug/drctl-lab}
 TRIALS=${TRIALS:-10}
 LATENCIES=${LATENCIES:-"0ms 40ms"}
 FAULTS=${FAULTS:-"host crash switchover"}
@@ -33,7 +34,7 @@ field() { python3 -c "import json,sys;l=json.load(open(sys.argv[1]));print(eval(
 trial() { # fault latency placement -> prints "gap_ms dns_ms lost region1_led_etcd" or FAILED
   local fault=$1 latency=$2 placement=$3 dir r3 conn t0 acks writer dns=-1
   dir=$(mktemp -d /tmp/drctl-regions-XXXXXX); rmdir "$dir"
-  "$DRCTL" lab up --hosts --dir "$dir" --latency "$latency" $([ "$placement" = off ] && echo --no-etcd-placement) >"$dir.up.log"
+  "$DRCTL_LAB" up --hosts --dir "$dir" --latency "$latency" $([ "$placement" = off ] && echo --no-etcd-placement) >"$dir.up.log"
   r3=$(field "$dir/regions.json" "l['hosts']['hosts'][2]['namespace']")
   conn="port=5432 user=postgres dbname=postgres target_session_attrs=read-write"
   ip netns exec "$r3" psql "host=10.213.0.2 $conn" -qc "CREATE TABLE bench (id int PRIMARY KEY)" >/dev/null
@@ -52,7 +53,7 @@ trial() { # fault latency placement -> prints "gap_ms dns_ms lost region1_led_et
     | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['Status']; print('yes' if s['leader'] == s['header']['member_id'] else 'no')" 2>/dev/null || echo unknown)
   t0=$(now_ms)
   case $fault in
-    host) "$DRCTL" lab kill pg1 --dir "$dir" >/dev/null ;;
+    host) "$DRCTL_LAB" kill pg1 --dir "$dir" >/dev/null ;;
     crash) kill -KILL "$(head -1 "$dir/region1/pg1/data/postmaster.pid")" ;;
     switchover) ip netns exec "$r3" "$DRCTL" switchover --to pg2 --yes --config "$dir/drctl.yaml" >"$dir.switchover.log" 2>&1 || true ;;
   esac
@@ -69,7 +70,7 @@ trial() { # fault latency placement -> prints "gap_ms dns_ms lost region1_led_et
   stored=$(ip netns exec "$r3" psql "host=10.213.0.3 port=5432 user=postgres dbname=postgres" -qtAc "SELECT count(*) FROM bench" 2>/dev/null || echo 0)
   lost=$(( $(wc -l <"$acks") - stored ))
   local moved; moved=$(grep -c " 10.213.0.3$" "$acks" || true)
-  "$DRCTL" lab down --dir "$dir" >/dev/null
+  "$DRCTL_LAB" down --dir "$dir" >/dev/null
   rm -f "$dir.up.log" "$dir.acks" "$dir.stop" "$dir.switchover.log"
   if [ "$moved" -eq 0 ] || [ "$dns" -lt 0 ]; then echo FAILED; return; fi
   echo "$gap $dns $lost $r1leads"

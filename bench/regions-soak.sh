@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make soak (regions as hosts): `drctl lab up --hosts` left alone for SOAK_SECONDS with
+# make soak (regions as hosts): `drctl-lab up --hosts` left alone for SOAK_SECONDS with
 # LATENCY ± JITTER round trips and LOSS between regions (a lost chunk costs its connection a
 # retransmission, ~200 ms), a writer in region3 inserting every ~100 ms. Nothing is wrong
 # but the network's ordinary trouble, so there must be no failover and no fence: exits 1 on
@@ -8,14 +8,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-$PWD/.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-$PWD/.build/debug/drctl-lab}
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 LATENCY=${LATENCY:-40ms} JITTER=${JITTER:-5ms} LOSS=${LOSS:-0.01}
 export PGCONNECT_TIMEOUT=2
 # shellcheck source=bench/common.sh
 source bench/common.sh
 dir=$(mktemp -d /tmp/drctl-regions-soak-XXXXXX); rmdir "$dir"
-trap 'touch "$dir.stop"; "$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true; rm -f "$dir.acks" "$dir.stop"' EXIT
-"$DRCTL" lab up --hosts --dir "$dir" --latency "$LATENCY" --jitter "$JITTER" --loss "$LOSS" >/dev/null
+trap 'touch "$dir.stop"; "$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true; rm -f "$dir.acks" "$dir.stop"' EXIT
+"$DRCTL_LAB" up --hosts --dir "$dir" --latency "$LATENCY" --jitter "$JITTER" --loss "$LOSS" >/dev/null
 r3=$(python3 -c "import json;print(json.load(open('$dir/regions.json'))['hosts']['hosts'][2]['namespace'])")
 echo "regions soak: ${SOAK_SECONDS}s, $LATENCY ± $JITTER between regions, loss $LOSS; settings:"
 grep -E '^\s+(lease_ttl|interval|failures|timeout):' "$dir/drctl.yaml" | sed 's/^ */  /'

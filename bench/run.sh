@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-5}
 DIR=$(mktemp -d /tmp/drctl-bench-XXXXXX)
 rmdir "$DIR"
@@ -15,7 +16,7 @@ summary() { # name, then values in ms
     { v[NR] = $1 }
     END { printf "%-34s n=%d  min %6d ms  median %6d ms  max %6d ms\n", name, n, v[1], v[int((n + 1) / 2)], v[n] }'
 }
-cleanup() { [ -f "$DIR/lab.json" ] && "$DRCTL" lab down --dir "$DIR" >/dev/null || true; }
+cleanup() { [ -f "$DIR/lab.json" ] && "$DRCTL_LAB" down --dir "$DIR" >/dev/null || true; }
 trap cleanup EXIT
 
 echo "configuration: $(nproc) cores, $(uname -r), $("$DRCTL" --help >/dev/null && echo "drctl debug build"), $TRIALS trials"
@@ -24,14 +25,14 @@ echo
 
 up=() down=()
 for _ in $(seq "$TRIALS"); do
-  t0=$(now_ms); "$DRCTL" lab up --dir "$DIR" >/dev/null; t1=$(now_ms)
-  "$DRCTL" lab down --dir "$DIR" >/dev/null; t2=$(now_ms)
+  t0=$(now_ms); "$DRCTL_LAB" up --dir "$DIR" >/dev/null; t1=$(now_ms)
+  "$DRCTL_LAB" down --dir "$DIR" >/dev/null; t2=$(now_ms)
   up+=($((t1 - t0))); down+=($((t2 - t1)))
 done
 summary "lab up (initdb, clone, etcd, DNS)" "${up[@]}"
 summary "lab down" "${down[@]}"
 
-"$DRCTL" lab up --dir "$DIR" >/dev/null
+"$DRCTL_LAB" up --dir "$DIR" >/dev/null
 healthy=() degraded=()
 for _ in $(seq "$TRIALS"); do
   t0=$(now_ms); "$DRCTL" status --config "$DIR/drctl.yaml" >/dev/null; t1=$(now_ms)

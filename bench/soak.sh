@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 dir=$(mktemp -d /tmp/drctl-soak-XXXXXX); rmdir "$dir"
-trap '"$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true' EXIT
-"$DRCTL" lab up --dir "$dir" >/dev/null
+trap '"$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true' EXIT
+"$DRCTL_LAB" up --dir "$dir" >/dev/null
 etcd=$(cat "$dir/etcd/etcd.pid")
 pg1=$(head -1 "$dir/region1/pg1/data/postmaster.pid")
 echo "soak: ${SOAK_SECONDS}s on a fresh lab; settings:"

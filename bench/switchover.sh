@@ -7,14 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRCTL=${DRCTL:-.build/debug/drctl}
+DRCTL_LAB=${DRCTL_LAB:-.build/debug/drctl-lab}
 TRIALS=${TRIALS:-10}
 export PGCONNECT_TIMEOUT=1
 # shellcheck source=bench/common.sh
 source bench/common.sh
 
 dir=$(mktemp -d /tmp/drctl-bench-XXXXXX); rmdir "$dir"
-trap '"$DRCTL" lab down --dir "$dir" >/dev/null 2>&1 || true' EXIT
-"$DRCTL" lab up --dir "$dir" >/dev/null
+trap '"$DRCTL_LAB" down --dir "$dir" >/dev/null 2>&1 || true' EXIT
+"$DRCTL_LAB" up --dir "$dir" >/dev/null
 cfg="$dir/drctl.yaml"
 p1=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][0]['port'])")
 p2=$(python3 -c "import json;print(json.load(open('$dir/lab.json'))['nodes'][1]['port'])")

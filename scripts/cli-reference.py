@@ -4,6 +4,7 @@ description of every command), so the reference cannot drift from the code:
 `make check` regenerates it and fails when the committed file differs.
 
 Usage: drctl --experimental-dump-help | scripts/cli-reference.py > docs/cli.md
+       drctl-lab --experimental-dump-help | scripts/cli-reference.py > docs/cli-lab.md
 """
 import json
 import sys
@@ -50,9 +51,20 @@ def render(command, path, out):
 
 def main():
     root = json.load(sys.stdin)["command"]
+    lab = root["commandName"] == "drctl-lab"
     out = [
-        "# Command reference",
+        "# `drctl-lab` command reference" if lab else "# Command reference",
         "",
+    ]
+    if lab:
+        out += [
+            "The lab, its faults, the fault campaign, the fleet simulation and the lab's drills: a",
+            "development and evaluation tool, built beside `drctl` and never shipped (`make release`",
+            "installs `drctl` only). It runs the lab's agents with the `drctl` beside it. The",
+            "operator's commands are in [cli.md](cli.md).",
+            "",
+        ]
+    out += [
         "Generated from the argument parser by `scripts/cli-reference.py` (`make cli-docs`);",
         "`make check` fails when it is stale. Exit codes: 0 success or healthy, 1 an operation",
         "that failed or a cluster that is not healthy, 2 bad usage or bad input.",

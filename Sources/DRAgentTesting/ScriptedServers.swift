@@ -60,7 +60,7 @@ public final class ScriptedServers: @unchecked Sendable {
         public var restartTakes: Duration = .zero
     }
 
-    /// The tests' manual clock, or the host's for a simulation in real time (`drctl lab fleet`).
+    /// The tests' manual clock, or the host's for a simulation in real time (`drctl-lab fleet`).
     let clock: any AgentClock
     /// The conninfo each node's standbys use, as the config names it.
     let addresses: [String: (host: String, port: Int)]

@@ -16,7 +16,7 @@ public struct ChaosCampaign: Sendable {
         public var faults: [ChaosFault]
         /// The drctl executable the lab's agents run.
         public var binary: String
-        /// Leave the lab running when a property fails, to look at it (`drctl lab down --dir` ends it).
+        /// Leave the lab running when a property fails, to look at it (`drctl-lab down --dir` ends it).
         public var keepFailedLab = false
         /// etcd members in the lab (1, 3 or 5): with 3, `kill-etcd` costs a member, not etcd.
         public var etcdMembers = 1
@@ -52,7 +52,7 @@ public struct ChaosCampaign: Sendable {
             throw error
         }
         if settings.keepFailedLab, !report.passed {
-            progress("kept the lab for inspection: drctl lab down --dir \(dir)")
+            progress("kept the lab for inspection: drctl-lab down --dir \(dir)")
             return report
         }
         try await Lab.down(dir: dir)

@@ -3,7 +3,7 @@ import DRLab
 import DRSystem
 import Foundation
 
-/// The campaign's faults on regions as hosts (`drctl lab up --hosts`): a node's fault hits
+/// The campaign's faults on regions as hosts (`drctl-lab up --hosts`): a node's fault hits
 /// its region's host — its namespace's processes, found by PID, and its nftables cuts. The
 /// campaign runs inside region3 (the witness), whose clients reach both databases across the
 /// relays; a repository fault has no place here (this lab has no backups yet).

@@ -49,7 +49,7 @@ public struct DrillRunner: Sendable {
             case .switchover: measured = try await SwitchoverDrill(runner: self).run(spec, clock: clock, progress: progress)
             case .failover where spec.target == .cluster: measured = try await ClusterFailoverDrill(runner: self).run(spec, clock: clock, progress: progress)
             case .failover, .regionOutage, .regionActivation:
-                guard let faultDrill else { throw DrillError.notReady("\(spec.kind.rawValue) drills inject faults into the lab: run them with `drctl drill run`") }
+                guard let faultDrill else { throw DrillError.notReady("\(spec.kind.rawValue) drills inject faults into the lab: run them with `drctl-lab drill run`") }
                 measured = try await faultDrill.run(spec, runner: self, clock: clock, progress: progress)
             }
         } catch {

@@ -17,7 +17,7 @@ enum LabConfigFile {
             state.failover.etcdPlacement == true && state.etcd.count == 3 ? "\n    etcd_member: \(state.etcd[index - 1].name)" : ""
         }
         return """
-            # Written by `drctl lab up`; every drctl command run with --config \(state.configFile) reads it.
+            # Written by `drctl-lab up`; every drctl command run with --config \(state.configFile) reads it.
             cluster: \(state.cluster)
             objectives:
               rto: 30s

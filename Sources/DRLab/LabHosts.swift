@@ -77,10 +77,16 @@ public struct LabHosts: Codable, Sendable, Equatable {
         try await CommandRunner.run(["ip", "netns", "exec", host.namespace, "nft", "-f", file])
     }
 
-    /// Starts `drctl lab relay` in `host`'s namespace on `port`, delaying each direction by
-    /// half of `latency` (a round trip), and redirects the region's outgoing inter-region
-    /// connections to it (unless `redirect` is false: a host booting again keeps its rules).
-    /// Returns its PID (also in `stateDir/relay-REGION.pid`).
+    /// Starts `drctl-lab relay` (the one beside the `drctl` at `binary`) in `host`'s
+    /// namespace on `port`, delaying each direction by half of `latency` (a round trip), and
+    /// redirects the region's outgoing inter-region connections to it (unless `redirect` is
+    /// false: a host booting again keeps its rules). Returns its PID (also in
+    /// `stateDir/relay-REGION.pid`).
+    /// `drctl-lab` beside the `drctl` at `drctl` (both are built into one directory).
+    public static func labExecutable(beside drctl: String) -> String {
+        URL(fileURLWithPath: drctl).deletingLastPathComponent().appendingPathComponent("drctl-lab").path
+    }
+
     @discardableResult
     public func startRelay(
         in host: Host, binary: String, latency: Duration, jitter: Duration = .zero, loss: Double = 0, port: Int = 7999, stateDir: String,
@@ -89,7 +95,7 @@ public struct LabHosts: Codable, Sendable, Equatable {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         let pid = try ProcessControl.spawnDaemon(
             [
-                "ip", "netns", "exec", host.namespace, binary, "lab", "relay", "--port", String(port), "--one-way", DurationText.format(latency / 2),
+                "ip", "netns", "exec", host.namespace, Self.labExecutable(beside: binary), "relay", "--port", String(port), "--one-way", DurationText.format(latency / 2),
                 "--jitter", DurationText.format(jitter / 2), "--loss", String(loss),
             ], logFile: "\(stateDir)/relay-\(host.region).log")
         try PIDFile.write(pid, to: "\(stateDir)/relay-\(host.region).pid")

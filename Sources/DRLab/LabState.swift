@@ -69,7 +69,7 @@ public struct LabState: Codable, Sendable, Equatable {
     }
 }
 
-/// `drctl lab status --json`: the shape the CLI contract (../shared/DESIGN.md) promises to tests and scripts.
+/// `drctl-lab status --json`: the shape the CLI contract (../shared/DESIGN.md) promises to tests and scripts.
 public struct LabStatus: Codable, Sendable {
     public struct Node: Codable, Sendable {
         public var name: String, region: String, host: String, port: Int

@@ -55,7 +55,7 @@ public struct PostgresServer: Sendable {
             "\(dataDir)/pg_hba.conf",
             """
 
-            # drctl lab: loopback, or the lab's region hosts, only
+            # drctl-lab: loopback, or the lab's region hosts, only
             host all all \(clientNetwork) trust
             host replication all \(clientNetwork) trust
 

@@ -52,7 +52,7 @@ extension RegionHostsLab {
             return "  - name: \(region)\n    role: \(role)\n    priority: \(region == "region1" ? 100 : region == "region2" ? 90 : 10)\(api)\(member)\n    nodes:\(listed)"
         }
         return """
-            # Written by `drctl lab up --hosts`: regions as hosts, one etcd member each.
+            # Written by `drctl-lab up --hosts`: regions as hosts, one etcd member each.
             cluster: regions
             objectives:
               rto: 30s

@@ -7,7 +7,7 @@ import Foundation
 /// region's address, and optionally region1's primary and region2's standby with an agent
 /// beside each — nothing shared but the network, except the data directories' parent (the
 /// lab's own directory) and the drctl binary. The loopback lab (`Lab`) stays the default;
-/// `drctl lab up --hosts` runs this one with databases, agents and PowerDNS, which answers
+/// `drctl-lab up --hosts` runs this one with databases, agents and PowerDNS, which answers
 /// from a `dns` host of its own (the agents switch its record over the network, clients
 /// query it from their region). Backups are not part of it yet.
 ///
@@ -112,7 +112,7 @@ public struct RegionHostsLab: Codable, Sendable, Equatable {
     /// The lab recorded in `dir`.
     public static func load(dir: String) throws -> RegionHostsLab {
         guard let data = FileManager.default.contents(atPath: file(in: dir)) else {
-            throw LabError.io("no regions lab in \(dir) (start one with drctl lab regions up --dir \(dir))")
+            throw LabError.io("no regions lab in \(dir) (start one with drctl-lab regions up --dir \(dir))")
         }
         return try JSONDecoder().decode(RegionHostsLab.self, from: data)
     }

@@ -95,7 +95,7 @@ struct LabRegionActivationDrill {
         measured.notes.append(
             "client: \(acked.count) writes acknowledged, \(lost) of them not in the archive (archive_timeout 1 s on the lost primary); the RTO counts from the fault with the activation started at once: an operator's reaction time comes on top"
         )
-        measured.notes.append("the lab now runs with \(cold.name) (region3) as its primary; `drctl lab down` and `lab up` give a fresh one")
+        measured.notes.append("the lab now runs with \(cold.name) (region3) as its primary; `drctl-lab down` and `lab up` give a fresh one")
         return measured
     }
 }

@@ -4,7 +4,7 @@ import DRSystem
 import Foundation
 import Logging
 
-/// `drctl lab fleet`: N clusters' real agents over scripted databases against a real
+/// `drctl-lab fleet`: N clusters' real agents over scripted databases against a real
 /// 3-member etcd on this machine, each cluster under its own prefix; while they run, one
 /// cluster's primary at a time is lost and that cluster's failover timed, with etcd's commit
 /// latency and CPU from its own metrics. Repeated for growing N until this machine saturates.

@@ -6,7 +6,7 @@ public enum ProcessControl {
     /// glibc's POSIX_SPAWN_SETSID (since 2.26); the header hides it behind _GNU_SOURCE.
     private static let posixSpawnSetsid: Int32 = 0x80
 
-    /// Starts a long-running server in its own session (so it outlives `drctl lab up` and
+    /// Starts a long-running server in its own session (so it outlives `drctl-lab up` and
     /// ignores the terminal's signals), with stdout and stderr appended to `logFile`.
     public static func spawnDaemon(_ arguments: [String], logFile: String) throws -> Int32 {
         try spawn(arguments, stdout: logFile, stderr: logFile, append: true, newSession: true)

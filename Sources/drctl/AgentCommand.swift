@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRAgent
+import DRCommandLine
 import DRCore
 import Foundation
 import Logging
@@ -29,7 +30,7 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIExit.badInput("--region: no region named \"\(region)\" in the configuration (regions: \(config.regions.map(\.name).joined(separator: ", ")))")
         }
         config.log.bootstrap(override: logLevel)
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = CommandMain.executable
         let configPath = try options.configPath()
         do {
             try await RegionAgent.run(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRBackup
+import DRCommandLine
 import DRCore
 import Foundation
 

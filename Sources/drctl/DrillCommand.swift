@@ -1,8 +1,8 @@
 import ArgumentParser
 import DRBackup
+import DRCommandLine
 import DRCore
 import DRDrill
-import DRLabDrill
 import Foundation
 
 struct DrillCommand: AsyncParsableCommand {
@@ -13,52 +13,23 @@ struct DrillCommand: AsyncParsableCommand {
 
 struct DrillRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a drill and write its report (JSON + HTML with the timeline); exit 1 when it fails its objectives or validations.")
+        commandName: "run",
+        abstract: "Run a drill and write its report (JSON + HTML with the timeline); exit 1 when it fails its objectives or validations.",
+        discussion: "Drills with target: lab inject faults into the lab and run with drctl-lab drill run.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The drill file, e.g. drills/region-outage.yaml.") var file: String
+    @Argument(help: "The drill file, e.g. drills/restore-latest.yaml.") var file: String
     @Option(help: "The cluster's name: required by a failover drill on a real cluster (target: cluster), which crashes its primary.")
     var confirm: String?
 
     func run() async throws {
         let (configFile, config) = try options.loadConfig()
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIExit.badInput("cannot read the drill file \(file)") }
-        let spec: DrillSpec
-        do { spec = try DrillLoader.load(yaml: text, file: file) } catch { throw CLIExit.badInput("\(error)") }
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let spec = try DrillFile.load(file)
+        guard spec.target != .lab else {
+            throw CLIExit.badInput("\(file) is a lab drill (target: lab): it injects faults into the lab, which only drctl-lab does: drctl-lab drill run \(file)")
+        }
         let runner = DrillRunner(
-            config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: binary,
-            faultDrill: LabFailoverDrill(), confirmedCluster: confirm)
-        let quiet = options.json
-        let outcome: DrillRunner.Outcome
-        do {
-            outcome = try await runner.run(spec) { line in if !quiet { print("  \(line)") } }
-        } catch {
-            throw CLIExit.failed("\(error)")
-        }
-        let report = outcome.report
-        if options.json {
-            try JSONOutput.print(report)
-        } else {
-            print(DrillSummary.text(report, html: outcome.html, json: outcome.json))
-        }
-        if !report.passed { throw CLIExit.unhealthy }
-    }
-}
-
-enum DrillSummary {
-    static func text(_ report: DrillReport, html: String, json: String) -> String {
-        func seconds(_ value: Double?) -> String { value.map { String(format: "%.2f s", $0) } ?? "not measured" }
-        var lines = [
-            "drill \(report.drill) (\(report.kind)): \(report.passed ? "PASSED" : "FAILED")",
-            "  RTO \(seconds(report.rtoSeconds)) (objective \(String(format: "%.0f", report.rtoObjectiveSeconds)) s)",
-            "  RPO \(seconds(report.rpoSeconds)) (objective \(String(format: "%.0f", report.rpoObjectiveSeconds)) s)\(report.dataLostBytes.map { ", \($0) bytes lost" } ?? "")",
-        ]
-        lines += report.phases.map { "    \(String(format: "%7.2f", $0.start)) – \(String(format: "%7.2f", $0.end)) s  \($0.name)" }
-        lines += report.validations.map { "  \($0.passed ? "✔" : "✘") \($0.sql) = \($0.got ?? "error") (expected \($0.expect))" }
-        lines += report.failures.map { "  ! \($0)" }
-        lines += report.notes.map { "  - \($0)" }
-        lines += ["  report: \(html)", "          \(json)"]
-        return lines.joined(separator: "\n")
+            config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: CommandMain.executable, confirmedCluster: confirm)
+        try await DrillFile.run(spec, with: runner, json: options.json)
     }
 }
 

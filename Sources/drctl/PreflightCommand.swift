@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRAgent
+import DRCommandLine
 import DRCore
 import Foundation
 

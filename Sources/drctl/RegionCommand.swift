@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRBackup
+import DRCommandLine
 import DRCoordination
 import DRCore
 import DRPostgres
@@ -47,7 +48,7 @@ struct RegionActivateCommand: AsyncParsableCommand {
         guard let dataDir = target.dataDir else { throw CLIExit.badInput("\(target.name) has no data_dir: the restore needs to know where to build the database") }
         try await refuseWhileAPrimaryLives(config)
 
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary = CommandMain.executable
         let configFile = URL(fileURLWithPath: file).standardizedFileURL.path
         let restore = Restore(repository: try BackupCommand.repository(config), drctl: binary, configFile: configFile)
         let backup: BackupManifest

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCommandLine
 import DRCoordination
 import DRCore
 import DRPostgres

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRAgent
+import DRCommandLine
 import Foundation
 
 /// `drctl reload`: signals the agent on this host (SIGHUP) and reports what it applied.

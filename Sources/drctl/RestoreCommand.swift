@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRBackup
+import DRCommandLine
 import DRCore
 import Foundation
 
@@ -77,7 +78,7 @@ struct RestoreCommand: AsyncParsableCommand {
             guard let parsed = BackupManifest.Kind(rawValue: kind) else { throw CLIExit.badInput("--kind: expected logical or base, found \"\(kind)\"") }
             wantedKind = parsed
         }
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary = CommandMain.executable
         let restore = Restore(
             repository: try BackupCommand.repository(config), drctl: binary,
             configFile: URL(fileURLWithPath: file).standardizedFileURL.path)

@@ -1,3 +1,4 @@
+import DRCommandLine
 import DRCoordination
 import DRCore
 import Foundation

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DRBackup
+import DRCommandLine
 import DRCore
 import DRSystem
 import Foundation
@@ -26,7 +27,7 @@ struct WALPushCommand: AsyncParsableCommand {
                     archive: archive, spool: backup.archiveSpool ?? AsyncArchiver.defaultSpool(cluster: config.cluster), workers: backup.archiveWorkers)
                 let configFile = URL(fileURLWithPath: file).standardizedFileURL.path
                 let outcome = try await spooler.waitFor(segment: name) {
-                    let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+                    let binary = CommandMain.executable
                     _ = try ProcessControl.spawnDaemon([binary, "wal-pusher", "--pg-wal", pgWal, "--config", configFile], logFile: spooler.spool + "/pusher.log")
                 }
                 switch outcome {
@@ -86,7 +87,7 @@ struct WALFetchCommand: AsyncParsableCommand {
             // Fetching ahead only speeds recovery up: if it cannot start, recovery goes on.
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? nil
             try? prefetcher.requested(name, segmentSize: size ?? 16 << 20) {
-                let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+                let binary = CommandMain.executable
                 let configFile = URL(fileURLWithPath: file).standardizedFileURL.path
                 _ = try ProcessControl.spawnDaemon(
                     [binary, "wal-prefetcher", "--data-directory", dataDirectory, "--config", configFile], logFile: prefetcher.spool + "/prefetcher.log")

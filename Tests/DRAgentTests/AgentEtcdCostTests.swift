@@ -146,7 +146,7 @@ import Testing
     }
 }
 
-/// Found by `drctl lab fleet`: a cluster that failed over once fails over again.
+/// Found by `drctl-lab fleet`: a cluster that failed over once fails over again.
 @Suite struct SecondFailoverTests {
     @Test func aClusterThatFailedOverOnceFailsOverAgainAfterTheCooldown() async throws {
         let yaml = AgentCluster.configuration(nodes: ["a", "b", "c"], cooldown: "10s", failover: ["auto_rejoin: true"])

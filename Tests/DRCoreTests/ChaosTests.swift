@@ -96,7 +96,7 @@ import Testing
             properties: [.init(name: "no split brain", passed: true, detail: "ok"), .init(name: "recovers after the faults", passed: false, detail: "never")])
         let page = ChaosReportPage.render(report)
         #expect(page.contains("FAILED") && page.contains("✘</td><td>recovers after the faults"))
-        #expect(page.contains("drctl lab chaos --seed 3 --duration 45 --mode async --etcd-members 3"))
+        #expect(page.contains("drctl-lab chaos --seed 3 --duration 45 --mode async --etcd-members 3"))
         #expect(page.contains("isolate-region pg1") && page.contains("writes on pg1") && page.contains("writes on pg2"))
         #expect(page.contains("timeline 2") && page.contains("last heal 18.0 s") && page.contains("settled 21.5 s"))
         #expect(page.contains("&lt;for 8 s&gt;"), "event text is escaped")

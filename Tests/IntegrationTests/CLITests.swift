@@ -155,6 +155,27 @@ import Testing
     @Test func badUsageExitsTwo() async throws {
         #expect(try await Self.drctl(["status", "--no-such-flag"]).status == 2)
         #expect(try await Self.drctl(["status", "--config", "/nonexistent/drctl.yaml"]).status == 2)
-        #expect(try await Self.drctl(["lab", "status", "--dir", "/nonexistent-lab"]).status == 1)
+        let lab = try await CommandRunner.run([try DrctlBinary.lab(), "status", "--dir", "/nonexistent-lab"], check: false)
+        #expect(lab.status == 1, "\(lab.stderr)")
+    }
+
+    /// The shipped binary carries no lab: a drill that injects faults into the lab is
+    /// refused before anything runs, with the command that runs it.
+    @Test func drctlRefusesALabDrillAndNamesDrctlLab() async throws {
+        let path = try Self.writeConfig(
+            """
+            cluster: gone
+            objectives: {rto: 30s, rpo: 5s}
+            coordination: {endpoints: ["http://127.0.0.1:9"]}
+            regions:
+              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres", data_dir: /var/lib/postgresql/15/a}]}
+              - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres", data_dir: /var/lib/postgresql/15/b}]}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let drills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("drills").path
+        let result = try await Self.drctl(["drill", "run", "\(drills)/primary-failure.yaml", "--config", path])
+        #expect(result.status == 2 && result.stderr.contains("drctl-lab drill run"), "\(result.stderr)")
+        #expect(try await Self.drctl(["lab", "up"]).status == 2, "no lab command in drctl")
     }
 }

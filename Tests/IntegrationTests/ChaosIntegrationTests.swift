@@ -68,7 +68,7 @@ extension RealServers {
         }
 
         /// The campaign on regions as hosts, 40 ms apart, driven as an operator would
-        /// (`drctl lab chaos --hosts`): region1's whole host cut off (a failover across the
+        /// (`drctl-lab chaos --hosts`): region1's whole host cut off (a failover across the
         /// relays), then etcd's raft leader killed. Every property must hold, the lab's
         /// namespaces and processes must be gone, and the report says where it ran.
         @Test(.tags(.root), .needsRoot) func aCampaignOnRegionsAsHosts() async throws {
@@ -82,7 +82,7 @@ extension RealServers {
                 ])
             try JSONEncoder().encode(plan).write(to: URL(fileURLWithPath: "\(dir)/plan.json"))
             let output = try await CommandRunner.run(
-                [try DrctlBinary.path(), "lab", "chaos", "--hosts", "--latency", "40ms", "--plan", "\(dir)/plan.json", "--report", "\(dir)/report.json"],
+                [try DrctlBinary.lab(), "chaos", "--hosts", "--latency", "40ms", "--plan", "\(dir)/plan.json", "--report", "\(dir)/report.json"],
                 check: false)
             print(output.stdout)
             #expect(output.status == 0, "\(output.stdout)\(output.stderr)")

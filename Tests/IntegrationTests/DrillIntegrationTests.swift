@@ -12,7 +12,8 @@ extension RealServers {
             .appendingPathComponent("drills").path
 
         func drill(_ name: String, _ lab: LabState) async throws -> CommandRunner.Output {
-            try await CommandRunner.run([try DrctlBinary.path(), "drill", "run", "\(Self.drills)/\(name).yaml", "--config", lab.configFile], check: false)
+            // drctl-lab: it runs every drill, those that inject faults into the lab too.
+            try await CommandRunner.run([try DrctlBinary.lab(), "drill", "run", "\(Self.drills)/\(name).yaml", "--config", lab.configFile], check: false)
         }
 
         @Test func restoreLatestPITRAndPrimaryFailurePass() async throws {

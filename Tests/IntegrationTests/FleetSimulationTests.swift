@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 extension RealServers {
-    @Suite("drctl lab fleet: clusters' real agents over scripted databases on a 3-member etcd")
+    @Suite("drctl-lab fleet: clusters' real agents over scripted databases on a 3-member etcd")
     struct FleetSimulationTests {
         struct Point: Decodable {
             var clusters: Int
@@ -18,7 +18,7 @@ extension RealServers {
 
         @Test func twoClustersSettleAndALostPrimaryFailsOver() async throws {
             let run = try await CommandRunner.run(
-                [try DrctlBinary.path(), "lab", "fleet", "--clusters", "2", "--kills", "1", "--steady", "3s", "--json"], check: false)
+                [try DrctlBinary.lab(), "fleet", "--clusters", "2", "--kills", "1", "--steady", "3s", "--json"], check: false)
             #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
             let points = try JSONDecoder().decode([Point].self, from: Data(run.stdout.utf8))
             let point = try #require(points.first)

@@ -52,15 +52,20 @@ extension LabState {
 
 /// The `drctl` executable that `swift build --build-tests` put beside the test bundle.
 enum DrctlBinary {
-    static func path() throws -> String {
+    /// The built `drctl`.
+    static func path() throws -> String { try built("drctl") }
+    /// The built `drctl-lab` (the lab, its faults, campaigns and lab drills).
+    static func lab() throws -> String { try built("drctl-lab") }
+
+    static func built(_ name: String) throws -> String {
         let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [
-            bundleDir.appendingPathComponent("drctl").path,
-            bundleDir.deletingLastPathComponent().appendingPathComponent("drctl").path,
+            bundleDir.appendingPathComponent(name).path,
+            bundleDir.deletingLastPathComponent().appendingPathComponent(name).path,
         ]
         return try #require(
             candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
-            "drctl is not built: run `swift build --build-tests` (make test does)")
+            "\(name) is not built: run `swift build --build-tests` (make test does)")
     }
 }
 

@@ -37,7 +37,7 @@ import Testing
 }
 
 extension RealServers {
-    /// The relay as the lab runs it: `drctl lab relay` inside a region's namespace, the round
+    /// The relay as the lab runs it: `drctl-lab relay` inside a region's namespace, the round
     /// trip it adds measured between regions, and gone with the namespaces.
     @Suite("latency between region namespaces", .tags(.root), .needsRoot)
     struct LabLatencyTests {

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 extension RealServers {
-    /// The loopback lab's partitions on regions as hosts (`drctl lab isolate` on a lab of
+    /// The loopback lab's partitions on regions as hosts (`drctl-lab isolate` on a lab of
     /// `lab up --hosts`), each checked by what it must and must not cut, at 40 ms so every
     /// connection crosses the latency relays. Region2 (the standby's) is cut: nothing fails over.
     @Suite("partitions between region hosts", .tags(.root), .needsRoot)
@@ -45,7 +45,7 @@ extension RealServers {
                 // One way: region2's requests reach etcd, their answers never come back. Only a
                 // connection made before the cut carries requests (a new one's handshake needs an
                 // answer), as the agents' kept-alive connections do: bash holds one to region2's
-                // member, asks once, cuts with `drctl lab isolate`, then puts a key.
+                // member, asks once, cuts with `drctl-lab isolate`, then puts a key.
                 let member = lab.endpoints(from: "region2")[0].split(separator: "/").last ?? ""
                 let (host, port) = (member.split(separator: ":")[0], member.split(separator: ":")[1])
                 func request(_ path: String, _ body: String) -> String {

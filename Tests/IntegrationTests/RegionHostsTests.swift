@@ -15,7 +15,7 @@ extension RealServers {
             let pids = lab.members.compactMap(\.pid)
             #expect(pids.count == 3)
             do {
-                let probe = [binary, "lab", "regions", "probe", "--endpoints", lab.endpoints().joined(separator: ",")]
+                let probe = [try DrctlBinary.lab(), "regions", "probe", "--endpoints", lab.endpoints().joined(separator: ",")]
                 let quiet = try report(try await lab.run(in: "region1", probe + ["--duration", "2s"]).stdout)
                 #expect(quiet.failures == 0, "\(quiet.errors)")
                 // A linearizable read needs a quorum's answer: at least one inter-region round trip.
@@ -71,7 +71,7 @@ extension RealServers {
             #expect(lab.hosts.leftovers.isEmpty)
         }
 
-        /// `drctl lab up --hosts` at 40 ms between regions with the recommended settings, driven
+        /// `drctl-lab up --hosts` at 40 ms between regions with the recommended settings, driven
         /// as an operator would: etcd's raft leader lost and started again is no failover; then
         /// region1's whole host lost (database, agent, watchdog, etcd member, relay): the two
         /// surviving etcd members elect a leader, region2's agent promotes pg2 and switches the
@@ -80,7 +80,7 @@ extension RealServers {
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
             let binary = try DrctlBinary.path()
             func drctl(_ arguments: String...) async throws -> CommandRunner.Output {
-                try await CommandRunner.run([binary, "lab"] + arguments + ["--dir", dir], check: false)
+                try await CommandRunner.run([try DrctlBinary.lab()] + arguments + ["--dir", dir], check: false)
             }
             let up = try await drctl("up", "--hosts", "--latency", "40ms")
             defer { _ = try? FileManager.default.removeItem(atPath: dir) }
@@ -130,9 +130,8 @@ extension RealServers {
         /// namespace, process or directory behind.
         @Test func labDownCleansUpAfterACrashedUp() async throws {
             let dir = "/tmp/drctl-regions-\(UUID().uuidString.prefix(8).lowercased())"
-            let binary = try DrctlBinary.path()
             let hosts = LabHosts.plan(dir: dir, regions: RegionHostsLab.regions)
-            let up = try ProcessControl.spawnDaemon([binary, "lab", "up", "--hosts", "--dir", dir], logFile: "\(dir).up.log")
+            let up = try ProcessControl.spawnDaemon([try DrctlBinary.lab(), "up", "--hosts", "--dir", dir], logFile: "\(dir).up.log")
             defer { try? FileManager.default.removeItem(atPath: "\(dir).up.log") }
             let starting = try await eventually(within: .seconds(60)) {
                 FileManager.default.fileExists(atPath: "\(dir)/region1/pg1/data/postmaster.pid")
@@ -142,7 +141,7 @@ extension RealServers {
             #expect(starting, "lab up reached the primary's start: \((try? String(contentsOfFile: "\(dir).up.log", encoding: .utf8)) ?? "")")
             #expect(!hosts.leftovers.isEmpty && !ProcessControl.processes(mentioning: dir).isEmpty, "the crash left a half-made lab")
 
-            let down = try await CommandRunner.run([binary, "lab", "down", "--dir", dir], check: false)
+            let down = try await CommandRunner.run([try DrctlBinary.lab(), "down", "--dir", dir], check: false)
             #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
             #expect(hosts.leftovers.isEmpty)
             #expect(ProcessControl.processes(mentioning: dir).isEmpty)

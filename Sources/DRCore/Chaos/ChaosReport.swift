@@ -53,7 +53,7 @@ public struct ChaosReport: Sendable, Codable {
 
     /// The command that runs this schedule again.
     public func replayCommand(planFile: String? = nil) -> String {
-        var command = "drctl lab chaos --seed \(seed) --duration \(Int(duration)) --mode \(mode)"
+        var command = "drctl-lab chaos --seed \(seed) --duration \(Int(duration)) --mode \(mode)"
         if let hostsLatency {
             command += " --hosts --latency \(hostsLatency)"
         } else if etcdMembers != 1 {

@@ -27,7 +27,7 @@ public struct DrillSpec: Sendable, Equatable {
     public enum Target: String, Sendable, Equatable, CaseIterable {
         /// A temporary instance on this host, removed after the drill.
         case scratch
-        /// The local lab (`drctl lab up`) the configuration describes.
+        /// The local lab (`drctl-lab up`) the configuration describes.
         case lab
         /// The cluster the configuration describes, whatever it runs on (staging, production).
         case cluster

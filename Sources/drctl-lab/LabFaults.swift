@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCommandLine
 import DRLab
 import Foundation
 
@@ -65,12 +66,12 @@ struct LabIsolate: AsyncParsableCommand {
         if let hosts = try recordedHostsLab(lab.dir) {
             let peers = from.map { $0.split(separator: ",").map(String.init) }
             try await labOperation { try await hosts.isolate(region, kind, from: peers, oneWay: oneWay) }
-            print("isolated \(region) (\(kind.rawValue))\(from.map { " from \($0)" } ?? "")\(oneWay ? ", one way" : ""); undo with `drctl lab heal \(region)`")
+            print("isolated \(region) (\(kind.rawValue))\(from.map { " from \($0)" } ?? "")\(oneWay ? ", one way" : ""); undo with `drctl-lab heal \(region)`")
             return
         }
         guard from == nil, !oneWay else { throw ValidationError("--from and --one-way need regions as hosts (lab up --hosts): the loopback lab cuts a region from all") }
         try await labOperation { try await Lab.isolate(dir: lab.dir, region: region, kind) }
-        print("isolated \(region) (\(kind.rawValue)); undo with `drctl lab heal \(region)\(kind == .full ? "" : " --cut \(kind.rawValue)")`")
+        print("isolated \(region) (\(kind.rawValue)); undo with `drctl-lab heal \(region)\(kind == .full ? "" : " --cut \(kind.rawValue)")`")
     }
 }
 

@@ -3,26 +3,28 @@ import DRCore
 import Foundation
 
 /// Options every command shares: where the configuration is, and JSON output.
-struct GlobalOptions: ParsableArguments {
+public struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (default: $DRCTL_CONFIG, then ./drctl.yaml, then /etc/drctl/drctl.yaml).")
-    var config: String?
+    public var config: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
-    var json = false
+    public var json = false
+
+    public init() {}
 
     /// The configuration file to use, by the precedence of the CLI contract.
-    func configPath() throws -> String {
+    public func configPath() throws -> String {
         if let config { return config }
         if let env = ProcessInfo.processInfo.environment["DRCTL_CONFIG"], !env.isEmpty { return env }
         for candidate in ["drctl.yaml", "/etc/drctl/drctl.yaml"] where FileManager.default.fileExists(atPath: candidate) {
             return candidate
         }
-        throw CLIExit.badInput("no configuration: pass --config FILE, set DRCTL_CONFIG, or create ./drctl.yaml or /etc/drctl/drctl.yaml (`drctl lab up` writes .lab/drctl.yaml)")
+        throw CLIExit.badInput("no configuration: pass --config FILE, set DRCTL_CONFIG, or create ./drctl.yaml or /etc/drctl/drctl.yaml (`drctl-lab up` writes .lab/drctl.yaml)")
     }
 
     /// Reads and validates the configuration; any problem ends the command with exit 2
     /// and every diagnostic printed.
-    func loadConfig() throws -> (path: String, config: ClusterConfig) {
+    public func loadConfig() throws -> (path: String, config: ClusterConfig) {
         let path = try configPath()
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CLIExit.badInput("\(path): cannot read the configuration file (missing or not readable)")
@@ -35,26 +37,5 @@ struct GlobalOptions: ParsableArguments {
         } catch {
             throw CLIExit.badInput(error.description)
         }
-    }
-}
-
-enum JSONOutput {
-    static func print<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
-}
-
-/// Left-aligned text columns for the terminal tables.
-enum TextTable {
-    static func render(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCommandLine
 import DRLab
 
 /// `lab kill-etcd` and `lab start-etcd`: an etcd member lost and started again, in either lab.
@@ -18,7 +19,7 @@ struct LabKillEtcd: AsyncParsableCommand {
             killed = try await labOperation { try await Lab.killEtcd(dir: lab.dir, member: member.flatMap { Int($0) }) }
         }
         guard let killed else { throw CLIExit.failed(member == nil ? "no etcd member reports a leader: nothing killed" : "that etcd member does not run: nothing killed") }
-        print("killed etcd \(killed); start it again with `drctl lab start-etcd`")
+        print("killed etcd \(killed); start it again with `drctl-lab start-etcd`")
     }
 }
 

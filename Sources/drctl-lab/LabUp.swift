@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCommandLine
 import DRCore
 import DRLab
 import Foundation
@@ -46,11 +47,11 @@ struct LabUp: AsyncParsableCommand {
     var loss: Double = 0
 
     func run() async throws {
-        // The agents run this very executable's `agent` command.
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        // The agents run the `agent` command of the drctl built beside this executable.
+        let binary = CommandMain.beside("drctl")
         if hosts, leaseTTL != nil { throw ValidationError("--lease-ttl: a regions lab runs the recommended 5s") }
         if hosts { return try await upAsHosts(binary: binary) }
-        if try recordedHostsLab(lab.dir) != nil { throw CLIExit.failed("a regions lab runs in \(lab.dir): drctl lab down --dir \(lab.dir) first") }
+        if try recordedHostsLab(lab.dir) != nil { throw CLIExit.failed("a regions lab runs in \(lab.dir): drctl-lab down --dir \(lab.dir) first") }
         guard latency == "0ms", jitter == "0ms", loss == 0 else { throw ValidationError("--latency, --jitter and --loss need --hosts (loopback has no distance)") }
         let state = try await labOperation {
             try await Lab.up(
@@ -65,8 +66,8 @@ struct LabUp: AsyncParsableCommand {
 
             lab is up in \(state.dir)
               drctl status --config \(state.configFile)
-              drctl lab status --dir \(state.dir)
-              drctl lab down --dir \(state.dir)
+              drctl-lab status --dir \(state.dir)
+              drctl-lab down --dir \(state.dir)
             """)
     }
 }
@@ -85,7 +86,7 @@ extension LabUp {
         }
         guard (0..<1).contains(loss) else { throw ValidationError("--loss is a fraction from 0 up to 1, e.g. 0.01") }
         let dir = Lab.absolute(lab.dir)
-        if FileManager.default.fileExists(atPath: "\(dir)/lab.json") { throw CLIExit.failed("a loopback lab runs in \(dir): drctl lab down --dir \(lab.dir) first") }
+        if FileManager.default.fileExists(atPath: "\(dir)/lab.json") { throw CLIExit.failed("a loopback lab runs in \(dir): drctl-lab down --dir \(lab.dir) first") }
         let regions = try await labOperation {
             try await RegionHostsLab.up(
                 dir: dir, binary: binary, latency: latency, jitter: jitter, loss: loss, databases: true, agents: true, autoRejoin: autoRejoin,
@@ -97,8 +98,8 @@ extension LabUp {
 
             lab is up in \(dir): regions as hosts, \(DurationText.format(latency)) between regions
               ip netns exec \(operatorHost) \(binary) status --config \(regions.configFile)
-              drctl lab status --dir \(lab.dir)
-              drctl lab down --dir \(lab.dir)
+              drctl-lab status --dir \(lab.dir)
+              drctl-lab down --dir \(lab.dir)
             operator commands run from a region's host (region3 has no database): ip netns exec \(operatorHost) COMMAND
             """)
     }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import DRChaos
+import DRCommandLine
 import DRCore
 import DRLab
 import Foundation
 
-/// `drctl lab chaos --hosts`: the campaign on regions as hosts. The lab is made from the
+/// `drctl-lab chaos --hosts`: the campaign on regions as hosts. The lab is made from the
 /// root namespace, which has no address on the lab's network by design; the campaign itself
 /// (its clients, checks and operator commands) then runs in region3, the witness region,
 /// as this same command re-run there with `--in-hosts-lab`, and writes its report for this
@@ -22,7 +23,7 @@ extension LabChaos {
             print($0)
         }
         let reportFile = "\(dir)/chaos-report.json"
-        var child = [settings.binary, "lab", "chaos", "--in-hosts-lab", dir, "--seed", String(seed), "--duration", String(duration), "--report", reportFile]
+        var child = [CommandMain.executable, "chaos", "--in-hosts-lab", dir, "--seed", String(seed), "--duration", String(duration), "--report", reportFile]
         if let faults { child += ["--faults", faults] }
         if let plan { child += ["--plan", plan] }
         let status: Int32
@@ -37,7 +38,7 @@ extension LabChaos {
         let data = FileManager.default.contents(atPath: reportFile)
         var result = try data.map { try JSONDecoder().decode(ChaosReport.self, from: $0) }
         if keepFailedLab, result?.passed != true {
-            print("kept the lab for inspection: drctl lab down --dir \(dir)")
+            print("kept the lab for inspection: drctl-lab down --dir \(dir)")
         } else {
             try await RegionHostsLab.down(dir: dir)
             result?.properties.append(ChaosCampaign.nothingLeftRunning(dir))

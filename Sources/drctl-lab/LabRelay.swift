@@ -1,9 +1,10 @@
 import ArgumentParser
+import DRCommandLine
 import DRCore
 import DRLab
 import Foundation
 
-/// `drctl lab relay`: the lab's latency relay as a process, started by the lab inside a
+/// `drctl-lab relay`: the lab's latency relay as a process, started by the lab inside a
 /// region's network namespace (see `LabHosts.startRelay`); runs until SIGTERM.
 struct LabRelay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,12 +1,13 @@
 import ArgumentParser
+import DRCommandLine
 import DRCore
 import DRLab
 import Foundation
 
-/// `drctl lab regions`: the benches' tools for regions as hosts — the etcd of a cross-region
+/// `drctl-lab regions`: the benches' tools for regions as hosts — the etcd of a cross-region
 /// deployment alone (one member per region namespace, inter-region latency), a probe that
 /// times an agent's loop against it, and psql round trips between regions. Hidden: the
-/// whole topology is `drctl lab up --hosts`, and `lab down` takes either.
+/// whole topology is `drctl-lab up --hosts`, and `lab down` takes either.
 struct LabRegions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions", abstract: "Regions as network namespaces with one etcd member each, and inter-region latency.",
@@ -25,7 +26,7 @@ struct LabRegions: AsyncParsableCommand {
             guard let latency = DurationText.parse(latency), let jitter = DurationText.parse(jitter) else {
                 throw ValidationError("--latency and --jitter take durations like 40ms")
             }
-            let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let binary = CommandMain.beside("drctl")
             let lab = try await labOperation {
                 try await RegionHostsLab.up(
                     dir: absolute(dir), binary: binary, latency: latency, jitter: jitter, loss: loss, databases: databases, agents: agents,

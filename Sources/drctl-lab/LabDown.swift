@@ -1,4 +1,5 @@
 import ArgumentParser
+import DRCommandLine
 import DRLab
 
 struct LabDown: AsyncParsableCommand {

@@ -1,10 +1,11 @@
 import ArgumentParser
 import DRChaos
+import DRCommandLine
 import DRCore
 import DRLab
 import Foundation
 
-/// `drctl lab chaos`: a randomized fault campaign against a lab of its own.
+/// `drctl-lab chaos`: a randomized fault campaign against a lab of its own.
 struct LabChaos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
@@ -45,7 +46,7 @@ struct LabChaos: AsyncParsableCommand {
                 return fault
             }
         }
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary = CommandMain.beside("drctl")
         var settings = ChaosCampaign.Settings(seed: seed, duration: duration, synchronous: mode == "sync", faults: chosen, binary: binary)
         settings.keepFailedLab = keepFailedLab && shrink == 0
         settings.etcdMembers = etcdMembers

@@ -1,16 +1,26 @@
 import ArgumentParser
+import DRCommandLine
 import DRLab
 import DRSystem
 import Foundation
 
-struct LabCommand: AsyncParsableCommand {
+/// `drctl-lab`: the local three-region sandbox, its faults, the fault campaign, the fleet
+/// simulation and the lab's drills. A separate executable so that the `drctl` a host runs
+/// carries none of it (network namespaces, nftables, the scripted agents); it runs the
+/// lab's agents with the `drctl` built beside it.
+struct DrctlLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lab",
-        abstract: "The local three-region sandbox on loopback.",
+        commandName: "drctl-lab",
+        abstract: "The local three-region sandbox on loopback (or in network namespaces), its faults, campaigns and drills.",
         subcommands: [
             LabUp.self, LabDown.self, LabStatusCommand.self, LabKill.self, LabFreeze.self, LabThaw.self, LabIsolate.self, LabHeal.self, LabKillEtcd.self, LabStartEtcd.self, LabChaos.self,
-            LabRelay.self, LabRegions.self, LabFleet.self,
+            LabRelay.self, LabRegions.self, LabFleet.self, LabDrillCommand.self,
         ])
+}
+
+@main
+enum Main {
+    static func main() async { await CommandMain.run(DrctlLab.self) }
 }
 
 /// `--dir`, shared by the lab subcommands.

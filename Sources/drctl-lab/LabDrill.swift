@@ -1,0 +1,31 @@
+import ArgumentParser
+import DRCommandLine
+import DRDrill
+import DRLabDrill
+import Foundation
+
+/// `drctl-lab drill run`: every drill, the lab's included (target: lab), which inject
+/// faults into the lab (`LabFailoverDrill`); the agents and restores run the `drctl`
+/// built beside this executable.
+struct LabDrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill", abstract: "Run drills against the lab, those that inject faults into it included.", subcommands: [LabDrillRun.self])
+}
+
+struct LabDrillRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a drill and write its report (JSON + HTML with the timeline); exit 1 when it fails its objectives or validations.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The drill file, e.g. drills/region-outage.yaml.") var file: String
+    @Option(help: "The cluster's name: required by a failover drill on a real cluster (target: cluster), which crashes its primary.")
+    var confirm: String?
+
+    func run() async throws {
+        let (configFile, config) = try options.loadConfig()
+        let spec = try DrillFile.load(file)
+        let runner = DrillRunner(
+            config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: CommandMain.beside("drctl"),
+            faultDrill: LabFailoverDrill(), confirmedCluster: confirm)
+        try await DrillFile.run(spec, with: runner, json: options.json)
+    }
+}
