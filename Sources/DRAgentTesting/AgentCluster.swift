@@ -60,22 +60,25 @@ public final class AgentCluster: @unchecked Sendable {
     }
 
     /// A cluster in `regions` (primary first, then hot standbys), one node each, named by
-    /// `nodes`; `failover` lines are added under `failover:`.
+    /// `nodes`; `failover` lines are added under `failover:`. The scripted servers answer at
+    /// the nodes' addresses; `endpoints` and `prefix` matter where a real etcd serves
+    /// (the fleet simulation: a prefix per cluster).
     public static func configuration(
-        nodes: [String] = ["a", "b"], leaseTTL: String = "5s", interval: String = "1s", cooldown: String = "5m", failover: [String] = []
+        nodes: [String] = ["a", "b"], leaseTTL: String = "5s", interval: String = "1s", timeout: String = "500ms", cooldown: String = "5m",
+        failover: [String] = [], cluster: String = "sim", endpoints: [String] = ["http://127.0.0.1:2379"], prefix: String? = nil
     ) -> String {
         var text = """
-            cluster: sim
+            cluster: \(cluster)
             objectives:
               rto: 30s
               rpo: 5s
             coordination:
-              endpoints: [http://127.0.0.1:2379]
-              lease_ttl: \(leaseTTL)
+              endpoints: [\(endpoints.joined(separator: ", "))]
+              lease_ttl: \(leaseTTL)\(prefix.map { "\n  prefix: \($0)" } ?? "")
             health:
               interval: \(interval)
               failures: 3
-              timeout: 500ms
+              timeout: \(timeout)
             failover:
               promotion_timeout: 10s
               cooldown: \(cooldown)

@@ -33,41 +33,11 @@ final class FleetCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
     }
 
-    /// The configuration `drctl init` would write for three regions, on the scripted servers.
+    /// The production defaults `drctl init` writes, for three regions on the scripted
+    /// servers, with a rejoin and a short cooldown so that the next loss can follow.
     static func yaml(name: String, endpoints: [String], prefix: String) -> String {
-        var text = """
-            cluster: \(name)
-            objectives:
-              rto: 30s
-              rpo: 5s
-            coordination:
-              endpoints: [\(endpoints.joined(separator: ", "))]
-              lease_ttl: 5s
-              prefix: \(prefix)
-            health:
-              interval: 1s
-              failures: 3
-              timeout: 1s
-            failover:
-              promotion_timeout: 10s
-              auto_rejoin: true
-              cooldown: 2s
-            regions:
-
-            """
-        for (index, node) in nodes.enumerated() {
-            text += """
-                  - name: region-\(node)
-                    role: \(index == 0 ? "primary" : "hot-standby")
-                    priority: \(100 - index * 10)
-                    nodes:
-                      - name: \(node)
-                        conninfo: "host=127.0.0.1 port=\(5001 + index) user=postgres"
-                        data_dir: /nonexistent/\(node)
-
-                """
-        }
-        return text
+        AgentCluster.configuration(
+            nodes: nodes, timeout: "1s", cooldown: "2s", failover: ["auto_rejoin: true"], cluster: name, endpoints: endpoints, prefix: prefix)
     }
 
     /// Starts every node's agent, each looping on its own task from `offset` into its interval.

@@ -14,6 +14,16 @@ import Testing
         return Result(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
+    /// A valid cluster on ports of 127.0.0.1 that nothing listens on: connection refused at once.
+    static let unreachable = """
+        cluster: gone
+        objectives: {rto: 30s, rpo: 5s}
+        coordination: {endpoints: ["http://127.0.0.1:9"]}
+        regions:
+          - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres", data_dir: /var/lib/postgresql/15/a}]}
+          - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres", data_dir: /var/lib/postgresql/15/b}]}
+        """
+
     static func writeConfig(_ text: String) throws -> String {
         let path = NSTemporaryDirectory() + "drctl-cli-\(UUID().uuidString).yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -87,16 +97,7 @@ import Testing
     }
 
     @Test func statusOfAnUnreachableClusterExitsOneWithDownNodes() async throws {
-        // Ports on 127.0.0.1 that nothing listens on: connection refused at once.
-        let path = try Self.writeConfig(
-            """
-            cluster: gone
-            objectives: {rto: 30s, rpo: 5s}
-            coordination: {endpoints: ["http://127.0.0.1:9"]}
-            regions:
-              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres", data_dir: /var/lib/postgresql/15/a}]}
-              - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres", data_dir: /var/lib/postgresql/15/b}]}
-            """)
+        let path = try Self.writeConfig(Self.unreachable)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try await Self.drctl(["status", "--config", path, "--json"])
         #expect(result.status == 1)
@@ -162,15 +163,7 @@ import Testing
     /// The shipped binary carries no lab: a drill that injects faults into the lab is
     /// refused before anything runs, with the command that runs it.
     @Test func drctlRefusesALabDrillAndNamesDrctlLab() async throws {
-        let path = try Self.writeConfig(
-            """
-            cluster: gone
-            objectives: {rto: 30s, rpo: 5s}
-            coordination: {endpoints: ["http://127.0.0.1:9"]}
-            regions:
-              - {name: r1, role: primary, nodes: [{name: a, conninfo: "host=127.0.0.1 port=9 user=postgres", data_dir: /var/lib/postgresql/15/a}]}
-              - {name: r2, role: hot-standby, nodes: [{name: b, conninfo: "host=127.0.0.1 port=1 user=postgres", data_dir: /var/lib/postgresql/15/b}]}
-            """)
+        let path = try Self.writeConfig(Self.unreachable)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let drills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("drills").path
