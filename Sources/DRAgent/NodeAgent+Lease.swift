@@ -79,24 +79,19 @@ extension NodeAgent {
             return FencingWatchdog.publish(nil, to: leaseFile)
         }
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
-        // The same lease for the watchdog process, on the host's monotonic clock: it fences
-        // if this actor cannot — but only while the database may accept writes: a standby
-        // that won the key and has not begun to promote is read-only, and stopping it would
-        // only take away a candidate.
-        var shared = book
-        shared.lastConfirmedRenewalSentAt = clock.hostMonotonic - (now - book.lastConfirmedRenewalSentAt)
-        FencingWatchdog.publish(databaseMayAcceptWrites ? shared : nil, to: leaseFile)
+        // The same lease for the watchdog process: it fences if this actor cannot.
+        let guarded = WatchdogLease.guarded(
+            book, database: lastLocal?.state, promotionMayTurnWritable: promotion.mayTurnWritable, agentNow: now, hostNow: clock.hostMonotonic)
+        FencingWatchdog.publish(guarded, to: leaseFile)
         deadlineTimer = clock.schedule(at: now + max(wait, .zero)) { [weak self] in
             await self?.deadlineReached(book)
         }
         armFailsafeRound()
     }
 
-    /// A primary, a server that stopped answering (it may be stalled, not stopped), a
-    /// promotion under way or signalled (it completes without the agent), or nothing observed yet (a restarted agent): the cases the
-    /// watchdog must guard.
+    /// Whether the watchdog must guard this node's database (`WatchdogLease`).
     var databaseMayAcceptWrites: Bool {
-        promotion.mayTurnWritable || lastLocal.map { $0.state == .primary || $0.state == .down } ?? true
+        WatchdogLease.databaseMayAcceptWrites(lastLocal?.state, promotionMayTurnWritable: promotion.mayTurnWritable)
     }
 
     func deadlineReached(_ book: LeaseBookkeeping) async {

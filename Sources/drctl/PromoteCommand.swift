@@ -7,6 +7,8 @@ import Foundation
 
 /// The way out when coordination is gone (etcd unreachable, the region cut off): promote a
 /// standby directly, as an operator's decision, recorded in the history once etcd is back.
+/// What is allowed and recorded is `ForcedPromotionPlan` (DRCore); the steps on the
+/// database are `ForcedPromotion` (DRPostgres).
 struct PromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
@@ -34,82 +36,42 @@ struct PromoteCommand: AsyncParsableCommand {
             throw CLIExit.badInput("no node named \"\(node)\" (nodes: \(config.nodes.map(\.node.name).joined(separator: ", ")))")
         }
         let observations = await NodeProbe(connectTimeout: .seconds(2)).observeAll(config)
-        guard case .standby(let state)? = observations.first(where: { $0.node == node })?.result else {
-            throw CLIExit.failed("refused: \(node) is not a reachable standby")
+        let plan: ForcedPromotionPlan
+        switch ForcedPromotionPlan.make(target: node, observations: observations) {
+        case .success(let made): plan = made
+        case .failure(let refusal): throw CLIExit.failed(refusal.description)
         }
-        if let writable = observations.first(where: { if case .primary = $0.result { true } else { false } }) {
-            throw CLIExit.failed("refused: \(writable.node) still accepts writes; promoting \(node) would make two primaries (fence \(writable.node) first)")
-        }
-        let unreachable = observations.filter { if case .standby = $0.result { false } else { true } }.map(\.node).filter { $0 != node }
-        let plan = """
-            FORCED promotion of \(node) (received up to \(state.receiveLSN.map { "\($0)" } ?? "unknown"), timeline \(state.timeline.map(String.init) ?? "?")):
-              no leader lock, no RPO gate; nodes not reachable from here: \(unreachable.isEmpty ? "none" : unreachable.joined(separator: ", "))
-              a node you cannot reach may still take writes from clients that reach it: fence it before clients return
-            """
-        guard try change.proceed(plan, question: "Promote \(node) without coordination?", cluster: config.cluster) else { return }
+        guard try change.proceed(plan.summary, question: "Promote \(node) without coordination?", cluster: config.cluster) else { return }
 
         let clock = ContinuousClock()
         let started = clock.now
         let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
-        // The marker goes in first, by ALTER SYSTEM (a standby cannot write its catalog), and
-        // must be visible to a new session before the promotion: the agent fences a writable
-        // node that has no lease while etcd is down unless the marker says an operator did it.
-        let marker = "by \(who) at \(millis)".replacing("'", with: "''")
+        let steps = ForcedPromotion(node: node, conninfo: target.conninfo)
+        // The marker goes in first and must be visible to a new session before the promotion.
+        let marker = ForcedPromotionPlan.marker(by: who, atMillis: millis)
         do {
-            try await PGConnection.withSession(node: node, conninfo: target.conninfo) { session in
-                // PostgreSQL 15 accepts ALTER SYSTEM for a custom setting only once the session knows it.
-                _ = try await session.query("SET \(PrimaryState.forcedPromotionSetting) = ''")
-                _ = try await session.query("ALTER SYSTEM SET \(PrimaryState.forcedPromotionSetting) = '\(marker)'")
-                _ = try await session.query("SELECT pg_reload_conf()")
-            }
-            guard try await markerVisible(target.conninfo, node: node, marker: marker) else {
+            try await steps.placeMarker(marker)
+            guard try await steps.markerVisible(marker) else {
                 throw CLIExit.failed(
                     "refused: \(node) did not show the forced-promotion marker after a reload; nothing was promoted. "
                         + "While a database or role sets \(PrimaryState.forcedPromotionSetting) the marker is not trusted: "
                         + "find it with SELECT * FROM pg_db_role_setting, RESET it there (on the primary), and try again")
             }
-            try await PGConnection.withSession(node: node, conninfo: target.conninfo, statementTimeout: config.failover.promotionTimeout + .seconds(5)) { session in
-                let seconds = String(max(1, Int(config.failover.promotionTimeout.seconds)))
-                guard try await session.query("SELECT pg_promote(true, $1) AS done", [seconds]).single().bool("done") else {
-                    throw CLIExit.failed("pg_promote did not finish within \(seconds)s on \(node)")
-                }
+            guard try await steps.promote(timeout: config.failover.promotionTimeout) else {
+                throw CLIExit.failed("pg_promote did not finish within \(DurationText.format(config.failover.promotionTimeout)) on \(node)")
             }
         } catch {
-            // A marker left on a node that stays a standby would exempt it from fencing if it
-            // were promoted later: withdraw it. Should the promotion still complete, the agent
-            // fences the node, which is the safe side.
-            _ = try? await PGConnection.withSession(node: node, conninfo: target.conninfo) { session in
-                _ = try await session.query("ALTER SYSTEM RESET \(PrimaryState.forcedPromotionSetting)")
-                _ = try await session.query("SELECT pg_reload_conf()")
-            }
+            // Should the promotion still complete after this, the agent fences the node: the safe side.
+            try? await steps.withdrawMarker()
             if let exit = error as? CLIExit { throw exit }
             throw CLIExit.failed("promoting \(node) failed: \(error)")
         }
         let writable = (clock.now - started).seconds
         print("\(node) promoted and accepting writes; its agent takes the leader key once etcd is back and the old key has expired")
-        var record = FailoverEvidence(
-            cluster: config.cluster, term: 0, promoted: node, previousPrimary: nil, finishedAt: ISO8601DateFormatter().string(from: Date()),
-            events: [.init(name: "forced promotion issued", at: 0), .init(name: "writable", at: writable)], rtoSeconds: writable,
-            dataLostBytes: nil, dataLostSeconds: nil, reason: "forced promotion by \(who) without coordination: \(reason)")
-        record.declaredAtMillis = millis
+        let record = plan.evidence(
+            cluster: config.cluster, by: who, reason: reason, atMillis: millis, finishedAt: ISO8601DateFormatter().string(from: Date()), writableAfter: writable)
         try await ForcedHistory.record(record, atMillis: millis, config: config)
-    }
-}
-
-extension PromoteCommand {
-    /// Whether new sessions on the node see `marker` (a reload is asynchronous).
-    func markerVisible(_ conninfo: String, node: String, marker: String) async throws -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        while clock.now < deadline {
-            let seen = try await PGConnection.withSession(node: node, conninfo: conninfo) { session in
-                try await session.query("SELECT coalesce((\(PrimaryState.forcedPromotionQuery)), '') AS m").single().string("m")
-            }
-            if seen == marker.replacing("''", with: "'") { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
     }
 }
 

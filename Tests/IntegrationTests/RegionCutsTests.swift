@@ -57,7 +57,7 @@ extension RealServers {
                     \(request("/v3/kv/range", "{\"key\":\"\(key)\"}"))
                     read -r -t 3 status <&3 && echo "before: $status"
                     while read -r -t 0.5 _ <&3; do :; done
-                    \(try DrctlBinary.path()) lab isolate region2 --cut etcd-answers --dir \(dir) >/dev/null
+                    \(try DrctlBinary.lab()) isolate region2 --cut etcd-answers --dir \(dir) >/dev/null
                     \(request("/v3/kv/put", "{\"key\":\"\(key)\",\"value\":\"\(value)\"}"))
                     if read -r -t 3 status <&3; then echo "after: $status"; else echo "after: no answer"; fi
                     """

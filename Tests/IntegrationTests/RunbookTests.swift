@@ -34,7 +34,7 @@ extension RealServers {
         }
 
         static func isReadOnly(_ command: String) -> Bool {
-            command.firstMatch(of: /^drctl (status|history|dns status|backup list|drill list|config check|lab status)\b/) != nil
+            command.firstMatch(of: /^(drctl (status|history|dns status|backup list|drill list|config check)|drctl-lab status)\b/) != nil
         }
 
         @Test func everyRunbookHasCommands() {
