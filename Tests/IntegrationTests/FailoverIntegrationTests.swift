@@ -298,8 +298,13 @@ extension RealServers.AgentRestartIntegrationTests {
                 PIDFile.read(pidFile).map { $0 != first } ?? false
             }
             #expect(restarted, "a new watchdog runs")
-            let log = try String(contentsOfFile: agent.logFile, encoding: .utf8)
-            #expect(log.contains("the fencing watchdog was gone: started a new one"), "\(log.suffix(2000))")
+            // The agent records the new PID, then logs: the line may follow the PID file.
+            var log = ""
+            let reported = try await eventually(within: .seconds(5)) {
+                log = try String(contentsOfFile: agent.logFile, encoding: .utf8)
+                return log.contains("the fencing watchdog was gone: started a new one")
+            }
+            #expect(reported, "\(log.suffix(2000))")
         }
     }
 }
