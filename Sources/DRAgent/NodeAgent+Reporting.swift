@@ -93,9 +93,8 @@ extension NodeAgent {
     /// `renewLease`), or granted when none is held. After the loop's read, and only when
     /// etcd answered it: during an outage a keep-alive would only spend the loop's time.
     func keepMemberLease() async {
-        let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
         do {
-            if let lease = published.memberLease, schedule.memberLeaseRenewalDue(lastRenewedAt: published.memberLeaseRenewedAt, now: now) {
+            if let lease = memberLeaseDue(at: now) {
                 let sent = now
                 metrics.etcdRequest(node.name, .memberLease)
                 do {

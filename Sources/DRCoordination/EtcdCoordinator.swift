@@ -32,7 +32,14 @@ public struct EtcdCoordinator: Coordinator {
     public func keepAlive(leases: [Int64], within limit: Duration?) async throws -> [Int64: Duration] {
         guard !leases.isEmpty else { return [:] }
         let path = "/v3/lease/keepalive"
-        let answers = try await gateway.callStreaming(path, leases.map { ["ID": String($0)] }, within: limit)
+        return try Self.grants(try await gateway.callStreaming(path, leases.map { ["ID": String($0)] }, within: limit), for: leases, path: path)
+    }
+
+    /// The TTL etcd granted each lease, from the keep-alive stream's answers (one per line).
+    /// A lease answered without a TTL is gone (etcd omits a zero). An error in the stream
+    /// (the gateway sends it after its 200, e.g. "etcdserver: no leader" during an election)
+    /// is an error of the call, never the loss of a lease; neither is a lease left unanswered.
+    static func grants(_ answers: [[String: Any]], for leases: [Int64], path: String) throws -> [Int64: Duration] {
         var granted: [Int64: Duration] = [:]
         var answered: Set<Int64> = []
         for answer in answers {
@@ -40,7 +47,6 @@ public struct EtcdCoordinator: Coordinator {
                 let status = EtcdJSON.int64(error["http_code"]).map(Int.init) ?? 500
                 throw CoordinationError.server(endpoint: "", path: path, status: status, message: error["message"] as? String ?? "\(error)")
             }
-            // An expired lease comes back with no TTL (zero is omitted from etcd's JSON).
             let result = answer["result"] as? [String: Any]
             guard let id = EtcdJSON.int64(result?["ID"]) else {
                 throw CoordinationError.malformed(endpoint: "", path: path, detail: "an answer without a lease ID")
@@ -48,8 +54,6 @@ public struct EtcdCoordinator: Coordinator {
             answered.insert(id)
             if let ttl = EtcdJSON.int64(result?["TTL"]), ttl > 0 { granted[id] = .seconds(ttl) }
         }
-        // A lease etcd did not answer for is unknown, not expired: a leader must not read
-        // a short answer as the loss of its lease.
         guard answered.isSuperset(of: leases) else {
             throw CoordinationError.malformed(endpoint: "", path: path, detail: "\(leases.count) leases sent, \(answered.count) answered")
         }
