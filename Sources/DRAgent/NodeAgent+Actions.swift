@@ -91,13 +91,13 @@ extension NodeAgent {
         case .dropRestartRequest(_, let reason):
             try await dropRestartRequest(reason)
         case .restartDatabase:
-            log.warning("restarting the crashed database", metadata: ["attempt": "\(restartsTried + 1)", "of": "\(policy.restartAttempts)"])
+            log.warning("restarting the crashed database", metadata: ["attempt": "\(work.restartsTried + 1)", "of": "\(policy.restartAttempts)"])
             try await database.restart()
-            restartsTried += 1
+            work.restartsTried += 1
         case .crashForDrill:
             // Withdrawn first: a crash that cannot be un-asked must not repeat after a restart.
             try await coordinator.setDrillCrashIntent(node: node.name, false, expiry: operatorIntentExpiry)
-            drillCrashRequested = false
+            requests.drillCrash = false
             log.critical("failover drill: stopping this primary with an immediate shutdown, as a crash would")
             try await database.crashForDrill()
         case .keepSlots(let create, let drop, _):
@@ -129,14 +129,14 @@ extension NodeAgent {
             do {
                 try await database.rejoin(target)
             } catch {
-                rejoinFailed = RejoinFailure(term: term, message: "\(error)", at: now)
+                work.rejoinFailed = RejoinFailure(term: term, message: "\(error)", at: now)
                 throw error
             }
             // Started with standby.signal: it can no longer come up writable.
             try? FileManager.default.removeItem(atPath: fenceMarker)
-            rejoinFailed = nil
-            if rejoinRequested {
-                rejoinRequested = false
+            work.rejoinFailed = nil
+            if requests.rejoin {
+                requests.rejoin = false
                 try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry)
             }
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
@@ -160,20 +160,20 @@ extension NodeAgent {
                     Task { await self.publishBuilding(progress, local: cloning) }
                 }
             } catch {
-                cloneFailed = RejoinFailure(term: term, message: "\(error)", at: now)
+                work.cloneFailed = RejoinFailure(term: term, message: "\(error)", at: now)
                 throw error
             }
-            cloneFailed = nil
-            rejoinFailed = nil
+            work.cloneFailed = nil
+            work.rejoinFailed = nil
             // A new database, started with standby.signal: whatever fence was on the old one is void.
             try? FileManager.default.removeItem(atPath: fenceMarker)
-            if rejoinRequested {
-                rejoinRequested = false
+            if requests.rejoin {
+                requests.rejoin = false
                 try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry)
             }
-            if reinitRequested {
+            if requests.reclone {
                 // Done: the next loop must not act on the intent this loop read.
-                reinitRequested = false
+                requests.reclone = false
                 try? await coordinator.setReinitIntent(node: node.name, false, expiry: operatorIntentExpiry)
             }
             for skipped in outcome.skipped { log.warning("a standby source did not work", metadata: ["error": "\(skipped)"]) }
@@ -183,10 +183,10 @@ extension NodeAgent {
             do {
                 try await database.startAsStandby()
             } catch {
-                resumeFailedAt = now
+                work.resumeFailedAt = now
                 throw error
             }
-            resumeFailedAt = nil
+            work.resumeFailedAt = nil
             try? FileManager.default.removeItem(atPath: fenceMarker)
         case .handOver(let target, let term):
             try await handOver(to: target, term: term)
@@ -244,14 +244,14 @@ extension NodeAgent {
     /// interval meanwhile, and the lease deadline treats the node as writable (it may
     /// become so at any moment), so if the renewals fail it is fenced, not left promoting.
     private func promoteKeepingTheLease(term: Int64) async throws {
-        promotion = .underway
+        work.promotion = .underway
         armLeaseDeadline()  // publishes the lease to the watchdog now that the node may turn writable
         scheduleHeartbeat(term: term)
         defer {
             promotionHeartbeat?.cancel()
             promotionHeartbeat = nil
             // Signalled until the server is seen primary (or fenced): it may still turn writable.
-            promotion = .signalled
+            work.promotion = .signalled
         }
         let log = self.log
         try await database.promote { elapsed in
@@ -270,7 +270,7 @@ extension NodeAgent {
 
     /// Work during which the loop waits and the lease must be renewed meanwhile.
     var leaseWorkUnderway: String? {
-        if promotion.isUnderway { return "promotion" }
+        if work.promotion.isUnderway { return "promotion" }
         if fencing { return "fence" }
         return restartingInPlace ? "restart" : nil
     }
@@ -345,7 +345,7 @@ extension NodeAgent {
         }
         // A count, not a flag: the deadline can start a second fence while this one runs,
         // and its end must not end this one's renewals.
-        fence.begin()
+        work.fence.begin()
         if let keptTerm { scheduleHeartbeat(term: keptTerm) }
         defer {
             if leaseWorkUnderway == nil, promotionHeartbeat != nil {
@@ -356,12 +356,12 @@ extension NodeAgent {
         let problem: String?
         do {
             problem = try await database.fence(within: limit)
-            fence.end(failure: nil)
+            work.fence.end(failure: nil)
         } catch {
             // Not fenced: reported as it is (down, or primary), so the rules keep the
             // lease and try again instead of treating it as safely stopped.
             try? FileManager.default.removeItem(atPath: fenceMarker)
-            fence.end(failure: "\(error)")
+            work.fence.end(failure: "\(error)")
             notifyFence(reason, failure: "\(error)")
             throw error
         }

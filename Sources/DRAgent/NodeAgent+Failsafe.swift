@@ -49,7 +49,7 @@ extension NodeAgent {
         let etcdFresh = lastRevision != nil
         let voter = FailsafeVoter(
             me: node.name, cluster: config.cluster, enabled: policy.failsafe, local: lastLocal?.state ?? .down,
-            leadingOrTakingOver: leader?.node == node.name || leaseBook != nil || promotion.isUnderway || failsafe.acquiring,
+            leadingOrTakingOver: leader?.node == node.name || leaseBook != nil || work.promotion.isUnderway || failsafe.acquiring,
             lastTermSeen: lastTermSeen, etcdLeader: etcdFresh ? leader : nil, operatorIntent: etcdFresh && (intent != nil || switchover != nil))
         let answer = FailsafeVote.answer(request, voter: voter)
         guard answer.accepted else {

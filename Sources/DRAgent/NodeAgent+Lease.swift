@@ -81,7 +81,7 @@ extension NodeAgent {
         let wait = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - now
         // The same lease for the watchdog process: it fences if this actor cannot.
         let guarded = WatchdogLease.guarded(
-            book, database: lastLocal?.state, promotionMayTurnWritable: promotion.mayTurnWritable, agentNow: now, hostNow: clock.hostMonotonic)
+            book, database: lastLocal?.state, promotionMayTurnWritable: work.promotion.mayTurnWritable, agentNow: now, hostNow: clock.hostMonotonic)
         FencingWatchdog.publish(guarded, to: leaseFile)
         deadlineTimer = clock.schedule(at: now + max(wait, .zero)) { [weak self] in
             await self?.deadlineReached(book)
@@ -91,7 +91,7 @@ extension NodeAgent {
 
     /// Whether the watchdog must guard this node's database (`WatchdogLease`).
     var databaseMayAcceptWrites: Bool {
-        WatchdogLease.databaseMayAcceptWrites(lastLocal?.state, promotionMayTurnWritable: promotion.mayTurnWritable)
+        WatchdogLease.databaseMayAcceptWrites(lastLocal?.state, promotionMayTurnWritable: work.promotion.mayTurnWritable)
     }
 
     func deadlineReached(_ book: LeaseBookkeeping) async {

@@ -40,21 +40,10 @@ extension NodeAgent {
         } else {
             upstreamLostSince = nil
         }
-        if healthy { restartsTried = 0 }
+        if healthy { work.restartsTried = 0 }
         local.failedChecks = failedChecks
-        local.restartsTried = restartsTried
-        local.rejoinFailed = rejoinFailed
-        local.fenceFailed = fence.failed
-        local.resumeFailedAt = resumeFailedAt
         local.upstreamLostSince = upstreamLostSince
-        local.fenceUnderway = fencing
-        local.rejoinRequested = rejoinRequested
-        local.recloneRequested = reinitRequested
-        local.drillCrashRequested = drillCrashRequested
-        local.restartRequest = restartRequest
-        local.restoreFailedAt = restoreFailedAt
         local.pendingRestart = result.activity?.pendingRestart == true
-        local.cloneFailed = cloneFailed
         // Only when the server does not answer: a running one has a database, whatever
         // the directory looks like from here. A cold region's node is empty by design: it
         // is built by `region activate` (or an operator's `drctl reinit`), never by itself.
@@ -125,10 +114,7 @@ extension NodeAgent {
         paused = snapshot.paused
         intent = snapshot.failoverIntent
         switchover = snapshot.switchover
-        rejoinRequested = snapshot.rejoinRequested.contains(node.name)
-        reinitRequested = snapshot.reinitRequested.contains(node.name)
-        restartRequest = snapshot.restartRequested[node.name]
-        drillCrashRequested = snapshot.drillCrashRequested.contains(node.name)
+        requests = NodeRequests(node: node.name, in: snapshot)
         synchronous = snapshot.synchronous
         reportSkipped(snapshot.skipped)
         if let episode = failsafeAfterRead(snapshot) { endedFailsafeEpisode = episode }

@@ -167,7 +167,7 @@ extension NodeAgent {
             nofailover: node.tags.contains(.nofailover), priority: region.priority,
             publishedAtMillis: clock.wallMillis)
         record.hold = leader == nil ? lastHold?.description : nil
-        record.rejoinFailure = (cloneFailed ?? rejoinFailed)?.message
+        record.rejoinFailure = (work.cloneFailed ?? work.rejoinFailed)?.message
         record.building = building?.description
         record.configHash = configHash.isEmpty ? nil : configHash
         record.failingSinceMillis = failingSince?.millis

@@ -33,17 +33,17 @@ extension NodeAgent {
         do {
             try await database.restartInPlace(asPrimary: asPrimary)
         } catch {
-            if asPrimary { restoreFailedAt = now }
+            if asPrimary { work.restoreFailedAt = now }
             try? await coordinator.setRestartIntent(node: node.name, nil, expiry: operatorIntentExpiry)
-            restartRequest = nil
+            requests.restart = nil
             // A database left down is the failure rules' business (and their notifications).
             log.error("restarting the database in place failed", metadata: ["error": "\(error)"])
             throw error
         }
-        restoreFailedAt = nil
-        if restartRequest != nil {
+        work.restoreFailedAt = nil
+        if requests.restart != nil {
             try? await coordinator.setRestartIntent(node: node.name, nil, expiry: operatorIntentExpiry)
-            restartRequest = nil
+            requests.restart = nil
         }
         log.notice(
             "database restarted in place", metadata: ["role": "\(asPrimary ? "primary" : "standby")", "seconds": "\(String(format: "%.2f", (now - started).seconds))"])
@@ -52,6 +52,6 @@ extension NodeAgent {
     func dropRestartRequest(_ reason: Reason) async throws {
         log.warning("restart request withdrawn without a restart", metadata: ["reason": "\(reason)"])
         try await coordinator.setRestartIntent(node: node.name, nil, expiry: operatorIntentExpiry)
-        restartRequest = nil
+        requests.restart = nil
     }
 }

@@ -35,7 +35,6 @@ public actor NodeAgent {
 
     // Bookkeeping carried from tick to tick.
     var failedChecks = 0
-    var restartsTried = 0
     var leaderLease: Int64?
     var leaseBook: LeaseBookkeeping?
     /// What this agent last wrote to etcd about itself (`PublicationSchedule`).
@@ -58,7 +57,6 @@ public actor NodeAgent {
     /// The DNS switches of the decision being executed, launched together after it.
     var dnsBatch: [DNSBatchItem] = []
     var lastLocal: LocalDatabase?
-    var rejoinFailed: RejoinFailure?
     /// The first failed check of the current streak: on this clock, and as wall-clock
     /// milliseconds for the member record.
     var failingSince: (at: AgentInstant, millis: Int64)?
@@ -74,10 +72,8 @@ public actor NodeAgent {
     var handoverSeenAt: AgentInstant?
     /// Fires at the lease deadline unless a renewal re-arms it first (see `armLeaseDeadline`).
     var deadlineTimer: Task<Void, Never>?
-    /// The fences of the database: running, failed, or none.
-    var fence = FenceState.idle
-    /// A promotion running, or signalled and not yet seen to end.
-    var promotion = PromotionState.idle
+    /// This agent's work on its database: fences, promotion, failed attempts (`decide` sees it).
+    var work = LocalWork()
     /// The leader's database is being restarted in place (the lease is renewed meanwhile).
     var restartingInPlace = false
     /// The term this loop renewed the lease under before reading etcd (nil outside a loop).
@@ -185,7 +181,7 @@ public actor NodeAgent {
         applyReloadedConfig()
         let local = await observeLocal()
         lastLocal = local
-        if local.state == .primary || local.state == .fenced, !promotion.isUnderway { promotion = .idle }
+        if local.state == .primary || local.state == .fenced, !work.promotion.isUnderway { work.promotion = .idle }
         await renewAheadOfTheRead(local)
         defer { renewedAheadOfTheRead = nil }
         let etcdReachable = await readCluster(local)
@@ -213,10 +209,8 @@ public actor NodeAgent {
 
     /// The snapshot `decide` sees: the local database and what this agent last knew.
     func view(_ observed: LocalDatabase, etcdReachable: Bool) -> ClusterView {
-        var local = observed
-        local.promotionUnderway = promotion.mayTurnWritable
         var view = ClusterView(
-            me: node.name, local: local, etcdReachable: etcdReachable, leader: leader, members: members,
+            me: node.name, local: observed, etcdReachable: etcdReachable, leader: leader, members: members,
             primaryProgress: primaryProgress, lease: leaseBook, paused: paused, failoverIntent: intent,
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
         view.switchover = switchover
@@ -224,6 +218,8 @@ public actor NodeAgent {
         view.failsafe = failsafe.record
         view.failsafePromise = failsafe.promise
         view.recentMembers = recentMembers
+        view.requests = requests
+        view.work = work
         view.switchoverDue = switchover?.notBeforeMillis.map { clock.wallMillis >= $0 } ?? true
         return view
     }
@@ -244,22 +240,14 @@ public actor NodeAgent {
     /// The synchronous standbys last seen configured, and the WAL position when they were
     /// first seen so: a standby holds every acknowledged commit once it flushed past it.
     var synchronousSince: (standbys: [String], lsn: LSN)?
-    var rejoinRequested = false
-    var reinitRequested = false
-    /// `drctl restart NODE`, as last read from etcd.
-    var restartRequest: RestartRequest?
-    /// Starting the leader's own database again as the primary failed at this instant.
-    var restoreFailedAt: AgentInstant?
-    var drillCrashRequested = false
-    /// The last clone (`cloneStandby`) failed: under which term, why, when.
-    var cloneFailed: RejoinFailure?
+    /// What operators asked of this node, as last read from etcd.
+    var requests = NodeRequests()
     /// A standby build in flight: how far it has come (published as the member's
     /// `building`); nil when none runs.
     var building: CloneProgress?
     var cloneInFlight = false
-    var resumeFailedAt: AgentInstant?
     /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
-    var fencing: Bool { fence.isUnderway }
+    var fencing: Bool { work.fence.isUnderway }
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
     var handoverUnderway = false

@@ -56,8 +56,8 @@ import Testing
     ) -> ClusterView {
         var view = standbyView(leader: leader, streamingFrom: nil, state: state, failed: 3, members: [member("a", leaderRole)])
         view.local.dataDirectoryEmpty = empty
-        view.local.recloneRequested = reinit
-        view.local.cloneFailed = failed
+        view.requests.reclone = reinit
+        view.work.cloneFailed = failed
         return view
     }
 
@@ -187,14 +187,14 @@ import Testing
             name: "a last leader that failed to start waits before it is tried again",
             view: {
                 var view = standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10)
-                view.local.resumeFailedAt = .seconds(14)
+                view.work.resumeFailedAt = .seconds(14)
                 return view
             }(), now: 20, rule: "last-leader-resumes", actions: [.holdForOperator(reason: .lastLeaderCannotStart(node: "a"))]),
         .init(
             name: "never while its own fence is under way",
             view: {
                 var view = standbyView("a", state: .fenced, members: [member("b", .fenced)], missingSince: 10)
-                view.local.fenceUnderway = true
+                view.work.fence = .underway(count: 1, previousFailure: nil)
                 return view
             }(), now: 14, rule: "fenced-stays-fenced", actions: []),
         .init(
@@ -250,7 +250,7 @@ import Testing
         .init(
             name: "reinit never touches a primary",
             view: {
-                var v = primaryView(leader: nil); v.local.recloneRequested = true; return v
+                var v = primaryView(leader: nil); v.requests.reclone = true; return v
             }(), now: 10,
             rule: "primary-claims-free-key", actions: [.acquireLeadership(reason: .onlyPrimaryKeyFree(node: "a"))]),
     ]
@@ -303,7 +303,7 @@ import Testing
         let restart = decide(Self.primaryView(failed: 1, state: .down), policy: policy, now: .seconds(10))
         #expect(restart.actions == [.renewLease(term: 7), .restartDatabase(node: "a", term: 7)])
         var tried = Self.primaryView(failed: 2, state: .down)
-        tried.local.restartsTried = 1
+        tried.work.restartsTried = 1
         #expect(decide(tried, policy: policy, now: .seconds(10)).rule == "leader-renews", "attempts used up: wait for the threshold")
         #expect(
             decide(Self.primaryView(failed: 3, state: .down), policy: policy, now: .seconds(10)).rule == "leader-database-failed",
@@ -319,7 +319,7 @@ import Testing
         var policy = Self.policy
         policy.restartAttempts = 1
         #expect(decide(crashed, policy: policy, now: .seconds(10)).rule == "leader-restarts-database", "a restart is tried first when configured")
-        crashed.local.restartsTried = 1
+        crashed.work.restartsTried = 1
         #expect(decide(crashed, policy: policy, now: .seconds(10)).rule == "leader-database-failed", "restart used up: fail fast")
         var refusing = Self.primaryView(failed: 1, state: .down)
         refusing.local.postmasterGone = false
@@ -393,7 +393,7 @@ import Testing
         old.local.fencedForSwitchover = true
         #expect(decide(old, policy: Self.policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 8)], "the handed-over primary rejoins without auto_rejoin")
         old.local.fencedForSwitchover = false
-        old.local.rejoinRequested = true
+        old.requests.rejoin = true
         #expect(decide(old, policy: Self.policy, now: .seconds(12)).actions == [.rejoin(node: "a", leader: "b", term: 8)], "`drctl rejoin` asked for it")
     }
 
@@ -500,12 +500,12 @@ import Testing
     /// so an overdue renewal fences it like a primary (as the watchdog would).
     @Test func aPromotionThatCannotRenewItsLeaseIsFenced() {
         var promoting = Self.standbyView(leader: "b", term: 8)
-        promoting.local.promotionUnderway = true
+        promoting.work.promotion = .signalled
         promoting.lease = LeaseBookkeeping(term: 8, ttl: .seconds(5), lastConfirmedRenewalSentAt: .seconds(9))
         #expect(decide(promoting, policy: Self.policy, now: .seconds(12)).rule == "leader-promotes", "renewed in time: keep promoting")
         promoting.etcdReachable = false
         #expect(decide(promoting, policy: Self.policy, now: .seconds(13)).rule == "fence-on-lease-deadline")
-        promoting.local.promotionUnderway = false
+        promoting.work.promotion = .idle
         #expect(decide(promoting, policy: Self.policy, now: .seconds(13)).rule == "etcd-unreachable", "a standby not promoting is read-only")
     }
 
@@ -524,7 +524,7 @@ import Testing
         let first = decide(failing, policy: Self.policy, now: .seconds(10))
         #expect(first.rule == "leader-database-failed")
         #expect(first.actions.first.map { if case .fence = $0 { true } else { false } } == true)
-        failing.local.fenceFailed = true
+        failing.work.fence = .failed("pg_ctl stop timed out")
         let retry = decide(failing, policy: Self.policy, now: .seconds(11))
         #expect(retry.rule == "leader-database-failed")
         #expect(
@@ -553,7 +553,7 @@ import Testing
         let promoted = Self.standbyView("a", leader: "b", term: 8, state: .fenced, members: [Self.member("b", .primary)])
         #expect(decide(promoted, policy: policy, now: .seconds(11)).actions == [.rejoin(node: "a", leader: "b", term: 8)])
         var failed = promoted
-        failed.local.rejoinFailed = RejoinFailure(term: 8, message: "pg_rewind exited 1", at: .seconds(12))
+        failed.work.rejoinFailed = RejoinFailure(term: 8, message: "pg_rewind exited 1", at: .seconds(12))
         #expect(
             decide(failed, policy: policy, now: .seconds(13)).actions == [
                 .holdForOperator(reason: .rejoinFailed(node: "a", message: "pg_rewind exited 1"))
@@ -568,14 +568,14 @@ import Testing
     /// A confirmed failover drill: only the leader, only while its primary is healthy.
     @Test func theLeaderCrashesItsHealthyPrimaryForADrillAndNobodyElse() {
         var asked = Self.primaryView()
-        asked.local.drillCrashRequested = true
+        asked.requests.drillCrash = true
         let crash = decide(asked, policy: Self.policy, now: .seconds(10))
         #expect(crash.rule == "leader-crashes-for-drill" && crash.actions == [.crashForDrill(node: "a", term: 7)])
         var failing = Self.primaryView(failed: 1)
-        failing.local.drillCrashRequested = true
+        failing.requests.drillCrash = true
         #expect(!decide(failing, policy: Self.policy, now: .seconds(10)).actions.contains(.crashForDrill(node: "a", term: 7)))
         var standby = Self.standbyView(leader: "a")
-        standby.local.drillCrashRequested = true
+        standby.requests.drillCrash = true
         #expect(!decide(standby, policy: Self.policy, now: .seconds(10)).actions.contains { if case .crashForDrill = $0 { true } else { false } })
     }
 }

@@ -17,13 +17,13 @@ import Testing
         view.primaryProgress = progress
         view.local.timeline = timeline
         view.local.lsn = LSN(lsn)
-        view.local.restoreFailedAt = restoreFailedAt.map { .seconds($0) }
+        view.work.restoreFailedAt = restoreFailedAt.map { .seconds($0) }
         return view
     }
 
     static func requested(_ view: ClusterView, pendingOnly: Bool = false, pending: Bool = false) -> ClusterView {
         var view = view
-        view.local.restartRequest = RestartRequest(pendingOnly: pendingOnly)
+        view.requests.restart = RestartRequest(pendingOnly: pendingOnly)
         view.local.pendingRestart = pending
         return view
     }

@@ -44,6 +44,10 @@ public struct ClusterView: Sendable, Equatable {
     /// Members whose agents were live within a grace period (a restarting agent stays
     /// listed): who the leader lists in the `failsafe` key.
     public var recentMembers: [String] = []
+    /// What operators asked of this node (`drctl rejoin`, `reinit`, `restart`, a drill's crash).
+    public var requests = NodeRequests()
+    /// This agent's own work on its database: fences, promotions, failed attempts.
+    public var work = LocalWork()
 
     public init(
         me: String, local: LocalDatabase, etcdReachable: Bool, leader: LeaderRecord?, members: [MemberRecord],
@@ -127,49 +131,22 @@ public struct LocalDatabase: Sendable, Equatable {
     public var commitsSkipSynchronous = false
     /// Primary: its replication slots.
     public var slots: [ReplicationSlot] = []
-    /// Restarts the agent already tried since the database last passed a check.
-    public var restartsTried: Int = 0
     /// The failed check found no postmaster process at all (crashed or killed), not merely
     /// a slow or refusing server: certain, so it needs no repeated checks to be believed.
     public var postmasterGone: Bool = false
-    /// The last automatic rejoin failed under this leader term (not retried under it).
-    public var rejoinFailed: RejoinFailure? = nil
     /// Stopped cleanly to hand over in a switchover: it rejoins as a standby by itself.
     public var fencedForSwitchover = false
-    /// An operator asked for this node to be rejoined (`drctl rejoin NODE`).
-    public var rejoinRequested = false
     /// The data directory holds no database (a lost or replaced disk, a new node): it is
     /// built as a standby of the leader.
     public var dataDirectoryEmpty = false
-    /// An operator asked for this node's database to be built anew (`drctl reinit NODE`).
-    public var recloneRequested = false
-    /// A confirmed failover drill asked this node's agent to crash its primary database.
-    public var drillCrashRequested = false
     /// A standby in targeted archive recovery (`recovery.signal`: a restore such as `region
     /// activate` replaying the archive): it promotes itself at the archive's end, and an
     /// earlier promotion would cut the replay short. Never a candidate.
     public var archiveRecovery = false
-    /// The last clone failed under this leader term (tried again after a while).
-    public var cloneFailed: RejoinFailure? = nil
     /// An operator promoted this primary with `drctl promote --force` (etcd was gone).
     public var forcedPromotion = false
-    /// An operator asked for this node's database to be restarted in place (`drctl restart`).
-    public var restartRequest: RestartRequest? = nil
     /// A changed setting waits for a restart (`pg_settings.pending_restart`).
     public var pendingRestart = false
-    /// Starting the leader's own database again as the primary failed at this instant.
-    public var restoreFailedAt: AgentInstant? = nil
-    /// This agent signalled a promotion that has not finished: the database may become
-    /// writable at any moment, so the lease deadline treats it as writable.
-    public var promotionUnderway = false
-    /// This agent's last attempt to fence its database failed: it may still accept writes.
-    public var fenceFailed = false
-    /// A fence of this agent's is still running (a frozen server stops only when it wakes):
-    /// nothing may start the database meanwhile.
-    public var fenceUnderway = false
-    /// When this agent last failed to start its fenced database as a standby (tried again
-    /// `FailoverPolicy.rejoinRetry` later).
-    public var resumeFailedAt: AgentInstant? = nil
 
     public init(
         state: State, failedChecks: Int = 0, timeline: Int? = 1, lsn: LSN?, streamingFrom: String? = nil,

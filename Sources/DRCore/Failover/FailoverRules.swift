@@ -16,12 +16,14 @@ public struct RuleInput: Sendable {
 
     var me: String { view.me }
     var local: LocalDatabase { view.local }
+    var requests: NodeRequests { view.requests }
+    var work: LocalWork { view.work }
     var leaderTerm: Int64? { view.leader?.term }
     /// N checks failed in a row; or one did and the postmaster process is gone (a crash is
     /// certain, not a flap) and no restart is left to try.
     var failed: Bool {
         local.failedChecks >= policy.failuresInARow
-            || (local.postmasterGone && local.failedChecks > 0 && local.restartsTried >= policy.restartAttempts)
+            || (local.postmasterGone && local.failedChecks > 0 && work.restartsTried >= policy.restartAttempts)
     }
     var anotherPrimary: MemberRecord? { view.members.first { $0.name != me && $0.role == .primary } }
 
@@ -82,7 +84,7 @@ extension FailoverRule {
                     "A leader whose database may accept writes (a primary, one that stopped answering but was not seen to stop, a standby being promoted) fences it when its lease renewal is overdue, before the lease can expire in etcd."
             ) { input in
                 // A server that answers no health check may only be stalled: it takes writes again when it wakes.
-                guard input.local.state == .primary || input.local.state == .down || input.local.promotionUnderway,
+                guard input.local.state == .primary || input.local.state == .down || input.work.promotion.mayTurnWritable,
                     SafetyChecks.mustSelfFence(input.view.lease, now: input.now, margin: input.policy.fencingMargin)
                 else { return nil }
                 return [.fence(node: input.me, reason: .leaseRenewalOverdue), .alert(reason: .fencedItselfLeaseOverdue(node: input.me))]
@@ -137,14 +139,14 @@ extension FailoverRule {
                 summary:
                     "A node whose data directory is empty, or whose rebuild an operator asked for (`drctl reinit`), and which does not lead, is built anew as a standby of the writable leader (from the repository or the primary, as `replica.create_from` says). Without such a leader it waits; a failed build is tried again after a while."
             ) { input in
-                guard input.local.dataDirectoryEmpty || input.local.recloneRequested, input.local.state != .primary, !input.view.iAmLeader else { return nil }
-                guard !input.local.fenceUnderway else { return [] }
+                guard input.local.dataDirectoryEmpty || input.requests.reclone, input.local.state != .primary, !input.view.iAmLeader else { return nil }
+                guard !input.work.fence.isUnderway else { return [] }
                 guard let leader = input.view.leader, leader.node != input.me,
                     input.view.members.contains(where: { $0.name == leader.node && $0.role == .primary })
                 else {
                     return input.local.dataDirectoryEmpty ? [.holdForOperator(reason: .nothingToCloneFrom(node: input.me))] : []
                 }
-                if let failure = input.local.cloneFailed, failure.term == leader.term, failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true {
+                if let failure = input.work.cloneFailed, failure.term == leader.term, failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true {
                     return [.holdForOperator(reason: .cloneFailed(node: input.me, message: failure.message))]
                 }
                 return [.cloneStandby(node: input.me, leader: leader.node, term: leader.term)]
@@ -155,14 +157,14 @@ extension FailoverRule {
                     "A fenced or stopped node that led last (its progress is the newest in etcd) starts as a read-only standby once the key has been free a while and no other node can take over: it holds every commit, and the ordinary rules then decide whether it is promoted. Never while its fence is still under way."
             ) { input in
                 let stopped = input.local.state == .fenced || (input.local.state == .down && input.local.postmasterGone)
-                guard stopped, !input.local.fenceUnderway, input.view.leader == nil, input.view.primaryProgress?.node == input.me else { return nil }
+                guard stopped, !input.work.fence.isUnderway, input.view.leader == nil, input.view.primaryProgress?.node == input.me else { return nil }
                 // A node that may take over (a primary, or a healthy standby not waiting for an
                 // operator) goes first; the last leader is the way out when none is left.
                 let another = input.view.members.contains { member in
                     member.name != input.me && (member.role == .primary || (member.role == .standby && member.healthy && member.hold == nil))
                 }
                 guard !another, let since = input.view.leaderMissingSince, input.now - since >= input.policy.betterCandidateWait else { return nil }
-                if let failed = input.local.resumeFailedAt, input.now - failed < input.policy.rejoinRetry {
+                if let failed = input.work.resumeFailedAt, input.now - failed < input.policy.rejoinRetry {
                     return [.holdForOperator(reason: .lastLeaderCannotStart(node: input.me))]
                 }
                 return [.resumeAsStandby(node: input.me, reason: .lastLeaderResumes(node: input.me))]
@@ -174,7 +176,7 @@ extension FailoverRule {
             ) { input in
                 guard input.local.state == .fenced else { return nil }
                 if let leader = input.view.leader, leader.node != input.me {
-                    if let failure = input.local.rejoinFailed, failure.term == leader.term,
+                    if let failure = input.work.rejoinFailed, failure.term == leader.term,
                         failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true
                     {
                         return [.holdForOperator(reason: .rejoinFailed(node: input.me, message: failure.message))]
@@ -182,7 +184,7 @@ extension FailoverRule {
                     // Rewinding from a leader still in recovery would find nothing to rewind, and
                     // the old primary's extra WAL would then block it from following the new timeline.
                     let leaderIsPrimary = input.view.members.contains { $0.name == leader.node && $0.role == .primary }
-                    if input.policy.autoRejoin || input.local.fencedForSwitchover || input.local.rejoinRequested {
+                    if input.policy.autoRejoin || input.local.fencedForSwitchover || input.requests.rejoin {
                         return leaderIsPrimary ? [.rejoin(node: input.me, leader: leader.node, term: leader.term)] : []
                     }
                     return [.holdForOperator(reason: .fencedUntilRejoined(node: input.me))]
@@ -196,7 +198,7 @@ extension FailoverRule {
             ) { input in
                 guard input.view.iAmLeader, input.failed, let term = input.leaderTerm else { return nil }
                 let why: Reason = input.local.postmasterGone ? .postmasterGone : .databaseFailedChecks(input.local.failedChecks)
-                guard input.local.fenceFailed else { return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)] }
+                guard input.work.fence.failed else { return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)] }
                 return [
                     .renewLease(term: term), .holdForOperator(reason: .fenceFailed(node: input.me)),
                     .fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why),
@@ -207,7 +209,7 @@ extension FailoverRule {
             ) {
                 input in
                 guard input.view.iAmLeader, let term = input.leaderTerm, input.local.state == .down, input.local.failedChecks > 0,
-                    input.local.restartsTried < input.policy.restartAttempts
+                    input.work.restartsTried < input.policy.restartAttempts
                 else { return nil }
                 return [.renewLease(term: term), .restartDatabase(node: input.me, term: term)]
             },
@@ -235,7 +237,7 @@ extension FailoverRule {
                 summary:
                     "A confirmed failover drill on a real cluster: the leader's agent stops its own healthy primary with an immediate shutdown, once; what follows is the failover any crash causes."
             ) { input in
-                guard input.local.drillCrashRequested, input.view.iAmLeader, input.local.state == .primary, input.local.failedChecks == 0,
+                guard input.requests.drillCrash, input.view.iAmLeader, input.local.state == .primary, input.local.failedChecks == 0,
                     let term = input.leaderTerm
                 else { return nil }
                 return [.crashForDrill(node: input.me, term: term)]
@@ -316,10 +318,10 @@ extension FailoverRule {
                 guard let mine = input.local.timeline, let since = input.local.upstreamLostSince, input.now - since >= input.policy.rejoinRetry,
                     let theirs = input.view.members.first(where: { $0.name == leader.node && $0.role == .primary })?.timeline, theirs > mine
                 else { return [] }
-                if let failure = input.local.rejoinFailed, failure.term == leader.term, failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true {
+                if let failure = input.work.rejoinFailed, failure.term == leader.term, failure.at.map({ input.now - $0 < input.policy.rejoinRetry }) ?? true {
                     return [.holdForOperator(reason: .rejoinFailed(node: input.me, message: failure.message))]
                 }
-                guard input.policy.autoRejoin || input.local.rejoinRequested else {
+                guard input.policy.autoRejoin || input.requests.rejoin else {
                     return [.holdForOperator(reason: .cannotFollow(node: input.me, timeline: mine, leader: leader.node, leaderTimeline: theirs))]
                 }
                 return [.rejoin(node: input.me, leader: leader.node, term: leader.term)]

@@ -13,7 +13,7 @@ extension FailoverRule {
                 let timeline = input.local.timeline, timeline == progress.timeline, let lsn = input.local.lsn, lsn >= progress.lsn
             else { return nil }
             // After a failed start the rules below decide (unpaused, a promotion: safe, a new timeline).
-            if let failed = input.local.restoreFailedAt, input.now - failed < input.policy.rejoinRetry { return nil }
+            if let failed = input.work.restoreFailedAt, input.now - failed < input.policy.rejoinRetry { return nil }
             return [
                 .renewLease(term: term),
                 .restartInPlace(node: input.me, term: term, asPrimary: true, reason: .ownPrimaryCameBackReadOnly(node: input.me, term: term)),
@@ -24,7 +24,7 @@ extension FailoverRule {
             summary:
                 "`drctl restart NODE`: a healthy running standby is restarted as a standby; the leader's healthy primary is restarted as the primary on its own timeline, keeping the key. With --pending-only, only when a setting waits for a restart (else the request is withdrawn). In any other state the other rules decide first (a primary that does not lead is fenced, not restarted) and the request waits or expires. Also while paused."
         ) { input in
-            guard let request = input.local.restartRequest, input.view.etcdReachable, input.local.failedChecks == 0 else { return nil }
+            guard let request = input.requests.restart, input.view.etcdReachable, input.local.failedChecks == 0 else { return nil }
             let reason = Reason.restartRequested(node: input.me, pendingOnly: request.pendingOnly)
             let lease: [Action]
             let asPrimary: Bool

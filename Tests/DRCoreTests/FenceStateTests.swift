@@ -1,6 +1,5 @@
+import DRCore
 import Testing
-
-@testable import DRAgent
 
 /// The fence bookkeeping as one value: overlapping fences, and a failure that stays the
 /// state until a fence succeeds.

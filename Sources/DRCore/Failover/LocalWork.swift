@@ -1,0 +1,38 @@
+/// The agent's own work on its database: what runs now, and how its last attempts ended.
+///
+/// Kept by the agent, not in etcd (a restarted agent starts with none), and handed to
+/// `decide` beside what it observed (`LocalDatabase`) and what operators asked
+/// (`NodeRequests`). One value, so that a fence and a promotion are each in exactly one
+/// state, and every failure carries the term, message or instant its retry rule needs.
+public struct LocalWork: Sendable, Equatable {
+    /// The agent's fences: running, the last one failed (the database may still accept
+    /// writes), or none.
+    public var fence: FenceState = .idle
+    /// A promotion this agent signalled and has not seen end: the database may turn
+    /// writable at any moment, so the lease deadline treats it as writable.
+    public var promotion: PromotionState = .idle
+    /// Restarts of the crashed database tried since it last passed a check.
+    public var restartsTried = 0
+    /// The last automatic rejoin failed (not retried under the same leader term before
+    /// `FailoverPolicy.rejoinRetry`).
+    public var rejoinFailed: RejoinFailure? = nil
+    /// The last standby build failed (tried again after `FailoverPolicy.rejoinRetry`).
+    public var cloneFailed: RejoinFailure? = nil
+    /// Starting the fenced database as a standby last failed at this instant.
+    public var resumeFailedAt: AgentInstant? = nil
+    /// Starting the leader's own database again as the primary last failed at this instant.
+    public var restoreFailedAt: AgentInstant? = nil
+
+    public init(
+        fence: FenceState = .idle, promotion: PromotionState = .idle, restartsTried: Int = 0, rejoinFailed: RejoinFailure? = nil,
+        cloneFailed: RejoinFailure? = nil, resumeFailedAt: AgentInstant? = nil, restoreFailedAt: AgentInstant? = nil
+    ) {
+        self.fence = fence
+        self.promotion = promotion
+        self.restartsTried = restartsTried
+        self.rejoinFailed = rejoinFailed
+        self.cloneFailed = cloneFailed
+        self.resumeFailedAt = resumeFailedAt
+        self.restoreFailedAt = restoreFailedAt
+    }
+}
