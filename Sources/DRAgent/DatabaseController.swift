@@ -25,6 +25,9 @@ public protocol DatabaseController: Sendable {
     /// runs, it makes any later start (init after a power loss, an operator) come up
     /// read-only until the agent promotes it again under a valid lease.
     func guardRestart() throws
+    /// Whether the data directory carries that `standby.signal` (true when there is no
+    /// data directory to look at): observed for `decide`'s restart guard.
+    func restartGuarded() -> Bool
     /// Stops the database with an immediate shutdown: a crash, for a confirmed failover drill.
     func crashForDrill() async throws
     /// Starts the crashed database again (without waiting for it).

@@ -190,6 +190,9 @@ extension NodeAgent {
             try? FileManager.default.removeItem(atPath: fenceMarker)
         case .handOver(let target, let term):
             try await handOver(to: target, term: term)
+        case .guardRestart:
+            // Not thrown: nothing else this loop depends on it, and it is tried every loop.
+            do { try database.guardRestart() } catch { log.error("the restart guard is missing", metadata: ["error": "\(error)"]) }
         case .switchDNS(let record, let target, let term):
             // Verified before under this term: this is the periodic re-read, which finds drift.
             var recheck = false

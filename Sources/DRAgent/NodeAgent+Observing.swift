@@ -12,7 +12,7 @@ extension NodeAgent {
         switch result {
         case .primary(let state):
             local.state = .primary
-            do { try database.guardRestart() } catch { log.error("\(error)") }
+            local.restartGuarded = database.restartGuarded()
             local.timeline = state.timeline
             local.lsn = state.currentLSN
             local.synchronousStandbys = SynchronousStandbyNames.parse(state.synchronousStandbyNames)

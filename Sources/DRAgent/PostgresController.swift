@@ -116,6 +116,11 @@ public struct PostgresController: DatabaseController {
         return signalProblem
     }
 
+    public func restartGuarded() -> Bool {
+        guard let dataDir = node.dataDir, FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION") else { return true }
+        return FileManager.default.fileExists(atPath: "\(dataDir)/standby.signal")
+    }
+
     public func guardRestart() throws {
         guard let dataDir = node.dataDir, FileManager.default.fileExists(atPath: "\(dataDir)/PG_VERSION"),
             !FileManager.default.fileExists(atPath: "\(dataDir)/standby.signal")

@@ -88,6 +88,8 @@ public struct ScriptedDatabase: DatabaseController {
         return nil
     }
 
+    public func restartGuarded() -> Bool { servers[node].standbySignal }
+
     public func guardRestart() throws {
         servers.change(node) { me in
             if me.running, !me.inRecovery { me.standbySignal = true }

@@ -290,7 +290,7 @@ import Testing
                 case .restartInPlace(_, let term, let asPrimary, _): #expect(asPrimary == (term != nil))
                 case .dropRestartRequest: #expect(action.term == nil)
                 // The failsafe request carries its term to the members, who check it.
-                case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert: #expect(action.term == nil)
+                case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .guardRestart: #expect(action.term == nil)
                 }
             }
         }

@@ -37,8 +37,13 @@ import Testing
         take-over: The primary is lost and this standby is the best candidate within the RPO (or an operator's failover accepted the loss): take the leader key (promotion follows under its term).
         """
 
+    static let standingGolden = """
+        restart-guard: A running primary's data directory carries `standby.signal` (ignored while it runs), so a start by hand, by the host's boot or after a crash comes back read-only until the agent makes it writable again under a live lease. Not beside a fence, which writes it itself.
+        """
+
     @Test func tableMatchesTheGoldenDump() {
         #expect(FailoverRule.table.map { "\($0.id): \($0.summary)" }.joined(separator: "\n") == Self.golden)
+        #expect(StandingOrder.all.map { "\($0.id): \($0.summary)" }.joined(separator: "\n") == Self.standingGolden)
     }
 
     @Test func tableIsWellFormed() {

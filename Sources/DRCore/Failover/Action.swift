@@ -51,6 +51,9 @@ public enum Action: Sendable, Equatable {
     /// Switchover, first half: stop this primary cleanly (its WAL reaches the standbys),
     /// record where the WAL ended in the intent, then release the key for `to`.
     case handOver(to: String, term: Int64)
+    /// Leaves `standby.signal` in the running primary's data directory (the restart guard:
+    /// `StandingOrder` "restart-guard").
+    case guardRestart(node: String)
     /// Failsafe, etcd unreachable: ask each of `members` (through its agent API) to confirm
     /// this leader under `term`; if every one does, the lease counts as renewed when the
     /// requests were sent. No term check by the executor: the members check it.
@@ -74,7 +77,7 @@ public enum Action: Sendable, Equatable {
             term
         case .publishFailsafe(let record):
             record.term
-        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .dropRestartRequest:
+        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .dropRestartRequest, .guardRestart:
             nil
         }
     }

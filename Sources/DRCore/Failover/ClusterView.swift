@@ -129,6 +129,9 @@ public struct LocalDatabase: Sendable, Equatable {
     /// Some commits do not wait for a synchronous standby (`synchronous_commit` local or off
     /// for the server, a database or a role): no standby can be recorded as holding them all.
     public var commitsSkipSynchronous = false
+    /// Primary: its data directory carries `standby.signal` (the restart guard), or there is
+    /// no data directory to look at. Nothing is guarded for other states.
+    public var restartGuarded = true
     /// Primary: its replication slots.
     public var slots: [ReplicationSlot] = []
     /// The failed check found no postmaster process at all (crashed or killed), not merely

@@ -2,11 +2,16 @@
 /// time, the actions to take. Pure: the same inputs always give the same actions.
 public func decide(_ view: ClusterView, policy: FailoverPolicy, now: AgentInstant) -> Decision {
     let input = RuleInput(view: view, policy: policy, now: now)
+    var decision = Decision(rule: "none", actions: [])  // the last row always applies
     for rule in FailoverRule.table {
-        if let actions = rule.evaluate(input) { return Decision(rule: rule.id, actions: actions) }
+        if let actions = rule.evaluate(input) {
+            decision = Decision(rule: rule.id, actions: actions)
+            break
+        }
     }
-    // The last row always applies; this only satisfies the compiler.
-    return Decision(rule: "none", actions: [])
+    // Last: a standing order's action runs even after a failed step (it has no term).
+    for order in StandingOrder.all { decision.actions += order.evaluate(input, decision.actions) }
+    return decision
 }
 
 /// The actions, and which row of the table chose them (for logs and tests).

@@ -68,7 +68,7 @@ public enum SafetyChecks {
             .publishFailsafe, .restartInPlace:
             return leader.node == me
         case .follow(_, let target, _), .rejoin(_, let target, _), .cloneStandby(_, let target, _): return leader.node == target
-        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .dropRestartRequest: return true
+        case .acquireLeadership, .fence, .resumeAsStandby, .askFailsafeMembers, .holdForOperator, .alert, .dropRestartRequest, .guardRestart: return true
         }
     }
 }
