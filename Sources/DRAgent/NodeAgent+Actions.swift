@@ -4,7 +4,7 @@ import Foundation
 
 /// How the agent carries out each action `decide` returned (after the stale-term check).
 extension NodeAgent {
-    /// Carries out one action; true when it won the leader key.
+    /// Carries out one action; true when the agent must decide again at once (see `execute`).
     func perform(_ action: Action, local: LocalDatabase) async throws -> Bool {
         switch action {
         case .renewLease(let term):
@@ -189,7 +189,7 @@ extension NodeAgent {
             work.resumeFailedAt = nil
             try? FileManager.default.removeItem(atPath: fenceMarker)
         case .handOver(let target, let term):
-            try await handOver(to: target, term: term)
+            return try await handOver(to: target, term: term)
         case .guardRestart:
             // Not thrown: nothing else this loop depends on it, and it is tried every loop.
             do { try database.guardRestart() } catch { log.error("the restart guard is missing", metadata: ["error": "\(error)"]) }
@@ -290,10 +290,11 @@ extension NodeAgent {
         if leaseWorkUnderway != nil { scheduleHeartbeat(term: term) }
     }
 
-    /// Switchover, first half (see `SwitchoverIntent`). If the clean stop fails the database
-    /// is fenced the ordinary way and the key released: the ordinary failover rules follow.
-    private func handOver(to target: String, term: Int64) async throws {
-        guard var handover = switchover else { return }
+    /// Switchover, first half (see `SwitchoverIntent`). A clean stop that fails is recorded
+    /// for `decide` (rule `switchover-stop-failed`: fenced, then released), and true is
+    /// returned so that it decides again at once.
+    private func handOver(to target: String, term: Int64) async throws -> Bool {
+        guard var handover = switchover else { return false }
         _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data("switchover to \(target) (term \(term))".utf8))
         log.notice("switchover: stopping the database cleanly to hand over", metadata: ["to": "\(target)", "term": "\(term)"])
         let end: LSN
@@ -301,11 +302,8 @@ extension NodeAgent {
             end = try await database.stopForHandover(within: .seconds(10))
         } catch {
             log.critical("switchover: the clean stop failed; fencing", metadata: ["error": "\(error)"])
-            // Released only once the fence is proven: a failed one keeps the key, and the
-            // rules try the fence again (leader-database-failed) before anything is promoted.
-            try await fenceDatabase(.switchoverFailed(error: "\(error)"))
-            _ = try await perform(.releaseLeadership(term: term, reason: .switchoverFailed(error: "\(error)")), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
-            throw error
+            work.handoverFailed = RejoinFailure(term: term, message: "\(error)", at: now)
+            return true
         }
         handover.phase = .demoted
         handover.from = node.name
@@ -313,6 +311,7 @@ extension NodeAgent {
         handover.demotedAtMillis = clock.wallMillis
         try await coordinator.setSwitchoverIntent(handover, expiry: operatorIntentExpiry)
         _ = try await perform(.releaseLeadership(term: term, reason: .switchoverHandedOver(to: target, walEnd: end)), local: lastLocal ?? LocalDatabase(state: .fenced, lsn: nil))
+        return false
     }
 
     /// How long a fence may take before it counts as failed. At a missed lease deadline only

@@ -191,8 +191,8 @@ public actor NodeAgent {
             let decision = decide(view(local, etcdReachable: etcdReachable), policy: policy, now: now)
             lastRule = decision.rule
             if !decision.actions.contains(where: { if case .holdForOperator = $0 { true } else { false } }) { lastHold = nil }
-            let wonLeadership = await execute(decision, local: local)
-            if !wonLeadership { break }
+            let decideAgain = await execute(decision, local: local)
+            if !decideAgain { break }
         }
         if etcdReachable { await keepMemberLease() }
         if let episode = endedFailsafeEpisode {
@@ -254,8 +254,9 @@ public actor NodeAgent {
 
     // MARK: acting
 
-    /// Carries out one decision. Returns true when this agent just won the leader key, so
-    /// the caller decides again at once instead of a loop later.
+    /// Carries out one decision. Returns true when the caller must decide again at once
+    /// instead of a loop later: this agent just won the leader key, or a switchover's clean
+    /// stop failed (the database is then fenced before the key goes).
     func execute(_ decision: Decision, local: LocalDatabase) async -> Bool {
         defer { finishDecision() }
         var failed = false

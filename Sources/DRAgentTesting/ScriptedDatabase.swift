@@ -199,6 +199,7 @@ public struct ScriptedDatabase: DatabaseController {
     public func stopForHandover(within limit: Duration) async throws -> LSN {
         try servers.act(node, "stop for handover") { me in
             guard me.running, !me.frozen else { throw Failure.refused(node: node, call: "clean stop", why: "the server does not answer") }
+            guard !me.cleanStopFails else { throw Failure.refused(node: node, call: "clean stop", why: "the shutdown did not finish in time") }
             me.running = false
             me.standbySignal = true
             return LSN(me.lsn)

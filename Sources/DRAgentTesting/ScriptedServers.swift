@@ -55,6 +55,9 @@ public final class ScriptedServers: @unchecked Sendable {
         public var forcedPromotion = false
         /// A changed setting waits for a restart (cleared by any restart).
         public var pendingRestart = false
+        /// A switchover's clean stop fails and leaves it running (a shutdown checkpoint that
+        /// outlasts the limit).
+        public var cleanStopFails = false
         /// How long a restart in place takes on the manual clock (the server is down meanwhile:
         /// a shutdown checkpoint, a slow start).
         public var restartTakes: Duration = .zero

@@ -97,6 +97,19 @@ extension FailoverRule {
                 guard input.local.state == .primary, !input.view.etcdReachable, input.view.lease == nil, !input.local.forcedPromotion else { return nil }
                 return [.fence(node: input.me, reason: .unleasedWithoutEtcd), .alert(reason: .fencedItselfUnleased(node: input.me))]
             },
+            FailoverRule(
+                id: "switchover-stop-failed",
+                summary:
+                    "Switchover: the leader's clean stop failed (the shutdown outlasted its limit, the server may still run): its database is fenced the ordinary way, then the key is released and the ordinary failover rules follow. If the fence fails, the leader keeps its lease while it tries again (and waits for an operator): no standby is promoted beside a server that may still take writes."
+            ) { input in
+                guard input.view.iAmLeader, let term = input.leaderTerm, let failure = input.work.handoverFailed, failure.term == term else { return nil }
+                let why = Reason.switchoverFailed(error: failure.message)
+                guard input.work.fence.failed else { return [.fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why)] }
+                return [
+                    .renewLease(term: term), .holdForOperator(reason: .fenceFailed(node: input.me)),
+                    .fence(node: input.me, reason: why), .releaseLeadership(term: term, reason: why),
+                ]
+            },
         ] + restarts + [
             FailoverRule(
                 id: "paused",

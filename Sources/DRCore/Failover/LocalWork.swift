@@ -22,10 +22,14 @@ public struct LocalWork: Sendable, Equatable {
     public var resumeFailedAt: AgentInstant? = nil
     /// Starting the leader's own database again as the primary last failed at this instant.
     public var restoreFailedAt: AgentInstant? = nil
+    /// A switchover's clean stop failed under this term: the database may still run, and is
+    /// fenced before the key goes (rule `switchover-stop-failed`).
+    public var handoverFailed: RejoinFailure? = nil
 
     public init(
         fence: FenceState = .idle, promotion: PromotionState = .idle, restartsTried: Int = 0, rejoinFailed: RejoinFailure? = nil,
-        cloneFailed: RejoinFailure? = nil, resumeFailedAt: AgentInstant? = nil, restoreFailedAt: AgentInstant? = nil
+        cloneFailed: RejoinFailure? = nil, resumeFailedAt: AgentInstant? = nil, restoreFailedAt: AgentInstant? = nil,
+        handoverFailed: RejoinFailure? = nil
     ) {
         self.fence = fence
         self.promotion = promotion
@@ -34,5 +38,6 @@ public struct LocalWork: Sendable, Equatable {
         self.cloneFailed = cloneFailed
         self.resumeFailedAt = resumeFailedAt
         self.restoreFailedAt = restoreFailedAt
+        self.handoverFailed = handoverFailed
     }
 }
