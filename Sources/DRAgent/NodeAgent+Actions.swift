@@ -77,7 +77,6 @@ extension NodeAgent {
             try await claimProgress(term: term, local: local)
             try await promoteKeepingTheLease(term: term)
             evidence?.mark("writable", at: now)
-            try? FileManager.default.removeItem(atPath: fenceMarker)
             log.notice("promoted", metadata: ["term": "\(term)"])
             // Recorded once the DNS switch decided with the promotion is done (or at once
             // when there is none), so the evidence carries its timestamps.
@@ -120,20 +119,14 @@ extension NodeAgent {
         case .rejoin(_, let leaderName, let term):
             guard let target = config.node(named: leaderName)?.node else { return false }
             log.notice("rejoining as a standby", metadata: ["leader": "\(leaderName)", "term": "\(term)"])
-            // A standby past the fork is stopped to be rewound: marked fenced first, so that a
-            // rewind that fails (the leader restarting) leaves a fenced node, tried again
-            // later, not a stopped standby that no rule starts.
-            if !FileManager.default.fileExists(atPath: fenceMarker) {
-                _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data("rewinding to follow \(leaderName) (term \(term))".utf8))
-            }
+            // Marked fenced first (`FenceMarkerPlan`): a rewind that fails leaves a fenced node.
             do {
                 try await database.rejoin(target)
             } catch {
                 work.rejoinFailed = RejoinFailure(term: term, message: "\(error)", at: now)
                 throw error
             }
-            // Started with standby.signal: it can no longer come up writable.
-            try? FileManager.default.removeItem(atPath: fenceMarker)
+            // Started with standby.signal: it can no longer come up writable (the marker goes).
             work.rejoinFailed = nil
             if requests.rejoin {
                 requests.rejoin = false
@@ -165,8 +158,8 @@ extension NodeAgent {
             }
             work.cloneFailed = nil
             work.rejoinFailed = nil
-            // A new database, started with standby.signal: whatever fence was on the old one is void.
-            try? FileManager.default.removeItem(atPath: fenceMarker)
+            // A new database, started with standby.signal: whatever fence was on the old one
+            // is void (the marker goes).
             if requests.rejoin {
                 requests.rejoin = false
                 try? await coordinator.setRejoinIntent(node: node.name, false, expiry: operatorIntentExpiry)
@@ -187,7 +180,6 @@ extension NodeAgent {
                 throw error
             }
             work.resumeFailedAt = nil
-            try? FileManager.default.removeItem(atPath: fenceMarker)
         case .handOver(let target, let term):
             return try await handOver(to: target, term: term)
         case .guardRestart:
@@ -295,7 +287,6 @@ extension NodeAgent {
     /// returned so that it decides again at once.
     private func handOver(to target: String, term: Int64) async throws -> Bool {
         guard var handover = switchover else { return false }
-        _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data("switchover to \(target) (term \(term))".utf8))
         log.notice("switchover: stopping the database cleanly to hand over", metadata: ["to": "\(target)", "term": "\(term)"])
         let end: LSN
         do {
@@ -330,7 +321,6 @@ extension NodeAgent {
     /// connections may still commit (a stopped postmaster, a server refusing new
     /// connections); the key is released only after the proof.
     func fenceDatabase(_ reason: Reason) async throws {
-        _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(reason.description.utf8))
         log.critical("fencing the local database", metadata: ["reason": "\(reason)"])
         if failsafe.leadingSince != nil, failsafe.endedByFence == nil {
             let refusals = failsafe.lastRefusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
@@ -360,9 +350,8 @@ extension NodeAgent {
             problem = try await database.fence(within: limit)
             work.fence.end(failure: nil)
         } catch {
-            // Not fenced: reported as it is (down, or primary), so the rules keep the
-            // lease and try again instead of treating it as safely stopped.
-            try? FileManager.default.removeItem(atPath: fenceMarker)
+            // Not fenced: reported as it is (down, or primary; the marker goes), so the rules
+            // keep the lease and try again instead of treating it as safely stopped.
             work.fence.end(failure: "\(error)")
             notifyFence(reason, failure: "\(error)")
             throw error

@@ -48,7 +48,7 @@ extension NodeAgent {
         // the directory looks like from here. A cold region's node is empty by design: it
         // is built by `region activate` (or an operator's `drctl reinit`), never by itself.
         local.dataDirectoryEmpty = !healthy && region.role != .cold && database.dataDirectoryEmpty()
-        local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8))?.hasPrefix("switchover") == true
+        local.fencedForSwitchover = (try? String(contentsOfFile: fenceMarker, encoding: .utf8)).map(FenceMarkerPlan.isSwitchover) == true
         return local
     }
 

@@ -268,14 +268,27 @@ public actor NodeAgent {
                 log.warning("refused an action under a stale term", metadata: ["action": "\(action)", "rule": "\(decision.rule)"])
                 continue
             }
+            let marker = FenceMarkerPlan.of(action)
+            if let write = marker.before { writeFenceMarker(write) }
             do {
-                if try await perform(action, local: local) { return true }
+                let decideAgain = try await perform(action, local: local)
+                if marker.liftOnSuccess { try? FileManager.default.removeItem(atPath: fenceMarker) }
+                if decideAgain { return true }
             } catch {
+                if marker.liftOnFailure { try? FileManager.default.removeItem(atPath: fenceMarker) }
                 failed = true
                 log.error("action failed", metadata: ["action": "\(action)", "rule": "\(decision.rule)", "error": "\(error)"])
             }
         }
         return false
+    }
+
+    func writeFenceMarker(_ write: FenceMarkerPlan.Write) {
+        switch write {
+        case .replace(let why): _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(why.utf8))
+        case .unlessPresent(let why):
+            if !FileManager.default.fileExists(atPath: fenceMarker) { _ = FileManager.default.createFile(atPath: fenceMarker, contents: Data(why.utf8)) }
+        }
     }
 
     /// The earliest failed check known here: this standby losing its upstream, or the old
