@@ -263,15 +263,8 @@ extension NodeAgent {
         }
     }
 
-    /// Work during which the loop waits and the lease must be renewed meanwhile.
-    var leaseWorkUnderway: String? {
-        if work.promotion.isUnderway { return "promotion" }
-        if fencing { return "fence" }
-        return restartingInPlace ? "restart" : nil
-    }
-
     private func promotionHeartbeatDue(term: Int64) async {
-        guard let work = leaseWorkUnderway else { return }
+        guard let work = work.leaseWorkUnderway?.rawValue else { return }
         do {
             try await renewLease(term: term)
         } catch CoordinationError.leaseExpired {
@@ -279,7 +272,7 @@ extension NodeAgent {
         } catch {
             log.warning("renewing the lease during the \(work) failed", metadata: ["error": "\(error)"])
         }
-        if leaseWorkUnderway != nil { scheduleHeartbeat(term: term) }
+        if self.work.leaseWorkUnderway != nil { scheduleHeartbeat(term: term) }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). A clean stop that fails is recorded
@@ -340,7 +333,7 @@ extension NodeAgent {
         work.fence.begin()
         if let keptTerm { scheduleHeartbeat(term: keptTerm) }
         defer {
-            if leaseWorkUnderway == nil, promotionHeartbeat != nil {
+            if work.leaseWorkUnderway == nil, promotionHeartbeat != nil {
                 promotionHeartbeat?.cancel()
                 promotionHeartbeat = nil
             }

@@ -20,12 +20,12 @@ extension NodeAgent {
         // interval meanwhile, as during a promotion, so the deadline does not fence the
         // database this agent is restarting.
         if asPrimary, let term {
-            restartingInPlace = true
+            work.restartingInPlace = true
             scheduleHeartbeat(term: term)
         }
         defer {
-            restartingInPlace = false
-            if leaseWorkUnderway == nil {
+            work.restartingInPlace = false
+            if work.leaseWorkUnderway == nil {
                 promotionHeartbeat?.cancel()
                 promotionHeartbeat = nil
             }

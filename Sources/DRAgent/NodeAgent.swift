@@ -74,8 +74,6 @@ public actor NodeAgent {
     var deadlineTimer: Task<Void, Never>?
     /// This agent's work on its database: fences, promotion, failed attempts (`decide` sees it).
     var work = LocalWork()
-    /// The leader's database is being restarted in place (the lease is renewed meanwhile).
-    var restartingInPlace = false
     /// The term this loop renewed the lease under before reading etcd (nil outside a loop).
     var renewedAheadOfTheRead: Int64?
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).

@@ -11,6 +11,8 @@ public struct LocalWork: Sendable, Equatable {
     /// A promotion this agent signalled and has not seen end: the database may turn
     /// writable at any moment, so the lease deadline treats it as writable.
     public var promotion: PromotionState = .idle
+    /// The leader's database is being restarted in place (`restartInPlace`).
+    public var restartingInPlace = false
     /// Restarts of the crashed database tried since it last passed a check.
     public var restartsTried = 0
     /// The last automatic rejoin failed (not retried under the same leader term before
@@ -27,12 +29,14 @@ public struct LocalWork: Sendable, Equatable {
     public var handoverFailed: RejoinFailure? = nil
 
     public init(
-        fence: FenceState = .idle, promotion: PromotionState = .idle, restartsTried: Int = 0, rejoinFailed: RejoinFailure? = nil,
+        fence: FenceState = .idle, promotion: PromotionState = .idle, restartingInPlace: Bool = false, restartsTried: Int = 0,
+        rejoinFailed: RejoinFailure? = nil,
         cloneFailed: RejoinFailure? = nil, resumeFailedAt: AgentInstant? = nil, restoreFailedAt: AgentInstant? = nil,
         handoverFailed: RejoinFailure? = nil
     ) {
         self.fence = fence
         self.promotion = promotion
+        self.restartingInPlace = restartingInPlace
         self.restartsTried = restartsTried
         self.rejoinFailed = rejoinFailed
         self.cloneFailed = cloneFailed
@@ -40,4 +44,18 @@ public struct LocalWork: Sendable, Equatable {
         self.restoreFailedAt = restoreFailedAt
         self.handoverFailed = handoverFailed
     }
+
+    /// Work the loop waits for while the leader lease must still be renewed every interval
+    /// (a heartbeat beside the loop): a promotion's WAL replay, a fence's shutdown, a
+    /// restart in place. Nil when none runs.
+    public var leaseWorkUnderway: LeaseWork? {
+        if promotion.isUnderway { return .promotion }
+        if fence.isUnderway { return .fence }
+        return restartingInPlace ? .restart : nil
+    }
+}
+
+/// Work during which the leader lease is renewed beside the loop (`LocalWork.leaseWorkUnderway`).
+public enum LeaseWork: String, Sendable, Equatable {
+    case promotion, fence, restart
 }
