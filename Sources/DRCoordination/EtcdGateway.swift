@@ -79,13 +79,37 @@ public final class EtcdGateway: Sendable {
             payload.append(try JSONSerialization.data(withJSONObject: body))
             payload.append(0x0A)
         }
-        let (endpoint, body) = try await firstAnswer(path, payload, within: limit)
+        var messages: [[String: Any]] = []
+        // A stream's error comes after its 200, as a line: a transient one moves the call on
+        // to the next member, as a 503 status would.
+        _ = try await firstAnswer(path, payload, within: limit) { endpoint, body in
+            messages = try Self.messages(body, endpoint: endpoint, path: path)
+        }
+        return messages
+    }
+
+    /// A streaming call's answer, one JSON object per line; throws the first transient
+    /// error among them (`isTransient`), so that the call is tried on the next member.
+    static func messages(_ body: [UInt8], endpoint: String, path: String) throws -> [[String: Any]] {
         let lines = body.split(separator: 0x0A).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
-        return try lines.map { try Self.object(Array($0), endpoint: endpoint, path: path) }
+        let messages = try lines.map { try object(Array($0), endpoint: endpoint, path: path) }
+        for message in messages {
+            guard let error = message["error"] as? [String: Any] else { continue }
+            let status = EtcdJSON.int64(error["http_code"]).map(Int.init) ?? 500
+            let text = error["message"] as? String ?? "\(error)"
+            if isTransient(status: status, message: text) {
+                throw CoordinationError.server(endpoint: endpoint, path: path, status: status, message: text)
+            }
+        }
+        return messages
     }
 
     /// The body of the first endpoint's 200 answer (see `call` for the order and the budget).
-    private func firstAnswer(_ path: String, _ payload: Data, within limit: Duration?) async throws -> (endpoint: String, body: [UInt8]) {
+    /// `accept` may refuse a 200 answer by throwing a transient server error (an error inside
+    /// a stream): the call then moves on like after a 503.
+    private func firstAnswer(
+        _ path: String, _ payload: Data, within limit: Duration?, accept: (String, [UInt8]) throws -> Void = { _, _ in }
+    ) async throws -> (endpoint: String, body: [UInt8]) {
         let deadline = ContinuousClock.now + min(limit ?? budget, budget)
         var failures: [String] = []
         let start = state.withLock { $0.preferred }
@@ -98,6 +122,7 @@ public final class EtcdGateway: Sendable {
             }
             do {
                 let body = try await exchange(endpoint, path, payload, attempt: attempt, retryAuth: true)
+                try accept(endpoint, body)
                 state.withLock { $0.preferred = index }
                 return (endpoint, body)
             } catch let error as HTTPError {

@@ -33,4 +33,21 @@ import Testing
             return false
         }
     }
+
+    /// The gateway's side: a transient error inside the stream is thrown so the call moves
+    /// on to the next member; any other message (an error that is not transient included)
+    /// is handed on as it came.
+    @Test func aTransientErrorInTheStreamMovesTheCallOn() throws {
+        let electing = Array(#"{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader"}}"#.utf8) + [0x0A]
+        #expect {
+            _ = try EtcdGateway.messages(electing, endpoint: "http://e1", path: Self.path)
+        } throws: { error in
+            guard case CoordinationError.server("http://e1", _, 503, "etcdserver: no leader") = error else { return false }
+            return true
+        }
+        let renewed = Array(#"{"result":{"ID":"7","TTL":"5"}}"#.utf8) + [0x0A, 0x0D, 0x0A] + Array(#"{"result":{"ID":"9","TTL":"5"}}"#.utf8)
+        #expect(try EtcdGateway.messages(renewed, endpoint: "http://e1", path: Self.path).count == 2)
+        let refused = Array(#"{"error":{"grpc_code":3,"http_code":400,"message":"etcdserver: invalid lease"}}"#.utf8)
+        #expect(try EtcdGateway.messages(refused, endpoint: "http://e1", path: Self.path).count == 1)
+    }
 }

@@ -81,5 +81,22 @@ extension RealServers {
                 #expect(try await EtcdCoordinator(gateway: fresh, prefix: "/drctl/budget/").keepAlive(lease: lease) == .seconds(10))
             }
         }
+
+        /// A member between leaders answers a keep-alive stream with a 200 and then the
+        /// error, as the stream's message. The renewal moves on to the next member as it
+        /// would after a 503, instead of failing (and waiting a fifth of a loop to try again).
+        @Test func anErrorInsideAStreamMovesTheCallToTheNextMember() async throws {
+            try await withEtcd { etcd in
+                let electing = try CannedHTTPServer(body: #"{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}}"# + "\n")
+                defer { electing.stop() }
+                let gateway = EtcdGateway(endpoints: ["http://127.0.0.1:\(electing.port)", etcd.endpoint], timeout: .seconds(2))
+                let direct = EtcdCoordinator(gateway: EtcdGateway(endpoints: [etcd.endpoint]), prefix: "/drctl/stream/")
+                let lease = try await direct.grantLease(ttl: .seconds(10))
+                let renewed = try await EtcdCoordinator(gateway: gateway, prefix: "/drctl/stream/").keepAlive(lease: lease)
+                #expect(renewed == .seconds(10))
+                #expect(electing.requests == 1, "the member between leaders was asked first")
+                #expect(gateway.preferredEndpoint == etcd.endpoint)
+            }
+        }
     }
 }
