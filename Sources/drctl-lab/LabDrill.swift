@@ -15,17 +15,9 @@ struct LabDrillCommand: AsyncParsableCommand {
 struct LabDrillRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a drill and write its report (JSON + HTML with the timeline); exit 1 when it fails its objectives or validations.")
-    @OptionGroup var options: GlobalOptions
-    @Argument(help: "The drill file, e.g. drills/region-outage.yaml.") var file: String
-    @Option(help: "The cluster's name: required by a failover drill on a real cluster (target: cluster), which crashes its primary.")
-    var confirm: String?
+    @OptionGroup var options: DrillRunOptions
 
     func run() async throws {
-        let (configFile, config) = try options.loadConfig()
-        let spec = try DrillFile.load(file)
-        let runner = DrillRunner(
-            config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: CommandMain.beside("drctl"),
-            faultDrill: LabFailoverDrill(), confirmedCluster: confirm)
-        try await DrillFile.run(spec, with: runner, json: options.json)
+        try await options.run(drctl: CommandMain.beside("drctl"), faultDrill: LabFailoverDrill())
     }
 }

@@ -16,20 +16,15 @@ struct DrillRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a drill and write its report (JSON + HTML with the timeline); exit 1 when it fails its objectives or validations.",
         discussion: "Drills with target: lab inject faults into the lab and run with drctl-lab drill run.")
-    @OptionGroup var options: GlobalOptions
-    @Argument(help: "The drill file, e.g. drills/restore-latest.yaml.") var file: String
-    @Option(help: "The cluster's name: required by a failover drill on a real cluster (target: cluster), which crashes its primary.")
-    var confirm: String?
+    @OptionGroup var options: DrillRunOptions
 
     func run() async throws {
-        let (configFile, config) = try options.loadConfig()
-        let spec = try DrillFile.load(file)
-        guard spec.target != .lab else {
-            throw CLIExit.badInput("\(file) is a lab drill (target: lab): it injects faults into the lab, which only drctl-lab does: drctl-lab drill run \(file)")
+        try await options.run(drctl: CommandMain.executable) { spec in
+            guard spec.target != .lab else {
+                throw CLIExit.badInput(
+                    "\(options.file) is a lab drill (target: lab): it injects faults into the lab, which only drctl-lab does: drctl-lab drill run \(options.file)")
+            }
         }
-        let runner = DrillRunner(
-            config: config, configFile: URL(fileURLWithPath: configFile).standardizedFileURL.path, drctl: CommandMain.executable, confirmedCluster: confirm)
-        try await DrillFile.run(spec, with: runner, json: options.json)
     }
 }
 

@@ -73,9 +73,8 @@ struct RegionActivateCommand: AsyncParsableCommand {
             "\(PrimaryState.forcedPromotionSetting) = '\(marker)'",
         ]
         print("restoring \(backup.id) into \(dataDir)")
-        let instance: Restore.Instance
         do {
-            instance = try await restore.run(
+            _ = try await restore.run(
                 backup, target: .latest, to: dataDir, host: target.connection.host, port: target.connection.port, settings: settings,
                 showProgress: !options.json)
         } catch { throw CLIExit.failed("restoring into \(target.name) failed: \(error); \(dataDir) may hold a partial restore: empty it before trying again") }
