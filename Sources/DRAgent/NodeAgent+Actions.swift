@@ -141,22 +141,18 @@ extension NodeAgent {
             let outcome: StandbyClone.Outcome
             // The loop waits for the build; progress is logged as it comes, and published
             // from this (reentrant) actor meanwhile.
-            cloneInFlight = true
+            work.clone = .building(nil)
             let cloning = local, log = log
-            defer {
-                cloneInFlight = false
-                building = nil
-            }
             do {
                 outcome = try await database.cloneStandby(target, from: config.replica.createFrom) { progress in
                     log.notice("building as a standby", metadata: ["progress": "\(progress)"])
                     Task { await self.publishBuilding(progress, local: cloning) }
                 }
             } catch {
-                work.cloneFailed = RejoinFailure(term: term, message: "\(error)", at: now)
+                work.clone = .failed(RejoinFailure(term: term, message: "\(error)", at: now))
                 throw error
             }
-            work.cloneFailed = nil
+            work.clone = .idle
             work.rejoinFailed = nil
             // A new database, started with standby.signal: whatever fence was on the old one
             // is void (the marker goes).

@@ -54,8 +54,8 @@ extension NodeAgent {
     /// member's lease alive through a clone that outlasts it).
     func publishBuilding(_ progress: CloneProgress, local: LocalDatabase) async {
         // A report that arrives after the build ended must not bring back its record.
-        guard cloneInFlight else { return }
-        building = progress
+        guard work.clone.isBuilding else { return }
+        work.clone = .building(progress)
         var down = local
         down.state = .down
         await publish(down)
@@ -163,12 +163,12 @@ extension NodeAgent {
         }
         var record = MemberRecord(
             name: node.name, region: region.name, role: role, timeline: local.timeline, lsn: local.lsn, replayLSN: replayed,
-            lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery && building == nil, failedChecks: local.failedChecks,
+            lagBytes: behind, healthy: local.failedChecks == 0 && role != .fenced && !local.archiveRecovery && !work.clone.isBuilding, failedChecks: local.failedChecks,
             nofailover: node.tags.contains(.nofailover), priority: region.priority,
             publishedAtMillis: clock.wallMillis)
         record.hold = leader == nil ? lastHold?.description : nil
         record.rejoinFailure = (work.cloneFailed ?? work.rejoinFailed)?.message
-        record.building = building?.description
+        record.building = work.clone.progress?.description
         record.configHash = configHash.isEmpty ? nil : configHash
         record.failingSinceMillis = failingSince?.millis
         record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }

@@ -240,10 +240,6 @@ public actor NodeAgent {
     var synchronousSince: (standbys: [String], lsn: LSN)?
     /// What operators asked of this node, as last read from etcd.
     var requests = NodeRequests()
-    /// A standby build in flight: how far it has come (published as the member's
-    /// `building`); nil when none runs.
-    var building: CloneProgress?
-    var cloneInFlight = false
     /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
     var fencing: Bool { work.fence.isUnderway }
     /// The last read showed a switchover handing over: the new term that follows is

@@ -57,7 +57,7 @@ import Testing
         var view = standbyView(leader: leader, streamingFrom: nil, state: state, failed: 3, members: [member("a", leaderRole)])
         view.local.dataDirectoryEmpty = empty
         view.requests.reclone = reinit
-        view.work.cloneFailed = failed
+        view.work.clone = failed.map(CloneState.failed) ?? .idle
         return view
     }
 

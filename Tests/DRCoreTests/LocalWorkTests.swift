@@ -18,4 +18,13 @@ import Testing
         let (work, expected) = Self.rows[index]
         #expect(work.leaseWorkUnderway == expected, "\(work)")
     }
+
+    /// A build is running, reporting, failed (what the rules read), or none — one at a time.
+    @Test func aStandbyBuildIsInOneStateAtATime() {
+        let failure = RejoinFailure(term: 8, message: "no source reachable", at: .seconds(12))
+        #expect(LocalWork(clone: .failed(failure)).cloneFailed == failure)
+        #expect(LocalWork(clone: .building(nil)).cloneFailed == nil, "a new build replaces the failure")
+        #expect(LocalWork(clone: .building(nil)).clone.isBuilding)
+        #expect(LocalWork(clone: .idle).cloneFailed == nil && !LocalWork().clone.isBuilding)
+    }
 }

@@ -18,8 +18,9 @@ public struct LocalWork: Sendable, Equatable {
     /// The last automatic rejoin failed (not retried under the same leader term before
     /// `FailoverPolicy.rejoinRetry`).
     public var rejoinFailed: RejoinFailure? = nil
-    /// The last standby build failed (tried again after `FailoverPolicy.rejoinRetry`).
-    public var cloneFailed: RejoinFailure? = nil
+    /// A standby build (`cloneStandby`): running (with its progress once reported), or the
+    /// last one failed (tried again after `FailoverPolicy.rejoinRetry`).
+    public var clone: CloneState = .idle
     /// Starting the fenced database as a standby last failed at this instant.
     public var resumeFailedAt: AgentInstant? = nil
     /// Starting the leader's own database again as the primary last failed at this instant.
@@ -31,7 +32,7 @@ public struct LocalWork: Sendable, Equatable {
     public init(
         fence: FenceState = .idle, promotion: PromotionState = .idle, restartingInPlace: Bool = false, restartsTried: Int = 0,
         rejoinFailed: RejoinFailure? = nil,
-        cloneFailed: RejoinFailure? = nil, resumeFailedAt: AgentInstant? = nil, restoreFailedAt: AgentInstant? = nil,
+        clone: CloneState = .idle, resumeFailedAt: AgentInstant? = nil, restoreFailedAt: AgentInstant? = nil,
         handoverFailed: RejoinFailure? = nil
     ) {
         self.fence = fence
@@ -39,11 +40,14 @@ public struct LocalWork: Sendable, Equatable {
         self.restartingInPlace = restartingInPlace
         self.restartsTried = restartsTried
         self.rejoinFailed = rejoinFailed
-        self.cloneFailed = cloneFailed
+        self.clone = clone
         self.resumeFailedAt = resumeFailedAt
         self.restoreFailedAt = restoreFailedAt
         self.handoverFailed = handoverFailed
     }
+
+    /// The last standby build failed, and how (nil while one runs or after one succeeded).
+    public var cloneFailed: RejoinFailure? { if case .failed(let failure) = clone { failure } else { nil } }
 
     /// Work the loop waits for while the leader lease must still be renewed every interval
     /// (a heartbeat beside the loop): a promotion's WAL replay, a fence's shutdown, a
@@ -53,6 +57,18 @@ public struct LocalWork: Sendable, Equatable {
         if fence.isUnderway { return .fence }
         return restartingInPlace ? .restart : nil
     }
+}
+
+/// A standby build as the agent runs it: one at a time.
+public enum CloneState: Sendable, Equatable {
+    case idle
+    /// Running; its progress once the first report came.
+    case building(CloneProgress?)
+    case failed(RejoinFailure)
+
+    public var isBuilding: Bool { if case .building = self { true } else { false } }
+    /// The progress of the build that runs, if it reported any.
+    public var progress: CloneProgress? { if case .building(let progress) = self { progress } else { nil } }
 }
 
 /// Work during which the leader lease is renewed beside the loop (`LocalWork.leaseWorkUnderway`).
