@@ -69,7 +69,7 @@ extension NodeAgent {
                 // (a restart within the lease) and is promoted again, on a new timeline the
                 // history must show like any other.
                 evidence = EvidenceRecorder(
-                    declaredAt: now, start: failingSince.map { ("first failed check", $0.at) }, declaredName: "came back read-only", now: now,
+                    declaredAt: now, start: health.failingSince.map { ("first failed check", $0.at) }, declaredName: "came back read-only", now: now,
                     previousPrimary: node.name)
                 evidenceReason = "\(node.name)'s database came back read-only while it held the lease; promoted again under term \(term)"
             }

@@ -33,16 +33,11 @@ extension NodeAgent {
             local.postmasterGone = database.postmasterRunning() == false
         }
         let healthy = local.state == .primary || local.state == .standby
-        failedChecks = healthy ? 0 : failedChecks + 1
-        if healthy { failingSince = nil } else if failingSince == nil { failingSince = (now, clock.wallMillis) }
-        if case .standby(let state) = result, state.walReceiverStatus != "streaming" {
-            if upstreamLostSince == nil { upstreamLostSince = now }
-        } else {
-            upstreamLostSince = nil
-        }
+        let streaming: Bool? = if case .standby(let state) = result { state.walReceiverStatus == "streaming" } else { nil }
+        health.record(healthy: healthy, streaming: streaming, at: now, wallMillis: clock.wallMillis)
         if healthy { work.restartsTried = 0 }
-        local.failedChecks = failedChecks
-        local.upstreamLostSince = upstreamLostSince
+        local.failedChecks = health.failedChecks
+        local.upstreamLostSince = health.upstreamLostSince
         local.pendingRestart = result.activity?.pendingRestart == true
         // Only when the server does not answer: a running one has a database, whatever
         // the directory looks like from here. A cold region's node is empty by design: it

@@ -170,8 +170,8 @@ extension NodeAgent {
         record.rejoinFailure = (work.cloneFailed ?? work.rejoinFailed)?.message
         record.building = work.clone.progress?.description
         record.configHash = configHash.isEmpty ? nil : configHash
-        record.failingSinceMillis = failingSince?.millis
-        record.failingForMillis = failingSince.map { (now - $0.at).milliseconds }
+        record.failingSinceMillis = health.failingSince?.millis
+        record.failingForMillis = health.failingSince.map { (now - $0.at).milliseconds }
         return record
     }
 }

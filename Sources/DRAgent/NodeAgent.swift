@@ -34,7 +34,8 @@ public actor NodeAgent {
     let clock: any AgentClock
 
     // Bookkeeping carried from tick to tick.
-    var failedChecks = 0
+    /// The database's failure streak, check by check.
+    var health = HealthStreak()
     var leaderLease: Int64?
     var leaseBook: LeaseBookkeeping?
     /// What this agent last wrote to etcd about itself (`PublicationSchedule`).
@@ -57,11 +58,6 @@ public actor NodeAgent {
     /// The DNS switches of the decision being executed, launched together after it.
     var dnsBatch: [DNSBatchItem] = []
     var lastLocal: LocalDatabase?
-    /// The first failed check of the current streak: on this clock, and as wall-clock
-    /// milliseconds for the member record.
-    var failingSince: (at: AgentInstant, millis: Int64)?
-    /// A standby: when its WAL receiver was first seen not streaming.
-    var upstreamLostSince: AgentInstant?
     /// The leader's member record as last seen while it lived: its failure streak starts
     /// the evidence of the failover that replaces it.
     var lastLeaderMember: MemberRecord?
@@ -289,7 +285,7 @@ public actor NodeAgent {
     /// primary's own first failed check, placed on this clock from how long it had been
     /// failing when this agent read its record (late by at most one read's delay).
     func firstFailedCheck() -> AgentInstant? {
-        var candidates = [upstreamLostSince].compactMap { $0 }
+        var candidates = [health.upstreamLostSince].compactMap { $0 }
         if let failingFor = lastLeaderMember?.failingForMillis, let seenAt = lastLeaderMemberSeenAt {
             candidates.append(seenAt - .milliseconds(max(0, failingFor)))
         }
