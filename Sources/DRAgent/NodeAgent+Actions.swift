@@ -113,11 +113,11 @@ extension NodeAgent {
             synchronous = SynchronousRecord(leader: node.name, term: term, standbys: standbys)
             log.notice("synchronous standbys recorded in etcd", metadata: ["standbys": "\(standbys)", "term": "\(term)"])
         case .follow(_, let leaderName, _):
-            guard let target = config.node(named: leaderName)?.node else { return false }
+            guard let target = config.node(named: leaderName)?.node else { throw AgentError.unknownLeader(node: node.name, leader: leaderName) }
             try await database.follow(target)
             log.notice("following the new leader", metadata: ["leader": "\(leaderName)"])
         case .rejoin(_, let leaderName, let term):
-            guard let target = config.node(named: leaderName)?.node else { return false }
+            guard let target = config.node(named: leaderName)?.node else { throw AgentError.unknownLeader(node: node.name, leader: leaderName) }
             log.notice("rejoining as a standby", metadata: ["leader": "\(leaderName)", "term": "\(term)"])
             // Marked fenced first (`FenceMarkerPlan`): a rewind that fails leaves a fenced node.
             do {
@@ -134,7 +134,7 @@ extension NodeAgent {
             }
             log.notice("rejoined: starting as a standby", metadata: ["leader": "\(leaderName)"])
         case .cloneStandby(_, let leaderName, let term):
-            guard let target = config.node(named: leaderName)?.node else { return false }
+            guard let target = config.node(named: leaderName)?.node else { throw AgentError.unknownLeader(node: node.name, leader: leaderName) }
             log.notice(
                 "building this node's database anew as a standby",
                 metadata: ["leader": "\(leaderName)", "term": "\(term)", "from": "\(config.replica.createFrom.map(\.rawValue).joined(separator: ", "))"])

@@ -274,6 +274,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case cannotClone(node: String, detail: String)
     case noNodes(region: String)
     case staleTerm(node: String, term: Int64, what: String)
+    /// The leader key names a node this agent's configuration does not have.
+    case unknownLeader(node: String, leader: String)
 
     public var description: String {
         switch self {
@@ -284,6 +286,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case let .cannotClone(node, detail): "building \(node) as a standby failed: \(detail); its data directory is left empty"
         case .noNodes(let region): "region \(region) has no database nodes: nothing for an agent to watch yet"
         case let .staleTerm(node, term, what): "\(what) on \(node) refused by etcd: term \(term) is no longer current"
+        case let .unknownLeader(node, leader):
+            "\(node) cannot follow \(leader): the leader key names a node its configuration does not have; give every agent the same configuration (`drctl preflight` lists the drift)"
         }
     }
 }

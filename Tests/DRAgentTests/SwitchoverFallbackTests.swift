@@ -1,5 +1,6 @@
 import DRAgentTesting
 import DRCore
+import Foundation
 import Testing
 
 @testable import DRAgent
@@ -47,5 +48,32 @@ import Testing
         #expect(cluster.servers.writable == ["a"], "\(cluster.log.text)")
         #expect(await cluster.agent("a")?.currentHold == .fenceFailed(node: "a"), "\(cluster.log.text)")
         #expect(cluster.servers.callLog("a").filter { $0 == "stop for handover" }.count == 1, "the fence is tried again, not the clean stop")
+    }
+}
+
+/// The fence marker goes only when the action that ends the fence ran: a rejoin toward a
+/// leader this agent's configuration does not know (configurations that drifted apart) is an
+/// error, and the node stays fenced.
+@Suite struct FenceMarkerExecutionTests {
+    @Test func aRejoinTowardAnUnknownLeaderLeavesTheNodeFenced() async throws {
+        let cluster = try await AgentCluster.bootstrapped()
+        defer { cluster.close() }
+        try await cluster.run(until: .seconds(10))
+        // b fenced (its marker written, its server stopped), and a leader named z that only
+        // another configuration knows, reported primary.
+        let marker = "\(cluster.stateDir)/b.fenced"
+        try Data("fenced for the test".utf8).write(to: URL(fileURLWithPath: marker))
+        cluster.servers.change("b") { $0.running = false }
+        await cluster.killAgent("a")
+        let z = cluster.etcd.client("z")
+        try await z.publish(
+            MemberRecord(
+                name: "z", region: "region-z", role: .primary, timeline: 1, lsn: nil, replayLSN: nil, lagBytes: nil, healthy: true, failedChecks: 0,
+                publishedAtMillis: cluster.clock.wallMillis), lease: try await z.grantLease(ttl: .seconds(60)))
+        cluster.etcd.put(CoordinationSnapshot.Key.leader, Data("z".utf8))
+        try await cluster.etcd.client("operator").setRejoinIntent(node: "b", true, expiry: .seconds(60))
+        try await cluster.run(for: .seconds(5))
+        #expect(FileManager.default.fileExists(atPath: marker), "\(cluster.log.text)")
+        #expect(!cluster.servers["b"].running)
     }
 }
