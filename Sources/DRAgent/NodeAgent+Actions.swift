@@ -9,7 +9,7 @@ extension NodeAgent {
         switch action {
         case .renewLease(let term):
             // Renewed ahead of this loop's read already (see `renewAheadOfTheRead`).
-            if renewedAheadOfTheRead != term { try await renewLease(term: term) }
+            if leaderLease.renewedAheadOfTheRead != term { try await renewLease(term: term) }
             if local.forcedPromotion {
                 // Leading now: the forced promotion is the cluster's ordinary state again.
                 try? await database.clearForcedPromotion()
@@ -27,9 +27,8 @@ extension NodeAgent {
             let lease = try await coordinator.grantLease(ttl: config.coordination.leaseTTL)
             switch try await coordinator.acquireLeadership(node: node.name, lease: lease) {
             case .acquired(let record):
-                leaderLease = lease
+                leaderLease.confirmed(id: lease, term: record.term, ttl: config.coordination.leaseTTL, sentAt: sentAt)
                 leader = record
-                leaseBook = LeaseBookkeeping(term: record.term, ttl: config.coordination.leaseTTL, lastConfirmedRenewalSentAt: sentAt)
                 failsafe.leaseFromMembers = false
                 armLeaseDeadline()
                 lastTermSeen = record.term
@@ -58,9 +57,8 @@ extension NodeAgent {
             }
         case .releaseLeadership(let term, let reason):
             _ = try await coordinator.releaseLeadership(node: node.name, term: term)
-            if let lease = leaderLease { try? await coordinator.revoke(lease: lease) }
-            leaderLease = nil
-            leaseBook = nil
+            if let lease = leaderLease.id { try? await coordinator.revoke(lease: lease) }
+            leaderLease.released()
             armLeaseDeadline()
             log.notice("leader key released", metadata: ["term": "\(term)", "reason": "\(reason)"])
         case .promote(_, let term):
@@ -210,13 +208,13 @@ extension NodeAgent {
     /// so its lease is adopted (etcd leases are renewable by id from any client) instead of
     /// left to lapse.
     func renewLease(term: Int64) async throws {
-        guard let lease = leaderLease ?? leader?.lease, lease != 0 else {
+        guard let lease = leaderLease.id ?? leader?.lease, lease != 0 else {
             log.warning("holding the leader key without a lease to renew", metadata: ["term": "\(term)"])
             return
         }
         let sentAt = now
         // Past the deadline the renewal is worth nothing: the fence has begun.
-        let left = leaseBook.map { SafetyChecks.leaseDeadline($0, margin: policy.fencingMargin) - sentAt }
+        let left = leaderLease.book.map { SafetyChecks.leaseDeadline($0, margin: policy.fencingMargin) - sentAt }
         // The member lease rides along when due: one request renews both (docs/fleet.md).
         let member = memberLeaseDue(at: sentAt)
         metrics.etcdRequest(node.name, member == nil ? [.leaderLease] : [.leaderLease, .memberLease])
@@ -225,8 +223,7 @@ extension NodeAgent {
             if granted[member] != nil { published.memberLeaseRenewedAt = sentAt } else { published.memberLeaseLost() }
         }
         guard let ttl = granted[lease] else { throw CoordinationError.leaseExpired(lease) }
-        leaderLease = lease
-        leaseBook = LeaseBookkeeping(term: term, ttl: ttl, lastConfirmedRenewalSentAt: sentAt)
+        leaderLease.confirmed(id: lease, term: term, ttl: ttl, sentAt: sentAt)
         failsafe.leaseFromMembers = false
         armLeaseDeadline()
     }
@@ -300,7 +297,7 @@ extension NodeAgent {
     /// its lease meanwhile.
     func fenceLimit(_ reason: Reason) -> Duration {
         guard case .leaseRenewalOverdue = reason else { return .seconds(10) }
-        guard let book = leaseBook else { return policy.fencingMargin }
+        guard let book = leaderLease.book else { return policy.fencingMargin }
         return max(.milliseconds(100), book.lastConfirmedRenewalSentAt + book.ttl - now)
     }
 
@@ -319,9 +316,9 @@ extension NodeAgent {
         // The lease is kept through the fence unless it is already overdue: the deadline
         // timer and the watchdog go on guarding it, and renewals go on every interval.
         let overdue = if case .leaseRenewalOverdue = reason { true } else { false }
-        let keptTerm = overdue || leader?.node != node.name ? nil : leaseBook?.term
+        let keptTerm = overdue || leader?.node != node.name ? nil : leaderLease.book?.term
         if keptTerm == nil {
-            leaseBook = nil
+            leaderLease.book = nil
             armLeaseDeadline()
         }
         // A count, not a flag: the deadline can start a second fence while this one runs,
@@ -346,7 +343,7 @@ extension NodeAgent {
             throw error
         }
         // Proven: nothing of this server can acknowledge a write any more.
-        leaseBook = nil
+        leaderLease.book = nil
         armLeaseDeadline()
         notifyFence(reason, failure: nil)
         if let problem {

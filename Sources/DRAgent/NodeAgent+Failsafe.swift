@@ -49,7 +49,7 @@ extension NodeAgent {
         let etcdFresh = lastRevision != nil
         let voter = FailsafeVoter(
             me: node.name, cluster: config.cluster, enabled: policy.failsafe, local: lastLocal?.state ?? .down,
-            leadingOrTakingOver: leader?.node == node.name || leaseBook != nil || work.promotion.isUnderway || failsafe.acquiring,
+            leadingOrTakingOver: leader?.node == node.name || leaderLease.book != nil || work.promotion.isUnderway || failsafe.acquiring,
             lastTermSeen: lastTermSeen, etcdLeader: etcdFresh ? leader : nil, operatorIntent: etcdFresh && (intent != nil || switchover != nil))
         let answer = FailsafeVote.answer(request, voter: voter)
         guard answer.accepted else {
@@ -99,7 +99,7 @@ extension NodeAgent {
         }
         let sentAt = now
         let request = FailsafeRequest(
-            cluster: config.cluster, leader: node.name, term: term, ttlMillis: (leaseBook?.ttl ?? config.coordination.leaseTTL).milliseconds)
+            cluster: config.cluster, leader: node.name, term: term, ttlMillis: (leaderLease.book?.ttl ?? config.coordination.leaseTTL).milliseconds)
         let timeout = failsafeRoundTimeout
         let peers = failsafePeers
         let answers = await withTaskGroup(of: (String, Result<FailsafeAnswer, any Error>).self) { group in
@@ -128,10 +128,10 @@ extension NodeAgent {
         }
         failsafe.lastRefusals = refusals
         // Fenced or deposed meanwhile (the actor is reentrant): nothing to extend.
-        guard refusals.isEmpty, var book = leaseBook, book.term == term else { return }
+        guard refusals.isEmpty, var book = leaderLease.book, book.term == term else { return }
         if sentAt > book.lastConfirmedRenewalSentAt {
             book.lastConfirmedRenewalSentAt = sentAt
-            leaseBook = book
+            leaderLease.book = book
             failsafe.leaseFromMembers = true
             extended = true
             armLeaseDeadline()
@@ -151,7 +151,7 @@ extension NodeAgent {
     /// each, possibly past the deadline. Armed with every renewal (`armLeaseDeadline`).
     func armFailsafeRound(at instant: AgentInstant? = nil) {
         failsafe.nextRound?.cancel()
-        guard policy.failsafe, let book = leaseBook, !paused else { return }
+        guard policy.failsafe, let book = leaderLease.book, !paused else { return }
         let latest = SafetyChecks.leaseDeadline(book, margin: policy.fencingMargin) - failsafeRoundTimeout
         let due = instant ?? min(book.lastConfirmedRenewalSentAt + config.health.interval * 2, latest)
         failsafe.nextRound = clock.schedule(at: max(due, now)) { [weak self] in await self?.failsafeRoundDue() }
@@ -161,7 +161,7 @@ extension NodeAgent {
 
     private func failsafeRoundDue() async {
         // Renewed through etcd meanwhile (which armed the next round), or nothing known yet.
-        guard let local = lastLocal, let book = leaseBook else { return }
+        guard let local = lastLocal, let book = leaderLease.book else { return }
         guard failsafe.leaseFromMembers || now - book.lastConfirmedRenewalSentAt >= config.health.interval else { return }
         let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
         guard decision.rule == "failsafe-leader-asks-members" else { return }
@@ -232,7 +232,7 @@ extension NodeAgent {
     /// What the HTTP API and metrics show about failsafe.
     var failsafeStatus: FailsafeStatus? {
         if let since = failsafe.leadingSince, failsafe.endedByFence == nil {
-            return FailsafeStatus(role: .leader, leader: node.name, term: leaseBook?.term, sinceMillis: since.millis, confirmedBy: failsafe.confirmedBy)
+            return FailsafeStatus(role: .leader, leader: node.name, term: leaderLease.book?.term, sinceMillis: since.millis, confirmedBy: failsafe.confirmedBy)
         }
         if let millis = failsafe.confirmingSinceMillis, let promise = failsafe.promise, promise.binds(node.name, at: now) {
             return FailsafeStatus(role: .member, leader: promise.leader, term: promise.term, sinceMillis: millis, confirmedBy: [])

@@ -31,13 +31,13 @@ extension NodeAgent {
     /// is bound to this lease, and only its holder deletes it, so a live lease still holds
     /// the key; a lease that expired meanwhile is refused by etcd.
     func renewAheadOfTheRead(_ local: LocalDatabase) async {
-        guard leaseBook != nil, lastRevision != nil, !failsafe.leaseFromMembers else { return }
+        guard leaderLease.book != nil, lastRevision != nil, !failsafe.leaseFromMembers else { return }
         let early = decide(view(local, etcdReachable: true), policy: policy, now: now)
         let renewal = early.actions.first { if case .renewLease = $0 { true } else { false } }
         guard let renewal, case .renewLease(let term) = renewal, SafetyChecks.permits(renewal, leader: leader, me: node.name) else { return }
         do {
             try await renewLease(term: term)
-            renewedAheadOfTheRead = term
+            leaderLease.renewedAheadOfTheRead = term
         } catch {
             log.warning("renewing the lease ahead of the read failed; the loop tries again after it", metadata: ["error": "\(error)", "term": "\(term)"])
         }
@@ -60,7 +60,7 @@ extension NodeAgent {
         }
         var book = published.lease
         book.lastConfirmedRenewalSentAt = now - (clock.hostMonotonic - published.lease.lastConfirmedRenewalSentAt)
-        leaseBook = book
+        leaderLease.book = book
         lastTermSeen = book.term
         log.notice("adopted the lease published before this agent started", metadata: ["term": "\(book.term)"])
         armLeaseDeadline()
@@ -74,7 +74,7 @@ extension NodeAgent {
         deadlineTimer?.cancel()
         // Armed in maintenance too: an operator's `drctl failover` may promote another node
         // once the key lapses, so the deadline must still fence this one first.
-        guard let book = leaseBook else {
+        guard let book = leaderLease.book else {
             failsafe.nextRound?.cancel()
             return FencingWatchdog.publish(nil, to: leaseFile)
         }
@@ -95,7 +95,7 @@ extension NodeAgent {
     }
 
     func deadlineReached(_ book: LeaseBookkeeping) async {
-        guard leaseBook == book, let local = lastLocal else { return }  // renewed meanwhile
+        guard leaderLease.book == book, let local = lastLocal else { return }  // renewed meanwhile
         let decision = decide(view(local, etcdReachable: false), policy: policy, now: now)
         log.warning("lease deadline reached without a renewal", metadata: ["rule": "\(decision.rule)"])
         _ = await execute(decision, local: local)

@@ -128,7 +128,7 @@ extension NodeAgent {
             leaderMissingSince = nil
             // A leader that ran without etcd and takes the key back under a new term is no failover.
             let confirmedLately = failsafe.promise.map { $0.leader == leader.node && now < $0.until + config.coordination.leaseTTL } ?? false
-            let failsafeLeaderBack = confirmedLately || (leader.node == node.name && leaseBook != nil)
+            let failsafeLeaderBack = confirmedLately || (leader.node == node.name && leaderLease.book != nil)
             if let seen = lastTermSeen, seen != leader.term, !handoverUnderway, switchover?.phase != .demoted, !failsafeLeaderBack {
                 lastFailoverSeen = now
             }
@@ -145,8 +145,8 @@ extension NodeAgent {
         // Another holder deposes this leader. A free key does too — except for a leader that
         // outlived its etcd lease in failsafe: it keeps its deadline until it takes the key again.
         let keptByFailsafe = leader == nil && failsafe.leaseFromMembers
-        if leader?.node != node.name, leaseBook != nil, !keptByFailsafe {
-            leaseBook = nil
+        if leader?.node != node.name, leaderLease.book != nil, !keptByFailsafe {
+            leaderLease.book = nil
             armLeaseDeadline()
         }
         return true

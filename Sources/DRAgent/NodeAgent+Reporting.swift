@@ -25,7 +25,7 @@ extension NodeAgent {
         var lagBytes: UInt64?
         if local.state == .standby, let primary = primaryProgress?.lsn, let received = local.lsn { lagBytes = primary.bytesAhead(of: received) }
         let lagSeconds = local.state == .standby ? primaryProgress?.standbyLagSeconds[node.name] : nil
-        let holdsLease = isLeader && leaseBook.map { !SafetyChecks.mustSelfFence($0, now: now, margin: policy.fencingMargin) } == true
+        let holdsLease = isLeader && leaderLease.book.map { !SafetyChecks.mustSelfFence($0, now: now, margin: policy.fencingMargin) } == true
         var snapshot = NodeSnapshot(
             node: node.name, region: region.name, state: local.state.rawValue, leader: leader?.node, term: leader?.term, holdsLease: holdsLease,
             timeline: local.timeline, lsn: local.lsn, streaming: streaming, lagBytes: lagBytes, lagSeconds: lagSeconds,

@@ -10,7 +10,7 @@ extension NodeAgent {
     func restartInPlace(asPrimary: Bool, term: Int64?, reason: Reason) async throws {
         if asPrimary {
             // The start without the guard happens under a lease this agent knows is live.
-            guard let book = leaseBook, let term, book.term == term, !SafetyChecks.mustSelfFence(book, now: now, margin: policy.fencingMargin) else {
+            guard let book = leaderLease.book, let term, book.term == term, !SafetyChecks.mustSelfFence(book, now: now, margin: policy.fencingMargin) else {
                 throw AgentError.staleTerm(node: node.name, term: term ?? 0, what: "restarting the database as the primary")
             }
         }

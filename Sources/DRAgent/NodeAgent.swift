@@ -36,8 +36,8 @@ public actor NodeAgent {
     // Bookkeeping carried from tick to tick.
     /// The database's failure streak, check by check.
     var health = HealthStreak()
-    var leaderLease: Int64?
-    var leaseBook: LeaseBookkeeping?
+    /// The leader lease as this agent holds it (id and bookkeeping).
+    var leaderLease = LeaderLeaseState()
     /// What this agent last wrote to etcd about itself (`PublicationSchedule`).
     var published = EtcdPublication()
     var leader: LeaderRecord?
@@ -70,8 +70,6 @@ public actor NodeAgent {
     var deadlineTimer: Task<Void, Never>?
     /// This agent's work on its database: fences, promotion, failed attempts (`decide` sees it).
     var work = LocalWork()
-    /// The term this loop renewed the lease under before reading etcd (nil outside a loop).
-    var renewedAheadOfTheRead: Int64?
     /// The next lease renewal while a promotion runs (see `promoteKeepingTheLease`).
     var promotionHeartbeat: Task<Void, Never>?
     /// A watchdog process guards the published lease and outlives this agent.
@@ -153,7 +151,7 @@ public actor NodeAgent {
 
     /// How long to wait after the loop that started at `startedAt` (see `TickPacing`).
     public func pauseAfterTick(startedAt: AgentInstant) -> Duration {
-        let renewalMissed = leaseBook.map { $0.lastConfirmedRenewalSentAt < startedAt } == true && !failsafe.leaseFromMembers
+        let renewalMissed = leaderLease.book.map { $0.lastConfirmedRenewalSentAt < startedAt } == true && !failsafe.leaseFromMembers
         return TickPacing.pause(interval: config.health.interval, elapsed: now - startedAt, renewalMissed: renewalMissed)
     }
 
@@ -177,7 +175,7 @@ public actor NodeAgent {
         lastLocal = local
         if local.state == .primary || local.state == .fenced, !work.promotion.isUnderway { work.promotion = .idle }
         await renewAheadOfTheRead(local)
-        defer { renewedAheadOfTheRead = nil }
+        defer { leaderLease.renewedAheadOfTheRead = nil }
         let etcdReachable = await readCluster(local)
         var decisions = 0
         while decisions < 3 {
@@ -205,7 +203,7 @@ public actor NodeAgent {
     func view(_ observed: LocalDatabase, etcdReachable: Bool) -> ClusterView {
         var view = ClusterView(
             me: node.name, local: observed, etcdReachable: etcdReachable, leader: leader, members: members,
-            primaryProgress: primaryProgress, lease: leaseBook, paused: paused, failoverIntent: intent,
+            primaryProgress: primaryProgress, lease: leaderLease.book, paused: paused, failoverIntent: intent,
             lastFailoverSeen: lastFailoverSeen, leaderMissingSince: leaderMissingSince, dns: dnsState)
         view.switchover = switchover
         view.synchronous = synchronous
@@ -351,7 +349,7 @@ public actor NodeAgent {
         _ = await execute(decision, local: local)
         // A last renewal re-arms the timer; the watchdog, not this exiting process, guards that deadline.
         deadlineTimer?.cancel()
-        if watchdogGuardsLease, leaseBook != nil {
+        if watchdogGuardsLease, leaderLease.book != nil {
             log.notice("stopping with the lease left to the watchdog: a restart within the lease is no failover; if no agent renews, the watchdog fences at the deadline")
         }
         await runStopHook()
