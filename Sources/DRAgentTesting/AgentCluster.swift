@@ -3,7 +3,7 @@ import DRCore
 import Foundation
 
 /// Real `NodeAgent`s around an in-memory etcd and scripted servers, all on one manual clock:
-/// The failover scenarios of the requirements (../shared/DESIGN.md) and the safety faults, step by step, without a server.
+/// The failover scenarios of the requirements (docs/design.md, safety invariants) and the safety faults, step by step, without a server.
 ///
 /// Every `step` the world moves (primaries write, standbys stream), the clock advances
 /// (lease deadlines and promotion heartbeats fire at their exact moments), each agent whose

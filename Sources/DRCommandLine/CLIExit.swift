@@ -18,7 +18,7 @@ public struct CLIExit: Error {
 }
 
 /// Runs a command line's root command with the exit codes of the CLI contract
-/// (../shared/DESIGN.md): 0 success or healthy, 1 an operation that failed or a cluster
+/// (docs/design.md): 0 success or healthy, 1 an operation that failed or a cluster
 /// that is not healthy, 2 bad usage or bad input. `drctl` and `drctl-lab` share it.
 public enum CommandMain {
     public static func run<Root: ParsableCommand>(_ root: Root.Type) async {

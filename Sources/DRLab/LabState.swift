@@ -69,7 +69,7 @@ public struct LabState: Codable, Sendable, Equatable {
     }
 }
 
-/// `drctl-lab status --json`: the shape the CLI contract (../shared/DESIGN.md) promises to tests and scripts.
+/// `drctl-lab status --json`: the shape the CLI contract (docs/design.md) promises to tests and scripts.
 public struct LabStatus: Codable, Sendable {
     public struct Node: Codable, Sendable {
         public var name: String, region: String, host: String, port: Int
@@ -94,7 +94,7 @@ public struct LabStatus: Codable, Sendable {
     public var config: String
     public var nodes: [Node]
     public var agents: [Agent]
-    /// The first member, in the shape the CLI contract (../shared/DESIGN.md) gives; all of them in `etcdMembers`.
+    /// The first member, in the shape the CLI contract (docs/design.md) gives; all of them in `etcdMembers`.
     public var etcd: Etcd
     public var etcdMembers: [Etcd]
     public var dns: DNS

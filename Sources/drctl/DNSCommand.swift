@@ -11,7 +11,7 @@ struct DNSCommand: AsyncParsableCommand {
         subcommands: [DNSStatusCommand.self, DNSSwitchCommand.self])
 }
 
-/// One row of `drctl dns status --json` (the CLI contract's shape, ../shared/DESIGN.md, plus the target node and any error).
+/// One row of `drctl dns status --json` (the CLI contract's shape, docs/design.md, plus the target node and any error).
 struct DNSStatusRow: Encodable {
     var record: String
     var type: String

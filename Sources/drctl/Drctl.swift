@@ -2,7 +2,7 @@ import ArgumentParser
 import DRCommandLine
 import Foundation
 
-/// The `drctl` command line. Exit codes follow the CLI contract (../shared/DESIGN.md): 0 success or healthy, 1 an
+/// The `drctl` command line. Exit codes follow the CLI contract (docs/design.md): 0 success or healthy, 1 an
 /// operation that failed or a cluster that is not healthy, 2 bad usage or bad input.
 struct Drctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 /// One backup in the repository: the JSON manifest beside its data, and the row of
-/// `drctl backup list --json` (the CLI contract's fields, ../shared/DESIGN.md, plus a few for the operator).
+/// `drctl backup list --json` (the CLI contract's fields, docs/design.md, plus a few for the operator).
 public struct BackupManifest: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable, CaseIterable {
         /// `pg_dump -Fc` of one database.
@@ -95,7 +95,7 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         keyID = try c.decodeIfPresent(String.self, forKey: .keyID)
     }
 
-    /// The CLI contract's list row (../shared/DESIGN.md) prints nulls explicitly.
+    /// The CLI contract's list row (docs/design.md) prints nulls explicitly.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id); try c.encode(kind, forKey: .kind); try c.encode(cluster, forKey: .cluster)

@@ -1,4 +1,4 @@
-/// The cluster verdict of `drctl status`, in the words of the CLI contract (../shared/DESIGN.md).
+/// The cluster verdict of `drctl status`, in the words of the CLI contract (docs/design.md).
 public enum ClusterVerdict: String, Sendable, Equatable, Codable {
     case healthy
     case degraded
@@ -19,7 +19,7 @@ public enum NodeRole: String, Sendable, Equatable, Codable {
 }
 
 /// What `drctl status` shows: one row per node and the verdict, with the reasons behind it.
-/// Its JSON form is part of the CLI contract (../shared/DESIGN.md): fields may be added, never renamed.
+/// Its JSON form is part of the CLI contract (docs/design.md): fields may be added, never renamed.
 public struct StatusReport: Sendable, Equatable, Codable {
     public var cluster: String
     public var verdict: ClusterVerdict
