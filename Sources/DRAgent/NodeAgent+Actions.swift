@@ -257,15 +257,15 @@ extension NodeAgent {
     }
 
     private func promotionHeartbeatDue(term: Int64) async {
-        guard let work = work.leaseWorkUnderway?.rawValue else { return }
+        guard let underway = work.leaseWorkUnderway?.rawValue else { return }
         do {
             try await renewLease(term: term)
         } catch CoordinationError.leaseExpired {
-            return log.critical("the lease expired during the \(work): the deadline fences this node", metadata: ["term": "\(term)"])
+            return log.critical("the lease expired during the \(underway): the deadline fences this node", metadata: ["term": "\(term)"])
         } catch {
-            log.warning("renewing the lease during the \(work) failed", metadata: ["error": "\(error)"])
+            log.warning("renewing the lease during the \(underway) failed", metadata: ["error": "\(error)"])
         }
-        if self.work.leaseWorkUnderway != nil { scheduleHeartbeat(term: term) }
+        if work.leaseWorkUnderway != nil { scheduleHeartbeat(term: term) }
     }
 
     /// Switchover, first half (see `SwitchoverIntent`). A clean stop that fails is recorded

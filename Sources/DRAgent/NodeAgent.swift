@@ -234,8 +234,6 @@ public actor NodeAgent {
     var synchronousSince: (standbys: [String], lsn: LSN)?
     /// What operators asked of this node, as last read from etcd.
     var requests = NodeRequests()
-    /// A fence is running: the actor is reentrant, so a tick may decide while it waits.
-    var fencing: Bool { work.fence.isUnderway }
     /// The last read showed a switchover handing over: the new term that follows is
     /// planned, not a failover, and starts no cooldown.
     var handoverUnderway = false
