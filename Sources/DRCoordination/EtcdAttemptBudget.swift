@@ -19,10 +19,18 @@ public struct EtcdAttemptBudget: Sendable, Equatable {
         self.minimumShare = minimumShare
     }
 
+    /// Below this, a try is not worth sending.
+    static let shortestTry = Duration.milliseconds(10)
+    /// The pause before a call asks every member again after each answered "not now" (an
+    /// election), doubled for each further round up to `longestPause`: short against an
+    /// election's second, long enough not to hammer members that are busy electing.
+    static let firstPause = Duration.milliseconds(50)
+    static let longestPause = Duration.milliseconds(400)
+
     /// The time the next try may take, given what is left of the call and how many
-    /// endpoints are still untried; nil when the call's time is spent.
+    /// endpoints are still untried in this round; nil when the call's time is spent.
     public func nextAttempt(remaining: Duration, endpointsLeft: Int) -> Duration? {
-        guard remaining > .milliseconds(10), endpointsLeft > 0 else { return nil }
+        guard remaining > Self.shortestTry, endpointsLeft > 0 else { return nil }
         let share = max(remaining / endpointsLeft, min(minimumShare, remaining))
         return min(attemptLimit, share)
     }

@@ -62,7 +62,8 @@ public final class EtcdGateway: Sendable {
     ///
     /// A member that lost its leader holds a request for about an election time-out and then
     /// answers 503 "leader changed": failing the call there would cost a leader a whole tick
-    /// of its lease for an election the other members finish in half a second. Like a
+    /// of its lease for an election the other members finish in half a second (and when
+    /// every member is still electing, the call goes round again: see `firstAnswer`). Like a
     /// time-out, "request timed out" leaves a write's fate unknown; every write drctl makes is
     /// a compare-and-swap or a put of a fixed key, so sending it again is safe.
     func call(_ path: String, _ body: [String: Any], within limit: Duration? = nil) async throws -> [String: Any] {
@@ -107,34 +108,56 @@ public final class EtcdGateway: Sendable {
     /// The body of the first endpoint's 200 answer (see `call` for the order and the budget).
     /// `accept` may refuse a 200 answer by throwing a transient server error (an error inside
     /// a stream): the call then moves on like after a 503.
+    ///
+    /// When a member answered "not now" (an election, see `isTransient`) and none answered
+    /// yes, the call goes round again after a short pause, while its time lasts: every
+    /// follower of a raft leader that died is electing at once, and the election ends within
+    /// about a second. When no member answered at all, one round is the end: that is an
+    /// outage, and the agent's failsafe must see it now, not after the whole budget.
     private func firstAnswer(
         _ path: String, _ payload: Data, within limit: Duration?, accept: (String, [UInt8]) throws -> Void = { _, _ in }
     ) async throws -> (endpoint: String, body: [UInt8]) {
-        let deadline = ContinuousClock.now + min(limit ?? budget, budget)
-        var failures: [String] = []
-        let start = state.withLock { $0.preferred }
-        for offset in 0..<endpoints.count {
-            let index = (start + offset) % endpoints.count
-            let endpoint = endpoints[index]
-            guard let attempt = attempts.nextAttempt(remaining: deadline - ContinuousClock.now, endpointsLeft: endpoints.count - offset) else {
-                failures.append("\(endpoint): not tried, the call's \(DurationText.format(min(limit ?? budget, budget))) were spent")
-                break
+        let allowed = min(limit ?? budget, budget)
+        let started = ContinuousClock.now
+        let deadline = started + allowed
+        var pause = EtcdAttemptBudget.firstPause
+        var round = 1
+        while true {
+            var failures: [String] = []
+            var deferred = false
+            let start = state.withLock { $0.preferred }
+            for offset in 0..<endpoints.count {
+                let index = (start + offset) % endpoints.count
+                let endpoint = endpoints[index]
+                guard let attempt = attempts.nextAttempt(remaining: deadline - ContinuousClock.now, endpointsLeft: endpoints.count - offset) else {
+                    failures.append("\(endpoint): not tried, the call's \(DurationText.format(allowed)) were spent")
+                    break
+                }
+                do {
+                    let body = try await exchange(endpoint, path, payload, attempt: attempt, retryAuth: true)
+                    try accept(endpoint, body)
+                    state.withLock { $0.preferred = index }
+                    return (endpoint, body)
+                } catch let error as HTTPError {
+                    failures.append("\(endpoint): \(error.message)")
+                } catch CoordinationError.server(_, _, let status, let message) where Self.isTransient(status: status, message: message) {
+                    failures.append("\(endpoint): \(status) \(message)")
+                    deferred = true
+                }
+                // The next call starts elsewhere: a member that failed once is likely to again,
+                // and the lease renewal that may follow this call must not wait on it first.
+                state.withLock { if $0.preferred == index { $0.preferred = (index + 1) % endpoints.count } }
             }
-            do {
-                let body = try await exchange(endpoint, path, payload, attempt: attempt, retryAuth: true)
-                try accept(endpoint, body)
-                state.withLock { $0.preferred = index }
-                return (endpoint, body)
-            } catch let error as HTTPError {
-                failures.append("\(endpoint): \(error.message)")
-            } catch CoordinationError.server(_, _, let status, let message) where Self.isTransient(status: status, message: message) {
-                failures.append("\(endpoint): \(status) \(message)")
+            guard deferred, deadline - ContinuousClock.now > pause + EtcdAttemptBudget.shortestTry else {
+                if round > 1 {
+                    failures.append("each member asked \(round) times over \(DurationText.format(ContinuousClock.now - started))")
+                }
+                throw CoordinationError.unavailable(failures)
             }
-            // The next call starts elsewhere: a member that failed once is likely to again,
-            // and the lease renewal that may follow this call must not wait on it first.
-            state.withLock { if $0.preferred == index { $0.preferred = (index + 1) % endpoints.count } }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, EtcdAttemptBudget.longestPause)
+            round += 1
         }
-        throw CoordinationError.unavailable(failures)
     }
 
     static func object(_ body: [UInt8], endpoint: String, path: String) throws -> [String: Any] {

@@ -1,19 +1,28 @@
 import Foundation
 
-/// A TCP listener on 127.0.0.1 that answers every HTTP request with one fixed response and
-/// closes: an etcd member caught in an election, as its JSON gateway answers a stream (a
-/// 200, then the error as the stream's only message), which a real cluster shows only for
-/// an instant.
+/// A TCP listener on 127.0.0.1 that answers HTTP requests with fixed responses, one per
+/// connection, and closes: an etcd member caught in an election, as its JSON gateway answers
+/// (a 503, or a stream's 200 with the error as its only message), which a real cluster shows
+/// only for an instant.
 final class CannedHTTPServer: @unchecked Sendable {
     let port: Int
     private let fd: Int32
-    private let response: [UInt8]
+    private let responses: [[UInt8]]
     private var answered = 0
     private let lock = NSLock()
 
-    init(status: String = "200 OK", body: String) throws {
+    /// Answers every request with `body`.
+    convenience init(status: String = "200 OK", body: String) throws {
+        try self.init(answers: [(status, body)])
+    }
+
+    /// Answers the n-th request with `answers[n]`, and every request after the last with the last.
+    init(answers: [(status: String, body: String)]) throws {
+        precondition(!answers.isEmpty, "a canned server needs an answer")
         (fd, port) = try SilentServer.listen()
-        response = Array("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+        responses = answers.map { status, body in
+            Array("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+        }
         let thread = Thread { [self] in serve() }
         thread.start()
     }
@@ -46,6 +55,7 @@ final class CannedHTTPServer: @unchecked Sendable {
                     if text[head.upperBound...].utf8.count >= length { break }
                 }
             }
+            let response = responses[min(lock.withLock { answered }, responses.count - 1)]
             _ = response.withUnsafeBytes { write(client, $0.baseAddress, response.count) }
             close(client)
             lock.withLock { answered += 1 }

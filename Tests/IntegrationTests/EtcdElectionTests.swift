@@ -8,9 +8,10 @@ extension RealServers {
     @Suite("etcd leader elections against a real three-member etcd")
     struct EtcdElectionTests {
         /// A member whose leader just died holds a read until its election ends, then answers
-        /// 503 "leader changed". The gateway moves on to the next member — by then it knows
-        /// the new leader — so the read succeeds; before, it failed, and a drctl leader lost
-        /// a loop of its lease to an election the members finished in half a second.
+        /// 503 "leader changed". The gateway moves on to the next member, and when that one is
+        /// still electing too, goes round again after a pause — so the read succeeds; before,
+        /// it failed, and a drctl leader lost a loop of its lease to an election the members
+        /// finished in half a second.
         @Test func aReadMeetingAnElectionIsServedByAnotherMember() async throws {
             let dir = "/tmp/drctl-etcd3-\(UUID().uuidString.prefix(8).lowercased())"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -79,6 +80,43 @@ extension RealServers {
                 #expect(took < .seconds(2), "a renewal limited to 300 ms took \(took)")
                 #expect(fresh.preferredEndpoint == etcd.endpoint, "the next call starts after the member that failed")
                 #expect(try await EtcdCoordinator(gateway: fresh, prefix: "/drctl/budget/").keepAlive(lease: lease) == .seconds(10))
+            }
+        }
+
+        /// The CI flake of 2026-12-07: both members left after their raft leader died were
+        /// still electing when the read reached them, and each answered "leader changed"; the
+        /// read failed after one round although its budget had nine seconds left and the
+        /// election ended a moment later. Members that answer "not now" are asked again, after
+        /// a short pause, until one answers or the call's time is spent.
+        @Test func aCallEveryMemberDefersForAnElectionGoesRoundAgain() async throws {
+            let leaderChanged = (
+                status: "503 Service Unavailable", body: #"{"error":"etcdserver: leader changed","code":14,"message":"etcdserver: leader changed"}"#
+            )
+            let renewed = (status: "200 OK", body: #"{"result":{"header":{"revision":"7"},"ID":"42","TTL":"10"}}"# + "\n")
+            let first = try CannedHTTPServer(answers: [leaderChanged, renewed])
+            let second = try CannedHTTPServer(answers: [leaderChanged])
+            defer {
+                first.stop()
+                second.stop()
+            }
+            let gateway = EtcdGateway(endpoints: ["http://127.0.0.1:\(first.port)", "http://127.0.0.1:\(second.port)"], timeout: .seconds(2))
+            let ttl = try await EtcdCoordinator(gateway: gateway, prefix: "/drctl/rounds/").keepAlive(lease: 42)
+            #expect(ttl == .seconds(10))
+            #expect(first.requests == 2, "the first member was asked again once its election could have ended")
+            #expect(gateway.preferredEndpoint == "http://127.0.0.1:\(first.port)")
+        }
+
+        /// Members that cannot be reached at all are not a passing election: a call that no
+        /// member answered fails after one round, so an etcd outage is seen (and failsafe
+        /// entered) a loop sooner than a call that spent its whole budget would allow.
+        @Test func aCallNoMemberAnswersFailsAfterOneRound() async throws {
+            let ports = try [PortAllocator.freePort(), PortAllocator.freePort()]
+            let gateway = EtcdGateway(endpoints: ports.map { "http://127.0.0.1:\($0)" }, timeout: .seconds(2))
+            do {
+                _ = try await EtcdCoordinator(gateway: gateway, prefix: "/drctl/rounds/").keepAlive(lease: 42)
+                Issue.record("a renewal no member answered succeeded")
+            } catch CoordinationError.unavailable(let failures) {
+                #expect(failures.count == 2, "each member tried once: \(failures)")
             }
         }
 
