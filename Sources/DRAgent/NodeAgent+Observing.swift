@@ -73,6 +73,7 @@ extension NodeAgent {
     func readCluster(_ local: LocalDatabase) async -> Bool {
         let snapshot: CoordinationSnapshot
         let writes = LoopWrites(progress: progressToWrite(), member: memberToWrite(local))
+        let sentMillis = clock.wallMillis
         do {
             let sent = now
             do {
@@ -106,6 +107,7 @@ extension NodeAgent {
         leader = snapshot.leader
         members = snapshot.members
         primaryProgress = snapshot.progress
+        clockOffset.observe(snapshot.progress, me: node.name, sentMillis: sentMillis, answeredMillis: clock.wallMillis)
         paused = snapshot.paused
         intent = snapshot.failoverIntent
         switchover = snapshot.switchover

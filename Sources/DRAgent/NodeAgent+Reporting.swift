@@ -67,7 +67,7 @@ extension NodeAgent {
         await keepMemberLease()
         guard let write = memberToWrite(local) else { return }
         // Forgotten until etcd confirms: a write that failed (or whose answer was lost) is
-        // written again at the next loop, not at the next heartbeat.
+        // written again at the next loop.
         published.member = nil
         metrics.etcdRequest(node.name, .memberRecord)
         do {
@@ -85,7 +85,8 @@ extension NodeAgent {
         guard let lease = published.memberLease else { return nil }
         let record = memberRecord(local)
         let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
-        guard schedule.memberDue(record, last: published.member, leaderKnown: leader != nil, now: now) else { return nil }
+        let stored = members.first { $0.name == node.name }
+        guard schedule.memberDue(record, last: published.member, stored: stored, leaderKnown: leader != nil) else { return nil }
         return MemberWrite(record, lease: lease)
     }
 
@@ -132,6 +133,9 @@ extension NodeAgent {
             }, uniquingKeysWith: max)
         var progress = PrimaryProgress(node: node.name, timeline: state.timeline, lsn: state.currentLSN, standbyLagSeconds: lag)
         progress.term = leader.term
+        progress.standbyLSN = Dictionary(
+            state.replication.compactMap { connection in connection.flushLSN.map { (connection.applicationName, $0) } }, uniquingKeysWith: max)
+        progress.publishedAtMillis = clock.wallMillis
         let schedule = PublicationSchedule(leaseTTL: config.coordination.leaseTTL)
         return schedule.progressDue(progress, last: published.progress, now: now) ? ProgressWrite(progress, term: leader.term) : nil
     }
@@ -172,6 +176,7 @@ extension NodeAgent {
         record.configHash = configHash.isEmpty ? nil : configHash
         record.failingSinceMillis = health.failingSince?.millis
         record.failingForMillis = health.failingSince.map { (now - $0.at).milliseconds }
+        record.clockOffsetSeconds = clockOffset.reportedSeconds
         return record
     }
 }

@@ -43,6 +43,8 @@ public actor NodeAgent {
     var leader: LeaderRecord?
     var members: [MemberRecord] = []
     var primaryProgress: PrimaryProgress?
+    /// This agent's wall clock against the leader's, as the progress shows it.
+    var clockOffset = ClockOffset()
     /// The lost primary's progress as it was when this node began to promote (its own claim
     /// replaces it in etcd): what the failover's evidence measures the loss against.
     var progressBeforePromotion: PrimaryProgress?

@@ -120,7 +120,7 @@ public struct ChaosCampaign: Sendable {
         while elapsed() - lastHeal < budget {
             // The verdict `drctl status` gives: the servers, and etcd's leader and members.
             let snapshot = try? await coordinator.snapshot()
-            let coordination = snapshot.map { ClusterStatus.Coordination.known(leader: $0.leader, members: $0.members, paused: $0.paused, skipped: $0.skipped) }
+            let coordination = snapshot.map { ClusterStatus.Coordination.known(leader: $0.leader, members: $0.members, paused: $0.paused, skipped: $0.skipped, progress: $0.progress) }
             let status = ClusterStatus.evaluate(config: config, observations: await NodeProbe().observeAll(config), coordination: coordination)
             if status.verdict == .healthy {
                 settled = .healthy(at: elapsed())

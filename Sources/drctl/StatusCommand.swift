@@ -52,7 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
             // leader runs in failsafe.
             var failsafe: [FailsafeStatus] = []
             switch coordination {
-            case .unreachable, .known(leader: nil, _, _, _): failsafe = await Self.failsafeOfAgents(config)
+            case .unreachable, .known(leader: nil, _, _, _, _): failsafe = await Self.failsafeOfAgents(config)
             case .known: break
             }
             report = ClusterStatus.evaluate(
@@ -90,7 +90,7 @@ struct StatusCommand: AsyncParsableCommand {
     static func readCoordination(_ config: ClusterConfig) async -> ClusterStatus.Coordination {
         do {
             let snapshot = try await EtcdCoordinator.forConfig(config).snapshot()
-            return .known(leader: snapshot.leader, members: snapshot.members, paused: snapshot.paused, skipped: snapshot.skipped)
+            return .known(leader: snapshot.leader, members: snapshot.members, paused: snapshot.paused, skipped: snapshot.skipped, progress: snapshot.progress)
         } catch {
             return .unreachable("\(error)")
         }

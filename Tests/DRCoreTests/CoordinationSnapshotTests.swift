@@ -87,25 +87,28 @@ import Testing
         #expect(report.problems.contains("etcd record /drctl/x/members/pg9 skipped: field \"region\" is missing"))
     }
 
-    @Test func statusWarnsAboutAMemberWhoseClockIsOff() {
-        var skewed = MemberRecord(
-            name: "b", region: "r2", role: .standby, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: 0,
-            healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000)
+    /// The leader's progress is written at least every heartbeat: an older stamp is its
+    /// clock. Other agents measure their own clock against it and publish the offset.
+    @Test func statusWarnsAboutAClockThatIsOff() {
         let config = ClusterStatusTests.config
-        let fine = ClusterStatus.evaluate(
-            config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
-            nowMillis: 1_000_900)
-        #expect(!fine.problems.contains { $0.contains("clock") })
-        // An unchanged record is written again only every heartbeat: 9 s old is a fine clock.
-        let unchanged = ClusterStatus.evaluate(
-            config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
-            nowMillis: 1_009_000)
-        #expect(!unchanged.problems.contains { $0.contains("clock") }, "\(unchanged.problems)")
-        skewed.publishedAtMillis = 1_000_000 - 60_000
-        let off = ClusterStatus.evaluate(
-            config: config, observations: [], coordination: .known(leader: nil, members: [skewed], paused: false),
-            nowMillis: 1_000_000)
-        #expect(off.problems.contains { $0.hasPrefix("the clock of b's agent differs from this host's by about 60s") }, "\(off.problems)")
+        var progress = PrimaryProgress(node: "a", timeline: 1, lsn: LSN(1), standbyLagSeconds: [:])
+        progress.publishedAtMillis = 1_000_000
+        let leader = LeaderRecord(node: "a", term: 7, lease: 1)
+        var standby = MemberRecord(
+            name: "b", region: "r2", role: .standby, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: 0,
+            healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000 - 3_600_000)
+        func problems(now: Int64) -> [String] {
+            ClusterStatus.evaluate(
+                config: config, observations: [],
+                coordination: .known(leader: leader, members: [standby], paused: false, progress: progress), nowMillis: now
+            ).problems.filter { $0.contains("clock") }
+        }
+        // An hour-old member record is no clock problem: records are written on change.
+        #expect(problems(now: 1_000_900) == [])
+        #expect(problems(now: 1_009_000) == [], "an unchanged progress is a heartbeat old at most")
+        #expect(problems(now: 1_060_000).first?.hasPrefix("the clock of a's agent differs from this host's by about 60s") == true)
+        standby.clockOffsetSeconds = -42
+        #expect(problems(now: 1_000_900).first?.hasPrefix("the clock of b's agent is about 42s behind the leader's (a)") == true)
     }
 }
 

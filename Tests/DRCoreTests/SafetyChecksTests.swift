@@ -27,12 +27,24 @@ import Testing
     }
 
     @Test func aStandbyThatHadEverythingAtThePrimarysLastProgressRanksFirst() {
-        // b's record is a heartbeat old (a lower position), c's fresh; the primary's progress
+        // b's record is old (a lower position), c's fresh; the primary's progress
         // of this loop says b had everything and c did not.
         let progress = PrimaryProgress(node: "p", timeline: 1, lsn: LSN(900), standbyLagSeconds: ["b": 0, "c": 0.3])
         let members = [Self.m("b", lsn: 500), Self.m("c", lsn: 800), Self.m("d", lsn: 700)]
         #expect(SafetyChecks.rankCandidates(members, timeline: 1, progress: progress).map(\.name) == ["b", "c", "d"])
         #expect(SafetyChecks.rankCandidates(members, timeline: 1).map(\.name) == ["c", "d", "b"], "without progress: by position")
+    }
+
+    /// Records are written only on material change, so a standby's own position may be
+    /// hours old; the progress carries what the primary saw each standby flush, and the
+    /// newer of the two ranks.
+    @Test func theProgressPositionOfAStandbyOutranksItsOldRecord() {
+        var progress = PrimaryProgress(node: "p", timeline: 1, lsn: LSN(9000), standbyLagSeconds: ["b": 0.4, "c": 0.2])
+        progress.standbyLSN = ["b": LSN(8800), "c": LSN(8500)]
+        // c's record is newer than b's, but the primary saw b flush further this loop.
+        let members = [Self.m("b", lsn: 100), Self.m("c", lsn: 8400), Self.m("d", lsn: 8600)]
+        #expect(SafetyChecks.rankCandidates(members, timeline: 1, progress: progress).map(\.name) == ["b", "d", "c"])
+        #expect(SafetyChecks.rankCandidates(members, timeline: 1).map(\.name) == ["d", "c", "b"], "by records alone")
     }
 
     @Test func rankingIgnoresTimelineWhenUnknown() {

@@ -1,4 +1,4 @@
-/// What an agent publishes about its node (on change and every heartbeat: `PublicationSchedule`), under the member's own lease so a
+/// What an agent publishes about its node (when something material changes: `PublicationSchedule`), under the member's own lease so a
 /// dead agent's record disappears on its own.
 public struct MemberRecord: Sendable, Equatable, Codable {
     public var name: String
@@ -27,8 +27,14 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     /// members that differ run different files.
     public var configHash: String? = nil
     /// Milliseconds since the epoch on the publishing agent's clock: for display only,
-    /// never compared across machines.
+    /// never compared across machines (a record is written only when something material
+    /// changed, so it may be hours old).
     public var publishedAtMillis: Int64
+    /// How far this agent's wall clock is ahead of the leader agent's (behind when
+    /// negative), in seconds, when that is more than `ClockOffset` tolerates; nil when it
+    /// is within or unmeasured. Wall clocks decide nothing in a failover, but scheduled
+    /// switchovers and the times in reports read them.
+    public var clockOffsetSeconds: Int? = nil
     /// Wall-clock milliseconds of the first failed check of the current failure streak,
     /// nil while the checks pass: the start of a failover's evidence (for people; never
     /// used to decide anything).
@@ -61,7 +67,7 @@ public struct MemberRecord: Sendable, Equatable, Codable {
         case name, region, role, timeline, lsn, healthy
         case replayLSN = "replay_lsn", lagBytes = "lag_bytes", failedChecks = "failed_checks", hold, nofailover, priority, publishedAtMillis = "published_at_ms"
         case failingSinceMillis = "failing_since_ms", failingForMillis = "failing_for_ms"
-        case rejoinFailure = "rejoin_failure", building, configHash = "config_hash"
+        case rejoinFailure = "rejoin_failure", building, configHash = "config_hash", clockOffsetSeconds = "clock_offset_s"
     }
 }
 
@@ -98,6 +104,14 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
     /// whose own progress carries its current term was primary under that term, and nobody
     /// else can have written since (see `leader-restores-own-primary`).
     public var term: Int64? = nil
+    /// Per standby, the WAL position it has flushed as the primary last saw it
+    /// (`pg_stat_replication.flush_lsn`): fresher than a standby's own record, which is
+    /// written only when something material changes (`PublicationSchedule`).
+    public var standbyLSN: [String: LSN] = [:]
+    /// When it was published, in milliseconds since the epoch on the leader agent's clock:
+    /// the reference other agents compare their clocks with (`ClockOffset`). Not part of
+    /// what makes a progress due (`PublicationSchedule.progressDue`).
+    public var publishedAtMillis: Int64? = nil
 
     public init(node: String, timeline: Int, lsn: LSN, standbyLagSeconds: [String: Double], startOfTerm: Bool = false) {
         self.node = node
@@ -107,7 +121,10 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
         self.startOfTerm = startOfTerm
     }
 
-    enum CodingKeys: String, CodingKey { case node, timeline, lsn, term, standbyLagSeconds = "standby_lag_seconds", startOfTerm = "start_of_term" }
+    enum CodingKeys: String, CodingKey {
+        case node, timeline, lsn, term, standbyLagSeconds = "standby_lag_seconds", startOfTerm = "start_of_term"
+        case standbyLSN = "standby_lsn", publishedAtMillis = "published_at_ms"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -118,5 +135,7 @@ public struct PrimaryProgress: Sendable, Equatable, Codable {
         // Absent in records of earlier versions, which never write one before promoting.
         startOfTerm = try c.decodeIfPresent(Bool.self, forKey: .startOfTerm) ?? false
         term = try c.decodeIfPresent(Int64.self, forKey: .term)
+        standbyLSN = try c.decodeIfPresent([String: LSN].self, forKey: .standbyLSN) ?? [:]
+        publishedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .publishedAtMillis)
     }
 }

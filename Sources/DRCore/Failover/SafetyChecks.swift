@@ -17,18 +17,20 @@ public enum SafetyChecks {
     /// Members that may be promoted, best first: healthy standbys on the last primary's
     /// timeline, not tagged `nofailover`; those that had everything at the primary's last
     /// progress (`progress`, written every loop the position moved) before those that
-    /// did not, then by received LSN (a member record's position is up to a heartbeat old:
-    /// `PublicationSchedule`), then priority, then name (so every agent computes the same
+    /// did not, then by position — the newer of the member's own record (written only when
+    /// something material changed, `PublicationSchedule`, so it may be old) and what the
+    /// progress saw it flush —, then priority, then name (so every agent computes the same
     /// order).
     public static func rankCandidates(_ members: [MemberRecord], timeline: Int?, progress: PrimaryProgress? = nil) -> [MemberRecord] {
         func caughtUp(_ member: MemberRecord) -> Bool { progress?.standbyLagSeconds[member.name] == 0 }
+        func position(_ member: MemberRecord) -> LSN { max(member.lsn ?? .zero, progress?.standbyLSN[member.name] ?? .zero) }
         return
             members
             .filter { $0.role == .standby && $0.healthy && !$0.nofailover && $0.lsn != nil }
             .filter { timeline == nil || $0.timeline == timeline }
             .sorted { a, b in
                 if caughtUp(a) != caughtUp(b) { return caughtUp(a) }
-                if a.lsn != b.lsn { return (a.lsn ?? .zero) > (b.lsn ?? .zero) }
+                if position(a) != position(b) { return position(a) > position(b) }
                 if a.priority != b.priority { return a.priority > b.priority }
                 return a.name < b.name
             }

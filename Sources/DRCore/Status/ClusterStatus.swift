@@ -4,11 +4,11 @@ public enum ClusterStatus {
     /// What etcd said when `status` asked, or that it did not answer.
     public enum Coordination: Sendable, Equatable {
         case unreachable(String)
-        case known(leader: LeaderRecord?, members: [MemberRecord], paused: Bool, skipped: [SkippedRecord] = [])
+        case known(leader: LeaderRecord?, members: [MemberRecord], paused: Bool, skipped: [SkippedRecord] = [], progress: PrimaryProgress? = nil)
     }
 
-    /// - Parameter nowMillis: this host's wall clock, to warn about members whose clocks
-    ///   differ by more than a lease TTL (their records are at most that old).
+    /// - Parameter nowMillis: this host's wall clock, to warn about a leader whose clock
+    ///   differs from it (see `ClockOffset.problems`).
     /// - Parameter failsafe: what the agents' APIs said of failsafe (asked when etcd is unreachable).
     public static func evaluate(
         config: ClusterConfig, observations: [NodeObservation], coordination: Coordination? = nil,
@@ -34,22 +34,16 @@ public enum ClusterStatus {
             } else {
                 problems.append("etcd is unreachable (\(reason)): no automatic failover can happen")
             }
-        case let .known(current, members, isPaused, skipped):
+        case let .known(current, members, isPaused, skipped, progress):
             leader = current
             problems += skipped.map(\.description)
             if current == nil, let leading {
                 problems.append("\(leading.leader)'s agent cannot reach etcd: " + describe(leading, nowMillis: nowMillis))
             }
             if let nowMillis {
-                // A live record was written within the last heartbeat (`PublicationSchedule`);
-                // a larger difference is the clock.
-                let tolerance = (PublicationSchedule.defaultHeartbeat + config.coordination.leaseTTL + config.health.interval).milliseconds + 1000
-                for member in members where abs(nowMillis - member.publishedAtMillis) > tolerance {
-                    let off = Double(abs(nowMillis - member.publishedAtMillis)) / 1000
-                    problems.append(
-                        "the clock of \(member.name)'s agent differs from this host's by about \(Int(off.rounded()))s: scheduled switchovers (--at) and the times in reports read wall clocks; failover decisions do not"
-                    )
-                }
+                problems += ClockOffset.problems(
+                    leader: current, progress: progress, members: members, nowMillis: nowMillis, config: config,
+                    consequence: "scheduled switchovers (--at) and the times in reports read wall clocks; failover decisions do not")
             }
             paused = isPaused
             hold = members.compactMap(\.hold).first

@@ -162,11 +162,11 @@ extension StatusPageModel {
             if let hold = member.hold { warnings.append("\(member.name): \(hold)") }
             if let building = member.building { warnings.append("\(member.name) is being built as a standby \(building)") }
             if let failure = member.rejoinFailure { warnings.append("\(member.name) could not be brought back as a standby: \(failure)") }
-            let skew = abs(inputs.now.timeIntervalSince1970 * 1000 - Double(member.publishedAtMillis)) / 1000
-            let tolerance = Double((PublicationSchedule.defaultHeartbeat + config.coordination.leaseTTL + config.health.interval).components.seconds) + 1
-            if inputs.etcdReachable, skew > tolerance {
-                warnings.append("the clock of \(member.name)'s agent differs from this host's by about \(Int(skew.rounded()))s")
-            }
+        }
+        if inputs.etcdReachable, let snapshot {
+            warnings += ClockOffset.problems(
+                leader: snapshot.leader, progress: snapshot.progress, members: snapshot.members,
+                nowMillis: Int64(inputs.now.timeIntervalSince1970 * 1000), config: config)
         }
         for (region, node) in config.nodes where region.role != .cold && members[node.name] == nil && inputs.etcdReachable {
             warnings.append("\(node.name) publishes no member record: its agent is down or cannot reach etcd")
