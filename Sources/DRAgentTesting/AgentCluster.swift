@@ -122,7 +122,7 @@ public final class AgentCluster: @unchecked Sendable {
         guard let entry = config.node(named: node) else { return }
         let agent = NodeAgent(
             config: config, region: entry.region, node: entry.node, coordinator: etcd.client(node), stateDir: stateDir,
-            log: log.logger(node), database: servers.database(node), clock: clock, watchdogGuardsLease: withWatchdogs,
+            log: log.logger(node), database: servers.database(node), clock: clock.host(node), watchdogGuardsLease: withWatchdogs,
             failsafePeers: Peers(cluster: self, from: node), notifier: notifications.notifier(for: node))
         await agent.start()
         lock.withLock { agents[node] = agent }

@@ -26,6 +26,7 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current = AgentInstant(.zero)
     private var wallStep: Int64 = 0
+    private var hostWallSteps: [String: Int64] = [:]
     private var sleepers: [UUID: Sleeper] = [:]
     private var cancelledBeforeSleeping: Set<UUID> = []
     /// Tracked tasks that have not finished.
@@ -40,6 +41,17 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
     /// Steps the wall clock (an NTP step, an operator's `date -s`) without moving the
     /// monotonic clock: nothing the agents time may change.
     public func stepWallClock(by offset: Duration) { lock.withLock { wallStep += offset.milliseconds } }
+
+    /// Steps one host's wall clock only (a host whose NTP broke): its agent reads
+    /// `wallMillis(of:)` through `host(_:)`.
+    public func stepWallClock(of host: String, by offset: Duration) { lock.withLock { hostWallSteps[host, default: 0] += offset.milliseconds } }
+
+    /// The wall clock of `host`: this clock's, plus whatever that host's was stepped by.
+    public func wallMillis(of host: String) -> Int64 { wallMillis + lock.withLock { hostWallSteps[host] ?? 0 } }
+
+    /// This clock as the agent on `host` reads it: the same monotonic time and timers, the
+    /// host's own wall clock.
+    public func host(_ name: String) -> any AgentClock { HostClock(base: self, host: name) }
     public func instant(of moment: ContinuousClock.Instant) -> AgentInstant { now }
 
     public func sleep(until deadline: AgentInstant) async throws {
@@ -136,4 +148,18 @@ public enum ManualClockError: Error, CustomStringConvertible {
         case let .stuck(at, tasks): "at \(at), \(tasks) tracked task(s) neither finished nor slept on the manual clock for 30 s of real time"
         }
     }
+}
+
+/// One host's view of a `ManualClock`: its timers are the shared clock's, its wall clock
+/// may be stepped on its own (`ManualClock.stepWallClock(of:by:)`).
+struct HostClock: AgentClock {
+    let base: ManualClock
+    let host: String
+
+    var now: AgentInstant { base.now }
+    var hostMonotonic: AgentInstant { base.hostMonotonic }
+    var wallMillis: Int64 { base.wallMillis(of: host) }
+    func sleep(until deadline: AgentInstant) async throws { try await base.sleep(until: deadline) }
+    func schedule(at deadline: AgentInstant, _ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> { base.schedule(at: deadline, work) }
+    func instant(of moment: ContinuousClock.Instant) -> AgentInstant { base.instant(of: moment) }
 }

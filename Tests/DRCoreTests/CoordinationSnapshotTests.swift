@@ -97,16 +97,23 @@ import Testing
         var standby = MemberRecord(
             name: "b", region: "r2", role: .standby, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: 0,
             healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000 - 3_600_000)
+        var primary = MemberRecord(
+            name: "a", region: "r1", role: .primary, timeline: 1, lsn: LSN(1), replayLSN: nil, lagBytes: nil,
+            healthy: true, failedChecks: 0, publishedAtMillis: 1_000_000 - 3_600_000)
         func problems(now: Int64) -> [String] {
             ClusterStatus.evaluate(
                 config: config, observations: [],
-                coordination: .known(leader: leader, members: [standby], paused: false, progress: progress), nowMillis: now
+                coordination: .known(leader: leader, members: [primary, standby], paused: false, progress: progress), nowMillis: now
             ).problems.filter { $0.contains("clock") }
         }
         // An hour-old member record is no clock problem: records are written on change.
         #expect(problems(now: 1_000_900) == [])
         #expect(problems(now: 1_009_000) == [], "an unchanged progress is a heartbeat old at most")
         #expect(problems(now: 1_060_000).first?.hasPrefix("the clock of a's agent differs from this host's by about 60s") == true)
+        // A leader whose database is down (restarting in place) writes no progress: its age
+        // is then no clock.
+        primary.role = .down
+        #expect(problems(now: 1_060_000) == [])
         standby.clockOffsetSeconds = -42
         #expect(problems(now: 1_000_900).first?.hasPrefix("the clock of b's agent is about 42s behind the leader's (a)") == true)
     }
