@@ -174,8 +174,8 @@ extension NodeAgent {
                 throw error
             }
             work.resumeFailedAt = nil
-        case .handOver(let target, let term):
-            return try await handOver(to: target, term: term)
+        case .handOver(let intent, let term):
+            return try await handOver(intent, term: term)
         case .guardRestart:
             // Not thrown: nothing else this loop depends on it, and it is tried every loop.
             do { try database.guardRestart() } catch { log.error("the restart guard is missing", metadata: ["error": "\(error)"]) }
@@ -271,8 +271,9 @@ extension NodeAgent {
     /// Switchover, first half (see `SwitchoverIntent`). A clean stop that fails is recorded
     /// for `decide` (rule `switchover-stop-failed`: fenced, then released), and true is
     /// returned so that it decides again at once.
-    private func handOver(to target: String, term: Int64) async throws -> Bool {
-        guard var handover = switchover else { return false }
+    private func handOver(_ intent: SwitchoverIntent, term: Int64) async throws -> Bool {
+        var handover = intent
+        let target = intent.to
         log.notice("switchover: stopping the database cleanly to hand over", metadata: ["to": "\(target)", "term": "\(term)"])
         let end: LSN
         do {

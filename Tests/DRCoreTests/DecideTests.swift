@@ -367,7 +367,7 @@ import Testing
         let requested = SwitchoverIntent(to: "b", requestedAtMillis: 0)
         var leader = Self.primaryView()
         leader.switchover = requested
-        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7), .handOver(to: "b", term: 7)])
+        #expect(decide(leader, policy: Self.policy, now: .seconds(10)).actions == [.renewLease(term: 7), .handOver(requested, term: 7)])
         leader.switchoverDue = false
         #expect(decide(leader, policy: Self.policy, now: .seconds(10)).rule == "leader-renews", "--at not reached yet")
         leader.switchoverDue = true

@@ -11,7 +11,7 @@ import Testing
         // it was not proven: the database is then reported as it is.
         (.fence(node: "a", reason: why), FenceMarkerPlan(before: .replace(why.description), liftOnFailure: true)),
         // A switchover's clean stop: the node rejoins the new leader by itself afterwards.
-        (.handOver(to: "b", term: 7), FenceMarkerPlan(before: .replace("switchover to b (term 7)"))),
+        (.handOver(SwitchoverIntent(to: "b", requestedAtMillis: 0), term: 7), FenceMarkerPlan(before: .replace("switchover to b (term 7)"))),
         // A rewind stops the standby first: a failed one leaves a fenced node, and an
         // earlier fence's reason is kept.
         (.rejoin(node: "a", leader: "b", term: 8), FenceMarkerPlan(before: .unlessPresent("rewinding to follow b (term 8)"), liftOnSuccess: true)),
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func aSwitchoversMarkerSaysSo() {
-        guard case .replace(let text)? = FenceMarkerPlan.of(.handOver(to: "b", term: 7)).before else { Issue.record("no marker"); return }
+        guard case .replace(let text)? = FenceMarkerPlan.of(.handOver(SwitchoverIntent(to: "b", requestedAtMillis: 0), term: 7)).before else { Issue.record("no marker"); return }
         #expect(FenceMarkerPlan.isSwitchover(text))
         guard case .replace(let fence)? = FenceMarkerPlan.of(.fence(node: "a", reason: Self.why)).before else { Issue.record("no marker"); return }
         #expect(!FenceMarkerPlan.isSwitchover(fence))

@@ -31,7 +31,7 @@ import Testing
         ),
         (
             "a failure under an older term decides nothing: the handover is tried under this one", leader(failedUnderTerm: 6), "leader-hands-over",
-            [.renewLease(term: 7), .handOver(to: "b", term: 7)]
+            [.renewLease(term: 7), .handOver(SwitchoverIntent(to: "b", requestedAtMillis: 0), term: 7)]
         ),
     ]
 

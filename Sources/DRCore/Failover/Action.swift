@@ -49,8 +49,10 @@ public enum Action: Sendable, Equatable {
     /// node); only the leader, only under `term`, so a deposed agent never flips DNS back.
     case switchDNS(record: String, to: String, term: Int64)
     /// Switchover, first half: stop this primary cleanly (its WAL reaches the standbys),
-    /// record where the WAL ended in the intent, then release the key for `to`.
-    case handOver(to: String, term: Int64)
+    /// record where the WAL ended in `intent` (as decided on: the executor reads no intent
+    /// of its own, so the marker it writes first and the stop always concern the same
+    /// switchover), then release the key for `intent.to`.
+    case handOver(SwitchoverIntent, term: Int64)
     /// Leaves `standby.signal` in the running primary's data directory (the restart guard:
     /// `StandingOrder` "restart-guard").
     case guardRestart(node: String)

@@ -236,7 +236,7 @@ extension FailoverRule {
                     return [.renewLease(term: term), .holdForOperator(reason: .switchoverTargetUnhealthy(target: intent.to))]
                 }
                 // Renewed first: the clean stop must finish well inside the lease.
-                return [.renewLease(term: term), .handOver(to: intent.to, term: term)]
+                return [.renewLease(term: term), .handOver(intent, term: term)]
             },
             FailoverRule(
                 id: "leader-promotes",

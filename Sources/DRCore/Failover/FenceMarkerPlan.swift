@@ -31,9 +31,9 @@ public struct FenceMarkerPlan: Sendable, Equatable {
         switch action {
         case .fence(_, let reason):
             FenceMarkerPlan(before: .replace(reason.description), liftOnFailure: true)
-        case .handOver(let target, let term):
+        case .handOver(let intent, let term):
             // Stopped cleanly for a switchover: it rejoins the new leader by itself.
-            FenceMarkerPlan(before: .replace("\(switchoverPrefix) to \(target) (term \(term))"))
+            FenceMarkerPlan(before: .replace("\(switchoverPrefix) to \(intent.to) (term \(term))"))
         case .rejoin(_, let leader, let term):
             // A standby past the fork is stopped to be rewound: marked first, so that a rewind
             // that fails (the leader restarting) leaves a fenced node, tried again later, not
