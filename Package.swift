@@ -42,7 +42,7 @@ let package = Package(
         // pidfd): compiled C, so the feature macro never reaches a Swift-visible header.
         .target(name: "CSpawn"),
         .target(name: "DRSystem", dependencies: ["CSpawn", "DRCore"]),
-        .target(name: "DRCrypto", dependencies: ["CCrypto"]),
+        .target(name: "DRCrypto", dependencies: ["CCrypto", "DRCore"]),
         .target(name: "DRBackup", dependencies: ["DRCore", "DRPostgres", "DRSystem", "DRCrypto", "DRHTTP", "CZstd"]),
         .target(name: "DRDrill", dependencies: ["DRCore", "DRBackup", "DRPostgres", "DRCoordination", "DRSystem"]),
         // The randomized fault campaign against a lab (`drctl lab chaos`, `make chaos`).

@@ -35,7 +35,7 @@ struct EvidenceRecorder {
     func evidence(cluster: String, term: Int64, promoted: String, lostBytes: UInt64?, lostSeconds: Double?, reason: String) -> FailoverEvidence {
         var evidence = FailoverEvidence(
             cluster: cluster, term: term, promoted: promoted, previousPrimary: previousPrimary,
-            finishedAt: ISO8601DateFormatter().string(from: Date()), events: events,
+            finishedAt: UTCTime.iso8601(Date()), events: events,
             rtoSeconds: events.last?.at ?? 0, dataLostBytes: lostBytes, dataLostSeconds: lostSeconds, reason: reason)
         evidence.declaredAtMillis = declaredAtMillis
         return evidence

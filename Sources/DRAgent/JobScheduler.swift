@@ -69,7 +69,7 @@ public struct JobScheduler: Service {
                 metrics.jobMissed(job.name, count: missed.count)
                 report(job, "missed \(missed.count) occurrence(s) while no agent could run it", key: "job-\(job.name)-missed-before-\(minute)")
             }
-            var record = JobRun(job: job.name, scheduledMinute: minute, node: holder, startedAt: ISO8601DateFormatter().string(from: Date()), missedMinutes: missed)
+            var record = JobRun(job: job.name, scheduledMinute: minute, node: holder, startedAt: UTCTime.iso8601(Date()), missedMinutes: missed)
             try await coordinator.recordJob(record)
             let keepAlive = Task {
                 while !Task.isCancelled {
@@ -88,7 +88,7 @@ public struct JobScheduler: Service {
                 log.error("scheduled job failed", metadata: ["job": "\(job.name)", "error": "\(error)"])
                 report(job, "failed: \(error)", key: "job-\(job.name)-\(minute)")
             }
-            record.finishedAt = ISO8601DateFormatter().string(from: Date())
+            record.finishedAt = UTCTime.iso8601(Date())
             try await coordinator.recordJob(record)
             metrics.jobFinished(job.name, succeeded: record.succeeded == true)
             log.notice("scheduled job finished", metadata: ["job": "\(job.name)", "succeeded": "\(record.succeeded == true)", "detail": "\(record.detail)"])
@@ -148,8 +148,7 @@ public struct JobScheduler: Service {
             contents.backups = backups
             for kind in BackupManifest.Kind.allCases {
                 guard let last = backups.last(where: { $0.kind == kind }) else { continue }
-                let formatter = ISO8601DateFormatter()
-                let finished = formatter.date(from: last.finishedAt), started = formatter.date(from: last.startedAt)
+                let finished = UTCTime.parse(last.finishedAt), started = UTCTime.parse(last.startedAt)
                 metrics.backup(
                     kind: kind.rawValue, finishedAt: finished?.timeIntervalSince1970,
                     seconds: finished.flatMap { f in started.map { f.timeIntervalSince($0) } }, bytes: last.size)

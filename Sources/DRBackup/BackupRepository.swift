@@ -72,11 +72,7 @@ public struct BackupRepository: Sendable {
     /// writable (and for a bucket, in an allowed region) first.
     func create(kind: BackupManifest.Kind, label: String, at date: Date) async throws -> String {
         try await objects.prepareForWriting()
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let stem = "\(formatter.string(from: date))-\(kind.rawValue)-\(label)"
+        let stem = "\(UTCTime.compact(date))-\(kind.rawValue)-\(label)"
         let taken = Set(try await objects.children(of: "\(cluster)/").prefixes)
         var id = stem
         var suffix = 1

@@ -67,7 +67,7 @@ public struct BackupVerifier: Sendable {
             }
         }
         var verified = manifest
-        verified.verifiedAt = ISO8601DateFormatter().string(from: Date())
+        verified.verifiedAt = UTCTime.iso8601(Date())
         verified.damage = nil
         try await repository.write(verified)
         return verified

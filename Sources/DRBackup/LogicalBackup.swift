@@ -54,7 +54,7 @@ struct StreamedBackup: Sendable {
             let stop = try await source.position(database: positionDatabase)
             var manifest = BackupManifest(
                 id: id, kind: kind, cluster: config.cluster, database: database, path: file, size: size, sha256: sha256,
-                startedAt: ISO8601DateFormatter().string(from: startedAt), finishedAt: ISO8601DateFormatter().string(from: Date()),
+                startedAt: UTCTime.iso8601(startedAt), finishedAt: UTCTime.iso8601(Date()),
                 startLSN: start.lsn, stopLSN: stop.lsn, timeline: start.timeline, region: repository.region, sourceNode: source.node.name,
                 postgresVersion: start.version)
             manifest.compression = compression

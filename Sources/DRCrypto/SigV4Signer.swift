@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 
 /// AWS Signature Version 4 for one service and region (Route 53: `route53`, `us-east-1`; S3),
@@ -64,11 +65,7 @@ public struct SigV4Signer: Sendable {
 
     /// `20150830T123600Z` for `date`, in UTC.
     public static func amzDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        UTCTime.compact(date)
     }
 
     /// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, every other byte

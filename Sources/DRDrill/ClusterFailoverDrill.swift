@@ -105,7 +105,7 @@ struct ClusterFailoverDrill {
         // automatic failover for an operator: the drill would measure the hold, not a failover.
         // (Agents mean to leave switchovers out of the cooldown, but one that saw only the new
         // term cannot tell; so both count here.) A few seconds more cover clock skew.
-        if let last = try await etcd.history().last, let finished = ISO8601DateFormatter().date(from: last.finishedAt) {
+        if let last = try await etcd.history().last, let finished = UTCTime.parse(last.finishedAt) {
             let since = Duration.seconds(max(0, Date().timeIntervalSince(finished)))
             let wait = config.failover.cooldown + .seconds(5) - since
             if config.failover.cooldown > .zero, wait > .zero {

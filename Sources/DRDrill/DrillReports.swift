@@ -40,7 +40,7 @@ public struct DrillReports: Sendable {
         try await repository.objects.prepareForWriting()
         for suffix in 1...1000 {
             let id = suffix == 1 ? stem : "\(stem)-\(suffix)"
-            if try await repository.objects.create("\(repository.cluster)/drills/\(id)/claimed", Data(ISO8601DateFormatter().string(from: Date()).utf8)) {
+            if try await repository.objects.create("\(repository.cluster)/drills/\(id)/claimed", Data(UTCTime.iso8601(Date()).utf8)) {
                 return id
             }
         }

@@ -59,7 +59,7 @@ public struct DrillRunner: Sendable {
         let rtoObjective = (spec.rto ?? config.objectives.rto).seconds, rpoObjective = (spec.rpo ?? config.objectives.rpo).seconds
         let report = DrillReport(
             id: id, drill: spec.name, kind: spec.kind.rawValue, cluster: config.cluster,
-            startedAt: ISO8601DateFormatter().string(from: clock.startedDate), finishedAt: ISO8601DateFormatter().string(from: Date()),
+            startedAt: UTCTime.iso8601(clock.startedDate), finishedAt: UTCTime.iso8601(Date()),
             rtoSeconds: measured.rto, rpoSeconds: measured.rpo, dataLostBytes: measured.lostBytes, rtoObjectiveSeconds: rtoObjective,
             rpoObjectiveSeconds: rpoObjective, phases: clock.phases, validations: measured.validations,
             failures: DrillReport.failures(
@@ -70,11 +70,7 @@ public struct DrillRunner: Sendable {
     }
 
     static func runID(_ name: String, at date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return "\(formatter.string(from: date))-\(name)"
+        "\(UTCTime.compact(date))-\(name)"
     }
 
     // MARK: restores into a scratch instance
@@ -130,7 +126,7 @@ public struct DrillRunner: Sendable {
     ) async throws -> DrillMeasurement {
         var measured = DrillMeasurement()
         // RPO: what restoring this backup loses, measured from the drill's start.
-        if case .latest = target, let finished = ISO8601DateFormatter().date(from: backup.finishedAt) {
+        if case .latest = target, let finished = UTCTime.parse(backup.finishedAt) {
             measured.rpo = max(0, clock.startedDate.timeIntervalSince(finished))
         }
         let dir = NSTemporaryDirectory() + "drctl-drill-\(UUID().uuidString.prefix(8).lowercased())"

@@ -164,13 +164,12 @@ struct BackupPruneCommand: AsyncParsableCommand {
         if plan.remove.isEmpty && abandoned.isEmpty && plan.expireWAL.isEmpty {
             return print("nothing to prune: all \(backups.count) backup(s) and \(wal.count) archived WAL file(s) are kept")
         }
-        let started = ISO8601DateFormatter()
         let kinds = Dictionary(backups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var lines = plan.remove.map { id in "remove \(id)" + (kinds[id]?.damage.map { " (damaged: \($0))" } ?? "") }
         if let first = plan.expireWAL.first, let last = plan.expireWAL.last {
             lines.append("expire \(plan.expireWAL.count) WAL file(s) \(first) … \(last): no kept base backup needs them (kept from segment \(plan.walKeptFrom ?? "?"), timeline histories always)")
         }
-        lines += abandoned.map { "abort  unfinished upload \($0.key) (started \(started.string(from: $0.started)))" }
+        lines += abandoned.map { "abort  unfinished upload \($0.key) (started \(UTCTime.iso8601($0.started)))" }
         lines += plan.keep.sorted { $0.key < $1.key }.map { "keep   \($0.key) (\($0.value))" }
         let question = [
             plan.remove.isEmpty ? nil : "remove \(plan.remove.count) backup(s)", plan.expireWAL.isEmpty ? nil : "expire \(plan.expireWAL.count) WAL file(s)",
@@ -196,7 +195,7 @@ struct BackupPruneCommand: AsyncParsableCommand {
     /// A manifest as retention sees it: a damaged one is no valid backup.
     static func retained(_ b: BackupManifest) -> RepositoryRetention.Backup {
         RepositoryRetention.Backup(
-            id: b.id, kind: b.kind, database: b.database, finishedAt: Int64(ISO8601DateFormatter().date(from: b.finishedAt)?.timeIntervalSince1970 ?? 0),
+            id: b.id, kind: b.kind, database: b.database, finishedAt: Int64(UTCTime.parse(b.finishedAt)?.timeIntervalSince1970 ?? 0),
             valid: b.damage == nil, startLSN: b.startLSN)
     }
 }

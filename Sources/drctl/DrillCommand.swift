@@ -80,7 +80,7 @@ struct DrillReportCommand: AsyncParsableCommand {
         do {
             for entry in try await reports.list() { if let report = try await reports.report(entry.id) { runs.append(report) } }
         } catch { throw CLIExit.failed("\(error)") }
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = UTCTime.iso8601(Date())
         guard let out else {
             // Printed: links to the reports where they are (a file, or the bucket's URL).
             print(

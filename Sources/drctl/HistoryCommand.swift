@@ -50,7 +50,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         if failsafe, episodes.isEmpty { print("no failsafe episodes recorded for cluster \(config.cluster)") }
         for episode in episodes {
-            let started = Date(timeIntervalSince1970: Double(episode.startedAtMillis) / 1000).formatted(.iso8601)
+            let started = UTCTime.iso8601(Date(timeIntervalSince1970: Double(episode.startedAtMillis) / 1000))
             print(
                 "failsafe  \(started)  \(episode.leader) (term \(episode.term)) writable without etcd for \(String(format: "%.1f", episode.seconds))s, "
                     + "confirmed by \(episode.confirmedBy.isEmpty ? "no other member" : episode.confirmedBy.joined(separator: ", ")) in \(episode.rounds) rounds; \(episode.outcome)")
@@ -64,7 +64,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     /// "hook  2026-12-07T…  pg2 on_role_change primary (term 42): succeeded, exit 0 in 0.12s"
     static func line(_ run: HookRun) -> String {
-        let started = Date(timeIntervalSince1970: Double(run.startedAtMillis) / 1000).formatted(.iso8601)
+        let started = UTCTime.iso8601(Date(timeIntervalSince1970: Double(run.startedAtMillis) / 1000))
         let term = run.term.map { " (term \($0))" } ?? ""
         let status = run.exitStatus.map { ", exit \($0)" } ?? ""
         return "hook  \(started)  \(run.node) \(run.event.rawValue) \(run.role)\(term): \(run.outcome.rawValue)\(status) in \(String(format: "%.2f", run.seconds))s"

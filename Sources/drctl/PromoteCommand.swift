@@ -70,7 +70,7 @@ struct PromoteCommand: AsyncParsableCommand {
         let writable = (clock.now - started).seconds
         print("\(node) promoted and accepting writes; its agent takes the leader key once etcd is back and the old key has expired")
         let record = plan.evidence(
-            cluster: config.cluster, by: who, reason: reason, atMillis: millis, finishedAt: ISO8601DateFormatter().string(from: Date()), writableAfter: writable)
+            cluster: config.cluster, by: who, reason: reason, atMillis: millis, finishedAt: UTCTime.iso8601(Date()), writableAfter: writable)
         try await ForcedHistory.record(record, atMillis: millis, config: config)
     }
 }

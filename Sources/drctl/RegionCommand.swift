@@ -93,7 +93,7 @@ struct RegionActivateCommand: AsyncParsableCommand {
             print("the managed DNS records do not point at \(target.name) yet: `drctl dns status`, runbooks/dns-manual-override.md")
         }
         var record = FailoverEvidence(
-            cluster: config.cluster, term: 0, promoted: target.name, previousPrimary: nil, finishedAt: ISO8601DateFormatter().string(from: Date()),
+            cluster: config.cluster, term: 0, promoted: target.name, previousPrimary: nil, finishedAt: UTCTime.iso8601(Date()),
             events: events, rtoSeconds: dnsSynced ?? leading ?? writable, dataLostBytes: nil, dataLostSeconds: nil,
             reason: "region \(region.name) activated from base backup \(backup.id) and the WAL archive by \(who)")
         record.declaredAtMillis = millis

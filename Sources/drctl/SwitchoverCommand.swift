@@ -29,7 +29,7 @@ struct SwitchoverCommand: AsyncParsableCommand {
         }
         var notBefore: Int64?
         if let at {
-            guard let date = ISO8601DateFormatter().date(from: at) else { throw CLIExit.badInput("--at: expected an ISO 8601 time like 2026-11-23T03:00:00Z, found \"\(at)\"") }
+            guard let date = UTCTime.parse(at) else { throw CLIExit.badInput("--at: expected an ISO 8601 time like 2026-11-23T03:00:00Z, found \"\(at)\"") }
             notBefore = Int64(date.timeIntervalSince1970 * 1000)
         }
         var lagLimit = config.objectives.rpo

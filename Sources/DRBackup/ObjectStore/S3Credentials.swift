@@ -178,10 +178,7 @@ enum AWSCredentialSources {
     }
 
     static func parseTime(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        UTCTime.parse(text)
     }
 
     /// application/x-www-form-urlencoded, as STS reads it.

@@ -171,8 +171,6 @@ extension NodeSnapshot {
     }
 
     static func isoTime(_ millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        UTCTime.iso8601(Date(timeIntervalSince1970: Double(millis) / 1000), fractional: true)
     }
 }

@@ -55,7 +55,7 @@ public struct NotificationEvent: Sendable, Equatable, Codable {
         self.details = details
         self.dedupKey = dedupKey
         self.resolves = resolves
-        self.at = ISO8601DateFormatter().string(from: at)
+        self.at = UTCTime.iso8601(at)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -136,9 +136,7 @@ public enum StatusPage {
     static func seconds(_ duration: Duration) -> String { "\(duration.components.seconds) s" }
 
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime]
-        return formatter.string(from: date).replacing("T", with: " ")
+        String(UTCTime.iso8601(date).dropLast()).replacing("T", with: " ")
     }
 
     static func escape(_ text: String) -> String { MarkupEscaping.escape(text) }
