@@ -11,6 +11,11 @@ DESTDIR ?=
 SYSTEMD_DIR ?= /etc/systemd/system
 # release (what install and release ship) or debug (what the test suite installs).
 CONFIGURATION ?= release
+# How a release binary is built (packaging/release-build-flags, also read by make bench's
+# footprint): Swift's runtime linked in, relative relocations packed by lld — 2 MiB less
+# resident in every drctl process (docs/measurements.md, Footprint). Packed relocations
+# need glibc 2.36 or later (Debian 12).
+RELEASE_FLAGS = $(shell cat packaging/release-build-flags)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Evaluated once: the tarball and the message name the same commit.
 VERSION := $(VERSION)
@@ -164,7 +169,7 @@ install: $(GENERATE_MANUAL)
 	@# The release binary carries VERSION (`drctl --version`); the source goes back to `dev`.
 	@if [ "$(CONFIGURATION)" = release ]; then \
 	  $(MAKE) --no-print-directory setup && bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift "$(VERSION)" && \
-	  { $(SWIFT) build -c release --static-swift-stdlib; status=$$?; bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift dev; exit $$status; }; \
+	  { $(SWIFT) build $(RELEASE_FLAGS); status=$$?; bash scripts/stamp-version.sh Sources/drctl/BuildVersion.swift dev; exit $$status; }; \
 	fi
 	install -D -m 0755 .build/$(CONFIGURATION)/drctl $(DESTDIR)$(PREFIX)/bin/drctl
 	@# Shell completion from the argument parser itself: always the installed binary's own.

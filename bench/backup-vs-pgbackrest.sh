@@ -10,12 +10,13 @@
 # tool plus RESTORE_SEGMENTS of pgbench WAL: `drctl restore --latest` (with and without
 # fetch_ahead) against `pgbackrest restore` and PostgreSQL replaying through `archive-get`
 # (sync, and archive-async's prefetch), each timed until the copy takes writes. drctl is
-# the release build `make install` ships (Swift runtime linked statically). SCALE (default
+# the release build `make install` ships (packaging/release-build-flags). SCALE (default
 # 40, about 620 MB), TRIALS (default 3), SEGMENTS (20), RESTORE_SEGMENTS (40).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${DRCTL:-}" ]; then
-  swift build -c release --static-swift-stdlib --product drctl >/dev/null
+  read -r -a flags < packaging/release-build-flags
+  swift build "${flags[@]}" --product drctl >/dev/null
   DRCTL=.build/release/drctl
 fi
 RESTORE_SEGMENTS=${RESTORE_SEGMENTS:-40}

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # make bench: the agent's and its watchdog's footprint on a primary's host, in the release
-# build an installation runs (Swift runtime linked statically), at a 1 s health interval.
+# build an installation runs (packaging/release-build-flags: Swift runtime linked
+# statically, packed relocations), at a 1 s health interval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WINDOW=${WINDOW:-60}
-swift build -c release --static-swift-stdlib --product drctl >/dev/null
-swift build -c release --static-swift-stdlib --product drctl-lab >/dev/null
+# The flags install and release build with (see the Makefile).
+read -r -a flags < packaging/release-build-flags
+swift build "${flags[@]}" --product drctl >/dev/null
+swift build "${flags[@]}" --product drctl-lab >/dev/null
 DRCTL=.build/release/drctl
 DRCTL_LAB=.build/release/drctl-lab
 DIR=$(mktemp -d /tmp/drctl-footprint-XXXXXX)
