@@ -26,10 +26,26 @@ enum LabAgents {
         }
         let managed = Set(state.agents.map(\.region))
         let expected = Set(state.nodes.filter { managed.contains($0.region) }.map(\.name))
-        try await Readiness.wait(for: "the primary's progress and every member's record in etcd", log: state.agents.last?.logFile ?? "", pid: nil) {
-            guard (try? await coordinator.progress()) != nil else { return false }
-            let published = Set(((try? await coordinator.members()) ?? []).map(\.name))
-            return expected.isSubset(of: published)
+        do {
+            try await Readiness.wait(for: "the primary's progress and every member's record in etcd", log: state.agents.last?.logFile ?? "", pid: nil) {
+                guard (try? await coordinator.progress()) != nil else { return false }
+                let published = Set(((try? await coordinator.members()) ?? []).map(\.name))
+                return expected.isSubset(of: published)
+            }
+        } catch SystemError.timeout(let what, let limit, _) {
+            // The lab's directory goes with a failed test: say here what was missing and
+            // what each agent last logged (a CI run failed here once with nothing to go on).
+            let snapshot = try? await coordinator.snapshot()
+            let published = Set(snapshot?.members.map(\.name) ?? [])
+            var lines = [
+                "\(what) did not happen within \(DurationText.format(limit)): progress \(snapshot?.progress == nil ? "missing" : "present"), leader \(snapshot?.leader?.node ?? "none"), member records missing for \(expected.subtracting(published).sorted())"
+                    + (snapshot?.skipped.isEmpty == false ? ", records skipped: \(snapshot?.skipped.map(\.description) ?? [])" : "")
+            ]
+            for agent in state.agents {
+                let tail = (try? String(contentsOfFile: agent.logFile, encoding: .utf8))?.split(separator: "\n").suffix(12).joined(separator: "\n") ?? "(no log)"
+                lines.append("last lines of \(agent.region)'s agent log:\n\(tail)")
+            }
+            throw LabError.io(lines.joined(separator: "\n"))
         }
     }
 

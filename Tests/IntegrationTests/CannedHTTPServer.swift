@@ -55,10 +55,14 @@ final class CannedHTTPServer: @unchecked Sendable {
                     if text[head.upperBound...].utf8.count >= length { break }
                 }
             }
-            let response = responses[min(lock.withLock { answered }, responses.count - 1)]
+            // Counted before the answer goes out: a client that has its answer sees the count.
+            let index = lock.withLock {
+                defer { answered += 1 }
+                return answered
+            }
+            let response = responses[min(index, responses.count - 1)]
             _ = response.withUnsafeBytes { write(client, $0.baseAddress, response.count) }
             close(client)
-            lock.withLock { answered += 1 }
         }
     }
 }
