@@ -117,6 +117,7 @@ public struct ChaosCampaign: Sendable {
         // Waiting for an operator counts only if it lasts to the end of the budget: a hold
         // such as the cooldown ends by itself, and the cluster must then become healthy.
         var waitingSince: (at: Double, why: String)?
+        var lastVerdict = ""
         while elapsed() - lastHeal < budget {
             // The verdict `drctl status` gives: the servers, and etcd's leader and members.
             let snapshot = try? await coordinator.snapshot()
@@ -126,6 +127,7 @@ public struct ChaosCampaign: Sendable {
                 settled = .healthy(at: elapsed())
                 break
             }
+            lastVerdict = "\(status.verdict): " + status.problems.joined(separator: "; ")
             let holds = snapshot.map { $0.leader == nil ? $0.members.compactMap(\.hold) : [] } ?? []
             if status.verdict == .manualIntervention, !holds.isEmpty {
                 if waitingSince == nil { waitingSince = (elapsed(), holds.joined(separator: "; ")) }
@@ -138,7 +140,8 @@ public struct ChaosCampaign: Sendable {
         switch settled {
         case .healthy(let at): note(String(format: "healthy %.1f s after the last heal", at - lastHeal))
         case let .operatorState(at, why): note(String(format: "waiting for an operator %.1f s after the last heal: ", at - lastHeal) + why)
-        case .never: note("neither healthy nor waiting for an operator within the budget")
+        // What kept it from healthy: the lab and its logs go with a failed test.
+        case .never: note("neither healthy nor waiting for an operator within the budget; last verdict \(lastVerdict)")
         }
         try await Task.sleep(for: .seconds(3))  // the new primary takes writes for a while
         await workload.stop()
